@@ -1,0 +1,69 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Channel delivers replies on one platform. Send reports failures as *SendError so
+// that the Sender can decide, by type and never by message text, whether to wait,
+// retry, give up or mark the person as opted out.
+type Channel interface {
+	// Name is the channel's name as used in Message.Channel ("telegram", "webchat" ...).
+	Name() string
+	// Send delivers one reply to a chat.
+	Send(ctx context.Context, chatID string, r Reply) error
+}
+
+// ErrorKind classifies a failed send.
+type ErrorKind int
+
+// The kinds of send failure.
+const (
+	ErrTemporary   ErrorKind = iota + 1 // network trouble, 5xx: retry with backoff
+	ErrRateLimited                      // the platform asks us to wait RetryAfter
+	ErrBlocked                          // the person blocked the bot: treat as opt-out
+	ErrPermanent                        // will never work (bad chat id, message too long)
+)
+
+func (k ErrorKind) String() string {
+	switch k {
+	case ErrTemporary:
+		return "temporary"
+	case ErrRateLimited:
+		return "rate limited"
+	case ErrBlocked:
+		return "blocked by user"
+	case ErrPermanent:
+		return "permanent"
+	}
+	return fmt.Sprintf("ErrorKind(%d)", int(k))
+}
+
+// SendError is the error a Channel returns when a send fails.
+type SendError struct {
+	Kind       ErrorKind
+	RetryAfter time.Duration // for ErrRateLimited
+	Err        error
+}
+
+func (e *SendError) Error() string {
+	if e.Err == nil {
+		return "send: " + e.Kind.String()
+	}
+	return "send: " + e.Kind.String() + ": " + e.Err.Error()
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of a send error; an error that is not a *SendError counts
+// as temporary (it is most likely a network problem).
+func KindOf(err error) ErrorKind {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.Kind
+	}
+	return ErrTemporary
+}

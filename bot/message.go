@@ -1,0 +1,129 @@
+// Package bot is Layan's conversation engine: the channel-neutral shapes of what a
+// person sends (Message) and what the bot answers (Reply), the per-person Session,
+// the Handler that turns one into the other, and the Engine that runs handlers with
+// per-chat ordering, deduplication, timeouts and panic recovery.
+//
+// The package knows no platform, no store implementation and no conversation: adapters
+// (bot/telegram, bot/webchat, ...), flows and the store import it, never the reverse.
+package bot
+
+import (
+	"strings"
+	"time"
+)
+
+// Kind says what sort of thing a person sent.
+type Kind string
+
+// The kinds of message an adapter reports. Anything a flow cannot read (a sticker, a
+// voice note, a video) still reaches the engine, so the person gets a kind answer.
+const (
+	KindText        Kind = "text"
+	KindOption      Kind = "option"   // a pressed button or picked list item
+	KindLocation    Kind = "location" // a shared location pin
+	KindImage       Kind = "image"
+	KindSticker     Kind = "sticker"
+	KindVoice       Kind = "voice"
+	KindUnsupported Kind = "unsupported" // anything else: video, contact, poll ...
+)
+
+// Message is one thing a person sent, on any channel.
+type Message struct {
+	Channel string // "webchat", "telegram", "whatsapp", "console"
+	ChatID  string // where replies go, as the channel names it
+	UserID  string // stable identity of the person on that channel
+	ID      string // platform message id, unique per user; empty means "never dedupe"
+	Kind    Kind
+	Text    string
+	Option  string // id of the option the person picked, for KindOption
+	Location *Location
+	Media    *Media
+	Time     time.Time
+}
+
+// Location is a point on earth in degrees (WGS 84).
+type Location struct {
+	Lat, Lon float64
+}
+
+// Media refers to a file a person sent; the adapter stores or fetches it.
+type Media struct {
+	Ref  string // adapter-specific reference (file id, path)
+	MIME string
+	Size int64
+}
+
+// Key names the conversation a message belongs to: the channel plus the stable user
+// id (or the chat id when the channel has no separate user). Sessions, the per-chat
+// lock and the dedupe memory are all keyed by it.
+func (m Message) Key() string {
+	id := m.UserID
+	if id == "" {
+		id = m.ChatID
+	}
+	return m.Channel + ":" + id
+}
+
+// Option is a choice offered with a reply: a button on Telegram and the web chat, a
+// numbered line on WhatsApp and in the terminal.
+type Option struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Reply is one thing the bot says.
+type Reply struct {
+	Text        string   `json:"text"`
+	Options     []Option `json:"options,omitempty"`
+	Media       *Media   `json:"media,omitempty"`
+	AskLocation bool     `json:"ask_location,omitempty"`
+}
+
+// Session is what Layan remembers about one conversation between messages. It is
+// plain data, stored as JSON; flows keep their state in Flow, Step and Vars.
+type Session struct {
+	Lang       string            `json:"lang,omitempty"`
+	Flow       string            `json:"flow,omitempty"`
+	Step       string            `json:"step,omitempty"`
+	Vars       map[string]string `json:"vars,omitempty"`
+	Options    []Option          `json:"options,omitempty"` // the options last offered, for "2" or "bahasa"
+	Greeted    bool              `json:"greeted,omitempty"`
+	LastActive time.Time         `json:"last_active,omitzero"`
+}
+
+// Reset leaves the flow the session is in, keeping who the person is (language,
+// greeting) and nothing else.
+func (s *Session) Reset() {
+	s.Flow, s.Step, s.Vars, s.Options = "", "", nil, nil
+}
+
+// Set stores a flow variable.
+func (s *Session) Set(name, value string) {
+	if s.Vars == nil {
+		s.Vars = map[string]string{}
+	}
+	s.Vars[name] = value
+}
+
+// Get returns a flow variable, or "".
+func (s *Session) Get(name string) string { return s.Vars[name] }
+
+// Turn is one message being handled: the message, the session it may change, and the
+// replies said so far. Handlers add replies with Say.
+type Turn struct {
+	Msg     Message
+	Session *Session
+	Replies []Reply
+}
+
+// Say adds a reply and remembers its options, so that the person can answer by number
+// or by the option's words next time.
+func (t *Turn) Say(r Reply) {
+	t.Replies = append(t.Replies, r)
+	if len(r.Options) > 0 {
+		t.Session.Options = r.Options
+	}
+}
+
+// Text returns the message text with surrounding white space removed.
+func (t *Turn) Text() string { return strings.TrimSpace(t.Msg.Text) }

@@ -1,0 +1,210 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limits describe how fast and how persistently the Sender may use one channel.
+type Limits struct {
+	PerSecond float64       // messages per second over the whole channel; 0 = unlimited
+	Burst     int           // how many may go at once; default 1
+	PerChat   float64       // messages per second to one chat; 0 = unlimited
+	Jitter    time.Duration // random extra pause before each message (looks less like a bot)
+	Attempts  int           // tries per message for temporary errors; default 4
+	Backoff   time.Duration // first pause between tries, doubling; default 500 ms
+}
+
+// maxRateLimited is how many "retry after" answers one message may meet before it
+// counts as a failed attempt.
+const maxRateLimited = 10
+
+// Sender sends replies through registered channels, keeping each channel within its
+// limits: a global and a per-chat rate, the platform's "retry after" (which pauses the
+// whole channel), and retries with backoff for temporary errors. Blocked and permanent
+// errors are returned at once.
+type Sender struct {
+	log *slog.Logger
+
+	mu    sync.Mutex
+	lanes map[string]*lane
+}
+
+type lane struct {
+	ch     Channel
+	limits Limits
+	global *rate.Limiter
+
+	mu       sync.Mutex
+	perChat  map[string]*chatLimiter
+	pauseTil time.Time // set by a RetryAfter; every send on the channel waits for it
+}
+
+type chatLimiter struct {
+	lim      *rate.Limiter
+	lastUsed time.Time
+}
+
+// NewSender returns a Sender without channels.
+func NewSender(log *slog.Logger) *Sender {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Sender{log: log, lanes: map[string]*lane{}}
+}
+
+// Register adds a channel with its limits, replacing one of the same name.
+func (s *Sender) Register(ch Channel, l Limits) {
+	if l.Burst <= 0 {
+		l.Burst = 1
+	}
+	if l.Attempts <= 0 {
+		l.Attempts = 4
+	}
+	if l.Backoff <= 0 {
+		l.Backoff = 500 * time.Millisecond
+	}
+	ln := &lane{ch: ch, limits: l, perChat: map[string]*chatLimiter{}}
+	if l.PerSecond > 0 {
+		ln.global = rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)
+	}
+	s.mu.Lock()
+	s.lanes[ch.Name()] = ln
+	s.mu.Unlock()
+}
+
+// Send delivers the replies to one chat in order, stopping at the first that fails
+// for good. The error is a *SendError when the channel reported one.
+func (s *Sender) Send(ctx context.Context, channel, chatID string, replies ...Reply) error {
+	s.mu.Lock()
+	ln := s.lanes[channel]
+	s.mu.Unlock()
+	if ln == nil {
+		return &SendError{Kind: ErrPermanent, Err: fmt.Errorf("no channel %q", channel)}
+	}
+	for _, r := range replies {
+		if err := s.sendOne(ctx, ln, chatID, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, r Reply) error {
+	backoff := ln.limits.Backoff
+	limited := 0 // rate limits met; they are pacing, not failures, but not forever
+	var err error
+	for attempt := 1; attempt <= ln.limits.Attempts; attempt++ {
+		if err = ln.wait(ctx, chatID); err != nil {
+			return err
+		}
+		err = ln.ch.Send(ctx, chatID, r)
+		if err == nil {
+			return nil
+		}
+		kind := KindOf(err)
+		switch kind {
+		case ErrBlocked, ErrPermanent:
+			return err
+		case ErrRateLimited:
+			ln.pause(retryAfter(err, backoff))
+			if limited++; limited < maxRateLimited {
+				attempt--
+			}
+			continue
+		}
+		s.log.WarnContext(ctx, "send failed, will retry", "channel", ln.ch.Name(), "attempt", attempt, "err", err)
+		if attempt < ln.limits.Attempts {
+			if werr := sleep(ctx, backoff/2+rand.N(backoff)); werr != nil {
+				return err
+			}
+			backoff *= 2
+		}
+	}
+	return err
+}
+
+func retryAfter(err error, def time.Duration) time.Duration {
+	if se := (*SendError)(nil); errors.As(err, &se) && se.RetryAfter > 0 {
+		return se.RetryAfter
+	}
+	return def
+}
+
+// pause stops the whole channel until d from now (a platform's "retry after").
+func (ln *lane) pause(d time.Duration) {
+	ln.mu.Lock()
+	if until := time.Now().Add(d); until.After(ln.pauseTil) {
+		ln.pauseTil = until
+	}
+	ln.mu.Unlock()
+}
+
+// wait blocks until the channel may send to chatID: after any pause, within the
+// global and the per-chat rate, plus jitter.
+func (ln *lane) wait(ctx context.Context, chatID string) error {
+	ln.mu.Lock()
+	pause := time.Until(ln.pauseTil)
+	chat := ln.chatLimiter(chatID)
+	ln.mu.Unlock()
+	if pause > 0 {
+		if err := sleep(ctx, pause); err != nil {
+			return err
+		}
+	}
+	if chat != nil {
+		if err := chat.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	if ln.global != nil {
+		if err := ln.global.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	if ln.limits.Jitter > 0 {
+		return sleep(ctx, rand.N(ln.limits.Jitter))
+	}
+	return nil
+}
+
+// chatLimiter returns the per-chat limiter (nil when unlimited), dropping those idle
+// for a minute so the map does not grow with every person ever served. ln.mu is held.
+func (ln *lane) chatLimiter(chatID string) *rate.Limiter {
+	if ln.limits.PerChat <= 0 {
+		return nil
+	}
+	now := time.Now()
+	if len(ln.perChat) > 10000 {
+		for id, c := range ln.perChat {
+			if now.Sub(c.lastUsed) > time.Minute {
+				delete(ln.perChat, id)
+			}
+		}
+	}
+	c := ln.perChat[chatID]
+	if c == nil {
+		c = &chatLimiter{lim: rate.NewLimiter(rate.Limit(ln.limits.PerChat), 1)}
+		ln.perChat[chatID] = c
+	}
+	c.lastUsed = now
+	return c.lim
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,69 @@
+package flows
+
+import (
+	"context"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/locales"
+)
+
+// comingSoon stands in the menu for a flow that a later release brings: it says so
+// honestly and shows the menu again.
+type comingSoon struct {
+	key  string
+	menu *Router
+}
+
+func (f comingSoon) Start(_ context.Context, c *Conv) error {
+	c.Say(f.key)
+	f.menu.ShowMenu(c)
+	return nil
+}
+
+func (f comingSoon) Continue(ctx context.Context, c *Conv, _ Input) error { return f.Start(ctx, c) }
+
+// helpFlow explains the keywords; it keeps the active flow, so a person can ask for
+// help in the middle of something and carry on.
+type helpFlow struct{ menu *Router }
+
+func (f helpFlow) Start(_ context.Context, c *Conv) error {
+	if c.Session.Flow == "" {
+		c.Turn.Say(bot.Reply{Text: c.T("help")})
+		f.menu.ShowMenu(c)
+		return nil
+	}
+	c.Say("help")
+	return nil
+}
+
+func (f helpFlow) Continue(ctx context.Context, c *Conv, _ Input) error { return f.Start(ctx, c) }
+
+// languageFlow lets a person choose Indonesian or English; the choice is remembered
+// in their session.
+type languageFlow struct{ menu *Router }
+
+func (f languageFlow) Start(_ context.Context, c *Conv) error {
+	c.Session.Flow, c.Session.Step = "language", "choose"
+	opts := make([]bot.Option, 0, len(locales.Languages()))
+	for _, lang := range locales.Languages() {
+		opts = append(opts, bot.Option{ID: "lang:" + lang, Label: f.menu.label(lang, "lang.name")})
+	}
+	c.Ask("language.prompt", opts...)
+	return nil
+}
+
+// Continue is reached only by text that is not one of the offered languages (those
+// are handled by the router at every step): ask again.
+func (f languageFlow) Continue(ctx context.Context, c *Conv, _ Input) error {
+	c.Say("not_understood")
+	return f.Start(ctx, c)
+}
+
+// setLanguage switches the person's language, confirms in it, and shows the menu.
+func setLanguage(c *Conv, r *Router, lang string) error {
+	c.Leave()
+	c.Session.Lang = c.texts.Lang(lang)
+	c.Say("language.changed")
+	r.ShowMenu(c)
+	return nil
+}

@@ -1,0 +1,72 @@
+// Package flows holds Layan's conversations: the router that every message passes
+// through (bad input, first contact, keywords that work at every step, the main menu)
+// and one flow per file. Flows talk to people only through texts in package locales
+// and to the world only through narrow interfaces, so they are tested as transcripts
+// (testdata/*.txt) without any platform.
+package flows
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/locales"
+)
+
+// Input is the person's message as a flow sees it: the text, and the option it
+// picked, whether by button, by number or by the option's words.
+type Input struct {
+	Text     string
+	Option   string
+	Kind     bot.Kind
+	Location *bot.Location
+	Media    *bot.Media
+}
+
+// Flow is one conversation, such as choosing a language or filing a complaint. While a
+// flow is active (Session.Flow is its name) every message that is not a global keyword
+// goes to its Continue.
+type Flow interface {
+	// Start begins the flow, from the menu or a keyword.
+	Start(ctx context.Context, c *Conv) error
+	// Continue handles the next message of the flow.
+	Continue(ctx context.Context, c *Conv, in Input) error
+}
+
+// Conv is a turn with the means to speak: localised texts in the person's language.
+type Conv struct {
+	*bot.Turn
+	texts *locales.Catalog
+	log   *slog.Logger
+}
+
+// Lang is the person's language.
+func (c *Conv) Lang() string { return c.texts.Lang(c.Session.Lang) }
+
+// T renders a text in the person's language; kv are alternating names and values.
+func (c *Conv) T(key string, kv ...any) string {
+	data := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		name, _ := kv[i].(string)
+		data[name] = kv[i+1]
+	}
+	s, err := c.texts.Text(c.Lang(), key, data)
+	if err != nil {
+		c.log.Error("text missing or broken", "err", err)
+	}
+	return s
+}
+
+// Say says a localised text.
+func (c *Conv) Say(key string, kv ...any) { c.Turn.Say(bot.Reply{Text: c.T(key, kv...)}) }
+
+// Ask says a localised text with options.
+func (c *Conv) Ask(key string, opts ...bot.Option) {
+	c.Turn.Say(bot.Reply{Text: c.T(key), Options: opts})
+}
+
+// Opt is an option whose label is a localised text.
+func (c *Conv) Opt(id, key string) bot.Option { return bot.Option{ID: id, Label: c.T(key)} }
+
+// Leave ends the active flow.
+func (c *Conv) Leave() { c.Session.Reset() }

@@ -1,0 +1,247 @@
+package flows
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/locales"
+)
+
+// MaxText is the longest text a person may send, in characters (Telegram's own limit).
+const MaxText = 4096
+
+// MenuItem is one entry of the main menu: the id of the flow it starts and the text
+// key of its label.
+type MenuItem struct {
+	ID       string
+	LabelKey string
+}
+
+// Router is the bot.Handler every message passes through. In order it:
+//
+//  1. answers input it cannot use (stickers, voice notes, empty, too long, control
+//     characters) kindly, changing nothing;
+//  2. greets a person on first contact, offering English when they wrote English;
+//  3. obeys the keywords that work at every step (menu, cancel, back, help,
+//     language, privacy) and menu picks;
+//  4. hands everything else to the active flow, or says it did not understand.
+type Router struct {
+	texts *locales.Catalog
+	log   *slog.Logger
+	menu  []MenuItem
+	flows map[string]Flow
+}
+
+var _ bot.Handler = (*Router)(nil)
+
+// NewRouter returns a router with the main menu of issue-2 Layan: every menu entry
+// whose flow is not registered with Register says honestly that it is coming.
+func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
+	r := &Router{texts: texts, log: log, flows: map[string]Flow{}}
+	r.menu = []MenuItem{
+		{"faq", "menu.faq"},
+		{"complaint", "menu.complaint"},
+		{"status", "menu.status"},
+		{"tourism", "menu.tourism"},
+		{"subscribe", "menu.subscribe"},
+		{"language", "menu.language"},
+		{"help", "menu.help"},
+	}
+	for _, id := range []string{"faq", "complaint", "status", "tourism", "subscribe"} {
+		r.flows[id] = comingSoon{key: "coming_soon." + id, menu: r}
+	}
+	r.flows["language"] = languageFlow{menu: r}
+	r.flows["help"] = helpFlow{menu: r}
+	return r
+}
+
+// Register makes f the flow started by the menu entry or keyword id.
+func (r *Router) Register(id string, f Flow) { r.flows[id] = f }
+
+// Handle implements bot.Handler.
+func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
+	c := &Conv{Turn: t, texts: r.texts, log: r.log}
+	in := r.input(t)
+
+	if problem := unusable(t.Msg, in); problem != "" {
+		c.Say("bad_input."+problem, "Max", MaxText)
+		return nil
+	}
+	if !t.Session.Greeted {
+		return r.firstContact(ctx, c, in)
+	}
+	if handled, err := r.global(ctx, c, in); handled || err != nil {
+		return err
+	}
+	if f, ok := r.flows[t.Session.Flow]; ok {
+		return f.Continue(ctx, c, in)
+	}
+	c.Say("not_understood")
+	r.ShowMenu(c)
+	return nil
+}
+
+// input resolves what the person picked: a button press, the number of an offered
+// option, or the words of its label.
+func (r *Router) input(t *bot.Turn) Input {
+	in := Input{Text: t.Text(), Option: t.Msg.Option, Kind: t.Msg.Kind, Location: t.Msg.Location, Media: t.Msg.Media}
+	if in.Option != "" || in.Text == "" {
+		return in
+	}
+	opts := t.Session.Options
+	if n, err := strconv.Atoi(strings.TrimSuffix(in.Text, ".")); err == nil && n >= 1 && n <= len(opts) {
+		in.Option = opts[n-1].ID
+		return in
+	}
+	norm := normalize(in.Text)
+	for _, o := range opts {
+		if normalize(o.Label) == norm {
+			in.Option = o.ID
+			return in
+		}
+	}
+	return in
+}
+
+// unusable names the bad_input text for a message no flow can use, or "".
+func unusable(m bot.Message, in Input) string {
+	switch m.Kind {
+	case bot.KindSticker:
+		return "sticker"
+	case bot.KindVoice:
+		return "voice"
+	case bot.KindUnsupported, bot.KindImage, bot.KindLocation:
+		return "unsupported" // no flow of this issue takes media or places
+	}
+	if in.Option != "" {
+		return ""
+	}
+	switch {
+	case in.Text == "":
+		return "empty"
+	case !utf8.ValidString(in.Text):
+		return "control"
+	case utf8.RuneCountInString(in.Text) > MaxText:
+		return "too_long"
+	}
+	for _, r := range in.Text {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			return "control"
+		}
+	}
+	return ""
+}
+
+// firstContact greets, then does what the first message asked when it was a keyword
+// or a menu entry; a first message in clear English gets the offer of English.
+func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
+	c.Session.Greeted = true
+	c.Say("greeting")
+	if c.Session.Lang == "" && looksEnglish(in.Text) {
+		c.Turn.Say(bot.Reply{Text: c.T("english_offer"), Options: []bot.Option{
+			{ID: "lang:en", Label: r.label("en", "lang.name")},
+			{ID: "lang:id", Label: r.label("id", "lang.name")},
+		}})
+		return nil
+	}
+	if handled, err := r.global(ctx, c, in); handled || err != nil {
+		return err
+	}
+	r.ShowMenu(c)
+	return nil
+}
+
+// global handles what works at every step: keywords, menu picks and language picks.
+func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
+	if lang, ok := strings.CutPrefix(in.Option, "lang:"); ok {
+		return true, setLanguage(c, r, lang)
+	}
+	if f, ok := r.flows[in.Option]; ok && r.isMenu(in.Option) {
+		c.Leave()
+		return true, f.Start(ctx, c)
+	}
+	if in.Option != "" {
+		return false, nil
+	}
+	switch r.keyword(in.Text) {
+	case "menu":
+		c.Leave()
+		r.ShowMenu(c)
+	case "cancel":
+		c.Leave()
+		c.Say("cancelled")
+		r.ShowMenu(c)
+	case "back":
+		if b, ok := r.flows[c.Session.Flow].(interface {
+			Back(context.Context, *Conv) error
+		}); ok {
+			return true, b.Back(ctx, c)
+		}
+		c.Leave()
+		r.ShowMenu(c)
+	case "help":
+		return true, r.flows["help"].Start(ctx, c)
+	case "language":
+		c.Leave()
+		return true, r.flows["language"].Start(ctx, c)
+	case "privacy":
+		c.Say("privacy")
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// keyword returns which global keyword text is ("menu", "cancel" ...), or "".
+func (r *Router) keyword(text string) string {
+	norm := normalize(text)
+	for _, k := range []string{"menu", "cancel", "back", "help", "language", "privacy"} {
+		for _, w := range r.texts.Words("keywords." + k) {
+			if norm == w {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+func (r *Router) isMenu(id string) bool {
+	for _, m := range r.menu {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// ShowMenu offers the main menu.
+func (r *Router) ShowMenu(c *Conv) {
+	opts := make([]bot.Option, len(r.menu))
+	for i, m := range r.menu {
+		opts[i] = c.Opt(m.ID, m.LabelKey)
+	}
+	c.Ask("menu.prompt", opts...)
+}
+
+// label renders a text in a given language (for options that name a language).
+func (r *Router) label(lang, key string) string {
+	s, err := r.texts.Text(lang, key, nil)
+	if err != nil {
+		r.log.Error("text missing or broken", "err", err)
+	}
+	return s
+}
+
+// normalize lower-cases text, drops a leading '/' (Telegram commands) and surrounding
+// punctuation, and folds inner white space.
+func normalize(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "/")
+	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
+	return strings.Join(strings.Fields(s), " ")
+}

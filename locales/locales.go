@@ -1,0 +1,187 @@
+// Package locales holds every text a person reads, in Indonesian (id, the default) and
+// English (en), as YAML files embedded in the binary. A directory given at run time
+// (CONTENT_DIR) overrides them key by key, so staff can correct a text without a
+// rebuild.
+//
+// A locale file is a YAML map; nested maps are read as dotted keys ("menu.prompt").
+// Values are Go text/template templates; every template receives the catalog's
+// variables (Region, ...) merged with the data of the call.
+package locales
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"text/template"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed *.yaml
+var embedded embed.FS
+
+// Default is the language used when a person has chosen none, and the fallback for a
+// text missing in another language.
+const Default = "id"
+
+// Languages returns the UI languages, the default first.
+func Languages() []string { return []string{"id", "en"} }
+
+// Catalog is the loaded set of texts. It is safe for concurrent use.
+type Catalog struct {
+	texts map[string]map[string]*template.Template // lang → key → template
+	vars  map[string]any
+}
+
+// Load reads the embedded locale files, then the files of the same name in
+// contentDir (when not empty), whose keys replace the embedded ones. vars are
+// available to every template (for example "Region").
+func Load(contentDir string, vars map[string]any) (*Catalog, error) {
+	c := &Catalog{texts: map[string]map[string]*template.Template{}, vars: vars}
+	for _, lang := range Languages() {
+		name := lang + ".yaml"
+		raw := map[string]string{}
+		if err := readFlat(embedded, name, raw); err != nil {
+			return nil, err
+		}
+		if contentDir != "" {
+			err := readFlat(os.DirFS(contentDir), name, raw)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+		}
+		c.texts[lang] = map[string]*template.Template{}
+		for key, src := range raw {
+			t, err := template.New(key).Option("missingkey=error").Parse(src)
+			if err != nil {
+				return nil, fmt.Errorf("locales: %s: key %q: %w", name, key, err)
+			}
+			c.texts[lang][key] = t
+		}
+	}
+	return c, nil
+}
+
+// readFlat adds the keys of one YAML file to into, flattening nested maps.
+func readFlat(fsys fs.FS, name string, into map[string]string) error {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("locales: read %s: %w", name, err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("locales: %s: %w", name, err)
+	}
+	return flatten(name, "", doc, into)
+}
+
+func flatten(file, prefix string, m map[string]any, into map[string]string) error {
+	for k, v := range m {
+		key := prefix + k
+		switch v := v.(type) {
+		case map[string]any:
+			if err := flatten(file, key+".", v, into); err != nil {
+				return err
+			}
+		case string:
+			into[key] = v
+		case int, float64, bool:
+			into[key] = fmt.Sprint(v)
+		default:
+			return fmt.Errorf("locales: %s: key %q: want text, got %T", file, key, v)
+		}
+	}
+	return nil
+}
+
+// Lang returns lang when the catalog has it, else the default language.
+func (c *Catalog) Lang(lang string) string {
+	if _, ok := c.texts[lang]; ok {
+		return lang
+	}
+	return Default
+}
+
+// Has reports whether key exists in the default language.
+func (c *Catalog) Has(key string) bool {
+	_, ok := c.texts[Default][key]
+	return ok
+}
+
+// Text renders key in lang (falling back to the default language) with data, which
+// may be nil or a map[string]any. A missing key or a failing template yields "[key]"
+// and an error, so a mistake is visible in tests and never silent.
+func (c *Catalog) Text(lang, key string, data map[string]any) (string, error) {
+	t, ok := c.texts[c.Lang(lang)][key]
+	if !ok {
+		t, ok = c.texts[Default][key]
+	}
+	if !ok {
+		return "[" + key + "]", fmt.Errorf("locales: no text %q", key)
+	}
+	all := maps.Clone(c.vars)
+	if all == nil {
+		all = map[string]any{}
+	}
+	maps.Copy(all, data)
+	var b bytes.Buffer
+	if err := t.Execute(&b, all); err != nil {
+		return "[" + key + "]", fmt.Errorf("locales: render %q in %s: %w", key, lang, err)
+	}
+	return b.String(), nil
+}
+
+// Keys returns the keys of one language, sorted.
+func (c *Catalog) Keys(lang string) []string {
+	return slices.Sorted(maps.Keys(c.texts[lang]))
+}
+
+// Words returns the comma-separated list of key in every language, lower-cased and
+// trimmed: the keywords a person may type, whatever their language.
+func (c *Catalog) Words(key string) []string {
+	var out []string
+	for _, lang := range Languages() {
+		s, err := c.Text(lang, key, nil)
+		if err != nil {
+			continue
+		}
+		for _, w := range strings.Split(s, ",") {
+			if w = strings.ToLower(strings.TrimSpace(w)); w != "" && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Check verifies that every language has exactly the keys of every other and that
+// each template renders with the given sample data. It returns all problems at once.
+func (c *Catalog) Check(sample map[string]any) error {
+	var errs []error
+	all := map[string]bool{}
+	for _, lang := range Languages() {
+		for k := range c.texts[lang] {
+			all[k] = true
+		}
+	}
+	for _, lang := range Languages() {
+		for _, k := range slices.Sorted(maps.Keys(all)) {
+			if _, ok := c.texts[lang][k]; !ok {
+				errs = append(errs, fmt.Errorf("locales: %s.yaml lacks key %q", lang, k))
+				continue
+			}
+			if _, err := c.Text(lang, k, sample); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,121 @@
+// Package store keeps everything Layan must remember in Redis, through go-redis's
+// UniversalClient: sessions, the memory of handled messages, per-chat locks, web chat
+// tokens and inboxes, and (in later issues) complaints, subscribers and broadcasts.
+//
+// Open connects to the Redis named by a URL or, when the URL is empty, starts the
+// embedded default: an in-process Redis (miniredis) whose data is snapshotted to a
+// directory and restored at start.
+//
+// Every key starts with a configurable prefix (default "layan:") so several regions can
+// share one Redis. Keys of one conversation share a hash tag ({c:<key>}) so the Lua
+// scripts that touch them work on Redis Cluster.
+package store
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Store is the Redis-backed store. Its methods are safe for concurrent use.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// New wraps a connected client. prefix is prepended to every key.
+func New(rdb redis.UniversalClient, prefix string) *Store {
+	return &Store{rdb: rdb, prefix: prefix}
+}
+
+// Client returns the underlying client (for backups and benchmarks).
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Prefix returns the key prefix.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// key builds a prefixed key from parts joined by ':'.
+func (s *Store) key(parts ...string) string {
+	return s.prefix + strings.Join(parts, ":")
+}
+
+// convKey builds a key of one conversation; all of them share the hash tag {c:conv}.
+func (s *Store) convKey(conv, kind string) string {
+	return s.prefix + "{c:" + conv + "}:" + kind
+}
+
+// ClientOptions turns a REDIS_URL into options for redis.NewUniversalClient.
+//
+// Accepted forms:
+//
+//	redis://[user:pass@]host:port[/db]             one server
+//	rediss://...                                   the same over TLS
+//	redis+sentinel://[user:pass@]h1:p1,h2:p2/master[/db]   Sentinel, master name after the hosts
+//	redis+cluster://[user:pass@]h1:p1,h2:p2         Redis Cluster
+func ClientOptions(raw string) (*redis.UniversalOptions, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse REDIS_URL: %w", redactURLError(err))
+	}
+	var o *redis.UniversalOptions
+	switch u.Scheme {
+	case "redis", "rediss":
+		single, err := redis.ParseURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("store: parse REDIS_URL: %w", redactURLError(err))
+		}
+		o = &redis.UniversalOptions{
+			Addrs: []string{single.Addr}, Username: single.Username, Password: single.Password,
+			DB: single.DB, TLSConfig: single.TLSConfig,
+		}
+	case "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster":
+		o = &redis.UniversalOptions{Addrs: strings.Split(u.Host, ",")}
+		if u.User != nil {
+			o.Username = u.User.Username()
+			o.Password, _ = u.User.Password()
+		}
+		if strings.HasPrefix(u.Scheme, "rediss") {
+			o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		path := strings.Split(strings.Trim(u.Path, "/"), "/")
+		if strings.HasSuffix(u.Scheme, "sentinel") {
+			if path[0] == "" {
+				return nil, fmt.Errorf("store: REDIS_URL: a sentinel URL needs the master name as its path")
+			}
+			o.MasterName = path[0]
+			if len(path) > 1 {
+				if _, err := fmt.Sscan(path[1], &o.DB); err != nil {
+					return nil, fmt.Errorf("store: REDIS_URL: bad db number %q", path[1])
+				}
+			}
+		} else {
+			o.IsClusterMode = true
+		}
+	default:
+		return nil, fmt.Errorf("store: REDIS_URL: unsupported scheme %q (want redis, rediss, redis+sentinel or redis+cluster)", u.Scheme)
+	}
+	o.ContextTimeoutEnabled = true
+	o.DialTimeout = 5 * time.Second
+	return o, nil
+}
+
+// redactURLError drops the URL (which may hold a password) from a parse error.
+func redactURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
