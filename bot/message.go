@@ -29,13 +29,13 @@ const (
 
 // Message is one thing a person sent, on any channel.
 type Message struct {
-	Channel string // "webchat", "telegram", "whatsapp", "console"
-	ChatID  string // where replies go, as the channel names it
-	UserID  string // stable identity of the person on that channel
-	ID      string // platform message id, unique per user; empty means "never dedupe"
-	Kind    Kind
-	Text    string
-	Option  string // id of the option the person picked, for KindOption
+	Channel  string // "webchat", "telegram", "whatsapp", "console"
+	ChatID   string // where replies go, as the channel names it
+	UserID   string // stable identity of the person on that channel
+	ID       string // platform message id, unique per user; empty means "never dedupe"
+	Kind     Kind
+	Text     string
+	Option   string // id of the option the person picked, for KindOption
 	Location *Location
 	Media    *Media
 	Time     time.Time

@@ -141,6 +141,13 @@ func unusable(m bot.Message, in Input) string {
 // or a menu entry; a first message in clear English gets the offer of English.
 func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 	c.Session.Greeted = true
+	if lang, ok := strings.CutPrefix(in.Option, "lang:"); ok {
+		// A client that knows the person's language (the web page) opens with it.
+		c.Session.Lang = c.texts.Lang(lang)
+		c.Say("greeting")
+		r.ShowMenu(c)
+		return nil
+	}
 	c.Say("greeting")
 	if c.Session.Lang == "" && looksEnglish(in.Text) {
 		c.Turn.Say(bot.Reply{Text: c.T("english_offer"), Options: []bot.Option{

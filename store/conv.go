@@ -178,4 +178,3 @@ func newToken() string {
 	cryptorand.Read(b)
 	return hex.EncodeToString(b)
 }
-

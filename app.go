@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/store"
+)
+
+// Tunables of the engine, chosen here and documented in the README.
+const (
+	messageTimeout = 10 * time.Second    // one handler run
+	chatLockTTL    = 30 * time.Second    // must outlive messageTimeout
+	sessionTTL     = 90 * 24 * time.Hour // the privacy notice promises this
+)
+
+// app is Layan assembled: store, texts, engine and sender.
+type app struct {
+	cfg      config
+	log      *slog.Logger
+	embedded *store.Embedded // nil on a real Redis
+	store    *store.Store
+	texts    *locales.Catalog
+	engine   *bot.Engine
+	sender   *bot.Sender
+}
+
+// openStore connects to REDIS_URL or starts the embedded default in DATA_DIR.
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (*store.Store, *store.Embedded, error) {
+	if cfg.RedisURL == "" {
+		emb, err := store.StartEmbedded(ctx, cfg.DataDir, log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("start embedded store in %s: %w", cfg.DataDir, err)
+		}
+		return store.New(emb.Client(), cfg.RedisPrefix), emb, nil
+	}
+	opts, err := store.ClientOptions(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	redis.SetLogger(redisLogger{log})
+	st := store.New(redis.NewUniversalClient(opts), cfg.RedisPrefix)
+	if err := st.Ping(ctx); err != nil {
+		// Keep going: the client reconnects by itself and /readyz says so meanwhile.
+		log.Warn("Redis does not answer yet; will keep trying", "err", err)
+	}
+	return st, nil, nil
+}
+
+// newApp assembles Layan.
+func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	texts, err := locales.Load(cfg.ContentDir, map[string]any{"Region": cfg.RegionName})
+	if err != nil {
+		return nil, err
+	}
+	if err := texts.Check(map[string]any{"Max": flows.MaxText}); err != nil {
+		return nil, fmt.Errorf("texts are incomplete:\n%w", err)
+	}
+	st, emb, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, embedded: emb, store: st, texts: texts, sender: bot.NewSender(log)}
+	a.engine = bot.NewEngine(bot.EngineConfig{
+		Store:   st.Conversations(chatLockTTL, sessionTTL),
+		Handler: flows.NewRouter(texts, log),
+		Timeout: messageTimeout,
+		Apology: func(lang string) bot.Reply {
+			s, _ := texts.Text(lang, "apology", nil)
+			return bot.Reply{Text: s}
+		},
+		Logger: log,
+	})
+	return a, nil
+}
+
+// close releases the store, writing the embedded store's last snapshot.
+func (a *app) close() error { return closeStore(a.store, a.embedded) }
+
+// redisLogger sends go-redis's internal messages (connection trouble) to slog.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}

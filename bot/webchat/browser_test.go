@@ -1,0 +1,264 @@
+package webchat_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/store/storetest"
+)
+
+// browserPaths are where the test looks for a Chromium-compatible browser.
+var browserPaths = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+
+// findBrowser returns the browser to drive. Without one the test is skipped on a
+// developer's machine and fails in CI, which must always run it.
+func findBrowser(t *testing.T) string {
+	t.Helper()
+	for _, name := range browserPaths {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no Chromium found (looked for " + strings.Join(browserPaths, ", ") + " on PATH); " +
+		"install it with `apt-get install -y chromium` (Debian/Ubuntu) to run the browser test"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// newBrowser starts a headless browser with a fresh profile and returns a tab's
+// context. lang is the browser's language (navigator.language and Accept-Language).
+func newBrowser(t *testing.T, execPath, lang string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(execPath),
+		chromedp.Headless,
+		chromedp.NoSandbox, // the tests may run as root
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", lang),
+		chromedp.Flag("accept-lang", lang),
+		chromedp.Env("LANGUAGE="+strings.ReplaceAll(lang, "-", "_")),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+	})
+	// Start the browser under ctx, which lives as long as the test.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start the browser %s: %v", execPath, err)
+	}
+	return ctx
+}
+
+// Selectors of what a person sees.
+const (
+	menuButtons  = chromedp.CSS(`.msg.bot .options button`)
+	pushedBubble = chromedp.CSS(`li.msg.pushed`)
+	textBox      = chromedp.CSS(`#text`)
+	sendButton   = chromedp.CSS(`#send`)
+)
+
+// botSays selects the bot's bubble whose text starts with prefix.
+func botSays(prefix string) chromedp.Search {
+	return chromedp.Search(fmt.Sprintf(`//li[contains(concat(" ", @class, " "), " bot ")][starts-with(normalize-space(.), %q)]`, prefix))
+}
+
+// button selects the last offered button labelled label.
+func button(label string) chromedp.Search {
+	return chromedp.Search(fmt.Sprintf(`(//li[contains(concat(" ", @class, " "), " bot ")]//button[normalize-space(.) = %q])[last()]`, label))
+}
+
+// TestBrowser drives the chat page in a real headless browser on a phone-sized
+// screen, as an Indonesian visitor would.
+func TestBrowser(t *testing.T) {
+	execPath := findBrowser(t)
+	h := newHarness(t, storetest.Mini(t))
+	srv := httptest.NewServer(h.mux)
+	t.Cleanup(srv.Close) // after the browser is gone (cleanups run last first)
+	tab := newBrowser(t, execPath, "id-ID")
+
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	do := func(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	count := func(t *testing.T, sel string) int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+		if err != nil {
+			t.Fatalf("count %s: %v", sel, err)
+		}
+		return n
+	}
+
+	do(t, "open the page on a phone",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulatePortrait),
+		chromedp.Navigate(srv.URL),
+	)
+
+	t.Run("the greeting and the menu buttons appear", func(t *testing.T) {
+		do(t, "wait for the menu", chromedp.WaitVisible(menuButtons))
+		do(t, "see the greeting", chromedp.WaitVisible(botSays("Halo, selamat datang!")))
+		lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lang != "id" {
+			t.Errorf("page language %q, want id for an Indonesian browser", lang)
+		}
+	})
+
+	t.Run("the person switches to English with the buttons", func(t *testing.T) {
+		do(t, "pick Ganti bahasa", chromedp.Click(button("Ganti bahasa")))
+		do(t, "see the language prompt", chromedp.WaitVisible(botSays("Pilih bahasa:")))
+		do(t, "pick English", chromedp.Click(button("English")))
+		do(t, "see the English confirmation", chromedp.WaitVisible(botSays("All right, from now on I will use English.")))
+		if n := count(t, `li.msg.me`); n != 2 {
+			t.Errorf("%d of the person's bubbles, want 2 (the two picks)", n)
+		}
+	})
+
+	t.Run("the person types help and gets it in English", func(t *testing.T) {
+		do(t, "type help and send",
+			chromedp.SendKeys(textBox, "help"),
+			chromedp.Click(sendButton),
+			chromedp.WaitVisible(botSays("How to use Layan:")),
+		)
+		left, err := chromedp.Run(ctx, chromedp.Value(textBox))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left != "" {
+			t.Errorf("the text box still holds %q after sending", left)
+		}
+	})
+
+	t.Run("a pushed message appears live without reloading", func(t *testing.T) {
+		token, err := chromedp.Run(ctx, chromedp.Evaluate[string](`localStorage.getItem("layan.token")`))
+		if err != nil || len(token) < 22 {
+			t.Fatalf("token in localStorage %q (%v)", token, err)
+		}
+		const text = "Pengumuman: festival budaya hari Sabtu."
+		if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+		do(t, "see the pushed message", chromedp.WaitVisible(pushedBubble))
+		got, err := chromedp.Run(ctx, chromedp.Text(pushedBubble))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != text {
+			t.Errorf("pushed bubble says %q, want %q", got, text)
+		}
+	})
+
+	t.Run("the history is still shown after a reload", func(t *testing.T) {
+		before := count(t, `li.msg`)
+		do(t, "reload",
+			chromedp.Reload(),
+			chromedp.WaitVisible(pushedBubble),
+			chromedp.WaitVisible(botSays("How to use Layan:")),
+			chromedp.WaitVisible(botSays("Halo, selamat datang!")),
+		)
+		if after := count(t, `li.msg`); after != before {
+			t.Errorf("%d bubbles after the reload, %d before", after, before)
+		}
+	})
+
+	t.Run("the text box and the send button fit a phone screen", func(t *testing.T) {
+		do(t, "see the controls", chromedp.WaitVisible(textBox), chromedp.WaitVisible(sendButton))
+		type box struct{ Left, Right, Top, Bottom, Width, Height float64 }
+		fit, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+			Width, Height, ScrollWidth float64
+			Text, Send                 box
+		}](`(() => {
+			const r = (id) => { const b = document.getElementById(id).getBoundingClientRect();
+				return {Left: b.left, Right: b.right, Top: b.top, Bottom: b.bottom, Width: b.width, Height: b.height}; };
+			return {Width: window.innerWidth, Height: window.innerHeight,
+				ScrollWidth: document.documentElement.scrollWidth, Text: r("text"), Send: r("send")};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fit.Width != 390 {
+			t.Errorf("viewport is %v wide, want 390", fit.Width)
+		}
+		if fit.ScrollWidth > fit.Width {
+			t.Errorf("the page scrolls sideways: %v wide on a %v screen", fit.ScrollWidth, fit.Width)
+		}
+		for name, r := range map[string]box{"text box": fit.Text, "send button": fit.Send} {
+			if r.Left < 0 || r.Right > fit.Width || r.Top < 0 || r.Bottom > fit.Height {
+				t.Errorf("the %s (%+v) is not within the %vx%v screen", name, r, fit.Width, fit.Height)
+			}
+			if r.Width < 40 || r.Height < 32 {
+				t.Errorf("the %s is %vx%v, too small to tap", name, r.Width, r.Height)
+			}
+		}
+		if fit.Text.Width < fit.Width/2 {
+			t.Errorf("the text box is only %v of %v wide", fit.Text.Width, fit.Width)
+		}
+	})
+
+	if path := os.Getenv("LAYAN_SCREENSHOT"); path != "" {
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("take a screenshot: %v", err)
+		}
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Error(err)
+		}
+		t.Logf("screenshot saved to %s", path)
+	}
+}
+
+// TestBrowserInEnglish checks that a visitor whose browser speaks English gets the page
+// and the greeting in English.
+func TestBrowserInEnglish(t *testing.T) {
+	execPath := findBrowser(t)
+	h := newHarness(t, storetest.Mini(t))
+	srv := httptest.NewServer(h.mux)
+	t.Cleanup(srv.Close)
+	tab := newBrowser(t, execPath, "en-US")
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL),
+		chromedp.WaitVisible(botSays("Hello and welcome!")),
+		chromedp.WaitVisible(button("Change language")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send, err := chromedp.Run(ctx, chromedp.Text(sendButton))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if send != "Send" {
+		t.Errorf("send button says %q, want Send", send)
+	}
+}

@@ -1,0 +1,168 @@
+// Layan web chat: talks to POST /api/chat and listens to GET /api/chat/inbox (server-sent
+// events read through fetch, so the token travels in a header, never in a URL).
+"use strict";
+(function () {
+  const log = document.getElementById("log");
+  const form = document.getElementById("form");
+  const input = document.getElementById("text");
+  const sendButton = document.getElementById("send");
+  const status = document.getElementById("status");
+  const texts = { offline: document.body.dataset.offline, error: document.body.dataset.error };
+  const store = window.localStorage;
+  const HISTORY_MAX = 100;
+
+  let token = store.getItem("layan.token") || "";
+  let history = [];
+  try { history = JSON.parse(store.getItem("layan.history") || "[]"); } catch (e) { history = []; }
+
+  function remember(entry) {
+    history.push(entry);
+    history = history.slice(-HISTORY_MAX);
+    store.setItem("layan.history", JSON.stringify(history));
+  }
+
+  function bubble(entry) {
+    const li = document.createElement("li");
+    li.className = "msg " + entry.who + (entry.pushed ? " pushed" : "");
+    li.textContent = entry.text;
+    if (entry.options && entry.options.length) {
+      const row = document.createElement("div");
+      row.className = "options";
+      for (const o of entry.options) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = o.label;
+        b.dataset.option = o.id;
+        b.addEventListener("click", () => send({ option: o.id }, o.label));
+        row.appendChild(b);
+      }
+      li.appendChild(row);
+    }
+    log.appendChild(li);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function show(entry) { remember(entry); bubble(entry); }
+
+  function showReplies(replies, pushed) {
+    for (const r of replies || []) show({ who: "bot", text: r.text, options: r.options || [], pushed: !!pushed });
+  }
+
+  function notice(text) {
+    status.textContent = text || "";
+    status.hidden = !text;
+  }
+
+  function messageId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  }
+
+  function setToken(t) {
+    if (t === token) return;
+    token = t;
+    if (t) store.setItem("layan.token", t); else store.removeItem("layan.token");
+    listen();
+  }
+
+  // post sends one message; a lost answer is retried with the same id, which the
+  // server recognises, so nothing is done twice.
+  async function post(body) {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      let res;
+      try {
+        const headers = { "Content-Type": "application/json" };
+        if (token) headers["X-Chat-Token"] = token;
+        res = await fetch("/api/chat", { method: "POST", headers, body: JSON.stringify(body) });
+      } catch (e) {
+        notice(texts.offline);
+        await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
+        continue;
+      }
+      if (res.status === 401 && token) { setToken(""); continue; }
+      if (!res.ok) {
+        if (res.status >= 500) { await new Promise((r) => setTimeout(r, 1000 * (attempt + 1))); continue; }
+        break;
+      }
+      const data = await res.json();
+      notice("");
+      setToken(data.token);
+      return data.replies;
+    }
+    notice(texts.error);
+    return null;
+  }
+
+  async function send(fields, label) {
+    const body = Object.assign({ id: messageId() }, fields);
+    if (label) show({ who: "me", text: label });
+    sendButton.disabled = true;
+    try {
+      const replies = await post(body);
+      if (replies) showReplies(replies, false);
+    } finally {
+      sendButton.disabled = false;
+    }
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send({ text }, text);
+  });
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
+  });
+
+  // listen keeps one live stream of pushed messages open for the current token.
+  let streamAbort = null;
+  async function listen() {
+    if (streamAbort) streamAbort.abort();
+    if (!token) return;
+    const ctl = new AbortController();
+    streamAbort = ctl;
+    let delay = 1000;
+    while (!ctl.signal.aborted) {
+      try {
+        const res = await fetch("/api/chat/inbox", {
+          headers: { "X-Chat-Token": token, "Accept": "text/event-stream" }, signal: ctl.signal,
+        });
+        if (res.status === 401) { setToken(""); return; }
+        if (!res.ok || !res.body) throw new Error("stream " + res.status);
+        delay = 1000;
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
+          let cut;
+          while ((cut = buf.indexOf("\n\n")) >= 0) {
+            const event = buf.slice(0, cut);
+            buf = buf.slice(cut + 2);
+            for (const line of event.split("\n")) {
+              if (line.startsWith("data: ")) showReplies(JSON.parse(line.slice(6)).replies, true);
+            }
+          }
+        }
+      } catch (e) {
+        if (ctl.signal.aborted) return;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 30000);
+    }
+  }
+
+  for (const entry of history) bubble(entry);
+  if (token) {
+    listen();
+  } else {
+    // First visit: open the conversation in the browser's language; the bot greets.
+    const lang = (navigator.language || "").toLowerCase().startsWith("en") ? "en" : "id";
+    send({ option: "lang:" + lang });
+  }
+})();

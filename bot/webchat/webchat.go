@@ -1,0 +1,262 @@
+// Package webchat is Layan's web chat: a small chat page served from embedded files
+// and the JSON chat API behind it, which other tools may also drive.
+//
+//	POST /api/chat        {"text": "...", "option": "<option id>", "id": "<client message id>"}
+//	                      header X-Chat-Token names the conversation; without it a new one
+//	                      starts. Answer: {"token": "...", "replies": [{"text", "options"}]}
+//	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
+//	                      {"replies": [...]}; with "Accept: text/event-stream" a live
+//	                      stream of such objects (server-sent events)
+//
+// The token is issued by the server (192 random bits) and is the only identity: the
+// store keeps only its SHA-256, so a copy of the database cannot act as a person.
+// Errors are JSON {"error": "..."} with a 4xx or 5xx status, and change nothing.
+package webchat
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// ChannelName is the name of the web chat in bot.Message.Channel.
+const ChannelName = "webchat"
+
+// MaxBody is the largest request body the chat API reads.
+const MaxBody = 16 << 10
+
+// Store is what the web chat keeps: known conversations and their inboxes.
+type Store interface {
+	Register(ctx context.Context, id string) error
+	Known(ctx context.Context, id string) (bool, error)
+	Push(ctx context.Context, id string, r bot.Reply) error
+	Drain(ctx context.Context, id string) ([]bot.Reply, error)
+	Subscribe(ctx context.Context, id string) (wake <-chan struct{}, stop func() error, err error)
+}
+
+// Engine handles one message; *bot.Engine is one.
+type Engine interface {
+	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
+}
+
+// Server serves the page and the chat API.
+type Server struct {
+	engine Engine
+	store  Store
+	page   *page
+	log    *slog.Logger
+	// Heartbeat is how often an idle live stream sends a comment to stay open.
+	Heartbeat time.Duration
+}
+
+// NewServer returns the web chat server. texts renders the page's labels.
+func NewServer(engine Engine, store Store, texts Texts, log *slog.Logger) (*Server, error) {
+	p, err := newPage(texts)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{engine: engine, store: store, page: p, log: log, Heartbeat: 25 * time.Second}, nil
+}
+
+// Register adds the web chat's routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.Handle("GET /{$}", http.HandlerFunc(s.page.serveIndex))
+	mux.Handle("GET /static/", s.page.static())
+	mux.HandleFunc("POST /api/chat", s.chat)
+	mux.HandleFunc("GET /api/chat/inbox", s.inbox)
+}
+
+type chatRequest struct {
+	Text   string `json:"text"`
+	Option string `json:"option"`
+	ID     string `json:"id"`
+}
+
+type chatResponse struct {
+	Token   string      `json:"token"`
+	Replies []bot.Reply `json:"replies"`
+}
+
+type inboxResponse struct {
+	Replies []bot.Reply `json:"replies"`
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	var req chatRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
+			return
+		}
+		writeError(w, http.StatusBadRequest, "request body is not a valid JSON object")
+		return
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "request body holds more than one JSON value")
+		return
+	}
+	if req.Text == "" && req.Option == "" {
+		writeError(w, http.StatusBadRequest, `one of "text" or "option" is required`)
+		return
+	}
+	if len(req.ID) > 128 || len(req.Option) > 128 {
+		writeError(w, http.StatusBadRequest, `"id" and "option" are at most 128 bytes`)
+		return
+	}
+
+	ctx := r.Context()
+	token := r.Header.Get("X-Chat-Token")
+	var id string
+	if token == "" {
+		token, id = newToken()
+		if err := s.store.Register(ctx, id); err != nil {
+			s.unavailable(w, r, err)
+			return
+		}
+	} else if id = s.known(w, r, token); id == "" {
+		return
+	}
+
+	m := bot.Message{
+		Channel: ChannelName, ChatID: id, UserID: id, ID: req.ID,
+		Kind: bot.KindText, Text: req.Text, Option: req.Option, Time: time.Now(),
+	}
+	if req.Option != "" {
+		m.Kind = bot.KindOption
+	}
+	out, err := s.engine.Handle(ctx, m)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, chatResponse{Token: token, Replies: nonNil(out.Replies)})
+}
+
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
+	id := s.known(w, r, r.Header.Get("X-Chat-Token"))
+	if id == "" {
+		return
+	}
+	if r.Header.Get("Accept") == "text/event-stream" {
+		s.stream(w, r, id)
+		return
+	}
+	replies, err := s.store.Drain(r.Context(), id)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, inboxResponse{Replies: nonNil(replies)})
+}
+
+// stream sends pushed replies as server-sent events until the client goes away.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
+	ctx := r.Context()
+	wake, stop, err := s.store.Subscribe(ctx, id)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	defer stop()
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	heartbeat := time.NewTicker(s.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		replies, err := s.store.Drain(ctx, id)
+		if err != nil {
+			s.log.WarnContext(ctx, "web chat stream: drain", "err", err)
+			return
+		}
+		if len(replies) > 0 {
+			b, _ := json.Marshal(inboxResponse{Replies: replies})
+			if _, err := w.Write([]byte("data: " + string(b) + "\n\n")); err != nil {
+				return
+			}
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-wake:
+			if !ok {
+				return
+			}
+		case <-heartbeat.C:
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// known returns the conversation id of token, or writes an error and returns "".
+func (s *Server) known(w http.ResponseWriter, r *http.Request, token string) string {
+	if token == "" {
+		writeError(w, http.StatusUnauthorized, "header X-Chat-Token is required")
+		return ""
+	}
+	id := ChatID(token)
+	ok, err := s.store.Known(r.Context(), id)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return ""
+	}
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "unknown conversation token: start a new conversation without it")
+		return ""
+	}
+	return id
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "web chat request failed", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusServiceUnavailable, "the service is busy, please try again")
+}
+
+// newToken returns a new conversation token and its id.
+func newToken() (token, id string) {
+	b := make([]byte, 24)
+	rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, ChatID(token)
+}
+
+// ChatID is the conversation id of a token: what the store and the engine see.
+func ChatID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:16])
+}
+
+func nonNil(r []bot.Reply) []bot.Reply {
+	if r == nil {
+		return []bot.Reply{}
+	}
+	return r
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

@@ -1,0 +1,67 @@
+// Command layan is Layan's service: a chatbot that lets a regency serve its people
+// over chat. It reads its configuration from the environment (see README.md).
+//
+//	layan            serve the web chat, APIs and channels on HTTP_ADDR
+//	layan chat       chat in this terminal with the same engine and content
+//	layan backup     write every key of REDIS_PREFIX as JSON lines to stdout
+//	layan restore    read such a backup from stdin (all or nothing)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "layan:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: layan [command]
+
+commands:
+  (none)    serve the web chat and APIs on HTTP_ADDR (default 127.0.0.1:8080)
+  chat      chat with Layan in this terminal
+  backup    write all of Layan's data as JSON lines to standard output
+  restore   replace Layan's data with a backup read from standard input
+
+configuration comes from environment variables: see README.md`
+
+// run is main without the process: testable, and every error returned, not exited.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "":
+		return serve(ctx, cfg, log, stdout)
+	case "chat":
+		return chat(ctx, cfg, log, stdin, stdout)
+	case "backup":
+		return backup(ctx, cfg, log, stdout)
+	case "restore":
+		return restore(ctx, cfg, log, stdin, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return errors.New("unknown command " + cmd + "\n" + usage)
+}
