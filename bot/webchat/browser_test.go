@@ -53,9 +53,7 @@ func newBrowser(t *testing.T, execPath, lang string) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", lang),
-		chromedp.Flag("accept-lang", lang),
-		chromedp.Env("LANGUAGE="+strings.ReplaceAll(lang, "-", "_")),
+		chromedp.Flag("accept-lang", lang), // navigator.language and Accept-Language
 		chromedp.UserDataDir(t.TempDir()),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -1,0 +1,228 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/store/storetest"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// echo is a handler that appends each text to the session variable "seen" and says
+// the whole list, so a test can read the order in which messages were handled.
+func echo(delay time.Duration) bot.HandlerFunc {
+	return func(ctx context.Context, t *bot.Turn) error {
+		time.Sleep(delay)
+		seen := t.Session.Get("seen")
+		if seen != "" {
+			seen += ","
+		}
+		seen += t.Msg.Text
+		t.Session.Set("seen", seen)
+		t.Say(bot.Reply{Text: seen})
+		return nil
+	}
+}
+
+func msg(chat, id, text string) bot.Message {
+	return bot.Message{Channel: "test", ChatID: chat, UserID: chat, ID: id, Kind: bot.KindText, Text: text}
+}
+
+func newEngine(st bot.ConversationStore, h bot.Handler, timeout time.Duration) *bot.Engine {
+	return bot.NewEngine(bot.EngineConfig{
+		Store: st, Handler: h, Timeout: timeout, Logger: quiet(),
+		Apology: func(lang string) bot.Reply { return bot.Reply{Text: "maaf/" + lang} },
+	})
+}
+
+func TestMessagesOfOneChatAreHandledOneAtATimeAcrossProcesses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		// Two engines on one store stand for two replicas; messages of one chat
+		// alternate between them, sent one after another, each while the previous
+		// may still run.
+		st := b.Store.Conversations(5*time.Second, time.Hour)
+		engines := []*bot.Engine{newEngine(st, echo(2*time.Millisecond), time.Second), newEngine(st, echo(2*time.Millisecond), time.Second)}
+		ctx := context.Background()
+		const n = 20
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				if _, err := engines[i%2].Handle(ctx, msg("chat-a", strconv.Itoa(i), strconv.Itoa(i))); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		out, err := engines[0].Handle(ctx, msg("chat-a", "last", "end"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Split(out.Replies[0].Text, ",")
+		if len(got) != n+1 {
+			t.Fatalf("handled %d messages, want %d (a message was lost or its turn overwritten): %v", len(got)-1, n, got)
+		}
+	})
+}
+
+func TestOneProcessKeepsArrivalOrderWithinAChat(t *testing.T) {
+	b := storetest.Mini(t)
+	e := newEngine(b.Store.Conversations(5*time.Second, time.Hour), echo(time.Millisecond), time.Second)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() { e.Handle(ctx, msg("c", strconv.Itoa(i), strconv.Itoa(i))) })
+		time.Sleep(200 * time.Microsecond) // arrive in this order; handling takes longer
+	}
+	wg.Wait()
+	out, _ := e.Handle(ctx, msg("c", "x", "end"))
+	if want := "0,1,2,3,4,5,6,7,8,9,end"; out.Replies[0].Text != want {
+		t.Errorf("order = %s, want %s", out.Replies[0].Text, want)
+	}
+}
+
+func TestDifferentChatsRunConcurrently(t *testing.T) {
+	b := storetest.Mini(t)
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(2)
+	h := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+		started.Done()
+		<-release
+		return nil
+	})
+	e := newEngine(b.Store.Conversations(5*time.Second, time.Hour), h, 5*time.Second)
+	var wg sync.WaitGroup
+	for _, chat := range []string{"a", "b"} {
+		wg.Go(func() { e.Handle(context.Background(), msg(chat, "1", "hi")) })
+	}
+	started.Wait() // would hang if chat b waited for chat a
+	close(release)
+	wg.Wait()
+}
+
+func TestARedeliveredMessageIsNotHandledAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		calls := 0
+		h := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+			calls++
+			t.Say(bot.Reply{Text: "tiket dibuat"})
+			return nil
+		})
+		e := newEngine(b.Store.Conversations(5*time.Second, time.Hour), h, time.Second)
+		ctx := context.Background()
+		first, err := e.Handle(ctx, msg("c", "m-1", "ya"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := e.Handle(ctx, msg("c", "m-1", "ya"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls != 1 || !again.Duplicate || first.Duplicate {
+			t.Fatalf("handler ran %d times, duplicate flags %v/%v; want once, false/true", calls, first.Duplicate, again.Duplicate)
+		}
+		if len(again.Replies) != 1 || again.Replies[0].Text != "tiket dibuat" {
+			t.Errorf("a duplicate carries %v, want the first answer", again.Replies)
+		}
+		// The same id from another person is another message.
+		if other, _ := e.Handle(ctx, msg("d", "m-1", "ya")); other.Duplicate || calls != 2 {
+			t.Errorf("another chat's message with the same id was dropped")
+		}
+		// A message without id is never deduplicated.
+		e.Handle(ctx, msg("c", "", "a"))
+		e.Handle(ctx, msg("c", "", "a"))
+		if calls != 4 {
+			t.Errorf("messages without id handled %d times in all, want 4", calls)
+		}
+	})
+}
+
+func TestAFailingHandlerApologisesAndChangesNothing(t *testing.T) {
+	cases := []struct {
+		name string
+		h    bot.HandlerFunc
+	}{
+		{"an error", func(ctx context.Context, t *bot.Turn) error {
+			t.Session.Set("step", "broken")
+			return errors.New("flow failed")
+		}},
+		{"a panic", func(ctx context.Context, t *bot.Turn) error {
+			t.Session.Set("step", "broken")
+			panic("nil map")
+		}},
+		{"a handler that overruns its time", func(ctx context.Context, t *bot.Turn) error {
+			t.Session.Set("step", "broken")
+			time.Sleep(300 * time.Millisecond)
+			return nil
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" gives an apology in the person's language", func(t *testing.T) {
+			b := storetest.Mini(t)
+			st := b.Store.Conversations(5*time.Second, time.Hour)
+			ctx := context.Background()
+			setup := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+				t.Session.Lang = "en"
+				t.Session.Set("step", "good")
+				return nil
+			})
+			newEngine(st, setup, time.Second).Handle(ctx, msg("c", "1", "x"))
+
+			out, err := newEngine(st, tc.h, 50*time.Millisecond).Handle(ctx, msg("c", "2", "x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Replies) != 1 || out.Replies[0].Text != "maaf/en" {
+				t.Errorf("replies = %v, want the English apology", out.Replies)
+			}
+			var step string
+			newEngine(st, bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+				step = t.Session.Get("step")
+				return nil
+			}), time.Second).Handle(ctx, msg("c", "3", "x"))
+			if step != "good" {
+				t.Errorf("after the failure the session step is %q, want it unchanged (good)", step)
+			}
+		})
+	}
+}
+
+func TestAStoreOutageIsAnErrorNotAnAnswer(t *testing.T) {
+	b := storetest.Mini(t)
+	e := newEngine(b.Store.Conversations(5*time.Second, time.Hour), echo(0), time.Second)
+	b.Mini.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := e.Handle(ctx, msg("c", "1", "x")); err == nil {
+		t.Fatal("Handle succeeded with the store down")
+	}
+}
+
+func TestAWaitingMessageGivesUpWhenItsContextEnds(t *testing.T) {
+	b := storetest.Mini(t)
+	st := b.Store.Conversations(5*time.Second, time.Hour)
+	ctx := context.Background()
+	// Another process holds the chat.
+	claim, err := st.Acquire(ctx, "test:c", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(st, echo(0), time.Second)
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := e.Handle(short, msg("c", "1", "x")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+	st.Release(ctx, claim)
+	if out, err := e.Handle(ctx, msg("c", "1", "x")); err != nil || out.Replies[0].Text != "x" {
+		t.Fatalf("after the release the message is handled: %v %v", out, err)
+	}
+}

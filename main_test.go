@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// env builds a getenv over a map.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs the service as `go run .` does, until the returned stop is called.
+func startServe(t *testing.T, vars map[string]string) (stop func() string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, env(vars), strings.NewReader(""), &out, &logs) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "http://") {
+		if time.Now().After(deadline) {
+			t.Fatalf("service did not start; log:\n%s", logs.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("service stopped: %v\n%s", err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return func() string {
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("service stopped with %v", err)
+		}
+		return out.String() + logs.String()
+	}
+}
+
+func post(t *testing.T, addr, token, body string) (string, []string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/chat", strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("X-Chat-Token", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r struct {
+		Token   string `json:"token"`
+		Replies []struct {
+			Text string `json:"text"`
+		} `json:"replies"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || res.StatusCode != 200 {
+		t.Fatalf("POST /api/chat %s: %d %v", body, res.StatusCode, err)
+	}
+	var texts []string
+	for _, x := range r.Replies {
+		texts = append(texts, x.Text)
+	}
+	return r.Token, texts
+}
+
+func TestARestartOfTheEmbeddedServiceKeepsTheConversation(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"DATA_DIR": dir, "HTTP_ADDR": freeAddr(t), "REGION_NAME": "Kabupaten Uji"}
+
+	stop := startServe(t, vars)
+	token, greet := post(t, vars["HTTP_ADDR"], "", `{"text":"halo","id":"1"}`)
+	if len(greet) == 0 || !strings.Contains(greet[0], "Kabupaten Uji") {
+		t.Fatalf("greeting = %q, want the configured region", greet)
+	}
+	post(t, vars["HTTP_ADDR"], token, `{"option":"language","id":"2"}`)
+	output := stop()
+	if !strings.Contains(output, "chat at http://"+vars["HTTP_ADDR"]) {
+		t.Errorf("the start line does not say where to chat:\n%s", output)
+	}
+	if strings.Contains(output, "halo") || strings.Contains(output, token) {
+		t.Errorf("the log shows message text or a token:\n%s", output)
+	}
+
+	stop = startServe(t, vars)
+	defer stop()
+	_, replies := post(t, vars["HTTP_ADDR"], token, `{"text":"2","id":"3"}`)
+	if len(replies) == 0 || !strings.Contains(replies[0], "English") {
+		t.Fatalf("after a restart, answering the language prompt gave %q: the conversation was lost", replies)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t)}
+	stop := startServe(t, vars)
+	defer stop()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get("http://" + vars["HTTP_ADDR"] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
+			t.Errorf("%s = %d %s", path, res.StatusCode, body)
+		}
+	}
+}
+
+func TestReadinessFailsWhileRedisIsUnreachable(t *testing.T) {
+	vars := map[string]string{"REDIS_URL": "redis://" + freeAddr(t), "HTTP_ADDR": freeAddr(t)}
+	stop := startServe(t, vars)
+	defer stop()
+	res, err := http.Get("http://" + vars["HTTP_ADDR"] + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d with Redis down, want 503", res.StatusCode)
+	}
+}
+
+func TestBackupAndRestoreThroughTheCommands(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"DATA_DIR": dir, "HTTP_ADDR": freeAddr(t)}
+	stop := startServe(t, vars)
+	token, _ := post(t, vars["HTTP_ADDR"], "", `{"text":"halo"}`)
+	post(t, vars["HTTP_ADDR"], token, `{"option":"lang:en"}`)
+	stop()
+
+	ctx := context.Background()
+	var backup bytes.Buffer
+	if err := run(ctx, []string{"backup"}, env(vars), nil, &backup, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(backup.String(), `{"layan_backup":1`) || !strings.Contains(backup.String(), "layan:") {
+		t.Fatalf("backup does not look like one:\n%s", backup.String())
+	}
+
+	t.Run("a malformed file is refused and changes nothing", func(t *testing.T) {
+		bad := backup.String() + "{not json\n"
+		err := run(ctx, []string{"restore"}, env(vars), strings.NewReader(bad), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "line") {
+			t.Fatalf("restore of a malformed file = %v, want an error naming the line", err)
+		}
+	})
+
+	t.Run("a restore into an empty data dir brings the conversation back", func(t *testing.T) {
+		vars2 := map[string]string{"DATA_DIR": filepath.Join(t.TempDir(), "new"), "HTTP_ADDR": freeAddr(t)}
+		var msg bytes.Buffer
+		if err := run(ctx, []string{"restore"}, env(vars2), &backup, io.Discard, &msg); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(msg.String(), "restored") {
+			t.Errorf("restore said %q", msg.String())
+		}
+		stop := startServe(t, vars2)
+		defer stop()
+		_, replies := post(t, vars2["HTTP_ADDR"], token, `{"text":"menu"}`)
+		if len(replies) == 0 || !strings.Contains(replies[0], "Please choose") {
+			t.Errorf("restored conversation answered %q, want the English menu", replies)
+		}
+	})
+}
+
+func TestASecondProcessCannotShareTheEmbeddedStore(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t)}
+	stop := startServe(t, vars)
+	defer stop()
+	err := run(context.Background(), []string{"chat"}, env(vars), strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "another Layan") {
+		t.Errorf("a second process on the same DATA_DIR = %v, want a clear refusal", err)
+	}
+}
+
+func TestTheTerminalChat(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir()}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"chat"}, env(vars), strings.NewReader("halo\nbahasa\n2\n"), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Halo, selamat datang", "1. Tanya layanan", "2. English", "from now on I will use English"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("terminal chat lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBadConfigurationIsNamed(t *testing.T) {
+	cases := map[string]map[string]string{
+		"HTTP_ADDR":   {"HTTP_ADDR": "8080"},
+		"TZ_REGION":   {"TZ_REGION": "Asia/Atlantis"},
+		"CONTENT_DIR": {"CONTENT_DIR": "/does/not/exist"},
+		"LOG_LEVEL":   {"LOG_LEVEL": "loud"},
+		"REDIS_URL":   {"REDIS_URL": "http://example"},
+	}
+	for name, vars := range cases {
+		t.Run(fmt.Sprintf("a bad %s stops the start and is named", name), func(t *testing.T) {
+			if vars["DATA_DIR"] == "" {
+				vars["DATA_DIR"] = t.TempDir()
+			}
+			err := run(context.Background(), nil, env(vars), nil, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("run = %v, want an error naming %s", err, name)
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), nil, io.Discard, io.Discard); err == nil {
+		t.Error("an unknown command was accepted")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
