@@ -99,7 +99,9 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 
 	start := e.now()
 	session, replies := e.run(ctx, m, claim.Session)
-	session.LastActive = start
+	if session != nil {
+		session.LastActive = start
+	}
 	if err := e.store.Commit(ctx, claim, session, replies); err != nil {
 		// Do not release: the lock is gone or Redis is; it expires by itself.
 		return Outcome{}, err
@@ -108,8 +110,9 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 }
 
 // run calls the handler on a copy of the session and returns the session to save and
-// the replies. On error, panic or timeout it returns the original session and an
-// apology, so a failed turn changes nothing.
+// the replies; a nil session when the handler asked to forget the person. On error,
+// panic or timeout it returns the original session and an apology, so a failed turn
+// changes nothing.
 func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, []Reply) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -130,6 +133,9 @@ func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, [
 	case err = <-done:
 	case <-ctx.Done():
 		err = fmt.Errorf("handler did not finish: %w", ctx.Err())
+	}
+	if err == nil && t.forget {
+		return nil, t.Replies
 	}
 	if err == nil {
 		return t.Session, t.Replies

@@ -114,7 +114,12 @@ type Turn struct {
 	Msg     Message
 	Session *Session
 	Replies []Reply
+	forget  bool
 }
+
+// Forget asks the engine to erase the session when the turn ends (the person asked
+// for their data to be deleted). The replies of the turn are still given.
+func (t *Turn) Forget() { t.forget = true }
 
 // Say adds a reply and remembers its options, so that the person can answer by number
 // or by the option's words next time.

@@ -67,3 +67,29 @@ func setLanguage(c *Conv, r *Router, lang string) error {
 	r.ShowMenu(c)
 	return nil
 }
+
+// eraseFlow deletes what Layan keeps about the person, after they confirm: their
+// session (language, flow state). The next message starts afresh with a greeting.
+type eraseFlow struct{ menu *Router }
+
+func (f eraseFlow) Start(_ context.Context, c *Conv) error {
+	c.Session.Flow, c.Session.Step = "erase", "confirm"
+	c.Ask("erase.confirm", c.Opt("erase:yes", "erase.yes"), c.Opt("erase:no", "erase.no"))
+	return nil
+}
+
+func (f eraseFlow) Continue(ctx context.Context, c *Conv, in Input) error {
+	switch in.Option {
+	case "erase:yes":
+		c.Say("erase.done")
+		c.Forget()
+	case "erase:no":
+		c.Leave()
+		c.Say("erase.kept")
+		f.menu.ShowMenu(c)
+	default:
+		c.Say("not_understood")
+		return f.Start(ctx, c)
+	}
+	return nil
+}

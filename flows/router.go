@@ -28,7 +28,7 @@ type MenuItem struct {
 //     characters) kindly, changing nothing;
 //  2. greets a person on first contact, offering English when they wrote English;
 //  3. obeys the keywords that work at every step (menu, cancel, back, help,
-//     language, privacy) and menu picks;
+//     language, privacy, erase my data) and menu picks;
 //  4. hands everything else to the active flow, or says it did not understand.
 type Router struct {
 	texts *locales.Catalog
@@ -57,6 +57,7 @@ func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
 	}
 	r.flows["language"] = languageFlow{menu: r}
 	r.flows["help"] = helpFlow{menu: r}
+	r.flows["erase"] = eraseFlow{menu: r}
 	return r
 }
 
@@ -198,6 +199,9 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 		return true, r.flows["language"].Start(ctx, c)
 	case "privacy":
 		c.Say("privacy")
+	case "erase":
+		c.Leave()
+		return true, r.flows["erase"].Start(ctx, c)
 	default:
 		return false, nil
 	}
@@ -207,7 +211,7 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 // keyword returns which global keyword text is ("menu", "cancel" ...), or "".
 func (r *Router) keyword(text string) string {
 	norm := normalize(text)
-	for _, k := range []string{"menu", "cancel", "back", "help", "language", "privacy"} {
+	for _, k := range []string{"menu", "cancel", "back", "help", "language", "privacy", "erase"} {
 		for _, w := range r.texts.Words("keywords." + k) {
 			if norm == w {
 				return k

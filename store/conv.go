@@ -51,12 +51,13 @@ if seen then return {1, sess, 1, seen} end
 return {1, sess, 0, ''}
 `)
 
-// commitScript saves the session and the dedupe mark and releases the lock, only when
-// the lock is still ours. KEYS: lock, session, seen. ARGV: token, session, session ttl
-// ms, seen value, seen ttl ms, "1" when there is a message id.
+// commitScript saves (or, given an empty session, deletes) the session, saves the
+// dedupe mark and releases the lock, only when the lock is still ours. KEYS: lock,
+// session, seen. ARGV: token, session, session ttl ms, seen value, seen ttl ms, "1"
+// when there is a message id.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
 if ARGV[6] == '1' then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5]) end
 redis.call('DEL', KEYS[1])
 return 1
@@ -132,9 +133,12 @@ func (c *Conversations) claim(conv, msgID, token string, res []any) (*bot.Claim,
 
 // Commit implements bot.ConversationStore.
 func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Session, replies []bot.Reply) error {
-	sess, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("store: encode session: %w", err)
+	var sess []byte // empty: forget the session
+	if s != nil {
+		var err error
+		if sess, err = json.Marshal(s); err != nil {
+			return fmt.Errorf("store: encode session: %w", err)
+		}
 	}
 	seen, err := json.Marshal(replies)
 	if err != nil {
@@ -159,15 +163,6 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 func (c *Conversations) Release(ctx context.Context, cl *bot.Claim) error {
 	if err := releaseScript.Run(ctx, c.s.rdb, c.keys(cl.Key, "")[:1], cl.Token).Err(); err != nil {
 		return fmt.Errorf("store: release conversation: %w", err)
-	}
-	return nil
-}
-
-// Forget deletes a conversation's session (the person asked for their data to be
-// erased). Dedupe marks expire by themselves within bot.DedupeWindow.
-func (c *Conversations) Forget(ctx context.Context, conv string) error {
-	if err := c.s.rdb.Del(ctx, c.s.convKey(conv, "session")).Err(); err != nil {
-		return fmt.Errorf("store: forget conversation: %w", err)
 	}
 	return nil
 }
