@@ -68,15 +68,13 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, embedded: emb, store: st, texts: texts, sender: bot.NewSender(log)}
+	router := flows.NewRouter(texts, log)
 	a.engine = bot.NewEngine(bot.EngineConfig{
 		Store:   st.Conversations(chatLockTTL, sessionTTL),
-		Handler: flows.NewRouter(texts, log),
+		Handler: router,
 		Timeout: messageTimeout,
-		Apology: func(lang string) bot.Reply {
-			s, _ := texts.Text(lang, "apology", nil)
-			return bot.Reply{Text: s}
-		},
-		Logger: log,
+		Apology: router.Apology,
+		Logger:  log,
 	})
 	return a, nil
 }

@@ -34,9 +34,11 @@ func benchEngine(b *testing.B, st *store.Store) *bot.Engine {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
+	router := flows.NewRouter(texts, log)
 	return bot.NewEngine(bot.EngineConfig{
 		Store:   st.Conversations(30*time.Second, time.Hour),
-		Handler: flows.NewRouter(texts, log),
+		Handler: router,
+		Apology: router.Apology,
 		Logger:  log,
 	})
 }

@@ -38,7 +38,8 @@ type EngineConfig struct {
 	Handler Handler
 	// Timeout bounds one handler run; default 10 s. The store's lock must outlive it.
 	Timeout time.Duration
-	// Apology is what a person sees when their message could not be handled.
+	// Apology is what a person sees when their message could not be handled, in
+	// their language. Required.
 	Apology func(lang string) Reply
 	Logger  *slog.Logger
 	Now     func() time.Time // for tests; default time.Now
@@ -54,7 +55,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 		e.timeout = 10 * time.Second
 	}
 	if e.apology == nil {
-		e.apology = func(string) Reply { return Reply{Text: "Maaf, terjadi gangguan. Silakan coba lagi."} }
+		panic("bot: EngineConfig.Apology is required")
 	}
 	if e.log == nil {
 		e.log = slog.Default()

@@ -72,22 +72,6 @@ func TestMessagesOfOneChatAreHandledOneAtATimeAcrossProcesses(t *testing.T) {
 	})
 }
 
-func TestOneProcessKeepsArrivalOrderWithinAChat(t *testing.T) {
-	b := storetest.Mini(t)
-	e := newEngine(b.Store.Conversations(5*time.Second, time.Hour), echo(time.Millisecond), time.Second)
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Go(func() { e.Handle(ctx, msg("c", strconv.Itoa(i), strconv.Itoa(i))) })
-		time.Sleep(200 * time.Microsecond) // arrive in this order; handling takes longer
-	}
-	wg.Wait()
-	out, _ := e.Handle(ctx, msg("c", "x", "end"))
-	if want := "0,1,2,3,4,5,6,7,8,9,end"; out.Replies[0].Text != want {
-		t.Errorf("order = %s, want %s", out.Replies[0].Text, want)
-	}
-}
-
 func TestDifferentChatsRunConcurrently(t *testing.T) {
 	b := storetest.Mini(t)
 	release := make(chan struct{})

@@ -17,14 +17,14 @@ func newSerial() *serial { return &serial{tails: map[string]chan struct{}{}} }
 
 // acquire waits for the previous holder of key and returns the function that lets the
 // next one in. When ctx ends first it returns ctx's error; the queue stays in order.
-func (s *serial) acquire(ctx context.Context, key string) (release func(), err error) {
+func (s *serial) acquire(ctx context.Context, key string) (func(), error) {
 	mine := make(chan struct{})
 	s.mu.Lock()
 	prev := s.tails[key]
 	s.tails[key] = mine
 	s.mu.Unlock()
 
-	release = func() {
+	release := func() {
 		s.mu.Lock()
 		if s.tails[key] == mine {
 			delete(s.tails, key)

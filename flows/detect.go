@@ -11,27 +11,36 @@ func looksEnglish(text string) bool {
 		return !(r >= 'a' && r <= 'z' || r == '\'')
 	}) {
 		switch {
-		case englishWords[w]:
+		case isEnglishWord(w):
 			en++
-		case indonesianWords[w]:
+		case isIndonesianWord(w):
 			id++
 		}
 	}
 	return en >= 2 && id == 0
 }
 
-var englishWords = set("hello hi hey good morning afternoon evening please where what how when which who can could would " +
-	"i i'm is are the a an to want need looking for beach hotel help thanks thank you my do does there any near nearby " +
-	"stay visit eat food tourist english place places best recommend get go from way of and with this that it")
-
-var indonesianWords = set("apa bagaimana gimana gmn saya aku mau ingin di ke yang yg dan ini itu ada bisa tidak ga gak " +
-	"nggak halo selamat pagi siang sore malam terima kasih tolong mohon ktp kk akta urus bikin dimana pak bu min kak " +
-	"berapa kapan buat cara syarat dong ya nya")
-
-func set(words string) map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(words) {
-		m[w] = true
+func isEnglishWord(w string) bool {
+	switch w {
+	case "hello", "hi", "hey", "good", "morning", "afternoon", "evening", "please", "where", "what",
+		"how", "when", "which", "who", "can", "could", "would", "i", "i'm", "is", "are", "the", "a",
+		"an", "to", "want", "need", "looking", "for", "beach", "hotel", "help", "thanks", "thank",
+		"you", "my", "do", "does", "there", "any", "near", "nearby", "stay", "visit", "eat", "food",
+		"tourist", "english", "place", "places", "best", "recommend", "get", "go", "from", "way",
+		"of", "and", "with", "this", "that", "it":
+		return true
 	}
-	return m
+	return false
+}
+
+func isIndonesianWord(w string) bool {
+	switch w {
+	case "apa", "bagaimana", "gimana", "gmn", "saya", "aku", "mau", "ingin", "di", "ke", "yang",
+		"yg", "dan", "ini", "itu", "ada", "bisa", "tidak", "ga", "gak", "nggak", "halo", "selamat",
+		"pagi", "siang", "sore", "malam", "terima", "kasih", "tolong", "mohon", "ktp", "kk", "akta",
+		"urus", "bikin", "dimana", "pak", "bu", "min", "kak", "berapa", "kapan", "buat", "cara",
+		"syarat", "dong", "ya", "nya":
+		return true
+	}
+	return false
 }

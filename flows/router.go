@@ -230,6 +230,11 @@ func (r *Router) isMenu(id string) bool {
 	return false
 }
 
+// Apology is the reply for a message that could not be handled (bot.EngineConfig.Apology).
+func (r *Router) Apology(lang string) bot.Reply {
+	return bot.Reply{Text: r.label(lang, "apology")}
+}
+
 // ShowMenu offers the main menu.
 func (r *Router) ShowMenu(c *Conv) {
 	opts := make([]bot.Option, len(r.menu))

@@ -53,9 +53,11 @@ func newEngine(t *testing.T) *bot.Engine {
 	}
 	b := storetest.Mini(t)
 	log := slog.New(slog.DiscardHandler)
+	router := flows.NewRouter(texts, log)
 	return bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
-		Handler: flows.NewRouter(texts, log),
+		Handler: router,
+		Apology: router.Apology,
 		Logger:  log,
 	})
 }

@@ -72,9 +72,11 @@ func newHarness(t testing.TB, b storetest.Backend) *harness {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
+	router := flows.NewRouter(texts, log)
 	engine := &countingEngine{Engine: bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
-		Handler: flows.NewRouter(texts, log),
+		Handler: router,
+		Apology: router.Apology,
 		Logger:  log,
 	})}
 	chats := b.Store.WebChats()
