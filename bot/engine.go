@@ -73,6 +73,9 @@ type Outcome struct {
 	// what was answered the first time. Chat platforms must not send them again; a
 	// client that retried a lost HTTP response may show them.
 	Duplicate bool
+	// Lang is the person's language after the turn ("" when not chosen or forgotten),
+	// for clients that label their own controls.
+	Lang string
 }
 
 // Handle handles one message and returns what to say. An error means the message was
@@ -95,19 +98,21 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 			e.log.WarnContext(ctx, "release conversation", "conv", LogID(key), "err", err)
 		}
 		e.log.InfoContext(ctx, "duplicate message dropped", "channel", m.Channel, "conv", LogID(key))
-		return Outcome{Replies: claim.Replies, Duplicate: true}, nil
+		return Outcome{Replies: claim.Replies, Duplicate: true, Lang: claim.Session.Lang}, nil
 	}
 
 	start := e.now()
 	session, replies := e.run(ctx, m, claim.Session)
+	out := Outcome{Replies: replies}
 	if session != nil {
 		session.LastActive = start
+		out.Lang = session.Lang
 	}
 	if err := e.store.Commit(ctx, claim, session, replies); err != nil {
 		// Do not release: the lock is gone or Redis is; it expires by itself.
 		return Outcome{}, err
 	}
-	return Outcome{Replies: replies}, nil
+	return out, nil
 }
 
 // run calls the handler on a copy of the session and returns the session to save and

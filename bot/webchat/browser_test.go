@@ -138,6 +138,14 @@ func TestBrowser(t *testing.T) {
 		if n := count(t, `li.msg.me`); n != 2 {
 			t.Errorf("%d of the person's bubbles, want 2 (the two picks)", n)
 		}
+		labels, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+			`document.getElementById("send").textContent + "|" + document.getElementById("text").placeholder + "|" + document.documentElement.lang`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if labels != "Send|Type a message…|en" {
+			t.Errorf("after switching to English the page reads %q, want its own labels in English", labels)
+		}
 	})
 
 	t.Run("the person types help and gets it in English", func(t *testing.T) {
@@ -184,6 +192,13 @@ func TestBrowser(t *testing.T) {
 		)
 		if after := count(t, `li.msg`); after != before {
 			t.Errorf("%d bubbles after the reload, %d before", after, before)
+		}
+		send, err := chromedp.Run(ctx, chromedp.Text(sendButton))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if send != "Send" {
+			t.Errorf("after a reload the send button says %q, want the chosen language's Send", send)
 		}
 	})
 

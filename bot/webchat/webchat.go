@@ -5,7 +5,7 @@
 //	                      header X-Chat-Token names the conversation; without it a new one
 //	                      starts. Answer: {"token": "...", "replies": [{"text", "options"}]}
 //	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
-//	                      {"replies": [...]}; with "Accept: text/event-stream" a live
+//	                      {"replies": [...]}; when Accept names text/event-stream a live
 //	                      stream of such objects (server-sent events)
 //
 // The token is issued by the server (192 random bits) and is the only identity: the
@@ -23,6 +23,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/layan-id/layan/bot"
@@ -84,6 +85,7 @@ type chatRequest struct {
 type chatResponse struct {
 	Token   string      `json:"token"`
 	Replies []bot.Reply `json:"replies"`
+	Lang    string      `json:"lang,omitempty"` // the person's language, for the page's labels
 }
 
 type inboxResponse struct {
@@ -140,7 +142,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, chatResponse{Token: token, Replies: nonNil(out.Replies)})
+	writeJSON(w, http.StatusOK, chatResponse{Token: token, Replies: nonNil(out.Replies), Lang: out.Lang})
 }
 
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +150,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		return
 	}
-	if r.Header.Get("Accept") == "text/event-stream" {
+	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		s.stream(w, r, id)
 		return
 	}
@@ -172,6 +174,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no") // a proxy must not hold events back
 	w.WriteHeader(http.StatusOK)
 	heartbeat := time.NewTicker(s.Heartbeat)
 	defer heartbeat.Stop()

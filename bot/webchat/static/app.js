@@ -7,18 +7,35 @@
   const input = document.getElementById("text");
   const sendButton = document.getElementById("send");
   const status = document.getElementById("status");
-  const texts = { offline: document.body.dataset.offline, error: document.body.dataset.error };
-  const store = window.localStorage;
+  const labels = JSON.parse(document.body.dataset.labels);
+  let lang = document.body.dataset.lang;
+  const texts = () => labels[lang] || labels[document.body.dataset.lang];
+  // The token names the conversation and survives the browser closing; the history
+  // of bubbles is kept only for this tab, so a shared computer does not show it to
+  // the next person.
   const HISTORY_MAX = 100;
-
-  let token = store.getItem("layan.token") || "";
+  let token = localStorage.getItem("layan.token") || "";
   let history = [];
-  try { history = JSON.parse(store.getItem("layan.history") || "[]"); } catch (e) { history = []; }
+  try { history = JSON.parse(sessionStorage.getItem("layan.history") || "[]"); } catch (e) { history = []; }
 
   function remember(entry) {
     history.push(entry);
     history = history.slice(-HISTORY_MAX);
-    store.setItem("layan.history", JSON.stringify(history));
+    sessionStorage.setItem("layan.history", JSON.stringify(history));
+  }
+
+  // setLang relabels the page when the person changes language in the chat.
+  function setLang(l) {
+    if (!l || !labels[l] || l === lang) return;
+    lang = l;
+    localStorage.setItem("layan.lang", l);
+    const t = texts();
+    document.documentElement.lang = l;
+    document.title = t.title;
+    document.getElementById("title").textContent = t.title;
+    document.getElementById("text-label").textContent = t.placeholder;
+    input.placeholder = t.placeholder;
+    sendButton.textContent = t.send;
   }
 
   function bubble(entry) {
@@ -63,7 +80,8 @@
   function setToken(t) {
     if (t === token) return;
     token = t;
-    if (t) store.setItem("layan.token", t); else store.removeItem("layan.token");
+    if (t) localStorage.setItem("layan.token", t); else localStorage.removeItem("layan.token");
+    if (!t) localStorage.removeItem("layan.lang");
     listen();
   }
 
@@ -77,7 +95,7 @@
         if (token) headers["X-Chat-Token"] = token;
         res = await fetch("/api/chat", { method: "POST", headers, body: JSON.stringify(body) });
       } catch (e) {
-        notice(texts.offline);
+        notice(texts().offline);
         await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
         continue;
       }
@@ -89,22 +107,24 @@
       const data = await res.json();
       notice("");
       setToken(data.token);
+      setLang(data.lang);
       return data.replies;
     }
-    notice(texts.error);
+    notice(texts().error);
     return null;
   }
 
-  async function send(fields, label) {
+  // Messages go out one at a time, in the order the person sent them; the first one
+  // of a new visitor also fetches the token that the others need.
+  let queue = Promise.resolve();
+  function send(fields, label) {
     const body = Object.assign({ id: messageId() }, fields);
     if (label) show({ who: "me", text: label });
-    sendButton.disabled = true;
-    try {
+    queue = queue.then(async () => {
       const replies = await post(body);
       if (replies) showReplies(replies, false);
-    } finally {
-      sendButton.disabled = false;
-    }
+    });
+    return queue;
   }
 
   form.addEventListener("submit", (ev) => {
@@ -159,10 +179,11 @@
 
   for (const entry of history) bubble(entry);
   if (token) {
+    setLang(localStorage.getItem("layan.lang"));
     listen();
   } else {
     // First visit: open the conversation in the browser's language; the bot greets.
-    const lang = (navigator.language || "").toLowerCase().startsWith("en") ? "en" : "id";
-    send({ option: "lang:" + lang });
+    const browserLang = (navigator.language || "").toLowerCase().startsWith("en") ? "en" : "id";
+    send({ option: "lang:" + browserLang });
   }
 })();
