@@ -37,7 +37,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DataDir:     get("DATA_DIR", "./data"),
 		HTTPAddr:    get("HTTP_ADDR", "127.0.0.1:8080"),
 		ContentDir:  get("CONTENT_DIR", ""),
-		RegionName:  get("REGION_NAME", "Kabupaten Contoh"),
+		RegionName:  get("REGION_NAME", ""),
 	}
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {

@@ -64,7 +64,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
-	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg), "region", cfg.RegionName)
+	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

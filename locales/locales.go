@@ -5,7 +5,9 @@
 //
 // A locale file is a YAML map; nested maps are read as dotted keys ("menu.prompt").
 // Values are Go text/template templates; every template receives the catalog's
-// variables (Region, ...) merged with the data of the call.
+// variables (Region, ...) merged with the data of the call. The region's name is
+// content too: the text "region" of each language, unless the operator names it
+// (REGION_NAME), which then holds for every language.
 package locales
 
 import (
@@ -37,14 +39,15 @@ func Languages() []string { return []string{"id", "en"} }
 // Catalog is the loaded set of texts. It is safe for concurrent use.
 type Catalog struct {
 	texts map[string]map[string]*template.Template // lang → key → template
-	vars  map[string]any
+	vars  map[string]map[string]any                // lang → template variables
 }
 
 // Load reads the embedded locale files, then the files of the same name in
 // contentDir (when not empty), whose keys replace the embedded ones. vars are
-// available to every template (for example "Region").
+// available to every template; a missing or empty "Region" is taken from each
+// language's "region" text.
 func Load(contentDir string, vars map[string]any) (*Catalog, error) {
-	c := &Catalog{texts: map[string]map[string]*template.Template{}, vars: vars}
+	c := &Catalog{texts: map[string]map[string]*template.Template{}, vars: map[string]map[string]any{}}
 	for _, lang := range Languages() {
 		name := lang + ".yaml"
 		raw := map[string]string{}
@@ -56,6 +59,13 @@ func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, err
 			}
+		}
+		c.vars[lang] = maps.Clone(vars)
+		if c.vars[lang] == nil {
+			c.vars[lang] = map[string]any{}
+		}
+		if r, _ := c.vars[lang]["Region"].(string); r == "" {
+			c.vars[lang]["Region"] = raw["region"]
 		}
 		c.texts[lang] = map[string]*template.Template{}
 		for key, src := range raw {
@@ -119,17 +129,15 @@ func (c *Catalog) Has(key string) bool {
 // may be nil or a map[string]any. A missing key or a failing template yields "[key]"
 // and an error, so a mistake is visible in tests and never silent.
 func (c *Catalog) Text(lang, key string, data map[string]any) (string, error) {
-	t, ok := c.texts[c.Lang(lang)][key]
+	lang = c.Lang(lang)
+	t, ok := c.texts[lang][key]
 	if !ok {
 		t, ok = c.texts[Default][key]
 	}
 	if !ok {
 		return "[" + key + "]", fmt.Errorf("locales: no text %q", key)
 	}
-	all := maps.Clone(c.vars)
-	if all == nil {
-		all = map[string]any{}
-	}
+	all := maps.Clone(c.vars[lang])
 	maps.Copy(all, data)
 	var b bytes.Buffer
 	if err := t.Execute(&b, all); err != nil {

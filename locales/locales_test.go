@@ -151,3 +151,23 @@ func hasKey(keys []string, key string, prefix bool) bool {
 	}
 	return false
 }
+
+func TestTheRegionNameIsContentUnlessTheOperatorNamesIt(t *testing.T) {
+	fromContent, err := locales.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := load(t, "")
+	for _, tc := range []struct {
+		c          *locales.Catalog
+		lang, want string
+	}{
+		{fromContent, "id", "publik Kabupaten Batang."},
+		{fromContent, "en", "assistant of Batang Regency."},
+		{named, "en", "assistant of Kabupaten Contoh."},
+	} {
+		if got, _ := tc.c.Text(tc.lang, "greeting", nil); !strings.Contains(got, tc.want) {
+			t.Errorf("greeting in %s = %q, want it to contain %q", tc.lang, got, tc.want)
+		}
+	}
+}
