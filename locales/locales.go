@@ -26,7 +26,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed *.yaml
+//go:embed *.yaml faq
 var embedded embed.FS
 
 // Default is the language used when a person has chosen none, and the fallback for a

@@ -1,0 +1,166 @@
+package faq
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Lexicon is what the matcher knows about how people write (locales/lexicon.yaml).
+type Lexicon struct {
+	Replace   map[string]string `yaml:"replace"`
+	Stopwords []string          `yaml:"stopwords"`
+	Protect   []string          `yaml:"protect"`
+}
+
+// analyzer turns text into the terms the index matches on: normalised, with slang,
+// abbreviations and synonyms replaced, stopwords dropped and words stemmed. The same
+// analyzer reads the knowledge base and the questions, so both meet in one form.
+type analyzer struct {
+	replace  map[string][]string // phrase → words; phrases of up to maxPhrase words
+	maxWords int
+	stop     map[string]bool
+	protect  map[string]bool
+	replaced map[string]bool // words that replacements produce: already canonical
+	known    map[string]bool // every word of the knowledge base: the stemmer's dictionary
+}
+
+func newAnalyzer(lx Lexicon) *analyzer {
+	a := &analyzer{replace: map[string][]string{}, stop: map[string]bool{}, protect: map[string]bool{},
+		replaced: map[string]bool{}, known: map[string]bool{}}
+	for from, to := range lx.Replace {
+		key := strings.Join(words(from), " ")
+		if key == "" {
+			continue
+		}
+		a.replace[key] = words(to)
+		for _, w := range a.replace[key] {
+			a.replaced[w] = true
+		}
+		a.maxWords = max(a.maxWords, strings.Count(key, " ")+1)
+	}
+	for _, w := range lx.Stopwords {
+		a.stop[w] = true
+	}
+	for _, w := range lx.Protect {
+		a.protect[w] = true
+	}
+	return a
+}
+
+// words lower-cases text and splits it into words of letters and digits. Hyphens
+// inside a word are kept ("e-ktp", "oleh-oleh"); other punctuation, emoji and symbols
+// separate words. A letter repeated three or more times is cut to two ("maaaaf" →
+// "maaf", "siiip" → "siip"); typo correction takes it from there.
+func words(text string) []string {
+	var out []string
+	var b strings.Builder
+	var last rune
+	run := 0
+	flush := func() {
+		w := strings.Trim(b.String(), "-")
+		if w != "" {
+			out = append(out, w)
+		}
+		b.Reset()
+		last, run = 0, 0
+	}
+	for _, r := range strings.ToLower(text) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' && b.Len() > 0:
+			if r == last {
+				run++
+			} else {
+				last, run = r, 1
+			}
+			if run <= 2 || !unicode.IsLetter(r) {
+				b.WriteRune(r)
+			}
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// learn adds the words of a knowledge base text to the stemmer's dictionary. Call it
+// for every text before analysing any.
+func (a *analyzer) learn(text string) {
+	for _, w := range a.expand(words(text)) {
+		a.known[w] = true
+	}
+}
+
+// terms analyses text into index terms.
+func (a *analyzer) terms(text string) []string {
+	ws := a.expand(words(text))
+	out := make([]string, 0, len(ws))
+	for _, w := range ws {
+		if a.stop[w] {
+			continue
+		}
+		out = append(out, a.stem(w))
+	}
+	return out
+}
+
+// expand splits reduplications and "-nya" forms and applies the replacements,
+// longest phrase first.
+func (a *analyzer) expand(ws []string) []string {
+	var in []string
+	for _, w := range ws {
+		in = append(in, a.unfold(w)...)
+	}
+	var out []string
+	for i := 0; i < len(in); {
+		n := min(a.maxWords, len(in)-i)
+		for ; n > 0; n-- {
+			if to, ok := a.replace[strings.Join(in[i:i+n], " ")]; ok {
+				out = append(out, to...)
+				break
+			}
+		}
+		if n == 0 {
+			out = append(out, in[i])
+			n = 1
+		}
+		i += n
+	}
+	return out
+}
+
+// unfold handles the forms of one written word: "syarat2" and "anak-anak" are one
+// word; "ktpnya" is "ktp"; a hyphenated word that the lexicon knows stays whole,
+// otherwise it is two words ("ktp-ku" → "ktp", "ku").
+func (a *analyzer) unfold(w string) []string {
+	if base, ok := strings.CutSuffix(w, "2"); ok && len(base) > 2 && !isDigits(base) {
+		w = base
+		if whole := base + "-" + base; a.known[whole] || a.protect[whole] {
+			return []string{whole} // "lumba2" is "lumba-lumba"
+		}
+	}
+	if _, ok := a.replace[w]; ok || a.protect[w] {
+		return []string{w}
+	}
+	if l, r, ok := strings.Cut(w, "-"); ok {
+		if l == r {
+			return []string{l}
+		}
+		return append(a.unfold(l), a.unfold(r)...)
+	}
+	if base, ok := strings.CutSuffix(w, "nya"); ok && len(base) >= 2 {
+		if _, known := a.replace[base]; known || len(base) <= 4 {
+			return []string{base} // "kknya", "ktpnya", "aktanya"
+		}
+	}
+	return []string{w}
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
