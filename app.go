@@ -10,6 +10,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store"
 )
@@ -68,7 +69,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, embedded: emb, store: st, texts: texts, sender: bot.NewSender(log)}
+	matcher, err := faq.Load(locales.Content(cfg.ContentDir))
+	if err != nil {
+		return nil, err
+	}
 	router := flows.NewRouter(texts, log)
+	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
 	a.engine = bot.NewEngine(bot.EngineConfig{
 		Store:   st.Conversations(chatLockTTL, sessionTTL),
 		Handler: router,

@@ -5,6 +5,8 @@
 //	layan chat       chat in this terminal with the same engine and content
 //	layan backup     write every key of REDIS_PREFIX as JSON lines to stdout
 //	layan restore    read such a backup from stdin (all or nothing)
+//	layan faq        match questions from stdin, one JSON verdict per line
+//	layan faq unanswered   the most frequent questions the FAQ could not answer
 package main
 
 import (
@@ -35,6 +37,8 @@ commands:
   chat      chat with Layan in this terminal
   backup    write all of Layan's data as JSON lines to standard output
   restore   replace Layan's data with a backup read from standard input
+  faq       answer questions from standard input as JSON lines (--kb FILE to use
+            another knowledge base); "faq unanswered" lists what it could not answer
 
 configuration comes from environment variables: see README.md`
 
@@ -59,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return backup(ctx, cfg, log, stdout)
 	case "restore":
 		return restore(ctx, cfg, log, stdin, stderr)
+	case "faq":
+		return faqCommand(ctx, cfg, log, args[1:], stdin, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

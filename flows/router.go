@@ -28,8 +28,8 @@ type MenuItem struct {
 //     characters) kindly, changing nothing;
 //  2. greets a person on first contact, offering English when they wrote English;
 //  3. obeys the keywords that work at every step (menu, cancel, back, help,
-//     language, privacy, erase my data) and menu picks;
-//  4. hands everything else to the active flow, or says it did not understand.
+//     language, privacy, erase my data, ask) and menu picks;
+//  4. hands everything else to the active flow, or to the FAQ as a question.
 type Router struct {
 	texts *locales.Catalog
 	log   *slog.Logger
@@ -71,8 +71,10 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 
 	if problem := unusable(t.Msg, in); problem != "" {
 		c.Say("bad_input."+problem, "Max", MaxText)
-		return nil
+		return nil // the options offered before still stand
 	}
+	// Options answer the message that offered them: this turn offers its own, or none.
+	t.Session.Options = nil
 	if !t.Session.Greeted {
 		return r.firstContact(ctx, c, in)
 	}
@@ -81,6 +83,21 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	}
 	if f, ok := r.flows[t.Session.Flow]; ok {
 		return f.Continue(ctx, c, in)
+	}
+	return r.unclaimed(ctx, c, in)
+}
+
+// Asker is a flow that can take a free question (the FAQ): text that no flow claims
+// goes to it.
+type Asker interface {
+	Ask(ctx context.Context, c *Conv, question string) error
+}
+
+// unclaimed handles a message outside any flow that is no keyword: a question for the
+// FAQ when there is one, else "not understood" and the menu.
+func (r *Router) unclaimed(ctx context.Context, c *Conv, in Input) error {
+	if a, ok := r.flows["faq"].(Asker); ok && in.Text != "" {
+		return a.Ask(ctx, c, in.Text)
 	}
 	c.Say("not_understood")
 	r.ShowMenu(c)
@@ -160,9 +177,17 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 	if handled, err := r.global(ctx, c, in); handled || err != nil {
 		return err
 	}
+	if _, ok := r.flows["faq"].(Asker); ok && in.Option == "" && looksLikeQuestion(in.Text) {
+		// "ktp ku ilang gmn" as a first message deserves its answer, not just a menu.
+		return r.unclaimed(ctx, c, in)
+	}
 	r.ShowMenu(c)
 	return nil
 }
+
+// looksLikeQuestion tells a first message that asks something from a mere greeting:
+// it has at least three words.
+func looksLikeQuestion(text string) bool { return len(strings.Fields(text)) >= 3 }
 
 // global handles what works at every step: keywords, menu picks and language picks.
 func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
@@ -173,10 +198,13 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 		c.Leave()
 		return true, f.Start(ctx, c)
 	}
-	if in.Option != "" {
+	word := r.keyword(in.Text)
+	if in.Option == "menu" {
+		word = "menu"
+	} else if in.Option != "" {
 		return false, nil
 	}
-	switch r.keyword(in.Text) {
+	switch word {
 	case "menu":
 		c.Leave()
 		r.ShowMenu(c)
@@ -202,6 +230,9 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	case "erase":
 		c.Leave()
 		return true, r.flows["erase"].Start(ctx, c)
+	case "ask":
+		c.Leave()
+		return true, r.flows["faq"].Start(ctx, c)
 	default:
 		return false, nil
 	}
@@ -211,7 +242,7 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 // keyword returns which global keyword text is ("menu", "cancel" ...), or "".
 func (r *Router) keyword(text string) string {
 	norm := normalize(text)
-	for _, k := range []string{"menu", "cancel", "back", "help", "language", "privacy", "erase"} {
+	for _, k := range []string{"menu", "cancel", "back", "help", "language", "privacy", "erase", "ask"} {
 		for _, w := range r.texts.Words("keywords." + k) {
 			if norm == w {
 				return k

@@ -14,6 +14,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -53,7 +54,12 @@ func newEngine(t *testing.T) *bot.Engine {
 	}
 	b := storetest.Mini(t)
 	log := slog.New(slog.DiscardHandler)
+	matcher, err := faq.Load(locales.Content(""))
+	if err != nil {
+		t.Fatal(err)
+	}
 	router := flows.NewRouter(texts, log)
+	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
 	return bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
 		Handler: router,

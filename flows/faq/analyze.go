@@ -9,6 +9,7 @@ import (
 type Lexicon struct {
 	Replace   map[string]string `yaml:"replace"`
 	Stopwords []string          `yaml:"stopwords"`
+	Weak      []string          `yaml:"weak"`
 	Protect   []string          `yaml:"protect"`
 }
 
@@ -19,6 +20,7 @@ type analyzer struct {
 	replace  map[string][]string // phrase → words; phrases of up to maxPhrase words
 	maxWords int
 	stop     map[string]bool
+	weak     map[string]bool // terms (stemmed) that never make a question on their own
 	protect  map[string]bool
 	replaced map[string]bool // words that replacements produce: already canonical
 	known    map[string]bool // every word of the knowledge base: the stemmer's dictionary
@@ -26,7 +28,7 @@ type analyzer struct {
 
 func newAnalyzer(lx Lexicon) *analyzer {
 	a := &analyzer{replace: map[string][]string{}, stop: map[string]bool{}, protect: map[string]bool{},
-		replaced: map[string]bool{}, known: map[string]bool{}}
+		replaced: map[string]bool{}, known: map[string]bool{}, weak: map[string]bool{}}
 	for from, to := range lx.Replace {
 		key := strings.Join(words(from), " ")
 		if key == "" {
@@ -43,6 +45,9 @@ func newAnalyzer(lx Lexicon) *analyzer {
 	}
 	for _, w := range lx.Protect {
 		a.protect[w] = true
+	}
+	for _, w := range lx.Weak {
+		a.weak[a.stem(w)] = true
 	}
 	return a
 }

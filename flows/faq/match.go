@@ -18,7 +18,8 @@ const (
 const (
 	answerAt     = 0.45 // answer directly when the top entry also leads by margin
 	margin       = 1.2
-	answerSureAt = 0.8 // answer directly when the top entry explains this much and leads at all
+	answerSureAt = 0.8 // or when it explains this much and explains coverLead more than the second
+	coverLead    = 0.2
 	suggestAt    = 0.3 // below answering: "Maksud Anda…?" with the top entries
 )
 
@@ -136,6 +137,19 @@ func (m *Matcher) idf(term string) float64 {
 	return math.Log(1 + (n-df+0.5)/(df+0.5))
 }
 
+// weakShare is how much of its IDF a weak word (a question word, a negation) counts
+// for in the confidence: it tells questions apart but says little about the topic.
+const weakShare = 0.25
+
+// information is what a term says about a question's topic: its IDF, less for weak
+// words.
+func (m *Matcher) information(term string) float64 {
+	if m.an.weak[term] {
+		return weakShare * m.idf(term)
+	}
+	return m.idf(term)
+}
+
 // query analyses a question: its words with typos corrected, then its terms.
 func (m *Matcher) query(q string) []string {
 	ws := m.an.expand(words(q))
@@ -161,9 +175,10 @@ func (m *Matcher) query(q string) []string {
 // the knowledge base weighs the most) that the entry's vocabulary covers: a question
 // about a recipe for nasi megono is only partly about the entry on nasi megono. The bot
 // answers directly when the confidence reaches answerAt and the top entry clearly
-// beats the second (or the confidence reaches answerSureAt and it beats the second at
-// all); it suggests the top entries when the confidence reaches suggestAt; otherwise
-// it has no match.
+// beats the second (or the confidence reaches answerSureAt and the second explains
+// clearly less); it suggests the top entries when the confidence reaches suggestAt;
+// otherwise it has no match. "bpjs" alone is fully explained by several entries, none
+// clearly ahead: the person chooses.
 func (m *Matcher) Match(q string) Result {
 	res := Result{Question: q, Suggested: []string{}}
 	terms := m.query(q)
@@ -204,16 +219,23 @@ func (m *Matcher) Match(q string) Result {
 	var rs []ranked
 	var info float64
 	for _, t := range distinct {
-		info += m.idf(t)
+		info += m.information(t)
 	}
 	for e, s := range scores {
 		var covered float64
+		substantial := false // the entry shares a word with the question that is not weak
 		for _, t := range distinct {
 			if m.vocab[e][t] {
-				covered += m.idf(t)
+				covered += m.information(t)
+				substantial = substantial || !m.an.weak[t]
 			}
 		}
-		rs = append(rs, ranked{entry: e, score: s, cover: covered / info})
+		if substantial {
+			rs = append(rs, ranked{entry: e, score: s, cover: covered / info})
+		}
+	}
+	if len(rs) == 0 {
+		return res
 	}
 	sort.Slice(rs, func(i, j int) bool {
 		if rs[i].score != rs[j].score {
@@ -225,12 +247,12 @@ func (m *Matcher) Match(q string) Result {
 	res.ID = m.entries[top.entry].ID
 	res.Entry = &m.entries[top.entry]
 	res.Score = math.Round(top.cover*1000) / 1000
-	second := 0.0
+	var second ranked
 	if len(rs) > 1 {
-		second = rs[1].score
+		second = rs[1]
 	}
-	res.Answered = top.cover >= answerAt && top.score >= margin*second ||
-		top.cover >= answerSureAt && top.score > second
+	res.Answered = top.cover >= answerAt && top.score >= margin*second.score ||
+		top.cover >= answerSureAt && top.cover-second.cover >= coverLead
 	if !res.Answered && top.cover >= suggestAt {
 		for _, r := range rs[:min(3, len(rs))] {
 			if r.cover >= suggestAt {

@@ -1,0 +1,133 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/flows/faq"
+)
+
+// FAQStats counts what the FAQ could not answer and what people thought of its
+// answers, so staff can see where the knowledge base falls short.
+type FAQStats interface {
+	CountUnanswered(ctx context.Context, question string) error
+	CountFeedback(ctx context.Context, entryID string, helpful bool) error
+}
+
+// askFlow answers questions from the knowledge base: directly when the matcher is
+// sure, with "did you mean" options when it is unsure, and with a kind "I cannot
+// answer that yet" and next steps when nothing matches. Every answer asks whether it
+// helped. Free text that no other flow claims also comes here.
+type askFlow struct {
+	matcher *faq.Matcher
+	stats   FAQStats
+	menu    *Router
+}
+
+// NewAskFlow returns the FAQ flow; register it as "faq".
+func NewAskFlow(m *faq.Matcher, stats FAQStats, menu *Router) Flow {
+	return &askFlow{matcher: m, stats: stats, menu: menu}
+}
+
+func (f *askFlow) Start(_ context.Context, c *Conv) error {
+	c.Session.Flow, c.Session.Step = "faq", "question"
+	c.Say("faq.prompt")
+	return nil
+}
+
+func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
+	switch {
+	case in.Option == "faq:yes" || in.Option == "faq:no":
+		return f.feedback(ctx, c, in.Option == "faq:yes")
+	case in.Option == "faq:none":
+		return f.noMatch(ctx, c, c.Session.Get("question"))
+	case strings.HasPrefix(in.Option, "faq:entry:"):
+		for i := range f.matcher.Entries() {
+			if e := &f.matcher.Entries()[i]; "faq:entry:"+e.ID == in.Option {
+				return f.answer(c, e)
+			}
+		}
+	}
+	if in.Text == "" {
+		return f.Start(ctx, c)
+	}
+	return f.Ask(ctx, c, in.Text)
+}
+
+// Ask answers one question.
+func (f *askFlow) Ask(ctx context.Context, c *Conv, question string) error {
+	r := f.matcher.Match(question)
+	switch {
+	case r.Answered:
+		return f.answer(c, r.Entry)
+	case len(r.Candidates) > 0:
+		c.Session.Flow, c.Session.Step = "faq", "choose"
+		c.Session.Set("question", question)
+		opts := make([]bot.Option, 0, len(r.Candidates)+1)
+		for _, e := range r.Candidates {
+			opts = append(opts, bot.Option{ID: "faq:entry:" + e.ID, Label: f.label(c, e)})
+		}
+		opts = append(opts, c.Opt("faq:none", "faq.none_of_these"))
+		c.Ask("faq.did_you_mean", opts...)
+		return nil
+	}
+	return f.noMatch(ctx, c, question)
+}
+
+// answer gives an entry's answer in the person's language (Indonesian with a note
+// when the entry has none in theirs) and asks whether it helped.
+func (f *askFlow) answer(c *Conv, e *faq.Entry) error {
+	text, own := e.AnswerIn(c.Lang())
+	if !own {
+		text += "\n\n" + c.T("faq.only_indonesian")
+	}
+	c.Turn.Say(bot.Reply{Text: text})
+	c.Session.Flow, c.Session.Step = "faq", "feedback"
+	c.Session.Vars = nil
+	c.Session.Set("entry", e.ID)
+	c.Ask("faq.helpful", c.Opt("faq:yes", "faq.yes"), c.Opt("faq:no", "faq.no"))
+	return nil
+}
+
+func (f *askFlow) feedback(ctx context.Context, c *Conv, helpful bool) error {
+	id := c.Session.Get("entry")
+	if id != "" {
+		if err := f.stats.CountFeedback(ctx, id, helpful); err != nil {
+			return fmt.Errorf("count feedback: %w", err)
+		}
+	}
+	c.Session.Flow, c.Session.Step, c.Session.Vars = "faq", "question", nil
+	if helpful {
+		c.Say("faq.thanks")
+		return nil
+	}
+	c.Ask("faq.sorry", f.nextSteps(c)...)
+	return nil
+}
+
+// noMatch says kindly that there is no answer, offers the next steps and counts the
+// question for staff.
+func (f *askFlow) noMatch(ctx context.Context, c *Conv, question string) error {
+	if question != "" {
+		if err := f.stats.CountUnanswered(ctx, question); err != nil {
+			return fmt.Errorf("count unanswered question: %w", err)
+		}
+	}
+	c.Session.Flow, c.Session.Step, c.Session.Vars = "faq", "question", nil
+	c.Turn.Say(bot.Reply{Text: c.T("faq.no_match") + "\n" + c.T("faq.contact"), Options: f.nextSteps(c)})
+	return nil
+}
+
+func (f *askFlow) nextSteps(c *Conv) []bot.Option {
+	return []bot.Option{c.Opt("complaint", "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}
+}
+
+// label is how an entry is offered: its first phrasing in the person's language.
+func (f *askFlow) label(c *Conv, e *faq.Entry) string {
+	if qs := e.Questions[c.Lang()]; len(qs) > 0 {
+		return qs[0]
+	}
+	return e.Questions["id"][0]
+}
