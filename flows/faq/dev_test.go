@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -19,7 +20,7 @@ var verbose = flag.Bool("faq.misses", false, "print every dev set question the m
 // either below its floor fails.
 const (
 	minTop1      = 0.89 // in-domain questions whose top entry is right (measured 0.909)
-	minAnswered  = 0.73 // in-domain questions answered directly with the right entry (0.753)
+	minAnswered  = 0.73 // in-domain questions answered directly with the right entry (0.762)
 	minRejection = 0.91 // off-topic questions not answered (0.934)
 )
 
@@ -104,4 +105,16 @@ func TestDevSetAccuracy(t *testing.T) {
 		t.Errorf("below the floor: top-1 %.3f (min %.2f), answered %.3f (min %.2f), rejection %.3f (min %.2f)",
 			acc, minTop1, ans, minAnswered, rej, minRejection)
 	}
+}
+
+func lexicon(t testing.TB) faq.Lexicon {
+	b, err := fs.ReadFile(locales.Content(""), "lexicon.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lx, err := faq.ParseLexicon("lexicon.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lx
 }

@@ -3,7 +3,6 @@ package faq
 import (
 	"math"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -23,26 +22,9 @@ const (
 	suggestAt    = 0.3 // below answering: "Maksud Anda…?" with the top entries
 )
 
-// Matcher finds the entry of a knowledge base that answers a question. It is safe for
-// concurrent use once built.
-type Matcher struct {
-	an      *analyzer
-	sp      *speller
-	entries []Entry
-
-	docs     []doc             // one per phrasing, tag list and answer
-	postings map[string][]int  // term → docs that contain it
-	entryDF  map[string]int    // term → number of entries that use it
-	avgLen   [3]float64        // average length by doc kind
-	vocab    []map[string]bool // per entry: every term of its phrasings and tags
-}
-
-type doc struct {
-	entry int
-	kind  docKind
-	tf    map[string]int
-	len   int
-}
+// weakShare is how much of its IDF a weak word (a question word, a negation) counts
+// for in the confidence: it tells questions apart but says little about the topic.
+const weakShare = 0.25
 
 // docKind says which part of an entry a doc is.
 type docKind int
@@ -50,7 +32,7 @@ type docKind int
 const (
 	phrasing docKind = iota // one way of asking, or the tags
 	answer                  // the answer text
-	whole                   // all the phrasings and tags together
+	whole                   // all the phrasings and tags together: the entry's vocabulary
 )
 
 // Weights of the parts of an entry. An entry scores its best phrasing (or its
@@ -58,6 +40,31 @@ const (
 // a station, but also much that they do not ask), plus its phrasings as a whole, so
 // that a question whose words are spread over several phrasings still finds it.
 var kindWeight = [...]float64{phrasing: 1, answer: 0.3, whole: 0.5}
+
+// Matcher finds the entry of a knowledge base that answers a question. It is safe for
+// concurrent use once built.
+type Matcher struct {
+	an      *analyzer
+	sp      *speller
+	entries []Entry
+
+	ids      map[string]int // term → term number
+	idf      []float64      // by term number: inverse entry frequency
+	weak     []bool         // by term number
+	postings [][]posting    // by term number
+	docs     []doc          // phrasings, tag lists, wholes and answers
+	unknown  float64        // the IDF of a term no entry uses
+}
+
+type doc struct {
+	entry int
+	kind  docKind
+}
+
+type posting struct {
+	doc  int32
+	norm float32 // BM25's tf·(k1+1)/(tf+k1·(1−b+b·len/avg)), the IDF aside
+}
 
 // Result is the matcher's verdict on one question.
 type Result struct {
@@ -72,82 +79,106 @@ type Result struct {
 
 // NewMatcher indexes entries with the lexicon.
 func NewMatcher(entries []Entry, lx Lexicon) *Matcher {
-	m := &Matcher{an: newAnalyzer(lx), sp: newSpeller(), entries: entries,
-		postings: map[string][]int{}, entryDF: map[string]int{}}
-	texts := func(e *Entry) []string {
+	m := &Matcher{an: newAnalyzer(lx), sp: newSpeller(), entries: entries, ids: map[string]int{}}
+	asked := func(e *Entry) []string {
 		var out []string
 		for _, qs := range e.Questions {
 			out = append(out, qs...)
 		}
-		return out
+		return append(out, strings.Join(e.Tags, " "))
 	}
+	// First every word, so the stemmer and the speller know the whole vocabulary.
 	for i := range entries {
-		for _, t := range append(texts(&entries[i]), entries[i].Tags...) {
+		for _, t := range asked(&entries[i]) {
 			m.an.learn(t)
 			for _, w := range m.an.expand(words(t)) {
 				m.sp.add(w)
 			}
 		}
 	}
+	type counted struct {
+		doc int
+		tf  map[int]int
+		len int
+	}
+	var all []counted
 	var total, count [3]int
-	m.vocab = make([]map[string]bool, len(entries))
+	entryDF := map[int]int{}
 	for i := range entries {
-		m.vocab[i] = map[string]bool{}
 		add := func(text string, kind docKind) {
-			terms := m.an.terms(text)
-			d := doc{entry: i, kind: kind, tf: map[string]int{}, len: len(terms)}
-			for _, t := range terms {
-				d.tf[t]++
-				if kind != answer {
-					m.vocab[i][t] = true
+			c := counted{doc: len(m.docs), tf: map[int]int{}}
+			for _, t := range m.an.terms(text) {
+				c.tf[m.term(t)]++
+				c.len++
+			}
+			m.docs = append(m.docs, doc{entry: i, kind: kind})
+			all = append(all, c)
+			total[kind] += c.len
+			count[kind]++
+			if kind == whole {
+				for id := range c.tf {
+					entryDF[id]++
 				}
 			}
-			for t := range d.tf {
-				m.postings[t] = append(m.postings[t], len(m.docs))
-			}
-			m.docs = append(m.docs, d)
-			total[kind] += d.len
-			count[kind]++
 		}
-		asked := append(texts(&entries[i]), strings.Join(entries[i].Tags, " "))
-		for _, q := range asked {
+		qs := asked(&entries[i])
+		for _, q := range qs {
 			add(q, phrasing)
 		}
-		add(strings.Join(asked, " "), whole)
+		add(strings.Join(qs, " "), whole)
 		for _, a := range entries[i].Answer {
 			add(a, answer)
 		}
-		for t := range m.vocab[i] {
-			m.entryDF[t]++
-		}
 	}
+	var avg [3]float64
 	for k, n := range count {
 		if n > 0 {
-			m.avgLen[k] = float64(total[k]) / float64(n)
+			avg[k] = float64(total[k]) / float64(n)
+		}
+	}
+	n := float64(len(entries))
+	idf := func(df int) float64 { return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5)) }
+	m.unknown = idf(0)
+	m.idf = make([]float64, len(m.ids))
+	m.weak = make([]bool, len(m.ids))
+	m.postings = make([][]posting, len(m.ids))
+	for t, id := range m.ids {
+		m.idf[id] = idf(entryDF[id])
+		m.weak[id] = m.an.weak[t]
+	}
+	for _, c := range all {
+		kind := m.docs[c.doc].kind
+		for id, tf := range c.tf {
+			f := float64(tf)
+			norm := f * (bm25K1 + 1) / (f + bm25K1*(1-bm25B+bm25B*float64(c.len)/avg[kind]))
+			m.postings[id] = append(m.postings[id], posting{doc: int32(c.doc), norm: float32(norm)})
 		}
 	}
 	return m
 }
 
-// idf is the inverse entry frequency of a term (BM25's, never negative); a term no
-// entry uses gets the highest value: it is information the knowledge base lacks.
-func (m *Matcher) idf(term string) float64 {
-	n := float64(len(m.entries))
-	df := float64(m.entryDF[term])
-	return math.Log(1 + (n-df+0.5)/(df+0.5))
+// term returns the number of a term, numbering new ones.
+func (m *Matcher) term(t string) int {
+	id, ok := m.ids[t]
+	if !ok {
+		id = len(m.ids)
+		m.ids[t] = id
+	}
+	return id
 }
 
-// weakShare is how much of its IDF a weak word (a question word, a negation) counts
-// for in the confidence: it tells questions apart but says little about the topic.
-const weakShare = 0.25
-
-// information is what a term says about a question's topic: its IDF, less for weak
+// information is what a term says about a question's topic: its IDF (the highest for
+// a term no entry uses: information the knowledge base lacks), a quarter for weak
 // words.
-func (m *Matcher) information(term string) float64 {
-	if m.an.weak[term] {
-		return weakShare * m.idf(term)
+func (m *Matcher) information(t string, id int, known bool) float64 {
+	v := m.unknown
+	if known {
+		v = m.idf[id]
 	}
-	return m.idf(term)
+	if m.an.weak[t] {
+		v *= weakShare
+	}
+	return v
 }
 
 // query analyses a question: its words with typos corrected, then its terms.
@@ -170,78 +201,76 @@ func (m *Matcher) query(q string) []string {
 
 // Match ranks the entries for a question.
 //
-// Each entry scores the best BM25 of its phrasings. The confidence is the share of
-// the question's information (the IDF of its distinct terms, where a term unknown to
-// the knowledge base weighs the most) that the entry's vocabulary covers: a question
-// about a recipe for nasi megono is only partly about the entry on nasi megono. The bot
-// answers directly when the confidence reaches answerAt and the top entry clearly
-// beats the second (or the confidence reaches answerSureAt and the second explains
-// clearly less); it suggests the top entries when the confidence reaches suggestAt;
-// otherwise it has no match. "bpjs" alone is fully explained by several entries, none
-// clearly ahead: the person chooses.
+// Each entry scores the best BM25 of its phrasings (or of its answer, weighted down)
+// plus half the BM25 of its phrasings together. The confidence is the share of the
+// question's information (the IDF of its distinct terms) that the entry's vocabulary
+// covers: a question about a recipe for nasi megono is only partly about the entry on
+// nasi megono. An entry that shares only weak words with the question is no candidate.
+//
+// The bot answers directly when the confidence reaches answerAt and the top entry
+// clearly beats the second (or the confidence reaches answerSureAt and the second
+// explains clearly less); it suggests the top entries when the confidence reaches
+// suggestAt; otherwise it has no match. "bpjs" alone is fully explained by several
+// entries, none clearly ahead: the person chooses.
 func (m *Matcher) Match(q string) Result {
 	res := Result{Question: q, Suggested: []string{}}
-	terms := m.query(q)
+	terms := slices.Compact(slices.Sorted(slices.Values(m.query(q))))
 	if len(terms) == 0 || len(m.docs) == 0 {
 		return res
 	}
-	distinct := slices.Compact(slices.Sorted(slices.Values(terms)))
+	type entryScore struct {
+		best, whole, covered float64
+		substantial          bool // shares a word with the question that is not weak
+	}
+	scores := make([]entryScore, len(m.entries))
+	perDoc := map[int32]float64{} // phrasings and answers: BM25 of the whole question
+	var info float64
+	for _, t := range terms {
+		id, known := m.ids[t]
+		weight := m.information(t, id, known)
+		info += weight
+		if !known {
+			continue
+		}
+		for _, p := range m.postings[id] {
+			d := m.docs[p.doc]
+			v := kindWeight[d.kind] * m.idf[id] * float64(p.norm)
+			if d.kind != whole {
+				perDoc[p.doc] += v
+				continue
+			}
+			s := &scores[d.entry]
+			s.whole += v
+			s.covered += weight
+			s.substantial = s.substantial || !m.weak[id]
+		}
+	}
+	for di, v := range perDoc {
+		s := &scores[m.docs[di].entry]
+		s.best = max(s.best, v)
+	}
 
-	perDoc := map[int]float64{}
-	for _, t := range distinct {
-		idf := m.idf(t)
-		for _, di := range m.postings[t] {
-			d := &m.docs[di]
-			tf := float64(d.tf[t])
-			perDoc[di] += kindWeight[d.kind] * idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*float64(d.len)/m.avgLen[d.kind]))
-		}
-	}
-	if len(perDoc) == 0 {
-		return res
-	}
-	best, wholes := map[int]float64{}, map[int]float64{} // entry → best part, whole
-	for di, s := range perDoc {
-		d := &m.docs[di]
-		if d.kind == whole {
-			wholes[d.entry] = s
-		} else {
-			best[d.entry] = max(best[d.entry], s)
-		}
-	}
-	scores := map[int]float64{}
-	for e, s := range best {
-		scores[e] = s + wholes[e]
-	}
 	type ranked struct {
 		entry        int
 		score, cover float64
 	}
 	var rs []ranked
-	var info float64
-	for _, t := range distinct {
-		info += m.information(t)
-	}
 	for e, s := range scores {
-		var covered float64
-		substantial := false // the entry shares a word with the question that is not weak
-		for _, t := range distinct {
-			if m.vocab[e][t] {
-				covered += m.information(t)
-				substantial = substantial || !m.an.weak[t]
-			}
-		}
-		if substantial {
-			rs = append(rs, ranked{entry: e, score: s, cover: covered / info})
+		if s.substantial {
+			rs = append(rs, ranked{entry: e, score: s.best + s.whole, cover: s.covered / info})
 		}
 	}
 	if len(rs) == 0 {
 		return res
 	}
-	sort.Slice(rs, func(i, j int) bool {
-		if rs[i].score != rs[j].score {
-			return rs[i].score > rs[j].score
+	slices.SortFunc(rs, func(a, b ranked) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
 		}
-		return m.entries[rs[i].entry].ID < m.entries[rs[j].entry].ID
+		return strings.Compare(m.entries[a.entry].ID, m.entries[b.entry].ID)
 	})
 	top := rs[0]
 	res.ID = m.entries[top.entry].ID

@@ -3,41 +3,34 @@ package faq
 import "strings"
 
 // stem reduces an Indonesian word to a root-like form, after the rules of Nazief and
-// Adriani: particles (-lah, -kah, -pun), possessives (-ku, -mu, -nya), derivational
-// suffixes (-kan, -an, -i) and up to two prefixes (me-, pe-, be-, te-, di-, ke-, se-)
-// with their sound changes. Their dictionary of roots is replaced by the words the
-// knowledge base itself uses: where a rule is ambiguous (me+nikah or men+tikah?), the
-// candidate that is a known word wins. A step is taken only when it leaves at least
-// four letters, and protected words are left alone, so short and fragile words
-// ("berapa", "kereta") survive. Questions and the knowledge base go through the same
+// Adriani: the particle -pun, possessives (-ku, -mu, -nya), derivational suffixes
+// (-kan, -an, -i) and up to two prefixes (me-, pe-, be-, te-, di-, ke-, se-) with
+// their sound changes. Their dictionary of roots is replaced by the words the
+// knowledge base itself uses: where rules disagree (me+nikah or men+tikah?), the
+// candidate that is a known word wins, else the one the rules prefer. A step is taken
+// only when it leaves at least four letters, and protected words are left alone, so
+// short and fragile words ("berapa", "kereta") survive. The particles -lah and -kah
+// are not removed: in chat they are rare, and words such as "sekolah", "masalah" and
+// "menikah" end in them. Questions and the knowledge base go through the same
 // function, so the result needs to be consistent more than it needs to be a root.
 func (a *analyzer) stem(w string) string {
 	if len(w) <= minStem || a.protect[w] || a.replaced[w] || strings.ContainsAny(w, "-0123456789") {
 		return w
 	}
-	w = cutSuffix(w, "lah", "kah", "pun")
-	w = cutSuffix(w, "nya", "ku", "mu")
-	if a.known[w] && a.rootLike(w) {
+	w = cutSuffix(w, "pun")
+	if w = cutSuffix(w, "nya", "ku", "mu"); a.protect[w] {
 		return w
 	}
-	best := ""
+	var cands []string
 	for _, base := range []string{cutSuffix(w, "kan", "an", "i"), w} {
-		for _, root := range prefixCandidates(base, 2) {
-			if a.known[root] {
-				return root
-			}
-			if best == "" {
-				best = root
-			}
+		cands = append(cands, prefixCandidates(base, 2)...)
+	}
+	for _, c := range cands {
+		if c != w && a.known[c] {
+			return c
 		}
 	}
-	return best
-}
-
-// rootLike reports whether a known word has no affix worth removing (it starts with
-// none of the prefixes and ends with none of the suffixes).
-func (a *analyzer) rootLike(w string) bool {
-	return len(prefixCandidates(w, 1)) == 1 && cutSuffix(w, "kan", "an", "i") == w
+	return cands[0]
 }
 
 // minStem is the shortest stem a rule may leave.
