@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -247,4 +248,65 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestTheFAQCommandWritesOneVerdictPerQuestion(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir()}
+	var out bytes.Buffer
+	in := strings.NewReader("ktp ku ilang gmn\nresep rendang\n")
+	if err := run(context.Background(), []string{"faq"}, env(vars), in, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 2 questions:\n%s", len(lines), out.String())
+	}
+	var first, second struct {
+		Question  string   `json:"question"`
+		ID        string   `json:"id"`
+		Score     float64  `json:"score"`
+		Answered  bool     `json:"answered"`
+		Suggested []string `json:"suggested"`
+	}
+	json.Unmarshal([]byte(lines[0]), &first)
+	json.Unmarshal([]byte(lines[1]), &second)
+	if first.Question != "ktp ku ilang gmn" || first.ID != "ktp-hilang" || !first.Answered || first.Score <= 0 {
+		t.Errorf("first verdict = %+v, want ktp-hilang answered", first)
+	}
+	if second.Answered || second.Suggested == nil {
+		t.Errorf("off-topic verdict = %+v, want not answered and an empty suggestion list", second)
+	}
+}
+
+func TestTheFAQCommandReadsAnotherKnowledgeBase(t *testing.T) {
+	dir := t.TempDir()
+	kb := filepath.Join(dir, "kb.yaml")
+	os.WriteFile(kb, []byte("- id: paspor\n  questions: [cara membuat paspor, syarat paspor baru]\n  answer: Ke kantor imigrasi.\n"), 0o644)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"faq", "--kb", kb}, env(map[string]string{"DATA_DIR": dir}),
+		strings.NewReader("paspor gmn\n"), &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), `"id":"paspor","score"`) || !strings.Contains(out.String(), `"answered":true`) {
+		t.Fatalf("faq --kb: %v\n%s", err, out.String())
+	}
+	os.WriteFile(kb, []byte("- id: a\n  questions: [x]\n"), 0o644)
+	err = run(context.Background(), []string{"faq", "--kb", kb}, env(map[string]string{"DATA_DIR": dir}), strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "kb.yaml:1") {
+		t.Errorf("a malformed knowledge base = %v, want the file and line", err)
+	}
+}
+
+func TestUnansweredQuestionsReachStaff(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t)}
+	stop := startServe(t, vars)
+	token, _ := post(t, vars["HTTP_ADDR"], "", `{"text":"halo"}`)
+	post(t, vars["HTTP_ADDR"], token, `{"text":"skor persib tadi malam"}`)
+	post(t, vars["HTTP_ADDR"], token, `{"text":"skor persib tadi malam"}`)
+	stop()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"faq", "unanswered"}, env(vars), nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "2  skor persib tadi malam") {
+		t.Errorf("faq unanswered shows:\n%s", out.String())
+	}
 }
