@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,5 +170,27 @@ func TestTheRegionNameIsContentUnlessTheOperatorNamesIt(t *testing.T) {
 		if got, _ := tc.c.Text(tc.lang, "greeting", nil); !strings.Contains(got, tc.want) {
 			t.Errorf("greeting in %s = %q, want it to contain %q", tc.lang, got, tc.want)
 		}
+	}
+}
+
+func TestContentFilesOverrideAndAdd(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "faq"), 0o755)
+	os.WriteFile(filepath.Join(dir, "faq", "wisata.yaml"), []byte("# replaced\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "faq", "lokal.yaml"), []byte("# added\n"), 0o644)
+	c := locales.Content(dir)
+	names, err := fs.Glob(c, "faq/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(names, "faq/lokal.yaml") || !slices.Contains(names, "faq/dukcapil.yaml") {
+		t.Errorf("faq files = %v, want the embedded ones and the added one", names)
+	}
+	b, _ := fs.ReadFile(c, "faq/wisata.yaml")
+	if string(b) != "# replaced\n" {
+		t.Errorf("faq/wisata.yaml was not replaced: %.40q", b)
+	}
+	if b, _ := fs.ReadFile(c, "lexicon.yaml"); len(b) < 100 {
+		t.Errorf("lexicon.yaml missing from the content")
 	}
 }
