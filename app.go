@@ -18,7 +18,7 @@ import (
 // Tunables of the engine, chosen here and documented in the README.
 const (
 	messageTimeout = 10 * time.Second    // one handler run
-	chatLockTTL    = 30 * time.Second    // must outlive messageTimeout
+	chatLockTTL    = 30 * time.Second    // must outlive twice messageTimeout plus the store calls
 	sessionTTL     = 90 * 24 * time.Hour // the privacy notice promises this
 )
 
@@ -73,14 +73,20 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	secret, err := st.Secret(ctx, "log-pseudonyms")
+	if err != nil {
+		log.Warn("no shared secret for log pseudonyms; using one for this process only", "err", err)
+		secret = nil
+	}
 	router := flows.NewRouter(texts, log)
 	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
 	a.engine = bot.NewEngine(bot.EngineConfig{
 		Store:   st.Conversations(chatLockTTL, sessionTTL),
 		Handler: router,
 		Timeout: messageTimeout,
-		Apology: router.Apology,
-		Logger:  log,
+		Apology:    router.Apology,
+		Logger:     log,
+		Pseudonyms: bot.NewPseudonymizer(secret),
 	})
 	return a, nil
 }

@@ -60,12 +60,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
 	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg))
 
+	go web.Run(ctx) // live streams end when ctx does, so the shutdown below is quick
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

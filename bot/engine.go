@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -30,26 +31,34 @@ type Engine struct {
 	log     *slog.Logger
 	now     func() time.Time
 	serial  *serial
+	pseudo  Pseudonymizer
 }
 
 // EngineConfig configures an Engine. Store and Handler are required.
 type EngineConfig struct {
 	Store   ConversationStore
 	Handler Handler
-	// Timeout bounds one handler run; default 10 s. The store's lock must outlive it.
+	// Timeout bounds one handler run; default 10 s. A handler that overruns gets as long
+	// again to return: the store's lock must outlive twice the timeout plus the store calls.
 	Timeout time.Duration
 	// Apology is what a person sees when their message could not be handled, in
 	// their language. Required.
 	Apology func(lang string) Reply
 	Logger  *slog.Logger
 	Now     func() time.Time // for tests; default time.Now
+	// Pseudonyms names conversations in logs; default: an unkeyed hash (set a keyed
+	// one in production, see NewPseudonymizer).
+	Pseudonyms Pseudonymizer
 }
 
 // NewEngine returns an engine.
 func NewEngine(cfg EngineConfig) *Engine {
 	e := &Engine{
 		store: cfg.Store, handler: cfg.Handler, timeout: cfg.Timeout, apology: cfg.Apology,
-		log: cfg.Logger, now: cfg.Now, serial: newSerial(),
+		log: cfg.Logger, now: cfg.Now, serial: newSerial(), pseudo: cfg.Pseudonyms,
+	}
+	if e.pseudo == nil {
+		e.pseudo = NewPseudonymizer(nil)
 	}
 	if e.timeout <= 0 {
 		e.timeout = 10 * time.Second
@@ -78,9 +87,15 @@ type Outcome struct {
 	Lang string
 }
 
+// storeTimeout bounds the store calls that end a turn; they run even when the caller
+// has gone away, so that a finished turn is saved and the conversation unlocked.
+const storeTimeout = 5 * time.Second
+
 // Handle handles one message and returns what to say. An error means the message was
-// not handled (the store was unreachable or ctx ended) and may be retried: nothing was
-// saved. A failing handler is not an error: the person gets an apology.
+// not handled (the store was unreachable or ctx ended before the turn began) and may
+// be retried: nothing was saved. A failing handler is not an error: the person gets
+// an apology, nothing changes, and the message is not marked as handled, so a platform
+// that delivers it again gets another try.
 func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 	key := m.Key()
 	release, err := e.serial.acquire(ctx, key)
@@ -93,33 +108,43 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	// From here the turn is finished and saved even if the caller goes away.
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 	if claim.Duplicate {
-		if err := e.store.Release(ctx, claim); err != nil {
-			e.log.WarnContext(ctx, "release conversation", "conv", LogID(key), "err", err)
+		if err := e.store.Release(endCtx, claim); err != nil {
+			e.log.WarnContext(ctx, "release conversation", "conv", e.pseudo.Of(key), "err", err)
 		}
-		e.log.InfoContext(ctx, "duplicate message dropped", "channel", m.Channel, "conv", LogID(key))
+		e.log.InfoContext(ctx, "duplicate message dropped", "channel", m.Channel, "conv", e.pseudo.Of(key))
 		return Outcome{Replies: claim.Replies, Duplicate: true, Lang: claim.Session.Lang}, nil
 	}
 
 	start := e.now()
-	session, replies := e.run(ctx, m, claim.Session)
+	session, replies, ok := e.run(ctx, m, claim.Session)
 	out := Outcome{Replies: replies}
 	if session != nil {
 		session.LastActive = start
 		out.Lang = session.Lang
 	}
-	if err := e.store.Commit(ctx, claim, session, replies); err != nil {
+	if !ok {
+		claim.MsgID = "" // not handled: a redelivery may try again
+	}
+	if err := e.store.Commit(endCtx, claim, session, replies); err != nil {
 		// Do not release: the lock is gone or Redis is; it expires by itself.
 		return Outcome{}, err
 	}
 	return out, nil
 }
 
-// run calls the handler on a copy of the session and returns the session to save and
-// the replies; a nil session when the handler asked to forget the person. On error,
-// panic or timeout it returns the original session and an apology, so a failed turn
-// changes nothing.
-func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, []Reply) {
+// run calls the handler on a copy of the session and returns the session to save, the
+// replies, and whether the handler succeeded; a nil session when the handler asked to
+// forget the person. On error, panic or timeout it returns the original session and an
+// apology, so a failed turn changes nothing.
+//
+// A handler that overruns its time is cancelled and given a grace period to return,
+// so that it does not overlap the conversation's next turn; one that ignores its
+// context even then is logged and abandoned.
+func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, []Reply, bool) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 
@@ -139,16 +164,23 @@ func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, [
 	case err = <-done:
 	case <-ctx.Done():
 		err = fmt.Errorf("handler did not finish: %w", ctx.Err())
+		grace := time.NewTimer(e.timeout) // the store lock must outlive twice the timeout
+		select {
+		case <-done:
+		case <-grace.C:
+			e.log.Error("handler ignores its context and still runs", "channel", m.Channel, "conv", e.pseudo.Of(m.Key()))
+		}
+		grace.Stop()
 	}
 	if err == nil && t.forget {
-		return nil, t.Replies
+		return nil, t.Replies, true
 	}
 	if err == nil {
-		return t.Session, t.Replies
+		return t.Session, t.Replies, true
 	}
-	e.log.ErrorContext(ctx, "message not handled", "channel", m.Channel, "conv", LogID(m.Key()),
+	e.log.ErrorContext(ctx, "message not handled", "channel", m.Channel, "conv", e.pseudo.Of(m.Key()),
 		"flow", orig.Flow, "step", orig.Step, "err", err, "timeout", errors.Is(err, context.DeadlineExceeded))
-	return orig, []Reply{e.apology(orig.Lang)}
+	return orig, []Reply{e.apology(orig.Lang)}, false
 }
 
 func cloneSession(s *Session) *Session {
@@ -163,9 +195,21 @@ func cloneSession(s *Session) *Session {
 	return &c
 }
 
-// LogID turns a conversation key (which may contain a phone number) into a short
-// pseudonym fit for logs: the same conversation always gets the same LogID.
-func LogID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:6])
+// Pseudonymizer turns a conversation key (which may contain a phone number) into a
+// short pseudonym fit for logs: the same conversation always gets the same one.
+type Pseudonymizer interface {
+	Of(key string) string
+}
+
+// NewPseudonymizer keys the pseudonyms with a secret of the deployment, so that a
+// log reader cannot find a phone number by hashing every possible one. A nil secret
+// gives plain hashes (tests only).
+func NewPseudonymizer(secret []byte) Pseudonymizer { return hmacPseudonyms{secret} }
+
+type hmacPseudonyms struct{ secret []byte }
+
+func (p hmacPseudonyms) Of(key string) string {
+	h := hmac.New(sha256.New, p.secret)
+	h.Write([]byte(key))
+	return hex.EncodeToString(h.Sum(nil)[:6])
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,5 +209,64 @@ func TestAWaitingMessageGivesUpWhenItsContextEnds(t *testing.T) {
 	st.Release(ctx, claim)
 	if out, err := e.Handle(ctx, msg("c", "1", "x")); err != nil || out.Replies[0].Text != "x" {
 		t.Fatalf("after the release the message is handled: %v %v", out, err)
+	}
+}
+
+func TestACallerThatGoesAwayLeavesTheChatUnlocked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		st := b.Store.Conversations(30*time.Second, time.Hour)
+		started := make(chan struct{})
+		slow := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+			close(started)
+			<-ctx.Done() // the person closed the page
+			return ctx.Err()
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-started; cancel() }()
+		if _, err := newEngine(st, slow, 5*time.Second).Handle(ctx, msg("c", "1", "x")); err != nil {
+			t.Fatalf("the turn was not finished after the caller left: %v", err)
+		}
+		next, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel2()
+		out, err := newEngine(st, echo(0), time.Second).Handle(next, msg("c", "2", "y"))
+		if err != nil || out.Replies[0].Text != "y" {
+			t.Fatalf("the next message waited for the lock to expire: %v %v", out, err)
+		}
+		// The failed turn is not marked handled: a redelivery gets another try.
+		again, _ := newEngine(st, echo(0), time.Second).Handle(next, msg("c", "1", "x"))
+		if again.Duplicate {
+			t.Error("a message whose turn failed is remembered as handled")
+		}
+	})
+}
+
+func TestAHandlerThatOverrunsDoesNotOverlapTheNextTurn(t *testing.T) {
+	b := storetest.Mini(t)
+	st := b.Store.Conversations(30*time.Second, time.Hour)
+	var running sync.Mutex
+	var overlapped atomic.Bool
+	h := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+		if !running.TryLock() {
+			overlapped.Store(true)
+			return errors.New("two turns of one chat ran at once")
+		}
+		defer running.Unlock()
+		<-ctx.Done()
+		time.Sleep(20 * time.Millisecond) // cleaning up after the cancel
+		return ctx.Err()
+	})
+	e := newEngine(st, h, 30*time.Millisecond)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			out, err := e.Handle(context.Background(), msg("c", strconv.Itoa(i), "x"))
+			if err != nil || out.Replies[0].Text != "maaf/" {
+				t.Errorf("turn %d: %v %v", i, out, err)
+			}
+		})
+	}
+	wg.Wait()
+	if overlapped.Load() {
+		t.Error("a turn started while the previous one of the same chat was still running")
 	}
 }

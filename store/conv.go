@@ -33,7 +33,8 @@ type Conversations struct {
 }
 
 // Conversations returns the conversation store. lockTTL bounds how long a crashed
-// worker can hold a conversation (it must exceed the engine's per-message timeout);
+// worker can hold a conversation (it must exceed twice the engine's per-message timeout
+// plus a few seconds: see bot.EngineConfig.Timeout);
 // sessionTTL is how long a silent conversation is remembered.
 func (s *Store) Conversations(lockTTL, sessionTTL time.Duration) *Conversations {
 	return &Conversations{s: s, lockTTL: lockTTL, sessionTTL: sessionTTL}

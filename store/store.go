@@ -13,6 +13,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"net/url"
@@ -118,4 +119,20 @@ func redactURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// Secret returns the deployment's secret of the given name, creating 32 random bytes
+// the first time; every replica sharing the store gets the same one.
+func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
+	key := s.key("secret", name)
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	if err := s.rdb.SetNX(ctx, key, fresh, 0).Err(); err != nil {
+		return nil, fmt.Errorf("store: create secret %s: %w", name, err)
+	}
+	b, err := s.rdb.Get(ctx, key).Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("store: read secret %s: %w", name, err)
+	}
+	return b, nil
 }

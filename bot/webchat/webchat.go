@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -40,8 +41,12 @@ type Store interface {
 	Register(ctx context.Context, id string) error
 	Known(ctx context.Context, id string) (bool, error)
 	Push(ctx context.Context, id string, r bot.Reply) error
-	Drain(ctx context.Context, id string) ([]bot.Reply, error)
-	Subscribe(ctx context.Context, id string) (wake <-chan struct{}, stop func() error, err error)
+	// Pending reads up to max waiting replies without removing them, and how many
+	// inbox items they took; Ack removes that many once they were delivered.
+	Pending(ctx context.Context, id string, max int) ([]bot.Reply, int, error)
+	Ack(ctx context.Context, id string, n int) error
+	// Pushes reports the ids of conversations that got a reply, from every replica.
+	Pushes(ctx context.Context) (ids <-chan string, stop func() error, err error)
 }
 
 // Engine handles one message; *bot.Engine is one.
@@ -49,15 +54,21 @@ type Engine interface {
 	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
 }
 
-// Server serves the page and the chat API.
+// Server serves the page and the chat API. Run must be running for live streams.
 type Server struct {
 	engine Engine
 	store  Store
 	page   *page
 	log    *slog.Logger
-	// Heartbeat is how often an idle live stream sends a comment to stay open.
+	hub    *hub
+	// Heartbeat is how often an idle live stream sends a comment to stay open (and
+	// looks for replies whose wake-up it missed).
 	Heartbeat time.Duration
 }
+
+// MaxStreams is how many live streams one conversation may hold open in one process
+// (a page open in two tabs).
+const MaxStreams = 2
 
 // NewServer returns the web chat server. texts renders the page's labels.
 func NewServer(engine Engine, store Store, texts Texts, log *slog.Logger) (*Server, error) {
@@ -65,8 +76,45 @@ func NewServer(engine Engine, store Store, texts Texts, log *slog.Logger) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	return &Server{engine: engine, store: store, page: p, log: log, Heartbeat: 25 * time.Second}, nil
+	return &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second}, nil
 }
+
+// Run wakes the live streams of this process when replies are pushed, over one
+// subscription to the store, until ctx ends; then it ends every stream, so that a
+// graceful shutdown does not wait for them.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.hub.close()
+	for ctx.Err() == nil {
+		ids, stop, err := s.store.Pushes(ctx)
+		if err != nil {
+			s.log.WarnContext(ctx, "web chat: no live pushes; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+			continue
+		}
+		s.hub.ready()
+		func() {
+			defer stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case id, ok := <-ids:
+					if !ok {
+						return // the subscription broke: subscribe again
+					}
+					s.hub.wake(id)
+				}
+			}
+		}()
+	}
+	return nil
+}
+
+// Ready is closed once Run listens for pushes.
+func (s *Server) Ready() <-chan struct{} { return s.hub.started }
 
 // Register adds the web chat's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
@@ -94,18 +142,18 @@ type inboxResponse struct {
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	var req chatRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err := dec.Decode(&req); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
 			return
 		}
-		writeError(w, http.StatusBadRequest, "request body is not a valid JSON object")
+		writeError(w, http.StatusBadRequest, "request body could not be read")
 		return
 	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "request body holds more than one JSON value")
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
 		return
 	}
 	if req.Text == "" && req.Option == "" {
@@ -154,23 +202,30 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.stream(w, r, id)
 		return
 	}
-	replies, err := s.store.Drain(r.Context(), id)
+	replies, n, err := s.store.Pending(r.Context(), id, inboxBatch)
 	if err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, inboxResponse{Replies: nonNil(replies)})
+	if err := s.store.Ack(context.WithoutCancel(r.Context()), id, n); err != nil {
+		s.log.WarnContext(r.Context(), "web chat inbox: acknowledge", "err", err)
+	}
 }
 
-// stream sends pushed replies as server-sent events until the client goes away.
+// inboxBatch is how many pushed replies one answer or event carries at most.
+const inboxBatch = 50
+
+// stream sends pushed replies as server-sent events until the client goes away or the
+// server shuts down. A reply leaves the inbox only after its event was written.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	ctx := r.Context()
-	wake, stop, err := s.store.Subscribe(ctx, id)
-	if err != nil {
-		s.unavailable(w, r, err)
+	wake, leave, ok := s.hub.join(id, MaxStreams)
+	if !ok {
+		writeError(w, http.StatusTooManyRequests, "too many live streams for this conversation")
 		return
 	}
-	defer stop()
+	defer leave()
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -179,13 +234,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	heartbeat := time.NewTicker(s.Heartbeat)
 	defer heartbeat.Stop()
 	for {
-		replies, err := s.store.Drain(ctx, id)
+		replies, n, err := s.store.Pending(ctx, id, inboxBatch)
 		if err != nil {
-			s.log.WarnContext(ctx, "web chat stream: drain", "err", err)
+			s.log.WarnContext(ctx, "web chat stream: read inbox", "err", err)
 			return
 		}
-		if len(replies) > 0 {
-			b, _ := json.Marshal(inboxResponse{Replies: replies})
+		if n > 0 {
+			b, _ := json.Marshal(inboxResponse{Replies: nonNil(replies)})
 			if _, err := w.Write([]byte("data: " + string(b) + "\n\n")); err != nil {
 				return
 			}
@@ -193,12 +248,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 		if err := rc.Flush(); err != nil {
 			return
 		}
+		if err := s.store.Ack(ctx, id, n); err != nil {
+			s.log.WarnContext(ctx, "web chat stream: acknowledge", "err", err)
+			return
+		}
+		if n == inboxBatch {
+			continue // more waiting
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case _, ok := <-wake:
-			if !ok {
-				return
+		case _, open := <-wake:
+			if !open {
+				return // shutting down
 			}
 		case <-heartbeat.C:
 			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {

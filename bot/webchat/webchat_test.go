@@ -86,6 +86,14 @@ func newHarness(t testing.TB, b storetest.Backend) *harness {
 	}
 	mux := http.NewServeMux()
 	s.Register(mux)
+	ctx, stop := context.WithCancel(context.Background())
+	go s.Run(ctx)
+	t.Cleanup(stop)
+	select {
+	case <-s.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the web chat does not listen for pushes")
+	}
 	return &harness{b: b, server: s, channel: webchat.NewChannel(chats), engine: engine, mux: mux}
 }
 
@@ -268,6 +276,8 @@ func TestChatAPI(t *testing.T) {
 				status int
 			}{
 				{"a body over 16 KiB", long, http.StatusRequestEntityTooLarge},
+				{"a small message padded past 16 KiB", []byte(`{"text":"2"}` + strings.Repeat(" ", webchat.MaxBody)), http.StatusRequestEntityTooLarge},
+				{"an object followed by a stray bracket", []byte(`{"text":"2"}]`), http.StatusBadRequest},
 				{"malformed JSON", []byte(`{"text": "2"`), http.StatusBadRequest},
 				{"a JSON array", []byte(`["2"]`), http.StatusBadRequest},
 				{"two JSON objects", []byte(`{"text":"2"}{"text":"2"}`), http.StatusBadRequest},
@@ -411,7 +421,21 @@ func TestStream(t *testing.T) {
 			if got := nextEvent(t, ctx, events); len(got.Replies) != 1 || got.Replies[0].Text != "Pengumuman lagi" {
 				t.Errorf("second event %+v, want the reply Pengumuman lagi", got)
 			}
-			// What the stream delivered is not delivered again.
+			// What the stream delivered leaves the inbox (right after the event is out),
+			// so it is not delivered again.
+			for {
+				_, n, err := h.b.Store.WebChats().Pending(ctx, webchat.ChatID(token), 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+				if ctx.Err() != nil {
+					t.Fatalf("the inbox still holds %d replies after the stream delivered them", n)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
 			if a := h.do(t, "GET", "/api/chat/inbox", token, nil); len(a.Replies) != 0 {
 				t.Errorf("the inbox still holds %q after the stream delivered it", a.texts())
 			}
@@ -601,4 +625,27 @@ func TestPage(t *testing.T) {
 
 func replyEqual(a, b bot.Reply) bool {
 	return a.Text == b.Text && slices.Equal(a.Options, b.Options) && a.AskLocation == b.AskLocation && (a.Media == nil) == (b.Media == nil)
+}
+
+func TestOneConversationMayHoldOnlyAFewLiveStreams(t *testing.T) {
+	h := newHarness(t, storetest.Mini(t))
+	srv := httptest.NewServer(h.mux)
+	t.Cleanup(srv.Close)
+	token := h.start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range webchat.MaxStreams {
+		openStream(t, ctx, srv.URL, token)
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/chat/inbox", nil)
+	req.Header.Set("X-Chat-Token", token)
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("stream %d answered %d, want 429", webchat.MaxStreams+1, res.StatusCode)
+	}
 }

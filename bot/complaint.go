@@ -1,0 +1,124 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Status is where a complaint stands.
+type Status string
+
+// The statuses of a complaint. A complaint is Received when filed, Verified once staff
+// have checked it is real and theirs, InProgress while being handled, and Done when
+// handled; Rejected (with a reason) when it will not be handled; Reopened when the
+// citizen says a Done complaint is not resolved after all.
+const (
+	StatusReceived   Status = "diterima"
+	StatusVerified   Status = "diverifikasi"
+	StatusInProgress Status = "diproses"
+	StatusDone       Status = "selesai"
+	StatusRejected   Status = "ditolak"
+	StatusReopened   Status = "dibuka_kembali"
+)
+
+// Statuses lists every status in lifecycle order.
+func Statuses() []Status {
+	return []Status{StatusReceived, StatusVerified, StatusInProgress, StatusDone, StatusRejected, StatusReopened}
+}
+
+// transitions says which status may follow which.
+func transitions(from Status) []Status {
+	switch from {
+	case StatusReceived:
+		return []Status{StatusVerified, StatusRejected}
+	case StatusVerified:
+		return []Status{StatusInProgress, StatusDone, StatusRejected}
+	case StatusInProgress:
+		return []Status{StatusDone, StatusRejected}
+	case StatusDone:
+		return []Status{StatusReopened}
+	case StatusReopened:
+		return []Status{StatusInProgress, StatusDone, StatusRejected}
+	}
+	return nil
+}
+
+// ErrIllegalTransition is returned for a status change the lifecycle does not allow.
+var ErrIllegalTransition = errors.New("illegal status change")
+
+// ErrNoteRequired is returned when a rejection (or a finish) comes without its note.
+var ErrNoteRequired = errors.New("a note is required")
+
+// ReopenWindow is how long after Done a citizen may reopen a complaint.
+const ReopenWindow = 7 * 24 * time.Hour
+
+// Reporter is who filed a complaint and where to tell them about it.
+type Reporter struct {
+	Channel string `json:"channel"`
+	ChatID  string `json:"chat_id"`
+	Key     string `json:"key"` // the conversation key (Message.Key)
+	Lang    string `json:"lang,omitempty"`
+}
+
+// Event is one change in a complaint's life: who, when, what, and why.
+type Event struct {
+	At     time.Time `json:"at"`
+	Status Status    `json:"status"`
+	By     string    `json:"by"` // "citizen", "system" or a staff identity
+	Note   string    `json:"note,omitempty"`
+}
+
+// Complaint is a citizen's report and its history.
+type Complaint struct {
+	ID           string    `json:"id"`
+	Status       Status    `json:"status"`
+	Category     string    `json:"category"`
+	Description  string    `json:"description"`
+	Location     *Location `json:"location,omitempty"`
+	Address      string    `json:"address,omitempty"`
+	Photos       []string  `json:"photos,omitempty"` // names in the media store
+	Confidential bool      `json:"confidential"`     // staff see the reporter, the public record does not
+	Reporter     Reporter  `json:"reporter"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	History      []Event   `json:"history"`
+	Rating       int       `json:"rating,omitempty"` // 1–5 after Done
+	SLAAlerted   bool      `json:"sla_alerted,omitempty"`
+}
+
+// Transition changes the status, recording who did it, when and why. It refuses a
+// change the lifecycle does not allow, and a rejection without a reason.
+func (c *Complaint) Transition(to Status, by, note string, at time.Time) error {
+	allowed := false
+	for _, s := range transitions(c.Status) {
+		allowed = allowed || s == to
+	}
+	if !allowed {
+		return fmt.Errorf("%w: from %s to %s", ErrIllegalTransition, c.Status, to)
+	}
+	if to == StatusRejected && note == "" {
+		return fmt.Errorf("%w: a rejection needs its reason", ErrNoteRequired)
+	}
+	if to == StatusReopened && at.Sub(c.doneAt()) > ReopenWindow {
+		return fmt.Errorf("%w: done more than 7 days ago", ErrIllegalTransition)
+	}
+	c.Status, c.UpdatedAt = to, at
+	c.History = append(c.History, Event{At: at, Status: to, By: by, Note: note})
+	return nil
+}
+
+// doneAt is when the complaint last became Done.
+func (c *Complaint) doneAt() time.Time {
+	for i := len(c.History) - 1; i >= 0; i-- {
+		if c.History[i].Status == StatusDone {
+			return c.History[i].At
+		}
+	}
+	return c.UpdatedAt
+}
+
+// CanReopen reports whether the citizen may still reopen the complaint.
+func (c *Complaint) CanReopen(now time.Time) bool {
+	return c.Status == StatusDone && now.Sub(c.doneAt()) <= ReopenWindow
+}
