@@ -64,6 +64,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err := texts.Check(map[string]any{"Max": flows.MaxText}); err != nil {
 		return nil, fmt.Errorf("texts are incomplete:\n%w", err)
 	}
+	if cfg.RegionName == "" && cfg.ContentDir == "" {
+		region, _ := texts.Text(locales.Default, "region", nil)
+		log.Warn("serving the embedded content, written for one region; set REGION_NAME and CONTENT_DIR for another",
+			"region", region)
+	}
 	st, emb, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err

@@ -13,17 +13,14 @@ import (
 )
 
 // chat runs a conversation in the terminal on the same engine, store and content.
-func chat(ctx context.Context, cfg config, log *slog.Logger, stdin io.Reader, stdout io.Writer) error {
+func chat(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Writer) error {
 	unlock, err := lockDataDir(cfg)
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	// Keep the terminal for the conversation: only warnings and errors are logged.
-	quiet := slog.New(log.Handler())
-	if log.Enabled(ctx, slog.LevelInfo) {
-		quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	quiet := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: max(cfg.LogLevel, slog.LevelWarn)}))
 	a, err := newApp(ctx, cfg, quiet)
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "":
 		return serve(ctx, cfg, log, stdout)
 	case "chat":
-		return chat(ctx, cfg, log, stdin, stdout)
+		return chat(ctx, cfg, stdin, stdout, stderr)
 	case "backup":
 		return backup(ctx, cfg, log, stdout)
 	case "restore":

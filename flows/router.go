@@ -96,7 +96,7 @@ type Asker interface {
 // unclaimed handles a message outside any flow that is no keyword: a question for the
 // FAQ when there is one, else "not understood" and the menu.
 func (r *Router) unclaimed(ctx context.Context, c *Conv, in Input) error {
-	if a, ok := r.flows["faq"].(Asker); ok && in.Text != "" {
+	if a, ok := r.flows["faq"].(Asker); ok && in.Text != "" && !isNumber(in.Text) {
 		return a.Ask(ctx, c, in.Text)
 	}
 	c.Say("not_understood")
@@ -136,11 +136,8 @@ func unusable(m bot.Message, in Input) string {
 	case bot.KindUnsupported, bot.KindImage, bot.KindLocation:
 		return "unsupported" // no flow of this issue takes media or places
 	}
-	if in.Option != "" {
-		return ""
-	}
 	switch {
-	case in.Text == "":
+	case in.Text == "" && in.Option == "":
 		return "empty"
 	case !utf8.ValidString(in.Text):
 		return "control"
@@ -155,8 +152,9 @@ func unusable(m bot.Message, in Input) string {
 	return ""
 }
 
-// firstContact greets, then does what the first message asked when it was a keyword
-// or a menu entry; a first message in clear English gets the offer of English.
+// firstContact greets, then does what the first message asked: a keyword, a menu
+// entry or a question. A first message in clear English is answered in English, with
+// the offer of Indonesian.
 func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 	c.Session.Greeted = true
 	if lang, ok := strings.CutPrefix(in.Option, "lang:"); ok {
@@ -166,13 +164,14 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 		r.ShowMenu(c)
 		return nil
 	}
+	english := c.Session.Lang == "" && looksEnglish(in.Text)
+	if english {
+		c.Session.Lang = "en" // answer a tourist in English at once, and offer Indonesian
+	}
 	c.Say("greeting")
-	if c.Session.Lang == "" && looksEnglish(in.Text) {
-		c.Turn.Say(bot.Reply{Text: c.T("english_offer"), Options: []bot.Option{
-			{ID: "lang:en", Label: r.label("en", "lang.name")},
-			{ID: "lang:id", Label: r.label("id", "lang.name")},
-		}})
-		return nil
+	if english {
+		c.Turn.Say(bot.Reply{Text: c.T("indonesian_offer"),
+			Options: []bot.Option{{ID: "lang:id", Label: r.label("id", "lang.name")}}})
 	}
 	if handled, err := r.global(ctx, c, in); handled || err != nil {
 		return err
@@ -183,6 +182,13 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 	}
 	r.ShowMenu(c)
 	return nil
+}
+
+// isNumber reports whether text is only a number: a pick from options that are no
+// longer offered, not a question.
+func isNumber(text string) bool {
+	_, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(text), "."))
+	return err == nil
 }
 
 // looksLikeQuestion tells a first message that asks something from a mere greeting:
@@ -197,6 +203,13 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	if f, ok := r.flows[in.Option]; ok && r.isMenu(in.Option) {
 		c.Leave()
 		return true, f.Start(ctx, c)
+	}
+	if in.Option == "" {
+		for _, lang := range locales.Languages() {
+			if normalize(in.Text) == normalize(r.label(lang, "lang.name")) {
+				return true, setLanguage(c, r, lang) // "English", "Bahasa Indonesia" work at every step
+			}
+		}
 	}
 	word := r.keyword(in.Text)
 	if in.Option == "menu" {

@@ -30,6 +30,7 @@ var update = flag.Bool("update", false, "rewrite the expected bot lines of flows
 //
 //	> [sticker]  > [voice]  > [image]  > [location]     a message of that kind
 //	> [pick ID]                                        press the button with option ID
+//	> [pick-with-text ID N]                            an option sent with a text of N letters
 //	> [repeat X N]                                     text X repeated N times
 //	> [quoted "..."]                                   a Go-quoted text (control characters)
 //	> [redeliver]                                      the platform sends the last message again
@@ -46,6 +47,20 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
+// failOnError is a log handler that fails the test on any error logged (a missing
+// text, a broken template, a failed turn).
+type failOnError struct {
+	slog.Handler
+	t *testing.T
+}
+
+func (h failOnError) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		h.t.Errorf("logged an error: %s", r.Message)
+	}
+	return nil
+}
+
 func newEngine(t *testing.T) *bot.Engine {
 	t.Helper()
 	texts, err := locales.Load("", map[string]any{"Region": "Kabupaten Contoh"})
@@ -53,7 +68,7 @@ func newEngine(t *testing.T) *bot.Engine {
 		t.Fatal(err)
 	}
 	b := storetest.Mini(t)
-	log := slog.New(slog.DiscardHandler)
+	log := slog.New(failOnError{slog.DiscardHandler, t})
 	matcher, err := faq.Load(locales.Content(""))
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +143,13 @@ func person(t *testing.T, s string, n int) bot.Message {
 		m.Kind = bot.Kind(cmd)
 	case "pick":
 		m.Kind, m.Option = bot.KindOption, arg
+	case "pick-with-text":
+		id, count, _ := strings.Cut(arg, " ")
+		c, err := strconv.Atoi(count)
+		if err != nil {
+			t.Fatalf("bad [pick-with-text %s]", arg)
+		}
+		m.Kind, m.Option, m.Text = bot.KindOption, id, strings.Repeat("a", c)
 	case "repeat":
 		x, count, _ := strings.Cut(arg, " ")
 		c, err := strconv.Atoi(count)

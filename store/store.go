@@ -62,7 +62,7 @@ func (s *Store) convKey(conv, kind string) string {
 //
 // Accepted forms:
 //
-//	redis://[user:pass@]host:port[/db]             one server
+//	redis://[user:pass@]host:port[/db][?pool_size=…&dial_timeout=…]   one server (go-redis's options)
 //	rediss://...                                   the same over TLS
 //	redis+sentinel://[user:pass@]h1:p1,h2:p2/master[/db]   Sentinel, master name after the hosts
 //	redis+cluster://[user:pass@]h1:p1,h2:p2         Redis Cluster
@@ -80,7 +80,13 @@ func ClientOptions(raw string) (*redis.UniversalOptions, error) {
 		}
 		o = &redis.UniversalOptions{
 			Addrs: []string{single.Addr}, Username: single.Username, Password: single.Password,
-			DB: single.DB, TLSConfig: single.TLSConfig,
+			DB: single.DB, TLSConfig: single.TLSConfig, Protocol: single.Protocol,
+			ClientName: single.ClientName, MaxRetries: single.MaxRetries,
+			MinRetryBackoff: single.MinRetryBackoff, MaxRetryBackoff: single.MaxRetryBackoff,
+			DialTimeout: single.DialTimeout, ReadTimeout: single.ReadTimeout, WriteTimeout: single.WriteTimeout,
+			PoolFIFO: single.PoolFIFO, PoolSize: single.PoolSize, PoolTimeout: single.PoolTimeout,
+			MinIdleConns: single.MinIdleConns, MaxIdleConns: single.MaxIdleConns, MaxActiveConns: single.MaxActiveConns,
+			ConnMaxIdleTime: single.ConnMaxIdleTime, ConnMaxLifetime: single.ConnMaxLifetime,
 		}
 	case "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster":
 		o = &redis.UniversalOptions{Addrs: strings.Split(u.Host, ",")}
@@ -109,7 +115,9 @@ func ClientOptions(raw string) (*redis.UniversalOptions, error) {
 		return nil, fmt.Errorf("store: REDIS_URL: unsupported scheme %q (want redis, rediss, redis+sentinel or redis+cluster)", u.Scheme)
 	}
 	o.ContextTimeoutEnabled = true
-	o.DialTimeout = 5 * time.Second
+	if o.DialTimeout == 0 {
+		o.DialTimeout = 5 * time.Second
+	}
 	return o, nil
 }
 

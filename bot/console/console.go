@@ -28,6 +28,7 @@ type Engine interface {
 // run ("local"), so it resumes where it stopped.
 func Run(ctx context.Context, e Engine, intro string, in io.Reader, out io.Writer) error {
 	lines := make(chan string)
+	readErr := make(chan error, 1)
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(in)
@@ -39,6 +40,7 @@ func Run(ctx context.Context, e Engine, intro string, in io.Reader, out io.Write
 				return
 			}
 		}
+		readErr <- sc.Err()
 	}()
 	fmt.Fprint(out, intro+"\n> ")
 	for n := 1; ; n++ {
@@ -49,6 +51,9 @@ func Run(ctx context.Context, e Engine, intro string, in io.Reader, out io.Write
 		case l, ok := <-lines:
 			if !ok {
 				fmt.Fprintln(out)
+				if err := <-readErr; err != nil {
+					return fmt.Errorf("console: read input: %w", err)
+				}
 				return nil
 			}
 			line = l

@@ -85,10 +85,24 @@
     listen();
   }
 
-  // post sends one message; a lost answer is retried with the same id, which the
-  // server recognises, so nothing is done twice.
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  // untilOnline waits for the browser to be back online, or at most ms.
+  function untilOnline(ms) {
+    return new Promise((resolve) => {
+      const done = () => { window.removeEventListener("online", done); resolve(); };
+      window.addEventListener("online", done);
+      setTimeout(done, ms);
+    });
+  }
+
+  // post sends one message. A lost answer is retried with the same id, which the
+  // server recognises, so nothing is done twice. While the network is down it keeps
+  // trying (the notice says so); a server that keeps failing is given up after a
+  // few tries.
   async function post(body) {
-    for (let attempt = 0; attempt < 4; attempt++) {
+    let serverErrors = 0;
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 30000)) {
       let res;
       try {
         const headers = { "Content-Type": "application/json" };
@@ -96,15 +110,14 @@
         res = await fetch("/api/chat", { method: "POST", headers, body: JSON.stringify(body) });
       } catch (e) {
         notice(texts().offline);
-        await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
+        await untilOnline(delay);
         continue;
       }
       if (res.status === 401 && token) { setToken(""); continue; }
-      if (!res.ok) {
-        if (res.status >= 500) { await new Promise((r) => setTimeout(r, 1000 * (attempt + 1))); continue; }
-        break;
-      }
-      const data = await res.json();
+      if (res.status >= 500 && ++serverErrors < 4) { await sleep(delay); continue; }
+      if (!res.ok) break;
+      let data;
+      try { data = await res.json(); } catch (e) { await sleep(delay); continue; }
       notice("");
       setToken(data.token);
       setLang(data.lang);
@@ -123,7 +136,7 @@
     queue = queue.then(async () => {
       const replies = await post(body);
       if (replies) showReplies(replies, false);
-    });
+    }).catch(() => notice(texts().error)); // one failure must not stop later messages
     return queue;
   }
 
