@@ -53,6 +53,12 @@ func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	if in.Text == "" {
 		return f.Start(ctx, c)
 	}
+	if isNumber(in.Text) { // a pick from options no longer offered
+		c.Leave()
+		c.Say("not_understood")
+		f.menu.ShowMenu(c)
+		return nil
+	}
 	return f.Ask(ctx, c, in.Text)
 }
 
