@@ -5,10 +5,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"runtime/debug"
 	"time"
 )
@@ -184,14 +185,9 @@ func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, [
 }
 
 func cloneSession(s *Session) *Session {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic(fmt.Sprintf("bot: session is not JSON: %v", err)) // Session is plain data; cannot happen
-	}
-	var c Session
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic(fmt.Sprintf("bot: session is not JSON: %v", err))
-	}
+	c := *s
+	c.Vars = maps.Clone(s.Vars)
+	c.Options = slices.Clone(s.Options)
 	return &c
 }
 

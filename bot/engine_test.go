@@ -270,3 +270,29 @@ func TestAHandlerThatOverrunsDoesNotOverlapTheNextTurn(t *testing.T) {
 		t.Error("a turn started while the previous one of the same chat was still running")
 	}
 }
+
+func TestAFailedTurnDoesNotLeakChangesIntoTheSession(t *testing.T) {
+	b := storetest.Mini(t)
+	st := b.Store.Conversations(5*time.Second, time.Hour)
+	ctx := context.Background()
+	setup := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+		t.Session.Set("a", "1")
+		t.Say(bot.Reply{Text: "pick", Options: []bot.Option{{ID: "x", Label: "X"}}})
+		return nil
+	})
+	newEngine(st, setup, time.Second).Handle(ctx, msg("c", "1", "x"))
+	mutate := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+		t.Session.Vars["a"] = "changed" // the same map as the stored session's?
+		t.Session.Options[0].Label = "changed"
+		return errors.New("then fails")
+	})
+	newEngine(st, mutate, time.Second).Handle(ctx, msg("c", "2", "x"))
+	var got *bot.Session
+	newEngine(st, bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+		got = t.Session
+		return nil
+	}), time.Second).Handle(ctx, msg("c", "3", "x"))
+	if got.Get("a") != "1" || got.Options[0].Label != "X" {
+		t.Errorf("session after a failed turn: vars %v, options %v; want them unchanged", got.Vars, got.Options)
+	}
+}

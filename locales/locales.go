@@ -39,7 +39,9 @@ func Languages() []string { return []string{"id", "en"} }
 // Catalog is the loaded set of texts. It is safe for concurrent use.
 type Catalog struct {
 	texts map[string]map[string]*template.Template // lang → key → template
+	plain map[string]map[string]string             // lang → key → text without template actions
 	vars  map[string]map[string]any                // lang → template variables
+	words map[string][]string                      // key → keywords of every language
 }
 
 // Load reads the embedded locale files, then the files of the same name in
@@ -47,7 +49,8 @@ type Catalog struct {
 // available to every template; a missing or empty "Region" is taken from each
 // language's "region" text.
 func Load(contentDir string, vars map[string]any) (*Catalog, error) {
-	c := &Catalog{texts: map[string]map[string]*template.Template{}, vars: map[string]map[string]any{}}
+	c := &Catalog{texts: map[string]map[string]*template.Template{}, plain: map[string]map[string]string{},
+		vars: map[string]map[string]any{}, words: map[string][]string{}}
 	for _, lang := range Languages() {
 		name := lang + ".yaml"
 		raw := map[string]string{}
@@ -68,12 +71,23 @@ func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 			c.vars[lang]["Region"] = raw["region"]
 		}
 		c.texts[lang] = map[string]*template.Template{}
+		c.plain[lang] = map[string]string{}
 		for key, src := range raw {
 			t, err := template.New(key).Option("missingkey=error").Parse(src)
 			if err != nil {
 				return nil, fmt.Errorf("locales: %s: key %q: %w", name, key, err)
 			}
 			c.texts[lang][key] = t
+			if !strings.Contains(src, "{{") {
+				c.plain[lang][key] = src // most texts: no need to execute a template
+			}
+		}
+	}
+	for _, lang := range Languages() {
+		for key := range c.texts[lang] {
+			if strings.HasPrefix(key, "keywords.") {
+				c.words[key] = c.collectWords(key) // read on every message: once here
+			}
 		}
 	}
 	return c, nil
@@ -130,6 +144,9 @@ func (c *Catalog) Has(key string) bool {
 // and an error, so a mistake is visible in tests and never silent.
 func (c *Catalog) Text(lang, key string, data map[string]any) (string, error) {
 	lang = c.Lang(lang)
+	if s, ok := c.plain[lang][key]; ok {
+		return s, nil
+	}
 	t, ok := c.texts[lang][key]
 	if !ok {
 		t, ok = c.texts[Default][key]
@@ -152,8 +169,16 @@ func (c *Catalog) Keys(lang string) []string {
 }
 
 // Words returns the comma-separated list of key in every language, lower-cased and
-// trimmed: the keywords a person may type, whatever their language.
+// trimmed: the keywords a person may type, whatever their language. The caller must
+// not change the result.
 func (c *Catalog) Words(key string) []string {
+	if ws, ok := c.words[key]; ok {
+		return ws
+	}
+	return c.collectWords(key)
+}
+
+func (c *Catalog) collectWords(key string) []string {
 	var out []string
 	for _, lang := range Languages() {
 		s, err := c.Text(lang, key, nil)

@@ -193,6 +193,8 @@ type Channel struct {
 	commands  map[string]string // command name → option
 	consumer  string            // this process's name as queue consumer and poller
 	webhookOn bool
+	lanes     *lanes
+	inflight  sync.WaitGroup // queued updates being handled
 
 	mu   sync.RWMutex
 	self *tgbotapi.User // nil until getMe answered
@@ -270,6 +272,7 @@ func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Chan
 		commands:  map[string]string{},
 		consumer:  consumerName(),
 		webhookOn: cfg.WebhookURL != "",
+		lanes:     newLanes(cfg.Workers),
 	}
 	for _, cmd := range cfg.Commands {
 		c.commands[strings.ToLower(cmd.Name)] = cmd.Option
@@ -347,12 +350,19 @@ func (c *Channel) Run(ctx context.Context) error {
 		}
 		c.log.Info("telegram: receiving by long polling", "bot", c.Me().UserName)
 	}
+	// Updates being handled when ctx ends get shutdownGrace to finish on jobs.
+	jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelJobs) })
+	defer stop()
+
 	var wg sync.WaitGroup
-	wg.Go(func() { c.work(ctx) }) // also drains what a former webhook period left queued
+	wg.Go(func() { c.work(ctx, jobs) }) // also drains what a former webhook period left queued
 	if !c.webhookOn {
-		wg.Go(func() { c.poll(ctx) })
+		wg.Go(func() { c.poll(ctx, jobs) })
 	}
 	wg.Wait()
+	c.inflight.Wait()
 	return nil
 }
 
@@ -393,14 +403,16 @@ func (c *Channel) retry(ctx context.Context, what string, f func(context.Context
 	}
 }
 
-// allowedUpdates are the update types the channel reads; others are not even sent.
-var allowedUpdates = []string{"message", "edited_message", "callback_query", "my_chat_member"}
+// allowedUpdates are the update types the channel reads; Telegram sends no others.
+func allowedUpdates() []string {
+	return []string{"message", "edited_message", "callback_query", "my_chat_member"}
+}
 
 func (c *Channel) setWebhook(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	params := tgbotapi.Params{"url": c.cfg.WebhookURL, "secret_token": c.cfg.WebhookSecret}
-	if err := params.AddInterface("allowed_updates", allowedUpdates); err != nil {
+	if err := params.AddInterface("allowed_updates", allowedUpdates()); err != nil {
 		return err
 	}
 	if _, err := c.api(ctx).MakeRequest("setWebhook", params); err != nil {

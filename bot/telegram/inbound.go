@@ -1,0 +1,277 @@
+package telegram
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// inbound is what one update asks of the channel.
+type inbound struct {
+	updateID int
+	handle   bool        // msg goes to the engine
+	msg      bot.Message // when handle
+	callback string      // a callback query to answer (stop the button's spinner)
+	longKey  string      // msg.Option is a "~" key to look up in the store
+	label    string      // the pressed button's label, when known (fallback for longKey)
+	blocked  string      // the conversation key of a person who blocked the bot
+	ignored  string      // why nothing is handled, for debug logs
+}
+
+// decodeUpdate reads one update as Telegram sends it. Anything that is not a JSON
+// object with a positive update_id is an error.
+func decodeUpdate(raw []byte) (tgbotapi.Update, error) {
+	var u tgbotapi.Update
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return u, errors.New("telegram: update is not a JSON object")
+	}
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return u, fmt.Errorf("telegram: decode update: %w", err)
+	}
+	if u.UpdateID <= 0 {
+		return u, errors.New("telegram: update has no update_id")
+	}
+	return u, nil
+}
+
+// parseUpdate turns an update into what the channel should do with it. me is the
+// bot's own account (for mentions and commands in groups), commands maps command
+// names to options, now stamps messages that carry no date.
+func parseUpdate(u tgbotapi.Update, me tgbotapi.User, commands map[string]string, now time.Time) inbound {
+	in := inbound{updateID: u.UpdateID}
+	switch {
+	case u.Message != nil:
+		parseMessage(&in, u.Message, me, commands)
+	case u.CallbackQuery != nil:
+		parseCallback(&in, u.CallbackQuery, now)
+	case u.EditedMessage != nil:
+		in.ignored = "edited message"
+	case u.MyChatMember != nil:
+		cm := u.MyChatMember
+		if cm.Chat.Type == "private" && cm.NewChatMember.Status == "kicked" {
+			in.blocked = ChannelName + ":" + strconv.FormatInt(cm.From.ID, 10)
+			in.ignored = "bot blocked by the person"
+		} else {
+			in.ignored = "membership change"
+		}
+	default:
+		in.ignored = "update type not handled"
+	}
+	return in
+}
+
+func parseMessage(in *inbound, m *tgbotapi.Message, me tgbotapi.User, commands map[string]string) {
+	if m.Chat == nil {
+		in.ignored = "message without chat"
+		return
+	}
+	var user int64
+	switch {
+	case m.From != nil && m.From.IsBot:
+		in.ignored = "message from a bot"
+		return
+	case m.From != nil:
+		user = m.From.ID
+	case m.SenderChat != nil:
+		user = m.SenderChat.ID // an anonymous group admin or a linked channel
+	default:
+		in.ignored = "message without sender"
+		return
+	}
+	group := m.Chat.Type == "group" || m.Chat.Type == "supergroup"
+	if !group && m.Chat.Type != "private" {
+		in.ignored = "message in a " + m.Chat.Type
+		return
+	}
+	chat := strconv.FormatInt(m.Chat.ID, 10)
+	msg := bot.Message{
+		Channel: ChannelName, ChatID: chat, UserID: strconv.FormatInt(user, 10),
+		// Message ids count per chat; one person writes in several chats.
+		ID: chat + ":" + strconv.Itoa(m.MessageID),
+	}
+	if m.Date > 0 {
+		msg.Time = time.Unix(int64(m.Date), 0)
+	}
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+
+	if name, at, args, ok := splitCommand(text); ok {
+		if at != "" && !strings.EqualFold(at, me.UserName) {
+			in.ignored = "command for another bot"
+			return
+		}
+		if opt, known := commands[strings.ToLower(name)]; known {
+			msg.Kind, msg.Option, msg.Text = bot.KindOption, opt, args
+		} else {
+			msg.Kind, msg.Text = bot.KindText, strings.TrimSpace("/"+name+" "+args)
+		}
+		in.msg, in.handle = msg, true
+		return
+	}
+	if group {
+		mentioned := me.UserName != "" && hasMention(text, me.UserName)
+		replyToMe := m.ReplyToMessage != nil && m.ReplyToMessage.From != nil && m.ReplyToMessage.From.ID == me.ID
+		if !mentioned && !replyToMe {
+			in.ignored = "group message not addressed to the bot"
+			return
+		}
+		text = stripMention(text, me.UserName)
+	}
+	msg.Text = text
+	switch {
+	case m.Location != nil: // a venue carries its location too
+		msg.Kind = bot.KindLocation
+		msg.Location = &bot.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
+	case len(m.Photo) > 0:
+		p := largest(m.Photo)
+		msg.Kind = bot.KindImage
+		msg.Media = &bot.Media{Ref: p.FileID, MIME: "image/jpeg", Size: int64(p.FileSize)}
+	case m.Document != nil && strings.HasPrefix(m.Document.MimeType, "image/"):
+		msg.Kind = bot.KindImage // a photo sent uncompressed, as a file
+		msg.Media = &bot.Media{Ref: m.Document.FileID, MIME: m.Document.MimeType, Size: int64(m.Document.FileSize)}
+	case m.Sticker != nil:
+		msg.Kind = bot.KindSticker
+	case m.Voice != nil:
+		msg.Kind = bot.KindVoice
+	case m.Text != "":
+		msg.Kind = bot.KindText
+	case m.Animation != nil || m.Audio != nil || m.Document != nil || m.Video != nil ||
+		m.VideoNote != nil || m.Contact != nil || m.Dice != nil || m.Game != nil || m.Poll != nil:
+		msg.Kind = bot.KindUnsupported
+	default:
+		in.ignored = "service message" // joins, leaves, pins, title changes ...
+		return
+	}
+	in.msg, in.handle = msg, true
+}
+
+func parseCallback(in *inbound, q *tgbotapi.CallbackQuery, now time.Time) {
+	if q.From == nil || q.ID == "" {
+		in.ignored = "callback without sender"
+		return
+	}
+	in.callback = q.ID
+	if q.Data == "" {
+		in.ignored = "callback without data"
+		return
+	}
+	chat := q.From.ID // a button on an inline message: answer privately
+	if q.Message != nil && q.Message.Chat != nil {
+		chat = q.Message.Chat.ID
+	}
+	in.msg = bot.Message{
+		Channel: ChannelName, ChatID: strconv.FormatInt(chat, 10), UserID: strconv.FormatInt(q.From.ID, 10),
+		ID: "cb:" + q.ID, Kind: bot.KindOption, Option: q.Data, Time: now,
+	}
+	in.handle = true
+	if strings.HasPrefix(q.Data, longPrefix) {
+		in.longKey = q.Data
+		in.label = buttonLabel(q.Message, q.Data)
+	}
+}
+
+// buttonLabel finds the label of the inline button with the given data on m.
+func buttonLabel(m *tgbotapi.Message, data string) string {
+	if m == nil || m.ReplyMarkup == nil {
+		return ""
+	}
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData != nil && *b.CallbackData == data {
+				return b.Text
+			}
+		}
+	}
+	return ""
+}
+
+// splitCommand reads a leading bot command: "/name", "/name@bot", then arguments.
+func splitCommand(text string) (name, at, args string, ok bool) {
+	if !strings.HasPrefix(text, "/") {
+		return "", "", "", false
+	}
+	head, rest, _ := strings.Cut(text[1:], " ")
+	if i := strings.IndexAny(head, "\n\t"); i >= 0 {
+		head, rest = head[:i], head[i+1:]+" "+rest
+	}
+	name, at, _ = strings.Cut(head, "@")
+	if name == "" || len(name) > 32 || !isCommandWord(name) || (at != "" && !isCommandWord(at)) {
+		return "", "", "", false
+	}
+	return name, at, strings.TrimSpace(rest), true
+}
+
+func isCommandWord(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// mentionAt returns the byte offset of the first "@name" in text that is a whole word
+// (ASCII case-insensitive: user names are ASCII), or -1.
+func mentionAt(text, name string) int {
+	if name == "" {
+		return -1
+	}
+	needle := "@" + asciiLower(name)
+	lower := asciiLower(text) // same byte offsets as text
+	for from := 0; ; {
+		i := strings.Index(lower[from:], needle)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		end := i + len(needle)
+		if end == len(text) || !isCommandWord(text[end:end+1]) {
+			return i
+		}
+		from = end
+	}
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func hasMention(text, name string) bool { return mentionAt(text, name) >= 0 }
+
+// stripMention removes every "@name" and the space and punctuation left around it
+// at the start ("@LayanBot, jam buka MPP?" becomes "jam buka MPP?").
+func stripMention(text, name string) string {
+	for i := mentionAt(text, name); i >= 0; i = mentionAt(text, name) {
+		text = text[:i] + text[i+1+len(name):]
+	}
+	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(strings.TrimLeft(text, ",:"))
+	return strings.ReplaceAll(text, "  ", " ")
+}
+
+func largest(ps []tgbotapi.PhotoSize) tgbotapi.PhotoSize {
+	best := ps[0]
+	for _, p := range ps[1:] {
+		if p.Width*p.Height > best.Width*best.Height {
+			best = p
+		}
+	}
+	return best
+}

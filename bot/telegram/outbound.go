@@ -1,0 +1,290 @@
+package telegram
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// MaxText is the longest text Telegram accepts in one message, in UTF-16 code units
+// (what Telegram counts; a character outside the Basic Multilingual Plane, such as
+// most emoji, counts twice). Longer replies are sent as several messages.
+const MaxText = 4096
+
+// MaxCallbackData is the most bytes Telegram carries in a button's callback_data.
+const MaxCallbackData = 64
+
+// longPrefix starts the callback data of an option whose id is too long to travel
+// as is; the rest is a hash of the id, mapped back through the store.
+const longPrefix = "~"
+
+// optionKeyTTL is how long a pressed button with a long option id keeps working.
+const optionKeyTTL = 30 * 24 * time.Hour
+
+// callTimeout bounds one Bot API call other than getUpdates.
+const callTimeout = 20 * time.Second
+
+type langKey struct{}
+
+// withLang tells Send the person's language (for the few texts the channel renders
+// itself); without it Send uses Indonesian.
+func withLang(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, langKey{}, lang)
+}
+
+func langOf(ctx context.Context) string {
+	if l, _ := ctx.Value(langKey{}).(string); l != "" {
+		return l
+	}
+	return "id"
+}
+
+// Send implements bot.Channel: it delivers one reply to a chat, as plain text (no
+// parse_mode, so nothing in it is read as Markdown or HTML), split at MaxText, with
+// the reply's options as an inline keyboard on its last part, or a share-location
+// keyboard. A reply with media sends the photo (or file) first: Media.Ref is a
+// Telegram file id or an http(s) URL. When a later part fails, a retry of the reply
+// may repeat the parts that were sent.
+func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
+	id, err := strconv.ParseInt(chatID, 10, 64)
+	if err != nil || id == 0 {
+		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("telegram: chat id %q is not a Telegram chat id", chatID)}
+	}
+	private := id > 0 // users have positive ids, groups negative
+	markup, err := c.markup(ctx, r, private)
+	if err != nil {
+		return &bot.SendError{Kind: bot.ErrTemporary, Err: err}
+	}
+	if r.Media != nil && r.Media.Ref != "" {
+		if err := c.sendMedia(ctx, id, r.Media); err != nil {
+			return c.sendError(ctx, chatID, err)
+		}
+	}
+	parts := splitText(r.Text, MaxText)
+	if len(parts) == 0 {
+		if len(r.Options) == 0 && !r.AskLocation {
+			return nil
+		}
+		parts = []string{"…"} // a keyboard needs a message to hang on
+	}
+	for i, p := range parts {
+		m := tgbotapi.NewMessage(id, p)
+		if i == len(parts)-1 {
+			m.ReplyMarkup = markup
+		}
+		callCtx, cancel := context.WithTimeout(ctx, callTimeout)
+		_, err := c.api(callCtx).Send(m)
+		cancel()
+		if err != nil {
+			return c.sendError(ctx, chatID, err)
+		}
+	}
+	return nil
+}
+
+// markup returns the keyboard for a reply, or nil. In a private chat a reply without
+// options removes a share-location keyboard left from an earlier question.
+func (c *Channel) markup(ctx context.Context, r bot.Reply, private bool) (any, error) {
+	if r.AskLocation && private { // Telegram offers location buttons in private chats only
+		label, err := c.texts.Text(langOf(ctx), "telegram.share_location", nil)
+		if err != nil {
+			c.log.Warn("telegram: text missing", "err", err)
+		}
+		rows := [][]tgbotapi.KeyboardButton{{tgbotapi.NewKeyboardButtonLocation(label)}}
+		for _, o := range r.Options {
+			rows = append(rows, []tgbotapi.KeyboardButton{tgbotapi.NewKeyboardButton(optionLabel(o))})
+		}
+		return tgbotapi.ReplyKeyboardMarkup{Keyboard: rows, ResizeKeyboard: true, OneTimeKeyboard: true}, nil
+	}
+	if len(r.Options) > 0 {
+		rows := make([][]tgbotapi.InlineKeyboardButton, 0, len(r.Options))
+		for _, o := range r.Options {
+			data, err := c.callbackData(ctx, o.ID)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(optionLabel(o), data)))
+		}
+		return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}, nil
+	}
+	if private {
+		return tgbotapi.NewRemoveKeyboard(false), nil
+	}
+	return nil, nil
+}
+
+func optionLabel(o bot.Option) string {
+	if o.Label != "" {
+		return o.Label
+	}
+	return o.ID
+}
+
+// callbackData is what a button carries for option id: the id itself when it fits,
+// else "~" and 22 characters of its hash, remembered in the store.
+func (c *Channel) callbackData(ctx context.Context, id string) (string, error) {
+	if len(id) <= MaxCallbackData && !strings.HasPrefix(id, longPrefix) && id != "" {
+		return id, nil
+	}
+	sum := sha256.Sum256([]byte(id))
+	key := longPrefix + base64.RawURLEncoding.EncodeToString(sum[:16])
+	if err := c.store.SaveOption(ctx, key, id, optionKeyTTL); err != nil {
+		return "", fmt.Errorf("telegram: remember long option id: %w", err)
+	}
+	return key, nil
+}
+
+func (c *Channel) sendMedia(ctx context.Context, chat int64, m *bot.Media) error {
+	var file tgbotapi.RequestFileData = tgbotapi.FileID(m.Ref)
+	if strings.HasPrefix(m.Ref, "https://") || strings.HasPrefix(m.Ref, "http://") {
+		file = tgbotapi.FileURL(m.Ref)
+	}
+	var conf tgbotapi.Chattable = tgbotapi.NewDocument(chat, file)
+	if m.MIME == "" || strings.HasPrefix(m.MIME, "image/") {
+		conf = tgbotapi.NewPhoto(chat, file)
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, err := c.api(ctx).Send(conf)
+	return err
+}
+
+// sendError turns a failed call into a *bot.SendError (the token redacted), and
+// reports a person who blocked the bot to Config.Blocked.
+func (c *Channel) sendError(ctx context.Context, chatID string, err error) error {
+	se := classify(c.redact(err))
+	if se.Kind == bot.ErrBlocked && c.cfg.Blocked != nil && !strings.HasPrefix(chatID, "-") {
+		c.cfg.Blocked(ctx, ChannelName+":"+chatID)
+	}
+	return se
+}
+
+// classify sorts a Bot API error by what the Sender should do about it. Telegram's
+// error codes say most of it; a 403 says "blocked" or "deactivated" when the person
+// opted out (other 403s: the bot was removed from a group, may not write first).
+func classify(err error) *bot.SendError {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) {
+		return &bot.SendError{Kind: bot.ErrTemporary, Err: err} // network, timeout, a proxy's HTML
+	}
+	msg := strings.ToLower(te.Message)
+	switch {
+	case te.RetryAfter > 0: // the upload path leaves Code at 0: test this first
+		return &bot.SendError{Kind: bot.ErrRateLimited, RetryAfter: time.Duration(te.RetryAfter) * time.Second, Err: err}
+	case te.Code == 429:
+		return &bot.SendError{Kind: bot.ErrRateLimited, Err: err}
+	case te.Code == 403 && (strings.Contains(msg, "blocked") || strings.Contains(msg, "deactivated")):
+		return &bot.SendError{Kind: bot.ErrBlocked, Err: err}
+	case te.Code == 400 || te.Code == 401 || te.Code == 403 || te.Code == 404:
+		return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
+	}
+	return &bot.SendError{Kind: bot.ErrTemporary, Err: err} // 5xx, 409, or no code at all
+}
+
+// splitText cuts s into parts of at most max UTF-16 code units, never inside a UTF-8
+// sequence: at the last paragraph break in the second half of the window, else the
+// last sentence end in its last three quarters, else the last line break in its
+// second half, else the last space, else (one unbroken word) at max. White space at
+// the cuts is dropped.
+func splitText(s string, max int) []string {
+	s = strings.TrimSpace(s)
+	var parts []string
+	for utf16Len(s) > max {
+		n := prefixBytes(s, max)
+		if n == 0 { // max is smaller than the first character: it goes alone
+			_, n = utf8.DecodeRuneInString(s)
+		}
+		window := s[:n]
+		at := cutPoint(window)
+		part := strings.TrimRightFunc(window[:at], unicode.IsSpace)
+		if part == "" {
+			part, at = window, len(window)
+		}
+		parts = append(parts, part)
+		s = strings.TrimLeftFunc(s[at:], unicode.IsSpace)
+	}
+	if s != "" {
+		parts = append(parts, s)
+	}
+	return parts
+}
+
+func cutPoint(w string) int {
+	half := len(w) / 2
+	if i := strings.LastIndex(w, "\n\n"); i >= half {
+		return i
+	}
+	if i := lastSentenceEnd(w); i >= len(w)/4 {
+		return i
+	}
+	if i := strings.LastIndexByte(w, '\n'); i >= half {
+		return i
+	}
+	if i := strings.LastIndexFunc(w, unicode.IsSpace); i > 0 {
+		return i
+	}
+	return len(w)
+}
+
+// lastSentenceEnd returns the byte offset just after the last ".", "!", "?" or "…"
+// (with any closing quote or bracket) that is followed by white space, or -1.
+func lastSentenceEnd(w string) int {
+	for i := len(w); i > 0; {
+		r, size := utf8.DecodeLastRuneInString(w[:i])
+		i -= size
+		if !unicode.IsSpace(r) || i == 0 {
+			continue
+		}
+		j := i
+		for j > 0 {
+			p, psize := utf8.DecodeLastRuneInString(w[:j])
+			if !strings.ContainsRune(`"')]»”’`, p) {
+				break
+			}
+			j -= psize
+		}
+		if p, _ := utf8.DecodeLastRuneInString(w[:j]); strings.ContainsRune(".!?…", p) {
+			return i
+		}
+	}
+	return -1
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// prefixBytes returns the byte length of the longest prefix of s that has at most
+// max UTF-16 code units and ends at a rune boundary.
+func prefixBytes(s string, max int) int {
+	n := 0
+	for i, r := range s {
+		w := 1
+		if r >= 0x10000 {
+			w = 2
+		}
+		if n+w > max {
+			return i
+		}
+		n += w
+	}
+	return len(s)
+}

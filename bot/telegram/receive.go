@@ -1,0 +1,405 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// maxUpdate is the largest webhook body read; Telegram's updates are a few KiB.
+const maxUpdate = 1 << 20
+
+// shutdownGrace is how long updates being handled when Run's context ends may take
+// to finish (save the turn, send its replies); updates not yet started are left for
+// a redelivery.
+const shutdownGrace = 10 * time.Second
+
+// maxAge is how old a queued update may be and still be handled: Telegram itself
+// gives up on undelivered updates after 24 hours.
+const maxAge = 24 * time.Hour
+
+// handle does what one update asks: reports a blocked bot, answers the callback
+// query, has the engine handle the message and sends its replies. An error means the
+// message was not handled (the engine or the store failed) and must be tried again;
+// a reply that could not be delivered is logged, not retried (the turn is saved).
+func (c *Channel) handle(ctx context.Context, in inbound) error {
+	if in.blocked != "" {
+		c.log.Info("telegram: a person blocked the bot", "conv", c.pseudo.Of(in.blocked))
+		if c.cfg.Blocked != nil {
+			c.cfg.Blocked(ctx, in.blocked)
+		}
+	}
+	if in.callback != "" {
+		c.answerCallback(ctx, in.callback)
+	}
+	if !in.handle {
+		c.log.Debug("telegram: update ignored", "update", in.updateID, "why", in.ignored)
+		return nil
+	}
+	m := in.msg
+	if in.longKey != "" {
+		id, err := c.store.Option(ctx, in.longKey)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			m.Option = id
+		} else { // forgotten: the label, which the flows match against what they offered
+			m.Kind, m.Option, m.Text = bot.KindText, "", in.label
+		}
+	}
+	out, err := c.engine.Handle(ctx, m)
+	if err != nil {
+		return fmt.Errorf("telegram: handle update %d: %w", in.updateID, err)
+	}
+	conv := c.pseudo.Of(m.Key())
+	c.log.Debug("telegram: update handled", "update", in.updateID, "kind", string(m.Kind), "conv", conv,
+		"duplicate", out.Duplicate, "replies", len(out.Replies))
+	if out.Duplicate || len(out.Replies) == 0 {
+		return nil // a redelivered update was answered the first time
+	}
+	if err := c.sender.Send(withLang(ctx, out.Lang), ChannelName, m.ChatID, out.Replies...); err != nil {
+		c.log.Warn("telegram: reply not delivered", "conv", conv, "kind", bot.KindOf(err).String(), "err", err)
+	}
+	return nil
+}
+
+// answerCallback stops the spinner of a pressed button. Failure only costs the
+// person a spinning button for a few seconds: it is logged at debug level.
+func (c *Channel) answerCallback(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if _, err := c.api(ctx).Request(tgbotapi.NewCallback(id, "")); err != nil {
+		c.log.Debug("telegram: answerCallbackQuery failed", "err", c.redact(err))
+	}
+}
+
+// laneKey is the lane an update runs in: its conversation, so one person's updates
+// keep their order.
+func laneKey(in inbound) string {
+	switch {
+	case in.handle:
+		return in.msg.Key()
+	case in.blocked != "":
+		return in.blocked
+	}
+	return "update:" + strconv.Itoa(in.updateID)
+}
+
+// --- long polling ---
+
+// poll receives updates with getUpdates while this process holds the poller lease:
+// each batch is handled (chats concurrently, each chat in order) and its replies
+// sent before the offset moves past it. An update whose handling failed is not
+// confirmed: the next call fetches it (and those after it) again; the engine's
+// dedupe keeps those after it from being answered twice.
+func (c *Channel) poll(ctx context.Context, jobs context.Context) {
+	leaseTTL := 2*c.cfg.PollTimeout + 30*time.Second
+	leader := false
+	offset := 0 // 0: let Telegram resume after what it saw confirmed
+	pause := time.Second
+	defer func() {
+		end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		defer cancel()
+		if leader && offset > 0 {
+			c.confirm(end, offset)
+		}
+		if err := c.store.DropLease(end, c.consumer); err != nil {
+			c.log.Warn("telegram: drop poller lease", "err", err)
+		}
+	}()
+	for ctx.Err() == nil {
+		ok, err := c.store.TakeLease(ctx, c.consumer, leaseTTL)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("telegram: take poller lease failed; will retry", "err", err)
+			}
+			sleep(ctx, pause)
+			pause = min(pause*2, c.cfg.MaxBackoff)
+			continue
+		}
+		if !ok {
+			if leader {
+				c.log.Warn("telegram: another process polls now")
+			}
+			leader, offset = false, 0
+			sleep(ctx, 5*c.cfg.PollInterval)
+			continue
+		}
+		if !leader {
+			c.log.Info("telegram: this process polls for updates")
+			leader = true
+		}
+		started := time.Now()
+		raws, err := c.getUpdates(ctx, offset, int(c.cfg.PollTimeout/time.Second))
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.log.Warn("telegram: getUpdates failed; will retry", "in", pause, "err", err)
+			sleep(ctx, pause)
+			pause = min(pause*2, c.cfg.MaxBackoff)
+			continue
+		}
+		pause = time.Second
+		if len(raws) == 0 {
+			sleep(ctx, c.cfg.PollInterval-time.Since(started)) // servers that answer at once
+			continue
+		}
+		next, failed := c.processBatch(ctx, jobs, raws)
+		if next > 0 {
+			offset = next
+		}
+		if failed {
+			sleep(ctx, c.cfg.PollInterval)
+		}
+	}
+}
+
+// getUpdates fetches raw updates after offset (0: from the first unconfirmed one).
+func (c *Channel) getUpdates(ctx context.Context, offset, timeout int) ([]json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+20*time.Second)
+	defer cancel()
+	params := tgbotapi.Params{}
+	params.AddNonZero("offset", offset)
+	params.AddNonZero("limit", 100)
+	params.AddNonZero("timeout", timeout)
+	if err := params.AddInterface("allowed_updates", allowedUpdates()); err != nil {
+		return nil, err
+	}
+	resp, err := c.api(ctx).MakeRequest("getUpdates", params)
+	if err != nil {
+		return nil, c.redact(err)
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+		return nil, fmt.Errorf("telegram: getUpdates: result is not a list: %w", err)
+	}
+	return raws, nil
+}
+
+// confirm tells Telegram that every update before offset is done, so that a
+// restart does not fetch them again.
+func (c *Channel) confirm(ctx context.Context, offset int) {
+	params := tgbotapi.Params{}
+	params.AddNonZero("offset", offset)
+	params.AddNonZero("limit", 1)
+	if _, err := c.api(ctx).MakeRequest("getUpdates", params); err != nil {
+		c.log.Debug("telegram: confirm updates at shutdown", "err", c.redact(err))
+	}
+}
+
+// processBatch handles a batch of updates and returns the offset to confirm (the
+// first update not handled, else one past the last) and whether one failed.
+func (c *Channel) processBatch(ctx, jobs context.Context, raws []json.RawMessage) (next int, failed bool) {
+	me := *c.Me()
+	now := time.Now()
+	var (
+		mu          sync.Mutex
+		firstFailed = -1
+		maxID       = 0
+		wg          sync.WaitGroup
+	)
+	for _, raw := range raws {
+		u, err := decodeUpdate(raw)
+		if err != nil {
+			c.log.Warn("telegram: unreadable update skipped", "err", err)
+			continue
+		}
+		maxID = max(maxID, u.UpdateID)
+		in := parseUpdate(u, me, c.commands, now)
+		fail := func() {
+			mu.Lock()
+			if firstFailed < 0 || in.updateID < firstFailed {
+				firstFailed = in.updateID
+			}
+			mu.Unlock()
+		}
+		wg.Add(1)
+		c.lanes.submit(laneKey(in), job{
+			run: func() error {
+				defer wg.Done()
+				if ctx.Err() != nil { // stopping: leave it to the next start
+					fail()
+					return ctx.Err()
+				}
+				err := c.handle(jobs, in)
+				if err != nil {
+					c.log.Warn("telegram: update not handled; will fetch it again", "update", in.updateID, "err", err)
+					fail()
+				}
+				return err
+			},
+			skip: func() { defer wg.Done(); fail() },
+		})
+	}
+	wg.Wait()
+	if firstFailed >= 0 {
+		return firstFailed, true
+	}
+	if maxID == 0 {
+		return 0, false
+	}
+	return maxID + 1, false
+}
+
+// --- webhook ---
+
+// Register adds POST /telegram/webhook to mux in webhook mode (nothing otherwise).
+func (c *Channel) Register(mux *http.ServeMux) {
+	if c.webhookOn {
+		mux.HandleFunc("POST "+WebhookPath, c.webhook)
+	}
+}
+
+// webhook receives one update from Telegram: it checks the secret header (401 when
+// wrong or missing), queues the update durably and answers 200 at once. A body that
+// is not an update gets 400; a store that cannot take it, 503 (Telegram retries).
+func (c *Channel) webhook(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	if subtle.ConstantTimeCompare([]byte(got), []byte(c.cfg.WebhookSecret)) != 1 {
+		http.Error(w, "wrong or missing secret token", http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdate))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "could not read the update", http.StatusBadRequest)
+		return
+	}
+	if _, err := decodeUpdate(body); err != nil {
+		http.Error(w, "not a Telegram update", http.StatusBadRequest)
+		return
+	}
+	if err := c.store.Enqueue(r.Context(), body); err != nil {
+		c.log.Error("telegram: could not queue a webhook update", "err", err)
+		http.Error(w, "busy, try again", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// work takes updates from the queue (filled by the webhook of any replica), handles
+// them and acknowledges each once handled; it also takes over updates that a dead
+// worker took and never acknowledged (after Config.ClaimAfter).
+func (c *Channel) work(ctx, jobs context.Context) {
+	slots := make(chan struct{}, 4*c.cfg.Workers) // updates read but not finished
+	for range cap(slots) {
+		slots <- struct{}{}
+	}
+	var lastReclaim time.Time
+	pause := time.Second
+	for ctx.Err() == nil {
+		n := takeSlots(ctx, slots, 100)
+		if n == 0 {
+			break
+		}
+		var ids []string
+		var raws [][]byte
+		var err error
+		if time.Since(lastReclaim) >= c.cfg.ClaimAfter/4 {
+			ids, raws, err = c.store.Reclaim(ctx, c.consumer, n, c.cfg.ClaimAfter)
+			lastReclaim = time.Now()
+			if len(ids) > 0 {
+				c.log.Info("telegram: took over queued updates of a stopped worker", "count", len(ids))
+			}
+		}
+		if err == nil && len(ids) == 0 {
+			ids, raws, err = c.store.Read(ctx, c.consumer, n, 2*time.Second)
+		}
+		for range n - len(ids) {
+			slots <- struct{}{}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			c.log.Warn("telegram: read update queue failed; will retry", "in", pause, "err", err)
+			sleep(ctx, pause)
+			pause = min(pause*2, c.cfg.MaxBackoff)
+			continue
+		}
+		pause = time.Second
+		for i := range ids {
+			c.inflight.Add(1)
+			c.queued(ctx, jobs, ids[i], raws[i], func() { slots <- struct{}{}; c.inflight.Done() })
+		}
+	}
+}
+
+// takeSlots waits for one free slot, then takes up to max-1 more that are free.
+func takeSlots(ctx context.Context, slots chan struct{}, max int) int {
+	select {
+	case <-slots:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for n < max {
+		select {
+		case <-slots:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// queued submits one queued update: handled, then acknowledged; left in the queue
+// (for a retry after ClaimAfter) when handling fails or the process stops first.
+func (c *Channel) queued(ctx, jobs context.Context, id string, raw []byte, done func()) {
+	u, err := decodeUpdate(raw)
+	if err == nil && tooOld(id) {
+		err = errors.New("queued for more than 24 hours")
+	}
+	if err != nil {
+		c.log.Warn("telegram: queued update dropped", "id", id, "err", err)
+		if err := c.store.Ack(jobs, id); err != nil {
+			c.log.Warn("telegram: acknowledge update", "err", err)
+		}
+		done()
+		return
+	}
+	in := parseUpdate(u, *c.Me(), c.commands, time.Now())
+	c.lanes.submit(laneKey(in), job{
+		run: func() error {
+			defer done()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := c.handle(jobs, in); err != nil {
+				c.log.Warn("telegram: queued update not handled; will retry", "update", in.updateID, "err", err)
+				return err
+			}
+			if err := c.store.Ack(jobs, id); err != nil {
+				c.log.Warn("telegram: acknowledge update (it will be handled again, and deduplicated)", "err", err)
+			}
+			return nil
+		},
+		skip: done,
+	})
+}
+
+// tooOld reports whether a queue id (milliseconds-sequence) is older than maxAge.
+func tooOld(id string) bool {
+	ms, _, ok := strings.Cut(id, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	return ok && err == nil && time.Since(time.UnixMilli(n)) > maxAge
+}
