@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"time"
 )
 

@@ -23,7 +23,7 @@ func jakarta(t testing.TB) *time.Location {
 func newComplaint(at time.Time, who string) *bot.Complaint {
 	return &bot.Complaint{
 		Status: bot.StatusReceived, Category: "jalan", Description: "jalan berlubang di depan pasar",
-		Reporter: bot.Reporter{Channel: "webchat", ChatID: who, Key: "webchat:" + who},
+		Reporter:  bot.Reporter{Channel: "webchat", ChatID: who, Key: "webchat:" + who},
 		CreatedAt: at, UpdatedAt: at,
 		History: []bot.Event{{At: at, Status: bot.StatusReceived, By: "citizen"}},
 	}
