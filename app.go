@@ -31,6 +31,9 @@ type app struct {
 	texts    *locales.Catalog
 	engine   *bot.Engine
 	sender   *bot.Sender
+
+	complaints *store.Complaints
+	notifier   *notifier
 }
 
 // openStore connects to REDIS_URL or starts the embedded default in DATA_DIR.
@@ -61,7 +64,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := texts.Check(map[string]any{"Max": flows.MaxText}); err != nil {
+	if err := texts.Check(locales.Sample()); err != nil {
 		return nil, fmt.Errorf("texts are incomplete:\n%w", err)
 	}
 	if cfg.RegionName == "" && cfg.ContentDir == "" {
@@ -83,16 +86,28 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		log.Warn("no shared secret for log pseudonyms; using one for this process only", "err", err)
 		secret = nil
 	}
+	region, err := flows.LoadRegion(locales.Content(cfg.ContentDir))
+	if err != nil {
+		return nil, err
+	}
 	router := flows.NewRouter(texts, log)
 	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
+	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
+	a.notifier = &notifier{sender: a.sender, texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
+	staff := staffKeys(cfg.StaffIDs)
+	router.RegisterComplaints(flows.ComplaintConfig{
+		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location,
+		Staff: func(key string) bool { return staff[key] },
+	})
 	a.engine = bot.NewEngine(bot.EngineConfig{
-		Store:   st.Conversations(chatLockTTL, sessionTTL),
-		Handler: router,
-		Timeout: messageTimeout,
+		Store:      st.Conversations(chatLockTTL, sessionTTL),
+		Handler:    router,
+		Timeout:    messageTimeout,
 		Apology:    router.Apology,
 		Logger:     log,
 		Pseudonyms: bot.NewPseudonymizer(secret),
 	})
+	a.notifier.engine = a.engine
 	return a, nil
 }
 

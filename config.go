@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 	_ "time/tzdata" // TZ_REGION must resolve on hosts without a zoneinfo database
 )
+
+var ticketPrefix = regexp.MustCompile(`^[A-Z0-9]{2,10}$`)
 
 // config is everything Layan reads from its environment, once, at start.
 type config struct {
@@ -21,6 +24,12 @@ type config struct {
 	RegionName  string
 	Location    *time.Location
 	LogLevel    slog.Level
+
+	TicketPrefix string
+	ComplaintSLA time.Duration
+	StaffIDs     []string // channel:identity, as in STAFF_IDS
+	StaffNotify  string   // channel:chat, as in STAFF_NOTIFY; "" = the log and the staff API
+	AdminToken   string
 }
 
 // loadConfig reads and validates the environment. getenv is os.Getenv outside tests.
@@ -40,6 +49,33 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RegionName:  get("REGION_NAME", ""),
 	}
 	var errs []error
+	c.TicketPrefix = strings.ToUpper(get("TICKET_PREFIX", "ADU"))
+	if !ticketPrefix.MatchString(c.TicketPrefix) {
+		errs = append(errs, fmt.Errorf("TICKET_PREFIX %q: want 2 to 10 letters or digits", c.TicketPrefix))
+	}
+	sla, err := time.ParseDuration(get("COMPLAINT_SLA", "48h"))
+	if err != nil || sla <= 0 {
+		errs = append(errs, fmt.Errorf("COMPLAINT_SLA: want a duration such as 48h"))
+	}
+	c.ComplaintSLA = sla
+	for _, id := range strings.Split(get("STAFF_IDS", ""), ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if ch, who, ok := strings.Cut(id, ":"); !ok || ch == "" || who == "" {
+			errs = append(errs, fmt.Errorf("STAFF_IDS: %q is not channel:identity", id))
+			continue
+		}
+		c.StaffIDs = append(c.StaffIDs, id)
+	}
+	c.StaffNotify = get("STAFF_NOTIFY", "")
+	if ch, to, ok := strings.Cut(c.StaffNotify, ":"); c.StaffNotify != "" && (!ok || ch == "" || to == "") {
+		errs = append(errs, fmt.Errorf("STAFF_NOTIFY %q: want channel:chat, e.g. telegram:-100123", c.StaffNotify))
+	}
+	c.AdminToken = get("ADMIN_TOKEN", "")
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, fmt.Errorf("ADMIN_TOKEN: use at least 16 characters"))
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTPAddr))
 	}

@@ -67,6 +67,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg))
 
 	go web.Run(ctx) // live streams end when ctx does, so the shutdown below is quick
+	go a.notifier.watchSLA(ctx, a.complaints, cfg.ComplaintSLA)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

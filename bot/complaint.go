@@ -44,6 +44,9 @@ func transitions(from Status) []Status {
 	return nil
 }
 
+// ErrNotFound is returned for a record that does not exist.
+var ErrNotFound = errors.New("not found")
+
 // ErrIllegalTransition is returned for a status change the lifecycle does not allow.
 var ErrIllegalTransition = errors.New("illegal status change")
 

@@ -25,6 +25,11 @@ const (
 	KindSticker     Kind = "sticker"
 	KindVoice       Kind = "voice"
 	KindUnsupported Kind = "unsupported" // anything else: video, contact, poll ...
+	KindBadFile     Kind = "bad_file"    // a file refused: not JPEG/PNG/WebP, or too large
+	// KindEvent is not from a person but about them: something happened that they
+	// must be told in their conversation (a complaint's status changed). Text names
+	// the event ("complaint:BTG-261127-0042").
+	KindEvent Kind = "event"
 )
 
 // Message is one thing a person sent, on any channel.

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -31,10 +32,11 @@ type MenuItem struct {
 //     language, privacy, erase my data, ask) and menu picks;
 //  4. hands everything else to the active flow, or to the FAQ as a question.
 type Router struct {
-	texts *locales.Catalog
-	log   *slog.Logger
-	menu  []MenuItem
-	flows map[string]Flow
+	texts      *locales.Catalog
+	log        *slog.Logger
+	menu       []MenuItem
+	flows      map[string]Flow
+	complaints *complaintFlow // nil until RegisterComplaints
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -67,14 +69,22 @@ func (r *Router) Register(id string, f Flow) { r.flows[id] = f }
 // Handle implements bot.Handler.
 func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	c := &Conv{Turn: t, texts: r.texts, log: r.log}
+	if t.Msg.Kind == bot.KindEvent {
+		return r.event(ctx, c)
+	}
 	in := r.input(t)
 
-	if problem := unusable(t.Msg, in); problem != "" {
+	if problem := unusable(t.Msg, in); problem != "" && !r.accepts(c, t.Msg.Kind) {
 		c.Say("bad_input."+problem, "Max", MaxText)
 		return nil // the options offered before still stand
 	}
 	// Options answer the message that offered them: this turn offers its own, or none.
 	t.Session.Options = nil
+	if r.complaints != nil {
+		if handled, err := r.complaints.staffCommand(ctx, c, in.Text); handled || err != nil {
+			return err
+		}
+	}
 	if !t.Session.Greeted {
 		return r.firstContact(ctx, c, in)
 	}
@@ -133,6 +143,8 @@ func unusable(m bot.Message, in Input) string {
 		return "sticker"
 	case bot.KindVoice:
 		return "voice"
+	case bot.KindBadFile:
+		return "bad_file"
 	case bot.KindUnsupported, bot.KindImage, bot.KindLocation:
 		return "unsupported" // no flow of this issue takes media or places
 	}
@@ -184,6 +196,49 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 	return nil
 }
 
+// isWord reports whether text is one of the keywords under key.
+func (r *Router) isWord(key, text string) bool {
+	norm := normalize(text)
+	for _, w := range r.texts.Words(key) {
+		if norm == w {
+			return true
+		}
+	}
+	return false
+}
+
+// ticketAsked recognises "status BTG-261127-0042" or a ticket number by itself.
+func (r *Router) ticketAsked(text string) (string, bool) {
+	if r.complaints == nil {
+		return "", false
+	}
+	fields := strings.Fields(normalize(text))
+	switch {
+	case len(fields) == 1 && ticketPattern.MatchString(fields[0]):
+		return fields[0], true
+	case len(fields) == 2 && r.isWord("keywords.status", fields[0]) && ticketPattern.MatchString(fields[1]):
+		return fields[1], true
+	}
+	return "", false
+}
+
+// accepts reports whether the active flow takes a message of this kind (a photo, a
+// place) at its current step.
+func (r *Router) accepts(c *Conv, kind bot.Kind) bool {
+	f, ok := r.flows[c.Session.Flow].(interface{ Accepts(*Conv, bot.Kind) bool })
+	return ok && f.Accepts(c, kind)
+}
+
+// event handles news about the person (KindEvent), which is not something they said:
+// no greeting, no keywords, and their flow stays where it is.
+func (r *Router) event(ctx context.Context, c *Conv) error {
+	kind, arg, _ := strings.Cut(c.Msg.Text, ":")
+	if kind == "complaint" && r.complaints != nil {
+		return r.complaints.event(ctx, c, arg)
+	}
+	return fmt.Errorf("unknown event %q", kind)
+}
+
 // isNumber reports whether text is only a number: a pick from options that are no
 // longer offered, not a question.
 func isNumber(text string) bool {
@@ -210,6 +265,14 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 				return true, setLanguage(c, r, lang) // "English", "Bahasa Indonesia" work at every step
 			}
 		}
+	}
+	if r.complaints != nil && in.Option != "" {
+		if handled, err := r.complaints.option(ctx, c, in.Option); handled || err != nil {
+			return handled, err
+		}
+	}
+	if id, ok := r.ticketAsked(in.Text); ok {
+		return true, (&statusFlow{complaints: r.complaints}).one(ctx, c, id)
 	}
 	word := r.keyword(in.Text)
 	if in.Option == "menu" {
@@ -243,9 +306,10 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	case "erase":
 		c.Leave()
 		return true, r.flows["erase"].Start(ctx, c)
-	case "ask":
+	case "ask", "complaint", "status":
+		flow := map[string]string{"ask": "faq", "complaint": "complaint", "status": "status"}[word]
 		c.Leave()
-		return true, r.flows["faq"].Start(ctx, c)
+		return true, r.flows[flow].Start(ctx, c)
 	default:
 		return false, nil
 	}
@@ -255,7 +319,7 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 // keyword returns which global keyword text is ("menu", "cancel" ...), or "".
 func (r *Router) keyword(text string) string {
 	norm := normalize(text)
-	for _, k := range []string{"menu", "cancel", "back", "help", "language", "privacy", "erase", "ask"} {
+	for _, k := range []string{"menu", "cancel", "back", "help", "language", "privacy", "erase", "ask", "complaint", "status"} {
 		for _, w := range r.texts.Words("keywords." + k) {
 			if norm == w {
 				return k

@@ -26,9 +26,12 @@ var update = flag.Bool("update", false, "rewrite the expected bot lines of flows
 //
 // Transcript format: '>' lines are the person, '<' lines the bot, '#' lines comments.
 // A reply's options follow its text as "<   N. Label {id}"; replies are separated by
-// a lone '<'. The person can also send:
+// a lone '<'. News the turn sent to other conversations follows as "<< who: ..." lines. The person can also send:
 //
-//	> [sticker]  > [voice]  > [image]  > [location]     a message of that kind
+//	> [sticker]  > [voice]  > [image]  > [bad_file]    a message of that kind
+//	> [location LAT LON]                               a shared location pin
+//	> [as NAME]                                        the following lines come from NAME
+//	                                                   ("staff" is a staff member)
 //	> [pick ID]                                        press the button with option ID
 //	> [pick-with-text ID N]                            an option sent with a text of N letters
 //	> [repeat X N]                                     text X repeated N times
@@ -54,6 +57,8 @@ type failOnError struct {
 	t *testing.T
 }
 
+func (h failOnError) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+
 func (h failOnError) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError {
 		h.t.Errorf("logged an error: %s", r.Message)
@@ -61,7 +66,43 @@ func (h failOnError) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
-func newEngine(t *testing.T) *bot.Engine {
+// harness is the engine with every flow, and what the flows told others.
+type harness struct {
+	engine *bot.Engine
+	told   []string // news pushed to other conversations during the last turn, rendered
+	staff  string   // the staff member's conversation key
+}
+
+// alerts delivers complaint news the way the service does (an event through the
+// engine for the citizen; a line for staff) and records it for the transcript.
+type alerts struct{ h *harness }
+
+func (a alerts) NewComplaint(ctx context.Context, c *bot.Complaint) {
+	a.h.told = append(a.h.told, "<< staff: new complaint "+c.ID)
+}
+
+func (a alerts) Reopened(ctx context.Context, c *bot.Complaint) {
+	a.h.told = append(a.h.told, "<< staff: reopened "+c.ID)
+}
+
+func (a alerts) StatusChanged(ctx context.Context, c *bot.Complaint) {
+	user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
+	out, err := a.h.engine.Handle(ctx, bot.Message{Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
+		ID: fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), Kind: bot.KindEvent, Text: "complaint:" + c.ID})
+	if err != nil {
+		a.h.told = append(a.h.told, "<< error: "+err.Error())
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(render(out.Replies), "\n"), "\n") {
+		a.h.told = append(a.h.told, "<< "+user+": "+strings.TrimPrefix(line, "< "))
+	}
+}
+
+// transcriptTime is the fixed time of every transcript, so ticket numbers and dates
+// are stable: 27 November 2026, 09:00 in Jakarta.
+var transcriptTime = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+
+func newHarness(t *testing.T) *harness {
 	t.Helper()
 	texts, err := locales.Load("", map[string]any{"Region": "Kabupaten Contoh"})
 	if err != nil {
@@ -69,18 +110,31 @@ func newEngine(t *testing.T) *bot.Engine {
 	}
 	b := storetest.Mini(t)
 	log := slog.New(failOnError{slog.DiscardHandler, t})
-	matcher, err := faq.Load(locales.Content(""))
+	content := locales.Content("")
+	matcher, err := faq.Load(content)
 	if err != nil {
 		t.Fatal(err)
 	}
+	region, err := flows.LoadRegion(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jakarta, _ := time.LoadLocation("Asia/Jakarta")
+	h := &harness{staff: "test:staff"}
 	router := flows.NewRouter(texts, log)
 	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
-	return bot.NewEngine(bot.EngineConfig{
+	router.RegisterComplaints(flows.ComplaintConfig{
+		Store: b.Store.Complaints("TST", jakarta), Alerts: alerts{h}, Region: region, Location: jakarta,
+		Staff: func(key string) bool { return key == h.staff },
+		Now:   func() time.Time { return transcriptTime },
+	})
+	h.engine = bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
 		Handler: router,
 		Apology: router.Apology,
 		Logger:  log,
 	})
+	return h
 }
 
 func runTranscript(t *testing.T, file string) {
@@ -88,9 +142,11 @@ func runTranscript(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEngine(t)
+	h := newHarness(t)
+	e := h.engine
 	var out strings.Builder
 	var last bot.Message
+	user := "user-1"
 	n := 0
 	for _, line := range strings.Split(strings.TrimRight(string(src), "\n"), "\n") {
 		switch {
@@ -102,17 +158,27 @@ func runTranscript(t *testing.T, file string) {
 		}
 		out.WriteString(line + "\n")
 		n++
-		msg := person(t, strings.TrimSpace(strings.TrimPrefix(line, ">")), n)
+		said := strings.TrimSpace(strings.TrimPrefix(line, ">"))
+		if who, ok := strings.CutPrefix(said, "[as "); ok {
+			user = strings.TrimSuffix(who, "]") // the following lines are this person's
+			continue
+		}
+		msg := person(t, said, n)
+		msg.ChatID, msg.UserID = user, user
 		if msg.ID == "" {
 			msg = last
 		}
 		last = msg
+		h.told = nil
 		res, err := e.Handle(context.Background(), msg)
 		if err != nil {
 			t.Fatalf("%s: message %d: %v", file, n, err)
 		}
 		if !res.Duplicate {
 			out.WriteString(render(res.Replies))
+		}
+		for _, l := range h.told {
+			out.WriteString(strings.TrimRight(l, " ") + "\n")
 		}
 	}
 	got := out.String()
@@ -139,8 +205,17 @@ func person(t *testing.T, s string, n int) bot.Message {
 	cmd, arg, _ := strings.Cut(strings.Trim(s, "[]"), " ")
 	m.Text = ""
 	switch cmd {
-	case "sticker", "voice", "image", "location":
+	case "sticker", "voice", "bad_file":
 		m.Kind = bot.Kind(cmd)
+	case "image":
+		m.Kind, m.Media = bot.KindImage, &bot.Media{Ref: fmt.Sprintf("photo-%d.jpg", n), MIME: "image/jpeg"}
+	case "location":
+		m.Kind = bot.KindLocation
+		var lat, lon float64
+		if _, err := fmt.Sscan(arg, &lat, &lon); err != nil {
+			t.Fatalf("bad [location %s]: want [location LAT LON]", arg)
+		}
+		m.Location = &bot.Location{Lat: lat, Lon: lon}
 	case "pick":
 		m.Kind, m.Option = bot.KindOption, arg
 	case "pick-with-text":

@@ -218,3 +218,15 @@ func (c *Catalog) Check(sample map[string]any) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Sample holds a value for every field the code passes to templates, for Check: a
+// template naming any other field fails the check (and would fail in use).
+func Sample() map[string]any {
+	return map[string]any{
+		"Max": 4096, "N": 1, "Total": 3,
+		"ID": "ABC-261127-0001", "Date": "27-11-2026 09:00", "Status": "Diterima", "From": "Diterima",
+		"To": "Selesai", "Note": "catatan", "Category": "Jalan rusak", "Description": "jalan berlubang",
+		"Location": "Jl. Contoh", "Photos": "1", "Confidential": "tidak", "Summary": "jalan berlubang",
+		"Channel": "telegram", "Command": "selesai",
+	}
+}

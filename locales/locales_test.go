@@ -16,7 +16,7 @@ import (
 	"github.com/layan-id/layan/locales"
 )
 
-var sample = map[string]any{"Max": 4096}
+var sample = locales.Sample()
 
 func load(t *testing.T, dir string) *locales.Catalog {
 	t.Helper()

@@ -12,8 +12,8 @@ import (
 	"github.com/layan-id/layan/bot"
 )
 
-// ErrNotFound is returned for a complaint that does not exist.
-var ErrNotFound = errors.New("store: not found")
+// ErrNotFound is returned for a record that does not exist (it is bot.ErrNotFound).
+var ErrNotFound = bot.ErrNotFound
 
 // Complaints keeps complaints, their indexes and their ticket sequence. All its keys
 // share one hash tag ({cmp}), so a complaint and its indexes change in one atomic

@@ -1,0 +1,50 @@
+package flows
+
+import (
+	"fmt"
+	"io/fs"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// Region is what the flows know about the region besides texts (locales/region.yaml).
+type Region struct {
+	BBox       BBox     `yaml:"bbox"`
+	Categories []string `yaml:"complaint_categories"`
+}
+
+// BBox is a region's extent in degrees.
+type BBox struct {
+	South float64 `yaml:"south"`
+	West  float64 `yaml:"west"`
+	North float64 `yaml:"north"`
+	East  float64 `yaml:"east"`
+}
+
+// Contains reports whether l lies in the box, with a margin of about 10 km: a
+// person at the border is not questioned.
+func (b BBox) Contains(l bot.Location) bool {
+	const margin = 0.1
+	return l.Lat >= b.South-margin && l.Lat <= b.North+margin && l.Lon >= b.West-margin && l.Lon <= b.East+margin
+}
+
+// LoadRegion reads region.yaml from content.
+func LoadRegion(content fs.FS) (Region, error) {
+	var r Region
+	b, err := fs.ReadFile(content, "region.yaml")
+	if err != nil {
+		return r, fmt.Errorf("flows: read region.yaml: %w", err)
+	}
+	if err := yaml.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("flows: region.yaml: %w", err)
+	}
+	if len(r.Categories) == 0 {
+		return r, fmt.Errorf("flows: region.yaml: no complaint_categories")
+	}
+	if r.BBox.South >= r.BBox.North || r.BBox.West >= r.BBox.East {
+		return r, fmt.Errorf("flows: region.yaml: bbox must have south < north and west < east")
+	}
+	return r, nil
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/locales"
+)
+
+// notifier carries complaint news: to staff (the STAFF_NOTIFY chat, else the log),
+// and to the citizen in their own conversation, as an event that the engine handles
+// like any turn (so the news comes in their language, with the options to rate or
+// reopen), sent through the shared sender.
+type notifier struct {
+	engine *bot.Engine
+	sender *bot.Sender
+	texts  *locales.Catalog
+	log    *slog.Logger
+	staff  string // channel:chat, or ""
+	loc    *time.Location
+}
+
+// StatusChanged tells the reporter. It runs in the background: it may be called from
+// a turn of the very conversation it must speak in (a staff member's own complaint).
+func (n *notifier) StatusChanged(_ context.Context, c *bot.Complaint) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
+		out, err := n.engine.Handle(ctx, bot.Message{
+			Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
+			ID:   fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), // once per change
+			Kind: bot.KindEvent, Text: "complaint:" + c.ID, Time: time.Now(),
+		})
+		if err != nil || out.Duplicate {
+			if err != nil {
+				n.log.Error("complaint news not prepared", "complaint", c.ID, "err", err)
+			}
+			return
+		}
+		if err := n.sender.Send(ctx, c.Reporter.Channel, c.Reporter.ChatID, out.Replies...); err != nil {
+			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", c.Reporter.Channel, "err", err)
+		}
+	}()
+}
+
+// NewComplaint alerts staff.
+func (n *notifier) NewComplaint(ctx context.Context, c *bot.Complaint) {
+	n.toStaff(ctx, c, "staff.new_complaint")
+}
+
+// Reopened alerts staff.
+func (n *notifier) Reopened(ctx context.Context, c *bot.Complaint) {
+	n.toStaff(ctx, c, "staff.reopened_alert")
+}
+
+// Overdue alerts staff that a complaint waits too long for verification.
+func (n *notifier) Overdue(ctx context.Context, c *bot.Complaint) {
+	n.toStaff(ctx, c, "staff.sla_alert")
+}
+
+func (n *notifier) toStaff(ctx context.Context, c *bot.Complaint, key string) {
+	category, _ := n.texts.Text(locales.Default, "complaint.category."+c.Category, nil)
+	text, err := n.texts.Text(locales.Default, key, map[string]any{
+		"ID": c.ID, "Category": category, "Summary": summary(c.Description),
+		"Date": c.CreatedAt.In(n.loc).Format("02-01-2006 15:04"),
+	})
+	if err != nil {
+		n.log.Error("staff alert text", "err", err)
+	}
+	// The log names the ticket and the category only: the description may hold
+	// personal data.
+	n.log.Info("staff alert", "kind", key, "complaint", c.ID, "category", c.Category)
+	ch, chat, ok := strings.Cut(n.staff, ":")
+	if !ok {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := n.sender.Send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
+			n.log.Error("staff alert not delivered", "complaint", c.ID, "channel", ch, "err", err)
+		}
+	}()
+}
+
+// watchSLA alerts staff, once, of every complaint still unverified after sla; it
+// looks every minute until ctx ends. Any number of replicas may run it.
+func (n *notifier) watchSLA(ctx context.Context, complaints interface {
+	Overdue(context.Context, time.Time) ([]*bot.Complaint, error)
+}, sla time.Duration) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		due, err := complaints.Overdue(ctx, time.Now().Add(-sla))
+		if err != nil && ctx.Err() == nil {
+			n.log.Warn("look for overdue complaints", "err", err)
+		}
+		for _, c := range due {
+			n.Overdue(ctx, c)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// summary cuts a description to one line.
+func summary(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:77]) + "..."
+	}
+	return s
+}
+
+// staffKeys turns STAFF_IDS into conversation keys (Message.Key); a web chat staff
+// member is named by their token, whose conversation id is its hash.
+func staffKeys(ids []string) map[string]bool {
+	keys := map[string]bool{}
+	for _, id := range ids {
+		ch, who, _ := strings.Cut(id, ":")
+		if ch == webchat.ChannelName {
+			who = webchat.ChatID(who)
+		}
+		keys[ch+":"+who] = true
+	}
+	return keys
+}
