@@ -310,3 +310,72 @@ func TestUnansweredQuestionsReachStaff(t *testing.T) {
 		t.Errorf("faq unanswered shows:\n%s", out.String())
 	}
 }
+
+// postRaw sends a raw body to path and decodes the chat answer.
+func postRaw(t *testing.T, addr, path, token, contentType string, body []byte) (int, []string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+addr+path, bytes.NewReader(body))
+	req.Header.Set("X-Chat-Token", token)
+	req.Header.Set("Content-Type", contentType)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r struct {
+		Replies []struct {
+			Text string `json:"text"`
+		} `json:"replies"`
+	}
+	json.NewDecoder(res.Body).Decode(&r)
+	var texts []string
+	for _, x := range r.Replies {
+		texts = append(texts, x.Text)
+	}
+	return res.StatusCode, texts
+}
+
+func TestAComplaintFiledOverTheWebChatWithAPhotoAndAPlace(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"DATA_DIR": dir, "HTTP_ADDR": freeAddr(t), "TICKET_PREFIX": "BTG"}
+	stop := startServe(t, vars)
+	defer stop()
+	addr := vars["HTTP_ADDR"]
+	token, _ := post(t, addr, "", `{"text":"halo"}`)
+	post(t, addr, token, `{"text":"lapor"}`)
+	post(t, addr, token, `{"option":"cat:jalan"}`)
+	post(t, addr, token, `{"text":"Lampu jalan di depan balai desa mati sejak seminggu"}`)
+	_, replies := post(t, addr, token, `{"location":{"lat":-6.92,"lon":109.74},"id":"loc-1"}`)
+	if len(replies) == 0 || !strings.Contains(replies[0], "foto") {
+		t.Fatalf("after the location: %q, want the photo step", replies)
+	}
+	status, replies := postRaw(t, addr, "/api/chat/upload?id=pdf-1", token, "image/jpeg", []byte("%PDF-1.4 not a photo"))
+	if status != 200 || len(replies) == 0 || !strings.Contains(replies[0], "JPEG, PNG, atau WebP") {
+		t.Fatalf("a PDF named as a JPEG: %d %q, want a kind refusal", status, replies)
+	}
+	var png bytes.Buffer
+	png.Write([]byte("\x89PNG\r\n\x1a\n"))
+	png.Write(make([]byte, 64))
+	status, replies = postRaw(t, addr, "/api/chat/upload?id=photo-1", token, "application/octet-stream", png.Bytes())
+	if status != 200 || len(replies) == 0 || !strings.Contains(replies[0], "Foto 1 dari 3") {
+		t.Fatalf("a PNG: %d %q", status, replies)
+	}
+	post(t, addr, token, `{"text":"lanjut"}`)
+	post(t, addr, token, `{"option":"conf:no"}`)
+	_, replies = post(t, addr, token, `{"option":"confirm","id":"confirm-1"}`)
+	if len(replies) == 0 || !strings.Contains(replies[0], "BTG-") {
+		t.Fatalf("confirmation answered %q, want a ticket", replies)
+	}
+	_, again := post(t, addr, token, `{"option":"confirm","id":"confirm-1"}`)
+	if strings.Join(again, "") != strings.Join(replies, "") {
+		t.Errorf("the confirmation sent again answered %q, want the same ticket", again)
+	}
+	files, _ := os.ReadDir(filepath.Join(dir, "media"))
+	if len(files) != 1 {
+		t.Errorf("%d files in DATA_DIR/media, want the one photo", len(files))
+	}
+	_, replies = post(t, addr, token, `{"text":"status"}`)
+	if len(replies) == 0 || strings.Count(replies[0], "BTG-") != 1 {
+		t.Errorf("status shows %q, want exactly one complaint", replies)
+	}
+}

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/store"
 )
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
@@ -38,6 +40,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	media, err := store.NewMedia(filepath.Join(cfg.DataDir, "media"))
+	if err != nil {
+		return err
+	}
+	web.AcceptPhotos(media)
 	mux := http.NewServeMux()
 	web.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@
 package bot
 
 import (
+	"errors"
 	"strings"
 	"time"
 )
@@ -57,6 +58,14 @@ type Media struct {
 	MIME string
 	Size int64
 }
+
+// MaxPhotoSize is the largest photo a person may send, in bytes.
+const MaxPhotoSize = 10 << 20
+
+// ErrFileRefused is the error (wrapped) for a file a person sent that is not taken: not
+// a JPEG, PNG or WebP image, or larger than MaxPhotoSize. Adapters answer it with a
+// KindBadFile message.
+var ErrFileRefused = errors.New("file refused")
 
 // Key names the conversation a message belongs to: the channel plus the stable user
 // id (or the chat id when the channel has no separate user). Sessions, the per-chat

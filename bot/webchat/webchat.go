@@ -1,9 +1,12 @@
 // Package webchat is Layan's web chat: a small chat page served from embedded files
 // and the JSON chat API behind it, which other tools may also drive.
 //
-//	POST /api/chat        {"text": "...", "option": "<option id>", "id": "<client message id>"}
+//	POST /api/chat        {"text": "...", "option": "<option id>", "id": "<client message id>",
+//	                      "location": {"lat": -6.9, "lon": 109.7}}
 //	                      header X-Chat-Token names the conversation; without it a new one
 //	                      starts. Answer: {"token": "...", "replies": [{"text", "options"}]}
+//	POST /api/chat/upload a photo as the raw body (?id=<client message id>), answered
+//	                      like /api/chat
 //	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
 //	                      {"replies": [...]}; when Accept names text/event-stream a live
 //	                      stream of such objects (server-sent events)
@@ -49,6 +52,12 @@ type Store interface {
 	Pushes(ctx context.Context) (ids <-chan string, stop func() error, err error)
 }
 
+// Media keeps the photos people upload (*store.Media is one). A refused file's error
+// wraps bot.ErrFileRefused.
+type Media interface {
+	Save(r io.Reader) (name, mime string, err error)
+}
+
 // Engine handles one message; *bot.Engine is one.
 type Engine interface {
 	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
@@ -58,6 +67,7 @@ type Engine interface {
 type Server struct {
 	engine Engine
 	store  Store
+	media  Media // nil: uploads refused
 	page   *page
 	log    *slog.Logger
 	hub    *hub
@@ -113,6 +123,9 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
+// AcceptPhotos enables POST /api/chat/upload, keeping photos in m.
+func (s *Server) AcceptPhotos(m Media) { s.media = m }
+
 // Ready is closed once Run listens for pushes.
 func (s *Server) Ready() <-chan struct{} { return s.hub.started }
 
@@ -122,12 +135,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", s.page.static())
 	mux.HandleFunc("POST /api/chat", s.chat)
 	mux.HandleFunc("GET /api/chat/inbox", s.inbox)
+	mux.HandleFunc("POST /api/chat/upload", s.upload)
 }
 
 type chatRequest struct {
-	Text   string `json:"text"`
-	Option string `json:"option"`
-	ID     string `json:"id"`
+	Text     string        `json:"text"`
+	Option   string        `json:"option"`
+	ID       string        `json:"id"`
+	Location *bot.Location `json:"location"` // {"lat": -6.9, "lon": 109.7}, shared by the page
 }
 
 type chatResponse struct {
@@ -156,8 +171,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
 		return
 	}
-	if req.Text == "" && req.Option == "" {
-		writeError(w, http.StatusBadRequest, `one of "text" or "option" is required`)
+	if req.Text == "" && req.Option == "" && req.Location == nil {
+		writeError(w, http.StatusBadRequest, `one of "text", "option" or "location" is required`)
 		return
 	}
 	if len(req.ID) > 128 || len(req.Option) > 128 {
@@ -165,12 +180,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx := r.Context()
 	token := r.Header.Get("X-Chat-Token")
 	var id string
 	if token == "" {
 		token, id = newToken()
-		if err := s.store.Register(ctx, id); err != nil {
+		if err := s.store.Register(r.Context(), id); err != nil {
 			s.unavailable(w, r, err)
 			return
 		}
@@ -182,15 +196,56 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		Channel: ChannelName, ChatID: id, UserID: id, ID: req.ID,
 		Kind: bot.KindText, Text: req.Text, Option: req.Option, Time: time.Now(),
 	}
-	if req.Option != "" {
+	switch {
+	case req.Location != nil:
+		m.Kind, m.Location = bot.KindLocation, req.Location
+	case req.Option != "":
 		m.Kind = bot.KindOption
 	}
-	out, err := s.engine.Handle(ctx, m)
+	s.answer(w, r, token, m)
+}
+
+// answer hands a message to the engine and writes its replies.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, token string, m bot.Message) {
+	out, err := s.engine.Handle(r.Context(), m)
 	if err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, chatResponse{Token: token, Replies: nonNil(out.Replies), Lang: out.Lang})
+}
+
+// upload takes a photo (the raw body, at most 10 MB; its type judged by content) into
+// an existing conversation: POST /api/chat/upload?id=<client message id> with
+// X-Chat-Token. The answer is the same as /api/chat's. A refused file is not an HTTP
+// error: the person gets a kind answer saying what is accepted.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	if s.media == nil {
+		writeError(w, http.StatusNotFound, "uploads are not enabled")
+		return
+	}
+	token := r.Header.Get("X-Chat-Token")
+	id := s.known(w, r, token)
+	if id == "" {
+		return
+	}
+	msgID := r.URL.Query().Get("id")
+	if len(msgID) > 128 {
+		writeError(w, http.StatusBadRequest, `"id" is at most 128 bytes`)
+		return
+	}
+	m := bot.Message{Channel: ChannelName, ChatID: id, UserID: id, ID: msgID, Kind: bot.KindImage, Time: time.Now()}
+	name, mime, err := s.media.Save(http.MaxBytesReader(w, r.Body, bot.MaxPhotoSize+1))
+	switch {
+	case errors.Is(err, bot.ErrFileRefused):
+		m.Kind = bot.KindBadFile
+	case err != nil:
+		s.unavailable(w, r, err)
+		return
+	default:
+		m.Media = &bot.Media{Ref: name, MIME: mime}
+	}
+	s.answer(w, r, token, m)
 }
 
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@
   const log = document.getElementById("log");
   const form = document.getElementById("form");
   const input = document.getElementById("text");
+  const fileInput = document.getElementById("file");
   const sendButton = document.getElementById("send");
   const status = document.getElementById("status");
   const labels = JSON.parse(document.body.dataset.labels);
@@ -34,6 +35,8 @@
     document.title = t.title;
     document.getElementById("title").textContent = t.title;
     document.getElementById("text-label").textContent = t.placeholder;
+    document.getElementById("attach").title = t.attach;
+    document.getElementById("attach-label").textContent = t.attach;
     input.placeholder = t.placeholder;
     sendButton.textContent = t.send;
   }
@@ -42,10 +45,18 @@
     const li = document.createElement("li");
     li.className = "msg " + entry.who + (entry.pushed ? " pushed" : "");
     li.textContent = entry.text;
-    if (entry.options && entry.options.length) {
+    if ((entry.options && entry.options.length) || entry.askLocation) {
       const row = document.createElement("div");
       row.className = "options";
-      for (const o of entry.options) {
+      if (entry.askLocation && navigator.geolocation) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "location";
+        b.textContent = texts().share_location;
+        b.addEventListener("click", shareLocation);
+        row.appendChild(b);
+      }
+      for (const o of entry.options || []) {
         const b = document.createElement("button");
         b.type = "button";
         b.textContent = o.label;
@@ -62,7 +73,7 @@
   function show(entry) { remember(entry); bubble(entry); }
 
   function showReplies(replies, pushed) {
-    for (const r of replies || []) show({ who: "bot", text: r.text, options: r.options || [], pushed: !!pushed });
+    for (const r of replies || []) show({ who: "bot", text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
   }
 
   function notice(text) {
@@ -139,6 +150,38 @@
     }).catch(() => notice(texts().error)); // one failure must not stop later messages
     return queue;
   }
+
+  function shareLocation() {
+    navigator.geolocation.getCurrentPosition(
+      (pos) => send({ location: { lat: pos.coords.latitude, lon: pos.coords.longitude } }, "📍 " + texts().share_location),
+      () => notice(texts().no_location),
+      { enableHighAccuracy: true, timeout: 15000 });
+  }
+
+  // A photo goes to /api/chat/upload as the raw body; the server judges its type.
+  fileInput.addEventListener("change", () => {
+    const file = fileInput.files[0];
+    fileInput.value = "";
+    if (!file || !token) return;
+    show({ who: "me", text: "📷 " + file.name });
+    const id = messageId();
+    queue = queue.then(async () => {
+      for (let delay = 1000; ; delay = Math.min(delay * 2, 30000)) {
+        try {
+          const res = await fetch("/api/chat/upload?id=" + encodeURIComponent(id), {
+            method: "POST", headers: { "X-Chat-Token": token }, body: file,
+          });
+          if (!res.ok) { notice(texts().error); return; }
+          notice("");
+          showReplies((await res.json()).replies, false);
+          return;
+        } catch (e) {
+          notice(texts().offline);
+          await untilOnline(delay);
+        }
+      }
+    }).catch(() => notice(texts().error));
+  });
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
