@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -377,5 +378,57 @@ func TestAComplaintFiledOverTheWebChatWithAPhotoAndAPlace(t *testing.T) {
 	_, replies = post(t, addr, token, `{"text":"status"}`)
 	if len(replies) == 0 || strings.Count(replies[0], "BTG-") != 1 {
 		t.Errorf("status shows %q, want exactly one complaint", replies)
+	}
+}
+
+func TestStaffChangeAComplaintThroughTheAPIAndTheCitizenHears(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "ADMIN_TOKEN": "rahasia-petugas-0123456789"}
+	stop := startServe(t, vars)
+	defer stop()
+	addr := vars["HTTP_ADDR"]
+	token, _ := post(t, addr, "", `{"text":"halo"}`)
+	for _, m := range []string{`{"text":"lapor"}`, `{"option":"cat:sampah"}`, `{"text":"Sampah menumpuk di depan pasar sejak Senin"}`,
+		`{"text":"lewati"}`, `{"text":"lanjut"}`, `{"option":"conf:no"}`} {
+		post(t, addr, token, m)
+	}
+	_, replies := post(t, addr, token, `{"option":"confirm"}`)
+	id := regexp.MustCompile(`ADU-\d{6}-\d{4}`).FindString(strings.Join(replies, " "))
+	if id == "" {
+		t.Fatalf("no ticket in %q", replies)
+	}
+	call := func(method, path, bearer, body string) int {
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := call("GET", "/api/admin/complaints", "salah", ""); got != 401 {
+		t.Errorf("a wrong token got %d, want 401", got)
+	}
+	if got := call("POST", "/api/admin/complaints/"+id+"/status", vars["ADMIN_TOKEN"], `{"status":"diverifikasi","by":"Budi"}`); got != 200 {
+		t.Fatalf("verifying got %d", got)
+	}
+	// The news reaches the citizen's inbox (pushed in the background).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/chat/inbox", nil)
+		req.Header.Set("X-Chat-Token", token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(body), id) && strings.Contains(string(body), "Diverifikasi") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the citizen did not hear of the change; inbox: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/admin"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/store"
 )
@@ -47,6 +48,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	web.AcceptPhotos(media)
 	mux := http.NewServeMux()
 	web.Register(mux)
+	staffAPI := admin.New(admin.Config{
+		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
+		Logger: log, Location: cfg.Location,
+	})
+	staffAPI.Register(mux)
+	if !staffAPI.Enabled() {
+		log.Info("staff API off: ADMIN_TOKEN is not set")
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

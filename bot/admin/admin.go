@@ -1,0 +1,359 @@
+// Package admin is Layan's staff JSON API: the complaints, for the people who handle
+// them, behind one bearer token (ADMIN_TOKEN). Without a token the API is off and
+// none of its routes exist.
+//
+//	GET  /api/admin/complaints?status=&page=   newest first, 50 a page:
+//	                                           {"complaints": [...], "page": 1, "page_size": 50, "total": N}
+//	GET  /api/admin/complaints/{id}            one complaint with its full history
+//	POST /api/admin/complaints/{id}/status     {"status": "diverifikasi", "note": "...", "by": "..."}
+//	                                           answers the updated complaint; the citizen is told
+//	GET  /api/admin/complaints.csv             every complaint, one row each, for a spreadsheet
+//
+// Every request carries "Authorization: Bearer <token>"; a missing or wrong token gets
+// 401 {"error":"unauthorized"} and nothing more. Other errors are JSON
+// {"error": "..."} too, and change nothing: 400 for a request that can never succeed
+// as written (bad JSON, unknown status, a finish or rejection without its note), 404
+// for an unknown complaint, 409 when the complaint's current status does not allow
+// the change (the message says which changes it does allow), 413 for a body over
+// 16 KiB, 503 when the store does not answer.
+package admin
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// PageSize is how many complaints one page of the list holds.
+const PageSize = 50
+
+// MaxPage is the highest page number the list accepts (50 million complaints).
+const MaxPage = 1_000_000
+
+// MaxBody is the largest request body the API reads.
+const MaxBody = 16 << 10
+
+// MaxBy is the longest staff name ("by") a status change may carry, in characters.
+const MaxBy = 64
+
+// DefaultBy is who a status change is recorded as when the request names nobody.
+const DefaultBy = "admin-api"
+
+// Complaints is the complaint store the API reads and changes; *store.Complaints is
+// one. Get and Update report a complaint that does not exist with an error for which
+// errors.Is(err, bot.ErrNotFound) holds. Update changes the record and its status
+// indexes atomically, and changes nothing when f returns an error.
+type Complaints interface {
+	List(ctx context.Context, status bot.Status, page, size int) ([]*bot.Complaint, int64, error)
+	Get(ctx context.Context, id string) (*bot.Complaint, error)
+	Update(ctx context.Context, id string, f func(*bot.Complaint) error) (*bot.Complaint, error)
+}
+
+// Notifier tells the citizen that their complaint's status changed. It is called once
+// after each successful change, before the staff member gets the answer, with a
+// context that is not cancelled when they hang up; it should return quickly (queue
+// the message) and handle its own failures.
+type Notifier interface {
+	StatusChanged(ctx context.Context, c *bot.Complaint)
+}
+
+// Config is what the API needs.
+type Config struct {
+	// Token is the bearer token staff present (ADMIN_TOKEN). Empty turns the API off.
+	Token      string
+	Complaints Complaints
+	Notifier   Notifier         // may be nil: nobody is told
+	Now        func() time.Time // nil: time.Now
+	Logger     *slog.Logger     // nil: discard
+	// Location is the time zone of the dates in the CSV export and its file name
+	// (TZ_REGION); nil: UTC.
+	Location *time.Location
+}
+
+// Server serves the staff API.
+type Server struct {
+	tokenSum   [sha256.Size]byte
+	enabled    bool
+	complaints Complaints
+	notifier   Notifier
+	now        func() time.Time
+	log        *slog.Logger
+	loc        *time.Location
+}
+
+// New returns the staff API described by cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		tokenSum:   sha256.Sum256([]byte(cfg.Token)),
+		enabled:    cfg.Token != "",
+		complaints: cfg.Complaints,
+		notifier:   cfg.Notifier,
+		now:        cfg.Now,
+		log:        cfg.Logger,
+		loc:        cfg.Location,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
+	return s
+}
+
+// Enabled reports whether the API is on, that is whether a token is configured.
+func (s *Server) Enabled() bool { return s.enabled }
+
+// Register adds the API's routes to mux; with the API off it adds nothing, so every
+// /api/admin/ path answers as the mux answers unknown paths (404).
+func (s *Server) Register(mux *http.ServeMux) {
+	if !s.enabled {
+		return
+	}
+	if s.complaints == nil {
+		panic("admin: Config.Complaints is required when Config.Token is set")
+	}
+	// "complaints.csv" and "complaints/{id}" never overlap: {id} is a segment of its
+	// own below "complaints/", so the export cannot be taken for a complaint id.
+	mux.HandleFunc("GET /api/admin/complaints", s.authorized(s.list))
+	mux.HandleFunc("GET /api/admin/complaints.csv", s.authorized(s.exportCSV))
+	mux.HandleFunc("GET /api/admin/complaints/{id}", s.authorized(s.get))
+	mux.HandleFunc("POST /api/admin/complaints/{id}/status", s.authorized(s.changeStatus))
+}
+
+// authorized lets a request through to h only with the right bearer token. The
+// comparison takes the same time whatever the presented token is.
+func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		presented, ok := bearer(r.Header.Get("Authorization"))
+		reason := "no bearer token"
+		if ok {
+			sum := sha256.Sum256([]byte(presented))
+			if s.enabled && subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) == 1 {
+				h(w, r)
+				return
+			}
+			reason = "wrong token"
+		}
+		// Never the token itself: a near miss may be the real one mistyped.
+		s.log.WarnContext(r.Context(), "admin API: unauthorized request",
+			"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "reason", reason)
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+	}
+}
+
+// bearer returns the credentials of an "Authorization: Bearer <token>" header; the
+// scheme is case-insensitive (RFC 7235).
+func bearer(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+type listResponse struct {
+	Complaints []*bot.Complaint `json:"complaints"`
+	Page       int              `json:"page"`
+	PageSize   int              `json:"page_size"`
+	Total      int64            `json:"total"`
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	status := bot.Status(q.Get("status"))
+	if status != "" && !known(status) {
+		writeError(w, http.StatusBadRequest, "status must be one of: "+statusList(bot.Statuses()))
+		return
+	}
+	page := 1
+	if p := q.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > MaxPage {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("page must be a whole number from 1 to %d", MaxPage))
+			return
+		}
+		page = n
+	}
+	cs, total, err := s.complaints.List(r.Context(), status, page, PageSize)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	if cs == nil {
+		cs = []*bot.Complaint{}
+	}
+	writeJSON(w, http.StatusOK, listResponse{Complaints: cs, Page: page, PageSize: PageSize, Total: total})
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request) {
+	c, err := s.complaints.Get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, bot.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "complaint not found")
+		return
+	}
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+type statusRequest struct {
+	Status bot.Status `json:"status"`
+	Note   string     `json:"note"`
+	By     string     `json:"by"`
+}
+
+// changeStatus moves a complaint to another status. The lifecycle is checked before
+// the note: a change that is not allowed at all is a 409 even without its note; an
+// allowed finish (selesai) or rejection (ditolak) without a note is a 400, since
+// no status of the complaint would make that request succeed.
+func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
+			return
+		}
+		writeError(w, http.StatusBadRequest, "request body could not be read")
+		return
+	}
+	var req statusRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
+		return
+	}
+	if !known(req.Status) {
+		writeError(w, http.StatusBadRequest, `"status" must be one of: `+statusList(bot.Statuses()))
+		return
+	}
+	by := strings.TrimSpace(req.By)
+	if by == "" {
+		by = DefaultBy
+	}
+	if msg := checkBy(by); msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
+		return
+	}
+	note := strings.TrimSpace(req.Note)
+
+	ctx, id, now := r.Context(), r.PathValue("id"), s.now()
+	var from bot.Status
+	var refusal string // why the change was refused, for the staff member
+	updated, err := s.complaints.Update(ctx, id, func(c *bot.Complaint) error {
+		from, refusal = c.Status, ""
+		if err := c.Transition(req.Status, by, note, now); err != nil {
+			refusal = explain(err, c, now)
+			return err
+		}
+		if req.Status == bot.StatusDone && note == "" {
+			err := fmt.Errorf("%w: finishing needs a note saying what was done", bot.ErrNoteRequired)
+			refusal = err.Error()
+			return err
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		writeError(w, http.StatusNotFound, "complaint not found")
+		return
+	case errors.Is(err, bot.ErrIllegalTransition):
+		writeError(w, http.StatusConflict, refusal)
+		return
+	case errors.Is(err, bot.ErrNoteRequired):
+		writeError(w, http.StatusBadRequest, refusal)
+		return
+	case err != nil:
+		s.unavailable(w, r, err)
+		return
+	}
+	s.log.InfoContext(ctx, "admin API: complaint status changed",
+		"id", updated.ID, "from", from, "to", updated.Status, "by", by)
+	if s.notifier != nil {
+		s.notifier.StatusChanged(context.WithoutCancel(ctx), updated)
+	}
+	writeJSON(w, http.StatusOK, updated)
+}
+
+// explain says why a status change was refused and, for an illegal one, which
+// changes the complaint does allow.
+func explain(err error, c *bot.Complaint, at time.Time) string {
+	if !errors.Is(err, bot.ErrIllegalTransition) {
+		return err.Error()
+	}
+	var next []bot.Status
+	for _, to := range bot.Statuses() {
+		probe := *c
+		probe.History = slices.Clone(c.History)
+		if probe.Transition(to, "", "probe", at) == nil {
+			next = append(next, to)
+		}
+	}
+	if len(next) == 0 {
+		return fmt.Sprintf("%v; a complaint that is %s cannot change any more", err, c.Status)
+	}
+	return fmt.Sprintf("%v; from %s it can become: %s", err, c.Status, statusList(next))
+}
+
+// checkBy returns why a staff name cannot be recorded, or "". The names the system
+// itself records ("citizen", "system") are refused so that the history stays true.
+func checkBy(by string) string {
+	if utf8.RuneCountInString(by) > MaxBy {
+		return fmt.Sprintf(`"by" is at most %d characters`, MaxBy)
+	}
+	if strings.ContainsFunc(by, unicode.IsControl) {
+		return `"by" must be one line of text`
+	}
+	if by == "citizen" || by == "system" {
+		return fmt.Sprintf(`"by" may not be %q: that name is kept for the history's own entries`, by)
+	}
+	return ""
+}
+
+func known(s bot.Status) bool { return slices.Contains(bot.Statuses(), s) }
+
+func statusList(ss []bot.Status) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "admin API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusServiceUnavailable, "the service is busy, please try again")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
