@@ -21,6 +21,9 @@ func staffCommands() map[string]bot.Status {
 	}
 }
 
+// errAlreadyDone marks a staff command that repeats the change it made last.
+var errAlreadyDone = errors.New("already done")
+
 // staffCommand handles a staff member's "/command ticket note". It reports false for
 // anything else, and for everyone who is not staff: to them the commands do not
 // exist.
@@ -60,9 +63,16 @@ func (f *complaintFlow) staffCommand(ctx context.Context, c *Conv, text string) 
 	var from bot.Status
 	cp, err := f.store.Update(ctx, id, func(cp *bot.Complaint) error {
 		from = cp.Status
+		if n := len(cp.History); n > 0 && cp.Status == to {
+			if last := cp.History[n-1]; last.By == c.Msg.Key() && last.Note == note {
+				return errAlreadyDone // the same command again, e.g. after a crash cut off its answer
+			}
+		}
 		return cp.Transition(to, c.Msg.Key(), note, f.now())
 	})
 	switch {
+	case errors.Is(err, errAlreadyDone):
+		c.Say("staff.changed", "ID", id, "Status", statusLabel(c, to))
 	case errors.Is(err, bot.ErrNotFound):
 		c.Say("complaint.not_found", "ID", id)
 	case errors.Is(err, bot.ErrIllegalTransition), errors.Is(err, bot.ErrNoteRequired):
