@@ -1,5 +1,6 @@
 // Package locales holds every text a person reads, in Indonesian (id, the default) and
-// English (en), as YAML files embedded in the binary. A directory given at run time
+// English (en), as YAML files embedded in the binary: id.yaml and en.yaml, plus one
+// pair per part of the service (tourism.id.yaml, tourism.en.yaml, ...). A directory given at run time
 // (CONTENT_DIR) overrides them key by key, so staff can correct a text without a
 // rebuild.
 //
@@ -52,15 +53,28 @@ func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 	c := &Catalog{texts: map[string]map[string]*template.Template{}, plain: map[string]map[string]string{},
 		vars: map[string]map[string]any{}, words: map[string][]string{}}
 	for _, lang := range Languages() {
-		name := lang + ".yaml"
-		raw := map[string]string{}
-		if err := readFlat(embedded, name, raw); err != nil {
+		// id.yaml, then the texts of one part each: tourism.id.yaml, ...
+		names, err := fs.Glob(embedded, "*."+lang+".yaml")
+		if err != nil {
 			return nil, err
 		}
-		if contentDir != "" {
-			err := readFlat(os.DirFS(contentDir), name, raw)
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		raw := map[string]string{}
+		for _, name := range append([]string{lang + ".yaml"}, names...) {
+			part := map[string]string{}
+			if err := readFlat(embedded, name, part); err != nil {
 				return nil, err
+			}
+			for k, v := range part {
+				if _, dup := raw[k]; dup {
+					return nil, fmt.Errorf("locales: %s: key %q is already in another file", name, k)
+				}
+				raw[k] = v
+			}
+			if contentDir != "" {
+				err := readFlat(os.DirFS(contentDir), name, raw)
+				if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return nil, err
+				}
 			}
 		}
 		c.vars[lang] = maps.Clone(vars)
