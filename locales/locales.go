@@ -89,7 +89,7 @@ func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 		for key, src := range raw {
 			t, err := template.New(key).Option("missingkey=error").Parse(src)
 			if err != nil {
-				return nil, fmt.Errorf("locales: %s: key %q: %w", name, key, err)
+				return nil, fmt.Errorf("locales: %s: key %q: %w", lang, key, err)
 			}
 			c.texts[lang][key] = t
 			if !strings.Contains(src, "{{") {
