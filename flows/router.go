@@ -36,7 +36,8 @@ type Router struct {
 	log        *slog.Logger
 	menu       []MenuItem
 	flows      map[string]Flow
-	complaints *complaintFlow // nil until RegisterComplaints
+	complaints *complaintFlow    // nil until RegisterComplaints
+	keywords   map[string]string // text key of a keyword list → flow it starts
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -44,7 +45,7 @@ var _ bot.Handler = (*Router)(nil)
 // NewRouter returns a router with the main menu of issue-2 Layan: every menu entry
 // whose flow is not registered with Register says honestly that it is coming.
 func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
-	r := &Router{texts: texts, log: log, flows: map[string]Flow{}}
+	r := &Router{texts: texts, log: log, flows: map[string]Flow{}, keywords: map[string]string{}}
 	r.menu = []MenuItem{
 		{"faq", "menu.faq"},
 		{"complaint", "menu.complaint"},
@@ -65,6 +66,10 @@ func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
 
 // Register makes f the flow started by the menu entry or keyword id.
 func (r *Router) Register(id string, f Flow) { r.flows[id] = f }
+
+// RegisterKeyword makes the keywords of the text key (a comma-separated list, such as
+// "keywords.tourism") start the flow id at every step.
+func (r *Router) RegisterKeyword(textKey, id string) { r.keywords[textKey] = id }
 
 // Handle implements bot.Handler.
 func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
@@ -273,6 +278,14 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	}
 	if id, ok := r.ticketAsked(in.Text); ok {
 		return true, (&statusFlow{complaints: r.complaints}).one(ctx, c, id)
+	}
+	if in.Option == "" {
+		for key, id := range r.keywords {
+			if f, ok := r.flows[id]; ok && r.isWord(key, in.Text) {
+				c.Leave()
+				return true, f.Start(ctx, c)
+			}
+		}
 	}
 	word := r.keyword(in.Text)
 	if in.Option == "menu" {
