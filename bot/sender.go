@@ -14,7 +14,7 @@ import (
 
 // Limits describe how fast and how persistently the Sender may use one channel.
 type Limits struct {
-	PerSecond float64       // messages per second over the whole channel; 0 = unlimited
+	PerSecond float64       // bulk messages per second over the whole channel; 0 = unlimited
 	Burst     int           // how many may go at once; default 1
 	PerChat   float64       // messages per second to one chat; 0 = unlimited
 	Jitter    time.Duration // random extra pause before each message (looks less like a bot)
@@ -81,8 +81,21 @@ func (s *Sender) Register(ch Channel, l Limits) {
 }
 
 // Send delivers the replies to one chat in order, stopping at the first that fails
-// for good. The error is a *SendError when the channel reported one.
+// for good. The error is a *SendError when the channel reported one. Send is for
+// replies and news to one person: it keeps the per-chat rate and the platform's
+// "retry after", but never waits behind bulk sending (see SendBulk).
 func (s *Sender) Send(ctx context.Context, channel, chatID string, replies ...Reply) error {
+	return s.send(ctx, channel, chatID, false, replies)
+}
+
+// SendBulk is Send for broadcasts: it also keeps the channel's global rate, which
+// only bulk sending consumes, so replies to people chatting are never queued behind a
+// broadcast.
+func (s *Sender) SendBulk(ctx context.Context, channel, chatID string, replies ...Reply) error {
+	return s.send(ctx, channel, chatID, true, replies)
+}
+
+func (s *Sender) send(ctx context.Context, channel, chatID string, bulk bool, replies []Reply) error {
 	s.mu.Lock()
 	ln := s.lanes[channel]
 	s.mu.Unlock()
@@ -90,19 +103,19 @@ func (s *Sender) Send(ctx context.Context, channel, chatID string, replies ...Re
 		return &SendError{Kind: ErrPermanent, Err: fmt.Errorf("no channel %q", channel)}
 	}
 	for _, r := range replies {
-		if err := s.sendOne(ctx, ln, chatID, r); err != nil {
+		if err := s.sendOne(ctx, ln, chatID, bulk, r); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, r Reply) error {
+func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool, r Reply) error {
 	backoff := ln.limits.Backoff
 	limited := 0 // rate limits met; they are pacing, not failures, but not forever
 	var err error
 	for attempt := 1; attempt <= ln.limits.Attempts; attempt++ {
-		if err = ln.wait(ctx, chatID); err != nil {
+		if err = ln.wait(ctx, chatID, bulk); err != nil {
 			return err
 		}
 		err = ln.ch.Send(ctx, chatID, r)
@@ -148,8 +161,8 @@ func (ln *lane) pause(d time.Duration) {
 }
 
 // wait blocks until the channel may send to chatID: after any pause, within the
-// global and the per-chat rate, plus jitter.
-func (ln *lane) wait(ctx context.Context, chatID string) error {
+// per-chat rate and, for bulk sending, the global rate, plus jitter.
+func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
 	ln.mu.Lock()
 	pause := time.Until(ln.pauseTil)
 	chat := ln.chatLimiter(chatID)
@@ -164,7 +177,7 @@ func (ln *lane) wait(ctx context.Context, chatID string) error {
 			return err
 		}
 	}
-	if ln.global != nil {
+	if bulk && ln.global != nil {
 		if err := ln.global.Wait(ctx); err != nil {
 			return err
 		}

@@ -1,0 +1,84 @@
+package bot
+
+import "time"
+
+// Broadcast is an announcement, tip or warning that staff schedule for the people
+// subscribed to its topics: once at a time, or on a cron schedule in the region's time
+// zone, until an optional end.
+type Broadcast struct {
+	ID        string            `json:"id"`
+	Topics    []string          `json:"topics"`
+	Channels  []string          `json:"channels,omitempty"` // empty: every channel
+	Text      map[string]string `json:"text"`               // language → text; "id" required
+	At        *time.Time        `json:"at,omitempty"`       // a single run
+	Cron      string            `json:"cron,omitempty"`     // or a schedule
+	End       *time.Time        `json:"end,omitempty"`
+	State     BroadcastState    `json:"state"`
+	CreatedAt time.Time         `json:"created_at"`
+	CreatedBy string            `json:"created_by"`
+	// LastFire is the latest scheduled time that was run or recorded as missed.
+	LastFire time.Time `json:"last_fire,omitzero"`
+}
+
+// BroadcastState says whether a broadcast still runs.
+type BroadcastState string
+
+// The states of a broadcast.
+const (
+	BroadcastActive    BroadcastState = "active"
+	BroadcastPaused    BroadcastState = "paused"
+	BroadcastCancelled BroadcastState = "cancelled"
+	BroadcastFinished  BroadcastState = "finished" // its single time or its end has passed
+)
+
+// TextIn returns the text in lang, else the Indonesian one.
+func (b *Broadcast) TextIn(lang string) string {
+	if t := b.Text[lang]; t != "" {
+		return t
+	}
+	return b.Text["id"]
+}
+
+// Run is one scheduled time of a broadcast and what became of its deliveries.
+type Run struct {
+	Broadcast  string    `json:"broadcast"`
+	Fire       time.Time `json:"fire"` // the scheduled time
+	State      RunState  `json:"state"`
+	Recipients int64     `json:"recipients"`
+	Sent       int64     `json:"sent"`
+	Failed     int64     `json:"failed"`
+	Skipped    int64     `json:"skipped"` // not on a channel the broadcast is for, or cancelled
+	Unknown    int64     `json:"unknown"` // in flight when a process died: never resent
+	Pending    int64     `json:"pending"`
+	Started    time.Time `json:"started,omitzero"`
+	Finished   time.Time `json:"finished,omitzero"`
+}
+
+// RunState says where a run stands.
+type RunState string
+
+// The states of a run.
+const (
+	RunDelivering RunState = "delivering"
+	RunDone       RunState = "done"
+	RunMissed     RunState = "missed" // the service was down longer than the grace window
+	RunCancelled  RunState = "cancelled"
+)
+
+// Recipient is a subscriber: where to deliver, and in which language.
+type Recipient struct {
+	Key     string `json:"key"` // conversation key (Message.Key)
+	Channel string `json:"channel"`
+	ChatID  string `json:"chat_id"`
+	Lang    string `json:"lang,omitempty"`
+}
+
+// Delivery is what became of one delivery of a run.
+type Delivery string
+
+// Delivery outcomes.
+const (
+	Sent    Delivery = "sent"
+	Failed  Delivery = "failed"
+	Skipped Delivery = "skipped"
+)

@@ -1,0 +1,333 @@
+// Package broadcast runs the broadcasts staff schedule: it turns each scheduled time
+// into one run (once, across any number of replicas), takes the run's recipients from
+// the subscribers of its topics, and delivers to each of them at most once, at the
+// pace the channels allow, also when a process dies in the middle.
+//
+// Schedules live in the store, not in memory: a run missed while the service was down
+// is sent on start when it is less than Grace late, and recorded as missed otherwise.
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// Store is what the service keeps in the store (*store.Broadcasts is one).
+type Store interface {
+	List(ctx context.Context) ([]*bot.Broadcast, error)
+	Get(ctx context.Context, id string) (*bot.Broadcast, error)
+	Update(ctx context.Context, id string, f func(*bot.Broadcast) error) (*bot.Broadcast, error)
+	StartRun(ctx context.Context, bc *bot.Broadcast, fire time.Time, state bot.RunState, now time.Time) (bool, error)
+	ActiveRuns(ctx context.Context) ([]string, error)
+	Take(ctx context.Context, run string, n int, now time.Time) ([]string, error)
+	Done(ctx context.Context, run, key string, o bot.Delivery, reason string) error
+	Finish(ctx context.Context, run string, state bot.RunState, stale time.Duration, now time.Time) (bool, error)
+	Recipient(ctx context.Context, key string) (bot.Recipient, error)
+	UnsubscribeAll(ctx context.Context, key string) error
+}
+
+// Sender delivers bulk messages (*bot.Sender is one).
+type Sender interface {
+	SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
+}
+
+// Config configures a Service.
+type Config struct {
+	Store    Store
+	Sender   Sender
+	Location *time.Location // schedules are read in it; default UTC
+	Grace    time.Duration  // how late a missed run may still be sent; default 1 h
+	Tick     time.Duration  // how often schedules and runs are looked at; default 5 s
+	Workers  int            // deliveries at once; default 32
+	// Stale is how long a delivery may stay in flight before its run closes without
+	// it (counting it unknown); it must exceed the slowest send. Default 2 min.
+	Stale  time.Duration
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Service schedules and delivers broadcasts.
+type Service struct{ cfg Config }
+
+// New returns the service.
+func New(cfg Config) *Service {
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = time.Hour
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 5 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 32
+	}
+	if cfg.Stale <= 0 {
+		cfg.Stale = 2 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg}
+}
+
+// ParseSchedule reads a cron schedule (five fields: minute hour day month weekday, or
+// a descriptor such as @daily).
+func ParseSchedule(expr string) (cron.Schedule, error) {
+	return cron.ParseStandard(expr)
+}
+
+// Run schedules and delivers until ctx ends. Any number of replicas may run it.
+func (s *Service) Run(ctx context.Context) error {
+	tick := time.NewTicker(s.cfg.Tick)
+	defer tick.Stop()
+	for {
+		if err := s.Schedule(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("broadcast: schedule", "err", err)
+		}
+		if err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("broadcast: deliver", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// maxMissed bounds how many missed runs of one broadcast are recorded at once (a
+// schedule every minute and a week down).
+const maxMissed = 100
+
+// Schedule starts the runs that are due: each scheduled time of each active broadcast
+// up to now becomes one run, sent when less than Grace late and recorded as missed
+// otherwise.
+func (s *Service) Schedule(ctx context.Context) error {
+	all, err := s.cfg.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	for _, bc := range all {
+		if bc.State != bot.BroadcastActive {
+			continue
+		}
+		if err := s.scheduleOne(ctx, bc, now); err != nil {
+			s.cfg.Logger.Warn("broadcast: schedule one", "broadcast", bc.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) scheduleOne(ctx context.Context, bc *bot.Broadcast, now time.Time) error {
+	fires, last, finished, err := s.due(bc, now)
+	if err != nil {
+		return err
+	}
+	for i, fire := range fires {
+		state := bot.RunMissed
+		if i == len(fires)-1 && now.Sub(fire) <= s.cfg.Grace {
+			state = bot.RunDelivering
+		}
+		claimed, err := s.cfg.Store.StartRun(ctx, bc, fire, state, now)
+		if err != nil {
+			return err
+		}
+		if claimed {
+			s.cfg.Logger.Info("broadcast run", "broadcast", bc.ID, "fire", fire, "state", state)
+		}
+	}
+	if len(fires) == 0 && !finished {
+		return nil
+	}
+	_, err = s.cfg.Store.Update(ctx, bc.ID, func(b *bot.Broadcast) error {
+		if last.After(b.LastFire) {
+			b.LastFire = last
+		}
+		if finished && b.State == bot.BroadcastActive {
+			b.State = bot.BroadcastFinished
+		}
+		return nil
+	})
+	return err
+}
+
+// due returns the scheduled times of bc that have come since its last one (the
+// latest last), the latest of them, and whether the broadcast has no more to come.
+func (s *Service) due(bc *bot.Broadcast, now time.Time) (fires []time.Time, last time.Time, finished bool, err error) {
+	if bc.At != nil {
+		if bc.LastFire.IsZero() && !bc.At.After(now) {
+			return []time.Time{*bc.At}, *bc.At, true, nil
+		}
+		return nil, time.Time{}, !bc.LastFire.IsZero(), nil
+	}
+	sched, err := ParseSchedule(bc.Cron)
+	if err != nil {
+		return nil, time.Time{}, false, fmt.Errorf("broadcast %s: schedule: %w", bc.ID, err)
+	}
+	from := bc.LastFire
+	if from.IsZero() {
+		from = bc.CreatedAt
+	}
+	for next := sched.Next(from.In(s.cfg.Location)); !next.After(now); next = sched.Next(next) {
+		if bc.End != nil && next.After(*bc.End) {
+			return fires, last, true, nil
+		}
+		fires = append(fires, next)
+		last = next
+	}
+	if len(fires) > maxMissed {
+		fires = fires[len(fires)-maxMissed:]
+	}
+	if bc.End != nil && sched.Next(now.In(s.cfg.Location)).After(*bc.End) {
+		finished = true
+	}
+	return fires, last, finished, nil
+}
+
+// NextRun returns when a broadcast runs next, or the zero time.
+func (s *Service) NextRun(bc *bot.Broadcast) time.Time {
+	if bc.State != bot.BroadcastActive && bc.State != bot.BroadcastPaused {
+		return time.Time{}
+	}
+	if bc.At != nil {
+		if bc.LastFire.IsZero() {
+			return *bc.At
+		}
+		return time.Time{}
+	}
+	sched, err := ParseSchedule(bc.Cron)
+	if err != nil {
+		return time.Time{}
+	}
+	from := s.cfg.Now()
+	if bc.LastFire.After(from) {
+		from = bc.LastFire
+	}
+	next := sched.Next(from.In(s.cfg.Location))
+	if bc.End != nil && next.After(*bc.End) {
+		return time.Time{}
+	}
+	return next
+}
+
+// batch is how many recipients a worker pool takes from the store at once.
+const batch = 200
+
+// Deliver works on every run being delivered until its recipients are all taken (or
+// its broadcast is paused), then closes the runs whose deliveries are all accounted for.
+func (s *Service) Deliver(ctx context.Context) error {
+	runs, err := s.cfg.Store.ActiveRuns(ctx)
+	if err != nil {
+		return err
+	}
+	for _, run := range runs {
+		if err := s.deliverRun(ctx, run); err != nil {
+			s.cfg.Logger.Warn("broadcast: deliver run", "run", run, "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) deliverRun(ctx context.Context, run string) error {
+	id := run[:strings.LastIndexByte(run, ':')] // a run id is <broadcast>:<unix seconds>
+	bc, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch bc.State {
+	case bot.BroadcastPaused:
+		return nil
+	case bot.BroadcastCancelled:
+		_, err := s.cfg.Store.Finish(ctx, run, bot.RunCancelled, s.cfg.Stale, s.cfg.Now())
+		return err
+	}
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range s.cfg.Workers {
+		wg.Go(func() {
+			for key := range jobs {
+				s.deliverOne(ctx, run, bc, key)
+			}
+		})
+	}
+	var takeErr error
+	for ctx.Err() == nil {
+		// A pause or cancel takes effect between batches.
+		if cur, err := s.cfg.Store.Get(ctx, id); err != nil || cur.State != bot.BroadcastActive && cur.State != bot.BroadcastFinished {
+			break
+		}
+		keys, err := s.cfg.Store.Take(ctx, run, batch, s.cfg.Now())
+		if err != nil {
+			takeErr = err
+			break
+		}
+		if len(keys) == 0 {
+			break
+		}
+		for _, k := range keys {
+			jobs <- k
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if takeErr != nil || ctx.Err() != nil {
+		return takeErr
+	}
+	_, err = s.cfg.Store.Finish(ctx, run, bot.RunDone, s.cfg.Stale, s.cfg.Now())
+	return err
+}
+
+// deliverOne delivers a broadcast to one taken recipient and records the outcome. A
+// recipient is taken once: whatever happens here, it is never delivered again.
+func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast, key string) {
+	record := func(o bot.Delivery, reason string) {
+		// Recorded even when ctx ends: the send may have happened.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := s.cfg.Store.Done(rctx, run, key, o, reason); err != nil {
+			s.cfg.Logger.Error("broadcast: record delivery", "run", run, "err", err)
+		}
+	}
+	r, err := s.cfg.Store.Recipient(ctx, key)
+	if errors.Is(err, bot.ErrNotFound) {
+		record(bot.Skipped, "unsubscribed")
+		return
+	}
+	if err != nil {
+		record(bot.Failed, "store")
+		return
+	}
+	if len(bc.Channels) > 0 && !slices.Contains(bc.Channels, r.Channel) {
+		record(bot.Skipped, "channel")
+		return
+	}
+	err = s.cfg.Sender.SendBulk(ctx, r.Channel, r.ChatID, bot.Reply{Text: bc.TextIn(r.Lang)})
+	if err == nil {
+		record(bot.Sent, "")
+		return
+	}
+	kind := bot.KindOf(err)
+	if kind == bot.ErrBlocked {
+		// The person blocked the bot: that is an opt-out from everything.
+		if err := s.cfg.Store.UnsubscribeAll(context.WithoutCancel(ctx), key); err != nil {
+			s.cfg.Logger.Error("broadcast: unsubscribe a blocked recipient", "err", err)
+		}
+	}
+	record(bot.Failed, kind.String())
+}

@@ -1,0 +1,244 @@
+package broadcast_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/store"
+	"github.com/layan-id/layan/store/storetest"
+)
+
+func jakarta(t testing.TB) *time.Location {
+	loc, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// counting is a bulk sender that records every delivery; it can refuse some chats.
+type counting struct {
+	mu      sync.Mutex
+	got     map[string][]string // chat → texts
+	blocked map[string]bool
+}
+
+func newCounting() *counting { return &counting{got: map[string][]string{}, blocked: map[string]bool{}} }
+
+func (c *counting) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.blocked[chatID] {
+		return &bot.SendError{Kind: bot.ErrBlocked}
+	}
+	for _, r := range replies {
+		c.got[chatID] = append(c.got[chatID], r.Text)
+	}
+	return nil
+}
+
+func (c *counting) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, ts := range c.got {
+		n += len(ts)
+	}
+	return n
+}
+
+// clock is a settable now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+func service(t testing.TB, st *store.Broadcasts, sender broadcast.Sender, clk *clock) *broadcast.Service {
+	return broadcast.New(broadcast.Config{Store: st, Sender: sender, Location: jakarta(t), Now: clk.now,
+		Stale: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+}
+
+func subscribe(t testing.TB, st *store.Broadcasts, n int, topic, channel, lang string) {
+	ctx := context.Background()
+	for i := range n {
+		chat := fmt.Sprintf("%s-%d", channel, i)
+		r := bot.Recipient{Key: channel + ":" + chat, Channel: channel, ChatID: chat, Lang: lang}
+		if err := st.Subscribe(ctx, r, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func create(t testing.TB, st *store.Broadcasts, bc *bot.Broadcast) string {
+	if bc.State == "" {
+		bc.State = bot.BroadcastActive
+	}
+	if bc.Text == nil {
+		bc.Text = map[string]string{"id": "Peringatan banjir", "en": "Flood warning"}
+	}
+	id, err := st.Create(context.Background(), bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestARunReachesEverySubscriberOnceInTheirLanguage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		st := b.Store.Broadcasts()
+		subscribe(t, st, 30, "darurat", "telegram", "en")
+		subscribe(t, st, 20, "darurat", "webchat", "id")
+		subscribe(t, st, 10, "wisata", "webchat", "id") // another topic: not reached
+		clk := &clock{t: time.Date(2026, 11, 29, 6, 0, 30, 0, jakarta(t))}
+		at := time.Date(2026, 11, 29, 6, 0, 0, 0, jakarta(t))
+		id := create(t, st, &bot.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+		sender := newCounting()
+		sender.blocked["telegram-3"] = true
+		// Three replicas at once: still one run, one delivery each.
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				s := service(t, st, sender, clk)
+				if err := s.Schedule(ctx); err != nil {
+					t.Error(err)
+				}
+				if err := s.Deliver(ctx); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := sender.total(); got != 49 {
+			t.Errorf("%d deliveries, want 49 (50 subscribers, one blocked)", got)
+		}
+		for chat, texts := range sender.got {
+			want := "Peringatan banjir"
+			if chat[:8] == "telegram" {
+				want = "Flood warning"
+			}
+			if len(texts) != 1 || texts[0] != want {
+				t.Errorf("%s got %q, want once %q", chat, texts, want)
+			}
+		}
+		runs, _ := st.Runs(ctx, id, 10)
+		if len(runs) != 1 || runs[0].State != bot.RunDone || runs[0].Recipients != 50 || runs[0].Sent != 49 || runs[0].Failed != 1 {
+			t.Errorf("runs = %+v, want one done run: 50 recipients, 49 sent, 1 failed", runs)
+		}
+		if ts, _ := st.Topics(ctx, "telegram:telegram-3"); len(ts) != 0 {
+			t.Errorf("a person who blocked the bot is still subscribed to %v", ts)
+		}
+		bc, _ := st.Get(ctx, id)
+		if bc.State != bot.BroadcastFinished {
+			t.Errorf("a single broadcast after its run is %s, want finished", bc.State)
+		}
+	})
+}
+
+func TestSchedules(t *testing.T) {
+	loc := jakarta(t)
+	sunday6 := time.Date(2026, 11, 29, 6, 0, 0, 0, loc) // a Sunday
+	cases := []struct {
+		name      string
+		bc        bot.Broadcast
+		now       time.Time
+		wantRuns  []bot.RunState // newest first
+		wantState bot.BroadcastState
+	}{
+		{"a single time in the future waits", bot.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
+			sunday6.Add(-time.Minute), nil, bot.BroadcastActive},
+		{"a single time missed by less than the grace window is sent on start", bot.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
+			sunday6.Add(59 * time.Minute), []bot.RunState{bot.RunDone}, bot.BroadcastFinished},
+		{"a single time missed by more is recorded as missed", bot.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
+			sunday6.Add(2 * time.Hour), []bot.RunState{bot.RunMissed}, bot.BroadcastFinished},
+		{"a weekly schedule runs at 06:00 in the region's time zone", bot.Broadcast{Cron: "0 6 * * 0", CreatedAt: sunday6.Add(-24 * time.Hour)},
+			sunday6.Add(time.Second), []bot.RunState{bot.RunDone}, bot.BroadcastActive},
+		{"a daily schedule after three days down sends today's and records the others missed",
+			bot.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-73 * time.Hour), LastFire: sunday6.Add(-72 * time.Hour)},
+			sunday6.Add(10 * time.Minute), []bot.RunState{bot.RunDone, bot.RunMissed, bot.RunMissed}, bot.BroadcastActive},
+		{"a schedule whose next time is past its end date finishes after its last run",
+			bot.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-2 * time.Hour), End: ptr(sunday6.Add(time.Hour))},
+			sunday6.Add(time.Minute), []bot.RunState{bot.RunDone}, bot.BroadcastFinished},
+		{"a paused broadcast does not run", bot.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-2 * time.Hour), State: bot.BroadcastPaused},
+			sunday6.Add(time.Minute), nil, bot.BroadcastPaused},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := storetest.Mini(t).Store.Broadcasts()
+			subscribe(t, st, 3, "pengumuman", "webchat", "id")
+			tc.bc.Topics = []string{"pengumuman"}
+			id := create(t, st, &tc.bc)
+			s := service(t, st, newCounting(), &clock{t: tc.now})
+			s.Schedule(ctx)
+			s.Deliver(ctx)
+			s.Schedule(ctx) // again: nothing new
+			runs, _ := st.Runs(ctx, id, 10)
+			var got []bot.RunState
+			for _, r := range runs {
+				got = append(got, r.State)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.wantRuns) {
+				t.Errorf("runs %v, want %v", got, tc.wantRuns)
+			}
+			bc, _ := st.Get(ctx, id)
+			if bc.State != tc.wantState {
+				t.Errorf("state %s, want %s", bc.State, tc.wantState)
+			}
+		})
+	}
+}
+
+func TestTheWeeklyRunIsAtSixInJakartaNotInUTC(t *testing.T) {
+	loc := jakarta(t)
+	created := time.Date(2026, 11, 27, 12, 0, 0, 0, loc)
+	s := broadcast.New(broadcast.Config{Location: loc, Now: func() time.Time { return created }})
+	next := s.NextRun(&bot.Broadcast{Cron: "0 6 * * 0", State: bot.BroadcastActive, CreatedAt: created})
+	if want := time.Date(2026, 11, 29, 6, 0, 0, 0, loc); !next.Equal(want) {
+		t.Errorf("next run %v, want %v", next, want)
+	}
+}
+
+func TestPauseResumeAndCancelTakeEffectBetweenBatches(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Mini(t).Store.Broadcasts()
+	subscribe(t, st, 10, "pengumuman", "webchat", "id")
+	loc := jakarta(t)
+	at := time.Date(2026, 11, 29, 6, 0, 0, 0, loc)
+	clk := &clock{t: at.Add(time.Minute)}
+	id := create(t, st, &bot.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	sender := newCounting()
+	s := service(t, st, sender, clk)
+	s.Schedule(ctx)
+	st.Update(ctx, id, func(b *bot.Broadcast) error { b.State = bot.BroadcastPaused; return nil })
+	s.Deliver(ctx)
+	if sender.total() != 0 {
+		t.Fatalf("a paused broadcast delivered %d", sender.total())
+	}
+	st.Update(ctx, id, func(b *bot.Broadcast) error { b.State = bot.BroadcastActive; return nil })
+	s.Deliver(ctx)
+	if sender.total() != 10 {
+		t.Fatalf("after resuming %d delivered, want 10", sender.total())
+	}
+
+	// A second broadcast, cancelled before it is delivered: everyone skipped.
+	id2 := create(t, st, &bot.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	s.Schedule(ctx)
+	st.Update(ctx, id2, func(b *bot.Broadcast) error { b.State = bot.BroadcastCancelled; return nil })
+	s.Deliver(ctx)
+	runs, _ := st.Runs(ctx, id2, 1)
+	if len(runs) != 1 || runs[0].State != bot.RunCancelled || runs[0].Skipped != 10 || sender.total() != 10 {
+		t.Errorf("cancelled run %+v (total sent %d), want cancelled with 10 skipped and nothing sent", runs, sender.total())
+	}
+}
+
+func ptr(t time.Time) *time.Time { return &t }

@@ -1,0 +1,395 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// Broadcasts keeps subscribers, broadcasts and their runs. All its keys share one
+// hash tag ({bc}), so a run's recipients are taken from the topic sets in one step,
+// also on Redis Cluster.
+//
+// Subscribers: {bc}:r:<key> (a recipient: channel, chat, language), {bc}:t:<topic>
+// (the keys subscribed to a topic), {bc}:m:<key> (a key's topics).
+// Broadcasts: {bc}:b:<id> (JSON), {bc}:all (ids by creation). Runs: {bc}:fired:<run>
+// (claimed once across replicas), {bc}:run:<run> (state and counters),
+// {bc}:runs:<id> (a broadcast's runs by time), {bc}:rcpt:<run> (recipients not yet
+// taken), {bc}:d:<run> (each taken recipient's fate: inflight, sent, failed, skipped),
+// {bc}:active (runs being delivered). A run id is <broadcast id>:<unix seconds>.
+type Broadcasts struct{ s *Store }
+
+// Broadcasts returns the broadcast store.
+func (s *Store) Broadcasts() *Broadcasts { return &Broadcasts{s: s} }
+
+func (b *Broadcasts) key(parts ...string) string {
+	return b.s.prefix + "{bc}:" + strings.Join(parts, ":")
+}
+
+// --- subscribers ---
+
+// Subscribe adds a recipient to a topic (and remembers where and in which language to
+// reach them).
+func (b *Broadcasts) Subscribe(ctx context.Context, r bot.Recipient, topic string) error {
+	_, err := b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, b.key("r", r.Key), "channel", r.Channel, "chat", r.ChatID, "lang", r.Lang)
+		p.SAdd(ctx, b.key("t", topic), r.Key)
+		p.SAdd(ctx, b.key("m", r.Key), topic)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: subscribe: %w", err)
+	}
+	return nil
+}
+
+// Unsubscribe removes a key from one topic.
+func (b *Broadcasts) Unsubscribe(ctx context.Context, key, topic string) error {
+	_, err := b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SRem(ctx, b.key("t", topic), key)
+		p.SRem(ctx, b.key("m", key), topic)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: unsubscribe: %w", err)
+	}
+	return nil
+}
+
+// UnsubscribeAll removes a key from every topic and forgets the recipient.
+func (b *Broadcasts) UnsubscribeAll(ctx context.Context, key string) error {
+	topics, err := b.Topics(ctx, key)
+	if err != nil {
+		return err
+	}
+	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, t := range topics {
+			p.SRem(ctx, b.key("t", t), key)
+		}
+		p.Del(ctx, b.key("m", key), b.key("r", key))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: unsubscribe from everything: %w", err)
+	}
+	return nil
+}
+
+// Topics returns the topics a key is subscribed to.
+func (b *Broadcasts) Topics(ctx context.Context, key string) ([]string, error) {
+	ts, err := b.s.rdb.SMembers(ctx, b.key("m", key)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read subscriptions: %w", err)
+	}
+	return ts, nil
+}
+
+// SetLanguage records the language a subscriber reads (when they change it).
+func (b *Broadcasts) SetLanguage(ctx context.Context, key, lang string) error {
+	n, err := b.s.rdb.Exists(ctx, b.key("r", key)).Result()
+	if err != nil || n == 0 {
+		return err
+	}
+	return b.s.rdb.HSet(ctx, b.key("r", key), "lang", lang).Err()
+}
+
+// Recipient returns where to reach a key, or ErrNotFound when it unsubscribed.
+func (b *Broadcasts) Recipient(ctx context.Context, key string) (bot.Recipient, error) {
+	h, err := b.s.rdb.HGetAll(ctx, b.key("r", key)).Result()
+	if err != nil {
+		return bot.Recipient{}, fmt.Errorf("store: read recipient: %w", err)
+	}
+	if len(h) == 0 {
+		return bot.Recipient{}, ErrNotFound
+	}
+	return bot.Recipient{Key: key, Channel: h["channel"], ChatID: h["chat"], Lang: h["lang"]}, nil
+}
+
+// --- broadcasts ---
+
+// Create stores a new broadcast and returns its id.
+func (b *Broadcasts) Create(ctx context.Context, bc *bot.Broadcast) (string, error) {
+	id := make([]byte, 6)
+	rand.Read(id)
+	bc.ID = "b" + hex.EncodeToString(id)
+	raw, err := json.Marshal(bc)
+	if err != nil {
+		return "", fmt.Errorf("store: encode broadcast: %w", err)
+	}
+	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, b.key("b", bc.ID), raw, 0)
+		p.ZAdd(ctx, b.key("all"), redis.Z{Score: float64(bc.CreatedAt.UnixMilli()), Member: bc.ID})
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: create broadcast: %w", err)
+	}
+	return bc.ID, nil
+}
+
+// Get returns a broadcast, or ErrNotFound.
+func (b *Broadcasts) Get(ctx context.Context, id string) (*bot.Broadcast, error) {
+	raw, err := b.s.rdb.Get(ctx, b.key("b", id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("broadcast %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read broadcast: %w", err)
+	}
+	var bc bot.Broadcast
+	if err := json.Unmarshal(raw, &bc); err != nil {
+		return nil, fmt.Errorf("store: decode broadcast %s: %w", id, err)
+	}
+	return &bc, nil
+}
+
+// List returns every broadcast, newest first.
+func (b *Broadcasts) List(ctx context.Context) ([]*bot.Broadcast, error) {
+	ids, err := b.s.rdb.ZRevRange(ctx, b.key("all"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list broadcasts: %w", err)
+	}
+	out := make([]*bot.Broadcast, 0, len(ids))
+	for _, id := range ids {
+		bc, err := b.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bc)
+	}
+	return out, nil
+}
+
+// Update changes a broadcast with f, atomically (optimistic, retried on conflict).
+func (b *Broadcasts) Update(ctx context.Context, id string, f func(*bot.Broadcast) error) (*bot.Broadcast, error) {
+	key := b.key("b", id)
+	for range 10 {
+		var out *bot.Broadcast
+		err := b.s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			raw, err := tx.Get(ctx, key).Bytes()
+			if errors.Is(err, redis.Nil) {
+				return fmt.Errorf("broadcast %s: %w", id, ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+			var bc bot.Broadcast
+			if err := json.Unmarshal(raw, &bc); err != nil {
+				return err
+			}
+			if err := f(&bc); err != nil {
+				return err
+			}
+			nb, err := json.Marshal(&bc)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, nb, 0)
+				return nil
+			})
+			out = &bc
+			return err
+		}, key)
+		if errors.Is(err, redis.TxFailedErr) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: update broadcast %s: %w", id, err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("store: update broadcast %s: too much contention", id)
+}
+
+// --- runs ---
+
+// RunID names the run of a broadcast at a scheduled time.
+func RunID(broadcast string, fire time.Time) string {
+	return broadcast + ":" + strconv.FormatInt(fire.Unix(), 10)
+}
+
+// startScript claims a run once across replicas and takes its recipients from the
+// topic sets in the same step. KEYS: fired, run, rcpt, runs, active, topic sets...
+// ARGV: run id, fire unix, now ms, state, fired ttl ms.
+var startScript = redis.NewScript(`
+if not redis.call('SET', KEYS[1], 1, 'NX', 'PX', ARGV[5]) then return 0 end
+local n = 0
+if ARGV[4] == 'delivering' and #KEYS > 5 then
+  n = redis.call('SUNIONSTORE', KEYS[3], unpack(KEYS, 6))
+end
+redis.call('HSET', KEYS[2], 'state', ARGV[4], 'recipients', n, 'started', ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+if ARGV[4] == 'delivering' then redis.call('SADD', KEYS[5], ARGV[1]) end
+return 1
+`)
+
+// StartRun claims the run of a broadcast at fire, once across every replica, and
+// takes its recipients: the subscribers of its topics at this moment. A run recorded as
+// missed (the service was down too long) takes nobody. It reports whether this call
+// claimed the run.
+func (b *Broadcasts) StartRun(ctx context.Context, bc *bot.Broadcast, fire time.Time, state bot.RunState, now time.Time) (bool, error) {
+	run := RunID(bc.ID, fire)
+	keys := []string{b.key("fired", run), b.key("run", run), b.key("rcpt", run), b.key("runs", bc.ID), b.key("active")}
+	for _, t := range bc.Topics {
+		keys = append(keys, b.key("t", t))
+	}
+	ok, err := startScript.Run(ctx, b.s.rdb, keys, run, fire.Unix(), now.UnixMilli(), string(state),
+		(30 * 24 * time.Hour).Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("store: start run %s: %w", run, err)
+	}
+	return ok == 1, nil
+}
+
+// takeScript takes up to n recipients of a run and marks each in flight in the same
+// step: a recipient is taken once, by one worker, ever. KEYS: rcpt, d. ARGV: now ms, n.
+var takeScript = redis.NewScript(`
+local out = {}
+for i = 1, tonumber(ARGV[2]) do
+  local m = redis.call('SPOP', KEYS[1])
+  if not m then break end
+  if redis.call('HSETNX', KEYS[2], m, 'inflight:' .. ARGV[1]) == 1 then out[#out + 1] = m end
+end
+return out
+`)
+
+// Take takes up to n recipients of a run to deliver to; none when all were taken.
+func (b *Broadcasts) Take(ctx context.Context, run string, n int, now time.Time) ([]string, error) {
+	res, err := takeScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("d", run)}, now.UnixMilli(), n).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("store: take recipients of %s: %w", run, err)
+	}
+	return res, nil
+}
+
+// Done records what became of one taken recipient.
+func (b *Broadcasts) Done(ctx context.Context, run, key string, o bot.Delivery, reason string) error {
+	value := string(o)
+	if reason != "" {
+		value += ":" + reason
+	}
+	_, err := b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, b.key("d", run), key, value)
+		p.HIncrBy(ctx, b.key("run", run), string(o), 1)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: record delivery: %w", err)
+	}
+	return nil
+}
+
+// ActiveRuns returns the runs being delivered.
+func (b *Broadcasts) ActiveRuns(ctx context.Context) ([]string, error) {
+	runs, err := b.s.rdb.SMembers(ctx, b.key("active")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read active runs: %w", err)
+	}
+	return runs, nil
+}
+
+// Finish closes a run whose recipients were all taken, once no delivery of it has
+// been in flight for stale (a worker that took one and died will never report it:
+// those count as unknown). It reports whether the run is now closed.
+func (b *Broadcasts) Finish(ctx context.Context, run string, state bot.RunState, stale time.Duration, now time.Time) (bool, error) {
+	if state != bot.RunCancelled {
+		left, err := b.s.rdb.SCard(ctx, b.key("rcpt", run)).Result()
+		if err != nil || left > 0 {
+			return false, err
+		}
+	}
+	fates, err := b.s.rdb.HGetAll(ctx, b.key("d", run)).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: read deliveries of %s: %w", run, err)
+	}
+	unknown := 0
+	for _, f := range fates {
+		ms, ok := strings.CutPrefix(f, "inflight:")
+		if !ok {
+			continue
+		}
+		at, _ := strconv.ParseInt(ms, 10, 64)
+		if now.Sub(time.UnixMilli(at)) < stale {
+			return false, nil // still being delivered
+		}
+		unknown++
+	}
+	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if state == bot.RunCancelled {
+			left := b.s.rdb.SCard(ctx, b.key("rcpt", run)).Val()
+			p.HIncrBy(ctx, b.key("run", run), "skipped", left)
+			p.Del(ctx, b.key("rcpt", run))
+		}
+		p.HSet(ctx, b.key("run", run), "state", string(state), "unknown", unknown, "finished", now.UnixMilli())
+		p.SRem(ctx, b.key("active"), run)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: finish run %s: %w", run, err)
+	}
+	return true, nil
+}
+
+// Runs returns a broadcast's runs, newest first, at most max.
+func (b *Broadcasts) Runs(ctx context.Context, broadcast string, max int) ([]bot.Run, error) {
+	ids, err := b.s.rdb.ZRevRange(ctx, b.key("runs", broadcast), 0, int64(max)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list runs: %w", err)
+	}
+	out := make([]bot.Run, 0, len(ids))
+	for _, id := range ids {
+		r, err := b.Run(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Run returns one run with its counters.
+func (b *Broadcasts) Run(ctx context.Context, run string) (bot.Run, error) {
+	h, err := b.s.rdb.HGetAll(ctx, b.key("run", run)).Result()
+	if err != nil {
+		return bot.Run{}, fmt.Errorf("store: read run %s: %w", run, err)
+	}
+	if len(h) == 0 {
+		return bot.Run{}, fmt.Errorf("run %s: %w", run, ErrNotFound)
+	}
+	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
+	at := func(k string) time.Time {
+		if n := num(k); n > 0 {
+			return time.UnixMilli(n)
+		}
+		return time.Time{}
+	}
+	id, fire, _ := strings.Cut(run, ":")
+	sec, _ := strconv.ParseInt(fire, 10, 64)
+	r := bot.Run{Broadcast: id, Fire: time.Unix(sec, 0), State: bot.RunState(h["state"]),
+		Recipients: num("recipients"), Sent: num("sent"), Failed: num("failed"), Skipped: num("skipped"),
+		Unknown: num("unknown"), Started: at("started"), Finished: at("finished")}
+	if r.State == bot.RunDelivering {
+		r.Pending, _ = b.s.rdb.SCard(ctx, b.key("rcpt", run)).Result()
+	}
+	return r, nil
+}
+
+// Fate returns what became of each taken recipient of a run (inflight:…, sent,
+// failed:reason, skipped), for tests and staff tools.
+func (b *Broadcasts) Fate(ctx context.Context, run string) (map[string]string, error) {
+	return b.s.rdb.HGetAll(ctx, b.key("d", run)).Result()
+}
