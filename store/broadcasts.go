@@ -53,6 +53,27 @@ func (b *Broadcasts) Subscribe(ctx context.Context, r bot.Recipient, topic strin
 	return nil
 }
 
+// SubscribeMany adds many recipients to a topic, a thousand per round trip (imports,
+// benchmarks).
+func (b *Broadcasts) SubscribeMany(ctx context.Context, rs []bot.Recipient, topic string) error {
+	for len(rs) > 0 {
+		chunk := rs[:min(1000, len(rs))]
+		rs = rs[len(chunk):]
+		_, err := b.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, r := range chunk {
+				p.HSet(ctx, b.key("r", r.Key), "channel", r.Channel, "chat", r.ChatID, "lang", r.Lang)
+				p.SAdd(ctx, b.key("t", topic), r.Key)
+				p.SAdd(ctx, b.key("m", r.Key), topic)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: subscribe many: %w", err)
+		}
+	}
+	return nil
+}
+
 // Unsubscribe removes a key from one topic.
 func (b *Broadcasts) Unsubscribe(ctx context.Context, key, topic string) error {
 	_, err := b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {

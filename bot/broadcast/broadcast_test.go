@@ -29,7 +29,9 @@ type counting struct {
 	blocked map[string]bool
 }
 
-func newCounting() *counting { return &counting{got: map[string][]string{}, blocked: map[string]bool{}} }
+func newCounting() *counting {
+	return &counting{got: map[string][]string{}, blocked: map[string]bool{}}
+}
 
 func (c *counting) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
 	c.mu.Lock()
@@ -59,7 +61,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func service(t testing.TB, st *store.Broadcasts, sender broadcast.Sender, clk *clock) *broadcast.Service {
