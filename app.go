@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
@@ -34,6 +35,8 @@ type app struct {
 
 	complaints *store.Complaints
 	notifier   *notifier
+	broadcasts *store.Broadcasts
+	region     flows.Region
 }
 
 // openStore connects to REDIS_URL or starts the embedded default in DATA_DIR.
@@ -95,6 +98,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
 	a.notifier = &notifier{sender: a.sender, texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
 	staff := staffKeys(cfg.StaffIDs)
+	a.broadcasts = st.Broadcasts()
+	a.region = region
+	router.RegisterSubscriptions(a.broadcasts, region.Topics)
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location,
 		Staff: func(key string) bool { return staff[key] },
@@ -119,4 +125,9 @@ type redisLogger struct{ log *slog.Logger }
 
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// channels names the channels this service runs.
+func (a *app) channels() []string {
+	return []string{webchat.ChannelName}
 }

@@ -432,3 +432,78 @@ func TestStaffChangeAComplaintThroughTheAPIAndTheCitizenHears(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestABroadcastScheduledThroughTheAPIReachesSubscribersOnce(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "ADMIN_TOKEN": "rahasia-petugas-0123456789"}
+	stop := startServe(t, vars)
+	defer stop()
+	addr := vars["HTTP_ADDR"]
+	subscriber, _ := post(t, addr, "", `{"text":"halo"}`)
+	post(t, addr, subscriber, `{"text":"langganan"}`)
+	post(t, addr, subscriber, `{"option":"sub:darurat"}`)
+	outsider, _ := post(t, addr, "", `{"text":"halo"}`) // subscribed to nothing
+
+	call := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+vars["ADMIN_TOKEN"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for _, bad := range []struct{ body, names string }{
+		{`{"topics":["darurat"],"text":{"id":"x"},"cron":"61 * * * *"}`, `\"cron\"`},
+		{`{"topics":["darurat"],"text":{"id":"x"},"at":"2020-01-01T06:00:00+07:00"}`, `\"at\"`},
+		{`{"topics":["bola"],"text":{"id":"x"},"at":"2099-01-01T06:00:00+07:00"}`, `\"topics\"`},
+		{`{"topics":["darurat"],"text":{"id":" "},"at":"2099-01-01T06:00:00+07:00"}`, `\"text\"`},
+	} {
+		if status, body := call("POST", "/api/admin/broadcasts", bad.body); status != 400 || !strings.Contains(body, bad.names) {
+			t.Errorf("%s: %d %s, want a 400 naming %s", bad.body, status, body, bad.names)
+		}
+	}
+	at := time.Now().Add(time.Second).Format(time.RFC3339)
+	status, body := call("POST", "/api/admin/broadcasts", `{"topics":["darurat"],"text":{"id":"Waspada banjir malam ini","en":"Flood warning tonight"},"at":"`+at+`"}`)
+	if status != 201 {
+		t.Fatalf("scheduling: %d %s", status, body)
+	}
+	var created struct{ ID string }
+	json.Unmarshal([]byte(body), &created)
+
+	inbox := func(token string) string {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/chat/inbox", nil)
+		req.Header.Set("X-Chat-Token", token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for got := ""; !strings.Contains(got, "Waspada banjir"); got = inbox(subscriber) {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscriber did not receive the broadcast")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := inbox(outsider); strings.Contains(got, "Waspada") {
+		t.Error("a person who did not subscribe received the broadcast")
+	}
+	for {
+		_, body = call("GET", "/api/admin/broadcasts/"+created.ID, "")
+		if strings.Contains(body, `"state":"done"`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(body, `"recipients":1`) || !strings.Contains(body, `"sent":1`) || !strings.Contains(body, `"state":"done"`) {
+		t.Errorf("the broadcast's run reads %s, want one recipient, one sent, done", body)
+	}
+	if status, _ := call("POST", "/api/admin/broadcasts/"+created.ID+"/pause", ""); status != 409 {
+		t.Errorf("pausing a finished broadcast: %d, want 409", status)
+	}
+}

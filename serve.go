@@ -14,6 +14,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/admin"
+	"github.com/layan-id/layan/bot/broadcast"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/store"
 )
@@ -48,9 +49,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	web.AcceptPhotos(media)
 	mux := http.NewServeMux()
 	web.Register(mux)
+	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Location: cfg.Location, Logger: log})
 	staffAPI := admin.New(admin.Config{
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
 		Logger: log, Location: cfg.Location,
+	})
+	staffAPI.EnableBroadcasts(admin.BroadcastConfig{
+		Store: a.broadcasts, Scheduler: broadcasts, Topics: a.region.Topics, Channels: a.channels(),
 	})
 	staffAPI.Register(mux)
 	if !staffAPI.Enabled() {
@@ -84,6 +89,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 
 	go web.Run(ctx) // live streams end when ctx does, so the shutdown below is quick
 	go a.notifier.watchSLA(ctx, a.complaints, cfg.ComplaintSLA)
+	go broadcasts.Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

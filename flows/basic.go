@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/locales"
@@ -60,9 +61,14 @@ func (f languageFlow) Continue(ctx context.Context, c *Conv, _ Input) error {
 }
 
 // setLanguage switches the person's language, confirms in it, and shows the menu.
-func setLanguage(c *Conv, r *Router, lang string) error {
+func setLanguage(ctx context.Context, c *Conv, r *Router, lang string) error {
 	c.Leave()
 	c.Session.Lang = c.texts.Lang(lang)
+	if r.subscriptions != nil { // broadcasts come in the new language too
+		if err := r.subscriptions.SetLanguage(ctx, c.Msg.Key(), c.Session.Lang); err != nil {
+			return fmt.Errorf("record language of subscriber: %w", err)
+		}
+	}
 	c.Say("language.changed")
 	r.ShowMenu(c)
 	return nil
@@ -81,6 +87,11 @@ func (f eraseFlow) Start(_ context.Context, c *Conv) error {
 func (f eraseFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	switch in.Option {
 	case "erase:yes":
+		if subs := f.menu.subscriptions; subs != nil {
+			if err := subs.UnsubscribeAll(ctx, c.Msg.Key()); err != nil {
+				return fmt.Errorf("erase subscriptions: %w", err)
+			}
+		}
 		c.Say("erase.done")
 		c.Forget()
 	case "erase:no":

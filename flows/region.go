@@ -13,6 +13,7 @@ import (
 type Region struct {
 	BBox       BBox     `yaml:"bbox"`
 	Categories []string `yaml:"complaint_categories"`
+	Topics     []string `yaml:"topics"`
 }
 
 // BBox is a region's extent in degrees.
@@ -42,6 +43,9 @@ func LoadRegion(content fs.FS) (Region, error) {
 	}
 	if len(r.Categories) == 0 {
 		return r, fmt.Errorf("flows: region.yaml: no complaint_categories")
+	}
+	if len(r.Topics) == 0 {
+		return r, fmt.Errorf("flows: region.yaml: no topics")
 	}
 	if r.BBox.South >= r.BBox.North || r.BBox.West >= r.BBox.East {
 		return r, fmt.Errorf("flows: region.yaml: bbox must have south < north and west < east")

@@ -38,6 +38,9 @@ type Router struct {
 	flows      map[string]Flow
 	complaints *complaintFlow    // nil until RegisterComplaints
 	keywords   map[string]string // text key of a keyword list → flow it starts
+	// subscriptions, when registered, learn a person's new language and forget a
+	// person who erases their data.
+	subscriptions Subscriptions
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -258,7 +261,7 @@ func looksLikeQuestion(text string) bool { return len(strings.Fields(text)) >= 3
 // global handles what works at every step: keywords, menu picks and language picks.
 func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	if lang, ok := strings.CutPrefix(in.Option, "lang:"); ok {
-		return true, setLanguage(c, r, lang)
+		return true, setLanguage(ctx, c, r, lang)
 	}
 	if f, ok := r.flows[in.Option]; ok && r.isMenu(in.Option) {
 		c.Leave()
@@ -267,7 +270,7 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	if in.Option == "" {
 		for _, lang := range locales.Languages() {
 			if normalize(in.Text) == normalize(r.label(lang, "lang.name")) {
-				return true, setLanguage(c, r, lang) // "English", "Bahasa Indonesia" work at every step
+				return true, setLanguage(ctx, c, r, lang) // "English", "Bahasa Indonesia" work at every step
 			}
 		}
 	}

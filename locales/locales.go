@@ -65,8 +65,11 @@ func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 				return nil, err
 			}
 			for k, v := range part {
-				if _, dup := raw[k]; dup {
+				if _, dup := raw[k]; dup && !strings.HasPrefix(k, "keywords.") {
 					return nil, fmt.Errorf("locales: %s: key %q is already in another file", name, k)
+				}
+				if strings.HasPrefix(k, "keywords.") && raw[k] != "" {
+					v = raw[k] + ", " + v // keyword lists add up across files
 				}
 				raw[k] = v
 			}

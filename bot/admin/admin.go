@@ -93,6 +93,7 @@ type Server struct {
 	now        func() time.Time
 	log        *slog.Logger
 	loc        *time.Location
+	broadcasts *BroadcastConfig // nil: no broadcast routes
 }
 
 // New returns the staff API described by cfg.
@@ -136,6 +137,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/complaints.csv", s.authorized(s.exportCSV))
 	mux.HandleFunc("GET /api/admin/complaints/{id}", s.authorized(s.get))
 	mux.HandleFunc("POST /api/admin/complaints/{id}/status", s.authorized(s.changeStatus))
+	s.registerBroadcasts(mux)
 }
 
 // authorized lets a request through to h only with the right bearer token. The

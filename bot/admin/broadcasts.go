@@ -1,0 +1,260 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/broadcast"
+)
+
+// Broadcasts is the broadcast store the API reads and changes (*store.Broadcasts).
+type Broadcasts interface {
+	Create(ctx context.Context, bc *bot.Broadcast) (string, error)
+	Get(ctx context.Context, id string) (*bot.Broadcast, error)
+	List(ctx context.Context) ([]*bot.Broadcast, error)
+	Update(ctx context.Context, id string, f func(*bot.Broadcast) error) (*bot.Broadcast, error)
+	Runs(ctx context.Context, broadcast string, max int) ([]bot.Run, error)
+}
+
+// Scheduler says when a broadcast runs next (*broadcast.Service).
+type Scheduler interface {
+	NextRun(bc *bot.Broadcast) time.Time
+}
+
+// BroadcastConfig enables the broadcast routes.
+type BroadcastConfig struct {
+	Store     Broadcasts
+	Scheduler Scheduler
+	Topics    []string // the topics that exist
+	Channels  []string // the channels that exist
+}
+
+// EnableBroadcasts adds the broadcast routes to the API (call before Register).
+func (s *Server) EnableBroadcasts(cfg BroadcastConfig) { s.broadcasts = &cfg }
+
+func (s *Server) registerBroadcasts(mux *http.ServeMux) {
+	if s.broadcasts == nil {
+		return
+	}
+	mux.HandleFunc("POST /api/admin/broadcasts", s.authorized(s.createBroadcast))
+	mux.HandleFunc("GET /api/admin/broadcasts", s.authorized(s.listBroadcasts))
+	mux.HandleFunc("GET /api/admin/broadcasts/{id}", s.authorized(s.getBroadcast))
+	mux.HandleFunc("POST /api/admin/broadcasts/{id}/{action}", s.authorized(s.broadcastAction))
+}
+
+type broadcastRequest struct {
+	Topics   []string          `json:"topics"`
+	Channels []string          `json:"channels"`
+	Text     map[string]string `json:"text"`
+	At       string            `json:"at"`
+	Cron     string            `json:"cron"`
+	End      string            `json:"end"`
+	By       string            `json:"by"`
+}
+
+// broadcastView is a broadcast as the API shows it: with its next run and its runs.
+type broadcastView struct {
+	*bot.Broadcast
+	NextRun *time.Time `json:"next_run,omitempty"`
+	Runs    []bot.Run  `json:"runs"`
+}
+
+// createBroadcast validates and stores a broadcast; every problem is a 400 that says
+// which field is wrong.
+func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
+		return
+	}
+	var req broadcastRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
+		return
+	}
+	bc, problem := s.validBroadcast(req)
+	if problem != "" {
+		writeError(w, http.StatusBadRequest, problem)
+		return
+	}
+	id, err := s.broadcasts.Store.Create(r.Context(), bc)
+	if err != nil {
+		s.log.Error("create broadcast", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		return
+	}
+	s.log.Info("broadcast scheduled", "broadcast", id, "topics", bc.Topics)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+func (s *Server) validBroadcast(req broadcastRequest) (*bot.Broadcast, string) {
+	cfg := s.broadcasts
+	now := s.now()
+	if len(req.Topics) == 0 {
+		return nil, `"topics": name at least one topic (` + strings.Join(cfg.Topics, ", ") + ")"
+	}
+	for _, t := range req.Topics {
+		if !slices.Contains(cfg.Topics, t) {
+			return nil, fmt.Sprintf(`"topics": unknown topic %q (known: %s)`, t, strings.Join(cfg.Topics, ", "))
+		}
+	}
+	for _, c := range req.Channels {
+		if !slices.Contains(cfg.Channels, c) {
+			return nil, fmt.Sprintf(`"channels": unknown channel %q (known: %s)`, c, strings.Join(cfg.Channels, ", "))
+		}
+	}
+	if strings.TrimSpace(req.Text["id"]) == "" {
+		return nil, `"text": the Indonesian text ("id") is required and may not be empty`
+	}
+	for lang, t := range req.Text {
+		if strings.TrimSpace(t) == "" {
+			return nil, fmt.Sprintf(`"text": the %q text is empty`, lang)
+		}
+		if len([]rune(t)) > 4000 {
+			return nil, fmt.Sprintf(`"text": the %q text is longer than 4,000 characters`, lang)
+		}
+	}
+	bc := &bot.Broadcast{Topics: req.Topics, Channels: req.Channels, Text: req.Text, State: bot.BroadcastActive,
+		CreatedAt: now, CreatedBy: cmp(strings.TrimSpace(req.By), "admin-api")}
+	switch {
+	case req.At != "" && req.Cron != "":
+		return nil, `give either "at" or "cron", not both`
+	case req.At != "":
+		at, err := time.Parse(time.RFC3339, req.At)
+		if err != nil {
+			return nil, `"at": not an RFC 3339 time such as 2026-11-29T06:00:00+07:00`
+		}
+		if at.Before(now.Add(-time.Minute)) {
+			return nil, `"at": the time is in the past`
+		}
+		bc.At = &at
+	case req.Cron != "":
+		sched, err := broadcast.ParseSchedule(req.Cron)
+		if err != nil {
+			return nil, fmt.Sprintf(`"cron": not a schedule (%v); five fields: minute hour day month weekday, e.g. "0 6 * * 0"`, err)
+		}
+		if sched.Next(now).IsZero() {
+			return nil, `"cron": the schedule never runs`
+		}
+		bc.Cron = req.Cron
+	default:
+		return nil, `one of "at" (a time) or "cron" (a schedule) is required`
+	}
+	if req.End != "" {
+		end, err := time.Parse(time.RFC3339, req.End)
+		if err != nil {
+			return nil, `"end": not an RFC 3339 time`
+		}
+		if !end.After(now) {
+			return nil, `"end": the end date is in the past`
+		}
+		bc.End = &end
+	}
+	return bc, ""
+}
+
+func cmp(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (s *Server) view(ctx context.Context, bc *bot.Broadcast) (broadcastView, error) {
+	v := broadcastView{Broadcast: bc}
+	if next := s.broadcasts.Scheduler.NextRun(bc); !next.IsZero() {
+		v.NextRun = &next
+	}
+	runs, err := s.broadcasts.Store.Runs(ctx, bc.ID, 20)
+	if err != nil {
+		return v, err
+	}
+	v.Runs = runs
+	if v.Runs == nil {
+		v.Runs = []bot.Run{}
+	}
+	return v, nil
+}
+
+func (s *Server) listBroadcasts(w http.ResponseWriter, r *http.Request) {
+	all, err := s.broadcasts.Store.List(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		return
+	}
+	out := make([]broadcastView, 0, len(all))
+	for _, bc := range all {
+		v, err := s.view(r.Context(), bc)
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+			return
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"broadcasts": out})
+}
+
+func (s *Server) getBroadcast(w http.ResponseWriter, r *http.Request) {
+	bc, err := s.broadcasts.Store.Get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, bot.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "broadcast not found")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		return
+	}
+	v, err := s.view(r.Context(), bc)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// errState marks an action the broadcast's state does not allow.
+var errState = errors.New("not allowed in this state")
+
+// broadcastAction pauses, resumes or cancels a broadcast.
+func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
+	action := r.PathValue("action")
+	from := map[string][]bot.BroadcastState{
+		"pause":  {bot.BroadcastActive},
+		"resume": {bot.BroadcastPaused},
+		"cancel": {bot.BroadcastActive, bot.BroadcastPaused},
+	}[action]
+	to := map[string]bot.BroadcastState{"pause": bot.BroadcastPaused, "resume": bot.BroadcastActive, "cancel": bot.BroadcastCancelled}[action]
+	if from == nil {
+		writeError(w, http.StatusNotFound, "unknown action: use pause, resume or cancel")
+		return
+	}
+	var was bot.BroadcastState
+	bc, err := s.broadcasts.Store.Update(r.Context(), r.PathValue("id"), func(bc *bot.Broadcast) error {
+		was = bc.State
+		if !slices.Contains(from, bc.State) {
+			return errState
+		}
+		bc.State = to
+		return nil
+	})
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		writeError(w, http.StatusNotFound, "broadcast not found")
+	case errors.Is(err, errState):
+		writeError(w, http.StatusConflict, fmt.Sprintf("cannot %s a broadcast that is %s", action, was))
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+	default:
+		s.log.Info("broadcast "+action, "broadcast", bc.ID)
+		v, _ := s.view(r.Context(), bc)
+		writeJSON(w, http.StatusOK, v)
+	}
+}

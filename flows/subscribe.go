@@ -1,0 +1,106 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// Subscriptions is what the subscription flow keeps (*store.Broadcasts is one).
+type Subscriptions interface {
+	Subscribe(ctx context.Context, r bot.Recipient, topic string) error
+	Unsubscribe(ctx context.Context, key, topic string) error
+	UnsubscribeAll(ctx context.Context, key string) error
+	Topics(ctx context.Context, key string) ([]string, error)
+	SetLanguage(ctx context.Context, key, lang string) error
+}
+
+// subscribeFlow lets a person choose the topics they receive broadcasts on. Nobody
+// receives a broadcast they did not choose; "berhenti"/"stop" leaves every topic at
+// once, at any step.
+type subscribeFlow struct {
+	subs   Subscriptions
+	topics []string
+	menu   *Router
+}
+
+// RegisterSubscriptions adds the subscription flow ("subscribe", also "langganan")
+// and "berhenti"/"stop", for the topics of the region.
+func (r *Router) RegisterSubscriptions(subs Subscriptions, topics []string) {
+	f := &subscribeFlow{subs: subs, topics: topics, menu: r}
+	r.flows["subscribe"] = f
+	r.flows["unsubscribe"] = unsubscribeFlow{f}
+	r.RegisterKeyword("keywords.subscribe", "subscribe")
+	r.RegisterKeyword("keywords.unsubscribe", "unsubscribe")
+	r.subscriptions = subs
+}
+
+func (f *subscribeFlow) Start(ctx context.Context, c *Conv) error {
+	return f.show(ctx, c)
+}
+
+// show lists the topics with the person's choices, each offered as a switch.
+func (f *subscribeFlow) show(ctx context.Context, c *Conv) error {
+	mine, err := f.subs.Topics(ctx, c.Msg.Key())
+	if err != nil {
+		return fmt.Errorf("read subscriptions: %w", err)
+	}
+	lines := []string{c.T("subscribe.intro")}
+	var opts []bot.Option
+	for _, t := range f.topics {
+		on := slices.Contains(mine, t)
+		mark, action := "subscribe.off", "subscribe.join"
+		if on {
+			mark, action = "subscribe.on", "subscribe.leave"
+		}
+		lines = append(lines, c.T(mark)+" "+c.T("subscribe.topic."+t+".name")+": "+c.T("subscribe.topic."+t+".desc"))
+		opts = append(opts, bot.Option{ID: "sub:" + t, Label: c.T(action) + " " + c.T("subscribe.topic."+t+".name")})
+	}
+	opts = append(opts, c.Opt("sub:done", "subscribe.done"))
+	c.Session.Flow, c.Session.Step = "subscribe", "choose"
+	c.Turn.Say(bot.Reply{Text: strings.Join(lines, "\n"), Options: opts})
+	return nil
+}
+
+func (f *subscribeFlow) Continue(ctx context.Context, c *Conv, in Input) error {
+	topic, ok := strings.CutPrefix(in.Option, "sub:")
+	switch {
+	case ok && topic == "done":
+		c.Leave()
+		c.Say("subscribe.saved")
+		return nil
+	case ok && slices.Contains(f.topics, topic):
+		mine, err := f.subs.Topics(ctx, c.Msg.Key())
+		if err != nil {
+			return fmt.Errorf("read subscriptions: %w", err)
+		}
+		if slices.Contains(mine, topic) {
+			err = f.subs.Unsubscribe(ctx, c.Msg.Key(), topic)
+		} else {
+			err = f.subs.Subscribe(ctx, bot.Recipient{Key: c.Msg.Key(), Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Lang: c.Lang()}, topic)
+		}
+		if err != nil {
+			return fmt.Errorf("change subscription: %w", err)
+		}
+		return f.show(ctx, c)
+	}
+	c.Leave()
+	return f.menu.unclaimed(ctx, c, in) // a question in the middle: answer it
+}
+
+// unsubscribeFlow leaves every topic at once.
+type unsubscribeFlow struct{ f *subscribeFlow }
+
+func (u unsubscribeFlow) Start(ctx context.Context, c *Conv) error {
+	if err := u.f.subs.UnsubscribeAll(ctx, c.Msg.Key()); err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	c.Leave()
+	c.Say("subscribe.stopped")
+	return nil
+}
+
+func (u unsubscribeFlow) Continue(ctx context.Context, c *Conv, _ Input) error { return u.Start(ctx, c) }
