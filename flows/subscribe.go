@@ -103,4 +103,6 @@ func (u unsubscribeFlow) Start(ctx context.Context, c *Conv) error {
 	return nil
 }
 
-func (u unsubscribeFlow) Continue(ctx context.Context, c *Conv, _ Input) error { return u.Start(ctx, c) }
+func (u unsubscribeFlow) Continue(ctx context.Context, c *Conv, _ Input) error {
+	return u.Start(ctx, c)
+}
