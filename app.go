@@ -101,10 +101,16 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.broadcasts = st.Broadcasts()
 	a.region = region
 	router.RegisterSubscriptions(a.broadcasts, region.Topics)
+	isStaff := func(key string) bool { return staff[key] }
 	router.RegisterComplaints(flows.ComplaintConfig{
-		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location,
-		Staff: func(key string) bool { return staff[key] },
+		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff,
 	})
+	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, isStaff, cfg.Location, nil)
+	tourism, err := flows.LoadTourism(locales.Content(cfg.ContentDir))
+	if err != nil {
+		return nil, err
+	}
+	router.RegisterTourism(tourism)
 	a.engine = bot.NewEngine(bot.EngineConfig{
 		Store:      st.Conversations(chatLockTTL, sessionTTL),
 		Handler:    router,

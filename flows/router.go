@@ -82,6 +82,15 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	}
 	in := r.input(t)
 
+	if t.Msg.Kind == bot.KindLocation && !r.accepts(c, t.Msg.Kind) && t.Session.Greeted {
+		// A place shared outside any step that asks for one: show what is near it.
+		if f, ok := r.flows["tourism"].(*tourismFlow); ok && t.Msg.Location != nil {
+			c.Leave()
+			c.Session.Flow = "tourism"
+			f.located(c, t.Msg.Location)
+			return nil
+		}
+	}
 	if problem := unusable(t.Msg, in); problem != "" && !r.accepts(c, t.Msg.Kind) {
 		c.Say("bad_input."+problem, "Max", MaxText)
 		return nil // the options offered before still stand
@@ -90,8 +99,13 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	t.Session.Options = nil
 	if r.complaints != nil {
 		if handled, err := r.complaints.staffCommand(ctx, c, in.Text); handled || err != nil {
+			t.Session.Greeted = true // staff need no welcome
 			return err
 		}
+	}
+	if handled, err := r.staffBroadcastCommand(ctx, c, in.Text); handled || err != nil {
+		t.Session.Greeted = true
+		return err
 	}
 	if !t.Session.Greeted {
 		return r.firstContact(ctx, c, in)

@@ -128,7 +128,14 @@ func newHarness(t *testing.T) *harness {
 		Staff: func(key string) bool { return key == h.staff },
 		Now:   func() time.Time { return transcriptTime },
 	})
+	tourism, err := flows.LoadTourism(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router.RegisterTourism(tourism)
 	router.RegisterSubscriptions(b.Store.Broadcasts(), region.Topics)
+	router.RegisterStaffBroadcasts(b.Store.Broadcasts(), region.Topics, func(key string) bool { return key == h.staff },
+		jakarta, func() time.Time { return transcriptTime })
 	h.engine = bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
 		Handler: router,

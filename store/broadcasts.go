@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,9 +138,11 @@ func (b *Broadcasts) Recipient(ctx context.Context, key string) (bot.Recipient, 
 
 // Create stores a new broadcast and returns its id.
 func (b *Broadcasts) Create(ctx context.Context, bc *bot.Broadcast) (string, error) {
-	id := make([]byte, 6)
-	rand.Read(id)
-	bc.ID = "b" + hex.EncodeToString(id)
+	n, err := b.s.rdb.Incr(ctx, b.key("seq")).Result()
+	if err != nil {
+		return "", fmt.Errorf("store: number broadcast: %w", err)
+	}
+	bc.ID = fmt.Sprintf("S%d", n) // short: staff type it
 	raw, err := json.Marshal(bc)
 	if err != nil {
 		return "", fmt.Errorf("store: encode broadcast: %w", err)

@@ -1,0 +1,184 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// BroadcastCreator stores a new broadcast (*store.Broadcasts is one).
+type BroadcastCreator interface {
+	Create(ctx context.Context, bc *bot.Broadcast) (string, error)
+}
+
+// staffBroadcastFlow lets staff schedule a broadcast from chat ("/siaran"): topic,
+// Indonesian text, English text (or none), when (now, a date and time, or a cron
+// schedule), then a preview to send or cancel.
+type staffBroadcastFlow struct {
+	store  BroadcastCreator
+	topics []string
+	staff  func(key string) bool
+	loc    *time.Location
+	now    func() time.Time
+	menu   *Router
+}
+
+// RegisterStaffBroadcasts adds "/siaran" ("/broadcast") for staff.
+func (r *Router) RegisterStaffBroadcasts(store BroadcastCreator, topics []string, staff func(string) bool, loc *time.Location, now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	r.flows["staff-broadcast"] = &staffBroadcastFlow{store: store, topics: topics, staff: staff, loc: loc, now: now, menu: r}
+}
+
+// staffBroadcastCommand starts the flow for staff typing /siaran; for anyone else the
+// command does not exist.
+func (r *Router) staffBroadcastCommand(ctx context.Context, c *Conv, text string) (bool, error) {
+	f, ok := r.flows["staff-broadcast"].(*staffBroadcastFlow)
+	cmd := strings.ToLower(strings.TrimSpace(text))
+	if !ok || (cmd != "/siaran" && cmd != "/broadcast") || !f.staff(c.Msg.Key()) {
+		return false, nil
+	}
+	return true, f.Start(ctx, c)
+}
+
+func (f *staffBroadcastFlow) Start(_ context.Context, c *Conv) error {
+	c.Leave()
+	c.Session.Flow = "staff-broadcast"
+	f.ask(c, "topic")
+	return nil
+}
+
+func (f *staffBroadcastFlow) ask(c *Conv, step string) {
+	c.Session.Step = step
+	switch step {
+	case "topic":
+		var opts []bot.Option
+		for _, t := range f.topics {
+			opts = append(opts, c.Opt("topic:"+t, "subscribe.topic."+t+".name"))
+		}
+		c.Ask("broadcast.ask_topic", opts...)
+	case "text_id":
+		c.Say("broadcast.ask_text_id")
+	case "text_en":
+		c.Ask("broadcast.ask_text_en", c.Opt("skip", "complaint.skip"))
+	case "when":
+		c.Ask("broadcast.ask_when", c.Opt("now", "broadcast.now"))
+	}
+}
+
+func (f *staffBroadcastFlow) Continue(ctx context.Context, c *Conv, in Input) error {
+	text := strings.TrimSpace(in.Text)
+	switch c.Session.Step {
+	case "topic":
+		t, ok := strings.CutPrefix(in.Option, "topic:")
+		if !ok || !slices.Contains(f.topics, t) {
+			c.Say("complaint.pick_one")
+			f.ask(c, "topic")
+			return nil
+		}
+		c.Session.Set("topic", t)
+		f.ask(c, "text_id")
+	case "text_id":
+		if len(strings.Fields(text)) < 3 {
+			c.Say("broadcast.text_short")
+			return nil
+		}
+		c.Session.Set("text_id", text)
+		f.ask(c, "text_en")
+	case "text_en":
+		if in.Option != "skip" && !f.menu.isWord("keywords.skip", text) {
+			if len(strings.Fields(text)) < 3 {
+				c.Say("broadcast.text_short")
+				return nil
+			}
+			c.Session.Set("text_en", text)
+		}
+		f.ask(c, "when")
+	case "when":
+		if problem := f.when(c, in.Option, text); problem != "" {
+			c.Say(problem)
+			return nil
+		}
+		f.preview(c)
+	case "preview":
+		switch in.Option {
+		case "send":
+			return f.create(ctx, c)
+		case "cancel":
+			c.Leave()
+			c.Say("cancelled")
+			return nil
+		}
+		f.preview(c)
+	}
+	return nil
+}
+
+// when reads "now", a date and time ("29-11-2026 06:00") or a cron schedule, and
+// returns the text key of the problem, or "".
+func (f *staffBroadcastFlow) when(c *Conv, option, text string) string {
+	switch {
+	case option == "now" || strings.EqualFold(text, "sekarang") || strings.EqualFold(text, "now"):
+		c.Session.Set("at", f.now().Format(time.RFC3339))
+		return ""
+	case strings.Count(text, " ") >= 4:
+		if _, err := cron.ParseStandard(text); err != nil {
+			return "broadcast.bad_when"
+		}
+		c.Session.Set("cron", text)
+		return ""
+	}
+	at, err := time.ParseInLocation("02-01-2006 15:04", text, f.loc)
+	if err != nil {
+		return "broadcast.bad_when"
+	}
+	if at.Before(f.now()) {
+		return "broadcast.past"
+	}
+	c.Session.Set("at", at.Format(time.RFC3339))
+	return ""
+}
+
+func (f *staffBroadcastFlow) preview(c *Conv) {
+	c.Session.Step = "preview"
+	when := c.Session.Get("cron")
+	if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil {
+		when = at.In(f.loc).Format("02-01-2006 15:04")
+	}
+	en := c.Session.Get("text_en")
+	if en == "" {
+		en = c.T("complaint.none")
+	}
+	c.Turn.Say(bot.Reply{
+		Text: c.T("broadcast.preview", "Category", c.T("subscribe.topic."+c.Session.Get("topic")+".name"),
+			"Description", c.Session.Get("text_id"), "Summary", en, "Date", when),
+		Options: []bot.Option{c.Opt("send", "broadcast.send"), c.Opt("cancel", "complaint.cancel")},
+	})
+}
+
+func (f *staffBroadcastFlow) create(ctx context.Context, c *Conv) error {
+	bc := &bot.Broadcast{
+		Topics: []string{c.Session.Get("topic")}, Text: map[string]string{"id": c.Session.Get("text_id")},
+		State: bot.BroadcastActive, CreatedAt: f.now(), CreatedBy: c.Msg.Key(), Cron: c.Session.Get("cron"),
+	}
+	if en := c.Session.Get("text_en"); en != "" {
+		bc.Text["en"] = en
+	}
+	if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil {
+		bc.At = &at
+	}
+	id, err := f.store.Create(ctx, bc)
+	if err != nil {
+		return fmt.Errorf("schedule broadcast: %w", err)
+	}
+	c.Leave()
+	c.Say("broadcast.scheduled", "ID", id)
+	return nil
+}
