@@ -37,6 +37,7 @@ type app struct {
 	notifier   *notifier
 	broadcasts *store.Broadcasts
 	region     flows.Region
+	tips       tips
 }
 
 // openStore connects to REDIS_URL or starts the embedded default in DATA_DIR.
@@ -111,6 +112,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	router.RegisterTourism(tourism)
+	a.tips = tips{tourism: tourism, store: a.broadcasts}
 	a.engine = bot.NewEngine(bot.EngineConfig{
 		Store:      st.Conversations(chatLockTTL, sessionTTL),
 		Handler:    router,

@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	_ "time/tzdata" // TZ_REGION must resolve on hosts without a zoneinfo database
+	_ "time/tzdata"
+
+	"github.com/robfig/cron/v3" // TZ_REGION must resolve on hosts without a zoneinfo database
 )
 
 var ticketPrefix = regexp.MustCompile(`^[A-Z0-9]{2,10}$`)
@@ -30,6 +32,7 @@ type config struct {
 	StaffIDs     []string // channel:identity, as in STAFF_IDS
 	StaffNotify  string   // channel:chat, as in STAFF_NOTIFY; "" = the log and the staff API
 	AdminToken   string
+	TipSchedule  string // cron, in TZ_REGION
 }
 
 // loadConfig reads and validates the environment. getenv is os.Getenv outside tests.
@@ -71,6 +74,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.StaffNotify = get("STAFF_NOTIFY", "")
 	if ch, to, ok := strings.Cut(c.StaffNotify, ":"); c.StaffNotify != "" && (!ok || ch == "" || to == "") {
 		errs = append(errs, fmt.Errorf("STAFF_NOTIFY %q: want channel:chat, e.g. telegram:-100123", c.StaffNotify))
+	}
+	c.TipSchedule = get("TIP_SCHEDULE", "0 7 * * *")
+	if _, err := cron.ParseStandard(c.TipSchedule); err != nil {
+		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule", c.TipSchedule))
 	}
 	c.AdminToken = get("ADMIN_TOKEN", "")
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {

@@ -49,7 +49,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	web.AcceptPhotos(media)
 	mux := http.NewServeMux()
 	web.Register(mux)
-	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Location: cfg.Location, Logger: log})
+	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Tips: a.tips, Location: cfg.Location, Logger: log})
+	tip := tipOfTheDay(cfg.TipSchedule)
+	tip.CreatedAt = time.Now()
+	if err := a.broadcasts.Ensure(ctx, tip); err != nil {
+		log.Warn("tip of the day not scheduled", "err", err)
+	}
 	staffAPI := admin.New(admin.Config{
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
 		Logger: log, Location: cfg.Location,

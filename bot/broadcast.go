@@ -18,7 +18,14 @@ type Broadcast struct {
 	CreatedBy string            `json:"created_by"`
 	// LastFire is the latest scheduled time that was run or recorded as missed.
 	LastFire time.Time `json:"last_fire,omitzero"`
+	// Kind is "" for a broadcast of its Text, or TipOfTheDay: each recipient gets the
+	// next tip they have not had yet.
+	Kind string `json:"kind,omitempty"`
 }
+
+// TipOfTheDay is the kind of the broadcast that sends each subscriber of the tourism
+// topic one tip a day.
+const TipOfTheDay = "tip"
 
 // BroadcastState says whether a broadcast still runs.
 type BroadcastState string

@@ -95,7 +95,7 @@ func (b *Broadcasts) UnsubscribeAll(ctx context.Context, key string) error {
 		for _, t := range topics {
 			p.SRem(ctx, b.key("t", t), key)
 		}
-		p.Del(ctx, b.key("m", key), b.key("r", key))
+		p.Del(ctx, b.key("m", key), b.key("r", key), b.key("tips", key))
 		return nil
 	})
 	if err != nil {
@@ -156,6 +156,46 @@ func (b *Broadcasts) Create(ctx context.Context, bc *bot.Broadcast) (string, err
 		return "", fmt.Errorf("store: create broadcast: %w", err)
 	}
 	return bc.ID, nil
+}
+
+// Ensure stores a broadcast with a fixed id unless one with that id exists (the
+// service's own broadcasts, such as the tip of the day).
+func (b *Broadcasts) Ensure(ctx context.Context, bc *bot.Broadcast) error {
+	raw, err := json.Marshal(bc)
+	if err != nil {
+		return fmt.Errorf("store: encode broadcast: %w", err)
+	}
+	created, err := b.s.rdb.SetNX(ctx, b.key("b", bc.ID), raw, 0).Result()
+	if err != nil {
+		return fmt.Errorf("store: ensure broadcast %s: %w", bc.ID, err)
+	}
+	if created {
+		return b.s.rdb.ZAdd(ctx, b.key("all"), redis.Z{Score: float64(bc.CreatedAt.UnixMilli()), Member: bc.ID}).Err()
+	}
+	return nil
+}
+
+// TipsHad returns the indexes of the tips a subscriber had, as often as each was had.
+func (b *Broadcasts) TipsHad(ctx context.Context, key string) ([]int, error) {
+	raw, err := b.s.rdb.LRange(ctx, b.key("tips", key), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read tips had: %w", err)
+	}
+	out := make([]int, 0, len(raw))
+	for _, r := range raw {
+		if n, err := strconv.Atoi(r); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// TipHad records that a subscriber had a tip.
+func (b *Broadcasts) TipHad(ctx context.Context, key string, index int) error {
+	if err := b.s.rdb.RPush(ctx, b.key("tips", key), index).Err(); err != nil {
+		return fmt.Errorf("store: record tip: %w", err)
+	}
+	return nil
 }
 
 // Get returns a broadcast, or ErrNotFound.

@@ -36,6 +36,12 @@ type Store interface {
 	UnsubscribeAll(ctx context.Context, key string) error
 }
 
+// Tips gives a recipient the next tip of the day they have not had, and records that
+// they had it (before it is sent: a tip is never sent twice).
+type Tips interface {
+	Next(ctx context.Context, r bot.Recipient) (string, error)
+}
+
 // Sender delivers bulk messages (*bot.Sender is one).
 type Sender interface {
 	SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
@@ -45,6 +51,7 @@ type Sender interface {
 type Config struct {
 	Store    Store
 	Sender   Sender
+	Tips     Tips           // for broadcasts of kind bot.TipOfTheDay; may be nil
 	Location *time.Location // schedules are read in it; default UTC
 	Grace    time.Duration  // how late a missed run may still be sent; default 1 h
 	Tick     time.Duration  // how often schedules and runs are looked at; default 5 s
@@ -317,7 +324,14 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 		record(bot.Skipped, "channel")
 		return
 	}
-	err = s.cfg.Sender.SendBulk(ctx, r.Channel, r.ChatID, bot.Reply{Text: bc.TextIn(r.Lang)})
+	text := bc.TextIn(r.Lang)
+	if bc.Kind == bot.TipOfTheDay && s.cfg.Tips != nil {
+		if text, err = s.cfg.Tips.Next(ctx, r); err != nil {
+			record(bot.Failed, "tip")
+			return
+		}
+	}
+	err = s.cfg.Sender.SendBulk(ctx, r.Channel, r.ChatID, bot.Reply{Text: text})
 	if err == nil {
 		record(bot.Sent, "")
 		return
