@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/telegram"
 	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
@@ -38,6 +41,8 @@ type app struct {
 	broadcasts *store.Broadcasts
 	region     flows.Region
 	tips       tips
+	pseudonyms bot.Pseudonymizer
+	whatsapp   *whatsapp.Channel // nil unless enabled; set before any message is handled
 }
 
 // openStore connects to REDIS_URL or starts the embedded default in DATA_DIR.
@@ -94,6 +99,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.pseudonyms = bot.NewPseudonymizer(secret)
 	router := flows.NewRouter(texts, log)
 	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
 	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
@@ -102,7 +108,20 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.broadcasts = st.Broadcasts()
 	a.region = region
 	router.RegisterSubscriptions(a.broadcasts, region.Topics)
-	isStaff := func(key string) bool { return staff[key] }
+	// STAFF_IDS names WhatsApp staff by phone; the channel keys people by LID once known.
+	isStaff := func(key string) bool {
+		if staff[key] {
+			return true
+		}
+		if user, ok := strings.CutPrefix(key, whatsapp.ChannelName+":"); ok && a.whatsapp != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if phone, ok := a.whatsapp.Phone(ctx, user); ok {
+				return staff[whatsapp.ChannelName+":"+phone]
+			}
+		}
+		return false
+	}
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff,
 	})
@@ -119,7 +138,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Timeout:    messageTimeout,
 		Apology:    router.Apology,
 		Logger:     log,
-		Pseudonyms: bot.NewPseudonymizer(secret),
+		Pseudonyms: a.pseudonyms,
 	})
 	a.notifier.engine = a.engine
 	return a, nil
@@ -137,5 +156,36 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // channels names the channels this service runs.
 func (a *app) channels() []string {
-	return []string{webchat.ChannelName}
+	chs := []string{webchat.ChannelName}
+	if a.cfg.TelegramToken != "" {
+		chs = append(chs, telegram.ChannelName)
+	}
+	if a.cfg.WhatsAppEnabled {
+		chs = append(chs, whatsapp.ChannelName)
+	}
+	return chs
+}
+
+// telegram returns the Telegram channel, registered with the sender, or nil when
+// TELEGRAM_TOKEN is not set.
+func (a *app) telegram(media *store.Media) (*telegram.Channel, error) {
+	if a.cfg.TelegramToken == "" {
+		return nil, nil
+	}
+	tg, err := telegram.New(telegram.Config{
+		Token: a.cfg.TelegramToken, Endpoint: a.cfg.TelegramEndpoint,
+		WebhookURL: a.cfg.TelegramWebhookURL, WebhookSecret: a.cfg.TelegramWebhookSecret,
+		StaffChatID: a.cfg.TelegramStaffChat, Logger: a.log, Pseudonyms: a.pseudonyms,
+		// A person who blocked the bot has opted out of everything.
+		Blocked: func(ctx context.Context, key string) {
+			if err := a.broadcasts.UnsubscribeAll(ctx, key); err != nil {
+				a.log.Warn("unsubscribe a person who blocked the bot", "err", err)
+			}
+		},
+	}, a.engine, a.sender, a.store.Telegram(), a.texts)
+	if err != nil {
+		return nil, fmt.Errorf("TELEGRAM_*: %w", err)
+	}
+	tg.AcceptPhotos(media)
+	return tg, nil
 }

@@ -7,11 +7,14 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata"
 
-	"github.com/robfig/cron/v3" // TZ_REGION must resolve on hosts without a zoneinfo database
+	"github.com/robfig/cron/v3"
+
+	"github.com/layan-id/layan/bot/whatsapp" // TZ_REGION must resolve on hosts without a zoneinfo database
 )
 
 var ticketPrefix = regexp.MustCompile(`^[A-Z0-9]{2,10}$`)
@@ -33,6 +36,15 @@ type config struct {
 	StaffNotify  string   // channel:chat, as in STAFF_NOTIFY; "" = the log and the staff API
 	AdminToken   string
 	TipSchedule  string // cron, in TZ_REGION
+
+	TelegramToken         string // enables Telegram
+	TelegramEndpoint      string // Bot API pattern …/bot%s/%s; "" = Telegram's
+	TelegramWebhookURL    string // "" = long polling
+	TelegramWebhookSecret string
+	TelegramStaffChat     int64 // from STAFF_NOTIFY=telegram:<chat id>; 0 = none
+
+	WhatsAppEnabled bool   // WHATSAPP_ENABLED
+	WhatsAppDB      string // WHATSAPP_DB: "" = SQLite in DATA_DIR, or a postgres:// URL
 }
 
 // loadConfig reads and validates the environment. getenv is os.Getenv outside tests.
@@ -78,6 +90,34 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.TipSchedule = get("TIP_SCHEDULE", "0 7 * * *")
 	if _, err := cron.ParseStandard(c.TipSchedule); err != nil {
 		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule", c.TipSchedule))
+	}
+	c.TelegramToken = get("TELEGRAM_TOKEN", "")
+	c.TelegramEndpoint = get("TELEGRAM_API_ENDPOINT", "")
+	c.TelegramWebhookURL = get("TELEGRAM_WEBHOOK_URL", "")
+	c.TelegramWebhookSecret = get("TELEGRAM_WEBHOOK_SECRET", "")
+	if c.TelegramToken == "" && (c.TelegramEndpoint != "" || c.TelegramWebhookURL != "") {
+		errs = append(errs, fmt.Errorf("TELEGRAM_API_ENDPOINT and TELEGRAM_WEBHOOK_URL need TELEGRAM_TOKEN"))
+	}
+	if c.TelegramWebhookURL != "" && c.TelegramWebhookSecret == "" {
+		errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)"))
+	}
+	if ch, to, _ := strings.Cut(c.StaffNotify, ":"); ch == "telegram" {
+		id, err := strconv.ParseInt(to, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("STAFF_NOTIFY %q: a Telegram chat id is a number, e.g. telegram:-1001234567890", c.StaffNotify))
+		}
+		c.TelegramStaffChat = id
+	}
+	if v := get("WHATSAPP_ENABLED", "false"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("WHATSAPP_ENABLED %q: want true or false", v))
+		}
+		c.WhatsAppEnabled = on
+	}
+	c.WhatsAppDB = get("WHATSAPP_DB", "")
+	if _, _, err := whatsapp.ParseDB(c.DataDir, c.WhatsAppDB); err != nil {
+		errs = append(errs, err) // never repeats the URL
 	}
 	c.AdminToken = get("ADMIN_TOKEN", "")
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {

@@ -7,6 +7,7 @@
 //	layan restore    read such a backup from stdin (all or nothing)
 //	layan faq        match questions from stdin, one JSON verdict per line
 //	layan faq unanswered   the most frequent questions the FAQ could not answer
+//	layan whatsapp pair|status   link the WhatsApp number, or see whether it is linked
 package main
 
 import (
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/layan-id/layan/bot/whatsapp"
 )
 
 func main() {
@@ -39,6 +42,8 @@ commands:
   restore   replace Layan's data with a backup read from standard input
   faq       answer questions from standard input as JSON lines (--kb FILE to use
             another knowledge base); "faq unanswered" lists what it could not answer
+  whatsapp pair [--phone 62812…]   link the regency's WhatsApp number (QR code, or a code typed on the phone)
+  whatsapp status                  is a number linked, and does a running Layan hold its connection
 
 configuration comes from environment variables: see README.md`
 
@@ -65,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return restore(ctx, cfg, log, stdin, stderr)
 	case "faq":
 		return faqCommand(ctx, cfg, log, args[1:], stdin, stdout)
+	case "whatsapp": // the device store only: no Redis and no data-dir lock, so it runs beside the service
+		return whatsapp.Command(ctx, whatsapp.DeviceConfig{DataDir: cfg.DataDir, DB: cfg.WhatsAppDB, Logger: log}, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

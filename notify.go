@@ -89,6 +89,21 @@ func (n *notifier) toStaff(ctx context.Context, c *bot.Complaint, key string) {
 	}()
 }
 
+// staffNews sends staff a ready text (news about a channel, such as WhatsApp being
+// logged out) and logs that it did.
+func (n *notifier) staffNews(ctx context.Context, kind, text string) {
+	n.log.Warn("staff alert", "kind", kind)
+	ch, chat, ok := strings.Cut(n.staff, ":")
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := n.sender.Send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
+		n.log.Error("staff alert not delivered", "kind", kind, "channel", ch, "err", err)
+	}
+}
+
 // watchSLA alerts staff, once, of every complaint still unverified after sla; it
 // looks every minute until ctx ends. Any number of replicas may run it.
 func (n *notifier) watchSLA(ctx context.Context, complaints interface {

@@ -16,6 +16,7 @@ import (
 	"github.com/layan-id/layan/bot/admin"
 	"github.com/layan-id/layan/bot/broadcast"
 	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/store"
 )
 
@@ -47,8 +48,36 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	web.AcceptPhotos(media)
+	tg, err := a.telegram(media)
+	if err != nil {
+		return err
+	}
+
+	waDone := make(chan struct{})
+	waCtx, stopWA := context.WithCancel(ctx)
+	defer func() { stopWA(); <-waDone }() // WhatsApp releases its lock before the store closes
+	if cfg.WhatsAppEnabled {
+		wa, err := whatsapp.New(whatsapp.Config{
+			DataDir: cfg.DataDir, DB: cfg.WhatsAppDB, Lock: a.store.WhatsApp(), Media: media,
+			Logger: log, Pseudonyms: a.pseudonyms, Location: cfg.Location,
+			Alert: func(ctx context.Context, al whatsapp.Alert) {
+				a.notifier.staffNews(ctx, "whatsapp_"+string(al.Kind), al.Text)
+			},
+		}, a.engine, a.sender, a.texts)
+		if err != nil {
+			close(waDone)
+			return err
+		}
+		a.whatsapp = wa
+		go func() { defer close(waDone); wa.Run(waCtx) }()
+	} else {
+		close(waDone)
+	}
 	mux := http.NewServeMux()
 	web.Register(mux)
+	if tg != nil {
+		tg.Register(mux) // POST /telegram/webhook, in webhook mode only
+	}
 	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Tips: a.tips, Location: cfg.Location, Logger: log})
 	tip := tipOfTheDay(cfg.TipSchedule)
 	tip.CreatedAt = time.Now()
@@ -76,7 +105,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 			writeStatus(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
 			return
 		}
-		writeStatus(w, http.StatusOK, map[string]string{"status": "ok", "store": "ok"})
+		status := map[string]string{"status": "ok", "store": "ok"}
+		if a.whatsapp != nil {
+			// Reported, never failing readiness: a standby replica is healthy, and a
+			// logged-out WhatsApp must not take the web chat down.
+			_, status["whatsapp"] = a.whatsapp.Health()
+		}
+		writeStatus(w, http.StatusOK, status)
 	})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -97,6 +132,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	go broadcasts.Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	tgCtx, stopTelegram := context.WithCancel(ctx)
+	tgDone := make(chan struct{})
+	go func() {
+		defer close(tgDone)
+		if tg != nil {
+			tg.Run(tgCtx) // returns when tgCtx ends; an unreachable Bot API is retried meanwhile
+		}
+	}()
+	defer func() { stopTelegram(); <-tgDone }() // updates being handled finish before the store closes
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)

@@ -54,11 +54,11 @@ type fakeAPI struct {
 	mu       sync.Mutex
 	calls    []call
 	answers  map[string][]answer // method → scripted answers, used in order, the last repeated
-	updates  [][]string          // getUpdates batches (raw updates), served in order
-	files    map[string]string   // file path → content
+	updates  []string            // raw updates not yet confirmed, served as Telegram does
+	files    map[string]string   // file path ("photos/<file id>.jpg") → content
 	msgID    atomic.Int64
-	onSend   func(call)          // called for every sendMessage, after recording it
-	sendWait chan struct{}       // when set, sendMessage waits on it
+	onSend   func(call)    // called for every sendMessage, after recording it
+	sendWait chan struct{} // when set, sendMessage waits on it
 }
 
 // answer is a scripted reply: an HTTP status and a body.
@@ -84,11 +84,27 @@ func (f *fakeAPI) script(method string, as ...answer) {
 	f.mu.Unlock()
 }
 
-// queueUpdates adds one getUpdates batch.
+// addFile makes a file downloadable by its file id.
+func (f *fakeAPI) addFile(fileID, content string) {
+	f.mu.Lock()
+	f.files["photos/"+fileID+".jpg"] = content
+	f.mu.Unlock()
+}
+
+// queueUpdates adds updates for getUpdates, which serves them like Telegram: every
+// update from the offset on, until a call with a higher offset confirms them.
 func (f *fakeAPI) queueUpdates(raws ...string) {
 	f.mu.Lock()
-	f.updates = append(f.updates, raws)
+	f.updates = append(f.updates, raws...)
 	f.mu.Unlock()
+}
+
+func updateID(raw string) int {
+	var u struct {
+		ID int `json:"update_id"`
+	}
+	json.Unmarshal([]byte(raw), &u)
+	return u.ID
 }
 
 // callsOf returns the recorded calls of one method.
@@ -114,6 +130,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+testToken+"/"); ok {
 		f.mu.Lock()
 		body, found := f.files[rest]
+		f.calls = append(f.calls, call{Method: "download " + rest, At: time.Now()})
 		f.mu.Unlock()
 		if !found {
 			http.NotFound(w, r)
@@ -143,8 +160,16 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var batch []string
-	if method == "getUpdates" && a == nil && len(f.updates) > 0 {
-		batch, f.updates = f.updates[0], f.updates[1:]
+	if method == "getUpdates" && a == nil {
+		offset, _ := strconv.Atoi(c.Params.Get("offset"))
+		kept := f.updates[:0]
+		for _, u := range f.updates {
+			if updateID(u) >= offset {
+				kept = append(kept, u)
+			}
+		}
+		f.updates = kept
+		batch = append(batch, kept...)
 	}
 	onSend, wait := f.onSend, f.sendWait
 	f.mu.Unlock()
@@ -175,7 +200,8 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	case "getUpdates":
 		fmt.Fprintf(w, `{"ok":true,"result":[%s]}`, strings.Join(batch, ","))
 	case "getFile":
-		fmt.Fprintf(w, `{"ok":true,"result":{"file_id":%q,"file_unique_id":"u1","file_size":9,"file_path":"photos/file_7.jpg"}}`, c.Params.Get("file_id"))
+		id := c.Params.Get("file_id")
+		fmt.Fprintf(w, `{"ok":true,"result":{"file_id":%q,"file_unique_id":"u1","file_size":9,"file_path":"photos/%s.jpg"}}`, id, id)
 	default:
 		io.WriteString(w, `{"ok":true,"result":true}`)
 	}
@@ -280,7 +306,8 @@ func newRig(t testing.TB, b storetest.Backend, edit func(*telegram.Config)) *rig
 	cfg := telegram.Config{
 		Token: testToken, Endpoint: r.api.endpoint(), Logger: log, Limits: &limits,
 		PollInterval: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, ClaimAfter: time.Minute,
-		Blocked: func(_ context.Context, key string) { r.blocked <- key },
+		QueueWait: 50 * time.Millisecond,
+		Blocked:   func(_ context.Context, key string) { r.blocked <- key },
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -295,22 +322,27 @@ func newRig(t testing.TB, b storetest.Backend, edit func(*telegram.Config)) *rig
 	return r
 }
 
-// run starts the channel and stops it when the test ends; it waits until the
-// channel is connected.
+// run starts the channel, stops it when the test ends, and waits until the channel
+// is connected.
 func (r *rig) run(t testing.TB) {
 	t.Helper()
+	r.start(t)
+	waitFor(t, 5*time.Second, "the channel to connect", func() bool { return r.ch.Me() != nil })
+}
+
+// start starts the channel and stops it when owner ends.
+func (r *rig) start(owner testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.ch.Run(ctx); close(done) }()
-	t.Cleanup(func() {
+	owner.Cleanup(func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(20 * time.Second):
-			t.Error("Run did not return within 20 s of its context ending")
+			owner.Error("Run did not return within 20 s of its context ending")
 		}
 	})
-	waitFor(t, 5*time.Second, "the channel to connect", func() bool { return r.ch.Me() != nil })
 }
 
 // waitFor polls cond until it holds or the time is up.

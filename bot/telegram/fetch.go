@@ -11,14 +11,49 @@ import (
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/layan-id/layan/bot"
 )
 
 // MaxFileSize is the largest file the Bot API lets a bot download (20 MB).
 const MaxFileSize = 20 << 20
 
 // ErrFileTooLarge is returned (by Fetch, or while reading its body) for a file over
-// MaxFileSize.
-var ErrFileTooLarge = errors.New("telegram: file is larger than 20 MB")
+// MaxFileSize. It wraps bot.ErrFileRefused.
+var ErrFileTooLarge = fmt.Errorf("telegram: file is larger than 20 MB: %w", bot.ErrFileRefused)
+
+// Media keeps the photos people send (*store.Media is one). A refused file's error
+// wraps bot.ErrFileRefused.
+type Media interface {
+	Save(r io.Reader) (name, mime string, err error)
+}
+
+// AcceptPhotos makes the channel download every photo a person sends and keep it in
+// m before the flows see it: the message's Media.Ref is then the name in m, and a
+// file m refuses (or Telegram will not hand out) arrives as bot.KindBadFile. Without
+// it Media.Ref is Telegram's file id, for Fetch. Call it before Run.
+func (c *Channel) AcceptPhotos(m Media) { c.media = m }
+
+// keepPhoto downloads the photo of m into the media store. An error means it could
+// not be done now (network, the store's disk) and the update must be tried again.
+func (c *Channel) keepPhoto(ctx context.Context, m *bot.Message) error {
+	body, _, err := c.Fetch(ctx, m.Media.Ref)
+	if err == nil {
+		defer body.Close()
+		var name, mime string
+		name, mime, err = c.media.Save(body)
+		if err == nil {
+			m.Media = &bot.Media{Ref: name, MIME: mime, Size: m.Media.Size}
+			return nil
+		}
+	}
+	if errors.Is(err, bot.ErrFileRefused) {
+		c.log.Info("telegram: a photo was refused", "conv", c.pseudo.Of(m.Key()), "err", err)
+		m.Kind, m.Media = bot.KindBadFile, nil
+		return nil
+	}
+	return fmt.Errorf("telegram: keep photo: %w", err)
+}
 
 // Fetch downloads a file a person sent (bot.Media.Ref of an image) through the
 // configured endpoints: getFile, then a GET of the file path under the file
@@ -30,6 +65,11 @@ func (c *Channel) Fetch(ctx context.Context, fileID string) (body io.ReadCloser,
 	f, err := c.api(callCtx).GetFile(tgbotapi.FileConfig{FileID: fileID})
 	cancel()
 	if err != nil {
+		var te *tgbotapi.Error
+		if errors.As(err, &te) && te.Code >= 400 && te.Code < 500 {
+			// "file is too big", "wrong file_id": asking again will not help.
+			return nil, "", fmt.Errorf("telegram: get file: %w: %w", bot.ErrFileRefused, c.redact(err))
+		}
 		return nil, "", fmt.Errorf("telegram: get file: %w", c.redact(err))
 	}
 	if f.FilePath == "" {

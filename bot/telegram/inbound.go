@@ -14,6 +14,12 @@ import (
 	"github.com/layan-id/layan/bot"
 )
 
+// isPhotoType reports whether an image file of this type is taken as a photo; other
+// files are bot.KindBadFile.
+func isPhotoType(mime string) bool {
+	return mime == "image/jpeg" || mime == "image/png" || mime == "image/webp"
+}
+
 // inbound is what one update asks of the channel.
 type inbound struct {
 	updateID int
@@ -43,16 +49,22 @@ func decodeUpdate(raw []byte) (tgbotapi.Update, error) {
 	return u, nil
 }
 
-// parseUpdate turns an update into what the channel should do with it. me is the
-// bot's own account (for mentions and commands in groups), commands maps command
-// names to options, now stamps messages that carry no date.
-func parseUpdate(u tgbotapi.Update, me tgbotapi.User, commands map[string]string, now time.Time) inbound {
+// env is what reading an update needs to know besides the update.
+type env struct {
+	me        tgbotapi.User     // the bot's own account: mentions and commands in groups
+	commands  map[string]string // command name → option
+	staffChat int64             // the staff group, 0 = none
+	now       time.Time         // the time of messages that carry no date
+}
+
+// parseUpdate turns an update into what the channel should do with it.
+func parseUpdate(u tgbotapi.Update, e env) inbound {
 	in := inbound{updateID: u.UpdateID}
 	switch {
 	case u.Message != nil:
-		parseMessage(&in, u.Message, me, commands)
+		parseMessage(&in, u.Message, e)
 	case u.CallbackQuery != nil:
-		parseCallback(&in, u.CallbackQuery, now)
+		parseCallback(&in, u.CallbackQuery, e)
 	case u.EditedMessage != nil:
 		in.ignored = "edited message"
 	case u.MyChatMember != nil:
@@ -69,7 +81,21 @@ func parseUpdate(u tgbotapi.Update, me tgbotapi.User, commands map[string]string
 	return in
 }
 
-func parseMessage(in *inbound, m *tgbotapi.Message, me tgbotapi.User, commands map[string]string) {
+// userID is the person's id in bot.Message.UserID, and so their conversation. In a
+// group other than the staff group a person has a conversation of their own with the
+// bot in that group, apart from their private one: what they do in private (their
+// complaints, their status) is never answered in front of the group. Staff keep their
+// own id in the staff group, so STAFF_IDS recognises them there.
+func userID(user int64, chat *tgbotapi.Chat, e env) string {
+	id := strconv.FormatInt(user, 10)
+	if chat.Type == "private" || (e.staffChat != 0 && chat.ID == e.staffChat) {
+		return id
+	}
+	return id + "@" + strconv.FormatInt(chat.ID, 10)
+}
+
+func parseMessage(in *inbound, m *tgbotapi.Message, e env) {
+	me := e.me
 	if m.Chat == nil {
 		in.ignored = "message without chat"
 		return
@@ -94,7 +120,7 @@ func parseMessage(in *inbound, m *tgbotapi.Message, me tgbotapi.User, commands m
 	}
 	chat := strconv.FormatInt(m.Chat.ID, 10)
 	msg := bot.Message{
-		Channel: ChannelName, ChatID: chat, UserID: strconv.FormatInt(user, 10),
+		Channel: ChannelName, ChatID: chat, UserID: userID(user, m.Chat, e),
 		// Message ids count per chat; one person writes in several chats.
 		ID: chat + ":" + strconv.Itoa(m.MessageID),
 	}
@@ -106,14 +132,19 @@ func parseMessage(in *inbound, m *tgbotapi.Message, me tgbotapi.User, commands m
 		text = m.Caption
 	}
 
-	if name, at, args, ok := splitCommand(text); ok {
+	if name, at, args, ok := splitCommand(m.Text); ok { // a caption is never a command
 		if at != "" && !strings.EqualFold(at, me.UserName) {
 			in.ignored = "command for another bot"
 			return
 		}
-		if opt, known := commands[strings.ToLower(name)]; known {
+		opt, known := e.commands[strings.ToLower(name)]
+		switch {
+		case known && (args == "" || opt == "menu"):
+			// /lapor is the menu entry; /start's argument is a deep link's payload.
 			msg.Kind, msg.Option, msg.Text = bot.KindOption, opt, args
-		} else {
+		default:
+			// "/status BTG-0042", "/selesai BTG-0042 sudah ditambal", /daftar: the
+			// flows read the words (without this bot's @name).
 			msg.Kind, msg.Text = bot.KindText, strings.TrimSpace("/"+name+" "+args)
 		}
 		in.msg, in.handle = msg, true
@@ -137,17 +168,21 @@ func parseMessage(in *inbound, m *tgbotapi.Message, me tgbotapi.User, commands m
 		p := largest(m.Photo)
 		msg.Kind = bot.KindImage
 		msg.Media = &bot.Media{Ref: p.FileID, MIME: "image/jpeg", Size: int64(p.FileSize)}
-	case m.Document != nil && strings.HasPrefix(m.Document.MimeType, "image/"):
-		msg.Kind = bot.KindImage // a photo sent uncompressed, as a file
-		msg.Media = &bot.Media{Ref: m.Document.FileID, MIME: m.Document.MimeType, Size: int64(m.Document.FileSize)}
 	case m.Sticker != nil:
 		msg.Kind = bot.KindSticker
 	case m.Voice != nil:
 		msg.Kind = bot.KindVoice
+	case m.Animation != nil: // a GIF comes with a document too: it is no photo file
+		msg.Kind = bot.KindUnsupported
+	case m.Document != nil && isPhotoType(m.Document.MimeType) && m.Document.FileSize <= bot.MaxPhotoSize:
+		msg.Kind = bot.KindImage // a photo sent uncompressed, as a file
+		msg.Media = &bot.Media{Ref: m.Document.FileID, MIME: m.Document.MimeType, Size: int64(m.Document.FileSize)}
+	case m.Document != nil:
+		msg.Kind = bot.KindBadFile // a PDF, a HEIC picture, a huge file: the person hears what is taken
 	case m.Text != "":
 		msg.Kind = bot.KindText
-	case m.Animation != nil || m.Audio != nil || m.Document != nil || m.Video != nil ||
-		m.VideoNote != nil || m.Contact != nil || m.Dice != nil || m.Game != nil || m.Poll != nil:
+	case m.Audio != nil || m.Video != nil || m.VideoNote != nil || m.Contact != nil ||
+		m.Dice != nil || m.Game != nil || m.Poll != nil:
 		msg.Kind = bot.KindUnsupported
 	default:
 		in.ignored = "service message" // joins, leaves, pins, title changes ...
@@ -156,7 +191,7 @@ func parseMessage(in *inbound, m *tgbotapi.Message, me tgbotapi.User, commands m
 	in.msg, in.handle = msg, true
 }
 
-func parseCallback(in *inbound, q *tgbotapi.CallbackQuery, now time.Time) {
+func parseCallback(in *inbound, q *tgbotapi.CallbackQuery, e env) {
 	if q.From == nil || q.ID == "" {
 		in.ignored = "callback without sender"
 		return
@@ -166,13 +201,14 @@ func parseCallback(in *inbound, q *tgbotapi.CallbackQuery, now time.Time) {
 		in.ignored = "callback without data"
 		return
 	}
-	chat := q.From.ID // a button on an inline message: answer privately
+	// A button on an inline message (no chat): answer in private.
+	chat := &tgbotapi.Chat{ID: q.From.ID, Type: "private"}
 	if q.Message != nil && q.Message.Chat != nil {
-		chat = q.Message.Chat.ID
+		chat = q.Message.Chat
 	}
 	in.msg = bot.Message{
-		Channel: ChannelName, ChatID: strconv.FormatInt(chat, 10), UserID: strconv.FormatInt(q.From.ID, 10),
-		ID: "cb:" + q.ID, Kind: bot.KindOption, Option: q.Data, Time: now,
+		Channel: ChannelName, ChatID: strconv.FormatInt(chat.ID, 10), UserID: userID(q.From.ID, chat, e),
+		ID: "cb:" + q.ID, Kind: bot.KindOption, Option: q.Data, Time: e.now,
 	}
 	in.handle = true
 	if strings.HasPrefix(q.Data, longPrefix) {

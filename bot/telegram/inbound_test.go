@@ -13,6 +13,9 @@ import (
 	"github.com/layan-id/layan/bot"
 )
 
+// staffGroup is the staff group's chat id in the recorded payloads.
+const staffGroup = -1009998887776
+
 // testBot is the bot account the recorded payloads were addressed to.
 var testBot = tgbotapi.User{ID: 6000000001, IsBot: true, FirstName: "Layan", UserName: "LayanTestBot"}
 
@@ -30,7 +33,7 @@ func TestRecordedUpdates(t *testing.T) {
 		return bot.Message{Channel: "telegram", ChatID: "1122334455", UserID: "1122334455", ID: "1122334455:" + id, Kind: bot.Kind(kind)}
 	}
 	group := func(id string) bot.Message {
-		return bot.Message{Channel: "telegram", ChatID: "-1001234567890", UserID: "2233445566", ID: "-1001234567890:" + id}
+		return bot.Message{Channel: "telegram", ChatID: "-1001234567890", UserID: "2233445566@-1001234567890", ID: "-1001234567890:" + id}
 	}
 	with := func(m bot.Message, f func(*bot.Message)) *bot.Message { f(&m); return &m }
 
@@ -56,7 +59,12 @@ func TestRecordedUpdates(t *testing.T) {
 		{name: "an unknown command is text for the flows", file: "command_unknown.json",
 			want: with(private("44", "text"), func(m *bot.Message) { m.Text = "/help" })},
 		{name: "a command addressed to this bot in a group is handled with its arguments", file: "command_group_at_bot.json",
-			want: with(group("3307"), func(m *bot.Message) { m.Kind, m.Option, m.Text = bot.KindOption, "status", "BTG-0042" })},
+			want: with(group("3307"), func(m *bot.Message) { m.Kind, m.Text = bot.KindText, "/status BTG-0042" })},
+		{name: "a command without arguments in a group is its option", file: "command_group_plain.json",
+			want: with(group("3315"), func(m *bot.Message) { m.Kind, m.Option = bot.KindOption, "menu" })},
+		{name: "a staff command in the staff group keeps the staff member's own conversation", file: "staff_group_command.json",
+			want: &bot.Message{Channel: "telegram", ChatID: "-1009998887776", UserID: "2233445566", ID: "-1009998887776:88",
+				Kind: bot.KindText, Text: "/selesai ADU-261127-0001 sudah ditambal"}},
 		{name: "a command addressed to another bot in a group is ignored", file: "command_group_other_bot.json"},
 		{name: "a group message that does not mention the bot is ignored", file: "group_without_mention.json"},
 		{name: "a group message mentioning the bot is handled without the mention", file: "group_mention.json",
@@ -83,6 +91,9 @@ func TestRecordedUpdates(t *testing.T) {
 			want: with(private("49", "image"), func(m *bot.Message) {
 				m.Media = &bot.Media{Ref: "BQACAgUAAxkBAAIBTmaDoc", MIME: "image/png", Size: 2048311}
 			})},
+		{name: "a PDF is a file the flows refuse kindly", file: "document_pdf.json", want: ptr(private("54", "bad_file"))},
+		{name: "a HEIC picture sent as a file is refused too", file: "document_heic.json", want: ptr(private("55", "bad_file"))},
+		{name: "a GIF animation is unsupported", file: "animation.json", want: ptr(private("56", "unsupported"))},
 		{name: "a sticker is a sticker", file: "sticker.json", want: ptr(private("50", "sticker"))},
 		{name: "a voice note is a voice note", file: "voice.json", want: ptr(private("51", "voice"))},
 		{name: "a video is unsupported, so the person hears why", file: "video.json", want: ptr(private("52", "unsupported"))},
@@ -110,7 +121,7 @@ func TestRecordedUpdates(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decodeUpdate(%s): %v", tc.file, err)
 			}
-			in := parseUpdate(u, testBot, testCommands(), now)
+			in := parseUpdate(u, env{me: testBot, commands: testCommands(), staffChat: staffGroup, now: now})
 			if in.updateID != u.UpdateID {
 				t.Errorf("update id %d, want %d", in.updateID, u.UpdateID)
 			}
@@ -133,7 +144,7 @@ func TestRecordedUpdates(t *testing.T) {
 					t.Errorf("message\n got %+v\nwant %+v", in.msg, want)
 				}
 				if !strings.HasPrefix(in.msg.Key(), "telegram:") || strings.HasPrefix(in.msg.Key(), "telegram:-") {
-					t.Errorf("conversation key %q, want telegram:<user id>", in.msg.Key())
+					t.Errorf("conversation key %q, want telegram:<user id>[@<group>]", in.msg.Key())
 				}
 			}
 			if in.callback != tc.callback {

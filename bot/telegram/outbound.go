@@ -186,10 +186,10 @@ func classify(err error) *bot.SendError {
 		return &bot.SendError{Kind: bot.ErrRateLimited, Err: err}
 	case te.Code == 403 && (strings.Contains(msg, "blocked") || strings.Contains(msg, "deactivated")):
 		return &bot.SendError{Kind: bot.ErrBlocked, Err: err}
-	case te.Code == 400 || te.Code == 401 || te.Code == 403 || te.Code == 404:
+	case te.Code >= 400 && te.Code < 500: // chat not found, bad request, unauthorized ...
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
 	}
-	return &bot.SendError{Kind: bot.ErrTemporary, Err: err} // 5xx, 409, or no code at all
+	return &bot.SendError{Kind: bot.ErrTemporary, Err: err} // 5xx, or no code at all
 }
 
 // splitText cuts s into parts of at most max UTF-16 code units, never inside a UTF-8

@@ -60,6 +60,11 @@ func (c *Channel) handle(ctx context.Context, in inbound) error {
 			m.Kind, m.Option, m.Text = bot.KindText, "", in.label
 		}
 	}
+	if m.Kind == bot.KindImage && m.Media != nil && c.media != nil {
+		if err := c.keepPhoto(ctx, &m); err != nil {
+			return err
+		}
+	}
 	out, err := c.engine.Handle(ctx, m)
 	if err != nil {
 		return fmt.Errorf("telegram: handle update %d: %w", in.updateID, err)
@@ -86,6 +91,11 @@ func (c *Channel) answerCallback(ctx context.Context, id string) {
 	}
 }
 
+// env is what parseUpdate needs to know, now.
+func (c *Channel) env() env {
+	return env{me: *c.Me(), commands: c.commands, staffChat: c.cfg.StaffChatID, now: time.Now()}
+}
+
 // laneKey is the lane an update runs in: its conversation, so one person's updates
 // keep their order.
 func laneKey(in inbound) string {
@@ -109,7 +119,7 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 	leaseTTL := 2*c.cfg.PollTimeout + 30*time.Second
 	leader := false
 	offset := 0 // 0: let Telegram resume after what it saw confirmed
-	pause := time.Second
+	pause := min(time.Second, c.cfg.MaxBackoff)
 	defer func() {
 		end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
@@ -153,8 +163,8 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			pause = min(pause*2, c.cfg.MaxBackoff)
 			continue
 		}
-		pause = time.Second
 		if len(raws) == 0 {
+			pause = min(time.Second, c.cfg.MaxBackoff)
 			sleep(ctx, c.cfg.PollInterval-time.Since(started)) // servers that answer at once
 			continue
 		}
@@ -162,9 +172,12 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 		if next > 0 {
 			offset = next
 		}
-		if failed {
-			sleep(ctx, c.cfg.PollInterval)
+		if !failed {
+			pause = min(time.Second, c.cfg.MaxBackoff)
+			continue
 		}
+		sleep(ctx, pause) // the engine's store is likely down: do not hammer it
+		pause = min(pause*2, c.cfg.MaxBackoff)
 	}
 }
 
@@ -204,8 +217,7 @@ func (c *Channel) confirm(ctx context.Context, offset int) {
 // processBatch handles a batch of updates and returns the offset to confirm (the
 // first update not handled, else one past the last) and whether one failed.
 func (c *Channel) processBatch(ctx, jobs context.Context, raws []json.RawMessage) (next int, failed bool) {
-	me := *c.Me()
-	now := time.Now()
+	e := c.env()
 	var (
 		mu          sync.Mutex
 		firstFailed = -1
@@ -219,7 +231,7 @@ func (c *Channel) processBatch(ctx, jobs context.Context, raws []json.RawMessage
 			continue
 		}
 		maxID = max(maxID, u.UpdateID)
-		in := parseUpdate(u, me, c.commands, now)
+		in := parseUpdate(u, e)
 		fail := func() {
 			mu.Lock()
 			if firstFailed < 0 || in.updateID < firstFailed {
@@ -299,7 +311,9 @@ func (c *Channel) webhook(w http.ResponseWriter, r *http.Request) {
 // them and acknowledges each once handled; it also takes over updates that a dead
 // worker took and never acknowledged (after Config.ClaimAfter).
 func (c *Channel) work(ctx, jobs context.Context) {
-	slots := make(chan struct{}, 4*c.cfg.Workers) // updates read but not finished
+	// Updates read but not finished: generous, so that one chat whose replies wait for
+	// the per-chat rate does not keep the others' updates from being read.
+	slots := make(chan struct{}, 16*c.cfg.Workers)
 	for range cap(slots) {
 		slots <- struct{}{}
 	}
@@ -321,7 +335,7 @@ func (c *Channel) work(ctx, jobs context.Context) {
 			}
 		}
 		if err == nil && len(ids) == 0 {
-			ids, raws, err = c.store.Read(ctx, c.consumer, n, 2*time.Second)
+			ids, raws, err = c.store.Read(ctx, c.consumer, n, c.cfg.QueueWait)
 		}
 		for range n - len(ids) {
 			slots <- struct{}{}
@@ -377,7 +391,7 @@ func (c *Channel) queued(ctx, jobs context.Context, id string, raw []byte, done 
 		done()
 		return
 	}
-	in := parseUpdate(u, *c.Me(), c.commands, time.Now())
+	in := parseUpdate(u, c.env())
 	c.lanes.submit(laneKey(in), job{
 		run: func() error {
 			defer done()

@@ -293,7 +293,7 @@ func assertNoToken(t *testing.T, what, s string) {
 
 func TestFetchDownloadsThroughTheConfiguredEndpoint(t *testing.T) {
 	r := newRig(t, storetest.Mini(t), nil)
-	r.api.files["photos/file_7.jpg"] = "JPEGBYTES"
+	r.api.addFile("AgACAgUAAxkBAAIBSmaLarge", "JPEGBYTES")
 	body, mime, err := r.ch.Fetch(context.Background(), "AgACAgUAAxkBAAIBSmaLarge")
 	if err != nil {
 		t.Fatal(err)
@@ -308,6 +308,9 @@ func TestFetchDownloadsThroughTheConfiguredEndpoint(t *testing.T) {
 	}
 	if got := last(t, r.api.callsOf("getFile")).Params.Get("file_id"); got != "AgACAgUAAxkBAAIBSmaLarge" {
 		t.Errorf("getFile asked for %q", got)
+	}
+	if len(r.api.callsOf("download photos/AgACAgUAAxkBAAIBSmaLarge.jpg")) != 1 {
+		t.Errorf("the file was not downloaded from the configured endpoint's /file/bot<token>/ path")
 	}
 }
 

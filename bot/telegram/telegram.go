@@ -7,36 +7,59 @@
 // its own loop: it handles a batch (different chats concurrently, one chat in order),
 // sends the replies, and only then advances the offset, so a crash neither loses an
 // update nor answers one twice (the engine remembers handled message ids). In
-// webhook mode POST /telegram/webhook checks Telegram's secret header, puts the update
-// in a durable queue in Redis and answers 200 at once; workers in every replica take
-// updates from the queue, handle them and acknowledge them only afterwards, and take
-// over what a crashed worker left. Switching back to polling deletes the webhook.
+// webhook mode POST /telegram/webhook checks Telegram's secret header (401 when wrong
+// or missing), puts the update in a durable queue in Redis and answers 200 at once;
+// workers in every replica take updates from the queue, handle them and acknowledge
+// them only afterwards, and take over what a crashed worker left. Switching back to
+// polling deletes the webhook. Start-up survives an unreachable API: Run retries
+// getMe with a growing pause while the rest of the service runs.
 //
-// What reaches the engine: text; a command (/lapor, /status@LayanBot) as the menu
-// option it names, with its arguments as text; a pressed inline button as the option
-// (its spinner is stopped with answerCallbackQuery); a shared location; a photo (or an
-// image sent as a file) as a media reference that Fetch downloads; stickers and voice
-// notes as such, so the person gets a kind answer; any other message as
-// bot.KindUnsupported. Edited messages are ignored: the original was answered, and an
-// answer to an edit would arrive out of place. Updates of other types (channel posts,
-// inline queries, polls ...) are ignored. A person who blocks the bot (my_chat_member
-// "kicked") is reported to Config.Blocked.
+// What reaches the engine:
+//   - text;
+//   - a command (/lapor, /status@ThisBot) without arguments as the menu option it
+//     names (DefaultCommands); with arguments as the text "/status BTG-0042" (the
+//     @ThisBot removed), which the flows read, as they read staff commands; /start's
+//     argument is a deep link's payload and stays the text of the "menu" option;
+//   - a pressed inline button as its option (the spinner is stopped with
+//     answerCallbackQuery);
+//   - a shared location (or a venue's) as bot.KindLocation;
+//   - a photo, or a JPEG, PNG or WebP image sent as a file of at most 10 MB, as
+//     bot.KindImage: Media.Ref is Telegram's file id (Fetch downloads it), or, with
+//     AcceptPhotos, the name of the photo already kept in the media store; any other
+//     file as bot.KindBadFile, so the person hears what is taken;
+//   - stickers and voice notes as such, anything else a person sends (video, contact,
+//     poll ...) as bot.KindUnsupported, so the person gets a kind answer.
 //
-// Group chats: only commands (/x, or /x@ThisBot) and messages that mention @ThisBot or
-// reply to one of its messages are handled, the mention removed; button presses on
-// the bot's own messages too. Message.Key is telegram:<user id> everywhere, ChatID the
-// chat to answer in. The staff group (Config.StaffChatID) is recognised by IsStaffChat.
+// Edited messages are ignored: the original was answered, and an answer to an edit
+// would arrive out of place. Service messages (joins, pins) and other update types
+// (channel posts, inline queries, reactions ...) are ignored. A person who blocks the
+// bot (my_chat_member "kicked") is reported to Config.Blocked.
+//
+// Group chats: only commands (/x, or /x@ThisBot) and messages that mention @ThisBot
+// or reply to one of its messages are handled, the mention removed; button presses on
+// the bot's messages too. Message.Key is telegram:<user id> in a private chat and in
+// the staff group (Config.StaffChatID, recognised by IsStaffChat, where staff commands
+// need the staff member's own identity), and telegram:<user id>@<group id> in any
+// other group: what a person does in private (their complaints, their status) is never
+// answered in front of a group. ChatID is always the chat to answer in.
 //
 // Sending. Options become an inline keyboard, one button a row; an option id longer
 // than the 64 bytes Telegram allows in callback_data travels as "~" plus a hash of it,
-// and the store maps the hash back (for 30 days). AskLocation becomes a one-time reply
-// keyboard whose first button shares the location (the options follow as plain
-// buttons, answered by their label). Texts go without parse_mode, so Markdown or HTML
-// in them (and in anything a person wrote that is quoted back) is shown as written,
-// never interpreted. Texts longer than 4,096 characters are split at a paragraph,
-// sentence or word boundary. Errors are *bot.SendError by kind: rate limited (with
-// retry_after), blocked (403 blocked/deactivated, which also calls Config.Blocked),
-// permanent (400, other 403) or temporary (network, 5xx).
+// and the store maps the hash back (for 30 days; after that the pressed button's label
+// is passed on as text, which the flows match against what they offered). AskLocation
+// becomes, in a private chat, a one-time reply keyboard whose first button shares the
+// location (labelled with the text telegram.share_location in the person's language;
+// the options follow as plain buttons, answered by their label). A plain reply in a
+// private chat removes such a keyboard. Texts go without parse_mode, so Markdown or
+// HTML in them (and in anything a person wrote that is quoted back) is shown as
+// written, never interpreted. Texts longer than 4,096 characters are split at a
+// paragraph, sentence or word boundary. Errors are *bot.SendError by kind: rate
+// limited (with retry_after), blocked (403 blocked/deactivated, which also calls
+// Config.Blocked), permanent (other 4xx) or temporary (network, 5xx).
+//
+// At start the commands are registered with setMyCommands in Indonesian (for
+// everyone) and English (language_code "en"), described by the texts
+// telegram.commands.<name>; a server that refuses is logged as a warning.
 //
 // The bot token is secret: it never appears in a log line or an error. Every error
 // that may carry a URL with the token is redacted to "<token>" before it leaves the
@@ -57,6 +80,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -174,6 +198,9 @@ type Config struct {
 	// before another worker takes it over; default 2 min (longer than a turn with
 	// its sends can take).
 	ClaimAfter time.Duration
+	// QueueWait is how long a worker waits on an empty queue before it looks for
+	// abandoned updates and stops if asked to; default 2 s.
+	QueueWait time.Duration
 }
 
 // Channel is the Telegram channel: a bot.Channel for sending, plus the receiving side
@@ -195,9 +222,11 @@ type Channel struct {
 	webhookOn bool
 	lanes     *lanes
 	inflight  sync.WaitGroup // queued updates being handled
+	media     Media          // nil: photos stay Telegram file ids
 
-	mu   sync.RWMutex
-	self *tgbotapi.User // nil until getMe answered
+	mu        sync.RWMutex
+	self      *tgbotapi.User // nil until getMe answered
+	receiving atomic.Bool    // the webhook is set, or polling runs
 }
 
 var _ bot.Channel = (*Channel)(nil)
@@ -256,6 +285,9 @@ func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Chan
 	}
 	if cfg.ClaimAfter <= 0 {
 		cfg.ClaimAfter = 2 * time.Minute
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 2 * time.Second
 	}
 	if cfg.Commands == nil {
 		cfg.Commands = DefaultCommands()
@@ -330,6 +362,10 @@ func (c *Channel) Me() *tgbotapi.User {
 	return c.self
 }
 
+// Receiving reports whether the channel is connected and receives updates: the
+// webhook is registered, or long polling runs. For health checks and tests.
+func (c *Channel) Receiving() bool { return c.receiving.Load() }
+
 // Run connects to the Bot API and receives updates until ctx ends, then returns nil.
 // An unreachable API does not stop it: it retries getMe with a growing pause (capped
 // by Config.MaxBackoff) while the rest of the service runs. Once connected it
@@ -356,6 +392,8 @@ func (c *Channel) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelJobs) })
 	defer stop()
 
+	c.receiving.Store(true)
+	defer c.receiving.Store(false)
 	var wg sync.WaitGroup
 	wg.Go(func() { c.work(ctx, jobs) }) // also drains what a former webhook period left queued
 	if !c.webhookOn {
@@ -386,7 +424,7 @@ func (c *Channel) connect(ctx context.Context) bool {
 // retry runs f until it succeeds (true) or ctx ends (false), pausing between tries
 // from 1 s, doubling up to MaxBackoff.
 func (c *Channel) retry(ctx context.Context, what string, f func(context.Context) error) bool {
-	pause := time.Second
+	pause := min(time.Second, c.cfg.MaxBackoff)
 	for {
 		err := f(ctx)
 		if err == nil {

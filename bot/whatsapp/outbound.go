@@ -1,0 +1,248 @@
+package whatsapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/layan-id/layan/bot"
+)
+
+// sendTimeout bounds one SendMessage call (whatsmeow's own limit is 75 s).
+const sendTimeout = 30 * time.Second
+
+// RateLimitPause is how long the whole channel waits after WhatsApp refused a
+// message as too many or the account as restricted: long, since insisting is what
+// turns a restriction into a ban.
+const RateLimitPause = time.Minute
+
+type langKey struct{}
+
+// withLang tells Send the person's language (for the hints the channel adds); without
+// it Send uses Indonesian.
+func withLang(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, langKey{}, lang)
+}
+
+func langOf(ctx context.Context) string {
+	if l, _ := ctx.Value(langKey{}).(string); l != "" {
+		return l
+	}
+	return "id"
+}
+
+// Send implements bot.Channel: it delivers one reply to a chat as plain text. The
+// reply's options become numbered lines ("1. Layanan publik") followed by the hint to
+// answer with a number; a question for a location adds how to share one; texts longer
+// than MaxText go as several messages, cut at paragraph, sentence or word boundaries.
+// A reply's media is not sent (WhatsApp replies are text only). chatID is a JID as
+// in bot.Message.ChatID ("6281234567890@s.whatsapp.net", "123@lid", a group's
+// "…@g.us" for staff) or a bare international phone number ("6281234567890"). When a
+// later part fails, a retry of the reply may repeat the parts that were sent.
+func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
+	to, err := parseChat(chatID)
+	if err != nil {
+		return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
+	}
+	c.mu.RLock()
+	cl, st := c.client, c.state
+	c.mu.RUnlock()
+	if cl == nil || st.paused() {
+		return &bot.SendError{Kind: bot.ErrTemporary, Err: fmt.Errorf("%w: %s", ErrUnavailable, st.detail(c.cfg.Location))}
+	}
+	parts := splitText(c.compose(ctx, r), MaxText)
+	for _, p := range parts {
+		callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+		_, err := cl.SendMessage(callCtx, to, &waE2E.Message{Conversation: proto.String(p)})
+		cancel()
+		if err != nil {
+			return classify(redactErr(err, c.pseudo))
+		}
+	}
+	return nil
+}
+
+// compose writes a reply as WhatsApp text: the text, how to share a location when
+// asked for one, then the options as numbered lines and the hint to answer by number.
+func (c *Channel) compose(ctx context.Context, r bot.Reply) string {
+	lang := langOf(ctx)
+	var blocks []string
+	if t := strings.TrimSpace(r.Text); t != "" {
+		blocks = append(blocks, t)
+	}
+	if r.AskLocation {
+		blocks = append(blocks, c.text(lang, "whatsapp.share_location", nil))
+	}
+	if len(r.Options) > 0 {
+		lines := make([]string, len(r.Options))
+		for i, o := range r.Options {
+			label := o.Label
+			if label == "" {
+				label = o.ID
+			}
+			lines[i] = strconv.Itoa(i+1) + ". " + label
+		}
+		blocks = append(blocks, strings.Join(lines, "\n"), c.text(lang, "whatsapp.reply_with_number", nil))
+	}
+	return strings.Join(blocks, "\n\n")
+}
+
+// text renders one of the channel's own texts; a missing one is logged and left out.
+func (c *Channel) text(lang, key string, data map[string]any) string {
+	s, err := c.texts.Text(lang, key, data)
+	if err != nil {
+		c.log.Warn("whatsapp: text missing", "key", key, "err", err)
+		return ""
+	}
+	return s
+}
+
+// parseChat reads a chat id: a JID of a person or group, or a bare phone number.
+func parseChat(chatID string) (types.JID, error) {
+	chatID = strings.TrimSpace(chatID)
+	if !strings.ContainsRune(chatID, '@') {
+		digits := strings.TrimPrefix(chatID, "+")
+		if len(digits) < 7 || len(digits) > 15 || strings.TrimLeft(digits, "0123456789") != "" || digits[0] == '0' {
+			return types.JID{}, errors.New("whatsapp: chat id is neither a JID nor an international phone number")
+		}
+		return types.NewJID(digits, types.DefaultUserServer), nil
+	}
+	jid, err := types.ParseJID(chatID)
+	if err != nil {
+		return types.JID{}, errors.New("whatsapp: chat id is not a valid JID")
+	}
+	switch jid.Server {
+	case types.DefaultUserServer, types.HiddenUserServer, types.GroupServer:
+	default:
+		return types.JID{}, fmt.Errorf("whatsapp: cannot send to a chat on server %q", jid.Server)
+	}
+	if jid.User == "" {
+		return types.JID{}, errors.New("whatsapp: chat id has no user")
+	}
+	return jid.ToNonAD(), nil
+}
+
+// classify sorts a whatsmeow send error by what the Sender should do about it.
+func classify(err error) *bot.SendError {
+	code := serverCode(err)
+	var disconnected *whatsmeow.DisconnectedError
+	switch {
+	case errors.Is(err, whatsmeow.ErrIQRateOverLimit), errors.Is(err, whatsmeow.ErrIQResourceLimit),
+		code == 429, code == 463, code == 479:
+		// 429: too many messages; 463/479: the account is restricted from messaging
+		// (people who did not write first, or after reports). Wait long.
+		return &bot.SendError{Kind: bot.ErrRateLimited, RetryAfter: RateLimitPause, Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, whatsmeow.ErrNotConnected), errors.Is(err, whatsmeow.ErrNotLoggedIn),
+		errors.Is(err, whatsmeow.ErrMessageTimedOut), errors.Is(err, whatsmeow.ErrIQTimedOut),
+		errors.Is(err, whatsmeow.ErrNoSession), errors.As(err, &disconnected):
+		return &bot.SendError{Kind: bot.ErrTemporary, Err: err}
+	case errors.Is(err, whatsmeow.ErrUnknownServer), errors.Is(err, whatsmeow.ErrRecipientADJID),
+		errors.Is(err, whatsmeow.ErrBroadcastListUnsupported), errors.Is(err, whatsmeow.ErrIQBadRequest),
+		errors.Is(err, whatsmeow.ErrIQNotFound), errors.Is(err, whatsmeow.ErrIQNotAcceptable),
+		code >= 400 && code < 500:
+		return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
+	}
+	return &bot.SendError{Kind: bot.ErrTemporary, Err: err} // 5xx, network, anything unknown
+}
+
+// serverCode returns the code of a whatsmeow "server returned error N", 0 for any
+// other error. whatsmeow carries the code only in the text after its sentinel.
+func serverCode(err error) int {
+	if !errors.Is(err, whatsmeow.ErrServerReturnedError) {
+		return 0
+	}
+	msg := err.Error()
+	i := strings.LastIndex(msg, whatsmeow.ErrServerReturnedError.Error())
+	if i < 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(msg[i+len(whatsmeow.ErrServerReturnedError.Error()):]))
+	return n
+}
+
+// splitText cuts s into parts of at most max characters: at the last paragraph break
+// in the second half of the window, else the last sentence end in its last three
+// quarters, else the last line break in its second half, else the last space, else
+// (one unbroken word) at max. White space at the cuts is dropped.
+func splitText(s string, max int) []string {
+	s = strings.TrimSpace(s)
+	var parts []string
+	for utf8.RuneCountInString(s) > max {
+		window := s[:prefixBytes(s, max)]
+		at := cutPoint(window)
+		part := strings.TrimRightFunc(window[:at], unicode.IsSpace)
+		if part == "" {
+			part, at = window, len(window)
+		}
+		parts = append(parts, part)
+		s = strings.TrimLeftFunc(s[at:], unicode.IsSpace)
+	}
+	if s != "" {
+		parts = append(parts, s)
+	}
+	return parts
+}
+
+func cutPoint(w string) int {
+	half := len(w) / 2
+	if i := strings.LastIndex(w, "\n\n"); i >= half {
+		return i
+	}
+	if i := lastSentenceEnd(w); i >= len(w)/4 {
+		return i
+	}
+	if i := strings.LastIndexByte(w, '\n'); i >= half {
+		return i
+	}
+	if i := strings.LastIndexFunc(w, unicode.IsSpace); i > 0 {
+		return i
+	}
+	return len(w)
+}
+
+// lastSentenceEnd returns the byte offset just after the last ".", "!", "?" or "…"
+// (with any closing quote or bracket) that is followed by white space, or -1.
+func lastSentenceEnd(w string) int {
+	for i := len(w); i > 0; {
+		r, size := utf8.DecodeLastRuneInString(w[:i])
+		i -= size
+		if !unicode.IsSpace(r) || i == 0 {
+			continue
+		}
+		j := i
+		for j > 0 {
+			p, psize := utf8.DecodeLastRuneInString(w[:j])
+			if !strings.ContainsRune(`"')]»”’`, p) {
+				break
+			}
+			j -= psize
+		}
+		if p, _ := utf8.DecodeLastRuneInString(w[:j]); strings.ContainsRune(".!?…", p) {
+			return i
+		}
+	}
+	return -1
+}
+
+// prefixBytes returns the byte length of the first max characters of s.
+func prefixBytes(s string, max int) int {
+	n := 0
+	for i := range s {
+		if n == max {
+			return i
+		}
+		n++
+	}
+	return len(s)
+}
