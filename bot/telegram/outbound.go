@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -192,73 +190,15 @@ func classify(err error) *bot.SendError {
 	return &bot.SendError{Kind: bot.ErrTemporary, Err: err} // 5xx, or no code at all
 }
 
-// splitText cuts s into parts of at most max UTF-16 code units, never inside a UTF-8
-// sequence: at the last paragraph break in the second half of the window, else the
-// last sentence end in its last three quarters, else the last line break in its
-// second half, else the last space, else (one unbroken word) at max. White space at
-// the cuts is dropped.
-func splitText(s string, max int) []string {
-	s = strings.TrimSpace(s)
-	var parts []string
-	for utf16Len(s) > max {
-		n := prefixBytes(s, max)
-		if n == 0 { // max is smaller than the first character: it goes alone
-			_, n = utf8.DecodeRuneInString(s)
-		}
-		window := s[:n]
-		at := cutPoint(window)
-		part := strings.TrimRightFunc(window[:at], unicode.IsSpace)
-		if part == "" {
-			part, at = window, len(window)
-		}
-		parts = append(parts, part)
-		s = strings.TrimLeftFunc(s[at:], unicode.IsSpace)
-	}
-	if s != "" {
-		parts = append(parts, s)
-	}
-	return parts
-}
+// splitText cuts s into parts of at most max UTF-16 code units, as Telegram counts.
+func splitText(s string, max int) []string { return bot.SplitText(s, max, utf16Units) }
 
-func cutPoint(w string) int {
-	half := len(w) / 2
-	if i := strings.LastIndex(w, "\n\n"); i >= half {
-		return i
+// utf16Units is how many UTF-16 code units a character takes.
+func utf16Units(r rune) int {
+	if r >= 0x10000 {
+		return 2
 	}
-	if i := lastSentenceEnd(w); i >= len(w)/4 {
-		return i
-	}
-	if i := strings.LastIndexByte(w, '\n'); i >= half {
-		return i
-	}
-	if i := strings.LastIndexFunc(w, unicode.IsSpace); i > 0 {
-		return i
-	}
-	return len(w)
-}
-
-// lastSentenceEnd returns the byte offset just after the last ".", "!", "?" or "…"
-// (with any closing quote or bracket) that is followed by white space, or -1.
-func lastSentenceEnd(w string) int {
-	for i := len(w); i > 0; {
-		r, size := utf8.DecodeLastRuneInString(w[:i])
-		i -= size
-		if !unicode.IsSpace(r) || i == 0 {
-			continue
-		}
-		j := i
-		for j > 0 {
-			p, psize := utf8.DecodeLastRuneInString(w[:j])
-			if !strings.ContainsRune(`"')]»”’`, p) {
-				break
-			}
-			j -= psize
-		}
-		if p, _ := utf8.DecodeLastRuneInString(w[:j]); strings.ContainsRune(".!?…", p) {
-			return i
-		}
-	}
-	return -1
+	return 1
 }
 
 func utf16Len(s string) int {
@@ -270,21 +210,4 @@ func utf16Len(s string) int {
 		}
 	}
 	return n
-}
-
-// prefixBytes returns the byte length of the longest prefix of s that has at most
-// max UTF-16 code units and ends at a rune boundary.
-func prefixBytes(s string, max int) int {
-	n := 0
-	for i, r := range s {
-		w := 1
-		if r >= 0x10000 {
-			w = 2
-		}
-		if n+w > max {
-			return i
-		}
-		n += w
-	}
-	return len(s)
 }

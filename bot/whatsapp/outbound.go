@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
@@ -171,78 +169,7 @@ func serverCode(err error) int {
 	return n
 }
 
-// splitText cuts s into parts of at most max characters: at the last paragraph break
-// in the second half of the window, else the last sentence end in its last three
-// quarters, else the last line break in its second half, else the last space, else
-// (one unbroken word) at max. White space at the cuts is dropped.
+// splitText cuts s into parts of at most max characters.
 func splitText(s string, max int) []string {
-	s = strings.TrimSpace(s)
-	var parts []string
-	for utf8.RuneCountInString(s) > max {
-		window := s[:prefixBytes(s, max)]
-		at := cutPoint(window)
-		part := strings.TrimRightFunc(window[:at], unicode.IsSpace)
-		if part == "" {
-			part, at = window, len(window)
-		}
-		parts = append(parts, part)
-		s = strings.TrimLeftFunc(s[at:], unicode.IsSpace)
-	}
-	if s != "" {
-		parts = append(parts, s)
-	}
-	return parts
-}
-
-func cutPoint(w string) int {
-	half := len(w) / 2
-	if i := strings.LastIndex(w, "\n\n"); i >= half {
-		return i
-	}
-	if i := lastSentenceEnd(w); i >= len(w)/4 {
-		return i
-	}
-	if i := strings.LastIndexByte(w, '\n'); i >= half {
-		return i
-	}
-	if i := strings.LastIndexFunc(w, unicode.IsSpace); i > 0 {
-		return i
-	}
-	return len(w)
-}
-
-// lastSentenceEnd returns the byte offset just after the last ".", "!", "?" or "…"
-// (with any closing quote or bracket) that is followed by white space, or -1.
-func lastSentenceEnd(w string) int {
-	for i := len(w); i > 0; {
-		r, size := utf8.DecodeLastRuneInString(w[:i])
-		i -= size
-		if !unicode.IsSpace(r) || i == 0 {
-			continue
-		}
-		j := i
-		for j > 0 {
-			p, psize := utf8.DecodeLastRuneInString(w[:j])
-			if !strings.ContainsRune(`"')]»”’`, p) {
-				break
-			}
-			j -= psize
-		}
-		if p, _ := utf8.DecodeLastRuneInString(w[:j]); strings.ContainsRune(".!?…", p) {
-			return i
-		}
-	}
-	return -1
-}
-
-// prefixBytes returns the byte length of the first max characters of s.
-func prefixBytes(s string, max int) int {
-	n := 0
-	for i := range s {
-		if n == max {
-			return i
-		}
-		n++
-	}
-	return len(s)
+	return bot.SplitText(s, max, func(rune) int { return 1 })
 }
