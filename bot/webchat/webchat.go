@@ -30,6 +30,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/layan-id/layan/bot"
 )
 
@@ -71,6 +73,9 @@ type Server struct {
 	page   *page
 	log    *slog.Logger
 	hub    *hub
+	// newChats limits new conversations per client address; messages limits the
+	// messages of one conversation.
+	newChats, messages *limiter
 	// Heartbeat is how often an idle live stream sends a comment to stay open (and
 	// looks for replies whose wake-up it missed).
 	Heartbeat time.Duration
@@ -86,7 +91,10 @@ func NewServer(engine Engine, store Store, texts Texts, log *slog.Logger) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	return &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second}, nil
+	return &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second,
+		newChats: newLimiter(rate.Every(3*time.Second), 30), // a school's computer room may start 30 at once
+		messages: newLimiter(5, 20),                         // far above any person's typing
+	}, nil
 }
 
 // Run wakes the live streams of this process when replies are pushed, over one
@@ -183,12 +191,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	token := r.Header.Get("X-Chat-Token")
 	var id string
 	if token == "" {
+		if !s.newChats.allow(clientAddr(r)) {
+			tooMany(w)
+			return
+		}
 		token, id = newToken()
 		if err := s.store.Register(r.Context(), id); err != nil {
 			s.unavailable(w, r, err)
 			return
 		}
 	} else if id = s.known(w, r, token); id == "" {
+		return
+	} else if !s.messages.allow(id) {
+		tooMany(w)
 		return
 	}
 
@@ -227,6 +242,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	token := r.Header.Get("X-Chat-Token")
 	id := s.known(w, r, token)
 	if id == "" {
+		return
+	}
+	if !s.messages.allow(id) {
+		tooMany(w)
 		return
 	}
 	msgID := r.URL.Query().Get("id")

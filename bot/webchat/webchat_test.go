@@ -649,3 +649,21 @@ func TestOneConversationMayHoldOnlyAFewLiveStreams(t *testing.T) {
 		t.Errorf("stream %d answered %d, want 429", webchat.MaxStreams+1, res.StatusCode)
 	}
 }
+
+func TestOneClientCannotStartConversationsWithoutEnd(t *testing.T) {
+	h := newHarness(t, storetest.Mini(t))
+	token := h.start(t)
+	refused := 0
+	for range 40 {
+		if a := h.do(t, "POST", "/api/chat", "", []byte(`{"text":"halo"}`)); a.Status == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Error("40 new conversations from one address in a moment were all accepted")
+	}
+	// A conversation already going is not held up by the flood from its address.
+	if a := h.send(t, token, map[string]string{"text": "menu"}); a.Status != http.StatusOK {
+		t.Errorf("an existing conversation got %d during the flood", a.Status)
+	}
+}
