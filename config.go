@@ -12,8 +12,7 @@ import (
 	"time"
 	_ "time/tzdata"
 
-	"github.com/robfig/cron/v3"
-
+	"github.com/layan-id/layan/bot/broadcast"
 	"github.com/layan-id/layan/bot/whatsapp" // TZ_REGION must resolve on hosts without a zoneinfo database
 )
 
@@ -88,7 +87,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Errorf("STAFF_NOTIFY %q: want channel:chat, e.g. telegram:-100123", c.StaffNotify))
 	}
 	c.TipSchedule = get("TIP_SCHEDULE", "0 7 * * *")
-	if _, err := cron.ParseStandard(c.TipSchedule); err != nil {
+	if _, err := broadcast.ParseSchedule(c.TipSchedule); err != nil {
 		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule", c.TipSchedule))
 	}
 	c.TelegramToken = get("TELEGRAM_TOKEN", "")

@@ -32,13 +32,21 @@ func (n *notifier) StatusChanged(_ context.Context, c *bot.Complaint) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
-		out, err := n.engine.Handle(ctx, bot.Message{
+		m := bot.Message{
 			Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
 			ID:   fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), // once per change
-			Kind: bot.KindEvent, Text: "complaint:" + c.ID, Time: time.Now(),
-		})
-		if err != nil || out.Duplicate {
-			if err != nil {
+			Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History)), Time: time.Now(),
+		}
+		var out bot.Outcome
+		var err error
+		for try, pause := 0, time.Second; try < 5; try, pause = try+1, pause*2 {
+			if out, err = n.engine.Handle(ctx, m); err == nil && !out.Failed {
+				break
+			}
+			time.Sleep(pause) // the chat may be busy or the store away: the event id makes retries safe
+		}
+		if err != nil || out.Failed || out.Duplicate {
+			if err != nil || out.Failed {
 				n.log.Error("complaint news not prepared", "complaint", c.ID, "err", err)
 			}
 			return

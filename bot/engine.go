@@ -86,6 +86,9 @@ type Outcome struct {
 	// Lang is the person's language after the turn ("" when not chosen or forgotten),
 	// for clients that label their own controls.
 	Lang string
+	// Failed is true when the handler failed and Replies is only the apology; nothing
+	// changed, and the message was not marked handled.
+	Failed bool
 }
 
 // storeTimeout bounds the store calls that end a turn; they run even when the caller
@@ -122,7 +125,7 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 
 	start := e.now()
 	session, replies, ok := e.run(ctx, m, claim.Session)
-	out := Outcome{Replies: replies}
+	out := Outcome{Replies: replies, Failed: !ok}
 	if session != nil {
 		session.LastActive = start
 		out.Lang = session.Lang

@@ -110,7 +110,7 @@ func (f *complaintFlow) Start(_ context.Context, c *Conv) error {
 // Accepts lets places and photos through at the steps that take them.
 func (f *complaintFlow) Accepts(c *Conv, kind bot.Kind) bool {
 	switch c.Session.Step {
-	case stepLocation:
+	case stepLocation, stepLocationFar: // a corrected pin answers "is it right?"
 		return kind == bot.KindLocation
 	case stepPhotos:
 		return kind == bot.KindImage
@@ -161,7 +161,8 @@ func (f *complaintFlow) Back(_ context.Context, c *Conv) error {
 		step = stepLocation
 	}
 	if step == stepEdit {
-		step = stepSummary
+		f.ask(c, stepSummary) // back from "which part?" is the summary again
+		return nil
 	}
 	steps := complaintSteps()
 	i := slices.Index(steps, step)
@@ -184,6 +185,9 @@ func (f *complaintFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	case stepLocation:
 		return f.location(c, in)
 	case stepLocationFar:
+		if in.Kind == bot.KindLocation {
+			return f.location(c, in)
+		}
 		switch in.Option {
 		case "loc:keep":
 			f.next(c, stepLocation)

@@ -551,8 +551,12 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 					t.Errorf("%s (status %s) is in the index of %s: %v", id, cp.Status, s, slices.Contains(ids, id))
 				}
 			}
+			// A staff command repeated after a crash asks again for the news of its
+			// change (the first may have died with the crash); the news is an event
+			// named after the change, which the engine delivers once. So: at least once,
+			// at most twice asked.
 			for _, c := range want[id][1:] {
-				if n := countOf(changes, id+" "+string(c.Status)); n != 1 {
+				if n := countOf(changes, id+" "+string(c.Status)); n < 1 || n > 2 {
 					t.Errorf("the reporter of %s was told %d times that it is %s", id, n, c.Status)
 				}
 			}

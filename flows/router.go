@@ -82,7 +82,7 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	}
 	in := r.input(t)
 
-	if t.Msg.Kind == bot.KindLocation && !r.accepts(c, t.Msg.Kind) && t.Session.Greeted {
+	if t.Msg.Kind == bot.KindLocation && !r.accepts(c, t.Msg.Kind) && t.Session.Greeted && t.Session.Flow != "complaint" {
 		// A place shared outside any step that asks for one: show what is near it.
 		if f, ok := r.flows["tourism"].(*tourismFlow); ok && t.Msg.Location != nil {
 			c.Leave()

@@ -72,6 +72,11 @@ func (f *complaintFlow) staffCommand(ctx context.Context, c *Conv, text string) 
 	})
 	switch {
 	case errors.Is(err, errAlreadyDone):
+		// The first attempt's news may have been lost with its answer: the event id
+		// names the change, so the citizen hears it once either way.
+		if cp, err := f.store.Get(ctx, id); err == nil {
+			f.alerts.StatusChanged(ctx, cp)
+		}
 		c.Say("staff.changed", "ID", id, "Status", statusLabel(c, to))
 	case errors.Is(err, bot.ErrNotFound):
 		c.Say("complaint.not_found", "ID", id)

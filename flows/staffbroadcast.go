@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/broadcast"
 )
 
 // BroadcastCreator stores a new broadcast (*store.Broadcasts is one).
@@ -126,10 +125,10 @@ func (f *staffBroadcastFlow) Continue(ctx context.Context, c *Conv, in Input) er
 func (f *staffBroadcastFlow) when(c *Conv, option, text string) string {
 	switch {
 	case option == "now" || strings.EqualFold(text, "sekarang") || strings.EqualFold(text, "now"):
-		c.Session.Set("at", f.now().Format(time.RFC3339))
+		c.Session.Set("at", "now") // the moment of the confirmation
 		return ""
 	case strings.Count(text, " ") >= 4:
-		if _, err := cron.ParseStandard(text); err != nil {
+		if _, err := broadcast.ParseSchedule(text); err != nil {
 			return "broadcast.bad_when"
 		}
 		c.Session.Set("cron", text)
@@ -149,7 +148,9 @@ func (f *staffBroadcastFlow) when(c *Conv, option, text string) string {
 func (f *staffBroadcastFlow) preview(c *Conv) {
 	c.Session.Step = "preview"
 	when := c.Session.Get("cron")
-	if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil {
+	if c.Session.Get("at") == "now" {
+		when = c.T("broadcast.now")
+	} else if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil {
 		when = at.In(f.loc).Format("02-01-2006 15:04")
 	}
 	en := c.Session.Get("text_en")
@@ -164,6 +165,18 @@ func (f *staffBroadcastFlow) preview(c *Conv) {
 }
 
 func (f *staffBroadcastFlow) create(ctx context.Context, c *Conv) error {
+	if !f.staff(c.Msg.Key()) { // no longer staff since the flow began
+		c.Leave()
+		return f.menu.unclaimed(ctx, c, Input{Text: c.Msg.Text})
+	}
+	if c.Session.Get("at") == "now" {
+		c.Session.Set("at", f.now().Format(time.RFC3339))
+	}
+	if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil && at.Before(f.now().Add(-time.Minute)) {
+		c.Say("broadcast.past") // confirmed after its time had passed
+		f.ask(c, "when")
+		return nil
+	}
 	bc := &bot.Broadcast{
 		Topics: []string{c.Session.Get("topic")}, Text: map[string]string{"id": c.Session.Get("text_id")},
 		State: bot.BroadcastActive, CreatedAt: f.now(), CreatedBy: c.Msg.Key(), Cron: c.Session.Get("cron"),

@@ -89,18 +89,29 @@ func (f *complaintFlow) date(t time.Time) string { return t.In(f.loc).Format("02
 
 // event tells a reporter that their complaint changed, in their conversation; a Done
 // complaint asks for a rating and offers reopening.
-func (f *complaintFlow) event(ctx context.Context, c *Conv, id string) error {
+//
+// The event names the change ("BTG-261127-0042:3", the third entry of the history),
+// so two quick changes are told as they happened, not twice as the latest. A person in
+// the middle of filling something in keeps that step's numbered options: the rating
+// comes as buttons only, so a "2" meant for the step is not taken as a rating.
+func (f *complaintFlow) event(ctx context.Context, c *Conv, arg string) error {
+	id, nth, _ := strings.Cut(arg, ":")
 	cp, err := f.store.Get(ctx, id)
 	if err != nil {
 		return fmt.Errorf("complaint event: %w", err)
 	}
-	note := ""
-	if n := len(cp.History); n > 0 {
-		note = cp.History[n-1].Note
+	n, err := strconv.Atoi(nth)
+	if err != nil || n < 1 || n > len(cp.History) {
+		n = len(cp.History)
 	}
-	c.Turn.Say(bot.Reply{Text: c.T("complaint.update", "ID", cp.ID, "Status", statusLabel(c, cp.Status), "Note", note)})
-	if cp.Status == bot.StatusDone {
+	e := cp.History[n-1]
+	kept := c.Session.Options
+	c.Turn.Say(bot.Reply{Text: c.T("complaint.update", "ID", cp.ID, "Status", statusLabel(c, e.Status), "Note", e.Note)})
+	if e.Status == bot.StatusDone && n == len(cp.History) {
 		f.askRating(c, cp)
+	}
+	if c.Session.Flow == "complaint" || c.Session.Flow == "staff-broadcast" {
+		c.Session.Options = kept // in the middle of filling something in
 	}
 	return nil
 }

@@ -88,7 +88,7 @@ func (a alerts) Reopened(ctx context.Context, c *bot.Complaint) {
 func (a alerts) StatusChanged(ctx context.Context, c *bot.Complaint) {
 	user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
 	out, err := a.h.engine.Handle(ctx, bot.Message{Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
-		ID: fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), Kind: bot.KindEvent, Text: "complaint:" + c.ID})
+		ID: fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History))})
 	if err != nil {
 		a.h.told = append(a.h.told, "<< error: "+err.Error())
 		return

@@ -158,19 +158,28 @@ func (b *Broadcasts) Create(ctx context.Context, bc *bot.Broadcast) (string, err
 	return bc.ID, nil
 }
 
-// Ensure stores a broadcast with a fixed id unless one with that id exists (the
-// service's own broadcasts, such as the tip of the day).
+// Ensure stores a broadcast with a fixed id (the service's own, such as the tip of the
+// day): created with its index when missing, else its schedule and topics are brought
+// up to date, keeping its state and last run.
 func (b *Broadcasts) Ensure(ctx context.Context, bc *bot.Broadcast) error {
+	_, err := b.Update(ctx, bc.ID, func(cur *bot.Broadcast) error {
+		cur.Cron, cur.Topics, cur.Kind, cur.Text = bc.Cron, bc.Topics, bc.Kind, bc.Text
+		return nil
+	})
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	raw, err := json.Marshal(bc)
 	if err != nil {
 		return fmt.Errorf("store: encode broadcast: %w", err)
 	}
-	created, err := b.s.rdb.SetNX(ctx, b.key("b", bc.ID), raw, 0).Result()
+	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SetNX(ctx, b.key("b", bc.ID), raw, 0)
+		p.ZAdd(ctx, b.key("all"), redis.Z{Score: float64(bc.CreatedAt.UnixMilli()), Member: bc.ID})
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("store: ensure broadcast %s: %w", bc.ID, err)
-	}
-	if created {
-		return b.s.rdb.ZAdd(ctx, b.key("all"), redis.Z{Score: float64(bc.CreatedAt.UnixMilli()), Member: bc.ID}).Err()
 	}
 	return nil
 }
@@ -397,6 +406,9 @@ func (b *Broadcasts) Finish(ctx context.Context, run string, state bot.RunState,
 		}
 		p.HSet(ctx, b.key("run", run), "state", string(state), "unknown", unknown, "finished", now.UnixMilli())
 		p.SRem(ctx, b.key("active"), run)
+		// Who got what is kept a month, for questions; the counters stay.
+		p.PExpire(ctx, b.key("d", run), runDetailTTL)
+		p.PExpire(ctx, b.key("rcpt", run), runDetailTTL)
 		return nil
 	})
 	if err != nil {
@@ -404,6 +416,9 @@ func (b *Broadcasts) Finish(ctx context.Context, run string, state bot.RunState,
 	}
 	return true, nil
 }
+
+// runDetailTTL is how long a closed run keeps each recipient's fate.
+const runDetailTTL = 30 * 24 * time.Hour
 
 // Runs returns a broadcast's runs, newest first, at most max.
 func (b *Broadcasts) Runs(ctx context.Context, broadcast string, max int) ([]bot.Run, error) {

@@ -227,9 +227,10 @@ var errState = errors.New("not allowed in this state")
 func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
 	from := map[string][]bot.BroadcastState{
-		"pause":  {bot.BroadcastActive},
+		// A finished broadcast may still be delivering its last run: that can be stopped.
+		"pause":  {bot.BroadcastActive, bot.BroadcastFinished},
 		"resume": {bot.BroadcastPaused},
-		"cancel": {bot.BroadcastActive, bot.BroadcastPaused},
+		"cancel": {bot.BroadcastActive, bot.BroadcastPaused, bot.BroadcastFinished},
 	}[action]
 	to := map[string]bot.BroadcastState{"pause": bot.BroadcastPaused, "resume": bot.BroadcastActive, "cancel": bot.BroadcastCancelled}[action]
 	if from == nil {

@@ -93,9 +93,20 @@ func New(cfg Config) *Service {
 }
 
 // ParseSchedule reads a cron schedule (five fields: minute hour day month weekday, or
-// a descriptor such as @daily).
+// a descriptor such as @daily). It refuses "@every" intervals and schedules that never
+// fire (30 February).
 func ParseSchedule(expr string) (cron.Schedule, error) {
-	return cron.ParseStandard(expr)
+	if strings.HasPrefix(strings.TrimSpace(expr), "@every") {
+		return nil, fmt.Errorf("@every is not a calendar schedule")
+	}
+	sched, err := cron.ParseStandard(expr)
+	if err != nil {
+		return nil, err
+	}
+	if sched.Next(time.Now()).IsZero() {
+		return nil, fmt.Errorf("the schedule never fires")
+	}
+	return sched, nil
 }
 
 // Run schedules and delivers until ctx ends. Any number of replicas may run it.
@@ -191,17 +202,23 @@ func (s *Service) due(bc *bot.Broadcast, now time.Time) (fires []time.Time, last
 	if from.IsZero() {
 		from = bc.CreatedAt
 	}
-	for next := sched.Next(from.In(s.cfg.Location)); !next.After(now); next = sched.Next(next) {
+	for next := sched.Next(from.In(s.cfg.Location)); ; next = sched.Next(next) {
+		if next.IsZero() {
+			return fires, last, true, nil // a schedule that never fires (again)
+		}
+		if next.After(now) {
+			break
+		}
 		if bc.End != nil && next.After(*bc.End) {
 			return fires, last, true, nil
 		}
 		fires = append(fires, next)
 		last = next
+		if len(fires) > maxMissed { // keep the latest; a long outage is not replayed
+			fires = fires[1:]
+		}
 	}
-	if len(fires) > maxMissed {
-		fires = fires[len(fires)-maxMissed:]
-	}
-	if bc.End != nil && sched.Next(now.In(s.cfg.Location)).After(*bc.End) {
+	if next := sched.Next(now.In(s.cfg.Location)); next.IsZero() || bc.End != nil && next.After(*bc.End) {
 		finished = true
 	}
 	return fires, last, finished, nil
