@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/layan-id/layan/bot"
@@ -23,12 +24,16 @@ type notifier struct {
 	log    *slog.Logger
 	staff  string // channel:chat, or ""
 	loc    *time.Location
+	wg     sync.WaitGroup // news being delivered in the background
 }
+
+// wait waits for the news being delivered in the background.
+func (n *notifier) wait() { n.wg.Wait() }
 
 // StatusChanged tells the reporter. It runs in the background: it may be called from
 // a turn of the very conversation it must speak in (a staff member's own complaint).
 func (n *notifier) StatusChanged(_ context.Context, c *bot.Complaint) {
-	go func() {
+	n.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
@@ -54,7 +59,7 @@ func (n *notifier) StatusChanged(_ context.Context, c *bot.Complaint) {
 		if err := n.sender.Send(ctx, c.Reporter.Channel, c.Reporter.ChatID, out.Replies...); err != nil {
 			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", c.Reporter.Channel, "err", err)
 		}
-	}()
+	})
 }
 
 // NewComplaint alerts staff.
@@ -88,13 +93,13 @@ func (n *notifier) toStaff(ctx context.Context, c *bot.Complaint, key string) {
 	if !ok {
 		return
 	}
-	go func() {
+	n.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		if err := n.sender.Send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
 			n.log.Error("staff alert not delivered", "complaint", c.ID, "channel", ch, "err", err)
 		}
-	}()
+	})
 }
 
 // staffNews sends staff a ready text (news about a channel, such as WhatsApp being

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/layan-id/layan/bot"
@@ -127,9 +128,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
 	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg))
 
-	go web.Run(ctx) // live streams end when ctx does, so the shutdown below is quick
-	go a.notifier.watchSLA(ctx, a.complaints, cfg.ComplaintSLA)
-	go broadcasts.Run(ctx)
+	// Background work stops with ctx and is waited for before the store closes, so a
+	// delivery in progress records what it did (deferred calls run last to first).
+	var background sync.WaitGroup
+	defer background.Wait()
+	defer a.notifier.wait()
+	background.Go(func() { web.Run(ctx) }) // live streams end when ctx does, so the shutdown below is quick
+	background.Go(func() { a.notifier.watchSLA(ctx, a.complaints, cfg.ComplaintSLA) })
+	background.Go(func() { broadcasts.Run(ctx) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	tgCtx, stopTelegram := context.WithCancel(ctx)

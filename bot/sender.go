@@ -22,6 +22,22 @@ type Limits struct {
 	Backoff   time.Duration // first pause between tries, doubling; default 500 ms
 }
 
+// CanSend reports whether a channel is registered and, when it can tell, able to send
+// now (a channel with a Ready() bool method, such as WhatsApp on a replica that does not
+// hold the connection).
+func (s *Sender) CanSend(channel string) bool {
+	s.mu.Lock()
+	ln := s.lanes[channel]
+	s.mu.Unlock()
+	if ln == nil {
+		return false
+	}
+	if r, ok := ln.ch.(interface{ Ready() bool }); ok {
+		return r.Ready()
+	}
+	return true
+}
+
 // maxRateLimited is how many "retry after" answers one message may meet before it
 // counts as a failed attempt.
 const maxRateLimited = 10

@@ -363,6 +363,27 @@ func (b *Broadcasts) Done(ctx context.Context, run, key string, o bot.Delivery, 
 	return nil
 }
 
+// giveBackScript returns a recipient that was taken but not sent to (the process is
+// stopping, or cannot reach the recipient's channel) to the run, for another worker.
+// KEYS: rcpt, d. ARGV: key.
+var giveBackScript = redis.NewScript(`
+local fate = redis.call('HGET', KEYS[2], ARGV[1])
+if fate and string.sub(fate, 1, 9) == 'inflight:' then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('SADD', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+`)
+
+// GiveBack returns a taken recipient to the run when nothing was sent to them.
+func (b *Broadcasts) GiveBack(ctx context.Context, run, key string) error {
+	if err := giveBackScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("d", run)}, key).Err(); err != nil {
+		return fmt.Errorf("store: give back a recipient of %s: %w", run, err)
+	}
+	return nil
+}
+
 // ActiveRuns returns the runs being delivered.
 func (b *Broadcasts) ActiveRuns(ctx context.Context) ([]string, error) {
 	runs, err := b.s.rdb.SMembers(ctx, b.key("active")).Result()

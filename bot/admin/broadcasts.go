@@ -237,10 +237,14 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown action: use pause, resume or cancel")
 		return
 	}
+	delivering := false // a finished broadcast may be stopped only while its last run goes out
+	if runs, err := s.broadcasts.Store.Runs(r.Context(), r.PathValue("id"), 1); err == nil && len(runs) > 0 {
+		delivering = runs[0].State == bot.RunDelivering
+	}
 	var was bot.BroadcastState
 	bc, err := s.broadcasts.Store.Update(r.Context(), r.PathValue("id"), func(bc *bot.Broadcast) error {
 		was = bc.State
-		if !slices.Contains(from, bc.State) {
+		if !slices.Contains(from, bc.State) || bc.State == bot.BroadcastFinished && !delivering {
 			return errState
 		}
 		bc.State = to

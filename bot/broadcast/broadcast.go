@@ -32,6 +32,7 @@ type Store interface {
 	Take(ctx context.Context, run string, n int, now time.Time) ([]string, error)
 	Done(ctx context.Context, run, key string, o bot.Delivery, reason string) error
 	Finish(ctx context.Context, run string, state bot.RunState, stale time.Duration, now time.Time) (bool, error)
+	GiveBack(ctx context.Context, run, key string) error
 	Recipient(ctx context.Context, key string) (bot.Recipient, error)
 	UnsubscribeAll(ctx context.Context, key string) error
 }
@@ -45,6 +46,9 @@ type Tips interface {
 // Sender delivers bulk messages (*bot.Sender is one).
 type Sender interface {
 	SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
+	// CanSend reports whether this process can send on a channel now (a replica that
+	// does not hold the WhatsApp connection cannot).
+	CanSend(channel string) bool
 }
 
 // Config configures a Service.
@@ -64,7 +68,11 @@ type Config struct {
 }
 
 // Service schedules and delivers broadcasts.
-type Service struct{ cfg Config }
+type Service struct {
+	cfg     Config
+	mu      sync.Mutex
+	running map[string]bool // runs this process is delivering
+}
 
 // New returns the service.
 func New(cfg Config) *Service {
@@ -89,7 +97,7 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg}
+	return &Service{cfg: cfg, running: map[string]bool{}}
 }
 
 // ParseSchedule reads a cron schedule (five fields: minute hour day month weekday, or
@@ -109,23 +117,71 @@ func ParseSchedule(expr string) (cron.Schedule, error) {
 	return sched, nil
 }
 
-// Run schedules and delivers until ctx ends. Any number of replicas may run it.
+// Run schedules and delivers until ctx ends, then waits for its deliveries to stop.
+// Scheduling never waits for a delivery, and each run is delivered on its own, so an
+// emergency warning is not held up by a long run of tips. Any number of replicas may
+// run it.
 func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		s.every(ctx, func() {
+			if err := s.Schedule(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("broadcast: schedule", "err", err)
+			}
+		})
+	})
+	s.every(ctx, func() {
+		runs, err := s.cfg.Store.ActiveRuns(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Logger.Warn("broadcast: deliver", "err", err)
+			}
+			return
+		}
+		for _, run := range runs {
+			if !s.claim(run) {
+				continue // already being delivered here
+			}
+			wg.Go(func() {
+				defer s.release(run)
+				if err := s.deliverRun(ctx, run); err != nil && ctx.Err() == nil {
+					s.cfg.Logger.Warn("broadcast: deliver run", "run", run, "err", err)
+				}
+			})
+		}
+	})
+	return nil
+}
+
+// every calls f now and then every tick until ctx ends.
+func (s *Service) every(ctx context.Context, f func()) {
 	tick := time.NewTicker(s.cfg.Tick)
 	defer tick.Stop()
 	for {
-		if err := s.Schedule(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("broadcast: schedule", "err", err)
-		}
-		if err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("broadcast: deliver", "err", err)
-		}
+		f()
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-tick.C:
 		}
 	}
+}
+
+func (s *Service) claim(run string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[run] {
+		return false
+	}
+	s.running[run] = true
+	return true
+}
+
+func (s *Service) release(run string) {
+	s.mu.Lock()
+	delete(s.running, run)
+	s.mu.Unlock()
 }
 
 // maxMissed bounds how many missed runs of one broadcast are recorded at once (a
@@ -250,6 +306,9 @@ func (s *Service) NextRun(bc *bot.Broadcast) time.Time {
 	return next
 }
 
+// sendTimeout bounds one delivery, waits for the channel's rate included.
+const sendTimeout = time.Minute
+
 // batch is how many recipients a worker pool takes from the store at once.
 const batch = 200
 
@@ -304,8 +363,18 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 		if len(keys) == 0 {
 			break
 		}
-		for _, k := range keys {
-			jobs <- k
+		for i, k := range keys {
+			select {
+			case jobs <- k:
+			case <-ctx.Done():
+				s.giveBack(ctx, run, keys[i:]...) // stopping: nothing was sent to these
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		if s.gaveBack(run) {
+			break // recipients this process cannot reach: leave them to another replica
 		}
 	}
 	close(jobs)
@@ -341,6 +410,14 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 		record(bot.Skipped, "channel")
 		return
 	}
+	if ctx.Err() != nil || !s.cfg.Sender.CanSend(r.Channel) {
+		// Stopping, or this replica cannot send on that channel: another one will.
+		s.giveBack(ctx, run, key)
+		if ctx.Err() == nil {
+			s.noteGaveBack(run)
+		}
+		return
+	}
 	text := bc.TextIn(r.Lang)
 	if bc.Kind == bot.TipOfTheDay && s.cfg.Tips != nil {
 		if text, err = s.cfg.Tips.Next(ctx, r); err != nil {
@@ -348,7 +425,11 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 			return
 		}
 	}
-	err = s.cfg.Sender.SendBulk(ctx, r.Channel, r.ChatID, bot.Reply{Text: text})
+	// A send once begun is finished even when the process is stopping (the stop waits
+	// for it), so a graceful stop leaves nothing unknown.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	err = s.cfg.Sender.SendBulk(sctx, r.Channel, r.ChatID, bot.Reply{Text: text})
 	if err == nil {
 		record(bot.Sent, "")
 		return
@@ -361,4 +442,32 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 		}
 	}
 	record(bot.Failed, kind.String())
+}
+
+// giveBack returns taken recipients to the run untouched.
+func (s *Service) giveBack(ctx context.Context, run string, keys ...string) {
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, k := range keys {
+		if err := s.cfg.Store.GiveBack(gctx, run, k); err != nil {
+			s.cfg.Logger.Error("broadcast: give back a recipient", "run", run, "err", err)
+		}
+	}
+}
+
+// noteGaveBack and gaveBack tell the take loop that this process handed recipients
+// back because it cannot reach their channel, so it stops taking from the run for now.
+func (s *Service) noteGaveBack(run string) {
+	s.mu.Lock()
+	s.running[run+"/gave-back"] = true
+	s.mu.Unlock()
+}
+
+func (s *Service) gaveBack(run string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := run + "/gave-back"
+	gave := s.running[k]
+	delete(s.running, k)
+	return gave
 }

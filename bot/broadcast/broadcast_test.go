@@ -45,6 +45,8 @@ func (c *counting) SendBulk(ctx context.Context, channel, chatID string, replies
 	return nil
 }
 
+func (c *counting) CanSend(string) bool { return true }
+
 func (c *counting) total() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -244,3 +246,73 @@ func TestPauseResumeAndCancelTakeEffectBetweenBatches(t *testing.T) {
 }
 
 func ptr(t time.Time) *time.Time { return &t }
+
+// slow is a sender that takes a while per delivery and may not reach some channels.
+type slow struct {
+	*counting
+	delay    time.Duration
+	channels map[string]bool // reachable; nil: all
+}
+
+func (s *slow) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.counting.SendBulk(ctx, channel, chatID, replies...)
+}
+
+func (s *slow) CanSend(channel string) bool { return s.channels == nil || s.channels[channel] }
+
+func TestAGracefulStopHandsBackWhatItDidNotSend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		st := b.Store.Broadcasts()
+		subscribe(t, st, 300, "pengumuman", "telegram", "id")
+		at := time.Now().Add(-time.Minute)
+		id := create(t, st, &bot.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+		clk := &clock{t: time.Now()}
+		first := &slow{counting: newCounting(), delay: 5 * time.Millisecond}
+		ctx, stop := context.WithCancel(context.Background())
+		s := broadcast.New(broadcast.Config{Store: st, Sender: first, Now: clk.now, Workers: 8,
+			Stale: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		s.Schedule(ctx)
+		go func() {
+			for first.total() < 50 {
+				time.Sleep(time.Millisecond)
+			}
+			stop() // SIGTERM: a deploy
+		}()
+		s.Deliver(ctx)
+
+		second := newCounting()
+		service(t, st, second, clk).Deliver(context.Background())
+		runs, _ := st.Runs(context.Background(), id, 1)
+		if runs[0].Failed != 0 || runs[0].Sent != 300 || first.total()+second.total() != 300 {
+			t.Errorf("after a graceful stop and a restart: %+v (first sent %d, second %d), want 300 sent, none failed",
+				runs[0], first.total(), second.total())
+		}
+	})
+}
+
+func TestAReplicaThatCannotReachAChannelLeavesItsRecipientsToAnother(t *testing.T) {
+	st := storetest.Mini(t).Store.Broadcasts()
+	subscribe(t, st, 20, "darurat", "whatsapp", "id")
+	subscribe(t, st, 20, "darurat", "telegram", "id")
+	at := time.Now().Add(-time.Minute)
+	id := create(t, st, &bot.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	standby := &slow{counting: newCounting(), channels: map[string]bool{"telegram": true}}
+	service(t, st, standby, clk).Schedule(ctx)
+	for range 5 { // a few ticks of the standby replica alone
+		service(t, st, standby, clk).Deliver(ctx)
+	}
+	holder := newCounting()
+	service(t, st, holder, clk).Deliver(ctx)
+	runs, _ := st.Runs(ctx, id, 1)
+	if standby.total() != 20 || holder.total() != 20 || runs[0].Sent != 40 || runs[0].Failed != 0 {
+		t.Errorf("standby sent %d, holder %d, run %+v: want Telegram from the standby, WhatsApp from the holder, none failed",
+			standby.total(), holder.total(), runs[0])
+	}
+}

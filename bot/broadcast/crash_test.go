@@ -35,6 +35,8 @@ func (s *fileSender) SendBulk(ctx context.Context, channel, chatID string, repli
 	return s.f.Sync()
 }
 
+func (s *fileSender) CanSend(string) bool { return true }
+
 // TestCrashChild is the delivering process that the crash test kills; it runs only
 // when started by TestAKilledDeliveryIsNeverRepeated.
 func TestCrashChild(t *testing.T) {

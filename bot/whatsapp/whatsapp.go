@@ -305,6 +305,15 @@ func (c *Channel) Health() (ok bool, detail string) {
 	return c.state.ok(), c.state.detail(c.cfg.Location)
 }
 
+// Ready reports whether this replica can send on WhatsApp now: it holds the connection
+// and is connected. The shared sender asks, so that broadcasts are left to the replica
+// that can deliver them.
+func (c *Channel) Ready() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.kind == stateConnected
+}
+
 // Phone returns the phone number (digits, as in STAFF_IDS) of a WhatsApp user id as
 // the channel puts it in bot.Message.UserID: the number itself, or the number the
 // LID map knows for a LID ("<digits>@lid"). False when it is not known (yet), or
