@@ -136,6 +136,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	background.Go(func() { web.Run(ctx) }) // live streams end when ctx does, so the shutdown below is quick
 	background.Go(func() { a.notifier.watchSLA(ctx, a.complaints, cfg.ComplaintSLA) })
 	background.Go(func() { broadcasts.Run(ctx) })
+	background.Go(func() { prunePhotos(ctx, media, a.complaints, log) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	tgCtx, stopTelegram := context.WithCancel(ctx)
@@ -181,4 +182,25 @@ func writeStatus(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// prunePhotos removes, every hour, photos a day old that no filed complaint holds
+// (drafts that were cancelled, photos sent outside a complaint): UU PDP asks to keep
+// only what a purpose needs.
+func prunePhotos(ctx context.Context, media *store.Media, complaints *store.Complaints, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := media.Prune(24*time.Hour, func(name string) (bool, error) { return complaints.PhotoKept(ctx, name) })
+		if err != nil {
+			log.Warn("prune photos", "err", err)
+		} else if n > 0 {
+			log.Info("photos of unfiled drafts removed", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -46,8 +46,9 @@ func (c *Complaints) key(parts ...string) string {
 // createScript files a complaint: unless the idempotency key already names a ticket,
 // it takes the day's next number, writes the record with its id and adds it to every
 // index, in one step.
-// KEYS: idem, seq, all, status, by, sla. ARGV: record JSON (with "id":""), ticket
-// stem ("BTG-261127-"), created (unix ms), idem ttl ms, record key prefix.
+// KEYS: idem, seq, all, status, by, sla, photos. ARGV: record JSON (with "id":""),
+// ticket stem ("BTG-261127-"), created (unix ms), idem ttl ms, record key prefix, then
+// the names of its photos (kept: see PhotoKept).
 var createScript = redis.NewScript(`
 local existing = redis.call('GET', KEYS[1])
 if existing then return {existing, 0} end
@@ -61,6 +62,7 @@ redis.call('ZADD', KEYS[4], ARGV[3], id)
 redis.call('ZADD', KEYS[5], ARGV[3], id)
 redis.call('ZADD', KEYS[6], ARGV[3], id)
 redis.call('SET', KEYS[1], id, 'PX', ARGV[4])
+for i = 6, #ARGV do redis.call('SADD', KEYS[7], ARGV[i]) end
 return {id, 1}
 `)
 
@@ -76,10 +78,13 @@ func (c *Complaints) Create(ctx context.Context, cp *bot.Complaint, idem string)
 	stem := fmt.Sprintf("%s-%s-", c.prefix, cp.CreatedAt.In(c.loc).Format("060102"))
 	keys := []string{
 		c.key("idem", idem), c.key("seq", cp.CreatedAt.In(c.loc).Format("060102")), c.key("all"),
-		c.key("status", string(cp.Status)), c.key("by", cp.Reporter.Key), c.key("sla"),
+		c.key("status", string(cp.Status)), c.key("by", cp.Reporter.Key), c.key("sla"), c.key("photos"),
 	}
-	res, err := createScript.Run(ctx, c.s.rdb, keys, raw, stem, cp.CreatedAt.UnixMilli(),
-		bot.DedupeWindow.Milliseconds(), c.key("c", "")).Slice()
+	args := []any{raw, stem, cp.CreatedAt.UnixMilli(), bot.DedupeWindow.Milliseconds(), c.key("c", "")}
+	for _, p := range cp.Photos {
+		args = append(args, p)
+	}
+	res, err := createScript.Run(ctx, c.s.rdb, keys, args...).Slice()
 	if err != nil {
 		return nil, false, fmt.Errorf("store: create complaint: %w", err)
 	}
@@ -87,6 +92,16 @@ func (c *Complaints) Create(ctx context.Context, cp *bot.Complaint, idem string)
 	created := res[1].(int64) == 1
 	got, err := c.Get(ctx, id)
 	return got, created, err
+}
+
+// PhotoKept reports whether a photo belongs to a filed complaint (photos of drafts
+// that were never filed are removed from the media store after a day).
+func (c *Complaints) PhotoKept(ctx context.Context, name string) (bool, error) {
+	ok, err := c.s.rdb.SIsMember(ctx, c.key("photos"), name).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: look up photo: %w", err)
+	}
+	return ok, nil
 }
 
 // Get returns a complaint, or ErrNotFound.

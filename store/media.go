@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/layan-id/layan/bot"
 )
@@ -87,4 +88,33 @@ func (m *Media) Open(name string) (*os.File, error) {
 		return nil, ErrNotFound
 	}
 	return f, err
+}
+
+// Prune removes the photos older than age that keep reports false for (photos sent
+// for drafts never filed, or sent outside a complaint), and returns how many it
+// removed. A photo the check cannot decide on is kept.
+func (m *Media) Prune(age time.Duration, keep func(name string) (bool, error)) (int, error) {
+	entries, err := os.ReadDir(m.dir)
+	if err != nil {
+		return 0, fmt.Errorf("store: list media: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || e.IsDir() || time.Since(info.ModTime()) < age {
+			continue
+		}
+		if e.Name()[0] == '.' { // an upload cut off mid-write
+			os.Remove(filepath.Join(m.dir, e.Name()))
+			continue
+		}
+		kept, err := keep(e.Name())
+		if err != nil || kept {
+			continue
+		}
+		if os.Remove(filepath.Join(m.dir, e.Name())) == nil {
+			removed++
+		}
+	}
+	return removed, nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/layan-id/layan/store"
 )
@@ -59,5 +60,25 @@ func TestPhotosAreJudgedByContentAndSize(t *testing.T) {
 	}
 	if _, err := m.Open("../" + filepath.Base(dir)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a path outside the directory opened: %v", err)
+	}
+}
+
+func TestPhotosOfDraftsNeverFiledArePruned(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := store.NewMedia(dir)
+	kept, _, _ := m.Save(bytes.NewReader(pngBytes(t)))
+	stray, _, _ := m.Save(bytes.NewReader(pngBytes(t)))
+	fresh, _, _ := m.Save(bytes.NewReader(pngBytes(t)))
+	old := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(filepath.Join(dir, kept), old, old)
+	os.Chtimes(filepath.Join(dir, stray), old, old)
+	n, err := m.Prune(24*time.Hour, func(name string) (bool, error) { return name == kept, nil })
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want 1", n, err)
+	}
+	for name, want := range map[string]bool{kept: true, stray: false, fresh: true} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
+		}
 	}
 }

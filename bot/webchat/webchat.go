@@ -75,7 +75,7 @@ type Server struct {
 	hub    *hub
 	// newChats limits new conversations per client address; messages limits the
 	// messages of one conversation.
-	newChats, messages *limiter
+	newChats, messages, uploads *limiter
 	// Heartbeat is how often an idle live stream sends a comment to stay open (and
 	// looks for replies whose wake-up it missed).
 	Heartbeat time.Duration
@@ -94,6 +94,7 @@ func NewServer(engine Engine, store Store, texts Texts, log *slog.Logger) (*Serv
 	return &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second,
 		newChats: newLimiter(rate.Every(3*time.Second), 30), // a school's computer room may start 30 at once
 		messages: newLimiter(5, 20),                         // far above any person's typing
+		uploads:  newLimiter(rate.Every(10*time.Second), 6), // photos: three per complaint, and retries
 	}, nil
 }
 
@@ -244,7 +245,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		return
 	}
-	if !s.messages.allow(id) {
+	if !s.uploads.allow(id) {
 		tooMany(w)
 		return
 	}
