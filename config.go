@@ -76,9 +76,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if id = strings.TrimSpace(id); id == "" {
 			continue
 		}
-		if ch, who, ok := strings.Cut(id, ":"); !ok || ch == "" || who == "" {
+		ch, who, ok := strings.Cut(id, ":")
+		if !ok || ch == "" || who == "" {
 			errs = append(errs, fmt.Errorf("STAFF_IDS: %q is not channel:identity", id))
 			continue
+		}
+		if ch == whatsapp.ChannelName {
+			if _, err := whatsapp.NormalizePhone(who); err != nil {
+				errs = append(errs, fmt.Errorf("STAFF_IDS: %w", err))
+				continue
+			}
 		}
 		c.StaffIDs = append(c.StaffIDs, id)
 	}

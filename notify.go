@@ -10,6 +10,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/locales"
 )
 
@@ -155,8 +156,13 @@ func staffKeys(ids []string) map[string]bool {
 	keys := map[string]bool{}
 	for _, id := range ids {
 		ch, who, _ := strings.Cut(id, ":")
-		if ch == webchat.ChannelName {
+		switch ch {
+		case webchat.ChannelName:
 			who = webchat.ChatID(who)
+		case whatsapp.ChannelName:
+			if phone, err := whatsapp.NormalizePhone(who); err == nil {
+				who = phone // "+62 812-…" or "0812…" as the channel writes it
+			}
 		}
 		keys[ch+":"+who] = true
 	}

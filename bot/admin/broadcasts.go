@@ -101,9 +101,12 @@ func (s *Server) validBroadcast(req broadcastRequest) (*bot.Broadcast, string) {
 	if len(req.Topics) == 0 {
 		return nil, `"topics": name at least one topic (` + strings.Join(cfg.Topics, ", ") + ")"
 	}
-	for _, t := range req.Topics {
+	for i, t := range req.Topics {
 		if !slices.Contains(cfg.Topics, t) {
 			return nil, fmt.Sprintf(`"topics": unknown topic %q (known: %s)`, t, strings.Join(cfg.Topics, ", "))
+		}
+		if slices.Contains(req.Topics[:i], t) {
+			return nil, fmt.Sprintf(`"topics": %q is named twice`, t)
 		}
 	}
 	for _, c := range req.Channels {
@@ -115,6 +118,9 @@ func (s *Server) validBroadcast(req broadcastRequest) (*bot.Broadcast, string) {
 		return nil, `"text": the Indonesian text ("id") is required and may not be empty`
 	}
 	for lang, t := range req.Text {
+		if lang != "id" && lang != "en" {
+			return nil, fmt.Sprintf(`"text": unknown language %q (use "id" and "en")`, lang)
+		}
 		if strings.TrimSpace(t) == "" {
 			return nil, fmt.Sprintf(`"text": the %q text is empty`, lang)
 		}
@@ -177,9 +183,16 @@ func (s *Server) view(ctx context.Context, bc *bot.Broadcast) (broadcastView, er
 	if err != nil {
 		return v, err
 	}
+	for i := range runs { // times in the region's zone, like next_run
+		runs[i].Fire = runs[i].Fire.In(s.loc)
+	}
 	v.Runs = runs
 	if v.Runs == nil {
 		v.Runs = []bot.Run{}
+	}
+	if v.NextRun != nil {
+		next := v.NextRun.In(s.loc)
+		v.NextRun = &next
 	}
 	return v, nil
 }

@@ -355,7 +355,9 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 		if cur, err := s.cfg.Store.Get(ctx, id); err != nil || cur.State != bot.BroadcastActive && cur.State != bot.BroadcastFinished {
 			break
 		}
-		keys, err := s.cfg.Store.Take(ctx, run, batch, s.cfg.Now())
+		// Take no more than the workers can start at once: a recipient's in-flight mark
+		// must not grow stale while it waits in line behind a slow channel.
+		keys, err := s.cfg.Store.Take(ctx, run, min(batch, s.cfg.Workers), s.cfg.Now())
 		if err != nil {
 			takeErr = err
 			break
