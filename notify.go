@@ -12,6 +12,7 @@ import (
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/store"
 )
 
 // notifier carries complaint news: to staff (the STAFF_NOTIFY chat, else the log),
@@ -21,6 +22,7 @@ import (
 type notifier struct {
 	engine *bot.Engine
 	sender *bot.Sender
+	outbox *store.Outbox // for channels this replica cannot send on now
 	texts  *locales.Catalog
 	log    *slog.Logger
 	staff  string // channel:chat, or ""
@@ -57,10 +59,44 @@ func (n *notifier) StatusChanged(_ context.Context, c *bot.Complaint) {
 			}
 			return
 		}
-		if err := n.sender.Send(ctx, c.Reporter.Channel, c.Reporter.ChatID, out.Replies...); err != nil {
+		if err := n.send(ctx, c.Reporter.Channel, c.Reporter.ChatID, out.Replies...); err != nil {
 			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", c.Reporter.Channel, "err", err)
 		}
 	})
+}
+
+// send delivers now when this replica can send on the channel, else leaves the
+// message in the outbox for the replica that can (see drainOutbox).
+func (n *notifier) send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+	if n.sender.CanSend(channel) || n.outbox == nil {
+		return n.sender.Send(ctx, channel, chatID, replies...)
+	}
+	return n.outbox.Put(ctx, channel, chatID, replies)
+}
+
+// drainOutbox sends, every two seconds, what other replicas left in the outbox for a
+// channel this replica can send on, until ctx ends.
+func (n *notifier) drainOutbox(ctx context.Context, channels []string) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		for _, ch := range channels {
+			for n.sender.CanSend(ch) && ctx.Err() == nil {
+				q, ok, err := n.outbox.Take(ctx, ch)
+				if err != nil || !ok {
+					break
+				}
+				if err := n.sender.Send(ctx, ch, q.ChatID, q.Replies...); err != nil {
+					n.log.Error("queued news not delivered", "channel", ch, "err", err)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // NewComplaint alerts staff.
@@ -97,7 +133,7 @@ func (n *notifier) toStaff(ctx context.Context, c *bot.Complaint, key string) {
 	n.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if err := n.sender.Send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
+		if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
 			n.log.Error("staff alert not delivered", "complaint", c.ID, "channel", ch, "err", err)
 		}
 	})
@@ -113,7 +149,7 @@ func (n *notifier) staffNews(ctx context.Context, kind, text string) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if err := n.sender.Send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
+	if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
 		n.log.Error("staff alert not delivered", "kind", kind, "channel", ch, "err", err)
 	}
 }
