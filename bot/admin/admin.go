@@ -220,6 +220,27 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// readJSON reads a request body of at most MaxBody bytes holding one JSON object into
+// v, or writes the error (413 too large, 400 unreadable or not one object) and reports
+// false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "request body could not be read")
+		return false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
+		return false
+	}
+	return true
+}
+
 type statusRequest struct {
 	Status bot.Status `json:"status"`
 	Note   string     `json:"note"`
@@ -231,19 +252,8 @@ type statusRequest struct {
 // allowed finish (selesai) or rejection (ditolak) without a note is a 400, since
 // no status of the complaint would make that request succeed.
 func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
-			return
-		}
-		writeError(w, http.StatusBadRequest, "request body could not be read")
-		return
-	}
 	var req statusRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
+	if !readJSON(w, r, &req) {
 		return
 	}
 	if !known(req.Status) {

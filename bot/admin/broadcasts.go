@@ -2,10 +2,8 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -70,14 +68,8 @@ type broadcastView struct {
 // createBroadcast validates and stores a broadcast; every problem is a 400 that says
 // which field is wrong.
 func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
-		return
-	}
 	var req broadcastRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
+	if !readJSON(w, r, &req) {
 		return
 	}
 	bc, problem := s.validBroadcast(req)
