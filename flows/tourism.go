@@ -598,19 +598,29 @@ func (f *tourismFlow) listOptions(c *Conv, cat string) []bot.Option {
 	return append(opts, c.Opt("tourism:browse", "tourism.other_category"), c.Opt("menu", "tourism.menu"))
 }
 
-// place shows an attraction; from is "nearby" when the person came from the nearest
-// list, whose point stays in the session for "kembali".
-func (f *tourismFlow) place(c *Conv, id, from string) {
+// open makes an attraction the one shown at step, remembering where the person came
+// from; an unknown id shows the categories instead and reports false.
+func (f *tourismFlow) open(c *Conv, id, from, step string) (Attraction, bool) {
 	a, ok := f.t.Attraction(id)
 	if !ok {
 		f.categories(c, c.T("tourism.choose_category"))
+		return a, false
+	}
+	f.keepPoint(c, from)
+	c.Session.Step = step
+	c.Session.Set("place", a.ID)
+	c.Session.Set("from", from)
+	return a, true
+}
+
+// place shows an attraction; from is "nearby" when the person came from the nearest
+// list, whose point stays in the session for "kembali".
+func (f *tourismFlow) place(c *Conv, id, from string) {
+	a, ok := f.open(c, id, from, tourPlace)
+	if !ok {
 		return
 	}
 	lang := c.Lang()
-	f.keepPoint(c, from)
-	c.Session.Step = tourPlace
-	c.Session.Set("place", a.ID)
-	c.Session.Set("from", from)
 	text := a.Name.In(lang) + " (" + c.T("tourism.category."+a.Category) + ")\n" + a.Description.In(lang) + "\n\n" +
 		c.T("tourism.hours_label") + " " + a.Hours.In(lang) + "\n" + c.T("tourism.tips_label") + " " + a.Tips.In(lang)
 	c.Turn.Say(bot.Reply{Text: text, Options: f.placeOptions(c, a, from)})
@@ -628,16 +638,11 @@ func (f *tourismFlow) placeOptions(c *Conv, a Attraction, from string) []bot.Opt
 
 // how tells how to get to an attraction, with a map link.
 func (f *tourismFlow) how(c *Conv, id, from string) {
-	a, ok := f.t.Attraction(id)
+	a, ok := f.open(c, id, from, tourHow)
 	if !ok {
-		f.categories(c, c.T("tourism.choose_category"))
 		return
 	}
 	lang := c.Lang()
-	f.keepPoint(c, from)
-	c.Session.Step = tourHow
-	c.Session.Set("place", a.ID)
-	c.Session.Set("from", from)
 	point := strconv.FormatFloat(a.Lat, 'f', -1, 64) + "," + strconv.FormatFloat(a.Lon, 'f', -1, 64)
 	text := c.T("tourism.how_title", "Location", a.Name.In(lang)) + "\n" + a.Directions.In(lang) + "\n\n" +
 		c.T("tourism.map", "Location", point)
