@@ -365,14 +365,13 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 		if len(keys) == 0 {
 			break
 		}
+	hand:
 		for i, k := range keys {
 			select {
 			case jobs <- k:
 			case <-ctx.Done():
 				s.giveBack(ctx, run, keys[i:]...) // stopping: nothing was sent to these
-			}
-			if ctx.Err() != nil {
-				break
+				break hand
 			}
 		}
 		if s.gaveBack(run) {
@@ -399,7 +398,15 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 			s.cfg.Logger.Error("broadcast: record delivery", "run", run, "err", err)
 		}
 	}
-	r, err := s.cfg.Store.Recipient(ctx, key)
+	if ctx.Err() != nil { // stopping before anything was done for this one
+		s.giveBack(ctx, run, key)
+		return
+	}
+	// Once begun, a delivery is finished even when the process is stopping (the stop
+	// waits for it), so a graceful stop leaves nothing unknown.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	r, err := s.cfg.Store.Recipient(sctx, key)
 	if errors.Is(err, bot.ErrNotFound) {
 		record(bot.Skipped, "unsubscribed")
 		return
@@ -412,25 +419,19 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 		record(bot.Skipped, "channel")
 		return
 	}
-	if ctx.Err() != nil || !s.cfg.Sender.CanSend(r.Channel) {
-		// Stopping, or this replica cannot send on that channel: another one will.
+	if !s.cfg.Sender.CanSend(r.Channel) {
+		// This replica cannot send on that channel: another one will.
 		s.giveBack(ctx, run, key)
-		if ctx.Err() == nil {
-			s.noteGaveBack(run)
-		}
+		s.noteGaveBack(run)
 		return
 	}
 	text := bc.TextIn(r.Lang)
 	if bc.Kind == bot.TipOfTheDay && s.cfg.Tips != nil {
-		if text, err = s.cfg.Tips.Next(ctx, r); err != nil {
+		if text, err = s.cfg.Tips.Next(sctx, r); err != nil {
 			record(bot.Failed, "tip")
 			return
 		}
 	}
-	// A send once begun is finished even when the process is stopping (the stop waits
-	// for it), so a graceful stop leaves nothing unknown.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-	defer cancel()
 	err = s.cfg.Sender.SendBulk(sctx, r.Channel, r.ChatID, bot.Reply{Text: text})
 	if err == nil {
 		record(bot.Sent, "")
@@ -439,7 +440,7 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 	kind := bot.KindOf(err)
 	if kind == bot.ErrBlocked {
 		// The person blocked the bot: that is an opt-out from everything.
-		if err := s.cfg.Store.UnsubscribeAll(context.WithoutCancel(ctx), key); err != nil {
+		if err := s.cfg.Store.UnsubscribeAll(sctx, key); err != nil {
 			s.cfg.Logger.Error("broadcast: unsubscribe a blocked recipient", "err", err)
 		}
 	}
