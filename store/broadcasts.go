@@ -419,12 +419,13 @@ func (b *Broadcasts) Finish(ctx context.Context, run string, state bot.RunState,
 		}
 		unknown++
 	}
-	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if state == bot.RunCancelled {
-			left := b.s.rdb.SCard(ctx, b.key("rcpt", run)).Val()
-			p.HIncrBy(ctx, b.key("run", run), "skipped", left)
-			p.Del(ctx, b.key("rcpt", run))
+	if state == bot.RunCancelled {
+		// Everyone not yet taken is skipped, counted and removed in one step.
+		if err := skipRestScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("run", run)}).Err(); err != nil {
+			return false, fmt.Errorf("store: cancel run %s: %w", run, err)
 		}
+	}
+	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, b.key("run", run), "state", string(state), "unknown", unknown, "finished", now.UnixMilli())
 		p.SRem(ctx, b.key("active"), run)
 		// Who got what is kept a month, for questions; the counters stay.
@@ -437,6 +438,15 @@ func (b *Broadcasts) Finish(ctx context.Context, run string, state bot.RunState,
 	}
 	return true, nil
 }
+
+// skipRestScript counts the recipients a cancelled run never took as skipped and
+// removes them. KEYS: rcpt, run.
+var skipRestScript = redis.NewScript(`
+local n = redis.call('SCARD', KEYS[1])
+redis.call('HINCRBY', KEYS[2], 'skipped', n)
+redis.call('DEL', KEYS[1])
+return n
+`)
 
 // runDetailTTL is how long a closed run keeps each recipient's fate.
 const runDetailTTL = 30 * 24 * time.Hour
