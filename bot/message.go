@@ -8,6 +8,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -146,3 +147,19 @@ func (t *Turn) Say(r Reply) {
 
 // Text returns the message text with surrounding white space removed.
 func (t *Turn) Text() string { return strings.TrimSpace(t.Msg.Text) }
+
+type langKey struct{}
+
+// WithLang tells a Channel's Send the person's language, for the few texts a channel
+// adds itself (a "reply with a number" hint, a location button).
+func WithLang(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, langKey{}, lang)
+}
+
+// LangOf returns the language WithLang put in ctx, else Indonesian.
+func LangOf(ctx context.Context) string {
+	if l, _ := ctx.Value(langKey{}).(string); l != "" {
+		return l
+	}
+	return "id"
+}

@@ -151,7 +151,7 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 		}
 		s.log.WarnContext(ctx, "send failed, will retry", "channel", ln.ch.Name(), "attempt", attempt, "err", err)
 		if attempt < ln.limits.Attempts {
-			if werr := sleep(ctx, backoff/2+rand.N(backoff)); werr != nil {
+			if werr := Sleep(ctx, backoff/2+rand.N(backoff)); werr != nil {
 				return err
 			}
 			backoff *= 2
@@ -184,7 +184,7 @@ func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
 	chat := ln.chatLimiter(chatID)
 	ln.mu.Unlock()
 	if pause > 0 {
-		if err := sleep(ctx, pause); err != nil {
+		if err := Sleep(ctx, pause); err != nil {
 			return err
 		}
 	}
@@ -199,7 +199,7 @@ func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
 		}
 	}
 	if ln.limits.Jitter > 0 {
-		return sleep(ctx, rand.N(ln.limits.Jitter))
+		return Sleep(ctx, rand.N(ln.limits.Jitter))
 	}
 	return nil
 }
@@ -227,7 +227,11 @@ func (ln *lane) chatLimiter(chatID string) *rate.Limiter {
 	return c.lim
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, and returns ctx's error in the latter case.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

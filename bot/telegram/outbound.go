@@ -33,21 +33,6 @@ const optionKeyTTL = 30 * 24 * time.Hour
 // callTimeout bounds one Bot API call other than getUpdates.
 const callTimeout = 20 * time.Second
 
-type langKey struct{}
-
-// withLang tells Send the person's language (for the few texts the channel renders
-// itself); without it Send uses Indonesian.
-func withLang(ctx context.Context, lang string) context.Context {
-	return context.WithValue(ctx, langKey{}, lang)
-}
-
-func langOf(ctx context.Context) string {
-	if l, _ := ctx.Value(langKey{}).(string); l != "" {
-		return l
-	}
-	return "id"
-}
-
 // Send implements bot.Channel: it delivers one reply to a chat, as plain text (no
 // parse_mode, so nothing in it is read as Markdown or HTML), split at MaxText, with
 // the reply's options as an inline keyboard on its last part, or a share-location
@@ -95,7 +80,7 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 // options removes a share-location keyboard left from an earlier question.
 func (c *Channel) markup(ctx context.Context, r bot.Reply, private bool) (any, error) {
 	if r.AskLocation && private { // Telegram offers location buttons in private chats only
-		label, err := c.texts.Text(langOf(ctx), "telegram.share_location", nil)
+		label, err := c.texts.Text(bot.LangOf(ctx), "telegram.share_location", nil)
 		if err != nil {
 			c.log.Warn("telegram: text missing", "err", err)
 		}

@@ -75,7 +75,7 @@ func (c *Channel) handle(ctx context.Context, in inbound) error {
 	if out.Duplicate || len(out.Replies) == 0 {
 		return nil // a redelivered update was answered the first time
 	}
-	if err := c.sender.Send(withLang(ctx, out.Lang), ChannelName, m.ChatID, out.Replies...); err != nil {
+	if err := c.sender.Send(bot.WithLang(ctx, out.Lang), ChannelName, m.ChatID, out.Replies...); err != nil {
 		c.log.Warn("telegram: reply not delivered", "conv", conv, "kind", bot.KindOf(err).String(), "err", err)
 	}
 	return nil
@@ -136,7 +136,7 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			if ctx.Err() == nil {
 				c.log.Warn("telegram: take poller lease failed; will retry", "err", err)
 			}
-			sleep(ctx, pause)
+			bot.Sleep(ctx, pause)
 			pause = min(pause*2, c.cfg.MaxBackoff)
 			continue
 		}
@@ -145,7 +145,7 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 				c.log.Warn("telegram: another process polls now")
 			}
 			leader, offset = false, 0
-			sleep(ctx, 5*c.cfg.PollInterval)
+			bot.Sleep(ctx, 5*c.cfg.PollInterval)
 			continue
 		}
 		if !leader {
@@ -159,13 +159,13 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 				return
 			}
 			c.log.Warn("telegram: getUpdates failed; will retry", "in", pause, "err", err)
-			sleep(ctx, pause)
+			bot.Sleep(ctx, pause)
 			pause = min(pause*2, c.cfg.MaxBackoff)
 			continue
 		}
 		if len(raws) == 0 {
 			pause = min(time.Second, c.cfg.MaxBackoff)
-			sleep(ctx, c.cfg.PollInterval-time.Since(started)) // servers that answer at once
+			bot.Sleep(ctx, c.cfg.PollInterval-time.Since(started)) // servers that answer at once
 			continue
 		}
 		next, failed := c.processBatch(ctx, jobs, raws)
@@ -176,7 +176,7 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			pause = min(time.Second, c.cfg.MaxBackoff)
 			continue
 		}
-		sleep(ctx, pause) // the engine's store is likely down: do not hammer it
+		bot.Sleep(ctx, pause) // the engine's store is likely down: do not hammer it
 		pause = min(pause*2, c.cfg.MaxBackoff)
 	}
 }
@@ -345,7 +345,7 @@ func (c *Channel) work(ctx, jobs context.Context) {
 				break
 			}
 			c.log.Warn("telegram: read update queue failed; will retry", "in", pause, "err", err)
-			sleep(ctx, pause)
+			bot.Sleep(ctx, pause)
 			pause = min(pause*2, c.cfg.MaxBackoff)
 			continue
 		}

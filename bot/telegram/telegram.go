@@ -434,7 +434,7 @@ func (c *Channel) retry(ctx context.Context, what string, f func(context.Context
 			return false
 		}
 		c.log.Warn("telegram: "+what+" failed; will retry", "in", pause, "err", err)
-		if sleep(ctx, pause) != nil {
+		if bot.Sleep(ctx, pause) != nil {
 			return false
 		}
 		pause = min(pause*2, c.cfg.MaxBackoff)
@@ -513,14 +513,3 @@ type ctxDoer struct {
 }
 
 func (d ctxDoer) Do(r *http.Request) (*http.Response, error) { return d.c.Do(r.WithContext(d.ctx)) }
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

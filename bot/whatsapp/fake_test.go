@@ -158,7 +158,7 @@ func (s *fakeSender) Register(ch bot.Channel, l bot.Limits) {
 }
 
 func (s *fakeSender) Send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
-	call := senderCall{chat: chatID, lang: langOf(ctx), replies: replies}
+	call := senderCall{chat: chatID, lang: bot.LangOf(ctx), replies: replies}
 	s.mu.Lock()
 	s.sends = append(s.sends, call)
 	s.mu.Unlock()

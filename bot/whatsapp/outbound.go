@@ -24,21 +24,6 @@ const sendTimeout = 30 * time.Second
 // turns a restriction into a ban.
 const RateLimitPause = time.Minute
 
-type langKey struct{}
-
-// withLang tells Send the person's language (for the hints the channel adds); without
-// it Send uses Indonesian.
-func withLang(ctx context.Context, lang string) context.Context {
-	return context.WithValue(ctx, langKey{}, lang)
-}
-
-func langOf(ctx context.Context) string {
-	if l, _ := ctx.Value(langKey{}).(string); l != "" {
-		return l
-	}
-	return "id"
-}
-
 // Send implements bot.Channel: it delivers one reply to a chat as plain text. The
 // reply's options become numbered lines ("1. Layanan publik") followed by the hint to
 // answer with a number; a question for a location adds how to share one; texts longer
@@ -73,7 +58,7 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 // compose writes a reply as WhatsApp text: the text, how to share a location when
 // asked for one, then the options as numbered lines and the hint to answer by number.
 func (c *Channel) compose(ctx context.Context, r bot.Reply) string {
-	lang := langOf(ctx)
+	lang := bot.LangOf(ctx)
 	var blocks []string
 	if t := strings.TrimSpace(r.Text); t != "" {
 		blocks = append(blocks, t)

@@ -151,7 +151,7 @@ func (c *Channel) handle(ctx context.Context, m bot.Message) (bot.Outcome, error
 		if err == nil || attempt == handleAttempts || ctx.Err() != nil {
 			return out, err
 		}
-		if sleep(ctx, pause) != nil {
+		if bot.Sleep(ctx, pause) != nil {
 			return out, err
 		}
 		pause *= 2
@@ -236,7 +236,7 @@ type sendJob struct {
 // deliver sends one job's replies through the shared sender. A reply that cannot be
 // delivered is logged, not retried: the turn is saved and acknowledged.
 func (c *Channel) deliver(ctx context.Context, j sendJob) {
-	if err := c.sender.Send(withLang(ctx, j.lang), ChannelName, j.chat, j.replies...); err != nil {
+	if err := c.sender.Send(bot.WithLang(ctx, j.lang), ChannelName, j.chat, j.replies...); err != nil {
 		c.log.Warn("whatsapp: reply not delivered", "conv", j.conv, "kind", bot.KindOf(err).String(), "err", err)
 	}
 }
@@ -300,18 +300,4 @@ func (o *outbox) wait(d time.Duration) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return true
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -9,6 +9,8 @@ import (
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 	waLog "go.mau.fi/whatsmeow/util/log"
+
+	"github.com/layan-id/layan/bot"
 )
 
 // Pauses of the connection loop.
@@ -65,7 +67,7 @@ func (c *Channel) openDevices(ctx context.Context, walog waLog.Logger) *Devices 
 			return nil
 		}
 		c.log.Error("whatsapp: device store unavailable; will retry", "in", pause, "err", err)
-		if sleep(ctx, pause) != nil {
+		if bot.Sleep(ctx, pause) != nil {
 			return nil
 		}
 		pause = min(pause*2, time.Minute)
@@ -95,7 +97,7 @@ func (c *Channel) waitLinked(ctx context.Context, devices *Devices) *store.Devic
 				"(a code to type on the phone); this service picks it up by itself.")
 			told = true
 		}
-		if sleep(ctx, c.cfg.LinkPoll) != nil {
+		if bot.Sleep(ctx, c.cfg.LinkPoll) != nil {
 			return nil
 		}
 	}
@@ -140,7 +142,7 @@ func (c *Channel) holdAndServe(ctx context.Context, jobs context.Context, device
 			failures++
 			next = min(time.Duration(failures)*5*time.Second, time.Minute)
 		}
-		if sleep(held, next) != nil {
+		if bot.Sleep(held, next) != nil {
 			return
 		}
 	}
@@ -164,7 +166,7 @@ func (c *Channel) takeLock(ctx context.Context) bool {
 			c.log.Info("whatsapp: another replica holds the WhatsApp connection; standing by")
 			standby = true
 		}
-		if sleep(ctx, c.cfg.LockRenew) != nil {
+		if bot.Sleep(ctx, c.cfg.LockRenew) != nil {
 			return false
 		}
 	}

@@ -37,7 +37,7 @@ func TestSend(t *testing.T) {
 		},
 		{
 			name:  "the hint is in the person's language",
-			ctx:   withLang(ctx, "en"),
+			ctx:   bot.WithLang(ctx, "en"),
 			reply: bot.Reply{Text: "Choose:", Options: []bot.Option{{ID: "id", Label: "Bahasa Indonesia"}, {ID: "en", Label: "English"}}},
 			want:  []string{"Choose:\n\n1. Bahasa Indonesia\n2. English\n\nReply with a number."},
 		},
