@@ -11,6 +11,7 @@ import (
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
+	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store"
 )
@@ -117,7 +118,7 @@ func (n *notifier) Overdue(ctx context.Context, c *bot.Complaint) {
 func (n *notifier) toStaff(ctx context.Context, c *bot.Complaint, key string) {
 	category, _ := n.texts.Text(locales.Default, "complaint.category."+c.Category, nil)
 	text, err := n.texts.Text(locales.Default, key, map[string]any{
-		"ID": c.ID, "Category": category, "Summary": summary(c.Description),
+		"ID": c.ID, "Category": category, "Summary": flows.Summarize(c.Description),
 		"Date": c.CreatedAt.In(n.loc).Format("02-01-2006 15:04"),
 	})
 	if err != nil {
@@ -175,15 +176,6 @@ func (n *notifier) watchSLA(ctx context.Context, complaints interface {
 		case <-tick.C:
 		}
 	}
-}
-
-// summary cuts a description to one line.
-func summary(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 80 {
-		return string(r[:77]) + "..."
-	}
-	return s
 }
 
 // staffKeys turns STAFF_IDS into conversation keys (Message.Key); a web chat staff

@@ -114,7 +114,7 @@ func (f *complaintFlow) staffList(ctx context.Context, c *Conv, args []string) e
 	}
 	lines := []string{c.T("staff.list", "Status", statusLabel(c, status), "Total", total)}
 	for _, cp := range list {
-		lines = append(lines, c.T("staff.list_line", "ID", cp.ID, "Category", c.T("complaint.category."+cp.Category), "Summary", summarize(cp.Description)))
+		lines = append(lines, c.T("staff.list_line", "ID", cp.ID, "Category", c.T("complaint.category."+cp.Category), "Summary", Summarize(cp.Description)))
 	}
 	c.Turn.Say(bot.Reply{Text: strings.Join(lines, "\n")})
 	return nil
@@ -134,8 +134,8 @@ func (f *complaintFlow) staffShow(ctx context.Context, c *Conv, id string) error
 	return nil
 }
 
-// summarize cuts a description to a line for lists and alerts.
-func summarize(s string) string {
+// Summarize cuts a description to one line, for staff lists and alerts.
+func Summarize(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > 80 {
 		return string(r[:77]) + "..."
