@@ -37,7 +37,7 @@ func chat(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Wr
 func backup(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
 	unlock, err := lockDataDir(cfg)
 	if err != nil {
-		return fmt.Errorf("%w\n(while it runs, %s/redis-snapshot.jsonl is a backup in the same format)", err, cfg.DataDir)
+		return fmt.Errorf("%w\n(stop the service first; while it runs, copy the whole %s directory: snapshot and journal together)", err, cfg.DataDir)
 	}
 	defer unlock()
 	st, emb, err := openStore(ctx, cfg, log)
@@ -46,7 +46,12 @@ func backup(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer)
 	}
 	defer closeStore(st, emb)
 	w := bufio.NewWriter(stdout)
-	n, err := store.Export(ctx, st.Client(), cfg.RedisPrefix, w)
+	var n int
+	if emb != nil {
+		n, err = emb.Export(ctx, cfg.RedisPrefix, w) // in-process: no SCAN over a large store
+	} else {
+		n, err = store.Export(ctx, st.Client(), cfg.RedisPrefix, w)
+	}
 	if err != nil {
 		return err
 	}

@@ -49,3 +49,5 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	rsc.io/qr v0.2.0 // indirect
 )
+
+replace github.com/alicebob/miniredis/v2 => ./third_party/miniredis

@@ -30,6 +30,9 @@ const batchCommands = 500
 type backupHeader struct {
 	Version int    `json:"layan_backup"`
 	Created string `json:"created,omitempty"`
+	// Journal is only in the embedded store's snapshot: the first journal segment that
+	// follows it (see Embedded).
+	Journal uint64 `json:"journal,omitempty"`
 }
 
 // backupLine is one key line as it is written and read.
@@ -459,6 +462,13 @@ func (r *record) queue(ctx context.Context, p redis.Pipeliner) {
 
 // readBackup reads and checks a whole backup.
 func readBackup(r io.Reader) ([]record, error) {
+	_, recs, err := readBackupHeader(r)
+	return recs, err
+}
+
+// readBackupHeader reads and checks a whole backup and returns its header too.
+func readBackupHeader(r io.Reader) (backupHeader, []record, error) {
+	var h backupHeader
 	br := bufio.NewReader(r)
 	var recs []record
 	firstLine := map[string]int{} // key → line it appeared on
@@ -466,21 +476,21 @@ func readBackup(r io.Reader) ([]record, error) {
 	for n := 1; ; n++ {
 		b, err := br.ReadBytes('\n')
 		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("store: restore: read line %d: %w", n, err)
+			return h, nil, fmt.Errorf("store: restore: read line %d: %w", n, err)
 		}
 		if len(bytes.TrimSpace(b)) > 0 {
 			if !header {
-				if err := parseHeader(b); err != nil {
-					return nil, fmt.Errorf("store: restore line %d: %w", n, err)
+				if h, err = parseHeader(b); err != nil {
+					return h, nil, fmt.Errorf("store: restore line %d: %w", n, err)
 				}
 				header = true
 			} else {
 				rec, err := parseLine(b)
 				if err != nil {
-					return nil, fmt.Errorf("store: restore line %d: %w", n, err)
+					return h, nil, fmt.Errorf("store: restore line %d: %w", n, err)
 				}
 				if first, dup := firstLine[rec.key]; dup {
-					return nil, fmt.Errorf("store: restore line %d: key already restored by line %d", n, first)
+					return h, nil, fmt.Errorf("store: restore line %d: key already restored by line %d", n, first)
 				}
 				firstLine[rec.key] = n
 				recs = append(recs, rec)
@@ -491,20 +501,20 @@ func readBackup(r io.Reader) ([]record, error) {
 		}
 	}
 	if !header {
-		return nil, errors.New("store: restore line 1: empty input, not a Layan backup")
+		return h, nil, errors.New("store: restore line 1: empty input, not a Layan backup")
 	}
-	return recs, nil
+	return h, recs, nil
 }
 
-func parseHeader(b []byte) error {
+func parseHeader(b []byte) (backupHeader, error) {
 	var h backupHeader
 	if err := json.Unmarshal(b, &h); err != nil || h.Version == 0 {
-		return fmt.Errorf(`not a Layan backup: the first line must be a header like {"layan_backup":%d}`, backupVersion)
+		return h, fmt.Errorf(`not a Layan backup: the first line must be a header like {"layan_backup":%d}`, backupVersion)
 	}
 	if h.Version != backupVersion {
-		return fmt.Errorf("backup format version %d is not supported (want %d)", h.Version, backupVersion)
+		return h, fmt.Errorf("backup format version %d is not supported (want %d)", h.Version, backupVersion)
 	}
-	return nil
+	return h, nil
 }
 
 // parseLine decodes and checks one key line.

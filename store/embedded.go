@@ -3,125 +3,418 @@ package store
 import (
 	"bufio"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/alicebob/miniredis/v2/server"
 	"github.com/redis/go-redis/v9"
 )
 
-// SnapshotFile is the name of the embedded Redis's snapshot inside its directory.
+// SnapshotFile is the name of the embedded store's snapshot inside its directory.
 const SnapshotFile = "redis-snapshot.jsonl"
 
-const (
-	snapshotEvery   = 10 * time.Second // how often the embedded store may write a snapshot
-	snapshotMaxAge  = time.Minute      // an unchanged store is still rewritten this often, so TTLs in the file stay close to the truth
-	snapshotTimeout = time.Minute      // longest one periodic snapshot may take
-)
+// EmbeddedOptions tune the embedded store; the zero value gives the defaults.
+type EmbeddedOptions struct {
+	// Tick is how often the store's clock advances (and keys whose TTL ran out are
+	// removed). Default 1 s.
+	Tick time.Duration
+	// CompactBytes is the journal size after which the snapshot is rebuilt in the
+	// background and the journal starts afresh. Default 64 MiB.
+	CompactBytes int64
+}
 
-// Embedded is the embedded default: an in-process Redis (miniredis) on 127.0.0.1 whose
-// keys are snapshotted to a file in the backup format (see Export) and restored at start.
-// TTLs run in real time. Its methods are safe for concurrent use.
+func (o EmbeddedOptions) withDefaults() EmbeddedOptions {
+	if o.Tick <= 0 {
+		o.Tick = time.Second
+	}
+	if o.CompactBytes <= 0 {
+		o.CompactBytes = 64 << 20
+	}
+	return o
+}
+
+// Embedded is the embedded default: an in-process Redis (miniredis) with no listener at
+// all (the client reaches it through an in-memory pipe), made durable by a journal.
 //
-// What can be lost: writes of the last snapshot interval (10 s) when the process dies
-// without Close. A snapshot is replaced atomically, so the file is always a whole one.
+// Every command that changes data is appended to the journal and fsynced before its
+// reply is returned (group commit: writers that arrive during an fsync share the next
+// one), so an acknowledged write survives kill -9 and power loss. A read waits until
+// every write it could have seen is on disk. At start the store loads the snapshot
+// (redis-snapshot.jsonl, the backup format) and replays the journal segments after it;
+// a torn last record is dropped with a log line, damage elsewhere stops the start. When
+// the journal grows past EmbeddedOptions.CompactBytes, a new segment begins and the
+// snapshot is rebuilt in the background by replaying the old segments over the old
+// snapshot in a second, private instance: the live store never pauses for it.
+//
+// Replay gives the same state because writes are applied one at a time in journal
+// order, the clock only moves on ticks that are journalled before the next write, and
+// the random source (SPOP) is seeded per segment from the segment's header.
+//
+// Its methods are safe for concurrent use.
 type Embedded struct {
-	m        *miniredis.Miniredis
-	rdb      *redis.Client
-	path     string
-	log      *slog.Logger
-	interval time.Duration
+	m    *miniredis.Miniredis
+	raw  *redis.Client // no journal: replay and dumps
+	rdb  *redis.Client // through the journal: what Client returns
+	dir  string
+	log  *slog.Logger
+	opts EmbeddedOptions
 
-	lastWrite atomic.Int64 // unix nanos of the latest write command seen
+	mu          sync.RWMutex // writes, ticks and rotation hold it; reads share it
+	j           *journal
+	seg         uint64            // number of the live segment
+	base        uint64            // first segment not in the snapshot
+	now         time.Time         // the store's clock
+	pendingTick bool              // the clock moved since the last record
+	scripts     map[string]string // sha1 → source of every script seen
+	segScripts  map[string]bool   // scripts already recorded in the live segment
 
-	mu          sync.Mutex // serialises snapshots; guards the two fields below
-	exportStart int64      // unix nanos when the latest snapshot began reading
-	savedAt     time.Time  // when the latest snapshot was written
-
+	compactMu sync.Mutex // one snapshot at a time
 	stop      chan struct{}
-	done      chan struct{}
+	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// StartEmbedded starts the embedded Redis with its data in dir (created 0o700 if
-// missing): it restores dir/redis-snapshot.jsonl when the file exists, and from then on
-// rewrites it at most every 10 seconds when something changed, and at Close. A snapshot
-// that cannot be restored is an error naming the file: the service must not start empty
-// over it. Call Close when done.
+// StartEmbedded starts the embedded store with its data in dir (created 0o700 if
+// missing) and the default options. Call Close when done.
 func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded, error) {
-	return startEmbedded(ctx, dir, log, snapshotEvery)
+	return StartEmbeddedWith(ctx, dir, log, EmbeddedOptions{})
 }
 
-func startEmbedded(ctx context.Context, dir string, log *slog.Logger, interval time.Duration) (*Embedded, error) {
+// StartEmbeddedWith is StartEmbedded with options. It loads the snapshot and replays the
+// journal; a snapshot or journal that cannot be read is an error naming the file (and
+// for the journal the byte offset): the service must not start without data it
+// acknowledged.
+func StartEmbeddedWith(ctx context.Context, dir string, log *slog.Logger, opts EmbeddedOptions) (*Embedded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: embedded: create data dir: %w", err)
 	}
-	m := miniredis.NewMiniRedis()
-	m.ClockTTL(true) // TTLs follow the clock, not only FastForward
-	if err := m.StartAddr("127.0.0.1:0"); err != nil {
-		return nil, fmt.Errorf("store: embedded: start: %w", err)
-	}
-	e := &Embedded{
-		m:        m,
-		rdb:      redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true}),
-		path:     filepath.Join(dir, SnapshotFile),
-		log:      log,
-		interval: interval,
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-	}
 	removeStaleTemps(dir)
-	if err := e.restore(ctx); err != nil {
-		e.rdb.Close()
-		m.Close()
+	e := &Embedded{
+		dir: dir, log: log, opts: opts.withDefaults(),
+		scripts: map[string]string{}, segScripts: map[string]bool{},
+		stop: make(chan struct{}),
+	}
+	e.m, e.raw = newMini()
+	start := time.Now()
+	keys, replayed, err := e.recover(ctx)
+	if err != nil {
+		e.raw.Close()
+		e.m.Close()
 		return nil, err
 	}
-	// What was just restored equals the file: nothing to write until a command changes data.
-	e.exportStart, e.savedAt = time.Now().UnixNano(), time.Now()
-	m.Server().SetPreHook(func(_ *server.Peer, cmd string, _ ...string) bool {
-		if !readOnly(m, cmd) {
-			e.lastWrite.Store(time.Now().UnixNano())
-		}
-		return false
-	})
+	// The first live segment begins at the current time.
+	e.advanceLocked(time.Now())
+	if err := e.openSegmentLocked(e.seg); err != nil {
+		e.raw.Close()
+		e.m.Close()
+		return nil, err
+	}
+	e.rdb = redis.NewClient(pipeOptions(e.m))
+	e.rdb.AddHook(journalHook{e})
+	log.Info("store: embedded redis ready", "dir", dir, "snapshot_keys", keys, "journal_records", replayed, "took", time.Since(start).Round(time.Millisecond))
+	e.wg.Add(1)
 	go e.loop()
 	return e, nil
 }
 
-// readOnly reports whether cmd cannot change data.
-func readOnly(m *miniredis.Miniredis, cmd string) bool {
-	switch cmd {
-	case "PING", "ECHO", "HELLO", "AUTH", "CLIENT", "SELECT", "INFO", "TIME", "COMMAND",
-		"MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "QUIT":
-		return true
+// newMini returns a miniredis without a listener and a client for it without a journal.
+func newMini() (*miniredis.Miniredis, *redis.Client) {
+	m := miniredis.NewMiniRedis()
+	if c, err := m.Dial(); err == nil { // starts the server without a listener
+		c.Close()
 	}
-	return m.IsReadOnlyCommand(cmd)
+	return m, redis.NewClient(pipeOptions(m))
 }
 
-func (e *Embedded) restore(ctx context.Context) error {
-	f, err := os.Open(e.path)
-	if errors.Is(err, os.ErrNotExist) {
-		e.log.Info("store: embedded redis starts empty (no snapshot yet)", "file", e.path)
-		return nil
+// pipeOptions connects a client to m through in-memory connections: no port another
+// local user could reach. Reads have no time limit of their own (memory does not
+// stall); a caller's context deadline still applies.
+func pipeOptions(m *miniredis.Miniredis) *redis.Options {
+	return &redis.Options{
+		Addr: "embedded",
+		Dialer: func(context.Context, string, string) (net.Conn, error) {
+			c, s := memConnPair()
+			m.Server().ServeConn(s)
+			return c, nil
+		},
+		ContextTimeoutEnabled: true,
+		ReadTimeout:           -1,
+		WriteTimeout:          -1,
+		PoolSize:              32,
+		DisableIdentity:       true,
 	}
+}
+
+// recover loads the snapshot and replays the journal after it. It sets e.base, e.seg
+// (the number the live segment gets), e.now and the known scripts.
+func (e *Embedded) recover(ctx context.Context) (keys, records int, err error) {
+	snap, err := loadSnapshot(e.m, filepath.Join(e.dir, SnapshotFile))
 	if err != nil {
-		return fmt.Errorf("store: embedded: open snapshot %s: %w", e.path, err)
+		return 0, 0, err
 	}
-	defer f.Close()
-	n, err := Import(ctx, e.rdb, bufio.NewReader(f))
+	if snap.found {
+		e.log.Info("store: embedded snapshot loaded", "file", filepath.Join(e.dir, SnapshotFile), "keys", snap.keys)
+	}
+	e.base = snap.journal
+	r := newReplayer(e.m, e.raw, snap.clock)
+	segs, err := segments(e.dir)
 	if err != nil {
-		return fmt.Errorf("store: embedded: snapshot %s: %w", e.path, err)
+		return 0, 0, fmt.Errorf("store: embedded: list journal: %w", err)
 	}
-	e.log.Info("store: embedded redis snapshot restored", "file", e.path, "keys", n)
+	e.seg = e.base
+	for i, n := range segs {
+		path := filepath.Join(e.dir, segmentName(n))
+		if n < e.base { // already in the snapshot: left by a crash during a rebuild
+			os.Remove(path)
+			continue
+		}
+		last := i == len(segs)-1
+		torn, err := r.segment(ctx, path)
+		if err != nil {
+			return 0, 0, err
+		}
+		if torn >= 0 {
+			if !last {
+				return 0, 0, &CorruptJournalError{File: path, Offset: torn, Reason: "a record is cut short, and newer segments follow"}
+			}
+			e.log.Warn("store: journal ends in a torn record, written when the process stopped mid-write; dropping it", "file", path, "offset", torn)
+			if err := os.Truncate(path, torn); err != nil {
+				return 0, 0, fmt.Errorf("store: journal: drop torn record of %s: %w", path, err)
+			}
+		}
+		e.seg = n + 1
+	}
+	e.now = r.now
+	e.scripts = r.scripts
+	return snap.keys, r.records, nil
+}
+
+// Client returns a go-redis client of the embedded store. Every write through it is
+// durable when it returns. Close closes it.
+func (e *Embedded) Client() redis.UniversalClient { return e.rdb }
+
+// openSegmentLocked starts journal segment n: a fresh random seed, then a tick at the
+// current clock, so that replay starts from the same clock and random source.
+func (e *Embedded) openSegmentLocked(n uint64) error {
+	seed := rand.Int64()
+	j, err := createSegment(filepath.Join(e.dir, segmentName(n)), seed)
+	if err != nil {
+		return err
+	}
+	e.m.Seed(int(seed))
+	e.j, e.seg = j, n
+	clear(e.segScripts)
+	e.pendingTick = false
+	if _, err := j.append(tickRecord(e.now)); err != nil {
+		return err
+	}
 	return nil
+}
+
+// advanceLocked moves the store's clock forward to t, expiring keys on the way; a
+// clock that went back is ignored.
+func (e *Embedded) advanceLocked(t time.Time) {
+	if advance(e.m, &e.now, t) {
+		e.pendingTick = true
+	}
+}
+
+// advance moves m's clock from *now to t (when later), expiring keys whose TTL ran out.
+func advance(m *miniredis.Miniredis, now *time.Time, t time.Time) bool {
+	t = t.UTC()
+	if !t.After(*now) {
+		return false
+	}
+	if !now.IsZero() {
+		m.FastForward(t.Sub(*now))
+	}
+	m.SetTime(t)
+	*now = t
+	return true
+}
+
+// loop advances the clock and starts a snapshot rebuild when the journal is large.
+func (e *Embedded) loop() {
+	defer e.wg.Done()
+	tick := time.NewTicker(e.opts.Tick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-tick.C:
+			e.mu.Lock()
+			e.advanceLocked(now)
+			big := e.j.bytes() >= e.opts.CompactBytes
+			e.mu.Unlock()
+			if big {
+				if err := e.Snapshot(context.Background()); err != nil {
+					e.log.Error("store: embedded snapshot rebuild failed; the journal keeps every write meanwhile", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// Snapshot rebuilds the snapshot now: the live journal segment is closed and a new one
+// begun, and the snapshot plus the closed segments are replayed in a private instance
+// and written as the new snapshot (to a temporary file, fsynced, renamed). Then the
+// segments it holds are deleted. Writes go on meanwhile.
+func (e *Embedded) Snapshot(ctx context.Context) error {
+	e.compactMu.Lock()
+	defer e.compactMu.Unlock()
+	e.mu.Lock()
+	upTo := e.seg
+	err := e.j.close()
+	if err == nil {
+		err = e.openSegmentLocked(upTo + 1)
+	}
+	e.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	m, raw := newMini()
+	defer m.Close()
+	defer raw.Close()
+	snap, err := loadSnapshot(m, filepath.Join(e.dir, SnapshotFile))
+	if err != nil {
+		return err
+	}
+	r := newReplayer(m, raw, snap.clock)
+	for n := snap.journal; n <= upTo; n++ {
+		path := filepath.Join(e.dir, segmentName(n))
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if _, err := r.segment(ctx, path); err != nil {
+			return err
+		}
+	}
+	return e.writeSnapshot(ctx, m, raw, r.now, upTo+1)
+}
+
+// writeSnapshot dumps m as the snapshot whose journal starts at segment next, then
+// deletes the segments before next.
+func (e *Embedded) writeSnapshot(ctx context.Context, m *miniredis.Miniredis, c *redis.Client, clock time.Time, next uint64) error {
+	start := time.Now()
+	path := filepath.Join(e.dir, SnapshotFile)
+	tmp, err := os.CreateTemp(e.dir, SnapshotFile+".*.tmp") // mode 0o600
+	if err != nil {
+		return fmt.Errorf("store: snapshot: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	n, err := dump(ctx, m, c, bw, backupHeader{Version: backupVersion, Created: clock.Format(time.RFC3339Nano), Journal: next})
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		err = syncDir(e.dir)
+	}
+	if err != nil {
+		return fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	e.mu.Lock()
+	e.base = next
+	e.mu.Unlock()
+	segs, _ := segments(e.dir)
+	for _, s := range segs {
+		if s < next {
+			os.Remove(filepath.Join(e.dir, segmentName(s)))
+		}
+	}
+	e.log.Info("store: embedded snapshot written", "keys", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// Export writes every key whose name starts with prefix in the backup format (see the
+// package function Export), reading the store in-process.
+func (e *Embedded) Export(ctx context.Context, prefix string, w io.Writer) (int, error) {
+	return dump(ctx, e.m, e.raw, w, backupHeader{Version: backupVersion, Created: time.Now().UTC().Format(time.RFC3339)}, prefix)
+}
+
+// dump writes m's keys (those starting with one of prefix, when given) in the backup
+// format, reading values through c in pipelined batches.
+func dump(ctx context.Context, m *miniredis.Miniredis, c *redis.Client, w io.Writer, h backupHeader, prefix ...string) (int, error) {
+	ex := &exporter{enc: json.NewEncoder(w), seen: map[string]struct{}{}}
+	ex.enc.SetEscapeHTML(false)
+	if err := ex.enc.Encode(h); err != nil {
+		return 0, fmt.Errorf("store: backup: write header: %w", err)
+	}
+	keys := m.Keys() // sorted
+	if len(prefix) > 0 {
+		ex.prefix = prefix[0]
+		kept := keys[:0]
+		for _, k := range keys {
+			if strings.HasPrefix(k, ex.prefix) {
+				kept = append(kept, k)
+			}
+		}
+		keys = kept
+	}
+	for len(keys) > 0 {
+		batch := keys[:min(len(keys), 1000)]
+		keys = keys[len(batch):]
+		recs, err := readKeys(ctx, c, batch)
+		if err != nil {
+			return ex.n, err
+		}
+		if err := ex.write(recs); err != nil {
+			return ex.n, err
+		}
+	}
+	return ex.n, nil
+}
+
+// Close stops the ticker, waits for a snapshot in progress, makes every journalled
+// write durable and closes the store. When the journal has grown since the last
+// snapshot, it writes a final snapshot (so the next start replays little); its failure
+// is returned, and loses nothing: the journal still holds every write.
+func (e *Embedded) Close(ctx context.Context) error {
+	e.closeOnce.Do(func() {
+		close(e.stop)
+		e.wg.Wait()
+		e.compactMu.Lock()
+		defer e.compactMu.Unlock()
+		e.mu.Lock()
+		big := e.j.bytes() > int64(journalHeader+64) // more than the opening tick
+		err := e.j.close()
+		next := e.seg + 1
+		clock := e.now
+		e.mu.Unlock()
+		e.rdb.Close()
+		if err == nil && big && ctx.Err() == nil {
+			if serr := e.writeSnapshot(ctx, e.m, e.raw, clock, next); serr != nil {
+				err = fmt.Errorf("%w (nothing is lost: the journal in %s holds every write)", serr, e.dir)
+			}
+		}
+		e.raw.Close()
+		e.m.Close()
+		e.closeErr = err
+	})
+	return e.closeErr
 }
 
 // removeStaleTemps deletes temporary snapshot files left by a crash.
@@ -132,90 +425,159 @@ func removeStaleTemps(dir string) {
 	}
 }
 
-// Client returns a go-redis client connected to the embedded Redis (context deadlines
-// honoured). Close closes it.
-func (e *Embedded) Client() redis.UniversalClient { return e.rdb }
+// snapshotInfo describes a loaded snapshot.
+type snapshotInfo struct {
+	found   bool
+	keys    int
+	clock   time.Time // the store's clock when it was taken
+	journal uint64    // first journal segment after it
+}
 
-// Snapshot writes the snapshot file now: to a temporary file in the same directory
-// (mode 0o600, it holds personal data), fsynced, then renamed over the old one.
-func (e *Embedded) Snapshot(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	start := time.Now()
-	tmp, err := os.CreateTemp(filepath.Dir(e.path), SnapshotFile+".*.tmp")
+// loadSnapshot loads the snapshot file at path (if any) into m directly, and sets m's
+// clock to the snapshot's. A snapshot written before the journal existed has no
+// journal field: segment 0 follows it.
+func loadSnapshot(m *miniredis.Miniredis, path string) (snapshotInfo, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return snapshotInfo{}, nil
+	}
 	if err != nil {
-		return fmt.Errorf("store: snapshot: %w", err)
+		return snapshotInfo{}, fmt.Errorf("store: embedded: open snapshot %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	n, err := e.writeSnapshot(ctx, tmp)
+	defer f.Close()
+	h, recs, err := readBackupHeader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
-		return fmt.Errorf("store: snapshot %s: %w", e.path, err)
+		return snapshotInfo{}, fmt.Errorf("store: embedded: snapshot %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), e.path); err != nil {
-		return fmt.Errorf("store: snapshot: %w", err)
+	info := snapshotInfo{found: true, keys: len(recs), journal: h.Journal}
+	if t, err := time.Parse(time.RFC3339Nano, h.Created); err == nil {
+		info.clock = t.UTC()
+		m.SetTime(info.clock)
 	}
-	if d, err := os.Open(filepath.Dir(e.path)); err == nil { // make the rename durable
-		d.Sync()
-		d.Close()
+	for i := range recs {
+		if err := recs[i].load(m); err != nil {
+			return snapshotInfo{}, fmt.Errorf("store: embedded: snapshot %s key %q: %w", path, recs[i].key, err)
+		}
 	}
-	e.exportStart, e.savedAt = start.UnixNano(), time.Now()
-	e.log.Debug("store: embedded redis snapshot written", "keys", n, "took", time.Since(start))
+	return info, nil
+}
+
+// load writes r into m directly, without commands.
+func (r *record) load(m *miniredis.Miniredis) error {
+	var err error
+	switch r.typ {
+	case "string":
+		err = m.Set(r.key, r.str)
+	case "hash":
+		fv := make([]string, 0, 2*len(r.hash))
+		for f, v := range r.hash {
+			fv = append(fv, f, v)
+		}
+		m.HSet(r.key, fv...)
+	case "list":
+		_, err = m.Push(r.key, r.items...)
+	case "set":
+		_, err = m.SetAdd(r.key, r.items...)
+	case "zset":
+		for _, z := range r.zset {
+			if _, err = m.ZAdd(r.key, z.Score, z.Member.(string)); err != nil {
+				break
+			}
+		}
+	case "stream":
+		for _, s := range r.stream {
+			values := make([]string, 0, 2*len(s.Values))
+			for f, v := range s.Values {
+				values = append(values, f, v)
+			}
+			if _, err = m.XAdd(r.key, s.ID, values); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil && r.ttlMs > 0 {
+		m.SetTTL(r.key, time.Duration(r.ttlMs)*time.Millisecond)
+	}
+	return err
+}
+
+// replayer applies journal segments to a miniredis, pipelining commands between the
+// records that touch the clock or the random source directly.
+type replayer struct {
+	m       *miniredis.Miniredis
+	c       *redis.Client
+	pipe    redis.Pipeliner
+	now     time.Time
+	scripts map[string]string
+	records int
+}
+
+func newReplayer(m *miniredis.Miniredis, c *redis.Client, clock time.Time) *replayer {
+	return &replayer{m: m, c: c, pipe: c.Pipeline(), now: clock, scripts: map[string]string{}}
+}
+
+// segment replays one segment file and returns the offset of a torn last record, or -1.
+func (r *replayer) segment(ctx context.Context, path string) (int64, error) {
+	torn, err := readSegment(path,
+		func(seed int64) error {
+			if err := r.flush(ctx); err != nil {
+				return err
+			}
+			r.m.Seed(int(seed))
+			return nil
+		},
+		func(rec journalRecord) error {
+			r.records++
+			switch rec.kind {
+			case recTick:
+				if err := r.flush(ctx); err != nil {
+					return err
+				}
+				advance(r.m, &r.now, rec.tick)
+			case recScript:
+				r.scripts[scriptSHA(rec.script)] = rec.script
+				r.pipe.ScriptLoad(ctx, rec.script)
+			case recCommands:
+				for _, args := range rec.cmds {
+					a := make([]any, len(args))
+					for i, s := range args {
+						a[i] = s
+					}
+					r.pipe.Do(ctx, a...)
+				}
+				if r.pipe.Len() >= batchCommands {
+					return r.flush(ctx)
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return -1, err
+	}
+	return torn, r.flush(ctx)
+}
+
+// flush runs the queued commands. Errors Redis itself answered are expected (the same
+// command failed the same way when it first ran); any other error stops the replay.
+func (r *replayer) flush(ctx context.Context) error {
+	if r.pipe.Len() == 0 {
+		return nil
+	}
+	cmds, _ := r.pipe.Exec(ctx)
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !isRedisError(err) {
+			return fmt.Errorf("store: journal replay: %w", err)
+		}
+	}
 	return nil
 }
 
-func (e *Embedded) writeSnapshot(ctx context.Context, f *os.File) (int, error) {
-	n, err := Export(ctx, e.rdb, "", f) // f is 0o600, as os.CreateTemp makes it
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return n, err
+func isRedisError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
 }
 
-// due reports whether the periodic snapshot should run: a write came after (or just
-// before) the latest snapshot began, or that snapshot is getting old.
-func (e *Embedded) due() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	// A write command is counted just before it runs; the grace covers one counted
-	// before the latest snapshot began but applied after it read the key.
-	grace := min(time.Second, e.interval).Nanoseconds()
-	return e.lastWrite.Load() >= e.exportStart-grace || time.Since(e.savedAt) >= snapshotMaxAge
-}
-
-func (e *Embedded) loop() {
-	defer close(e.done)
-	tick := time.NewTicker(e.interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-e.stop:
-			return
-		case <-tick.C:
-			if !e.due() {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
-			if err := e.Snapshot(ctx); err != nil {
-				e.log.Error("store: embedded redis snapshot failed", "err", err)
-			}
-			cancel()
-		}
-	}
-}
-
-// Close stops the periodic snapshots, writes a final snapshot, and closes the client and
-// the server. It reports the final snapshot's failure; calling it again returns the
-// first result.
-func (e *Embedded) Close(ctx context.Context) error {
-	e.closeOnce.Do(func() {
-		close(e.stop)
-		<-e.done
-		e.closeErr = e.Snapshot(ctx)
-		e.rdb.Close()
-		e.m.Close()
-	})
-	return e.closeErr
+func scriptSHA(body string) string {
+	sum := sha1.Sum([]byte(body))
+	return hex.EncodeToString(sum[:])
 }
