@@ -95,7 +95,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.TipSchedule = get("TIP_SCHEDULE", "0 7 * * *")
 	if _, err := broadcast.ParseSchedule(c.TipSchedule); err != nil {
-		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule", c.TipSchedule))
+		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule (minute hour day month weekday, e.g. 0 7 * * *): %w", c.TipSchedule, err))
 	}
 	c.TelegramToken = get("TELEGRAM_TOKEN", "")
 	c.TelegramEndpoint = get("TELEGRAM_API_ENDPOINT", "")
