@@ -10,10 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata"
+	_ "time/tzdata" // TZ_REGION must resolve on hosts without a zoneinfo database
 
 	"github.com/layan-id/layan/bot/broadcast"
-	"github.com/layan-id/layan/bot/whatsapp" // TZ_REGION must resolve on hosts without a zoneinfo database
+	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/bot/telegram"
+	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/bot/whatsapp"
 )
 
 var ticketPrefix = regexp.MustCompile(`^[A-Z0-9]{2,10}$`)
@@ -72,30 +75,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Errorf("COMPLAINT_SLA: want a duration such as 48h"))
 	}
 	c.ComplaintSLA = sla
-	for _, id := range strings.Split(get("STAFF_IDS", ""), ",") {
-		if id = strings.TrimSpace(id); id == "" {
-			continue
-		}
-		ch, who, ok := strings.Cut(id, ":")
-		if !ok || ch == "" || who == "" {
-			errs = append(errs, fmt.Errorf("STAFF_IDS: %q is not channel:identity", id))
-			continue
-		}
-		if ch == whatsapp.ChannelName {
-			if _, err := whatsapp.NormalizePhone(who); err != nil {
-				errs = append(errs, fmt.Errorf("STAFF_IDS: %w", err))
-				continue
-			}
-		}
-		c.StaffIDs = append(c.StaffIDs, id)
-	}
-	c.StaffNotify = get("STAFF_NOTIFY", "")
-	if ch, to, ok := strings.Cut(c.StaffNotify, ":"); c.StaffNotify != "" && (!ok || ch == "" || to == "") {
-		errs = append(errs, fmt.Errorf("STAFF_NOTIFY %q: want channel:chat, e.g. telegram:-100123", c.StaffNotify))
-	}
 	c.TipSchedule = get("TIP_SCHEDULE", "0 7 * * *")
 	if _, err := broadcast.ParseSchedule(c.TipSchedule); err != nil {
-		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule", c.TipSchedule))
+		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule (minute hour day month weekday, e.g. 0 7 * * *): %w", c.TipSchedule, err))
 	}
 	c.TelegramToken = get("TELEGRAM_TOKEN", "")
 	c.TelegramEndpoint = get("TELEGRAM_API_ENDPOINT", "")
@@ -105,14 +87,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Errorf("TELEGRAM_API_ENDPOINT and TELEGRAM_WEBHOOK_URL need TELEGRAM_TOKEN"))
 	}
 	if c.TelegramWebhookURL != "" && c.TelegramWebhookSecret == "" {
-		errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)"))
+		errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (%d to 256 of A-Z a-z 0-9 _ -; %s)",
+			guard.MinSecretLen, guard.GenerateHint))
 	}
-	if ch, to, _ := strings.Cut(c.StaffNotify, ":"); ch == "telegram" {
-		id, err := strconv.ParseInt(to, 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("STAFF_NOTIFY %q: a Telegram chat id is a number, e.g. telegram:-1001234567890", c.StaffNotify))
+	if s := c.TelegramWebhookSecret; s != "" {
+		if !telegram.ValidWebhookSecret(s) {
+			errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: Telegram takes only A-Z a-z 0-9 _ - and at most 256 characters; %s",
+				guard.GenerateHint))
+		} else if err := guard.CheckSecret(s); err != nil {
+			errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: %w; %s", err, guard.GenerateHint))
 		}
-		c.TelegramStaffChat = id
 	}
 	if v := get("WHATSAPP_ENABLED", "false"); v != "" {
 		on, err := strconv.ParseBool(v)
@@ -121,13 +105,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.WhatsAppEnabled = on
 	}
+	errs = append(errs, c.readStaff(get("STAFF_IDS", ""), get("STAFF_NOTIFY", ""))...)
 	c.WhatsAppDB = get("WHATSAPP_DB", "")
 	if _, _, err := whatsapp.ParseDB(c.DataDir, c.WhatsAppDB); err != nil {
 		errs = append(errs, err) // never repeats the URL
 	}
 	c.AdminToken = get("ADMIN_TOKEN", "")
-	if c.AdminToken != "" && len(c.AdminToken) < 16 {
-		errs = append(errs, fmt.Errorf("ADMIN_TOKEN: use at least 16 characters"))
+	if c.AdminToken != "" {
+		if err := guard.CheckSecret(c.AdminToken); err != nil {
+			errs = append(errs, fmt.Errorf("ADMIN_TOKEN: %w; %s", err, guard.GenerateHint))
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTPAddr))
@@ -150,4 +137,101 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.RedisPrefix += ":"
 	}
 	return c, errors.Join(errs...)
+}
+
+// readStaff reads STAFF_IDS (a list of channel:identity) and STAFF_NOTIFY (one
+// channel:chat) into c, after TELEGRAM_TOKEN and WHATSAPP_ENABLED. Only the channels
+// Layan has are taken, each identity in its channel's form, and a channel that is not
+// configured cannot be named. A web chat token, a credential, is never repeated in an
+// error.
+func (c *config) readStaff(ids, notify string) []error {
+	var errs []error
+	telegramStaff := false
+	for _, id := range strings.Split(ids, ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		ch, who, ok := strings.Cut(id, ":")
+		if !ok || ch == "" || who == "" {
+			errs = append(errs, fmt.Errorf("STAFF_IDS: %q is not channel:identity", redactToken(id)))
+			continue
+		}
+		switch ch {
+		case telegram.ChannelName:
+			if n, err := strconv.ParseInt(who, 10, 64); err != nil || n <= 0 {
+				errs = append(errs, fmt.Errorf("STAFF_IDS: %q: a Telegram user id is a positive number, e.g. telegram:123456789", id))
+				continue
+			}
+			telegramStaff = true
+		case whatsapp.ChannelName:
+			if _, err := whatsapp.NormalizePhone(who); err != nil {
+				errs = append(errs, fmt.Errorf("STAFF_IDS: %w", err))
+				continue
+			}
+		case webchat.ChannelName:
+			if !webchatToken(who) {
+				errs = append(errs, fmt.Errorf("STAFF_IDS: a webchat: identity is not a web chat token (32 characters of A-Z a-z 0-9 _ -, as the chat page keeps it)"))
+				continue
+			}
+		default:
+			errs = append(errs, fmt.Errorf("STAFF_IDS: unknown channel %q in %q (known: %s)", ch, id, staffChannels))
+			continue
+		}
+		c.StaffIDs = append(c.StaffIDs, id)
+	}
+	if telegramStaff && c.TelegramToken == "" {
+		errs = append(errs, fmt.Errorf("STAFF_IDS names Telegram staff, but TELEGRAM_TOKEN is not set: Telegram is off"))
+	}
+
+	if notify == "" {
+		return errs
+	}
+	ch, to, ok := strings.Cut(notify, ":")
+	if !ok || ch == "" || to == "" {
+		return append(errs, fmt.Errorf("STAFF_NOTIFY %q: want channel:chat, e.g. telegram:-100123", redactToken(notify)))
+	}
+	switch ch {
+	case telegram.ChannelName:
+		id, err := strconv.ParseInt(to, 10, 64)
+		if err != nil || id == 0 {
+			return append(errs, fmt.Errorf("STAFF_NOTIFY %q: a Telegram chat id is a number, e.g. telegram:-1001234567890", notify))
+		}
+		if c.TelegramToken == "" {
+			return append(errs, fmt.Errorf("STAFF_NOTIFY is a Telegram chat, but TELEGRAM_TOKEN is not set: Telegram is off"))
+		}
+		c.TelegramStaffChat = id
+	case whatsapp.ChannelName:
+		if err := whatsapp.CheckChat(to); err != nil {
+			return append(errs, fmt.Errorf("STAFF_NOTIFY %q: want a phone number (e.g. whatsapp:6281234567890) or a group (whatsapp:120363…@g.us): %w", notify, err))
+		}
+		if !c.WhatsAppEnabled {
+			return append(errs, fmt.Errorf("STAFF_NOTIFY is a WhatsApp chat, but WHATSAPP_ENABLED is not true: WhatsApp is off"))
+		}
+	case webchat.ChannelName:
+		if !webchatToken(to) {
+			return append(errs, fmt.Errorf("STAFF_NOTIFY: a webchat: chat is a web chat token (32 characters of A-Z a-z 0-9 _ -, as the chat page keeps it)"))
+		}
+		to = webchat.ChatID(to) // the conversation the token names
+	default:
+		return append(errs, fmt.Errorf("STAFF_NOTIFY: unknown channel %q (known: %s)", ch, staffChannels))
+	}
+	c.StaffNotify = ch + ":" + to
+	return errs
+}
+
+// staffChannels are the channels STAFF_IDS and STAFF_NOTIFY may name, for messages.
+const staffChannels = telegram.ChannelName + ", " + whatsapp.ChannelName + ", " + webchat.ChannelName
+
+// webchatToken reports whether s has the shape of a web chat token: 24 random bytes
+// in base64url.
+func webchatToken(s string) bool {
+	return len(s) == 32 && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == ""
+}
+
+// redactToken hides what follows "webchat:" in s: a web chat token is a credential.
+func redactToken(s string) string {
+	if i := strings.Index(s, webchat.ChannelName+":"); i >= 0 {
+		return s[:i+len(webchat.ChannelName)+1] + "…"
+	}
+	return s
 }

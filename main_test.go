@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store/storetest"
@@ -222,20 +223,137 @@ func TestBadConfigurationIsNamed(t *testing.T) {
 		"LOG_LEVEL":   {"LOG_LEVEL": "loud"},
 		"REDIS_URL":   {"REDIS_URL": "http://example"},
 	}
+	for i, cron := range []string{"TZ=Asia/Jakarta", "TZ=Asia/Jakarta0 7 * * *", "CRON_TZ=Nowhere/Zone 0 7 * * *", "CRON_TZ=", "0 7 * *"} {
+		cases[fmt.Sprintf("TIP_SCHEDULE (%d: %q)", i, cron)] = map[string]string{"TIP_SCHEDULE": cron}
+	}
 	for name, vars := range cases {
 		t.Run(fmt.Sprintf("a bad %s stops the start and is named", name), func(t *testing.T) {
 			if vars["DATA_DIR"] == "" {
 				vars["DATA_DIR"] = t.TempDir()
 			}
 			err := run(context.Background(), nil, env(vars), nil, io.Discard, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), name) {
-				t.Errorf("run = %v, want an error naming %s", err, name)
+			if want, _, _ := strings.Cut(name, " "); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("run = %v, want an error naming %s", err, want)
 			}
 		})
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, env(nil), nil, io.Discard, io.Discard); err == nil {
 		t.Error("an unknown command was accepted")
 	}
+}
+
+func TestWeakSecretsStopTheStart(t *testing.T) {
+	const hex32 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" // openssl rand -hex 32
+	webhook := func(secret string) map[string]string {
+		return map[string]string{"TELEGRAM_TOKEN": "6000000001:AAH-token", "TELEGRAM_WEBHOOK_URL": "https://layan.contoh.test/telegram/webhook",
+			"TELEGRAM_WEBHOOK_SECRET": secret}
+	}
+	cases := []struct {
+		name    string
+		vars    map[string]string
+		names   string // the variable the error names; "" = no error
+		because string
+	}{
+		{"an admin token of 16 characters", map[string]string{"ADMIN_TOKEN": "rahasia-petugas1"}, "ADMIN_TOKEN", "at least 32"},
+		{"an admin token of 31 characters", map[string]string{"ADMIN_TOKEN": hex32[:31]}, "ADMIN_TOKEN", "at least 32"},
+		{"an admin token of one letter", map[string]string{"ADMIN_TOKEN": strings.Repeat("a", 40)}, "ADMIN_TOKEN", "repetitive"},
+		{"an admin token of a word repeated", map[string]string{"ADMIN_TOKEN": strings.Repeat("rahasia-", 5)}, "ADMIN_TOKEN", "repe"},
+		{"an admin token counting up", map[string]string{"ADMIN_TOKEN": "0123456789abcdefghijklmnopqrstuvwxyz"}, "ADMIN_TOKEN", "sequence"},
+		{"an admin token from openssl rand -hex 32", map[string]string{"ADMIN_TOKEN": hex32}, "", ""},
+		{"an admin token from openssl rand -base64 32", map[string]string{"ADMIN_TOKEN": "u3Xq9Zr1+Kd0vW7p/Lm4Nc8Ty2Hb6Ge5Fa3Jd1Ks9Qo="}, "", ""},
+		{"a webhook secret of 20 characters", webhook("s3cret_Webhook-token"), "TELEGRAM_WEBHOOK_SECRET", "at least 32"},
+		{"a webhook secret Telegram does not take", webhook("u3Xq9Zr1+Kd0vW7p/Lm4Nc8Ty2Hb6Ge5Fa3Jd1Ks9Qo="), "TELEGRAM_WEBHOOK_SECRET", "A-Z a-z 0-9 _ -"},
+		{"a webhook secret over 256 characters", webhook(strings.Repeat(hex32, 5)), "TELEGRAM_WEBHOOK_SECRET", "256"},
+		{"a repetitive webhook secret", webhook(strings.Repeat("abc", 12)), "TELEGRAM_WEBHOOK_SECRET", "repetitive"},
+		{"a webhook URL without a secret", webhook(""), "TELEGRAM_WEBHOOK_SECRET", "openssl rand -hex 32"},
+		{"a webhook secret from openssl rand -hex 32", webhook(hex32), "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(env(tc.vars))
+			if tc.names == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			for _, want := range []string{tc.names, tc.because, "openssl rand -hex 32"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("the error does not say %q: %v", want, err)
+				}
+			}
+			for _, v := range tc.vars {
+				if len(v) > 8 && strings.Contains(msg, v) && !strings.HasPrefix(v, "https://") {
+					t.Errorf("the error repeats the secret: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestStaffIdentitiesAndTheAlertChatAreChecked(t *testing.T) {
+	const tgToken, webToken = "6000000001:AAH-token", "q7Xk2mP9vR4tW8yB1nC5dF3gH6jK0lZs"
+	cases := []struct {
+		name  string
+		vars  map[string]string
+		names []string // what the error names; none = no error
+	}{
+		{"an unknown channel in STAFF_IDS", map[string]string{"STAFF_IDS": "sms:123"}, []string{"STAFF_IDS", "sms"}},
+		{"an unknown channel in STAFF_NOTIFY", map[string]string{"STAFF_NOTIFY": "sms:123"}, []string{"STAFF_NOTIFY", "sms"}},
+		{"a Telegram user that is not a number", map[string]string{"STAFF_IDS": "telegram:abc", "TELEGRAM_TOKEN": tgToken}, []string{"STAFF_IDS", "telegram:abc"}},
+		{"a Telegram chat that is not a number", map[string]string{"STAFF_NOTIFY": "telegram:abc", "TELEGRAM_TOKEN": tgToken}, []string{"STAFF_NOTIFY", "telegram:abc"}},
+		{"a Telegram user without TELEGRAM_TOKEN", map[string]string{"STAFF_IDS": "telegram:123456789"}, []string{"STAFF_IDS", "TELEGRAM_TOKEN"}},
+		{"a Telegram alert chat without TELEGRAM_TOKEN", map[string]string{"STAFF_NOTIFY": "telegram:-1001234567890"}, []string{"STAFF_NOTIFY", "TELEGRAM_TOKEN"}},
+		{"a WhatsApp alert chat without WHATSAPP_ENABLED", map[string]string{"STAFF_NOTIFY": "whatsapp:6281234567890"}, []string{"STAFF_NOTIFY", "WHATSAPP_ENABLED"}},
+		{"a WhatsApp alert chat that is no number", map[string]string{"STAFF_NOTIFY": "whatsapp:budi", "WHATSAPP_ENABLED": "true"}, []string{"STAFF_NOTIFY"}},
+		{"a WhatsApp staff number with a leading 0", map[string]string{"STAFF_IDS": "whatsapp:081234567890"}, []string{"STAFF_IDS"}},
+		{"a web chat staff member that is not a token", map[string]string{"STAFF_IDS": "webchat:budi"}, []string{"STAFF_IDS", "webchat"}},
+		{"one bad identity among good ones", map[string]string{"STAFF_IDS": "telegram:123456789, sms:6281234567890", "TELEGRAM_TOKEN": tgToken}, []string{"STAFF_IDS", "sms"}},
+		{"Telegram staff with Telegram on", map[string]string{"STAFF_IDS": "telegram:123456789", "STAFF_NOTIFY": "telegram:-1001234567890", "TELEGRAM_TOKEN": tgToken}, nil},
+		{"WhatsApp staff and a WhatsApp group with WhatsApp on",
+			map[string]string{"STAFF_IDS": "whatsapp:6281234567890", "STAFF_NOTIFY": "whatsapp:120363012345678901@g.us", "WHATSAPP_ENABLED": "true"}, nil},
+		{"a web chat staff member and alert chat", map[string]string{"STAFF_IDS": "webchat:" + webToken, "STAFF_NOTIFY": "webchat:" + webToken}, nil},
+		{"nobody", map[string]string{}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(env(tc.vars))
+			if len(tc.names) == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tc.names {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error does not name %s: %v", want, err)
+				}
+			}
+		})
+	}
+	t.Run("a web chat token is never repeated in an error", func(t *testing.T) {
+		for _, v := range []string{"webchat:" + webToken + "x", "webchat:" + webToken[:20]} {
+			for _, name := range []string{"STAFF_IDS", "STAFF_NOTIFY"} {
+				_, err := loadConfig(env(map[string]string{name: v}))
+				if err == nil || strings.Contains(err.Error(), webToken[:20]) {
+					t.Errorf("%s=%s: %v", name, v, err)
+				}
+			}
+		}
+	})
+	t.Run("alerts to a web chat token go to the conversation it names", func(t *testing.T) {
+		c, err := loadConfig(env(map[string]string{"STAFF_NOTIFY": "webchat:" + webToken}))
+		if err != nil || c.StaffNotify != "webchat:"+webchat.ChatID(webToken) {
+			t.Errorf("STAFF_NOTIFY read as %q (%v)", c.StaffNotify, err)
+		}
+	})
 }
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -387,7 +505,7 @@ func TestAComplaintFiledOverTheWebChatWithAPhotoAndAPlace(t *testing.T) {
 }
 
 func TestStaffChangeAComplaintThroughTheAPIAndTheCitizenHears(t *testing.T) {
-	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "ADMIN_TOKEN": "rahasia-petugas-0123456789"}
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "ADMIN_TOKEN": "rahasia-petugas-7f3a9c2e51b84d06a1e5"}
 	stop := startServe(t, vars)
 	defer stop()
 	addr := vars["HTTP_ADDR"]
@@ -439,7 +557,7 @@ func TestStaffChangeAComplaintThroughTheAPIAndTheCitizenHears(t *testing.T) {
 }
 
 func TestABroadcastScheduledThroughTheAPIReachesSubscribersOnce(t *testing.T) {
-	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "ADMIN_TOKEN": "rahasia-petugas-0123456789"}
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "ADMIN_TOKEN": "rahasia-petugas-7f3a9c2e51b84d06a1e5"}
 	stop := startServe(t, vars)
 	defer stop()
 	addr := vars["HTTP_ADDR"]
@@ -461,6 +579,7 @@ func TestABroadcastScheduledThroughTheAPIReachesSubscribersOnce(t *testing.T) {
 	}
 	for _, bad := range []struct{ body, names string }{
 		{`{"topics":["darurat"],"text":{"id":"x"},"cron":"61 * * * *"}`, `\"cron\"`},
+		{`{"topics":["darurat"],"text":{"id":"x"},"cron":"TZ=Asia/Jakarta"}`, `\"cron\"`},
 		{`{"topics":["darurat"],"text":{"id":"x"},"at":"2020-01-01T06:00:00+07:00"}`, `\"at\"`},
 		{`{"topics":["bola"],"text":{"id":"x"},"at":"2099-01-01T06:00:00+07:00"}`, `\"topics\"`},
 		{`{"topics":["darurat"],"text":{"id":" "},"at":"2099-01-01T06:00:00+07:00"}`, `\"text\"`},

@@ -10,7 +10,9 @@
 //	GET  /api/admin/complaints.csv             every complaint, one row each, for a spreadsheet
 //
 // Every request carries "Authorization: Bearer <token>"; a missing or wrong token gets
-// 401 {"error":"unauthorized"} and nothing more. Other errors are JSON
+// 401 {"error":"unauthorized"} and nothing more. A client address that presented a few
+// wrong tokens is refused for a while with 429 and Retry-After, whatever it presents;
+// wrong tokens are logged as one summary line a minute. Other errors are JSON
 // {"error": "..."} too, and change nothing: 400 for a request that can never succeed
 // as written (bad JSON, unknown status, a finish or rejection without its note), 404
 // for an unknown complaint, 409 when the complaint's current status does not allow
@@ -36,6 +38,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/guard"
 )
 
 // PageSize is how many complaints one page of the list holds.
@@ -82,6 +85,9 @@ type Config struct {
 	// Location is the time zone of the dates in the CSV export and its file name
 	// (TZ_REGION); nil: UTC.
 	Location *time.Location
+	// Guard throttles client addresses that present wrong tokens; nil: one with
+	// guard's defaults, logging to Logger.
+	Guard *guard.Guard
 }
 
 // Server serves the staff API.
@@ -94,6 +100,7 @@ type Server struct {
 	log        *slog.Logger
 	loc        *time.Location
 	broadcasts *BroadcastConfig // nil: no broadcast routes
+	guard      *guard.Guard
 }
 
 // New returns the staff API described by cfg.
@@ -106,6 +113,7 @@ func New(cfg Config) *Server {
 		now:        cfg.Now,
 		log:        cfg.Logger,
 		loc:        cfg.Location,
+		guard:      cfg.Guard,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -115,6 +123,9 @@ func New(cfg Config) *Server {
 	}
 	if s.loc == nil {
 		s.loc = time.UTC
+	}
+	if s.guard == nil {
+		s.guard = guard.New(guard.Config{Name: "admin API", Logger: s.log})
 	}
 	return s
 }
@@ -141,9 +152,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 // authorized lets a request through to h only with the right bearer token. The
-// comparison takes the same time whatever the presented token is.
+// comparison takes the same time whatever the presented token is. A client that
+// presented too many wrong tokens is refused before its token is looked at.
 func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if wait := s.guard.Throttled(r); wait > 0 {
+			w.Header().Set("Retry-After", guard.RetryAfter(wait))
+			writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address; try again later")
+			return
+		}
 		presented, ok := bearer(r.Header.Get("Authorization"))
 		reason := "no bearer token"
 		if ok {
@@ -154,9 +171,9 @@ func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
 			}
 			reason = "wrong token"
 		}
-		// Never the token itself: a near miss may be the real one mistyped.
-		s.log.WarnContext(r.Context(), "admin API: unauthorized request",
-			"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "reason", reason)
+		// Summed up once a minute, never the token itself: a near miss may be the real
+		// one mistyped.
+		s.guard.Fail(r, reason)
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeError(w, http.StatusUnauthorized, "unauthorized")
 	}

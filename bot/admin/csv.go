@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/layan-id/layan/bot"
 )
@@ -125,12 +126,33 @@ func lastNote(c *bot.Complaint) string {
 }
 
 // textCell defuses text that a spreadsheet would run as a formula (CSV injection): a
-// cell that starts with = + - @, a tab or a carriage return gets a leading single
-// quote, which spreadsheets show as text. Numbers the export writes itself (a
-// negative latitude) do not pass through here.
+// cell that starts with = + - @, a tab or a carriage return, also after spaces, gets a
+// single quote before that character, which spreadsheets show as text. The same is
+// done after every "," and ";" and line break inside the cell: a spreadsheet that
+// splits the file on the other separator (or at line breaks) ignores the quotes
+// around the cell and would start a new cell there. Numbers the export writes itself
+// (a negative latitude) do not pass through here.
 func textCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	var b strings.Builder
+	b.Grow(len(s))
+	atStart := true // at the start of a cell as some spreadsheet may split the text
+	for _, r := range s {
+		if atStart {
+			switch {
+			case r == '\t' || r == '\r' || strings.ContainsRune(formulaStart, r):
+				b.WriteByte('\'')
+				atStart = false
+			case !unicode.IsSpace(r) || r == '\n':
+				atStart = false
+			}
+		}
+		b.WriteRune(r)
+		if r == ',' || r == ';' || r == '\n' {
+			atStart = true
+		}
 	}
-	return s
+	return b.String()
 }
+
+// formulaStart are the characters with which a spreadsheet cell becomes a formula.
+const formulaStart = "=+-@"

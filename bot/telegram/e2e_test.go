@@ -62,7 +62,7 @@ func TestEndToEndWithTheBotAPIEmulator(t *testing.T) {
 		front := newFrontDoor(t)
 		stop := runChannel(t, api, b, engine, func(c *telegram.Config) {
 			c.WebhookURL = front.URL + telegram.WebhookPath
-			c.WebhookSecret = "e2e-webhook-secret"
+			c.WebhookSecret = "e2e-webhook-secret_4b227777d4dd1fc61c6f884f"
 		}, front)
 		defer stop()
 		walk(t, &person{api: api, id: 424202, name: "Budi"})
@@ -483,7 +483,7 @@ func newFrontDoor(t *testing.T) *frontDoor {
 		body, _ := io.ReadAll(r.Body)
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, target.URL+r.URL.Path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "e2e-webhook-secret")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "e2e-webhook-secret_4b227777d4dd1fc61c6f884f")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)

@@ -16,6 +16,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/guard"
 )
 
 // maxUpdate is the largest webhook body read; Telegram's updates are a few KiB.
@@ -279,9 +280,25 @@ func (c *Channel) Register(mux *http.ServeMux) {
 // webhook receives one update from Telegram: it checks the secret header (401 when
 // wrong or missing), queues the update durably and answers 200 at once. A body that
 // is not an update gets 400; a store that cannot take it, 503 (Telegram retries).
+//
+// A client address that presented a few wrong secrets gets 429 with Retry-After for
+// a while instead of 401, and its wrong secrets are summed up in the log once a
+// minute. The right secret is let through even then: behind a reverse proxy every
+// request comes from the proxy's address, and someone guessing there must not hold up
+// Telegram's updates (a secret of 32 random characters is not guessed anyway).
 func (c *Channel) webhook(w http.ResponseWriter, r *http.Request) {
 	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(c.cfg.WebhookSecret)) != 1 {
+		if wait := c.guard.Throttled(r); wait > 0 {
+			w.Header().Set("Retry-After", guard.RetryAfter(wait))
+			http.Error(w, "too many wrong secret tokens; try again later", http.StatusTooManyRequests)
+			return
+		}
+		reason := "wrong secret token"
+		if got == "" {
+			reason = "no secret token"
+		}
+		c.guard.Fail(r, reason)
 		http.Error(w, "wrong or missing secret token", http.StatusUnauthorized)
 		return
 	}

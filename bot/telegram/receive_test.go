@@ -21,7 +21,7 @@ import (
 	"github.com/layan-id/layan/store/storetest"
 )
 
-const testSecret = "s3cret_Webhook-token"
+const testSecret = "s3cret_Webhook-token_9f86d081884c7d65"
 
 func webhookConfig(c *telegram.Config) {
 	c.WebhookURL = "https://layan.contoh.test" + telegram.WebhookPath

@@ -8,7 +8,8 @@
 // sends the replies, and only then advances the offset, so a crash neither loses an
 // update nor answers one twice (the engine remembers handled message ids). In
 // webhook mode POST /telegram/webhook checks Telegram's secret header (401 when wrong
-// or missing), puts the update in a durable queue in Redis and answers 200 at once;
+// or missing; an address that keeps presenting wrong ones gets 429 for a while, and
+// the log sums them up once a minute; the right secret always gets in), puts the update in a durable queue in Redis and answers 200 at once;
 // workers in every replica take updates from the queue, handle them and acknowledge
 // them only afterwards, and take over what a crashed worker left. Switching back to
 // polling deletes the webhook. Start-up survives an unreachable API: Run retries
@@ -86,6 +87,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/guard"
 )
 
 // ChannelName is the channel's name in bot.Message.Channel and in the Sender.
@@ -220,6 +222,7 @@ type Channel struct {
 	commands  map[string]string // command name → option
 	consumer  string            // this process's name as queue consumer and poller
 	webhookOn bool
+	guard     *guard.Guard // throttles addresses that present wrong webhook secrets
 	lanes     *lanes
 	inflight  sync.WaitGroup // queued updates being handled
 	media     Media          // nil: photos stay Telegram file ids
@@ -261,7 +264,7 @@ func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Chan
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, fmt.Errorf("telegram: webhook URL %q: want an absolute http(s) URL", cfg.WebhookURL)
 		}
-		if !validSecret(cfg.WebhookSecret) {
+		if !ValidWebhookSecret(cfg.WebhookSecret) {
 			return nil, errors.New("telegram: webhook mode needs a secret of 1–256 characters A-Z, a-z, 0-9, _ or -")
 		}
 	}
@@ -306,6 +309,7 @@ func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Chan
 		webhookOn: cfg.WebhookURL != "",
 		lanes:     newLanes(cfg.Workers),
 	}
+	c.guard = guard.New(guard.Config{Name: "telegram webhook", Logger: c.log})
 	for _, cmd := range cfg.Commands {
 		c.commands[strings.ToLower(cmd.Name)] = cmd.Option
 	}
@@ -317,7 +321,9 @@ func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Chan
 	return c, nil
 }
 
-func validSecret(s string) bool {
+// ValidWebhookSecret reports whether s is a secret Telegram accepts for a webhook: 1 to
+// 256 characters of A-Z, a-z, 0-9, _ and -.
+func ValidWebhookSecret(s string) bool {
 	if len(s) == 0 || len(s) > 256 {
 		return false
 	}

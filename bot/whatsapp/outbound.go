@@ -90,6 +90,13 @@ func (c *Channel) text(lang, key string, data map[string]any) string {
 	return s
 }
 
+// CheckChat returns why chatID cannot be sent to, or nil: it must be a JID of a person
+// or group ("120363…@g.us"), or an international phone number.
+func CheckChat(chatID string) error {
+	_, err := parseChat(chatID)
+	return err
+}
+
 // parseChat reads a chat id: a JID of a person or group, or a bare phone number.
 func parseChat(chatID string) (types.JID, error) {
 	chatID = strings.TrimSpace(chatID)
