@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -108,6 +109,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.broadcasts = st.Broadcasts()
 	a.region = region
 	router.RegisterSubscriptions(a.broadcasts, region.Topics)
+	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store of serve.go
 	// STAFF_IDS names WhatsApp staff by phone; the channel keys people by LID once known.
 	isStaff := func(key string) bool {
 		if staff[key] {

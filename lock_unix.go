@@ -23,6 +23,10 @@ func lockDataDir(cfg config) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock in DATA_DIR: %w", err)
 	}
+	if err := f.Chmod(0o600); err != nil { // one left by an earlier version may be wider
+		f.Close()
+		return nil, fmt.Errorf("make the lock in DATA_DIR private: %w", err)
+	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("another Layan is using the embedded store in %s: stop it first, or give this one its own DATA_DIR", cfg.DataDir)

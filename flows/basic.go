@@ -74,8 +74,24 @@ func setLanguage(ctx context.Context, c *Conv, r *Router, lang string) error {
 	return nil
 }
 
+// Eraser forgets what the store keeps about a person (*store.Privacy is one).
+type Eraser interface {
+	// NotePhoto remembers that the conversation conv sent the stored photo name.
+	NotePhoto(ctx context.Context, conv, name string) error
+	// Erase forgets the conversation conv, all but its filed complaints.
+	Erase(ctx context.Context, conv string) error
+}
+
+// RegisterEraser makes "hapus data saya" forget, through e, everything the store
+// keeps about the person but their filed complaints: without it only the session and
+// the subscriptions go.
+func (r *Router) RegisterEraser(e Eraser) { r.eraser = e }
+
 // eraseFlow deletes what Layan keeps about the person, after they confirm: their
-// session (language, flow state). The next message starts afresh with a greeting.
+// session (language, flow state, drafts), subscriptions, and through the Eraser the
+// memory of their messages with the answers given, their web chat token and inbox,
+// and the photos no filed complaint holds. Filed complaints stay (locales: privacy).
+// The next message starts afresh with a greeting.
 type eraseFlow struct{ menu *Router }
 
 func (f eraseFlow) Start(_ context.Context, c *Conv) error {
@@ -90,6 +106,11 @@ func (f eraseFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		if subs := f.menu.subscriptions; subs != nil {
 			if err := subs.UnsubscribeAll(ctx, c.Msg.Key()); err != nil {
 				return fmt.Errorf("erase subscriptions: %w", err)
+			}
+		}
+		if e := f.menu.eraser; e != nil {
+			if err := e.Erase(ctx, c.Msg.Key()); err != nil {
+				return fmt.Errorf("erase conversation: %w", err)
 			}
 		}
 		c.Say("erase.done")

@@ -41,6 +41,9 @@ type Router struct {
 	// subscriptions, when registered, learn a person's new language and forget a
 	// person who erases their data.
 	subscriptions Subscriptions
+	// eraser, when registered, notes the photos a person sends and forgets the rest of
+	// what the store keeps about a person who erases their data.
+	eraser Eraser
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -81,6 +84,12 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 		return r.event(ctx, c)
 	}
 	in := r.input(t)
+	if m := t.Msg.Media; m != nil && m.Ref != "" && r.eraser != nil {
+		// Bookkeeping only: a photo not noted is still pruned within a day.
+		if err := r.eraser.NotePhoto(ctx, t.Msg.Key(), m.Ref); err != nil {
+			r.log.WarnContext(ctx, "note photo for erasure", "err", err)
+		}
+	}
 
 	if t.Msg.Kind == bot.KindLocation && !r.accepts(c, t.Msg.Kind) && t.Session.Greeted && t.Session.Flow != "complaint" {
 		// A place shared outside any step that asks for one: show what is near it.

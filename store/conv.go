@@ -26,40 +26,79 @@ var ErrLockLost = errors.New("store: conversation lock lost")
 // Conversations keeps sessions, per-conversation locks and the memory of handled
 // message ids. Each Acquire and each Commit is one round trip to Redis (a Lua script),
 // so handling a message costs two round trips plus what the flows themselves store.
+//
+// The memory of handled messages is two keys per conversation, both under its hash
+// tag: {c:conv}:seen, a sorted set of the ids handled in the last 48 hours scored by
+// the second they were handled (a few dozen bytes per message), and
+// {c:conv}:ans:<id>, the replies given to one message, kept 1 hour so that a client
+// retrying a lost response gets the same answer. After that hour a redelivery is
+// still dropped, and answered with nothing.
 type Conversations struct {
 	s          *Store
 	lockTTL    time.Duration
 	sessionTTL time.Duration
+	now        func() time.Time
 }
+
+// AnswerWindow is how long the replies to a handled message are kept for a client
+// that retries it; the id alone is kept for bot.DedupeWindow.
+const AnswerWindow = time.Hour
 
 // Conversations returns the conversation store. lockTTL bounds how long a crashed
 // worker can hold a conversation (it must exceed twice the engine's per-message timeout
 // plus a few seconds: see bot.EngineConfig.Timeout);
 // sessionTTL is how long a silent conversation is remembered.
 func (s *Store) Conversations(lockTTL, sessionTTL time.Duration) *Conversations {
-	return &Conversations{s: s, lockTTL: lockTTL, sessionTTL: sessionTTL}
+	return &Conversations{s: s, lockTTL: lockTTL, sessionTTL: sessionTTL, now: time.Now}
+}
+
+// WithClock returns the store reading the time from now (for tests): the dedupe and
+// answer windows are judged by it, not by Redis's clock.
+func (c *Conversations) WithClock(now func() time.Time) *Conversations {
+	cc := *c
+	cc.now = now
+	return &cc
 }
 
 // acquireScript takes the lock when free and reads the session and the dedupe mark.
-// KEYS: lock, session, seen. ARGV: token, lock ttl ms, "1" when there is a message id.
-// Returns {0} when the lock is held by someone else, else {1, session, seen?, seenValue}.
+// KEYS: lock, session, seen (sorted set), answer, legacy mark (a seen:<id> string of
+// before the sorted set; it expires within 48 hours of the upgrade).
+// ARGV: token, lock ttl ms, "1" when there is a message id, the id, the second before
+// which a mark no longer counts, the second before which its answer is stale, the
+// legacy mark's least PTTL for a fresh answer.
+// Returns {0} when the lock is held by someone else, else {1, session, seen?, answer}.
 var acquireScript = redis.NewScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
 local sess = redis.call('GET', KEYS[2]) or ''
-local seen = false
-if ARGV[3] == '1' then seen = redis.call('GET', KEYS[3]) end
-if seen then return {1, sess, 1, seen} end
+if ARGV[3] ~= '1' then return {1, sess, 0, ''} end
+local at = redis.call('ZSCORE', KEYS[3], ARGV[4])
+if at and tonumber(at) > tonumber(ARGV[5]) then
+  local ans = ''
+  if tonumber(at) > tonumber(ARGV[6]) then ans = redis.call('GET', KEYS[4]) or '' end
+  return {1, sess, 1, ans}
+end
+local old = redis.call('GET', KEYS[5])
+if old then
+  if redis.call('PTTL', KEYS[5]) < tonumber(ARGV[7]) then old = '' end
+  return {1, sess, 1, old}
+end
 return {1, sess, 0, ''}
 `)
 
-// commitScript saves (or, given an empty session, deletes) the session, saves the
-// dedupe mark and releases the lock, only when the lock is still ours. KEYS: lock,
-// session, seen. ARGV: token, session, session ttl ms, seen value, seen ttl ms, "1"
-// when there is a message id.
+// commitScript saves (or, given an empty session, deletes) the session, records the
+// message id and its answer, and releases the lock, only when the lock is still ours.
+// KEYS: lock, session, seen, answer. ARGV: token, session, session ttl ms, answer
+// ("" to keep none), "1" when there is a message id, the id, now (unix seconds), the
+// second before which marks are dropped, dedupe window ms, answer window ms.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
-if ARGV[6] == '1' then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5]) end
+if ARGV[5] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[8])
+  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[6])
+  redis.call('PEXPIRE', KEYS[3], ARGV[9])
+  if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[10]) end
+end
 redis.call('DEL', KEYS[1])
 return 1
 `)
@@ -70,11 +109,23 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `)
 
+// The kinds of key of one conversation (after {c:conv}:) that this file writes.
+const (
+	kindLock    = "lock"
+	kindSession = "session"
+	kindSeen    = "seen"
+	kindAnswer  = "ans:" // + shortID(message id)
+	kindLegacy  = "seen:"
+)
+
 func (c *Conversations) keys(conv, msgID string) []string {
+	id := shortID(msgID)
 	return []string{
-		c.s.convKey(conv, "lock"),
-		c.s.convKey(conv, "session"),
-		c.s.convKey(conv, "seen:"+shortID(msgID)),
+		c.s.convKey(conv, kindLock),
+		c.s.convKey(conv, kindSession),
+		c.s.convKey(conv, kindSeen),
+		c.s.convKey(conv, kindAnswer+id),
+		c.s.convKey(conv, kindLegacy+id),
 	}
 }
 
@@ -98,7 +149,10 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 	}
 	pause := 2 * time.Millisecond
 	for {
-		res, err := acquireScript.Run(ctx, c.s.rdb, keys, token, c.lockTTL.Milliseconds(), hasID).Slice()
+		now := c.now().Unix()
+		res, err := acquireScript.Run(ctx, c.s.rdb, keys, token, c.lockTTL.Milliseconds(), hasID, shortID(msgID),
+			now-int64(bot.DedupeWindow/time.Second), now-int64(AnswerWindow/time.Second),
+			(bot.DedupeWindow - AnswerWindow).Milliseconds()).Slice()
 		if err != nil {
 			return nil, fmt.Errorf("store: acquire conversation: %w", err)
 		}
@@ -126,8 +180,9 @@ func (c *Conversations) claim(conv, msgID, token string, res []any) (*bot.Claim,
 	}
 	if res[2].(int64) == 1 {
 		cl.Duplicate = true
-		raw, _ := res[3].(string)
-		_ = json.Unmarshal([]byte(raw), &cl.Replies) // replies are a courtesy; a bad mark is still a mark
+		if raw, _ := res[3].(string); raw != "" {
+			_ = json.Unmarshal([]byte(raw), &cl.Replies) // replies are a courtesy; a bad mark is still a mark
+		}
 	}
 	return cl, nil
 }
@@ -141,16 +196,23 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 			return fmt.Errorf("store: encode session: %w", err)
 		}
 	}
-	seen, err := json.Marshal(replies)
-	if err != nil {
-		return fmt.Errorf("store: encode replies: %w", err)
+	// The answer is kept for a client's retry; not when the person asked to be
+	// forgotten (only the bare id stays then, see Privacy.Erase).
+	var answer []byte
+	if s != nil && len(replies) > 0 {
+		var err error
+		if answer, err = json.Marshal(replies); err != nil {
+			return fmt.Errorf("store: encode replies: %w", err)
+		}
 	}
 	hasID := "0"
 	if cl.MsgID != "" {
 		hasID = "1"
 	}
-	ok, err := commitScript.Run(ctx, c.s.rdb, c.keys(cl.Key, cl.MsgID), cl.Token,
-		string(sess), c.sessionTTL.Milliseconds(), string(seen), bot.DedupeWindow.Milliseconds(), hasID).Int()
+	now := c.now().Unix()
+	ok, err := commitScript.Run(ctx, c.s.rdb, c.keys(cl.Key, cl.MsgID)[:4], cl.Token,
+		string(sess), c.sessionTTL.Milliseconds(), string(answer), hasID, shortID(cl.MsgID),
+		now, now-int64(bot.DedupeWindow/time.Second), bot.DedupeWindow.Milliseconds(), AnswerWindow.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("store: commit conversation: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +89,12 @@ func OpenDevices(ctx context.Context, dataDir, db string, log waLog.Logger) (*De
 			return nil, fmt.Errorf("whatsapp: create data directory: %w", err)
 		}
 	}
+	path, isFile := sqliteFile(dsn)
+	if driver == "sqlite" && isFile {
+		if err := ownerOnly(path); err != nil {
+			return nil, err
+		}
+	}
 	sqlDB, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("whatsapp: open device store: %w", err)
@@ -100,7 +108,51 @@ func OpenDevices(ctx context.Context, dataDir, db string, log waLog.Logger) (*De
 		sqlDB.Close()
 		return nil, fmt.Errorf("whatsapp: create state table: %w", err)
 	}
+	if driver == "sqlite" && isFile {
+		// SQLite gives its -wal/-shm/-journal files the database's mode; this
+		// settles any left from a version that made the database world-readable.
+		if err := ownerOnly(path); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+	}
 	return &Devices{container: container, db: sqlDB}, nil
+}
+
+// sqliteFile returns the file a SQLite "file:" DSN names, and false for an in-memory
+// database.
+func sqliteFile(dsn string) (string, bool) {
+	rest, ok := strings.CutPrefix(dsn, "file:")
+	if !ok {
+		return "", false
+	}
+	path, query, _ := strings.Cut(rest, "?")
+	if p, err := url.PathUnescape(path); err == nil {
+		path = p
+	}
+	if path == "" || path == ":memory:" || strings.Contains(query, "mode=memory") {
+		return "", false
+	}
+	return path, true
+}
+
+// ownerOnly makes the SQLite database at path, and those of its side files that
+// exist, readable and writable by the owner only (0600), creating the database empty
+// when it is missing so that SQLite never creates it with its default 0644: the
+// device store holds the keys of the regency's WhatsApp number and the phone numbers
+// of the people who write to it.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("whatsapp: create device store file: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("whatsapp: make device store private: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close closes the database.
