@@ -24,9 +24,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,10 +48,13 @@ type Store interface {
 	Register(ctx context.Context, id string) error
 	Known(ctx context.Context, id string) (bool, error)
 	Push(ctx context.Context, id string, r bot.Reply) error
-	// Pending reads up to max waiting replies without removing them, and how many
-	// inbox items they took; Ack removes that many once they were delivered.
-	Pending(ctx context.Context, id string, max int) ([]bot.Reply, int, error)
-	Ack(ctx context.Context, id string, n int) error
+	// Pending reads up to max replies pushed after cursor, oldest first, without
+	// removing them, and the cursor after them; a negative cursor starts after the
+	// conversation's delivered mark. Delivered raises that mark to cursor (never
+	// lowers it). Each live stream keeps its own cursor, so that two tabs each get
+	// every reply once.
+	Pending(ctx context.Context, id string, cursor int64, max int) ([]bot.Reply, int64, error)
+	Delivered(ctx context.Context, id string, cursor int64) error
 	// Pushes reports the ids of conversations that got a reply, from every replica.
 	Pushes(ctx context.Context) (ids <-chan string, stop func() error, err error)
 }
@@ -277,22 +282,28 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.stream(w, r, id)
 		return
 	}
-	replies, n, err := s.store.Pending(r.Context(), id, inboxBatch)
+	replies, cursor, err := s.store.Pending(r.Context(), id, fromDelivered, inboxBatch)
 	if err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, inboxResponse{Replies: nonNil(replies)})
-	if err := s.store.Ack(context.WithoutCancel(r.Context()), id, n); err != nil {
-		s.log.WarnContext(r.Context(), "web chat inbox: acknowledge", "err", err)
+	if err := s.store.Delivered(context.WithoutCancel(r.Context()), id, cursor); err != nil {
+		s.log.WarnContext(r.Context(), "web chat inbox: mark delivered", "err", err)
 	}
 }
 
 // inboxBatch is how many pushed replies one answer or event carries at most.
 const inboxBatch = 50
 
+// fromDelivered is the cursor of a reader that starts after what was delivered.
+const fromDelivered = -1
+
 // stream sends pushed replies as server-sent events until the client goes away or the
-// server shuts down. A reply leaves the inbox only after its event was written.
+// server shuts down. The stream keeps its own cursor, so every stream of a
+// conversation (a page open in two tabs) gets every reply once. Each event carries
+// the cursor as its id; a client that reconnects with it in Last-Event-ID resumes
+// where it was, else the stream starts after what was delivered.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	ctx := r.Context()
 	wake, leave, ok := s.hub.join(id, MaxStreams)
@@ -301,6 +312,20 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	defer leave()
+	cursor := int64(fromDelivered)
+	if last, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && last >= 0 {
+		cursor = last
+	}
+	// Where the stream starts is fixed before it is answered: a reply pushed once the
+	// client sees the answer is this stream's, whatever another tab does meanwhile.
+	replies, next, err := s.store.Pending(ctx, id, cursor, inboxBatch)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	if len(replies) == 0 {
+		cursor = next // where a stream from the delivered mark starts
+	}
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -309,26 +334,29 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	heartbeat := time.NewTicker(s.Heartbeat)
 	defer heartbeat.Stop()
 	for {
-		replies, n, err := s.store.Pending(ctx, id, inboxBatch)
-		if err != nil {
-			s.log.WarnContext(ctx, "web chat stream: read inbox", "err", err)
-			return
-		}
-		if n > 0 {
+		if next != cursor {
 			b, _ := json.Marshal(inboxResponse{Replies: nonNil(replies)})
-			if _, err := w.Write([]byte("data: " + string(b) + "\n\n")); err != nil {
+			if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", next, b); err != nil {
 				return
 			}
 		}
 		if err := rc.Flush(); err != nil {
 			return
 		}
-		if err := s.store.Ack(ctx, id, n); err != nil {
-			s.log.WarnContext(ctx, "web chat stream: acknowledge", "err", err)
-			return
-		}
-		if n == inboxBatch {
-			continue // more waiting
+		if next != cursor {
+			if err := s.store.Delivered(ctx, id, next); err != nil {
+				s.log.WarnContext(ctx, "web chat stream: mark delivered", "err", err)
+				return
+			}
+			cursor = next
+			if len(replies) == inboxBatch {
+				replies, next, err = s.store.Pending(ctx, id, cursor, inboxBatch)
+				if err != nil {
+					s.log.WarnContext(ctx, "web chat stream: read inbox", "err", err)
+					return
+				}
+				continue // more waiting
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -341,6 +369,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
 				return
 			}
+		}
+		replies, next, err = s.store.Pending(ctx, id, cursor, inboxBatch)
+		if err != nil {
+			s.log.WarnContext(ctx, "web chat stream: read inbox", "err", err)
+			return
 		}
 	}
 }

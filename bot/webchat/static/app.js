@@ -92,6 +92,7 @@
     if (t === token) return;
     token = t;
     if (t) localStorage.setItem("layan.token", t); else localStorage.removeItem("layan.token");
+    sessionStorage.removeItem("layan.event");
     if (!t) localStorage.removeItem("layan.lang");
     listen();
   }
@@ -194,7 +195,9 @@
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
 
-  // listen keeps one live stream of pushed messages open for the current token.
+  // listen keeps one live stream of pushed messages open for the current token. The
+  // tab remembers the last event it showed, so that after a lost connection or a
+  // reload it resumes there (another tab keeps its own place).
   let streamAbort = null;
   async function listen() {
     if (streamAbort) streamAbort.abort();
@@ -204,9 +207,10 @@
     let delay = 1000;
     while (!ctl.signal.aborted) {
       try {
-        const res = await fetch("/api/chat/inbox", {
-          headers: { "X-Chat-Token": token, "Accept": "text/event-stream" }, signal: ctl.signal,
-        });
+        const headers = { "X-Chat-Token": token, "Accept": "text/event-stream" };
+        const last = sessionStorage.getItem("layan.event");
+        if (last) headers["Last-Event-ID"] = last;
+        const res = await fetch("/api/chat/inbox", { headers, signal: ctl.signal });
         if (res.status === 401) { setToken(""); return; }
         if (!res.ok || !res.body) throw new Error("stream " + res.status);
         delay = 1000;
@@ -220,9 +224,12 @@
           while ((cut = buf.indexOf("\n\n")) >= 0) {
             const event = buf.slice(0, cut);
             buf = buf.slice(cut + 2);
+            let id = "";
             for (const line of event.split("\n")) {
+              if (line.startsWith("id: ")) id = line.slice(4);
               if (line.startsWith("data: ")) showReplies(JSON.parse(line.slice(6)).replies, true);
             }
+            if (id) sessionStorage.setItem("layan.event", id);
           }
         }
       } catch (e) {
