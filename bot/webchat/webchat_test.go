@@ -75,6 +75,11 @@ func newHarness(t testing.TB, b storetest.Backend) *harness {
 	}
 	log := slog.New(slog.DiscardHandler)
 	router := flows.NewRouter(texts, log)
+	region, err := flows.LoadRegion(locales.Content(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	router.RegisterComplaints(flows.ComplaintConfig{Store: b.Store.Complaints("WEB", time.UTC), Alerts: noAlerts{}, Region: region})
 	engine := &countingEngine{Engine: bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
 		Handler: router,
@@ -98,6 +103,12 @@ func newHarness(t testing.TB, b storetest.Backend) *harness {
 	}
 	return &harness{b: b, server: s, channel: webchat.NewChannel(chats), engine: engine, mux: mux}
 }
+
+type noAlerts struct{}
+
+func (noAlerts) NewComplaint(context.Context, *bot.Complaint)  {}
+func (noAlerts) Reopened(context.Context, *bot.Complaint)      {}
+func (noAlerts) StatusChanged(context.Context, *bot.Complaint) {}
 
 // chatAnswer is what POST /api/chat answers, errors included.
 type chatAnswer struct {
