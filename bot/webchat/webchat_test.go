@@ -699,9 +699,9 @@ func TestPage(t *testing.T) {
 		name, acceptLanguage string
 		want                 []string
 	}{
-		{"the page is in Indonesian by default", "", []string{`<html lang="id">`, ">Kirim<", `placeholder="Tulis pesan…"`, "Layan — Kabupaten Contoh"}},
+		{"the page is in Indonesian by default", "", []string{`<html lang="id">`, ">Kirim<", `placeholder="Tulis pesan…"`, "Layan — Kabupaten Contoh", ">Percakapan baru<"}},
 		{"the page is in Indonesian for an Indonesian browser", "id-ID,id;q=0.9,en;q=0.8", []string{`<html lang="id">`, ">Kirim<"}},
-		{"the page is in English for an English browser", "en-SG,en;q=0.9", []string{`<html lang="en">`, ">Send<", `placeholder="Type a message…"`}},
+		{"the page is in English for an English browser", "en-SG,en;q=0.9", []string{`<html lang="en">`, ">Send<", `placeholder="Type a message…"`, ">New conversation<"}},
 		{"the page falls back to Indonesian for a language it lacks", "fr-FR,fr;q=0.9", []string{`<html lang="id">`, ">Kirim<"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
