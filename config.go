@@ -47,6 +47,8 @@ type config struct {
 
 	WhatsAppEnabled bool   // WHATSAPP_ENABLED
 	WhatsAppDB      string // WHATSAPP_DB: "" = SQLite in DATA_DIR, or a postgres:// URL
+
+	Web webConfig // WEBCHAT_LIMITS, WEBCHAT_FRAME_ANCESTORS, MEDIA_QUOTA (webconfig.go)
 }
 
 // loadConfig reads and validates the environment. getenv is os.Getenv outside tests.
@@ -133,6 +135,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error"))
 	}
+	errs = append(errs, c.Web.load(get)...)
 	if !strings.HasSuffix(c.RedisPrefix, ":") {
 		c.RedisPrefix += ":"
 	}

@@ -12,6 +12,7 @@ require (
 	github.com/robfig/cron/v3 v3.0.1
 	go.mau.fi/whatsmeow v0.0.0-20251217143725-11cf47c62d32
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/image v0.34.0
 	golang.org/x/term v0.38.0
 	golang.org/x/time v0.16.0
 	google.golang.org/protobuf v1.36.11

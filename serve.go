@@ -44,10 +44,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	web.AllowFraming(cfg.Web.FrameAncestors)
+	if !cfg.Web.AddressLimits {
+		web.LiftAddressLimits()
+		log.Info("web chat: limits per client address are off (WEBCHAT_LIMITS=off)")
+	}
 	media, err := store.NewMedia(filepath.Join(cfg.DataDir, "media"))
 	if err != nil {
 		return err
 	}
+	media.SetQuota(cfg.Web.MediaQuota)
 	web.AcceptPhotos(media)
 	tg, err := a.telegram(media)
 	if err != nil {
@@ -119,12 +125,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(mux, log)
 	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
 	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg))
 
@@ -161,6 +162,30 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// The HTTP server's own limits, for every handler. The web chat's handlers set
+// tighter deadlines of their own, and its live streams clear them (see
+// bot/webchat); the webhooks and the staff API keep these.
+const (
+	httpReadHeaderTimeout = 10 * time.Second // a request's headers arrive at once, or the connection is cut
+	httpReadTimeout       = 30 * time.Second // headers and body of a request
+	httpWriteTimeout      = 5 * time.Minute  // the whole answer (an export to a slow link)
+	httpIdleTimeout       = 2 * time.Minute  // a kept-alive connection waiting for its next request
+)
+
+// newHTTPServer returns the server for HTTP_ADDR: a slow client (headers or body
+// trickling in, an answer nobody reads, an idle connection) is cut.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // displayAddr makes a listen address clickable: an unspecified host becomes 127.0.0.1.

@@ -140,6 +140,33 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 	return out, nil
 }
 
+// Accepts reports whether the conversation of m is at a step that takes a message of
+// m's kind, so that an adapter can refuse a photo before reading it. It waits for the
+// conversation's turn like Handle, reads the session and changes nothing. A handler
+// that is no StepAccepter accepts everything.
+func (e *Engine) Accepts(ctx context.Context, m Message) (bool, error) {
+	sa, ok := e.handler.(StepAccepter)
+	if !ok {
+		return true, nil
+	}
+	key := m.Key()
+	release, err := e.serial.acquire(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("bot: wait for conversation: %w", err)
+	}
+	defer release()
+	claim, err := e.store.Acquire(ctx, key, "")
+	if err != nil {
+		return false, err
+	}
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := e.store.Release(endCtx, claim); err != nil {
+		e.log.WarnContext(ctx, "release conversation", "conv", e.pseudo.Of(key), "err", err)
+	}
+	return sa.Accepts(claim.Session, m.Kind), nil
+}
+
 // run calls the handler on a copy of the session and returns the session to save, the
 // replies, and whether the handler succeeded; a nil session when the handler asked to
 // forget the person. On error, panic or timeout it returns the original session and an

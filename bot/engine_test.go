@@ -296,3 +296,49 @@ func TestAFailedTurnDoesNotLeakChangesIntoTheSession(t *testing.T) {
 		t.Errorf("session after a failed turn: vars %v, options %v; want them unchanged", got.Vars, got.Options)
 	}
 }
+
+// photoStep is a handler whose "photos" step takes photos.
+type photoStep struct{ bot.HandlerFunc }
+
+func (photoStep) Accepts(s *bot.Session, kind bot.Kind) bool {
+	return s.Step == "photos" && kind == bot.KindImage
+}
+
+func TestAnAdapterCanAskWhetherTheCurrentStepTakesAPhoto(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		h := photoStep{func(ctx context.Context, t *bot.Turn) error {
+			if t.Msg.Text == "lapor" {
+				t.Session.Step = "photos"
+			}
+			t.Say(bot.Reply{Text: "ok"})
+			return nil
+		}}
+		e := newEngine(b.Store.Conversations(5*time.Second, time.Hour), h, time.Second)
+		ctx := context.Background()
+		photo := bot.Message{Channel: "test", ChatID: "c", UserID: "c", ID: "p-1", Kind: bot.KindImage}
+		accepts := func(t *testing.T) bool {
+			t.Helper()
+			ok, err := e.Accepts(ctx, photo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if accepts(t) {
+			t.Error("a new conversation takes a photo, want not")
+		}
+		if _, err := e.Handle(ctx, msg("c", "m-1", "lapor")); err != nil {
+			t.Fatal(err)
+		}
+		if !accepts(t) {
+			t.Error("at the photo step a photo is not taken")
+		}
+		// Asking changed nothing: the photo's id was not marked handled.
+		if out, err := e.Handle(ctx, photo); err != nil || out.Duplicate {
+			t.Errorf("the photo after asking: duplicate %v, err %v; want it handled", out.Duplicate, err)
+		}
+		if ok, err := newEngine(b.Store.Conversations(5*time.Second, time.Hour), echo(0), time.Second).Accepts(ctx, photo); !ok || err != nil {
+			t.Errorf("a handler that cannot tell: %v, %v; want accepted", ok, err)
+		}
+	})
+}

@@ -25,3 +25,10 @@ func Chain(h Handler, mw ...Middleware) Handler {
 	}
 	return h
 }
+
+// StepAccepter is a Handler that can tell, from a session alone, whether the
+// conversation's current step takes a message of a kind (a photo at a complaint's
+// photo step). Adapters ask through Engine.Accepts before they fetch or store a file.
+type StepAccepter interface {
+	Accepts(s *Session, kind Kind) bool
+}

@@ -10,6 +10,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -28,6 +29,7 @@ const (
 	KindVoice       Kind = "voice"
 	KindUnsupported Kind = "unsupported" // anything else: video, contact, poll ...
 	KindBadFile     Kind = "bad_file"    // a file refused: not JPEG/PNG/WebP, or too large
+	KindMediaFull   Kind = "media_full"  // a photo not kept: the space for photos is full
 	// KindEvent is not from a person but about them: something happened that they
 	// must be told in their conversation (a complaint's status changed). Text names
 	// the event ("complaint:BTG-261127-0042").
@@ -67,6 +69,11 @@ const MaxPhotoSize = 10 << 20
 // a JPEG, PNG or WebP image, or larger than MaxPhotoSize. Adapters answer it with a
 // KindBadFile message.
 var ErrFileRefused = errors.New("file refused")
+
+// ErrMediaFull is the error (wrapped) for a photo that was not kept because the space
+// for photos is full; it is also an ErrFileRefused. Adapters that tell it apart
+// answer it with a KindMediaFull message.
+var ErrMediaFull = fmt.Errorf("no space left for photos: %w", ErrFileRefused)
 
 // Key names the conversation a message belongs to: the channel plus the stable user
 // id (or the chat id when the channel has no separate user). Sessions, the per-chat

@@ -176,7 +176,11 @@ func unusable(m bot.Message, in Input) string {
 		return "voice"
 	case bot.KindBadFile:
 		return "bad_file"
-	case bot.KindUnsupported, bot.KindImage, bot.KindLocation:
+	case bot.KindMediaFull:
+		return "media_full"
+	case bot.KindImage:
+		return "photo" // a photo outside the steps that take one
+	case bot.KindUnsupported, bot.KindLocation:
 		return "unsupported" // no flow of this issue takes media or places
 	}
 	switch {
@@ -252,6 +256,14 @@ func (r *Router) ticketAsked(text string) (string, bool) {
 	}
 	return "", false
 }
+
+// Accepts implements bot.StepAccepter: whether the session's flow takes a message of
+// this kind (a photo, a place) at its current step.
+func (r *Router) Accepts(s *bot.Session, kind bot.Kind) bool {
+	return r.accepts(&Conv{Turn: &bot.Turn{Session: s}, texts: r.texts, log: r.log}, kind)
+}
+
+var _ bot.StepAccepter = (*Router)(nil)
 
 // accepts reports whether the active flow takes a message of this kind (a photo, a
 // place) at its current step.

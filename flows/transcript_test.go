@@ -213,7 +213,7 @@ func person(t *testing.T, s string, n int) bot.Message {
 	cmd, arg, _ := strings.Cut(strings.Trim(s, "[]"), " ")
 	m.Text = ""
 	switch cmd {
-	case "sticker", "voice", "bad_file":
+	case "sticker", "voice", "bad_file", "media_full":
 		m.Kind = bot.Kind(cmd)
 	case "image":
 		m.Kind, m.Media = bot.KindImage, &bot.Media{Ref: fmt.Sprintf("photo-%d.jpg", n), MIME: "image/jpeg"}

@@ -75,6 +75,7 @@ const (
 	pushedBubble = chromedp.CSS(`li.msg.pushed`)
 	textBox      = chromedp.CSS(`#text`)
 	sendButton   = chromedp.CSS(`#send`)
+	newButton    = chromedp.CSS(`#new`)
 )
 
 // botSays selects the bot's bubble whose text starts with prefix.
@@ -202,17 +203,68 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("a new conversation makes the browser forget the old one", func(t *testing.T) {
+		old, err := chromedp.Run(ctx, chromedp.Evaluate[string](`localStorage.getItem("layan.token")`))
+		if err != nil || old == "" {
+			t.Fatalf("token before %q (%v)", old, err)
+		}
+		label, err := chromedp.Run(ctx, chromedp.Text(newButton))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if label != "New conversation" {
+			t.Errorf("the control reads %q, want New conversation in the page's language", label)
+		}
+		do(t, "press New conversation",
+			chromedp.Click(newButton),
+			chromedp.WaitVisible(botSays("Hello and welcome!")),
+		)
+		if n := count(t, `li.msg.pushed`) + count(t, `li.msg.me`); n != 0 {
+			t.Errorf("%d bubbles of the old conversation are still shown", n)
+		}
+		kept, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+			`JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(kept, old) {
+			t.Errorf("the browser still keeps the old token: %s", kept)
+		}
+		if strings.Contains(kept, "How to use Layan") {
+			t.Errorf("the browser still keeps the old conversation's history: %s", kept)
+		}
+		fresh, err := chromedp.Run(ctx, chromedp.Evaluate[string](`localStorage.getItem("layan.token")`))
+		if err != nil || len(fresh) < 22 || fresh == old {
+			t.Fatalf("token after %q (%v), want a new one", fresh, err)
+		}
+		// News for the old conversation no longer reaches this page; the new one's does.
+		if err := h.channel.Send(ctx, webchat.ChatID(old), bot.Reply{Text: "Untuk percakapan lama"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.channel.Send(ctx, webchat.ChatID(fresh), bot.Reply{Text: "Untuk percakapan baru"}); err != nil {
+			t.Fatal(err)
+		}
+		do(t, "see the new conversation's news", chromedp.WaitVisible(pushedBubble))
+		if got, _ := chromedp.Run(ctx, chromedp.Text(`#log`)); strings.Contains(got, "Untuk percakapan lama") {
+			t.Errorf("the old conversation's news is shown after New conversation: %q", got)
+		}
+		do(t, "reload", chromedp.Reload(), chromedp.WaitVisible(pushedBubble))
+		if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`localStorage.getItem("layan.token")`)); got != fresh {
+			t.Errorf("after a reload the page holds token %q, want the new conversation's", got)
+		}
+	})
+
 	t.Run("the text box and the send button fit a phone screen", func(t *testing.T) {
 		do(t, "see the controls", chromedp.WaitVisible(textBox), chromedp.WaitVisible(sendButton))
 		type box struct{ Left, Right, Top, Bottom, Width, Height float64 }
 		fit, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
 			Width, Height, ScrollWidth float64
-			Text, Send                 box
+			Text, Send, New            box
 		}](`(() => {
 			const r = (id) => { const b = document.getElementById(id).getBoundingClientRect();
 				return {Left: b.left, Right: b.right, Top: b.top, Bottom: b.bottom, Width: b.width, Height: b.height}; };
 			return {Width: window.innerWidth, Height: window.innerHeight,
-				ScrollWidth: document.documentElement.scrollWidth, Text: r("text"), Send: r("send")};
+				ScrollWidth: document.documentElement.scrollWidth, Text: r("text"), Send: r("send"), New: r("new")};
 		})()`))
 		if err != nil {
 			t.Fatal(err)
@@ -223,7 +275,7 @@ func TestBrowser(t *testing.T) {
 		if fit.ScrollWidth > fit.Width {
 			t.Errorf("the page scrolls sideways: %v wide on a %v screen", fit.ScrollWidth, fit.Width)
 		}
-		for name, r := range map[string]box{"text box": fit.Text, "send button": fit.Send} {
+		for name, r := range map[string]box{"text box": fit.Text, "send button": fit.Send, "new conversation control": fit.New} {
 			if r.Left < 0 || r.Right > fit.Width || r.Top < 0 || r.Bottom > fit.Height {
 				t.Errorf("the %s (%+v) is not within the %vx%v screen", name, r, fit.Width, fit.Height)
 			}

@@ -6,7 +6,8 @@
 //	                      header X-Chat-Token names the conversation; without it a new one
 //	                      starts. Answer: {"token": "...", "replies": [{"text", "options"}]}
 //	POST /api/chat/upload a photo as the raw body (?id=<client message id>), answered
-//	                      like /api/chat
+//	                      like /api/chat; taken only where the conversation's step
+//	                      takes photos
 //	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
 //	                      {"replies": [...]}; when Accept names text/event-stream a live
 //	                      stream of such objects (server-sent events)
@@ -14,6 +15,13 @@
 // The token is issued by the server (192 random bits) and is the only identity: the
 // store keeps only its SHA-256, so a copy of the database cannot act as a person.
 // Errors are JSON {"error": "..."} with a 4xx or 5xx status, and change nothing.
+//
+// One client cannot take the server: rate limits (new conversations and photos per
+// client address, messages and photos per conversation) are applied before a body is
+// read, one address holds at most MaxPerAddress requests at once (live streams
+// included), and every handler sets its own read and write deadlines through
+// http.ResponseController, so a slow body is cut; a live stream clears them and gives
+// each event EventTimeout to leave.
 package webchat
 
 import (
@@ -24,9 +32,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,24 +57,39 @@ type Store interface {
 	Register(ctx context.Context, id string) error
 	Known(ctx context.Context, id string) (bool, error)
 	Push(ctx context.Context, id string, r bot.Reply) error
-	// Pending reads up to max waiting replies without removing them, and how many
-	// inbox items they took; Ack removes that many once they were delivered.
-	Pending(ctx context.Context, id string, max int) ([]bot.Reply, int, error)
-	Ack(ctx context.Context, id string, n int) error
+	// Pending reads up to max replies pushed after cursor, oldest first, without
+	// removing them, and the cursor after them; a negative cursor starts after the
+	// conversation's delivered mark. Delivered raises that mark to cursor (never
+	// lowers it). Each live stream keeps its own cursor, so that two tabs each get
+	// every reply once.
+	Pending(ctx context.Context, id string, cursor int64, max int) ([]bot.Reply, int64, error)
+	Delivered(ctx context.Context, id string, cursor int64) error
 	// Pushes reports the ids of conversations that got a reply, from every replica.
 	Pushes(ctx context.Context) (ids <-chan string, stop func() error, err error)
 }
 
 // Media keeps the photos people upload (*store.Media is one). A refused file's error
-// wraps bot.ErrFileRefused.
+// wraps bot.ErrFileRefused, a photo past the quota's bot.ErrMediaFull; Full reports
+// that before a photo is read.
 type Media interface {
 	Save(r io.Reader) (name, mime string, err error)
+	Full() bool
 }
 
-// Engine handles one message; *bot.Engine is one.
+// Engine handles one message, and tells whether the conversation's current step
+// takes a photo; *bot.Engine is one.
 type Engine interface {
 	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
+	Accepts(ctx context.Context, m bot.Message) (bool, error)
 }
+
+// Deadlines the handlers set on their connection, whatever the server's own.
+const (
+	BodyTimeout   = 10 * time.Second // to receive a chat message's body (16 KiB at most)
+	UploadTimeout = 2 * time.Minute  // to receive a photo: 10 MB at about 700 kbit/s
+	AnswerTimeout = 30 * time.Second // to write an answer, from when the body is in
+	EventTimeout  = 30 * time.Second // for one live stream event or keep-alive to leave
+)
 
 // Server serves the page and the chat API. Run must be running for live streams.
 type Server struct {
@@ -73,13 +99,23 @@ type Server struct {
 	page   *page
 	log    *slog.Logger
 	hub    *hub
-	// newChats limits new conversations per client address; messages limits the
-	// messages of one conversation.
-	newChats, messages, uploads *limiter
+	// newChats limits new conversations and addrUploads photos per client address;
+	// messages and uploads limit the messages and photos of one conversation.
+	newChats, messages, uploads, addrUploads *limiter
+	// byAddr counts the requests in progress per client address; nil when the
+	// per-address limits are lifted.
+	byAddr *gate
 	// Heartbeat is how often an idle live stream sends a comment to stay open (and
 	// looks for replies whose wake-up it missed).
 	Heartbeat time.Duration
+	// MaxPerAddress is how many requests one client address may have in progress at
+	// once, live streams included; default DefaultMaxPerAddress.
+	MaxPerAddress int
 }
+
+// DefaultMaxPerAddress is how many requests one client address may have in progress
+// at once: a school's computer room behind one address, each with the page open.
+const DefaultMaxPerAddress = 64
 
 // MaxStreams is how many live streams one conversation may hold open in one process
 // (a page open in two tabs).
@@ -92,11 +128,24 @@ func NewServer(engine Engine, store Store, texts Texts, log *slog.Logger) (*Serv
 		return nil, err
 	}
 	return &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second,
-		newChats: newLimiter(rate.Every(3*time.Second), 30), // a school's computer room may start 30 at once
-		messages: newLimiter(5, 20),                         // far above any person's typing
-		uploads:  newLimiter(rate.Every(10*time.Second), 6), // photos: three per complaint, and retries
+		newChats:    newLimiter(rate.Every(3*time.Second), 30), // a school's computer room may start 30 at once
+		messages:    newLimiter(5, 20),                         // far above any person's typing
+		uploads:     newLimiter(rate.Every(10*time.Second), 6), // photos: three per complaint, and retries
+		addrUploads: newLimiter(rate.Every(2*time.Second), 30), // a computer room filing complaints together
+		byAddr:      newGate(), MaxPerAddress: DefaultMaxPerAddress,
 	}, nil
 }
+
+// LiftAddressLimits turns off what is limited per client address: new conversations,
+// photos and requests in progress (WEBCHAT_LIMITS=off). For a proxy in front that
+// limits by itself, where every client has the proxy's address. The limits per
+// conversation stay.
+func (s *Server) LiftAddressLimits() { s.byAddr = nil }
+
+// AllowFraming sets who may show the page in a frame: the sources of the
+// Content-Security-Policy frame-ancestors directive, as ParseFrameAncestors returns
+// them; the default is 'self'.
+func (s *Server) AllowFraming(sources string) { s.page.frameAncestors = sources }
 
 // Run wakes the live streams of this process when replies are pushed, over one
 // subscription to the store, until ctx ends; then it ends every stream, so that a
@@ -140,12 +189,46 @@ func (s *Server) Ready() <-chan struct{} { return s.hub.started }
 
 // Register adds the web chat's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.Handle("GET /{$}", http.HandlerFunc(s.page.serveIndex))
-	mux.Handle("GET /static/", s.page.static())
-	mux.HandleFunc("POST /api/chat", s.chat)
-	mux.HandleFunc("GET /api/chat/inbox", s.inbox)
-	mux.HandleFunc("POST /api/chat/upload", s.upload)
+	mux.Handle("GET /{$}", s.guard(http.HandlerFunc(s.page.serveIndex)))
+	mux.Handle("GET /static/", s.guard(s.page.static()))
+	mux.Handle("POST /api/chat", s.guard(http.HandlerFunc(s.chat)))
+	mux.Handle("GET /api/chat/inbox", s.guard(http.HandlerFunc(s.inbox)))
+	mux.Handle("POST /api/chat/upload", s.guard(http.HandlerFunc(s.upload)))
 }
+
+// guard admits a request while its client address has fewer than MaxPerAddress in
+// progress, and gives it default deadlines (a handler may set its own).
+func (s *Server) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.byAddr != nil {
+			leave, ok := s.byAddr.enter(clientAddr(r), s.MaxPerAddress)
+			if !ok {
+				tooMany(w)
+				return
+			}
+			defer leave()
+		}
+		setDeadlines(w, BodyTimeout, BodyTimeout+AnswerTimeout)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// setDeadlines sets the connection's read and write deadlines from now; 0 clears one.
+// A ResponseWriter that cannot (a test's recorder) is left as it is.
+func setDeadlines(w http.ResponseWriter, read, write time.Duration) {
+	rc := http.NewResponseController(w)
+	at := func(d time.Duration) time.Time {
+		if d == 0 {
+			return time.Time{}
+		}
+		return time.Now().Add(d)
+	}
+	rc.SetReadDeadline(at(read))
+	rc.SetWriteDeadline(at(write))
+}
+
+// timedOut reports whether err is a read cut by its deadline.
+func timedOut(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
 type chatRequest struct {
 	Text     string        `json:"text"`
@@ -165,17 +248,36 @@ type inboxResponse struct {
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	// Who may send comes first: a refused request's body is never read.
+	token := r.Header.Get("X-Chat-Token")
+	var id string
+	if token == "" {
+		if s.byAddr != nil && !s.newChats.allow(clientAddr(r)) {
+			tooMany(w)
+			return
+		}
+	} else if id = s.known(w, r, token); id == "" {
+		return
+	} else if !s.messages.allow(id) {
+		tooMany(w)
+		return
+	}
+
 	var req chatRequest
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
-			return
+		case timedOut(err):
+			writeError(w, http.StatusRequestTimeout, "request body was not received in time")
+		default:
+			writeError(w, http.StatusBadRequest, "request body could not be read")
 		}
-		writeError(w, http.StatusBadRequest, "request body could not be read")
 		return
 	}
+	setDeadlines(w, BodyTimeout, AnswerTimeout)
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
 		return
@@ -189,23 +291,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	token := r.Header.Get("X-Chat-Token")
-	var id string
 	if token == "" {
-		if !s.newChats.allow(clientAddr(r)) {
-			tooMany(w)
-			return
-		}
 		token, id = newToken()
 		if err := s.store.Register(r.Context(), id); err != nil {
 			s.unavailable(w, r, err)
 			return
 		}
-	} else if id = s.known(w, r, token); id == "" {
-		return
-	} else if !s.messages.allow(id) {
-		tooMany(w)
-		return
 	}
 
 	m := bot.Message{
@@ -233,8 +324,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, token string, m 
 
 // upload takes a photo (the raw body, at most 10 MB; its type judged by content) into
 // an existing conversation: POST /api/chat/upload?id=<client message id> with
-// X-Chat-Token. The answer is the same as /api/chat's. A refused file is not an HTTP
-// error: the person gets a kind answer saying what is accepted.
+// X-Chat-Token. The answer is the same as /api/chat's. A photo is read only when the
+// conversation's step takes one (a complaint's photo step) and there is room for it;
+// otherwise, and for a refused file, the person gets a kind answer in their language,
+// not an HTTP error.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if s.media == nil {
 		writeError(w, http.StatusNotFound, "uploads are not enabled")
@@ -245,7 +338,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		return
 	}
-	if !s.uploads.allow(id) {
+	if !s.uploads.allow(id) || s.byAddr != nil && !s.addrUploads.allow(clientAddr(r)) {
 		tooMany(w)
 		return
 	}
@@ -255,10 +348,33 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := bot.Message{Channel: ChannelName, ChatID: id, UserID: id, ID: msgID, Kind: bot.KindImage, Time: time.Now()}
+	takes, err := s.engine.Accepts(r.Context(), m)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	if !takes {
+		s.answer(w, r, token, m) // without a photo: "photos only at the photo step"
+		return
+	}
+	if s.media.Full() {
+		s.log.ErrorContext(r.Context(), "web chat: photo refused, DATA_DIR/media is full (raise MEDIA_QUOTA or free space)")
+		m.Kind = bot.KindMediaFull
+		s.answer(w, r, token, m)
+		return
+	}
+	setDeadlines(w, UploadTimeout, UploadTimeout+AnswerTimeout)
 	name, mime, err := s.media.Save(http.MaxBytesReader(w, r.Body, bot.MaxPhotoSize+1))
+	setDeadlines(w, BodyTimeout, AnswerTimeout)
 	switch {
+	case errors.Is(err, bot.ErrMediaFull):
+		s.log.ErrorContext(r.Context(), "web chat: photo refused, DATA_DIR/media is full (raise MEDIA_QUOTA or free space)")
+		m.Kind = bot.KindMediaFull
 	case errors.Is(err, bot.ErrFileRefused):
 		m.Kind = bot.KindBadFile
+	case timedOut(err):
+		writeError(w, http.StatusRequestTimeout, "the photo was not received in time")
+		return
 	case err != nil:
 		s.unavailable(w, r, err)
 		return
@@ -277,22 +393,29 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.stream(w, r, id)
 		return
 	}
-	replies, n, err := s.store.Pending(r.Context(), id, inboxBatch)
+	setDeadlines(w, BodyTimeout, AnswerTimeout)
+	replies, cursor, err := s.store.Pending(r.Context(), id, fromDelivered, inboxBatch)
 	if err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, inboxResponse{Replies: nonNil(replies)})
-	if err := s.store.Ack(context.WithoutCancel(r.Context()), id, n); err != nil {
-		s.log.WarnContext(r.Context(), "web chat inbox: acknowledge", "err", err)
+	if err := s.store.Delivered(context.WithoutCancel(r.Context()), id, cursor); err != nil {
+		s.log.WarnContext(r.Context(), "web chat inbox: mark delivered", "err", err)
 	}
 }
 
 // inboxBatch is how many pushed replies one answer or event carries at most.
 const inboxBatch = 50
 
+// fromDelivered is the cursor of a reader that starts after what was delivered.
+const fromDelivered = -1
+
 // stream sends pushed replies as server-sent events until the client goes away or the
-// server shuts down. A reply leaves the inbox only after its event was written.
+// server shuts down. The stream keeps its own cursor, so every stream of a
+// conversation (a page open in two tabs) gets every reply once. Each event carries
+// the cursor as its id; a client that reconnects with it in Last-Event-ID resumes
+// where it was, else the stream starts after what was delivered.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	ctx := r.Context()
 	wake, leave, ok := s.hub.join(id, MaxStreams)
@@ -301,34 +424,59 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	defer leave()
+	cursor := int64(fromDelivered)
+	if last, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && last >= 0 {
+		cursor = last
+	}
+	// Where the stream starts is fixed before it is answered: a reply pushed once the
+	// client sees the answer is this stream's, whatever another tab does meanwhile.
+	replies, next, err := s.store.Pending(ctx, id, cursor, inboxBatch)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	if len(replies) == 0 {
+		cursor = next // where a stream from the delivered mark starts
+	}
+	// A live stream lasts: it clears the connection's deadlines (the server's too),
+	// and gives each write its own.
+	setDeadlines(w, 0, 0)
 	rc := http.NewResponseController(w)
+	write := func(b []byte) error {
+		rc.SetWriteDeadline(time.Now().Add(EventTimeout))
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no") // a proxy must not hold events back
 	w.WriteHeader(http.StatusOK)
 	heartbeat := time.NewTicker(s.Heartbeat)
 	defer heartbeat.Stop()
+	if err := write(nil); err != nil { // the answer's head
+		return
+	}
 	for {
-		replies, n, err := s.store.Pending(ctx, id, inboxBatch)
-		if err != nil {
-			s.log.WarnContext(ctx, "web chat stream: read inbox", "err", err)
-			return
-		}
-		if n > 0 {
+		if next != cursor {
 			b, _ := json.Marshal(inboxResponse{Replies: nonNil(replies)})
-			if _, err := w.Write([]byte("data: " + string(b) + "\n\n")); err != nil {
+			if err := write(fmt.Appendf(nil, "id: %d\ndata: %s\n\n", next, b)); err != nil {
 				return
 			}
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		if err := s.store.Ack(ctx, id, n); err != nil {
-			s.log.WarnContext(ctx, "web chat stream: acknowledge", "err", err)
-			return
-		}
-		if n == inboxBatch {
-			continue // more waiting
+			if err := s.store.Delivered(ctx, id, next); err != nil {
+				s.log.WarnContext(ctx, "web chat stream: mark delivered", "err", err)
+				return
+			}
+			cursor = next
+			if len(replies) == inboxBatch {
+				replies, next, err = s.store.Pending(ctx, id, cursor, inboxBatch)
+				if err != nil {
+					s.log.WarnContext(ctx, "web chat stream: read inbox", "err", err)
+					return
+				}
+				continue // more waiting
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -338,9 +486,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 				return // shutting down
 			}
 		case <-heartbeat.C:
-			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+			if err := write([]byte(": keep-alive\n\n")); err != nil {
 				return
 			}
+		}
+		replies, next, err = s.store.Pending(ctx, id, cursor, inboxBatch)
+		if err != nil {
+			s.log.WarnContext(ctx, "web chat stream: read inbox", "err", err)
+			return
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -73,6 +75,11 @@ func newHarness(t testing.TB, b storetest.Backend) *harness {
 	}
 	log := slog.New(slog.DiscardHandler)
 	router := flows.NewRouter(texts, log)
+	region, err := flows.LoadRegion(locales.Content(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	router.RegisterComplaints(flows.ComplaintConfig{Store: b.Store.Complaints("WEB", time.UTC), Alerts: noAlerts{}, Region: region})
 	engine := &countingEngine{Engine: bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
 		Handler: router,
@@ -96,6 +103,12 @@ func newHarness(t testing.TB, b storetest.Backend) *harness {
 	}
 	return &harness{b: b, server: s, channel: webchat.NewChannel(chats), engine: engine, mux: mux}
 }
+
+type noAlerts struct{}
+
+func (noAlerts) NewComplaint(context.Context, *bot.Complaint)  {}
+func (noAlerts) Reopened(context.Context, *bot.Complaint)      {}
+func (noAlerts) StatusChanged(context.Context, *bot.Complaint) {}
 
 // chatAnswer is what POST /api/chat answers, errors included.
 type chatAnswer struct {
@@ -421,18 +434,18 @@ func TestStream(t *testing.T) {
 			if got := nextEvent(t, ctx, events); len(got.Replies) != 1 || got.Replies[0].Text != "Pengumuman lagi" {
 				t.Errorf("second event %+v, want the reply Pengumuman lagi", got)
 			}
-			// What the stream delivered leaves the inbox (right after the event is out),
-			// so it is not delivered again.
+			// What the stream delivered is marked so (right after the event is out), so
+			// a plain look at the inbox does not give it again.
 			for {
-				_, n, err := h.b.Store.WebChats().Pending(ctx, webchat.ChatID(token), 10)
+				rs, _, err := h.b.Store.WebChats().Pending(ctx, webchat.ChatID(token), store.FromDelivered, 10)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n == 0 {
+				if len(rs) == 0 {
 					break
 				}
 				if ctx.Err() != nil {
-					t.Fatalf("the inbox still holds %d replies after the stream delivered them", n)
+					t.Fatalf("the inbox still offers %d replies after the stream delivered them", len(rs))
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
@@ -472,6 +485,118 @@ func TestStream(t *testing.T) {
 			}
 		})
 	})
+}
+
+func TestTwoTabsEachGetEveryPushedReplyOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		h := newHarness(t, b)
+		srv := httptest.NewServer(h.mux)
+		t.Cleanup(srv.Close)
+		token := h.start(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		tabs := []<-chan string{openStream(t, ctx, srv.URL, token), openStream(t, ctx, srv.URL, token)}
+
+		const n, last = 40, "Pengumuman terakhir"
+		var want []string
+		for i := range n {
+			want = append(want, fmt.Sprintf("Pengumuman %d", i+1))
+		}
+		want = append(want, last)
+		go func() { // pushed while both tabs read
+			for _, text := range want {
+				if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: text}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+		var wg sync.WaitGroup
+		for i, events := range tabs {
+			wg.Go(func() {
+				var got []string
+				for !slices.Contains(got, last) {
+					select {
+					case data, ok := <-events:
+						if !ok {
+							t.Errorf("tab %d: the stream ended after %d replies", i+1, len(got))
+							return
+						}
+						var ev struct{ Replies []bot.Reply }
+						if err := json.Unmarshal([]byte(data), &ev); err != nil {
+							t.Errorf("tab %d: event %q: %v", i+1, data, err)
+							return
+						}
+						for _, r := range ev.Replies {
+							got = append(got, r.Text)
+						}
+					case <-ctx.Done():
+						t.Errorf("tab %d got %d of the %d replies before the deadline", i+1, len(got), len(want))
+						return
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("tab %d showed %d replies, want each of the %d once, in order:\n got %q\nwant %q", i+1, len(got), len(want), got, want)
+				}
+			})
+		}
+		wg.Wait()
+		if a := h.do(t, "GET", "/api/chat/inbox", token, nil); len(a.Replies) != 0 {
+			t.Errorf("after the tabs showed them, a plain look at the inbox gives %d replies again", len(a.Replies))
+		}
+	})
+}
+
+func TestAStreamThatReconnectsResumesWhereItWas(t *testing.T) {
+	h := newHarness(t, storetest.Mini(t))
+	srv := httptest.NewServer(h.mux)
+	t.Cleanup(srv.Close)
+	token := h.start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	send := func(text string) {
+		if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Tab B saw the first reply (event id 1), then lost its connection; tab A, still
+	// open, showed the next two.
+	send("Satu")
+	openStream(t, ctx, srv.URL, token)
+	send("Dua")
+	send("Tiga")
+	for {
+		if rs, _, _ := h.b.Store.WebChats().Pending(ctx, webchat.ChatID(token), store.FromDelivered, 10); len(rs) == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("tab A never showed the replies")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/chat/inbox", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("X-Chat-Token", token)
+	req.Header.Set("Last-Event-ID", "1")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	var got []string
+	for len(got) < 2 && sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var ev struct{ Replies []bot.Reply }
+			json.Unmarshal([]byte(data), &ev)
+			for _, r := range ev.Replies {
+				got = append(got, r.Text)
+			}
+		}
+	}
+	if !slices.Equal(got, []string{"Dua", "Tiga"}) {
+		t.Errorf("tab B, back with Last-Event-ID 1, got %q, want [Dua Tiga]", got)
+	}
 }
 
 func TestStreamKeepsAnIdleConnectionAlive(t *testing.T) {
@@ -574,9 +699,9 @@ func TestPage(t *testing.T) {
 		name, acceptLanguage string
 		want                 []string
 	}{
-		{"the page is in Indonesian by default", "", []string{`<html lang="id">`, ">Kirim<", `placeholder="Tulis pesan…"`, "Layan — Kabupaten Contoh"}},
+		{"the page is in Indonesian by default", "", []string{`<html lang="id">`, ">Kirim<", `placeholder="Tulis pesan…"`, "Layan — Kabupaten Contoh", ">Percakapan baru<"}},
 		{"the page is in Indonesian for an Indonesian browser", "id-ID,id;q=0.9,en;q=0.8", []string{`<html lang="id">`, ">Kirim<"}},
-		{"the page is in English for an English browser", "en-SG,en;q=0.9", []string{`<html lang="en">`, ">Send<", `placeholder="Type a message…"`}},
+		{"the page is in English for an English browser", "en-SG,en;q=0.9", []string{`<html lang="en">`, ">Send<", `placeholder="Type a message…"`, ">New conversation<"}},
 		{"the page falls back to Indonesian for a language it lacks", "fr-FR,fr;q=0.9", []string{`<html lang="id">`, ">Kirim<"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

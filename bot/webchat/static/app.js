@@ -8,6 +8,7 @@
   const fileInput = document.getElementById("file");
   const sendButton = document.getElementById("send");
   const status = document.getElementById("status");
+  const newButton = document.getElementById("new");
   const labels = JSON.parse(document.body.dataset.labels);
   let lang = document.body.dataset.lang;
   const texts = () => labels[lang] || labels[document.body.dataset.lang];
@@ -37,6 +38,8 @@
     document.getElementById("text-label").textContent = t.placeholder;
     document.getElementById("attach").title = t.attach;
     document.getElementById("attach-label").textContent = t.attach;
+    newButton.textContent = t.new_chat;
+    newButton.title = t.new_chat_hint;
     input.placeholder = t.placeholder;
     sendButton.textContent = t.send;
   }
@@ -92,6 +95,7 @@
     if (t === token) return;
     token = t;
     if (t) localStorage.setItem("layan.token", t); else localStorage.removeItem("layan.token");
+    sessionStorage.removeItem("layan.event");
     if (!t) localStorage.removeItem("layan.lang");
     listen();
   }
@@ -130,23 +134,29 @@
       let data;
       try { data = await res.json(); } catch (e) { await sleep(delay); continue; }
       notice("");
-      setToken(data.token);
-      setLang(data.lang);
-      return data.replies;
+      return data;
     }
     notice(texts().error);
     return null;
   }
 
   // Messages go out one at a time, in the order the person sent them; the first one
-  // of a new visitor also fetches the token that the others need.
+  // of a new visitor also fetches the token that the others need. A message of a
+  // conversation the person has since left ("new conversation") is dropped, and so is
+  // its answer.
   let queue = Promise.resolve();
+  let conversation = 0;
   function send(fields, label) {
     const body = Object.assign({ id: messageId() }, fields);
+    const mine = conversation;
     if (label) show({ who: "me", text: label });
     queue = queue.then(async () => {
-      const replies = await post(body);
-      if (replies) showReplies(replies, false);
+      if (mine !== conversation) return;
+      const data = await post(body);
+      if (!data || mine !== conversation) return;
+      setToken(data.token);
+      setLang(data.lang);
+      showReplies(data.replies, false);
     }).catch(() => notice(texts().error)); // one failure must not stop later messages
     return queue;
   }
@@ -165,15 +175,17 @@
     if (!file || !token) return;
     show({ who: "me", text: "📷 " + file.name });
     const id = messageId();
+    const mine = conversation;
     queue = queue.then(async () => {
-      for (let delay = 1000; ; delay = Math.min(delay * 2, 30000)) {
+      for (let delay = 1000; mine === conversation; delay = Math.min(delay * 2, 30000)) {
         try {
           const res = await fetch("/api/chat/upload?id=" + encodeURIComponent(id), {
             method: "POST", headers: { "X-Chat-Token": token }, body: file,
           });
           if (!res.ok) { notice(texts().error); return; }
           notice("");
-          showReplies((await res.json()).replies, false);
+          const data = await res.json();
+          if (mine === conversation) showReplies(data.replies, false);
           return;
         } catch (e) {
           notice(texts().offline);
@@ -194,7 +206,9 @@
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
 
-  // listen keeps one live stream of pushed messages open for the current token.
+  // listen keeps one live stream of pushed messages open for the current token. The
+  // tab remembers the last event it showed, so that after a lost connection or a
+  // reload it resumes there (another tab keeps its own place).
   let streamAbort = null;
   async function listen() {
     if (streamAbort) streamAbort.abort();
@@ -204,9 +218,10 @@
     let delay = 1000;
     while (!ctl.signal.aborted) {
       try {
-        const res = await fetch("/api/chat/inbox", {
-          headers: { "X-Chat-Token": token, "Accept": "text/event-stream" }, signal: ctl.signal,
-        });
+        const headers = { "X-Chat-Token": token, "Accept": "text/event-stream" };
+        const last = sessionStorage.getItem("layan.event");
+        if (last) headers["Last-Event-ID"] = last;
+        const res = await fetch("/api/chat/inbox", { headers, signal: ctl.signal });
         if (res.status === 401) { setToken(""); return; }
         if (!res.ok || !res.body) throw new Error("stream " + res.status);
         delay = 1000;
@@ -220,9 +235,12 @@
           while ((cut = buf.indexOf("\n\n")) >= 0) {
             const event = buf.slice(0, cut);
             buf = buf.slice(cut + 2);
+            let id = "";
             for (const line of event.split("\n")) {
+              if (line.startsWith("id: ")) id = line.slice(4);
               if (line.startsWith("data: ")) showReplies(JSON.parse(line.slice(6)).replies, true);
             }
+            if (id) sessionStorage.setItem("layan.event", id);
           }
         }
       } catch (e) {
@@ -233,13 +251,32 @@
     }
   }
 
+  // begin opens a conversation in language l; the bot greets.
+  function begin(l) { send({ option: "lang:" + l }); }
+
+  // "New conversation" makes this browser forget the conversation (its token, its
+  // history, its place in the stream), for the next person at a shared computer, and
+  // starts a new one. The old conversation is not deleted on the server.
+  newButton.addEventListener("click", () => {
+    conversation++;
+    if (streamAbort) streamAbort.abort();
+    streamAbort = null;
+    token = "";
+    localStorage.removeItem("layan.token");
+    sessionStorage.removeItem("layan.history");
+    sessionStorage.removeItem("layan.event");
+    history = [];
+    log.replaceChildren();
+    notice("");
+    begin(lang); // in the language the page shows
+  });
+
   for (const entry of history) bubble(entry);
   if (token) {
     setLang(localStorage.getItem("layan.lang"));
     listen();
   } else {
-    // First visit: open the conversation in the browser's language; the bot greets.
-    const browserLang = (navigator.language || "").toLowerCase().startsWith("en") ? "en" : "id";
-    send({ option: "lang:" + browserLang });
+    // First visit: open the conversation in the browser's language.
+    begin((navigator.language || "").toLowerCase().startsWith("en") ? "en" : "id");
   }
 })();

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestWebChatSettings(t *testing.T) {
+	load := func(vars map[string]string) (config, error) {
+		return loadConfig(func(k string) string { return vars[k] })
+	}
+	t.Run("the defaults limit per address, frame only from the site itself, and keep 2 GiB of photos", func(t *testing.T) {
+		c, err := load(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Web.AddressLimits || c.Web.FrameAncestors != "'self'" || c.Web.MediaQuota != 2<<30 {
+			t.Errorf("defaults %+v", c.Web)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want webConfig
+	}{
+		{"WEBCHAT_LIMITS=off lifts the limits per address", map[string]string{"WEBCHAT_LIMITS": "off"}, webConfig{false, "'self'", 2 << 30}},
+		{"the regency's site may frame the page", map[string]string{"WEBCHAT_FRAME_ANCESTORS": "'self' https://batangkab.go.id, https://*.batangkab.go.id"},
+			webConfig{true, "'self' https://batangkab.go.id https://*.batangkab.go.id", 2 << 30}},
+		{"MEDIA_QUOTA in MiB", map[string]string{"MEDIA_QUOTA": "500MiB"}, webConfig{true, "'self'", 500 << 20}},
+		{"MEDIA_QUOTA in decimal gigabytes", map[string]string{"MEDIA_QUOTA": "1.5GB"}, webConfig{true, "'self'", 1_500_000_000}},
+		{"MEDIA_QUOTA in bytes", map[string]string{"MEDIA_QUOTA": "104857600"}, webConfig{true, "'self'", 100 << 20}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(tc.vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Web != tc.want {
+				t.Errorf("got %+v, want %+v", c.Web, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, variable, value string }{
+		{"a limits switch that is neither on nor off", "WEBCHAT_LIMITS", "sometimes"},
+		{"a frame source that would break the header", "WEBCHAT_FRAME_ANCESTORS", "https://a.go.id; script-src *"},
+		{"'none' with other sources", "WEBCHAT_FRAME_ANCESTORS", "'none' https://a.go.id"},
+		{"a path instead of an origin", "WEBCHAT_FRAME_ANCESTORS", "https://a.go.id/chat?x=1"},
+		{"a quota that is not a size", "MEDIA_QUOTA", "banyak"},
+		{"a quota without room for one photo", "MEDIA_QUOTA", "1MiB"},
+		{"a negative quota", "MEDIA_QUOTA", "-2GiB"},
+	} {
+		t.Run(tc.name+" stops the start, naming "+tc.variable, func(t *testing.T) {
+			_, err := load(map[string]string{tc.variable: tc.value})
+			if err == nil || !strings.Contains(err.Error(), tc.variable) {
+				t.Errorf("%s=%q: error %v, want one naming %s", tc.variable, tc.value, err, tc.variable)
+			}
+		})
+	}
+}
