@@ -93,7 +93,11 @@ func (p *Privacy) Erase(ctx context.Context, conv string) error {
 		return fmt.Errorf("store: erase conversation: %w", err)
 	}
 	if id, ok := strings.CutPrefix(conv, "webchat:"); ok {
-		if err := p.s.rdb.Del(ctx, p.s.WebChats().chatKey(id)).Err(); err != nil {
+		w := p.s.WebChats()
+		if err := p.s.rdb.Del(ctx, w.inboxKeys(id)...).Err(); err != nil { // one hash tag
+			return fmt.Errorf("store: erase web chat inbox: %w", err)
+		}
+		if err := p.s.rdb.Del(ctx, w.chatKey(id)).Err(); err != nil {
 			return fmt.Errorf("store: erase web chat token: %w", err)
 		}
 	}
