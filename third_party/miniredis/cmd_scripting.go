@@ -31,33 +31,9 @@ var (
 // Execute lua. Needs to run m.Lock()ed, from within withTx().
 // Returns true if the lua was OK (and hence should be cached).
 func (m *Miniredis) runLuaScript(c *server.Peer, sha, script string, readOnly bool, args []string) bool {
-	l := lua.NewState(lua.Options{SkipOpenLibs: true})
-	defer l.Close()
-
-	// Taken from the go-lua manual
-	for _, pair := range []struct {
-		n string
-		f lua.LGFunction
-	}{
-		{lua.LoadLibName, lua.OpenPackage},
-		{lua.BaseLibName, lua.OpenBase},
-		{lua.CoroutineLibName, lua.OpenCoroutine},
-		{lua.TabLibName, lua.OpenTable},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
-		{lua.DebugLibName, lua.OpenDebug},
-	} {
-		if err := l.CallByParam(lua.P{
-			Fn:      l.NewFunction(pair.f),
-			NRet:    0,
-			Protect: true,
-		}, lua.LString(pair.n)); err != nil {
-			panic(err)
-		}
-	}
-
-	luajson.Preload(l)
-	requireGlobal(l, "cjson", "json")
+	l := m.luaState()
+	ok := false
+	defer func() { m.putLuaState(l, ok) }()
 
 	// set global variable KEYS
 	keysTable := l.NewTable()
@@ -79,13 +55,13 @@ func (m *Miniredis) runLuaScript(c *server.Peer, sha, script string, readOnly bo
 	for i, k := range keys {
 		l.RawSet(keysTable, lua.LNumber(i+1), lua.LString(k))
 	}
-	l.SetGlobal("KEYS", keysTable)
+	l.G.Global.RawSetString("KEYS", keysTable)
 
 	argvTable := l.NewTable()
 	for i, a := range args {
 		l.RawSet(argvTable, lua.LNumber(i+1), lua.LString(a))
 	}
-	l.SetGlobal("ARGV", argvTable)
+	l.G.Global.RawSetString("ARGV", argvTable)
 
 	redisFuncs, redisConstants := mkLua(m.srv, c, sha, readOnly)
 	redisMod := l.CreateTable(0, len(redisFuncs)+len(redisConstants))
@@ -96,12 +72,8 @@ func (m *Miniredis) runLuaScript(c *server.Peer, sha, script string, readOnly bo
 		redisMod.RawSetString(k, v)
 	}
 	for _, name := range []string{"redis", "server"} {
-		l.SetGlobal(name, redisMod)
+		l.G.Global.RawSetString(name, redisMod)
 	}
-
-	l.RegisterModule("os", mkLuaOS())
-
-	_ = doScript(l, protectGlobals)
 
 	// lua can call redis.setresp(...), but it's tmp state.
 	oldresp := c.Resp3
@@ -113,7 +85,62 @@ func (m *Miniredis) runLuaScript(c *server.Peer, sha, script string, readOnly bo
 	luaToRedis(l, c, l.Get(1))
 	c.Resp3 = oldresp
 	c.SwitchResp3 = nil
+	ok = true
 	return true
+}
+
+// luaState returns a Lua state with the libraries, cjson, os and the global
+// protection set up, reused from an earlier script when there is one (Layan: building
+// a state cost most of a script's time). Scripts run one at a time under m's lock,
+// as in Redis, which also keeps one Lua state for all scripts.
+func (m *Miniredis) luaState() *lua.LState {
+	if n := len(m.luaStates); n > 0 {
+		l := m.luaStates[n-1]
+		m.luaStates = m.luaStates[:n-1]
+		return l
+	}
+	l := lua.NewState(lua.Options{SkipOpenLibs: true})
+	// Taken from the go-lua manual
+	for _, pair := range []struct {
+		n string
+		f lua.LGFunction
+	}{
+		{lua.LoadLibName, lua.OpenPackage},
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.DebugLibName, lua.OpenDebug},
+	} {
+		if err := l.CallByParam(lua.P{
+			Fn:      l.NewFunction(pair.f),
+			NRet:    0,
+			Protect: true,
+		}, lua.LString(pair.n)); err != nil {
+			panic(err)
+		}
+	}
+	luajson.Preload(l)
+	requireGlobal(l, "cjson", "json")
+	l.RegisterModule("os", mkLuaOS())
+	_ = doScript(l, protectGlobals)
+	l.SetTop(0)
+	return l
+}
+
+// putLuaState keeps l for the next script, after a clean run; a state a script
+// failed in is closed.
+func (m *Miniredis) putLuaState(l *lua.LState, clean bool) {
+	if !clean || len(m.luaStates) >= 4 {
+		l.Close()
+		return
+	}
+	l.SetTop(0)
+	for _, name := range []string{"KEYS", "ARGV", "redis", "server"} {
+		l.G.Global.RawSetString(name, lua.LNil)
+	}
+	m.luaStates = append(m.luaStates, l)
 }
 
 // doScript pre-compiles the given script into a Lua prototype,

@@ -16,6 +16,8 @@
 package miniredis
 
 import (
+	lua "github.com/yuin/gopher-lua"
+
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -71,6 +73,7 @@ type Miniredis struct {
 	lastTick    time.Time // last time TTLs were advanced, if clockTTL is set
 	subscribers map[*Subscriber]struct{}
 	rand        *rand.Rand
+	luaStates   []*lua.LState // Layan: Lua states kept for the next script (see luaState)
 	Ctx         context.Context
 	CtxCancel   context.CancelFunc
 }
