@@ -54,7 +54,7 @@ func (db *RedisDB) flush() {
 	db.setKeys = map[string]setKey{}
 	db.hllKeys = map[string]*hll{}
 	db.sortedsetKeys = map[string]sortedSet{}
-	db.ttl = map[string]time.Duration{}
+	db.ttl = newTTLs()
 	db.hashTTLs = map[string]map[string]time.Duration{}
 	db.streamKeys = map[string]*streamKey{}
 }
@@ -91,8 +91,8 @@ func (db *RedisDB) move(key string, to *RedisDB) bool {
 	default:
 		panic("unhandled key type")
 	}
-	if v, ok := db.ttl[key]; ok {
-		to.ttl[key] = v
+	if v, ok := db.ttl.get(key); ok {
+		to.ttl.set(key, v)
 	}
 	to.incr(key)
 	db.del(key, true)
@@ -126,8 +126,8 @@ func (db *RedisDB) rename(from, to string) {
 		panic("missing case")
 	}
 	db.keys[to] = db.keys[from]
-	if v, ok := db.ttl[from]; ok {
-		db.ttl[to] = v
+	if v, ok := db.ttl.get(from); ok {
+		db.ttl.set(to, v)
 	}
 	db.incr(to)
 
@@ -143,7 +143,7 @@ func (db *RedisDB) del(k string, delTTL bool) {
 	delete(db.lru, k)
 	db.keyVersion[k]++
 	if delTTL {
-		delete(db.ttl, k)
+		db.ttl.del(k)
 	}
 	switch t {
 	case keyTypeString:
@@ -720,10 +720,9 @@ func (db *RedisDB) streamGroup(key, group string) (*streamGroup, error) {
 
 // fastForward proceeds the current timestamp with duration, works as a time machine
 func (db *RedisDB) fastForward(duration time.Duration) {
-	// Layan: walk only the keys that have a TTL, and without sorting every key
-	// first. The order does not matter: each expired key is removed on its own.
-	for key, value := range db.ttl {
-		db.ttl[key] = value - duration
+	// Layan: only the keys whose deadline passed are visited (see ttl.go), and
+	// only the hashes that have field TTLs.
+	for _, key := range db.ttl.advance(duration) {
 		db.checkTTL(key)
 	}
 	for key := range db.hashTTLs {
@@ -755,7 +754,7 @@ func (db *RedisDB) checkHashFieldTTL(key string, duration time.Duration) {
 }
 
 func (db *RedisDB) checkTTL(key string) {
-	if v, ok := db.ttl[key]; ok && v <= 0 {
+	if v, ok := db.ttl.get(key); ok && v <= 0 {
 		db.del(key, true)
 	}
 }

@@ -409,7 +409,7 @@ func (db *RedisDB) TTL(k string) time.Duration {
 	db.master.Lock()
 	defer db.master.Unlock()
 
-	return db.ttl[k]
+	return db.ttl.value(k)
 }
 
 // SetTTL sets the TTL of a key.
@@ -423,7 +423,7 @@ func (db *RedisDB) SetTTL(k string, ttl time.Duration) {
 	defer db.master.Unlock()
 	defer db.master.signal.Broadcast()
 
-	db.ttl[k] = ttl
+	db.ttl.set(k, ttl)
 	db.incr(k)
 }
 

@@ -50,7 +50,7 @@ type RedisDB struct {
 	hllKeys       map[string]*hll                     // PFADD &c. keys
 	sortedsetKeys map[string]sortedSet                // ZADD &c. keys
 	streamKeys    map[string]*streamKey               // XADD &c. keys
-	ttl           map[string]time.Duration            // effective TTL values
+	ttl           *ttls                               // effective TTL values (Layan: deadlines, see ttl.go)
 	hashTTLs      map[string]map[string]time.Duration // Hash TTL values
 	lru           map[string]time.Time                // last recently used ( read or written to )
 	keyVersion    map[string]uint                     // used to watch values
@@ -124,7 +124,7 @@ func newRedisDB(id int, m *Miniredis) RedisDB {
 		hllKeys:       map[string]*hll{},
 		sortedsetKeys: map[string]sortedSet{},
 		streamKeys:    map[string]*streamKey{},
-		ttl:           map[string]time.Duration{},
+		ttl:           newTTLs(),
 		hashTTLs:      make(map[string]map[string]time.Duration),
 		keyVersion:    map[string]uint{},
 	}
@@ -857,8 +857,8 @@ func (m *Miniredis) copy(
 	}
 	destDB.keys[dst] = srcDB.keys[src]
 	destDB.incr(dst)
-	if v, ok := srcDB.ttl[src]; ok {
-		destDB.ttl[dst] = v
+	if v, ok := srcDB.ttl.get(src); ok {
+		destDB.ttl.set(dst, v)
 	}
 	return nil
 }
