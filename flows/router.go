@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/flows/intent"
 	"github.com/layan-id/layan/locales"
 )
 
@@ -44,6 +45,8 @@ type Router struct {
 	// eraser, when registered, notes the photos a person sends and forgets the rest of
 	// what the store keeps about a person who erases their data.
 	eraser Eraser
+	// intents reads what a message asks for before the flows and the FAQ see it.
+	intents *intent.Reader
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -51,7 +54,7 @@ var _ bot.Handler = (*Router)(nil)
 // NewRouter returns a router with the main menu of issue-2 Layan: every menu entry
 // whose flow is not registered with Register says honestly that it is coming.
 func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
-	r := &Router{texts: texts, log: log, flows: map[string]Flow{}, keywords: map[string]string{}}
+	r := &Router{texts: texts, log: log, flows: map[string]Flow{}, keywords: map[string]string{}, intents: defaultIntents()}
 	r.menu = []MenuItem{
 		{"faq", "menu.faq"},
 		{"complaint", "menu.complaint"},
