@@ -584,35 +584,37 @@ func isNumber(w string) bool {
 	return err == nil
 }
 
-// closeEnough reports whether a and b are one edit apart (insert, delete, replace, or
-// two neighbours swapped).
+// closeEnough reports whether a typed word a is the word b with one slip: a letter
+// left out or added (words of four letters or more), two neighbours swapped, or one
+// letter replaced in a word of six letters or more ("hujan" is not "human").
 func closeEnough(a, b string) bool {
 	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d > 1 || d < -1 {
-		return false
+	if len(ra) < len(rb) {
+		ra, rb = rb, ra
 	}
-	// optimal string alignment distance, bounded
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
+	switch len(ra) - len(rb) {
+	case 1: // one letter more in ra
+		i := 0
+		for i < len(rb) && ra[i] == rb[i] {
+			i++
+		}
+		return len(rb) >= 4 && string(ra[i+1:]) == string(rb[i:])
+	case 0:
+		var diff []int
+		for i := range ra {
+			if ra[i] != rb[i] {
+				diff = append(diff, i)
 			}
 		}
-		prev2, prev, cur = prev, cur, prev2
+		switch {
+		case len(diff) == 1:
+			return len(ra) >= 6
+		case len(diff) == 2:
+			i, j := diff[0], diff[1]
+			return j == i+1 && ra[i] == rb[j] && ra[j] == rb[i]
+		}
 	}
-	return prev[len(rb)] <= 1
+	return false
 }
 
 // Words splits text into lower-case words: letters and digits (an apostrophe inside a
