@@ -102,6 +102,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.pseudonyms = bot.NewPseudonymizer(secret)
 	router := flows.NewRouter(texts, log)
+	intents, err := flows.LoadIntents(locales.Content(cfg.ContentDir))
+	if err != nil {
+		return nil, err
+	}
+	router.RegisterIntents(intents)
 	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
 	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
 	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}

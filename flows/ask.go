@@ -46,7 +46,7 @@ func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	case strings.HasPrefix(in.Option, "faq:entry:"):
 		for i := range f.matcher.Entries() {
 			if e := &f.matcher.Entries()[i]; "faq:entry:"+e.ID == in.Option {
-				return f.answer(c, e)
+				return f.answer(c, e, nil)
 			}
 		}
 	}
@@ -67,7 +67,15 @@ func (f *askFlow) Ask(ctx context.Context, c *Conv, question string) error {
 	r := f.matcher.Match(question)
 	switch {
 	case r.Answered:
-		return f.answer(c, r.Entry)
+		return f.answer(c, r.Entry, r.Also)
+	case len(r.Candidates) == 1:
+		// One likely entry: "Maksud Anda: …?" Ya / Bukan.
+		e := r.Candidates[0]
+		c.Session.Flow, c.Session.Step = "faq", "choose"
+		c.Session.Set("question", question)
+		c.Turn.Say(bot.Reply{Text: c.T("faq.did_you_mean_one", "Description", f.label(c, e)), Options: []bot.Option{
+			{ID: "faq:entry:" + e.ID, Label: c.T("faq.mean_yes")}, c.Opt("faq:none", "faq.not_this")}})
+		return nil
 	case len(r.Candidates) > 0:
 		c.Session.Flow, c.Session.Step = "faq", "choose"
 		c.Session.Set("question", question)
@@ -83,17 +91,22 @@ func (f *askFlow) Ask(ctx context.Context, c *Conv, question string) error {
 }
 
 // answer gives an entry's answer in the person's language (Indonesian with a note
-// when the entry has none in theirs) and asks whether it helped.
-func (f *askFlow) answer(c *Conv, e *faq.Entry) error {
+// when the entry has none in theirs), with two small feedback buttons instead of a
+// question, and the entry almost as likely, when there is one, as a third.
+func (f *askFlow) answer(c *Conv, e, also *faq.Entry) error {
 	text, own := e.AnswerIn(c.Lang())
 	if !own {
 		text += "\n\n" + c.T("faq.only_indonesian")
 	}
-	c.Turn.Say(bot.Reply{Text: text})
 	c.Session.Flow, c.Session.Step = "faq", "feedback"
 	c.Session.Vars = nil
 	c.Session.Set("entry", e.ID)
-	c.Ask("faq.helpful", c.Opt("faq:yes", "faq.yes"), c.Opt("faq:no", "faq.no"))
+	opts := []bot.Option{c.Opt("faq:yes", "faq.yes"), c.Opt("faq:no", "faq.no")}
+	if also != nil {
+		text += "\n\n" + c.T("faq.or_maybe", "Description", f.label(c, also))
+		opts = append([]bot.Option{{ID: "faq:entry:" + also.ID, Label: f.label(c, also)}}, opts...)
+	}
+	c.Turn.Say(bot.Reply{Text: text, Options: opts})
 	return nil
 }
 
@@ -122,11 +135,20 @@ func (f *askFlow) noMatch(ctx context.Context, c *Conv, question string) error {
 		}
 	}
 	c.Session.Flow, c.Session.Step, c.Session.Vars = "faq", "question", nil
-	c.Turn.Say(bot.Reply{Text: c.T("faq.no_match") + "\n" + c.T("faq.contact"), Options: f.nextSteps(c)})
+	noMatch := "faq.no_match"
+	if c.Lang() == "en" {
+		noMatch = "faq.no_match_visitor"
+	}
+	c.Turn.Say(bot.Reply{Text: c.T(noMatch) + "\n" + c.T("faq.contact"), Options: f.nextSteps(c)})
 	return nil
 }
 
+// nextSteps fit the person: a citizen may file a complaint, a visitor writing in
+// English is more likely after tourism.
 func (f *askFlow) nextSteps(c *Conv) []bot.Option {
+	if c.Lang() == "en" {
+		return []bot.Option{c.Opt("tourism", "faq.option_tourism"), c.Opt("menu", "faq.option_menu")}
+	}
 	return []bot.Option{c.Opt("complaint", "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}
 }
 

@@ -107,6 +107,40 @@ func (f *complaintFlow) Start(_ context.Context, c *Conv) error {
 	return nil
 }
 
+// startWith starts a complaint from a request in plain words ("mau lapor jalan rusak
+// di depan SD 2"): the category the words name is offered for confirmation, and a
+// sentence long enough to describe something is kept as the description's draft.
+func (f *complaintFlow) startWith(c *Conv, cat, text string) {
+	c.Leave()
+	c.Session.Flow = "complaint"
+	c.Session.Set("draft", newDraftID())
+	if len(strings.Fields(text)) >= draftWords {
+		c.Session.Set("desc_draft", text)
+	}
+	if slices.Contains(f.region.Categories, cat) {
+		c.Session.Set("cat_guess", cat)
+	}
+	c.Say("complaint.intro")
+	f.ask(c, stepCategory)
+}
+
+// draftWords is how many words a request must have to be kept as a description draft:
+// "mau lapor jalan rusak" says only what the category says.
+const draftWords = 6
+
+// Resume asks the current step again after an aside (a greeting, a ticket looked up).
+func (f *complaintFlow) Resume(c *Conv) {
+	c.Say("complaint.resume")
+	switch c.Session.Step {
+	case stepLocationFar:
+		c.Ask("complaint.location_far", c.Opt("loc:keep", "complaint.keep_location"), c.Opt("loc:retry", "complaint.retry_location"))
+	case stepEdit:
+		f.askEdit(c)
+	default:
+		f.ask(c, c.Session.Step)
+	}
+}
+
 // Accepts lets places and photos through at the steps that take them.
 func (f *complaintFlow) Accepts(c *Conv, kind bot.Kind) bool {
 	switch c.Session.Step {
@@ -123,12 +157,22 @@ func (f *complaintFlow) ask(c *Conv, step string) {
 	c.Session.Step = step
 	switch step {
 	case stepCategory:
+		if guess := c.Session.Get("cat_guess"); guess != "" {
+			c.Turn.Say(bot.Reply{Text: c.T("complaint.guess_category", "Category", c.T("complaint.category."+guess)),
+				Options: []bot.Option{c.Opt("guess:yes", "complaint.guess_yes"), c.Opt("guess:no", "complaint.guess_no")}})
+			return
+		}
 		opts := make([]bot.Option, len(f.region.Categories))
 		for i, id := range f.region.Categories {
 			opts[i] = c.Opt("cat:"+id, "complaint.category."+id)
 		}
 		c.Ask("complaint.ask_category", opts...)
 	case stepDescription:
+		if d := c.Session.Get("desc_draft"); d != "" {
+			c.Turn.Say(bot.Reply{Text: c.T("complaint.ask_description_draft", "Description", d),
+				Options: []bot.Option{c.Opt("desc:keep", "complaint.use_draft")}})
+			return
+		}
 		c.Say("complaint.ask_description")
 	case stepLocation:
 		c.Turn.Say(bot.Reply{Text: c.T("complaint.ask_location"), AskLocation: true,
@@ -241,6 +285,14 @@ func (f *complaintFlow) repeat(c *Conv) {
 }
 
 func (f *complaintFlow) category(c *Conv, in Input) error {
+	switch in.Option {
+	case "guess:yes":
+		in.Option = "cat:" + c.Session.Get("cat_guess")
+	case "guess:no":
+		delete(c.Session.Vars, "cat_guess")
+		f.ask(c, stepCategory)
+		return nil
+	}
 	id, ok := strings.CutPrefix(in.Option, "cat:")
 	if !ok {
 		// The category typed by its id or label ("sampah", "Jalan rusak").
@@ -255,17 +307,22 @@ func (f *complaintFlow) category(c *Conv, in Input) error {
 		return nil
 	}
 	c.Session.Set("cat", id)
+	delete(c.Session.Vars, "cat_guess")
 	f.next(c, stepCategory)
 	return nil
 }
 
 func (f *complaintFlow) description(c *Conv, in Input) error {
 	text := strings.TrimSpace(in.Text)
+	if in.Option == "desc:keep" {
+		text = c.Session.Get("desc_draft")
+	}
 	if len(strings.Fields(text)) < 3 || utf8.RuneCountInString(text) < 15 {
 		c.Say("complaint.description_short")
 		return nil
 	}
 	c.Session.Set("desc", text)
+	delete(c.Session.Vars, "desc_draft")
 	f.next(c, stepDescription)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/flows/intent"
 	"github.com/layan-id/layan/locales"
 )
 
@@ -21,6 +22,8 @@ type Input struct {
 	Kind     bot.Kind
 	Location *bot.Location
 	Media    *bot.Media
+	// reading is what the intent reader took the text to be.
+	reading intent.Reading
 }
 
 // Flow is one conversation, such as choosing a language or filing a complaint. While a

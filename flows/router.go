@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/flows/intent"
 	"github.com/layan-id/layan/locales"
 )
 
@@ -44,6 +45,8 @@ type Router struct {
 	// eraser, when registered, notes the photos a person sends and forgets the rest of
 	// what the store keeps about a person who erases their data.
 	eraser Eraser
+	// intents reads what a message asks for before the flows and the FAQ see it.
+	intents *intent.Reader
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -51,7 +54,7 @@ var _ bot.Handler = (*Router)(nil)
 // NewRouter returns a router with the main menu of issue-2 Layan: every menu entry
 // whose flow is not registered with Register says honestly that it is coming.
 func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
-	r := &Router{texts: texts, log: log, flows: map[string]Flow{}, keywords: map[string]string{}}
+	r := &Router{texts: texts, log: log, flows: map[string]Flow{}, keywords: map[string]string{}, intents: defaultIntents()}
 	r.menu = []MenuItem{
 		{"faq", "menu.faq"},
 		{"complaint", "menu.complaint"},
@@ -122,6 +125,9 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	if handled, err := r.global(ctx, c, in); handled || err != nil {
 		return err
 	}
+	if handled, err := r.understood(ctx, c, in); handled || err != nil {
+		return err
+	}
 	if f, ok := r.flows[t.Session.Flow]; ok {
 		return f.Continue(ctx, c, in)
 	}
@@ -145,26 +151,41 @@ func (r *Router) unclaimed(ctx context.Context, c *Conv, in Input) error {
 	return nil
 }
 
-// input resolves what the person picked: a button press, the number of an offered
-// option, or the words of its label.
+// input resolves what the person picked: a button press, or the number, the label
+// typed loosely, or a yes or no that answers one of the offered options; and what
+// else the text asks for (intent.Reading).
 func (r *Router) input(t *bot.Turn) Input {
 	in := Input{Text: t.Text(), Option: t.Msg.Option, Kind: t.Msg.Kind, Location: t.Msg.Location, Media: t.Msg.Media}
 	if in.Option != "" || in.Text == "" {
 		return in
 	}
-	opts := t.Session.Options
-	if n, err := strconv.Atoi(strings.TrimSuffix(in.Text, ".")); err == nil && n >= 1 && n <= len(opts) {
-		in.Option = opts[n-1].ID
+	if r.anyKeyword(in.Text) || strings.HasPrefix(in.Text, "/") || t.Session.Flow == "staff-broadcast" {
+		// A keyword of every step ("kembali", "batal", "wisata") and a command are
+		// what they say; only an option's own label (or number) takes precedence.
+		norm := normalize(in.Text)
+		for i, o := range t.Session.Options {
+			if normalize(o.Label) == norm || norm == strconv.Itoa(i+1) {
+				in.Option = o.ID
+			}
+		}
 		return in
 	}
-	norm := normalize(in.Text)
-	for _, o := range opts {
-		if normalize(o.Label) == norm {
-			in.Option = o.ID
-			return in
+	in.reading = r.read(t.Session, in.Text)
+	in.Option = in.reading.Option
+	return in
+}
+
+// anyKeyword reports whether text is one of the keywords that work at every step.
+func (r *Router) anyKeyword(text string) bool {
+	if r.keyword(text) != "" {
+		return true
+	}
+	for key := range r.keywords {
+		if r.isWord(key, text) {
+			return true
 		}
 	}
-	return in
+	return false
 }
 
 // unusable names the bad_input text for a message no flow can use, or "".
@@ -223,7 +244,10 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 	if handled, err := r.global(ctx, c, in); handled || err != nil {
 		return err
 	}
-	if _, ok := r.flows["faq"].(Asker); ok && in.Option == "" && looksLikeQuestion(in.Text) {
+	if rd := in.reading; rd.Intent != "" && !smallTalk[rd.Intent] && rd.Intent != "yes" && rd.Intent != "no" {
+		return r.do(ctx, c, in)
+	}
+	if _, ok := r.flows["faq"].(Asker); ok && in.Option == "" && in.reading.Intent == "" && looksLikeQuestion(in.Text) {
 		// "ktp ku ilang gmn" as a first message deserves its answer, not just a menu.
 		return r.unclaimed(ctx, c, in)
 	}
@@ -331,6 +355,11 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	} else if in.Option != "" {
 		return false, nil
 	}
+	return r.doKeyword(ctx, c, word)
+}
+
+// doKeyword does what a keyword of every step ("menu", "batal", ...) asks.
+func (r *Router) doKeyword(ctx context.Context, c *Conv, word string) (bool, error) {
 	switch word {
 	case "menu":
 		c.Leave()

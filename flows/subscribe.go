@@ -106,3 +106,31 @@ func (u unsubscribeFlow) Start(ctx context.Context, c *Conv) error {
 func (u unsubscribeFlow) Continue(ctx context.Context, c *Conv, _ Input) error {
 	return u.Start(ctx, c)
 }
+
+// join subscribes the person to topic, when it is one of the region's, and shows
+// their choices; without a topic it only shows them ("langganan tips wisata").
+func (f *subscribeFlow) join(ctx context.Context, c *Conv, topic string) error {
+	if slices.Contains(f.topics, topic) {
+		r := bot.Recipient{Key: c.Msg.Key(), Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Lang: c.Lang()}
+		if err := f.subs.Subscribe(ctx, r, topic); err != nil {
+			return fmt.Errorf("subscribe to %s: %w", topic, err)
+		}
+		c.Leave()
+		c.Say("subscribe.joined", "Category", c.T("subscribe.topic."+topic+".name"))
+	}
+	return f.show(ctx, c)
+}
+
+// leave unsubscribes the person from topic ("berhenti langganan pengumuman"), or
+// from every topic when the words named none.
+func (f *subscribeFlow) leave(ctx context.Context, c *Conv, topic string) error {
+	if !slices.Contains(f.topics, topic) {
+		return unsubscribeFlow{f}.Start(ctx, c)
+	}
+	if err := f.subs.Unsubscribe(ctx, c.Msg.Key(), topic); err != nil {
+		return fmt.Errorf("unsubscribe from %s: %w", topic, err)
+	}
+	c.Leave()
+	c.Say("subscribe.left", "Category", c.T("subscribe.topic."+topic+".name"))
+	return nil
+}

@@ -793,3 +793,23 @@ func (f *tourismFlow) repeat(c *Conv) {
 	}
 	c.Turn.Say(bot.Reply{Text: c.T("tourism.pick_one"), Options: opts})
 }
+
+// tipNow gives a travel tip at once ("tips dong", "give me a travel tip"), from the
+// pool and rotation of the tip of the day: the tips this conversation was given
+// here are remembered in the session until the person's flow ends, so asking again
+// gives the next one.
+func (f *tourismFlow) tipNow(c *Conv) {
+	var seen []int
+	for _, s := range splitList(c.Session.Get("tips")) {
+		if i, err := strconv.Atoi(s); err == nil {
+			seen = append(seen, i)
+		}
+	}
+	i, tip := f.t.NextTip(c.Lang(), seen)
+	if i < 0 {
+		c.Say("tourism.no_tip")
+		return
+	}
+	c.Session.Set("tips", strings.Trim(c.Session.Get("tips")+","+strconv.Itoa(i), ","))
+	c.Say("tourism.tip_now", "Description", tip)
+}

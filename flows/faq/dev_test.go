@@ -20,8 +20,8 @@ var verbose = flag.Bool("faq.misses", false, "print every dev set question the m
 // either below its floor fails.
 const (
 	minTop1      = 0.89 // in-domain questions whose top entry is right (measured 0.909)
-	minAnswered  = 0.73 // in-domain questions answered directly with the right entry (0.762)
-	minRejection = 0.91 // off-topic questions not answered (0.934)
+	minAnswered  = 0.79 // in-domain questions answered directly with the right entry (0.812)
+	minRejection = 0.90 // off-topic questions not answered (0.925)
 )
 
 type labelled struct{ want, question string }

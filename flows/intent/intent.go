@@ -1,0 +1,680 @@
+// Package intent reads what a message asks for before anyone treats it as a question:
+// small talk (a greeting, thanks, "ok"), a request for one of the flows in plain words
+// ("mau lapor jalan rusak", "cek status laporan saya"), a ticket number in any loose
+// form, or an answer to the options just offered, by their number, their label typed
+// loosely, or yes and no in the forms people use. The words are data
+// (locales/intents.yaml); this package holds only the method.
+package intent
+
+import (
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Data is the content of intents.yaml.
+type Data struct {
+	Fillers []string              `yaml:"fillers"`
+	Roles   map[string][]string   `yaml:"roles"`
+	Intents []Spec                `yaml:"intents"`
+	Slots   map[string]SlotValues `yaml:"slots"`
+	Options map[string][]string   `yaml:"options"`
+}
+
+// SlotValues maps a slot's values (a category id, a topic) to the phrases that name it.
+type SlotValues map[string][]string
+
+// Spec is one intent: the whole message made of its phrases ("only"), or a phrase of
+// every group of one of its patterns with few other words.
+type Spec struct {
+	Name     string    `yaml:"name"`
+	Only     []string  `yaml:"only"`
+	Patterns []Pattern `yaml:"patterns"`
+	Unless   []string  `yaml:"unless"`
+	Slot     string    `yaml:"slot"`
+	InSteps  *bool     `yaml:"in_steps"`
+}
+
+// Pattern is a phrase from every group, with at most Extra words that are neither in
+// a group nor fillers. A group "$name" is every phrase of the slot name.
+type Pattern struct {
+	Groups [][]string `yaml:"groups"`
+	Extra  int        `yaml:"extra"`
+}
+
+// Offer is an option the bot offered with the message before: its id, its label, the
+// roles it plays (yes, no, cancel, done) and other words that pick it.
+type Offer struct {
+	ID    string
+	Label string
+	Roles []string
+	Words []string
+}
+
+// Reading is what a message was taken to be. At most one of Option and Intent is set;
+// neither means the text is for the step or the FAQ.
+type Reading struct {
+	Option string // an offered option
+	Intent string // an intent name, or "yes"/"no" when no offered option plays that role
+	Slot   string // what the words said of the intent's slot: a category, a topic
+	Ticket string // a ticket number, normalised (PREFIX-yymmdd-NNNN), for Intent "ticket"
+}
+
+// Context is what the reader knows of the conversation.
+type Context struct {
+	Offers []Offer
+	// Strict asks that a label typed loosely have no word that is not in the label (the
+	// main menu, where people also type questions); steps accept one leading word.
+	Strict bool
+	// Busy names the active flow: an intent of the same name is what the flow is
+	// doing, not a new request (a complaint described while filing one).
+	Busy string
+}
+
+type phrase []string
+
+type spec struct {
+	name     string
+	only     []phrase
+	patterns []pattern
+	unless   []phrase
+	slot     string
+	inSteps  bool
+}
+
+type pattern struct {
+	groups [][]phrase
+	extra  int
+}
+
+// Reader reads messages. It is safe for concurrent use.
+type Reader struct {
+	fillers map[string]bool
+	roles   map[string][]phrase
+	specs   []spec
+	slots   map[string]map[string][]phrase
+	options map[string][]phrase
+	vocab   map[string]bool // every word of every phrase: never corrected
+}
+
+// Load reads intents.yaml from content (locales.Content gives it).
+func Load(content fs.FS) (*Reader, error) {
+	b, err := fs.ReadFile(content, "intents.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("intent: read intents.yaml: %w", err)
+	}
+	var d Data
+	if err := yaml.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("intent: intents.yaml: %w", err)
+	}
+	return New(d)
+}
+
+// New builds a reader from its data.
+func New(d Data) (*Reader, error) {
+	r := &Reader{fillers: map[string]bool{}, roles: map[string][]phrase{}, slots: map[string]map[string][]phrase{},
+		options: map[string][]phrase{}, vocab: map[string]bool{}}
+	ph := func(list []string) []phrase {
+		var out []phrase
+		for _, s := range list {
+			if w := Words(s); len(w) > 0 {
+				out = append(out, w)
+				for _, x := range w {
+					r.vocab[x] = true
+				}
+			}
+		}
+		return out
+	}
+	for _, f := range d.Fillers {
+		for _, w := range Words(f) {
+			r.fillers[w] = true
+		}
+	}
+	for role, list := range d.Roles {
+		r.roles[role] = ph(list)
+	}
+	for name, vals := range d.Slots {
+		r.slots[name] = map[string][]phrase{}
+		for v, list := range vals {
+			r.slots[name][v] = ph(list)
+		}
+	}
+	for id, list := range d.Options {
+		r.options[id] = ph(list)
+	}
+	for i, s := range d.Intents {
+		if s.Name == "" {
+			return nil, fmt.Errorf("intent: intents.yaml: intent %d has no name", i+1)
+		}
+		if len(s.Only) == 0 && len(s.Patterns) == 0 {
+			return nil, fmt.Errorf("intent: intents.yaml: intent %s has neither only nor patterns", s.Name)
+		}
+		if s.Slot != "" && r.slots[s.Slot] == nil {
+			return nil, fmt.Errorf("intent: intents.yaml: intent %s: unknown slot %q", s.Name, s.Slot)
+		}
+		sp := spec{name: s.Name, only: ph(s.Only), unless: ph(s.Unless), slot: s.Slot, inSteps: s.InSteps == nil || *s.InSteps}
+		for _, p := range s.Patterns {
+			var groups [][]phrase
+			for _, g := range p.Groups {
+				if len(g) == 1 && strings.HasPrefix(g[0], "$") {
+					vals, ok := r.slots[g[0][1:]]
+					if !ok {
+						return nil, fmt.Errorf("intent: intents.yaml: intent %s: unknown slot %s", s.Name, g[0])
+					}
+					var all []phrase
+					for _, v := range sortedKeys(vals) {
+						all = append(all, vals[v]...)
+					}
+					groups = append(groups, all)
+					continue
+				}
+				groups = append(groups, ph(g))
+			}
+			sp.patterns = append(sp.patterns, pattern{groups: groups, extra: p.Extra})
+		}
+		r.specs = append(r.specs, sp)
+	}
+	return r, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// SlotWords returns the phrases that name value in slot ("category", "jalan"), as
+// written in the data; the flows offer them as words of an option.
+func (r *Reader) SlotWords(slot, value string) []string {
+	var out []string
+	for _, p := range r.slots[slot][value] {
+		out = append(out, strings.Join(p, " "))
+	}
+	return out
+}
+
+// OptionWords returns the words that pick the option id besides its label.
+func (r *Reader) OptionWords(id string) []string {
+	var out []string
+	for _, p := range r.options[id] {
+		out = append(out, strings.Join(p, " "))
+	}
+	return out
+}
+
+// ticketRe finds a ticket number written loosely: "btg 261202 0001", "BTG2612020001",
+// "BTG.261202.0001". Digits around it mean it is another number.
+var ticketRe = regexp.MustCompile(`(?i)(?:^|[^a-z0-9])([a-z][a-z0-9]{1,9}?)[\s.\-_/]*(\d{6})[\s.\-_/]*(\d{4,5})(?:$|[^0-9])`)
+
+// Ticket finds a ticket number in text and returns it as PREFIX-yymmdd-NNNN.
+func Ticket(text string) (string, bool) {
+	m := ticketRe.FindStringSubmatch(text)
+	if m == nil {
+		return "", false
+	}
+	return strings.ToUpper(m[1]) + "-" + m[2] + "-" + m[3], true
+}
+
+// Read reads a message in its context.
+func (r *Reader) Read(text string, ctx Context) Reading {
+	ws := Words(text)
+	if len(ws) == 0 {
+		return Reading{}
+	}
+	if id, ok := r.option(ws, ctx); ok {
+		return Reading{Option: id}
+	}
+	if t, ok := Ticket(text); ok {
+		return Reading{Intent: "ticket", Ticket: t}
+	}
+	if name := r.smallTalk(ws); name != "" {
+		return Reading{Intent: name}
+	}
+	for _, s := range r.specs {
+		if len(s.patterns) == 0 || ctx.Busy != "" && (s.name == ctx.Busy || !s.inSteps) {
+			continue
+		}
+		if r.contains(ws, s.unless) {
+			continue
+		}
+		for _, p := range s.patterns {
+			if r.matches(ws, p) {
+				rd := Reading{Intent: s.name}
+				if s.slot != "" {
+					rd.Slot = r.slotValue(ws, s.slot)
+				}
+				return rd
+			}
+		}
+	}
+	if len(ctx.Offers) > 0 {
+		for _, role := range []string{"yes", "no"} {
+			if r.only(ws, r.roles[role]) {
+				return Reading{Intent: role}
+			}
+		}
+	}
+	return Reading{}
+}
+
+// smallTalk returns the small-talk intent the whole message is made of, or "": the
+// message is covered by phrases of "only" intents and fillers, and of the intents it
+// uses the one listed first wins.
+func (r *Reader) smallTalk(ws []string) string {
+	n := len(ws)
+	// ok[i]: ws[i:] can be covered; step[i]: the phrase taken at i (0: a filler);
+	// by[i]: the intent of that phrase.
+	ok := make([]bool, n+1)
+	step := make([]int, n+1)
+	by := make([]int, n+1)
+	ok[n] = true
+	for i := n - 1; i >= 0; i-- {
+		for si, s := range r.specs {
+			for _, p := range s.only {
+				if len(p) > step[i] && i+len(p) <= n && ok[i+len(p)] && r.at(ws, i, p) {
+					ok[i], step[i], by[i] = true, len(p), si
+				}
+			}
+		}
+		if !ok[i] && r.fillers[ws[i]] && ok[i+1] {
+			ok[i] = true
+		}
+	}
+	if !ok[0] {
+		return ""
+	}
+	first := -1
+	for i := 0; i < n; {
+		if step[i] == 0 {
+			i++
+			continue
+		}
+		if first < 0 || by[i] < first {
+			first = by[i]
+		}
+		i += step[i]
+	}
+	if first < 0 {
+		return ""
+	}
+	return r.specs[first].name
+}
+
+// only reports whether ws is made of the phrases (fillers aside), at least one.
+func (r *Reader) only(ws []string, phrases []phrase) bool {
+	n := 0
+	for i := 0; i < len(ws); {
+		if l := r.longest(ws, i, phrases); l > 0 {
+			i += l
+			n++
+			continue
+		}
+		if !r.fillers[ws[i]] {
+			return false
+		}
+		i++
+	}
+	return n > 0
+}
+
+// longest returns the length of the longest phrase that starts at ws[i], or 0.
+func (r *Reader) longest(ws []string, i int, phrases []phrase) int {
+	n := 0
+	for _, p := range phrases {
+		if len(p) > n && r.at(ws, i, p) {
+			n = len(p)
+		}
+	}
+	return n
+}
+
+// at reports whether phrase p is written at ws[i].
+func (r *Reader) at(ws []string, i int, p phrase) bool {
+	if i+len(p) > len(ws) {
+		return false
+	}
+	for j, w := range p {
+		if !r.same(ws[i+j], w) {
+			return false
+		}
+	}
+	return true
+}
+
+// same reports whether a typed word is the word w: the same, w with "-nya", or, for
+// words of five letters or more that the data does not know as they are, one letter
+// off or two swapped.
+func (r *Reader) same(typed, w string) bool {
+	if typed == w || typed == w+"nya" {
+		return true
+	}
+	if r.vocab[typed] || len(typed) < 4 || len(w) < 5 {
+		return false
+	}
+	return closeEnough(typed, w)
+}
+
+func (r *Reader) contains(ws []string, phrases []phrase) bool {
+	for i := range ws {
+		if r.longest(ws, i, phrases) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether ws has a phrase of every group of p at distinct places, and
+// at most p.extra other words that are not fillers.
+func (r *Reader) matches(ws []string, p pattern) bool {
+	covered := make([]bool, len(ws))
+	for _, g := range p.groups {
+		found := false
+		for i := 0; i < len(ws) && !found; i++ {
+			if covered[i] {
+				continue
+			}
+			if l := r.longest(ws, i, g); l > 0 && !slices.Contains(covered[i:i+l], true) {
+				for j := i; j < i+l; j++ {
+					covered[j] = true
+				}
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	extra := 0
+	for i, w := range ws {
+		if !covered[i] && !r.fillers[w] {
+			extra++
+		}
+	}
+	return extra <= p.extra
+}
+
+// slotValue is the slot value the words name most (longer phrases count more);
+// the earliest wins a tie.
+func (r *Reader) slotValue(ws []string, slot string) string {
+	score := map[string]int{}
+	first := map[string]int{}
+	vals := r.slots[slot]
+	for i := 0; i < len(ws); {
+		best, bestLen := "", 0
+		for _, v := range sortedKeys(vals) {
+			if l := r.longest(ws, i, vals[v]); l > bestLen {
+				best, bestLen = v, l
+			}
+		}
+		if bestLen == 0 {
+			i++
+			continue
+		}
+		if _, ok := first[best]; !ok {
+			first[best] = i
+		}
+		score[best] += bestLen
+		i += bestLen
+	}
+	out := ""
+	for _, v := range sortedKeys(score) {
+		if out == "" || score[v] > score[out] || score[v] == score[out] && first[v] < first[out] {
+			out = v
+		}
+	}
+	return out
+}
+
+// option reads ws as a pick of one of the offered options: by number ("2", "no 2"),
+// by its label or its words typed loosely, or by a role it plays (yes, no, cancel,
+// done); in a step one word that is none of those may come with them. A message
+// that says no never picks a yes option, and a label that begins with "no" ("Tidak
+// perlu") needs the message to say no too.
+func (r *Reader) option(ws []string, ctx Context) (string, bool) {
+	if len(ctx.Offers) == 0 {
+		return "", false
+	}
+	var content []string
+	for _, w := range ws {
+		if !r.fillers[w] || isNumber(w) {
+			content = append(content, w)
+		}
+	}
+	if len(content) == 1 && isNumber(content[0]) {
+		n, _ := strconv.Atoi(content[0])
+		if n >= 1 && n <= len(ctx.Offers) {
+			return ctx.Offers[n-1].ID, true
+		}
+		return "", false
+	}
+	says := map[string]bool{}
+	for role, phrases := range r.roles {
+		says[role] = r.contains(ws, phrases)
+	}
+	type cand struct {
+		id            string
+		label, role   int
+		share         float64
+		leadingAnswer bool
+	}
+	var best []cand
+	for _, o := range ctx.Offers {
+		label := Words(o.Label)
+		var words []phrase
+		words = append(words, label)
+		for _, w := range o.Words {
+			words = append(words, Words(w))
+		}
+		var rolePhrases []phrase
+		yes := false
+		for _, role := range o.Roles {
+			rolePhrases = append(rolePhrases, r.roles[role]...)
+			yes = yes || role == "yes"
+		}
+		if yes && says["no"] && !r.contains(label, r.roles["no"]) {
+			continue
+		}
+		if says["cancel"] && !slices.Contains(o.Roles, "cancel") && !r.contains(label, r.roles["cancel"]) {
+			continue // "gak jadi" drops the draft, it does not skip a step
+		}
+		negLabel := len(label) > 0 && r.longest(label, 0, r.roles["no"]) > 0
+		c := cand{id: o.ID}
+		uncovered := 0
+		labelHit := map[int]bool{}
+		for i := 0; i < len(ws); {
+			if l := r.longest(ws, i, rolePhrases); l > 0 {
+				c.role += l
+				if i == 0 {
+					c.leadingAnswer = true
+				}
+				i += l
+				continue
+			}
+			if l, at := r.inWords(ws, i, words); l > 0 {
+				c.label += l
+				for j := at; at >= 0 && j < at+l; j++ {
+					labelHit[j] = true
+				}
+				i += l
+				continue
+			}
+			if !r.fillers[ws[i]] {
+				uncovered++
+			}
+			i++
+		}
+		if negLabel && !says["no"] && c.role == 0 { // "Tidak perlu" is not picked by "perlu"
+			continue
+		}
+		if c.label+c.role == 0 {
+			continue
+		}
+		switch {
+		case uncovered == 0:
+		case uncovered == 1 && !ctx.Strict:
+		case c.leadingAnswer && len(ws) <= 3 && !ctx.Strict:
+		default:
+			continue
+		}
+		if len(label) > 0 {
+			c.share = float64(len(labelHit)) / float64(len(label))
+		}
+		best = append(best, c)
+	}
+	if len(best) == 0 {
+		return "", false
+	}
+	slices.SortStableFunc(best, func(a, b cand) int {
+		switch {
+		case a.label+a.role != b.label+b.role:
+			return (b.label + b.role) - (a.label + a.role)
+		case a.share > b.share:
+			return -1
+		case a.share < b.share:
+			return 1
+		}
+		return 0
+	})
+	if len(best) > 1 && best[0].label+best[0].role == best[1].label+best[1].role && best[0].share == best[1].share {
+		return "", false // as close to two options: ask again
+	}
+	return best[0].id, true
+}
+
+// inWords returns the length of the longest of the phrases (a phrase may also be
+// matched by a part of it: "jalan" picks "Jalan rusak") written at ws[i], and where in
+// the first phrase, the label, it starts (-1: in another phrase).
+func (r *Reader) inWords(ws []string, i int, phrases []phrase) (n, at int) {
+	at = -1
+	for pi, p := range phrases {
+		for start := range p {
+			l := 0
+			for i+l < len(ws) && start+l < len(p) && r.sameOrPrefix(ws[i+l], p[start+l]) {
+				l++
+			}
+			if l > n && (!r.fillers[ws[i]] || l > 1) {
+				n, at = l, -1
+				if pi == 0 {
+					at = start
+				}
+			}
+		}
+	}
+	return n, at
+}
+
+// sameOrPrefix is same, or a typed word of five letters or more that begins a longer
+// word ("rahasia" for "rahasiakan", "wisat" for "wisata").
+func (r *Reader) sameOrPrefix(typed, w string) bool {
+	return r.same(typed, w) || len(typed) >= 5 && strings.HasPrefix(w, typed)
+}
+
+func isNumber(w string) bool {
+	_, err := strconv.Atoi(w)
+	return err == nil
+}
+
+// closeEnough reports whether a typed word a is the word b with one slip: a letter
+// left out or added (words of four letters or more), two neighbours swapped, or one
+// letter replaced in a word of six letters or more ("hujan" is not "human").
+func closeEnough(a, b string) bool {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) < len(rb) {
+		ra, rb = rb, ra
+	}
+	switch len(ra) - len(rb) {
+	case 1: // one letter more in ra
+		i := 0
+		for i < len(rb) && ra[i] == rb[i] {
+			i++
+		}
+		return len(rb) >= 4 && string(ra[i+1:]) == string(rb[i:])
+	case 0:
+		var diff []int
+		for i := range ra {
+			if ra[i] != rb[i] {
+				diff = append(diff, i)
+			}
+		}
+		switch {
+		case len(diff) == 1:
+			return len(ra) >= 6
+		case len(diff) == 2:
+			i, j := diff[0], diff[1]
+			return j == i+1 && ra[i] == rb[j] && ra[j] == rb[i]
+		}
+	}
+	return false
+}
+
+// Words splits text into lower-case words: letters and digits (an apostrophe inside a
+// word is kept: "don't"), each emoji a word of its own; hyphens separate words
+// ("jalan-jalan"). A letter repeated three times or more counts twice, a syllable of
+// two letters repeated counts twice ("wkwkwk" → "wkwk").
+func Words(text string) []string {
+	var out []string
+	var b []rune
+	flush := func() {
+		if len(b) > 0 {
+			out = append(out, squeeze(string(b)))
+			b = b[:0]
+		}
+	}
+	rs := []rune(strings.ToLower(text))
+	for i, c := range rs {
+		switch {
+		case unicode.IsLetter(c) || unicode.IsDigit(c):
+			b = append(b, c)
+		case (c == '\'' || c == '’') && len(b) > 0 && i+1 < len(rs) && unicode.IsLetter(rs[i+1]):
+			b = append(b, '\'')
+		case c == 0xFE0F || c == 0x200D || c >= 0x1F3FB && c <= 0x1F3FF:
+			// variation selectors, joiners and skin tones belong to the emoji before
+		case unicode.IsSymbol(c) || c >= 0x1F000:
+			flush()
+			if len(out) == 0 || out[len(out)-1] != string(c) { // "👍👍" is one thumbs up
+				out = append(out, string(c))
+			}
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// squeeze cuts a letter repeated three times or more to two, and a word made of one
+// two-letter syllable repeated ("hahaha", "wkwkwk", "kwkwk") to the syllable twice.
+func squeeze(w string) string {
+	rs := []rune(w)
+	var out []rune
+	for i, c := range rs {
+		if i >= 2 && c == rs[i-1] && c == rs[i-2] && unicode.IsLetter(c) {
+			continue
+		}
+		out = append(out, c)
+	}
+	if len(out) >= 4 {
+		unit := out[:2]
+		rep := true
+		for i, c := range out {
+			if c != unit[i%2] {
+				rep = false
+				break
+			}
+		}
+		if rep && unit[0] != unit[1] {
+			return string(unit) + string(unit)
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,231 @@
+package flows
+
+import (
+	"context"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/flows/intent"
+	"github.com/layan-id/layan/locales"
+)
+
+// RegisterIntents makes the router read messages with r (intent.Load of the content,
+// CONTENT_DIR included); NewRouter starts with the embedded intents.
+func (r *Router) RegisterIntents(rd *intent.Reader) { r.intents = rd }
+
+// LoadIntents reads intents.yaml from content (locales.Content).
+func LoadIntents(content fs.FS) (*intent.Reader, error) { return intent.Load(content) }
+
+func defaultIntents() *intent.Reader {
+	rd, err := intent.Load(locales.Content(""))
+	if err != nil {
+		panic(err) // the embedded file is broken: the tests say so first
+	}
+	return rd
+}
+
+// optionRoles are the roles the options of the flows play, for answers such as "ya",
+// "ga usah", "gak jadi", "udah": an id ending in ":yes" or ":no" plays that role.
+var optionRoles = map[string][]string{
+	"confirm":     {"yes"},
+	"cancel":      {"cancel"},
+	"loc:keep":    {"yes"},
+	"loc:retry":   {"no"},
+	"loc:skip":    {"no", "done"},
+	"photos:done": {"no", "done"},
+	"sub:done":    {"done"},
+	"erase:no":    {"no", "cancel"},
+	"faq:none":    {"no"},
+	"desc:keep":   {"yes", "done"},
+}
+
+// offers describes the options last offered for the reader: their roles and the words
+// that pick them besides their labels.
+func (r *Router) offers(opts []bot.Option) []intent.Offer {
+	entries := 0
+	for _, o := range opts {
+		if strings.HasPrefix(o.ID, "faq:entry:") {
+			entries++
+		}
+	}
+	out := make([]intent.Offer, 0, len(opts))
+	for _, o := range opts {
+		of := intent.Offer{ID: o.ID, Label: o.Label, Roles: optionRoles[o.ID], Words: r.intents.OptionWords(o.ID)}
+		switch {
+		case strings.HasSuffix(o.ID, ":yes"):
+			of.Roles = []string{"yes"}
+		case strings.HasSuffix(o.ID, ":no"):
+			of.Roles = []string{"no"}
+		case strings.HasPrefix(o.ID, "faq:entry:") && entries == 1:
+			of.Roles = []string{"yes"} // "Maksud Anda: …?" Ya / Bukan
+		}
+		for prefix, slot := range map[string]string{"cat:": "category", "sub:": "topic", "tourism:cat:": "tourism"} {
+			if v, ok := strings.CutPrefix(o.ID, prefix); ok {
+				of.Words = append(of.Words, r.intents.SlotWords(slot, v)...)
+			}
+		}
+		out = append(out, of)
+	}
+	return out
+}
+
+// read reads a message in the context of the session: the options it was offered and
+// the flow it is in.
+func (r *Router) read(s *bot.Session, text string) intent.Reading {
+	if r.intents == nil {
+		return intent.Reading{}
+	}
+	ctx := intent.Context{Offers: r.offers(s.Options), Busy: s.Flow, Strict: s.Flow == "" || r.isMainMenu(s.Options)}
+	return r.intents.Read(text, ctx)
+}
+
+// isMainMenu reports whether opts are the main menu, where people also type questions.
+func (r *Router) isMainMenu(opts []bot.Option) bool {
+	if len(opts) != len(r.menu) {
+		return false
+	}
+	for i, m := range r.menu {
+		if opts[i].ID != m.ID {
+			return false
+		}
+	}
+	return true
+}
+
+// smallTalk are the intents answered with a short reply of their own
+// ("smalltalk.<name>"), whatever the person is doing.
+var smallTalk = map[string]bool{"greet": true, "thanks": true, "ack": true, "bye": true, "who": true,
+	"laugh": true, "sorry": true, "angry": true}
+
+// asides are the intents that may interrupt filling in a complaint: the draft is kept
+// and the step asked again afterwards. A request for another flow in the middle of a
+// description is taken as part of the description.
+var asides = map[string]bool{"ticket": true, "lang:en": true, "lang:id": true, "erase": true, "human": true,
+	"cancel": true, "menu": true, "back": true, "help": true, "privacy": true}
+
+// understood does what the message asks for when the intent reader recognised a
+// request or small talk; it reports whether it did.
+func (r *Router) understood(ctx context.Context, c *Conv, in Input) (bool, error) {
+	rd := in.reading
+	if in.Option != "" || rd.Intent == "" || rd.Intent == "yes" || rd.Intent == "no" {
+		return false, nil // yes or no that no offered option takes: the step asks again
+	}
+	if c.Session.Flow == "complaint" && !asides[rd.Intent] && !smallTalk[rd.Intent] {
+		return false, nil
+	}
+	return true, r.do(ctx, c, in)
+}
+
+// do carries out a recognised intent.
+func (r *Router) do(ctx context.Context, c *Conv, in Input) error {
+	rd := in.reading
+	if smallTalk[rd.Intent] {
+		return r.aside(c, func() error { r.smallTalk(c, rd.Intent); return nil })
+	}
+	switch rd.Intent {
+	case "ticket":
+		if r.complaints == nil {
+			break
+		}
+		return r.aside(c, func() error { return (&statusFlow{complaints: r.complaints}).one(ctx, c, rd.Ticket) })
+	case "lang:en", "lang:id":
+		lang := strings.TrimPrefix(rd.Intent, "lang:")
+		if c.Session.Flow == "" {
+			return setLanguage(ctx, c, r, lang)
+		}
+		return r.aside(c, func() error {
+			c.Session.Lang = c.texts.Lang(lang)
+			c.Say("language.changed")
+			return nil
+		})
+	case "human":
+		return r.aside(c, func() error { c.Say("human.contacts"); return nil })
+	case "cancel", "menu", "back", "help", "privacy", "erase":
+		if rd.Intent == "help" || rd.Intent == "privacy" {
+			return r.aside(c, func() error { _, err := r.doKeyword(ctx, c, rd.Intent); return err })
+		}
+		_, err := r.doKeyword(ctx, c, rd.Intent)
+		return err
+	case "status", "complaint":
+		if r.complaints == nil {
+			break
+		}
+		if rd.Intent == "status" {
+			return r.flows["status"].Start(ctx, c)
+		}
+		r.complaints.startWith(c, rd.Slot, in.Text)
+		return nil
+	case "subscribe", "unsubscribe":
+		f, ok := r.flows["subscribe"].(*subscribeFlow)
+		if !ok {
+			break
+		}
+		if rd.Intent == "unsubscribe" {
+			return f.leave(ctx, c, rd.Slot)
+		}
+		return f.join(ctx, c, rd.Slot)
+	case "tip":
+		if f, ok := r.flows["tourism"].(*tourismFlow); ok {
+			f.tipNow(c)
+			return nil
+		}
+	case "nearby", "tourism":
+		f, ok := r.flows["tourism"].(*tourismFlow)
+		if !ok {
+			break
+		}
+		if rd.Intent == "nearby" {
+			return r.flows["tourism_nearby"].Start(ctx, c)
+		}
+		if rd.Slot == "" || !slices.Contains(TourismCategories(), rd.Slot) {
+			return f.Start(ctx, c)
+		}
+		c.Leave()
+		c.Session.Flow = "tourism"
+		f.list(c, rd.Slot) // straight to the kind asked for
+		return nil
+	}
+	return r.unclaimed(ctx, c, in) // a flow this service does not run: the FAQ decides
+}
+
+// smallTalk answers greetings, thanks and the like in a few warm words, never with
+// "cannot answer". Outside any flow a greeting or "who are you" shows the menu, and
+// anger gets the way to a complaint and to the office.
+func (r *Router) smallTalk(c *Conv, name string) {
+	switch {
+	case name == "angry":
+		c.Turn.Say(bot.Reply{Text: c.T("smalltalk.angry"), Options: []bot.Option{
+			c.Opt("complaint", "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}})
+	case c.Session.Flow == "" && (name == "greet" || name == "who"):
+		c.Say("smalltalk." + name)
+		r.ShowMenu(c)
+	default:
+		c.Say("smalltalk." + name)
+	}
+}
+
+// Resumer is a flow that can ask its current step again, after an aside.
+type Resumer interface {
+	Resume(c *Conv)
+}
+
+// aside does something that is not part of the person's flow (a greeting, a ticket
+// shown, the office's contacts) and then puts the flow back where it was: a draft is
+// not lost, and the step is asked again, so the way back is right there.
+func (r *Router) aside(c *Conv, do func() error) error {
+	flow, step, vars := c.Session.Flow, c.Session.Step, maps.Clone(c.Session.Vars)
+	if err := do(); err != nil {
+		return err
+	}
+	if flow == "" || c.Session.Flow != "" && c.Session.Flow != flow {
+		return nil
+	}
+	c.Session.Flow, c.Session.Step, c.Session.Vars = flow, step, vars
+	if rs, ok := r.flows[flow].(Resumer); ok {
+		rs.Resume(c)
+	}
+	return nil
+}
