@@ -248,4 +248,3 @@ func randomHex(t *testing.T) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
-

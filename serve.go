@@ -113,6 +113,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 			return
 		}
 		status := map[string]string{"status": "ok", "store": "ok"}
+		if a.embedded != nil {
+			journal, snapshot := a.embedded.Health()
+			if journal != nil { // writes fail: nothing could be promised
+				writeStatus(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "journal: " + journal.Error()})
+				return
+			}
+			if snapshot != nil { // nothing lost; the next start replays more
+				status["store_snapshot"] = snapshot.Error()
+			}
+		}
 		if a.whatsapp != nil {
 			// Reported, never failing readiness: a standby replica is healthy, and a
 			// logged-out WhatsApp must not take the web chat down.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -10,12 +12,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -31,7 +38,8 @@ type EmbeddedOptions struct {
 	// removed). Default 1 s.
 	Tick time.Duration
 	// CompactBytes is the journal size after which the snapshot is rebuilt in the
-	// background and the journal starts afresh. Default 64 MiB.
+	// background (at most once a minute) and the journal starts afresh. It bounds the
+	// replay at the next start. Default 16 MiB (about 12,000 messages).
 	CompactBytes int64
 }
 
@@ -40,7 +48,7 @@ func (o EmbeddedOptions) withDefaults() EmbeddedOptions {
 		o.Tick = time.Second
 	}
 	if o.CompactBytes <= 0 {
-		o.CompactBytes = 64 << 20
+		o.CompactBytes = 16 << 20
 	}
 	return o
 }
@@ -80,7 +88,8 @@ type Embedded struct {
 	scripts     map[string]string // sha1 → source of every script seen
 	segScripts  map[string]bool   // scripts already recorded in the live segment
 
-	compactMu sync.Mutex // one snapshot at a time
+	compactMu   sync.Mutex   // one snapshot at a time
+	snapshotErr atomic.Value // string: why the latest rebuild failed, "" when it did not
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -124,7 +133,7 @@ func StartEmbeddedWith(ctx context.Context, dir string, log *slog.Logger, opts E
 	}
 	e.rdb = redis.NewClient(pipeOptions(e.m))
 	e.rdb.AddHook(journalHook{e})
-	log.Info("store: embedded redis ready", "dir", dir, "snapshot_keys", keys, "journal_records", replayed, "took", time.Since(start).Round(time.Millisecond))
+	log.Info("store: embedded redis ready", "dir", dir, "keys", e.m.KeyCount(), "snapshot_keys", keys, "journal_records", replayed, "took", time.Since(start).Round(time.Millisecond))
 	e.wg.Add(1)
 	go e.loop()
 	return e, nil
@@ -251,6 +260,7 @@ func (e *Embedded) loop() {
 	defer e.wg.Done()
 	tick := time.NewTicker(e.opts.Tick)
 	defer tick.Stop()
+	var lastRebuild time.Time
 	for {
 		select {
 		case <-e.stop:
@@ -260,7 +270,8 @@ func (e *Embedded) loop() {
 			e.advanceLocked(now)
 			big := e.j.bytes() >= e.opts.CompactBytes
 			e.mu.Unlock()
-			if big {
+			if big && now.Sub(lastRebuild) >= time.Minute {
+				lastRebuild = now
 				if err := e.Snapshot(context.Background()); err != nil {
 					e.log.Error("store: embedded snapshot rebuild failed; the journal keeps every write meanwhile", "err", err)
 				}
@@ -276,6 +287,32 @@ func (e *Embedded) loop() {
 func (e *Embedded) Snapshot(ctx context.Context) error {
 	e.compactMu.Lock()
 	defer e.compactMu.Unlock()
+	err := e.rebuild(ctx)
+	if err != nil {
+		e.snapshotErr.Store(err.Error())
+	} else {
+		e.snapshotErr.Store("")
+	}
+	return err
+}
+
+// Health reports problems of the store: journal is set when writes fail (the store
+// cannot keep its promises and must not be called ready), snapshot when the latest
+// snapshot rebuild failed (nothing is lost, but the next start replays more).
+func (e *Embedded) Health() (journal, snapshot error) {
+	e.mu.RLock()
+	j := e.j
+	e.mu.RUnlock()
+	j.mu.Lock()
+	journal = j.err
+	j.mu.Unlock()
+	if msg, _ := e.snapshotErr.Load().(string); msg != "" {
+		snapshot = errors.New(msg)
+	}
+	return journal, snapshot
+}
+
+func (e *Embedded) rebuild(ctx context.Context) error {
 	e.mu.Lock()
 	upTo := e.seg
 	err := e.j.close()
@@ -355,43 +392,98 @@ func (e *Embedded) Export(ctx context.Context, prefix string, w io.Writer) (int,
 	return dump(ctx, e.m, e.raw, w, backupHeader{Version: backupVersion, Created: time.Now().UTC().Format(time.RFC3339)}, prefix)
 }
 
-// dump writes m's keys (those starting with one of prefix, when given) in the backup
-// format, reading values through c in pipelined batches.
-func dump(ctx context.Context, m *miniredis.Miniredis, c *redis.Client, w io.Writer, h backupHeader, prefix ...string) (int, error) {
-	ex := &exporter{enc: json.NewEncoder(w), seen: map[string]struct{}{}}
+// dump writes m's keys (those starting with prefix[0], when given) in the backup
+// format, reading them in-process through miniredis's direct API: no commands, no
+// timeouts. c is unused and kept for symmetry with the command-based Export.
+func dump(_ context.Context, m *miniredis.Miniredis, _ *redis.Client, w io.Writer, h backupHeader, prefix ...string) (int, error) {
+	ex := &exporter{enc: json.NewEncoder(w)}
 	ex.enc.SetEscapeHTML(false)
 	if err := ex.enc.Encode(h); err != nil {
 		return 0, fmt.Errorf("store: backup: write header: %w", err)
 	}
-	keys := m.Keys() // sorted
-	if len(prefix) > 0 {
-		ex.prefix = prefix[0]
-		kept := keys[:0]
-		for _, k := range keys {
-			if strings.HasPrefix(k, ex.prefix) {
-				kept = append(kept, k)
-			}
+	batch := make([]record, 0, 1000)
+	for _, k := range m.Keys() { // sorted
+		if len(prefix) > 0 && !strings.HasPrefix(k, prefix[0]) {
+			continue
 		}
-		keys = kept
-	}
-	for len(keys) > 0 {
-		batch := keys[:min(len(keys), 1000)]
-		keys = keys[len(batch):]
-		recs, err := readKeys(ctx, c, batch)
+		r, ok, err := readDirect(m, k)
 		if err != nil {
 			return ex.n, err
 		}
-		if err := ex.write(recs); err != nil {
-			return ex.n, err
+		if !ok {
+			continue // expired or deleted meanwhile
+		}
+		if batch = append(batch, r); len(batch) == cap(batch) {
+			if err := ex.write(batch); err != nil {
+				return ex.n, err
+			}
+			batch = batch[:0]
 		}
 	}
-	return ex.n, nil
+	return ex.n, ex.write(batch)
 }
 
-// Close stops the ticker, waits for a snapshot in progress, makes every journalled
-// write durable and closes the store. When the journal has grown since the last
-// snapshot, it writes a final snapshot (so the next start replays little); its failure
-// is returned, and loses nothing: the journal still holds every write.
+// readDirect reads key k of m as a record; false when it is gone.
+func readDirect(m *miniredis.Miniredis, k string) (record, bool, error) {
+	r := record{key: k, typ: m.Type(k)}
+	var err error
+	switch r.typ {
+	case "":
+		return r, false, nil
+	case "string":
+		r.str, err = m.Get(k)
+	case "hash":
+		var fields []string
+		if fields, err = m.HKeys(k); err == nil {
+			r.hash = make(map[string]string, len(fields))
+			for _, f := range fields {
+				r.hash[f] = m.HGet(k, f)
+			}
+		}
+	case "list":
+		r.items, err = m.List(k)
+	case "set":
+		r.items, err = m.Members(k) // sorted
+	case "zset":
+		var zs map[string]float64
+		if zs, err = m.SortedSet(k); err == nil {
+			for _, member := range slices.Sorted(maps.Keys(zs)) {
+				r.zset = append(r.zset, redis.Z{Member: member, Score: zs[member]})
+			}
+			slices.SortStableFunc(r.zset, func(a, b redis.Z) int { return cmp.Compare(a.Score, b.Score) })
+		}
+	case "stream":
+		var es []miniredis.StreamEntry
+		if es, err = m.Stream(k); err == nil {
+			for _, e := range es {
+				v := make(map[string]string, len(e.Values)/2)
+				for i := 0; i+1 < len(e.Values); i += 2 {
+					v[e.Values[i]] = e.Values[i+1]
+				}
+				r.stream = append(r.stream, streamEntry{ID: e.ID, Values: v})
+			}
+		}
+	default:
+		return r, false, fmt.Errorf("store: backup key %q: unsupported type %q", k, r.typ)
+	}
+	if errors.Is(err, miniredis.ErrKeyNotFound) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("store: backup key %q: %w", k, err)
+	}
+	if ttl := m.TTL(k); ttl > 0 {
+		r.ttlMs = max(ttl.Milliseconds(), 1)
+	}
+	empty := r.typ != "string" && len(r.hash) == 0 && len(r.items) == 0 && len(r.zset) == 0 && len(r.stream) == 0
+	return r, !empty, nil
+}
+
+// Close stops the ticker, waits for a snapshot rebuild in progress, makes every
+// journalled write durable and closes the store. It writes no snapshot: the journal
+// holds every write, and the next start replays it (at most EmbeddedOptions.CompactBytes
+// of it), so stopping takes well under a second whatever the store's size. It returns
+// the journal's failure, if any.
 func (e *Embedded) Close(ctx context.Context) error {
 	e.closeOnce.Do(func() {
 		close(e.stop)
@@ -399,17 +491,9 @@ func (e *Embedded) Close(ctx context.Context) error {
 		e.compactMu.Lock()
 		defer e.compactMu.Unlock()
 		e.mu.Lock()
-		big := e.j.bytes() > int64(journalHeader+64) // more than the opening tick
 		err := e.j.close()
-		next := e.seg + 1
-		clock := e.now
 		e.mu.Unlock()
 		e.rdb.Close()
-		if err == nil && big && ctx.Err() == nil {
-			if serr := e.writeSnapshot(ctx, e.m, e.raw, clock, next); serr != nil {
-				err = fmt.Errorf("%w (nothing is lost: the journal in %s holds every write)", serr, e.dir)
-			}
-		}
 		e.raw.Close()
 		e.m.Close()
 		e.closeErr = err
@@ -435,7 +519,8 @@ type snapshotInfo struct {
 
 // loadSnapshot loads the snapshot file at path (if any) into m directly, and sets m's
 // clock to the snapshot's. A snapshot written before the journal existed has no
-// journal field: segment 0 follows it.
+// journal field: segment 0 follows it. Lines are parsed on every core and applied in
+// order; a damaged line stops the load with its number (the caller discards m).
 func loadSnapshot(m *miniredis.Miniredis, path string) (snapshotInfo, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -445,19 +530,106 @@ func loadSnapshot(m *miniredis.Miniredis, path string) (snapshotInfo, error) {
 		return snapshotInfo{}, fmt.Errorf("store: embedded: open snapshot %s: %w", path, err)
 	}
 	defer f.Close()
-	h, recs, err := readBackupHeader(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return snapshotInfo{}, fmt.Errorf("store: embedded: snapshot %s: %w", path, err)
+	// The load allocates a record per key that lives only until it is applied: collect
+	// less often meanwhile.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+
+	br := bufio.NewReaderSize(f, 1<<20)
+	first, err := br.ReadBytes('\n')
+	if err != nil && err != io.EOF {
+		return snapshotInfo{}, fmt.Errorf("store: embedded: read snapshot %s: %w", path, err)
 	}
-	info := snapshotInfo{found: true, keys: len(recs), journal: h.Journal}
+	h, err := parseHeader(first)
+	if err != nil {
+		return snapshotInfo{}, fmt.Errorf("store: embedded: snapshot %s line 1: %w", path, err)
+	}
+	info := snapshotInfo{found: true, journal: h.Journal}
+	if st, err := f.Stat(); err == nil {
+		m.Reserve(int(st.Size() / 150)) // a line of a small key is 100 to 200 bytes
+	}
 	if t, err := time.Parse(time.RFC3339Nano, h.Created); err == nil {
 		info.clock = t.UTC()
 		m.SetTime(info.clock)
 	}
-	for i := range recs {
-		if err := recs[i].load(m); err != nil {
-			return snapshotInfo{}, fmt.Errorf("store: embedded: snapshot %s key %q: %w", path, recs[i].key, err)
+
+	type chunk struct {
+		first int // line number of lines[0]
+		lines [][]byte
+		recs  []record
+		err   error
+		done  chan struct{}
+	}
+	chunks := make(chan *chunk, 8) // in file order, to the loader
+	work := make(chan *chunk, 8)   // to the parsers
+	var readErr error
+	go func() {
+		defer close(chunks)
+		defer close(work)
+		n := 2
+		for {
+			c := &chunk{first: n, done: make(chan struct{})}
+			for len(c.lines) < 1000 {
+				b, err := br.ReadBytes('\n')
+				if len(bytes.TrimSpace(b)) > 0 {
+					c.lines = append(c.lines, b)
+				}
+				n++
+				if err != nil {
+					if err != io.EOF {
+						readErr = err
+					}
+					break
+				}
+			}
+			full := len(c.lines) == 1000
+			if len(c.lines) > 0 {
+				work <- c
+				chunks <- c
+			}
+			if !full {
+				return
+			}
 		}
+	}()
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		go func() {
+			for c := range work {
+				for i, l := range c.lines {
+					r, err := parseLine(l)
+					if err != nil {
+						c.err = fmt.Errorf("line %d: %w", c.first+i, err)
+						break
+					}
+					c.recs = append(c.recs, r)
+				}
+				c.lines = nil
+				close(c.done)
+			}
+		}()
+	}
+	var loadErr error
+	for c := range chunks {
+		<-c.done
+		if loadErr != nil {
+			continue // drain
+		}
+		if c.err != nil {
+			loadErr = fmt.Errorf("store: embedded: snapshot %s %w", path, c.err)
+			continue
+		}
+		for i := range c.recs {
+			if err := c.recs[i].load(m); err != nil {
+				loadErr = fmt.Errorf("store: embedded: snapshot %s key %q: %w", path, c.recs[i].key, err)
+				break
+			}
+			info.keys++
+		}
+	}
+	if loadErr == nil && readErr != nil {
+		loadErr = fmt.Errorf("store: embedded: read snapshot %s: %w", path, readErr)
+	}
+	if loadErr != nil {
+		return snapshotInfo{}, loadErr
 	}
 	return info, nil
 }

@@ -35,9 +35,9 @@ func (h journalHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 type access int
 
 const (
-	accessRead   access = iota // runs beside other reads; waits for what it could have seen to be durable
-	accessWrite                // runs alone and is journalled before its reply returns
-	accessAside                // runs without the lock and is not journalled (blocking, pub/sub, consumer-group reads)
+	accessRead  access = iota // runs beside other reads; waits for what it could have seen to be durable
+	accessWrite               // runs alone and is journalled before its reply returns
+	accessAside               // runs without the lock and is not journalled (blocking, pub/sub, consumer-group reads)
 )
 
 // readCommands change nothing. Anything not named here or in asideCommands counts as a
