@@ -30,6 +30,9 @@ type Template struct {
 // true once per Template.
 func (t *Template) Claim() bool { return t.sent.CompareAndSwap(false, true) }
 
+// Unclaim undoes a Claim whose template could not be sent, so that a retry sends it.
+func (t *Template) Unclaim() { t.sent.Store(false) }
+
 type templateKey struct{}
 
 // WithTemplate tells a Channel's Send what the replies are for (see Template).

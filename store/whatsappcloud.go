@@ -235,7 +235,7 @@ func (w *WhatsAppCloud) NoteSent(ctx context.Context, wamid, run string) error {
 	return nil
 }
 
-// DeliveryStatus is one status Meta reported for an outgoing message.
+// DeliveryStatus is one failed message as Failures lists it.
 type DeliveryStatus struct {
 	WAMID  string    `json:"wamid"`
 	Status string    `json:"status"` // sent, delivered, read, failed
@@ -248,7 +248,9 @@ type DeliveryStatus struct {
 // RecordStatus counts a status for the broadcast run its message belongs to (once per
 // message and status) and keeps a failed one in the list of failures. It returns the
 // run, "" when the message was no broadcast.
-func (w *WhatsAppCloud) RecordStatus(ctx context.Context, st DeliveryStatus) (string, error) {
+// conv is a pseudonym of the conversation, never the number.
+func (w *WhatsAppCloud) RecordStatus(ctx context.Context, wamid, status, conv string, code int, title string, at time.Time) (string, error) {
+	st := DeliveryStatus{WAMID: wamid, Status: status, Conv: conv, Code: code, Title: title, At: at}
 	run, err := w.s.rdb.Get(ctx, w.msgKey(st.WAMID)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return "", fmt.Errorf("store: look up whatsapp message run: %w", err)
