@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +85,15 @@ func (c *Channel) sendTemplate(ctx context.Context, to string, tmpl *bot.Templat
 	if !tmpl.Claim() {
 		return nil // sent for an earlier reply of the same news
 	}
-	wamid, err := c.post(ctx, to, tp.message(to, tmpl.Params))
+	params := tmpl.Params
+	if _, ok := params["region"]; !ok {
+		params = maps.Clone(params)
+		if params == nil {
+			params = map[string]string{}
+		}
+		params["region"] = c.text(bot.LangOf(ctx), "region")
+	}
+	wamid, err := c.post(ctx, to, tp.message(to, params))
 	if err != nil {
 		if k := bot.KindOf(err); k != bot.ErrPermanent && k != bot.ErrBlocked {
 			tmpl.Unclaim() // not sent: the Sender's retry sends it
