@@ -108,13 +108,18 @@ type harness struct {
 
 func newHarness(t *testing.T, templates *Templates, now func() time.Time) *harness {
 	t.Helper()
+	return newHarnessOn(t, storetest.Mini(t).Store.WhatsAppCloud(), templates, now)
+}
+
+func newHarnessOn(t *testing.T, st Store, templates *Templates, now func() time.Time) *harness {
+	t.Helper()
 	texts, err := locales.Load("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{graph: &graphFake{}, engine: &echo{}, alerts: make(chan Alert, 4), blocked: make(chan string, 4)}
 	h.sender = bot.NewSender(nil)
-	h.store = storetest.Mini(t).Store.WhatsAppCloud()
+	h.store = st
 	if now == nil {
 		now = time.Now
 	}
@@ -129,4 +134,28 @@ func newHarness(t *testing.T, templates *Templates, now func() time.Time) *harne
 		t.Fatal(err)
 	}
 	return h
+}
+
+// memStore is a Store in memory, for tests in a synctest bubble (no network).
+type memStore struct {
+	Store // what is not needed panics
+	mu    sync.Mutex
+	last  map[string]time.Time
+}
+
+func (m *memStore) NoteInbound(_ context.Context, waID string, at, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.last == nil {
+		m.last = map[string]time.Time{}
+	}
+	m.last[waID] = at
+	return nil
+}
+
+func (m *memStore) LastInbound(_ context.Context, waID string) (time.Time, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.last[waID]
+	return t, ok, nil
 }
