@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -126,7 +127,7 @@ func newHarnessOn(t *testing.T, st Store, templates *Templates, now func() time.
 	h.ch, err = New(Config{
 		Token: testToken, PhoneID: testPhone, AppSecret: testSecret, VerifyToken: testVerify,
 		API: "https://graph.example/v23.0", Store: h.store, Media: &savedMedia{}, Templates: templates,
-		HTTPClient: &http.Client{Transport: h.graph}, Now: now,
+		HTTPClient: &http.Client{Transport: h.graph}, Now: now, Logger: slog.New(slog.DiscardHandler),
 		Alert:   func(_ context.Context, a Alert) { h.alerts <- a },
 		Blocked: func(_ context.Context, key string) { h.blocked <- key },
 	}, h.engine, h.sender, texts)
