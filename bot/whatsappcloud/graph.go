@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/layan-id/layan/bot"
@@ -234,8 +235,11 @@ func classify(err error) *bot.SendError {
 	return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
 }
 
-// waID returns the digits of a chat id, or an error.
+// waID returns the digits of a chat id, or an error. A whatsmeow chat id of a number
+// ("6281…@s.whatsapp.net", kept in subscriptions and complaints from before a move to
+// the Cloud API) is its number.
 func waID(chatID string) (string, error) {
+	chatID = strings.TrimSuffix(chatID, "@s.whatsapp.net")
 	if len(chatID) < 7 || len(chatID) > 15 || chatID[0] == '0' {
 		return "", fmt.Errorf("whatsapp cloud: chat id is not an international number")
 	}

@@ -115,6 +115,19 @@ func TestRepliesLookRightOnWhatsApp(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a whatsmeow chat id of a number still reaches that number", func(t *testing.T) {
+		h := newHarness(t, nil, nil)
+		inWindow(t, h)
+		if err := h.ch.Send(context.Background(), person+"@s.whatsapp.net", bot.Reply{Text: "Halo"}); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := h.graph.messages(); len(msgs) != 1 || msgs[0]["to"] != person {
+			t.Errorf("sent %v", msgs)
+		}
+		if err := h.ch.Send(context.Background(), "123456789@lid", bot.Reply{Text: "Halo"}); bot.KindOf(err) != bot.ErrPermanent {
+			t.Errorf("a LID: %v, want a permanent error", err)
+		}
+	})
 	t.Run("a long text is split at the platform's limit, the last part carrying the buttons", func(t *testing.T) {
 		h := newHarness(t, nil, nil)
 		inWindow(t, h)
