@@ -14,6 +14,7 @@ import (
 	"github.com/layan-id/layan/bot/telegram"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
+	"github.com/layan-id/layan/bot/whatsappcloud"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
@@ -43,7 +44,8 @@ type app struct {
 	region     flows.Region
 	tips       tips
 	pseudonyms bot.Pseudonymizer
-	whatsapp   *whatsapp.Channel // nil unless enabled; set before any message is handled
+	whatsapp   *whatsapp.Channel      // nil unless enabled; set before any message is handled
+	cloud      *whatsappcloud.Channel // nil unless WHATSAPP_CLOUD_* is set
 }
 
 // openStore connects to REDIS_URL or starts the embedded default in DATA_DIR.
@@ -167,10 +169,42 @@ func (a *app) channels() []string {
 	if a.cfg.TelegramToken != "" {
 		chs = append(chs, telegram.ChannelName)
 	}
-	if a.cfg.WhatsAppEnabled {
+	if a.cfg.WhatsAppEnabled || a.cfg.WhatsAppCloud.Enabled() {
 		chs = append(chs, whatsapp.ChannelName)
 	}
 	return chs
+}
+
+// whatsappCloud returns the WhatsApp channel on Meta's Cloud API, registered with the
+// sender, or nil when WHATSAPP_CLOUD_* is not set.
+func (a *app) whatsappCloud(media *store.Media) (*whatsappcloud.Channel, error) {
+	wc := a.cfg.WhatsAppCloud
+	if !wc.Enabled() {
+		return nil, nil
+	}
+	templates, err := whatsappcloud.LoadTemplates(locales.Content(a.cfg.ContentDir))
+	if err != nil {
+		return nil, err
+	}
+	ch, err := whatsappcloud.New(whatsappcloud.Config{
+		Token: wc.Token, PhoneID: wc.PhoneID, AppSecret: wc.AppSecret, VerifyToken: wc.VerifyToken,
+		API: wc.API, PerSecond: wc.PerSecond, Store: a.store.WhatsAppCloud(), Media: media,
+		Templates: templates, Logger: a.log, Pseudonyms: a.pseudonyms,
+		Alert: func(ctx context.Context, al whatsappcloud.Alert) {
+			a.notifier.staffNews(ctx, "whatsapp_cloud_"+string(al.Kind), al.Text)
+		},
+		// Meta says the number is not on WhatsApp or takes no messages from the
+		// business: an opt-out from everything, as a blocked Telegram bot.
+		Blocked: func(ctx context.Context, key string) {
+			if err := a.broadcasts.UnsubscribeAll(ctx, key); err != nil {
+				a.log.Warn("unsubscribe a person WhatsApp cannot reach", "err", err)
+			}
+		},
+	}, a.engine, a.sender, a.texts)
+	if err != nil {
+		return nil, fmt.Errorf("WHATSAPP_CLOUD_*: %w", err)
+	}
+	return ch, nil
 }
 
 // telegram returns the Telegram channel, registered with the sender, or nil when

@@ -17,6 +17,7 @@ import (
 	"github.com/layan-id/layan/bot/telegram"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
+	"github.com/layan-id/layan/bot/whatsappcloud"
 )
 
 var ticketPrefix = regexp.MustCompile(`^[A-Z0-9]{2,10}$`)
@@ -47,6 +48,9 @@ type config struct {
 
 	WhatsAppEnabled bool   // WHATSAPP_ENABLED
 	WhatsAppDB      string // WHATSAPP_DB: "" = SQLite in DATA_DIR, or a postgres:// URL
+
+	// WHATSAPP_CLOUD_*: the whatsapp channel on Meta's Cloud API instead of whatsmeow.
+	WhatsAppCloud whatsAppCloudConfig
 
 	Web webConfig // WEBCHAT_LIMITS, WEBCHAT_FRAME_ANCESTORS, MEDIA_QUOTA (webconfig.go)
 }
@@ -107,6 +111,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.WhatsAppEnabled = on
 	}
+	errs = append(errs, c.WhatsAppCloud.load(get, c.WhatsAppEnabled)...)
 	errs = append(errs, c.readStaff(get("STAFF_IDS", ""), get("STAFF_NOTIFY", ""))...)
 	c.WhatsAppDB = get("WHATSAPP_DB", "")
 	if _, _, err := whatsapp.ParseDB(c.DataDir, c.WhatsAppDB); err != nil {
@@ -207,8 +212,14 @@ func (c *config) readStaff(ids, notify string) []error {
 		if err := whatsapp.CheckChat(to); err != nil {
 			return append(errs, fmt.Errorf("STAFF_NOTIFY %q: want a phone number (e.g. whatsapp:6281234567890) or a group (whatsapp:120363…@g.us): %w", notify, err))
 		}
-		if !c.WhatsAppEnabled {
-			return append(errs, fmt.Errorf("STAFF_NOTIFY is a WhatsApp chat, but WHATSAPP_ENABLED is not true: WhatsApp is off"))
+		if c.WhatsAppCloud.Enabled() {
+			phone, err := whatsapp.NormalizePhone(to)
+			if err != nil || strings.ContainsRune(to, '@') {
+				return append(errs, fmt.Errorf("STAFF_NOTIFY %q: on the Cloud API a WhatsApp chat is a phone number (e.g. whatsapp:6281234567890), not a group", notify))
+			}
+			to = phone
+		} else if !c.WhatsAppEnabled {
+			return append(errs, fmt.Errorf("STAFF_NOTIFY is a WhatsApp chat, but neither WHATSAPP_ENABLED nor WHATSAPP_CLOUD_TOKEN is set: WhatsApp is off"))
 		}
 	case webchat.ChannelName:
 		if !webchatToken(to) {
@@ -237,4 +248,62 @@ func redactToken(s string) string {
 		return s[:i+len(webchat.ChannelName)+1] + "…"
 	}
 	return s
+}
+
+// whatsAppCloudConfig is the WhatsApp channel on Meta's Cloud API (WHATSAPP_CLOUD_*).
+type whatsAppCloudConfig struct {
+	Token       string  // WHATSAPP_CLOUD_TOKEN: a system user's access token; never logged
+	PhoneID     string  // WHATSAPP_CLOUD_PHONE_ID
+	AppSecret   string  // WHATSAPP_CLOUD_APP_SECRET: checks the webhook's signatures
+	VerifyToken string  // WHATSAPP_CLOUD_VERIFY_TOKEN: answers Meta's verification
+	API         string  // WHATSAPP_CLOUD_API: Graph API base URL with its version
+	PerSecond   float64 // WHATSAPP_CLOUD_MPS: the number's messages per second
+}
+
+// Enabled reports whether the Cloud API runs the whatsapp channel.
+func (w whatsAppCloudConfig) Enabled() bool { return w.Token != "" }
+
+// load reads WHATSAPP_CLOUD_*; whatsmeow says whether WHATSAPP_ENABLED is true. No
+// error repeats a secret.
+func (w *whatsAppCloudConfig) load(get func(name, def string) string, whatsmeow bool) []error {
+	w.Token = get("WHATSAPP_CLOUD_TOKEN", "")
+	w.PhoneID = get("WHATSAPP_CLOUD_PHONE_ID", "")
+	w.AppSecret = get("WHATSAPP_CLOUD_APP_SECRET", "")
+	w.VerifyToken = get("WHATSAPP_CLOUD_VERIFY_TOKEN", "")
+	w.API = get("WHATSAPP_CLOUD_API", whatsappcloud.DefaultAPI)
+	mps := get("WHATSAPP_CLOUD_MPS", strconv.Itoa(whatsappcloud.DefaultPerSecond))
+	set := w.Token != "" || w.PhoneID != "" || w.AppSecret != "" || w.VerifyToken != ""
+	if !set {
+		return nil
+	}
+	var errs []error
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"WHATSAPP_CLOUD_TOKEN", w.Token}, {"WHATSAPP_CLOUD_PHONE_ID", w.PhoneID},
+		{"WHATSAPP_CLOUD_APP_SECRET", w.AppSecret}, {"WHATSAPP_CLOUD_VERIFY_TOKEN", w.VerifyToken},
+	} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("the WhatsApp Cloud API needs %s too", strings.Join(missing, ", ")))
+	}
+	if whatsmeow {
+		errs = append(errs, fmt.Errorf("WHATSAPP_ENABLED=true and WHATSAPP_CLOUD_TOKEN are both set: the whatsapp channel runs on whatsmeow or on the Cloud API, not both; unset one"))
+	}
+	if w.PhoneID != "" {
+		if err := whatsappcloud.CheckPhoneID(w.PhoneID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := whatsappcloud.CheckAPI(w.API); err != nil {
+		errs = append(errs, err)
+	}
+	n, err := strconv.ParseFloat(mps, 64)
+	if err != nil || n <= 0 || n > 10000 {
+		errs = append(errs, fmt.Errorf("WHATSAPP_CLOUD_MPS %q: want messages per second, e.g. 80", mps))
+	}
+	w.PerSecond = n
+	return errs
 }

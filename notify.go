@@ -60,6 +60,11 @@ func (n *notifier) StatusChanged(_ context.Context, c *bot.Complaint) {
 			}
 			return
 		}
+		// Outside WhatsApp's 24-hour window the news goes as the approved template.
+		status, _ := n.texts.Text(out.Lang, "complaint.status."+string(c.Status), nil)
+		ctx = bot.WithTemplate(bot.WithLang(ctx, out.Lang), &bot.Template{
+			Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": c.ID, "status": status},
+		})
 		if err := n.send(ctx, c.Reporter.Channel, c.Reporter.ChatID, out.Replies...); err != nil {
 			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", c.Reporter.Channel, "err", err)
 		}
@@ -134,6 +139,7 @@ func (n *notifier) toStaff(ctx context.Context, c *bot.Complaint, key string) {
 	n.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
+		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
 		if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
 			n.log.Error("staff alert not delivered", "complaint", c.ID, "channel", ch, "err", err)
 		}
@@ -150,6 +156,7 @@ func (n *notifier) staffNews(ctx context.Context, kind, text string) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
+	ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
 	if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
 		n.log.Error("staff alert not delivered", "kind", kind, "channel", ch, "err", err)
 	}

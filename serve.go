@@ -60,6 +60,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 
+	cloud, err := a.whatsappCloud(media)
+	if err != nil {
+		return err
+	}
+	a.cloud = cloud
 	waDone := make(chan struct{})
 	waCtx, stopWA := context.WithCancel(ctx)
 	defer func() { stopWA(); <-waDone }() // WhatsApp releases its lock before the store closes
@@ -84,6 +89,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	web.Register(mux)
 	if tg != nil {
 		tg.Register(mux) // POST /telegram/webhook, in webhook mode only
+	}
+	if cloud != nil {
+		cloud.Register(mux) // GET and POST /whatsapp/webhook
 	}
 	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Tips: a.tips, Location: cfg.Location, Logger: log})
 	tip := tipOfTheDay(cfg.TipSchedule)
@@ -128,6 +136,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 			// logged-out WhatsApp must not take the web chat down.
 			_, status["whatsapp"] = a.whatsapp.Health()
 		}
+		if a.cloud != nil {
+			_, status["whatsapp"] = a.cloud.Health() // reported the same way
+		}
 		writeStatus(w, http.StatusOK, status)
 	})
 
@@ -160,6 +171,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		}
 	}()
 	defer func() { stopTelegram(); <-tgDone }() // updates being handled finish before the store closes
+	cloudCtx, stopCloud := context.WithCancel(ctx)
+	cloudDone := make(chan struct{})
+	go func() {
+		defer close(cloudDone)
+		if cloud != nil {
+			cloud.Run(cloudCtx) // an unreachable Graph API is retried meanwhile
+		}
+	}()
+	defer func() { stopCloud(); <-cloudDone }() // messages being handled finish before the store closes
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)

@@ -457,9 +457,20 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 			return
 		}
 	}
-	err = s.cfg.Sender.SendBulk(sctx, r.Channel, r.ChatID, bot.Reply{Text: text})
+	// A channel that may not send free text to this person now (WhatsApp outside
+	// the 24-hour window) sends the approved template of the topic instead.
+	purposes := make([]string, len(bc.Topics))
+	for i, t := range bc.Topics {
+		purposes[i] = "broadcast." + t
+	}
+	tctx := bot.WithTemplate(bot.WithLang(sctx, r.Lang), &bot.Template{Purposes: purposes, Params: map[string]string{"text": text}, Run: run})
+	err = s.cfg.Sender.SendBulk(tctx, r.Channel, r.ChatID, bot.Reply{Text: text})
 	if err == nil {
 		record(bot.Sent, "")
+		return
+	}
+	if errors.Is(err, bot.ErrOutsideWindow) {
+		record(bot.Skipped, "outside the 24-hour window, no template")
 		return
 	}
 	kind := bot.KindOf(err)
