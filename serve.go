@@ -22,7 +22,7 @@ import (
 )
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) (err error) {
 	unlock, err := lockDataDir(cfg)
 	if err != nil {
 		return err
@@ -33,8 +33,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	defer func() {
-		if err := a.close(); err != nil {
-			log.Error("close store", "err", err)
+		// A store that cannot close cleanly may not have kept every write: say so, and
+		// exit non-zero so that a supervisor notices.
+		if cerr := a.close(); cerr != nil {
+			log.Error("close store", "err", cerr)
+			if err == nil {
+				err = fmt.Errorf("close store: %w", cerr)
+			}
 		}
 	}()
 

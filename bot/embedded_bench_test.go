@@ -123,7 +123,7 @@ func BenchmarkEmbeddedAtScale(b *testing.B) {
 			rebuild := time.Since(t0)
 			emb2.Close(ctx)
 			t0 = time.Now()
-			if err := emb.Close(ctx); err != nil { // a final snapshot, as at SIGTERM
+			if err := emb.Close(ctx); err != nil { // as at SIGTERM
 				b.Fatal(err)
 			}
 			closing := time.Since(t0)
