@@ -1,6 +1,10 @@
 package bot
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Broadcast is an announcement, tip or warning that staff schedule for the people
 // subscribed to its topics: once at a time, or on a cron schedule in the region's time
@@ -44,6 +48,25 @@ func (b *Broadcast) TextIn(lang string) string {
 		return t
 	}
 	return b.Text["id"]
+}
+
+// RunID names the run of broadcast at its scheduled time fire: "<broadcast>:<unix
+// seconds>". Broadcast ids may themselves hold ':'; ParseRunID reads from the right.
+func RunID(broadcast string, fire time.Time) string {
+	return broadcast + ":" + strconv.FormatInt(fire.Unix(), 10)
+}
+
+// ParseRunID splits a run id made by RunID; ok is false for anything else.
+func ParseRunID(run string) (broadcast string, fire time.Time, ok bool) {
+	i := strings.LastIndexByte(run, ':')
+	if i <= 0 {
+		return "", time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(run[i+1:], 10, 64)
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return run[:i], time.Unix(sec, 0), true
 }
 
 // Run is one scheduled time of a broadcast and what became of its deliveries.

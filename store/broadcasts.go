@@ -287,10 +287,8 @@ func (b *Broadcasts) Update(ctx context.Context, id string, f func(*bot.Broadcas
 
 // --- runs ---
 
-// RunID names the run of a broadcast at a scheduled time.
-func RunID(broadcast string, fire time.Time) string {
-	return broadcast + ":" + strconv.FormatInt(fire.Unix(), 10)
-}
+// RunID names the run of a broadcast at a scheduled time (see bot.RunID).
+func RunID(broadcast string, fire time.Time) string { return bot.RunID(broadcast, fire) }
 
 // startScript claims a run once across replicas and takes its recipients from the
 // topic sets in the same step. KEYS: fired, run, rcpt, runs, active, topic sets...
@@ -484,9 +482,8 @@ func (b *Broadcasts) Run(ctx context.Context, run string) (bot.Run, error) {
 		}
 		return time.Time{}
 	}
-	id, fire, _ := strings.Cut(run, ":")
-	sec, _ := strconv.ParseInt(fire, 10, 64)
-	r := bot.Run{Broadcast: id, Fire: time.Unix(sec, 0), State: bot.RunState(h["state"]),
+	id, fire, _ := bot.ParseRunID(run)
+	r := bot.Run{Broadcast: id, Fire: fire, State: bot.RunState(h["state"]),
 		Recipients: num("recipients"), Sent: num("sent"), Failed: num("failed"), Skipped: num("skipped"),
 		Unknown: num("unknown"), Started: at("started"), Finished: at("finished")}
 	if r.State == bot.RunDelivering {

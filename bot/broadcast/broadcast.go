@@ -353,7 +353,10 @@ func (s *Service) Deliver(ctx context.Context) error {
 }
 
 func (s *Service) deliverRun(ctx context.Context, run string) error {
-	id := run[:strings.LastIndexByte(run, ':')] // a run id is <broadcast>:<unix seconds>
+	id, _, ok := bot.ParseRunID(run)
+	if !ok {
+		return fmt.Errorf("broadcast: %q is not a run id", run)
+	}
 	bc, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
 		return err
