@@ -112,26 +112,68 @@ func (a *analyzer) terms(text string) []string {
 // expand splits reduplications and "-nya" forms and applies the replacements,
 // longest phrase first.
 func (a *analyzer) expand(ws []string) []string {
+	var out []string
+	for _, g := range a.expandGroups(ws) {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// expandGroups is expand that keeps together the words that one written word or
+// phrase became.
+func (a *analyzer) expandGroups(ws []string) [][]string {
 	var in []string
 	for _, w := range ws {
 		in = append(in, a.unfold(w)...)
 	}
-	var out []string
+	var out [][]string
 	for i := 0; i < len(in); {
 		n := min(a.maxWords, len(in)-i)
 		for ; n > 0; n-- {
 			if to, ok := a.replace[strings.Join(in[i:i+n], " ")]; ok {
-				out = append(out, to...)
+				out = append(out, to)
 				break
 			}
 		}
 		if n == 0 {
-			out = append(out, in[i])
+			out = append(out, []string{in[i]})
 			n = 1
 		}
 		i += n
 	}
 	return out
+}
+
+// split returns the words of a question with words typed together taken apart
+// ("cekbansos" → cek bansos) when both halves are words the knowledge base or the
+// lexicon knows and the whole is not.
+func (a *analyzer) split(ws []string) []string {
+	var out []string
+	for _, w := range ws {
+		if len(w) >= 7 && !a.knows(w) {
+			if l, r, ok := a.halves(w); ok {
+				out = append(out, l, r)
+				continue
+			}
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func (a *analyzer) knows(w string) bool {
+	_, ok := a.replace[w]
+	return ok || a.known[w] || a.stop[w]
+}
+
+func (a *analyzer) halves(w string) (string, string, bool) {
+	for i := 3; i <= len(w)-3; i++ {
+		l, r := w[:i], w[i:]
+		if a.knows(l) && a.knows(r) && !a.stop[l] && !a.stop[r] {
+			return l, r, true
+		}
+	}
+	return "", "", false
 }
 
 // unfold handles the forms of one written word: "syarat2" and "anak-anak" are one

@@ -1,6 +1,7 @@
 package faq
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -59,6 +60,9 @@ type Matcher struct {
 	weak     []bool         // by term number
 	postings [][]posting    // by term number
 	docs     []doc          // phrasings, tag lists, wholes and answers
+	wholeOf  [][]int32      // by term number: the entries whose phrasings use it
+	mass     []float64      // by doc: the information of its distinct terms
+	topic    []float64      // by entry: the IDF of its terms, each times its centrality
 	unknown  float64        // the IDF of a term no entry uses
 }
 
@@ -70,6 +74,10 @@ type doc struct {
 type posting struct {
 	doc  int32
 	norm float32 // BM25's tf·(k1+1)/(tf+k1·(1−b+b·len/avg)), the IDF aside
+	// central is, in a whole doc, the share of the entry's phrasings that use the
+	// term: 1 for the entry's topic ("penginapan" in every phrasing of the entry on
+	// lodging), small for a word one phrasing mentions in passing ("dekat pantai").
+	central float32
 }
 
 // Result is the matcher's verdict on one question.
@@ -106,9 +114,10 @@ func NewMatcher(entries []Entry, lx Lexicon) *Matcher {
 		}
 	}
 	type counted struct {
-		doc int
-		tf  map[int]int
-		len int
+		doc     int
+		tf      map[int]int
+		len     int
+		central map[int]float64
 	}
 	var all []counted
 	var total, count [3]int
@@ -131,10 +140,25 @@ func NewMatcher(entries []Entry, lx Lexicon) *Matcher {
 			}
 		}
 		qs := asked(&entries[i])
+		first := len(all)
 		for _, q := range qs {
 			add(q, phrasing)
 		}
 		add(strings.Join(qs, " "), whole)
+		central, n := map[int]float64{}, 0
+		for _, c := range all[first : len(all)-1] {
+			if c.len == 0 {
+				continue // no tags
+			}
+			n++
+			for id := range c.tf {
+				central[id]++
+			}
+		}
+		for id := range central {
+			central[id] /= float64(n)
+		}
+		all[len(all)-1].central = central
 		for _, a := range entries[i].Answer {
 			add(a, answer)
 		}
@@ -155,12 +179,24 @@ func NewMatcher(entries []Entry, lx Lexicon) *Matcher {
 		m.idf[id] = idf(entryDF[id])
 		m.weak[id] = m.an.weak[t]
 	}
+	m.wholeOf = make([][]int32, len(m.ids))
+	m.topic = make([]float64, len(entries))
+	m.mass = make([]float64, len(m.docs))
 	for _, c := range all {
 		kind := m.docs[c.doc].kind
+		for id := range c.tf {
+			m.mass[c.doc] += m.information("", id, true)
+			if kind == whole {
+				m.wholeOf[id] = append(m.wholeOf[id], int32(m.docs[c.doc].entry))
+			}
+		}
 		for id, tf := range c.tf {
 			f := float64(tf)
 			norm := f * (bm25K1 + 1) / (f + bm25K1*(1-bm25B+bm25B*float64(c.len)/avg[kind]))
-			m.postings[id] = append(m.postings[id], posting{doc: int32(c.doc), norm: float32(norm)})
+			m.postings[id] = append(m.postings[id], posting{doc: int32(c.doc), norm: float32(norm), central: float32(c.central[id])})
+			if kind == whole && !m.weak[id] {
+				m.topic[m.docs[c.doc].entry] += m.idf[id] * c.central[id]
+			}
 		}
 	}
 	return m
@@ -183,95 +219,151 @@ func (m *Matcher) information(t string, id int, known bool) float64 {
 	v := m.unknown
 	if known {
 		v = m.idf[id]
-	}
-	if m.an.weak[t] {
+		if m.weak[id] {
+			v *= weakShare
+		}
+	} else if m.an.weak[t] {
 		v *= weakShare
 	}
 	return v
 }
 
-// query analyses a question: its words with typos corrected, then its terms.
-func (m *Matcher) query(q string) []string {
-	ws := m.an.expand(words(q))
-	for i, w := range ws {
-		if !m.an.stop[w] {
-			ws[i] = m.sp.correct(w)
-		}
-	}
-	ws = m.an.expand(ws) // a corrected word may be slang or a synonym
-	var terms []string
-	for _, w := range ws {
-		if !m.an.stop[w] {
+// query analyses a question into groups of terms, one group for each word or phrase
+// the person typed: typos corrected, slang and synonyms replaced, stopwords dropped,
+// stemmed. A synonym that expands into several terms ("makan" → kuliner makanan) is
+// still one word of the question: it counts once in the confidence.
+func (m *Matcher) query(q string) [][]string {
+	var groups [][]string
+	for _, g := range m.an.expandGroups(m.an.split(words(q))) {
+		var terms []string
+		for _, w := range g {
+			if m.an.stop[w] {
+				continue
+			}
+			c := m.sp.correct(w)
+			if c != w {
+				// a corrected word may be slang or a synonym
+				for _, x := range m.an.expand([]string{c}) {
+					if !m.an.stop[x] {
+						terms = append(terms, m.an.stem(x))
+					}
+				}
+				continue
+			}
 			terms = append(terms, m.an.stem(w))
 		}
+		if len(terms) > 0 {
+			groups = append(groups, terms)
+		}
 	}
-	return terms
+	return groups
 }
 
-// Match ranks the entries for a question.
+// ranked is one entry's standing for a question.
+type ranked struct {
+	entry        int
+	score, cover float64
+	fit          float64 // how well its best phrasing and the question fit each other
+}
+
+// rank scores every entry that shares a substantial word with q, best first.
 //
-// Each entry scores the best BM25 of its phrasings (or of its answer, weighted down)
-// plus half the BM25 of its phrasings together. The confidence is the share of the
-// question's information (the IDF of its distinct terms) that the entry's vocabulary
-// covers: a question about a recipe for nasi megono is only partly about the entry on
-// nasi megono. An entry that shares only weak words with the question is no candidate.
-//
-// The bot answers directly when the confidence reaches answerSureAt, or answerAt
-// with the top entry clearly ahead of the second; a second entry close behind is
-// offered beside the answer (Also). When three entries are equally likely the
-// question is really ambiguous and the person chooses. It suggests the top entries when the confidence
-// reaches suggestAt; otherwise it has no match. "bpjs" alone is fully explained by several
-// entries, none clearly ahead: the person chooses.
-func (m *Matcher) Match(q string) Result {
-	res := Result{Question: q, Suggested: []string{}}
-	terms := slices.Compact(slices.Sorted(slices.Values(m.query(q))))
-	if len(terms) == 0 || len(m.docs) == 0 {
-		return res
+// An entry scores the best BM25 of its phrasings (or of its answer, weighted down)
+// plus half the BM25 of its phrasings together, scaled by how well its closest
+// phrasing fits the question in both directions (the IDF-weighted F1 of their terms):
+// an entry whose distinctive words the question lacks ("nonaktif", "terlambat") falls
+// behind its plainer neighbour. The cover is the share of the question's information
+// (the IDF of its words, a quarter for weak words, the most for a word the knowledge
+// base never uses) that the entry's vocabulary explains.
+func (m *Matcher) rank(q string) []ranked {
+	groups := m.query(q)
+	if len(groups) == 0 || len(m.docs) == 0 {
+		return nil
 	}
+	var terms []string
+	for _, g := range groups {
+		terms = append(terms, g...)
+	}
+	terms = slices.Compact(slices.Sorted(slices.Values(terms)))
 	type entryScore struct {
-		best, whole, covered float64
-		substantial          bool // shares a word with the question that is not weak
+		best, whole, covered, fit float64
+		topic                     float64 // the entry's topic that the question names
+		substantial               bool // shares a word with the question that is not weak
 	}
 	scores := make([]entryScore, len(m.entries))
-	perDoc := map[int32]float64{} // phrasings and answers: BM25 of the whole question
-	var info float64
+	perDoc := map[int32]float64{}  // phrasings and answers: BM25 of the whole question
+	matched := map[int32]float64{} // phrasings: information shared with the question
 	for _, t := range terms {
 		id, known := m.ids[t]
-		weight := m.information(t, id, known)
-		info += weight
 		if !known {
 			continue
 		}
+		weight := m.information(t, id, true)
 		for _, p := range m.postings[id] {
 			d := m.docs[p.doc]
 			v := kindWeight[d.kind] * m.idf[id] * float64(p.norm)
 			if d.kind != whole {
 				perDoc[p.doc] += v
+				if d.kind == phrasing {
+					matched[p.doc] += weight
+				}
 				continue
 			}
 			s := &scores[d.entry]
 			s.whole += v
-			s.covered += weight
+			if !m.weak[id] {
+				s.topic += m.idf[id] * float64(p.central)
+			}
 			s.substantial = s.substantial || !m.weak[id]
+		}
+	}
+	// The question's information, word by word; an entry covers a word when it uses
+	// one of the word's terms.
+	var info float64
+	seen := map[string]bool{}
+	for _, g := range groups {
+		key := strings.Join(g, " ")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		var most float64
+		best := map[int]float64{}
+		for _, t := range g {
+			id, known := m.ids[t]
+			w := m.information(t, id, known)
+			most = max(most, w)
+			if !known {
+				continue
+			}
+			for _, e := range m.wholeOf[id] {
+				best[int(e)] = max(best[int(e)], w)
+			}
+		}
+		info += most
+		for e, w := range best {
+			scores[e].covered += w
 		}
 	}
 	for di, v := range perDoc {
 		s := &scores[m.docs[di].entry]
 		s.best = max(s.best, v)
 	}
-
-	type ranked struct {
-		entry        int
-		score, cover float64
+	for di, v := range matched {
+		s := &scores[m.docs[di].entry]
+		p, r := v/m.mass[di], v/info
+		s.fit = max(s.fit, 2*p*r/(p+r))
 	}
 	var rs []ranked
 	for e, s := range scores {
 		if s.substantial {
-			rs = append(rs, ranked{entry: e, score: s.best + s.whole, cover: s.covered / info})
+			named := 1.0
+			if m.topic[e] > 0 {
+				named = min(1, s.topic/m.topic[e])
+			}
+			rs = append(rs, ranked{entry: e, score: (s.best + s.whole) * (1 - fitShare + fitShare*s.fit) * (1 - topicShare + topicShare*named),
+				cover: min(1, s.covered/info), fit: s.fit})
 		}
-	}
-	if len(rs) == 0 {
-		return res
 	}
 	slices.SortFunc(rs, func(a, b ranked) int {
 		switch {
@@ -282,6 +374,41 @@ func (m *Matcher) Match(q string) Result {
 		}
 		return strings.Compare(m.entries[a.entry].ID, m.entries[b.entry].ID)
 	})
+	return rs
+}
+
+// fitShare is how much of an entry's score depends on how well its closest phrasing
+// fits the question (see rank).
+var fitShare = 0.5
+
+// topicShare is how much of an entry's score depends on the question naming the
+// entry's topic: the words most of its phrasings use (see posting.central).
+var topicShare = 0.8
+
+// debugRank describes the top entries for q, for tuning.
+func (m *Matcher) debugRank(q string) []string {
+	var out []string
+	rs := m.rank(q)
+	for _, r := range rs[:min(5, len(rs))] {
+		out = append(out, fmt.Sprintf("%-28s score %6.2f cover %.2f fit %.2f", m.entries[r.entry].ID, r.score, r.cover, r.fit))
+	}
+	return out
+}
+
+// Match ranks the entries for a question (see rank) and decides what the bot does.
+//
+// The bot answers directly when the confidence (the top entry's cover) reaches
+// answerSureAt, or answerAt with the top entry clearly ahead of the second; a second
+// entry close behind is offered beside the answer (Also). When three entries are
+// equally likely the question is really ambiguous ("bpjs" alone) and the person
+// chooses. It suggests the top entries when the confidence reaches suggestAt;
+// otherwise it has no match.
+func (m *Matcher) Match(q string) Result {
+	res := Result{Question: q, Suggested: []string{}}
+	rs := m.rank(q)
+	if len(rs) == 0 {
+		return res
+	}
 	top := rs[0]
 	res.ID = m.entries[top.entry].ID
 	res.Entry = &m.entries[top.entry]
