@@ -11,6 +11,12 @@ type Lexicon struct {
 	Stopwords []string          `yaml:"stopwords"`
 	Weak      []string          `yaml:"weak"`
 	Protect   []string          `yaml:"protect"`
+	// Places names places people may ask about (provinces, cities, countries). One
+	// that the knowledge base never mentions makes a question about somewhere else.
+	Places []string `yaml:"places"`
+	// Movement are the words before a place that make it an origin or a destination
+	// ("pindah ke jakarta", "from semarang"): the question is still about here.
+	Movement []string `yaml:"movement"`
 }
 
 // analyzer turns text into the terms the index matches on: normalised, with slang,
@@ -24,6 +30,9 @@ type analyzer struct {
 	protect  map[string]bool
 	replaced map[string]bool // words that replacements produce: already canonical
 	known    map[string]bool // every word of the knowledge base: the stemmer's dictionary
+	places   map[string]bool // place names, as words joined by spaces
+	movement map[string]bool
+	maxPlace int
 }
 
 func newAnalyzer(lx Lexicon) *analyzer {
@@ -45,6 +54,16 @@ func newAnalyzer(lx Lexicon) *analyzer {
 	}
 	for _, w := range lx.Protect {
 		a.protect[w] = true
+	}
+	a.places, a.movement = map[string]bool{}, map[string]bool{}
+	for _, w := range lx.Movement {
+		a.movement[w] = true
+	}
+	for _, p := range lx.Places {
+		if key := strings.Join(words(p), " "); key != "" {
+			a.places[key] = true
+			a.maxPlace = max(a.maxPlace, strings.Count(key, " ")+1)
+		}
 	}
 	for _, w := range lx.Weak {
 		a.weak[a.stem(w)] = true
@@ -86,6 +105,23 @@ func words(text string) []string {
 	}
 	flush()
 	return out
+}
+
+// placesIn returns the place names that ws mention, longest first, and whether each
+// is where the text is about (not an origin or a destination).
+func (a *analyzer) placesIn(ws []string) (out []string, at []bool) {
+	for i := 0; i < len(ws); {
+		n := min(a.maxPlace, len(ws)-i)
+		for ; n > 0; n-- {
+			if p := strings.Join(ws[i:i+n], " "); a.places[p] {
+				out = append(out, p)
+				at = append(at, i == 0 || !a.movement[ws[i-1]])
+				break
+			}
+		}
+		i += max(n, 1)
+	}
+	return out, at
 }
 
 // learn adds the words of a knowledge base text to the stemmer's dictionary. Call it

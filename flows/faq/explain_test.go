@@ -23,7 +23,7 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range strings.Split(*explain, "|") {
-		terms := m.query(q)
+		terms, elsewhere := m.query(q)
 		var parts []string
 		for _, g := range terms {
 			var gs []string
@@ -34,7 +34,7 @@ func TestExplain(t *testing.T) {
 			parts = append(parts, strings.Join(gs, "+"))
 		}
 		r := m.Match(q)
-		t.Logf("%q → %s", q, strings.Join(parts, " "))
+		t.Logf("%q → %s (elsewhere %v)", q, strings.Join(parts, " "), elsewhere)
 		t.Logf("   id=%s score=%.2f answered=%v also=%v suggested=%v", r.ID, r.Score, r.Answered, r.Also != nil, r.Suggested)
 		for _, d := range m.debugRank(q) {
 			t.Logf("   %s", d)

@@ -2,6 +2,7 @@ package faq
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -64,6 +65,8 @@ type Matcher struct {
 	mass     []float64      // by doc: the information of its distinct terms
 	topic    []float64      // by entry: the IDF of its terms, each times its centrality
 	unknown  float64        // the IDF of a term no entry uses
+	home     map[string]bool         // places many entries mention: the region itself
+	placed   map[string]map[int]bool // place → the entries that mention it
 }
 
 type doc struct {
@@ -105,7 +108,20 @@ func NewMatcher(entries []Entry, lx Lexicon) *Matcher {
 		return append(out, strings.Join(e.Tags, " "))
 	}
 	// First every word, so the stemmer and the speller know the whole vocabulary.
+	m.home, m.placed = map[string]bool{}, map[string]map[int]bool{}
 	for i := range entries {
+		for _, t := range append(asked(&entries[i]), slices.Collect(maps.Values(entries[i].Answer))...) {
+			ps, _ := m.an.placesIn(words(t))
+			for _, p := range ps {
+				if m.placed[p] == nil {
+					m.placed[p] = map[int]bool{}
+				}
+				m.placed[p][i] = true
+				if len(m.placed[p]) >= max(2, len(entries)/10) {
+					m.home[p] = true
+				}
+			}
+		}
 		for _, t := range asked(&entries[i]) {
 			m.an.learn(t)
 			for _, w := range m.an.expand(words(t)) {
@@ -232,9 +248,15 @@ func (m *Matcher) information(t string, id int, known bool) float64 {
 // the person typed: typos corrected, slang and synonyms replaced, stopwords dropped,
 // stemmed. A synonym that expands into several terms ("makan" → kuliner makanan) is
 // still one word of the question: it counts once in the confidence.
-func (m *Matcher) query(q string) [][]string {
-	var groups [][]string
-	for _, g := range m.an.expandGroups(m.an.split(words(q))) {
+func (m *Matcher) query(q string) (groups [][]string, elsewhere []string) {
+	ws := words(q)
+	ps, at := m.an.placesIn(ws)
+	for i, p := range ps {
+		if at[i] && !m.home[p] {
+			elsewhere = append(elsewhere, p)
+		}
+	}
+	for _, g := range m.an.expandGroups(m.an.split(ws)) {
 		var terms []string
 		for _, w := range g {
 			if m.an.stop[w] {
@@ -256,7 +278,7 @@ func (m *Matcher) query(q string) [][]string {
 			groups = append(groups, terms)
 		}
 	}
-	return groups
+	return groups, elsewhere
 }
 
 // ranked is one entry's standing for a question.
@@ -276,7 +298,7 @@ type ranked struct {
 // (the IDF of its words, a quarter for weak words, the most for a word the knowledge
 // base never uses) that the entry's vocabulary explains.
 func (m *Matcher) rank(q string) []ranked {
-	groups := m.query(q)
+	groups, elsewhere := m.query(q)
 	if len(groups) == 0 || len(m.docs) == 0 {
 		return nil
 	}
@@ -362,7 +384,7 @@ func (m *Matcher) rank(q string) []ranked {
 				named = min(1, s.topic/m.topic[e])
 			}
 			rs = append(rs, ranked{entry: e, score: (s.best + s.whole) * (1 - fitShare + fitShare*s.fit) * (1 - topicShare + topicShare*named),
-				cover: min(1, s.covered/info), fit: s.fit})
+				cover: min(1, s.covered/(info+m.away(elsewhere, e))), fit: s.fit})
 		}
 	}
 	slices.SortFunc(rs, func(a, b ranked) int {
@@ -384,6 +406,23 @@ var fitShare = 0.5
 // topicShare is how much of an entry's score depends on the question naming the
 // entry's topic: the words most of its phrasings use (see posting.central).
 var topicShare = 0.8
+
+// away is the information that the places a question names add for entry e: a place
+// that is neither the region (named by many entries) nor named by e weighs like
+// several words the knowledge base never uses: the question is about somewhere else.
+func (m *Matcher) away(places []string, e int) float64 {
+	var v float64
+	for _, p := range places {
+		if !m.placed[p][e] {
+			v += elsewhereWeight * m.unknown
+		}
+	}
+	return v
+}
+
+// elsewhereWeight is how many unknown words a place the knowledge base never
+// mentions weighs in the question's information.
+var elsewhereWeight = 2.0
 
 // debugRank describes the top entries for q, for tuning.
 func (m *Matcher) debugRank(q string) []string {
