@@ -185,7 +185,15 @@ func (a *analyzer) expandGroups(ws []string) [][]string {
 // lexicon knows and the whole is not.
 func (a *analyzer) split(ws []string) []string {
 	var out []string
-	for _, w := range ws {
+	for i := 0; i < len(ws); i++ {
+		w := ws[i]
+		if i+1 < len(ws) && ws[i+1] == w {
+			if whole := w + "-" + w; a.known[whole] || a.protect[whole] {
+				out = append(out, whole) // "oleh oleh" is "oleh-oleh"
+				i++
+				continue
+			}
+		}
 		if len(w) >= 7 && !a.knows(w) {
 			if l, r, ok := a.halves(w); ok {
 				out = append(out, l, r)
@@ -234,6 +242,15 @@ func (a *analyzer) unfold(w string) []string {
 	if base, ok := strings.CutSuffix(w, "nya"); ok && len(base) >= 2 {
 		if _, known := a.replace[base]; known || len(base) <= 4 {
 			return []string{base} // "kknya", "ktpnya", "aktanya"
+		}
+	}
+	// Javanese "-e"/"-ne" is "-nya": "syarate", "ktpne", "aktane", when what is
+	// left is a word the knowledge base or the lexicon knows.
+	if !a.known[w] && !a.stop[w] {
+		for _, suf := range []string{"ne", "e"} {
+			if base, ok := strings.CutSuffix(w, suf); ok && len(base) >= 3 && (a.known[base] || a.replace[base] != nil) {
+				return []string{base}
+			}
 		}
 	}
 	return []string{w}

@@ -79,15 +79,26 @@ func TestSweep(t *testing.T) {
 	if !*sweep {
 		t.Skip("no -faq.sweep")
 	}
-	for _, fs := range []float64{0.25, 0.5, 0.75, 1} {
-		for _, ts := range []float64{0, 0.2, 0.4, 0.6, 0.8} {
-			fitShare, topicShare = fs, ts
-			m, err := Load(locales.Content(""))
-			if err != nil {
-				t.Fatal(err)
+	type setting struct{ uw, cc, sure, at, mg float64 }
+	var grid []setting
+	for _, uw := range []float64{2, 2.5, 3} {
+		for _, cc := range []float64{0.5, 0.3} {
+			for _, sure := range []float64{0.4, 0.45} {
+				for _, at := range []float64{0.2, 0.25} {
+					for _, mg := range []float64{1.1, 1.2, 1.3} {
+						grid = append(grid, setting{uw, cc, sure, at, mg})
+					}
+				}
 			}
-			a, r, d := devFigures(t, m)
-			t.Logf("fitShare %.2f topicShare %.2f: top-1 %.1f answered right %.1f declined %.1f", fs, ts, 100*a, 100*r, 100*d)
 		}
+	}
+	for _, g := range grid {
+		unknownWeight, correctedCredit, answerSureAt, answerAt, margin = g.uw, g.cc, g.sure, g.at, g.mg
+		m, err := Load(locales.Content(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, r, d := devFigures(t, m)
+		t.Logf("%+v: top-1 %.1f answered right %.1f declined %.1f", g, 100*a, 100*r, 100*d)
 	}
 }

@@ -20,14 +20,20 @@ const (
 // Measured on the dev set (README): answering whenever the top entry explains half the
 // question, with a close second offered beside the answer, serves people better than
 // hedging; below that, a clear lead over the second is needed.
+var (
+	answerSureAt = 0.45 // answer directly: the top entry explains this much
+	answerAt     = 0.2  // or this much and leads the second by margin
+	margin       = 1.1
+)
+
 const (
-	answerSureAt = 0.5  // answer directly: the top entry explains this much
-	answerAt     = 0.45 // or this much and leads the second by margin
-	margin       = 1.2
-	suggestAt    = 0.3 // below answering: "Maksud Anda…?" with the top entries
-	// tie: three entries within this factor of each other ("bpjs" alone) make a
-	// question really ambiguous.
-	tie = 1.1
+	closeSecond = 1.2 // an answered question offers a second entry this close beside it
+	suggestAt   = 0.3 // below answering: "Maksud Anda…?" with the top entries
+	nearAt      = 0.1 // below suggesting: named in the no-match answer
+	nearShare   = 0.7 // … when it explains and scores this much of what the top entry does
+	// tie: three entries that explain all the question does and score within this
+	// factor of each other ("bpjs" alone) make a question really ambiguous.
+	tie = 1.2
 )
 
 // weakShare is how much of its IDF a weak word (a question word, a negation) counts
@@ -56,15 +62,15 @@ type Matcher struct {
 	sp      *speller
 	entries []Entry
 
-	ids      map[string]int // term → term number
-	idf      []float64      // by term number: inverse entry frequency
-	weak     []bool         // by term number
-	postings [][]posting    // by term number
-	docs     []doc          // phrasings, tag lists, wholes and answers
-	wholeOf  [][]int32      // by term number: the entries whose phrasings use it
-	mass     []float64      // by doc: the information of its distinct terms
-	topic    []float64      // by entry: the IDF of its terms, each times its centrality
-	unknown  float64        // the IDF of a term no entry uses
+	ids      map[string]int          // term → term number
+	idf      []float64               // by term number: inverse entry frequency
+	weak     []bool                  // by term number
+	postings [][]posting             // by term number
+	docs     []doc                   // phrasings, tag lists, wholes and answers
+	wholeOf  [][]int32               // by term number: the entries whose phrasings use it
+	mass     []float64               // by doc: the information of its distinct terms
+	topic    []float64               // by entry: the IDF of its terms, each times its centrality
+	unknown  float64                 // the information of a word the knowledge base never uses
 	home     map[string]bool         // places many entries mention: the region itself
 	placed   map[string]map[int]bool // place → the entries that mention it
 }
@@ -95,6 +101,9 @@ type Result struct {
 	// Also is, for an answered question, a second entry almost as likely, offered
 	// beside the answer ("Atau maksud Anda: …?").
 	Also *Entry `json:"-"`
+	// Near are, when nothing is answered or suggested, the entries nearest to the
+	// question, best first: the no-match answer names them.
+	Near []*Entry `json:"-"`
 }
 
 // NewMatcher indexes entries with the lexicon.
@@ -187,7 +196,7 @@ func NewMatcher(entries []Entry, lx Lexicon) *Matcher {
 	}
 	n := float64(len(entries))
 	idf := func(df int) float64 { return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5)) }
-	m.unknown = idf(0)
+	m.unknown = idf(0) * unknownWeight
 	m.idf = make([]float64, len(m.ids))
 	m.weak = make([]bool, len(m.ids))
 	m.postings = make([][]posting, len(m.ids))
@@ -249,6 +258,12 @@ func (m *Matcher) information(t string, id int, known bool) float64 {
 // stemmed. A synonym that expands into several terms ("makan" → kuliner makanan) is
 // still one word of the question: it counts once in the confidence.
 func (m *Matcher) query(q string) (groups [][]string, elsewhere []string) {
+	groups, _, elsewhere = m.queryGroups(q)
+	return groups, elsewhere
+}
+
+// queryGroups is query that also says which groups come from a corrected word.
+func (m *Matcher) queryGroups(q string) (groups [][]string, corrected []bool, elsewhere []string) {
 	ws := words(q)
 	ps, at := m.an.placesIn(ws)
 	for i, p := range ps {
@@ -258,12 +273,14 @@ func (m *Matcher) query(q string) (groups [][]string, elsewhere []string) {
 	}
 	for _, g := range m.an.expandGroups(m.an.split(ws)) {
 		var terms []string
+		fixed := false
 		for _, w := range g {
 			if m.an.stop[w] {
 				continue
 			}
 			c := m.sp.correct(w)
 			if c != w {
+				fixed = true
 				// a corrected word may be slang or a synonym
 				for _, x := range m.an.expand([]string{c}) {
 					if !m.an.stop[x] {
@@ -276,9 +293,10 @@ func (m *Matcher) query(q string) (groups [][]string, elsewhere []string) {
 		}
 		if len(terms) > 0 {
 			groups = append(groups, terms)
+			corrected = append(corrected, fixed)
 		}
 	}
-	return groups, elsewhere
+	return groups, corrected, elsewhere
 }
 
 // ranked is one entry's standing for a question.
@@ -298,7 +316,7 @@ type ranked struct {
 // (the IDF of its words, a quarter for weak words, the most for a word the knowledge
 // base never uses) that the entry's vocabulary explains.
 func (m *Matcher) rank(q string) []ranked {
-	groups, elsewhere := m.query(q)
+	groups, corrected, elsewhere := m.queryGroups(q)
 	if len(groups) == 0 || len(m.docs) == 0 {
 		return nil
 	}
@@ -310,7 +328,7 @@ func (m *Matcher) rank(q string) []ranked {
 	type entryScore struct {
 		best, whole, covered, fit float64
 		topic                     float64 // the entry's topic that the question names
-		substantial               bool // shares a word with the question that is not weak
+		substantial               bool    // shares a word with the question that is not weak
 	}
 	scores := make([]entryScore, len(m.entries))
 	perDoc := map[int32]float64{}  // phrasings and answers: BM25 of the whole question
@@ -343,7 +361,7 @@ func (m *Matcher) rank(q string) []ranked {
 	// one of the word's terms.
 	var info float64
 	seen := map[string]bool{}
-	for _, g := range groups {
+	for gi, g := range groups {
 		key := strings.Join(g, " ")
 		if seen[key] {
 			continue
@@ -363,8 +381,12 @@ func (m *Matcher) rank(q string) []ranked {
 			}
 		}
 		info += most
+		credit := 1.0
+		if corrected[gi] {
+			credit = correctedCredit
+		}
 		for e, w := range best {
-			scores[e].covered += w
+			scores[e].covered += w * credit
 		}
 	}
 	for di, v := range perDoc {
@@ -420,6 +442,16 @@ func (m *Matcher) away(places []string, e int) float64 {
 	return v
 }
 
+// unknownWeight scales the information of a word the knowledge base never uses
+// above the IDF of a word one entry uses: such a word is most often what the question
+// is really about ("resep", "pinjol").
+var unknownWeight = 3.0
+
+// correctedCredit is the share of a word's information that an entry covers when
+// the word was corrected into the entry's word: a typo or another word ("tilang" is
+// not "hilang").
+var correctedCredit = 0.5
+
 // elsewhereWeight is how many unknown words a place the knowledge base never
 // mentions weighs in the question's information.
 var elsewhereWeight = 2.0
@@ -462,9 +494,9 @@ func (m *Matcher) Match(q string) Result {
 	}
 	// Three entries equally likely ("bpjs" alone) is a question that is really
 	// ambiguous: the person chooses.
-	ambiguous := top.score < tie*third.score && third.cover >= answerSureAt
+	ambiguous := top.score < tie*third.score && third.cover >= answerSureAt && third.cover >= top.cover-0.01
 	res.Answered = !ambiguous && (top.cover >= answerSureAt || top.cover >= answerAt && top.score >= margin*second.score)
-	if res.Answered && len(rs) > 1 && top.score < margin*second.score && second.cover >= suggestAt {
+	if res.Answered && len(rs) > 1 && top.score < closeSecond*second.score && second.cover >= suggestAt {
 		res.Also = &m.entries[second.entry]
 	}
 	if !res.Answered && top.cover >= suggestAt {
@@ -472,6 +504,13 @@ func (m *Matcher) Match(q string) Result {
 			if r.cover >= suggestAt {
 				res.Suggested = append(res.Suggested, m.entries[r.entry].ID)
 				res.Candidates = append(res.Candidates, &m.entries[r.entry])
+			}
+		}
+	}
+	if !res.Answered && len(res.Candidates) == 0 {
+		for _, r := range rs[:min(3, len(rs))] {
+			if r.cover >= max(nearAt, nearShare*top.cover) && r.score >= nearShare*top.score {
+				res.Near = append(res.Near, &m.entries[r.entry])
 			}
 		}
 	}
