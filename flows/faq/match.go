@@ -331,8 +331,9 @@ func (m *Matcher) rank(q string) []ranked {
 		substantial               bool    // shares a word with the question that is not weak
 	}
 	scores := make([]entryScore, len(m.entries))
-	perDoc := map[int32]float64{}  // phrasings and answers: BM25 of the whole question
-	matched := map[int32]float64{} // phrasings: information shared with the question
+	perDoc := make([]float64, len(m.docs))  // phrasings and answers: BM25 of the whole question
+	matched := make([]float64, len(m.docs)) // phrasings: information shared with the question
+	var touched []int32                     // the docs with a value in perDoc
 	for _, t := range terms {
 		id, known := m.ids[t]
 		if !known {
@@ -343,6 +344,9 @@ func (m *Matcher) rank(q string) []ranked {
 			d := m.docs[p.doc]
 			v := kindWeight[d.kind] * m.idf[id] * float64(p.norm)
 			if d.kind != whole {
+				if perDoc[p.doc] == 0 {
+					touched = append(touched, p.doc)
+				}
 				perDoc[p.doc] += v
 				if d.kind == phrasing {
 					matched[p.doc] += weight
@@ -360,6 +364,7 @@ func (m *Matcher) rank(q string) []ranked {
 	// The question's information, word by word; an entry covers a word when it uses
 	// one of the word's terms.
 	var info float64
+	groupBest := make([]float64, len(m.entries))
 	seen := map[string]bool{}
 	for gi, g := range groups {
 		key := strings.Join(g, " ")
@@ -368,7 +373,7 @@ func (m *Matcher) rank(q string) []ranked {
 		}
 		seen[key] = true
 		var most float64
-		best := map[int]float64{}
+		var hit []int32
 		for _, t := range g {
 			id, known := m.ids[t]
 			w := m.information(t, id, known)
@@ -377,7 +382,10 @@ func (m *Matcher) rank(q string) []ranked {
 				continue
 			}
 			for _, e := range m.wholeOf[id] {
-				best[int(e)] = max(best[int(e)], w)
+				if groupBest[e] == 0 {
+					hit = append(hit, e)
+				}
+				groupBest[e] = max(groupBest[e], w)
 			}
 		}
 		info += most
@@ -385,18 +393,18 @@ func (m *Matcher) rank(q string) []ranked {
 		if corrected[gi] {
 			credit = correctedCredit
 		}
-		for e, w := range best {
-			scores[e].covered += w * credit
+		for _, e := range hit {
+			scores[e].covered += groupBest[e] * credit
+			groupBest[e] = 0
 		}
 	}
-	for di, v := range perDoc {
+	for _, di := range touched {
 		s := &scores[m.docs[di].entry]
-		s.best = max(s.best, v)
-	}
-	for di, v := range matched {
-		s := &scores[m.docs[di].entry]
-		p, r := v/m.mass[di], v/info
-		s.fit = max(s.fit, 2*p*r/(p+r))
+		s.best = max(s.best, perDoc[di])
+		if v := matched[di]; v > 0 {
+			p, r := v/m.mass[di], v/info
+			s.fit = max(s.fit, 2*p*r/(p+r))
+		}
 	}
 	var rs []ranked
 	for e, s := range scores {
