@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
@@ -42,6 +43,9 @@ func faqCommand(ctx context.Context, cfg config, log *slog.Logger, args []string
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	for in.Scan() {
+		if strings.TrimSpace(in.Text()) == "" {
+			continue // blank lines are skipped (README)
+		}
 		if err := enc.Encode(m.Match(in.Text())); err != nil {
 			return fmt.Errorf("write verdict: %w", err)
 		}

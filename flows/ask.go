@@ -42,7 +42,7 @@ func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	case in.Option == "faq:yes" || in.Option == "faq:no":
 		return f.feedback(ctx, c, in.Option == "faq:yes")
 	case in.Option == "faq:none":
-		return f.noMatch(ctx, c, c.Session.Get("question"))
+		return f.noMatch(ctx, c, c.Session.Get("question"), nil)
 	case strings.HasPrefix(in.Option, "faq:entry:"):
 		for i := range f.matcher.Entries() {
 			if e := &f.matcher.Entries()[i]; "faq:entry:"+e.ID == in.Option {
@@ -87,7 +87,7 @@ func (f *askFlow) Ask(ctx context.Context, c *Conv, question string) error {
 		c.Ask("faq.did_you_mean", opts...)
 		return nil
 	}
-	return f.noMatch(ctx, c, question)
+	return f.noMatch(ctx, c, question, r.Near)
 }
 
 // answer gives an entry's answer in the person's language (Indonesian with a note
@@ -119,16 +119,16 @@ func (f *askFlow) feedback(ctx context.Context, c *Conv, helpful bool) error {
 	}
 	c.Session.Flow, c.Session.Step, c.Session.Vars = "faq", "question", nil
 	if helpful {
-		c.Say("faq.thanks")
+		c.Turn.Say(bot.Reply{Text: c.V("faq.thanks")})
 		return nil
 	}
-	c.Ask("faq.sorry", f.nextSteps(c)...)
+	c.Turn.Say(bot.Reply{Text: c.V("faq.sorry"), Options: f.nextSteps(c)})
 	return nil
 }
 
-// noMatch says kindly that there is no answer, offers the next steps and counts the
-// question for staff.
-func (f *askFlow) noMatch(ctx context.Context, c *Conv, question string) error {
+// noMatch says kindly that there is no answer, names the nearest entries when there
+// are any (as buttons), offers the next steps and counts the question for staff.
+func (f *askFlow) noMatch(ctx context.Context, c *Conv, question string, near []*faq.Entry) error {
 	if question != "" {
 		if err := f.stats.CountUnanswered(ctx, question); err != nil {
 			return fmt.Errorf("count unanswered question: %w", err)
@@ -139,7 +139,15 @@ func (f *askFlow) noMatch(ctx context.Context, c *Conv, question string) error {
 	if c.Lang() == "en" {
 		noMatch = "faq.no_match_visitor"
 	}
-	c.Turn.Say(bot.Reply{Text: c.T(noMatch) + "\n" + c.T("faq.contact"), Options: f.nextSteps(c)})
+	if len(near) > 0 {
+		opts := make([]bot.Option, 0, len(near)+2)
+		for _, e := range near {
+			opts = append(opts, bot.Option{ID: "faq:entry:" + e.ID, Label: f.label(c, e)})
+		}
+		c.Turn.Say(bot.Reply{Text: c.V("faq.no_match_near"), Options: append(opts, f.nextSteps(c)...)})
+		return nil
+	}
+	c.Turn.Say(bot.Reply{Text: c.V(noMatch) + "\n" + c.T("faq.contact"), Options: f.nextSteps(c)})
 	return nil
 }
 

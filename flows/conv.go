@@ -7,6 +7,8 @@ package flows
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"log/slog"
 
 	"github.com/layan-id/layan/bot"
@@ -58,6 +60,25 @@ func (c *Conv) T(key string, kv ...any) string {
 		c.log.Error("text missing or broken", "err", err)
 	}
 	return s
+}
+
+// V renders one of the wordings of a text: key itself or key_2, key_3… when the
+// locales have them, chosen by the person's message, so the same sentence does not
+// come back word for word each time while a conversation replays the same way.
+// Only for the bot's sentences, never for option labels.
+func (c *Conv) V(key string, kv ...any) string {
+	n := 1
+	for c.texts.Has(fmt.Sprintf("%s_%d", key, n+1)) {
+		n++
+	}
+	if n > 1 {
+		h := fnv.New32a()
+		h.Write([]byte(c.Msg.Text + c.Msg.ID))
+		if i := int(h.Sum32() % uint32(n)); i > 0 {
+			key = fmt.Sprintf("%s_%d", key, i+1)
+		}
+	}
+	return c.T(key, kv...)
 }
 
 // Say says a localised text.

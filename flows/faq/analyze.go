@@ -11,6 +11,12 @@ type Lexicon struct {
 	Stopwords []string          `yaml:"stopwords"`
 	Weak      []string          `yaml:"weak"`
 	Protect   []string          `yaml:"protect"`
+	// Places names places people may ask about (provinces, cities, countries). One
+	// that the knowledge base never mentions makes a question about somewhere else.
+	Places []string `yaml:"places"`
+	// Movement are the words before a place that make it an origin or a destination
+	// ("pindah ke jakarta", "from semarang"): the question is still about here.
+	Movement []string `yaml:"movement"`
 }
 
 // analyzer turns text into the terms the index matches on: normalised, with slang,
@@ -24,6 +30,9 @@ type analyzer struct {
 	protect  map[string]bool
 	replaced map[string]bool // words that replacements produce: already canonical
 	known    map[string]bool // every word of the knowledge base: the stemmer's dictionary
+	places   map[string]bool // place names, as words joined by spaces
+	movement map[string]bool
+	maxPlace int
 }
 
 func newAnalyzer(lx Lexicon) *analyzer {
@@ -45,6 +54,16 @@ func newAnalyzer(lx Lexicon) *analyzer {
 	}
 	for _, w := range lx.Protect {
 		a.protect[w] = true
+	}
+	a.places, a.movement = map[string]bool{}, map[string]bool{}
+	for _, w := range lx.Movement {
+		a.movement[w] = true
+	}
+	for _, p := range lx.Places {
+		if key := strings.Join(words(p), " "); key != "" {
+			a.places[key] = true
+			a.maxPlace = max(a.maxPlace, strings.Count(key, " ")+1)
+		}
 	}
 	for _, w := range lx.Weak {
 		a.weak[a.stem(w)] = true
@@ -88,6 +107,23 @@ func words(text string) []string {
 	return out
 }
 
+// placesIn returns the place names that ws mention, longest first, and whether each
+// is where the text is about (not an origin or a destination).
+func (a *analyzer) placesIn(ws []string) (out []string, at []bool) {
+	for i := 0; i < len(ws); {
+		n := min(a.maxPlace, len(ws)-i)
+		for ; n > 0; n-- {
+			if p := strings.Join(ws[i:i+n], " "); a.places[p] {
+				out = append(out, p)
+				at = append(at, i == 0 || !a.movement[ws[i-1]])
+				break
+			}
+		}
+		i += max(n, 1)
+	}
+	return out, at
+}
+
 // learn adds the words of a knowledge base text to the stemmer's dictionary. Call it
 // for every text before analysing any.
 func (a *analyzer) learn(text string) {
@@ -112,26 +148,76 @@ func (a *analyzer) terms(text string) []string {
 // expand splits reduplications and "-nya" forms and applies the replacements,
 // longest phrase first.
 func (a *analyzer) expand(ws []string) []string {
+	var out []string
+	for _, g := range a.expandGroups(ws) {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// expandGroups is expand that keeps together the words that one written word or
+// phrase became.
+func (a *analyzer) expandGroups(ws []string) [][]string {
 	var in []string
 	for _, w := range ws {
 		in = append(in, a.unfold(w)...)
 	}
-	var out []string
+	var out [][]string
 	for i := 0; i < len(in); {
 		n := min(a.maxWords, len(in)-i)
 		for ; n > 0; n-- {
 			if to, ok := a.replace[strings.Join(in[i:i+n], " ")]; ok {
-				out = append(out, to...)
+				out = append(out, to)
 				break
 			}
 		}
 		if n == 0 {
-			out = append(out, in[i])
+			out = append(out, []string{in[i]})
 			n = 1
 		}
 		i += n
 	}
 	return out
+}
+
+// split returns the words of a question with words typed together taken apart
+// ("cekbansos" → cek bansos) when both halves are words the knowledge base or the
+// lexicon knows and the whole is not.
+func (a *analyzer) split(ws []string) []string {
+	var out []string
+	for i := 0; i < len(ws); i++ {
+		w := ws[i]
+		if i+1 < len(ws) && ws[i+1] == w {
+			if whole := w + "-" + w; a.known[whole] || a.protect[whole] {
+				out = append(out, whole) // "oleh oleh" is "oleh-oleh"
+				i++
+				continue
+			}
+		}
+		if len(w) >= 7 && !a.knows(w) {
+			if l, r, ok := a.halves(w); ok {
+				out = append(out, l, r)
+				continue
+			}
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func (a *analyzer) knows(w string) bool {
+	_, ok := a.replace[w]
+	return ok || a.known[w] || a.stop[w]
+}
+
+func (a *analyzer) halves(w string) (string, string, bool) {
+	for i := 3; i <= len(w)-3; i++ {
+		l, r := w[:i], w[i:]
+		if a.knows(l) && a.knows(r) && !a.stop[l] && !a.stop[r] {
+			return l, r, true
+		}
+	}
+	return "", "", false
 }
 
 // unfold handles the forms of one written word: "syarat2" and "anak-anak" are one
@@ -156,6 +242,15 @@ func (a *analyzer) unfold(w string) []string {
 	if base, ok := strings.CutSuffix(w, "nya"); ok && len(base) >= 2 {
 		if _, known := a.replace[base]; known || len(base) <= 4 {
 			return []string{base} // "kknya", "ktpnya", "aktanya"
+		}
+	}
+	// Javanese "-e"/"-ne" is "-nya": "syarate", "ktpne", "aktane", when what is
+	// left is a word the knowledge base or the lexicon knows.
+	if !a.known[w] && !a.stop[w] {
+		for _, suf := range []string{"ne", "e"} {
+			if base, ok := strings.CutSuffix(w, suf); ok && len(base) >= 3 && (a.known[base] || a.replace[base] != nil) {
+				return []string{base}
+			}
 		}
 	}
 	return []string{w}
