@@ -39,7 +39,7 @@ type EmbeddedOptions struct {
 	Tick time.Duration
 	// CompactBytes is the journal size after which the snapshot is rebuilt in the
 	// background (at most once a minute) and the journal starts afresh. It bounds the
-	// replay at the next start. Default 16 MiB (about 12,000 messages).
+	// replay at the next start. Default 8 MiB (about 7,000 messages).
 	CompactBytes int64
 }
 
@@ -48,7 +48,7 @@ func (o EmbeddedOptions) withDefaults() EmbeddedOptions {
 		o.Tick = time.Second
 	}
 	if o.CompactBytes <= 0 {
-		o.CompactBytes = 16 << 20
+		o.CompactBytes = 8 << 20
 	}
 	return o
 }
