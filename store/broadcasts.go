@@ -324,20 +324,25 @@ func (b *Broadcasts) StartRun(ctx context.Context, bc *bot.Broadcast, fire time.
 }
 
 // takeScript takes up to n recipients of a run and marks each in flight in the same
-// step: a recipient is taken once, by one worker, ever. KEYS: rcpt, d. ARGV: now ms, n.
+// step: a recipient is taken once, by one worker, ever. The in-flight ones are also
+// indexed by when they were taken, so closing a run need not read every recipient.
+// KEYS: rcpt, d, inflight. ARGV: now ms, n.
 var takeScript = redis.NewScript(`
 local out = {}
 for i = 1, tonumber(ARGV[2]) do
   local m = redis.call('SPOP', KEYS[1])
   if not m then break end
-  if redis.call('HSETNX', KEYS[2], m, 'inflight:' .. ARGV[1]) == 1 then out[#out + 1] = m end
+  if redis.call('HSETNX', KEYS[2], m, 'inflight:' .. ARGV[1]) == 1 then
+    redis.call('ZADD', KEYS[3], ARGV[1], m)
+    out[#out + 1] = m
+  end
 end
 return out
 `)
 
 // Take takes up to n recipients of a run to deliver to; none when all were taken.
 func (b *Broadcasts) Take(ctx context.Context, run string, n int, now time.Time) ([]string, error) {
-	res, err := takeScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("d", run)}, now.UnixMilli(), n).StringSlice()
+	res, err := takeScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("d", run), b.key("inflight", run)}, now.UnixMilli(), n).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("store: take recipients of %s: %w", run, err)
 	}
@@ -352,6 +357,7 @@ func (b *Broadcasts) Done(ctx context.Context, run, key string, o bot.Delivery, 
 	}
 	_, err := b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, b.key("d", run), key, value)
+		p.ZRem(ctx, b.key("inflight", run), key)
 		p.HIncrBy(ctx, b.key("run", run), string(o), 1)
 		return nil
 	})
@@ -363,11 +369,12 @@ func (b *Broadcasts) Done(ctx context.Context, run, key string, o bot.Delivery, 
 
 // giveBackScript returns a recipient that was taken but not sent to (the process is
 // stopping, or cannot reach the recipient's channel) to the run, for another worker.
-// KEYS: rcpt, d. ARGV: key.
+// KEYS: rcpt, d, inflight. ARGV: key.
 var giveBackScript = redis.NewScript(`
 local fate = redis.call('HGET', KEYS[2], ARGV[1])
 if fate and string.sub(fate, 1, 9) == 'inflight:' then
   redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('SADD', KEYS[1], ARGV[1])
   return 1
 end
@@ -376,7 +383,7 @@ return 0
 
 // GiveBack returns a taken recipient to the run when nothing was sent to them.
 func (b *Broadcasts) GiveBack(ctx context.Context, run, key string) error {
-	if err := giveBackScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("d", run)}, key).Err(); err != nil {
+	if err := giveBackScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("d", run), b.key("inflight", run)}, key).Err(); err != nil {
 		return fmt.Errorf("store: give back a recipient of %s: %w", run, err)
 	}
 	return nil
@@ -401,34 +408,35 @@ func (b *Broadcasts) Finish(ctx context.Context, run string, state bot.RunState,
 			return false, err
 		}
 	}
-	fates, err := b.s.rdb.HGetAll(ctx, b.key("d", run)).Result()
-	if err != nil {
-		return false, fmt.Errorf("store: read deliveries of %s: %w", run, err)
+	// Deliveries in flight, oldest first: a run is closed once none was taken less
+	// than stale ago; those older never reported back and count as unknown. Two reads
+	// of the index, whatever the run's size.
+	inflight := b.key("inflight", run)
+	var total, old *redis.IntCmd
+	if _, err := b.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		total = p.ZCard(ctx, inflight)
+		old = p.ZCount(ctx, inflight, "-inf", "("+strconv.FormatInt(now.Add(-stale).UnixMilli()+1, 10))
+		return nil
+	}); err != nil {
+		return false, fmt.Errorf("store: read deliveries in flight of %s: %w", run, err)
 	}
-	unknown := 0
-	for _, f := range fates {
-		ms, ok := strings.CutPrefix(f, "inflight:")
-		if !ok {
-			continue
-		}
-		at, _ := strconv.ParseInt(ms, 10, 64)
-		if now.Sub(time.UnixMilli(at)) < stale {
-			return false, nil // still being delivered
-		}
-		unknown++
+	if total.Val() > old.Val() {
+		return false, nil // still being delivered
 	}
+	unknown := old.Val()
 	if state == bot.RunCancelled {
 		// Everyone not yet taken is skipped, counted and removed in one step.
 		if err := skipRestScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("run", run)}).Err(); err != nil {
 			return false, fmt.Errorf("store: cancel run %s: %w", run, err)
 		}
 	}
-	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, b.key("run", run), "state", string(state), "unknown", unknown, "finished", now.UnixMilli())
 		p.SRem(ctx, b.key("active"), run)
 		// Who got what is kept a month, for questions; the counters stay.
 		p.PExpire(ctx, b.key("d", run), runDetailTTL)
 		p.PExpire(ctx, b.key("rcpt", run), runDetailTTL)
+		p.Del(ctx, inflight)
 		return nil
 	})
 	if err != nil {
