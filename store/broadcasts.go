@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,7 @@ func (b *Broadcasts) Create(ctx context.Context, bc *bot.Broadcast) (string, err
 	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, b.key("b", bc.ID), raw, 0)
 		p.ZAdd(ctx, b.key("all"), redis.Z{Score: float64(bc.CreatedAt.UnixMilli()), Member: bc.ID})
+		b.index(ctx, p, bc)
 		return nil
 	})
 	if err != nil {
@@ -176,6 +178,7 @@ func (b *Broadcasts) Ensure(ctx context.Context, bc *bot.Broadcast) error {
 	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.SetNX(ctx, b.key("b", bc.ID), raw, 0)
 		p.ZAdd(ctx, b.key("all"), redis.Z{Score: float64(bc.CreatedAt.UnixMilli()), Member: bc.ID})
+		b.index(ctx, p, bc)
 		return nil
 	})
 	if err != nil {
@@ -229,16 +232,83 @@ func (b *Broadcasts) List(ctx context.Context) ([]*bot.Broadcast, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: list broadcasts: %w", err)
 	}
+	return b.getMany(ctx, ids)
+}
+
+// Live returns the broadcasts that may still run (active or paused), from their index:
+// the scheduler reads these every few seconds, not every broadcast ever made.
+func (b *Broadcasts) Live(ctx context.Context) ([]*bot.Broadcast, error) {
+	if err := b.indexOnce(ctx); err != nil {
+		return nil, err
+	}
+	ids, err := b.s.rdb.SMembers(ctx, b.key("live")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list live broadcasts: %w", err)
+	}
+	slices.Sort(ids)
+	return b.getMany(ctx, ids)
+}
+
+// liveIndexVersion marks that the live index was built from every broadcast (data
+// written before the index existed has none).
+const liveIndexVersion = "live:v1"
+
+// indexOnce builds the live index from every broadcast, once per store.
+func (b *Broadcasts) indexOnce(ctx context.Context) error {
+	n, err := b.s.rdb.Exists(ctx, b.key(liveIndexVersion)).Result()
+	if err != nil || n == 1 {
+		return err
+	}
+	all, err := b.List(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, bc := range all {
+			b.index(ctx, p, bc)
+		}
+		p.Set(ctx, b.key(liveIndexVersion), 1, 0)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: index live broadcasts: %w", err)
+	}
+	return nil
+}
+
+// index files bc in or out of the live index.
+func (b *Broadcasts) index(ctx context.Context, p redis.Pipeliner, bc *bot.Broadcast) {
+	if bc.State == bot.BroadcastActive || bc.State == bot.BroadcastPaused || bc.State == "" {
+		p.SAdd(ctx, b.key("live"), bc.ID)
+	} else {
+		p.SRem(ctx, b.key("live"), bc.ID)
+	}
+}
+
+// getMany reads broadcasts by id, in that order, a few hundred per round trip; ids
+// whose broadcast is gone are skipped.
+func (b *Broadcasts) getMany(ctx context.Context, ids []string) ([]*bot.Broadcast, error) {
 	out := make([]*bot.Broadcast, 0, len(ids))
-	for _, id := range ids {
-		bc, err := b.Get(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
+	for chunk := range slices.Chunk(ids, 200) {
+		keys := make([]string, len(chunk))
+		for i, id := range chunk {
+			keys[i] = b.key("b", id)
 		}
+		raws, err := b.s.rdb.MGet(ctx, keys...).Result() // one hash tag: fine on a cluster
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: read broadcasts: %w", err)
 		}
-		out = append(out, bc)
+		for i, raw := range raws {
+			str, ok := raw.(string)
+			if !ok {
+				continue
+			}
+			var bc bot.Broadcast
+			if err := json.Unmarshal([]byte(str), &bc); err != nil {
+				return nil, fmt.Errorf("store: decode broadcast %s: %w", chunk[i], err)
+			}
+			out = append(out, &bc)
+		}
 	}
 	return out, nil
 }
@@ -269,6 +339,7 @@ func (b *Broadcasts) Update(ctx context.Context, id string, f func(*bot.Broadcas
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, key, nb, 0)
+				b.index(ctx, p, &bc)
 				return nil
 			})
 			out = &bc

@@ -24,7 +24,7 @@ import (
 
 // Store is what the service keeps in the store (*store.Broadcasts is one).
 type Store interface {
-	List(ctx context.Context) ([]*bot.Broadcast, error)
+	Live(ctx context.Context) ([]*bot.Broadcast, error) // active and paused ones
 	Get(ctx context.Context, id string) (*bot.Broadcast, error)
 	Update(ctx context.Context, id string, f func(*bot.Broadcast) error) (*bot.Broadcast, error)
 	StartRun(ctx context.Context, bc *bot.Broadcast, fire time.Time, state bot.RunState, now time.Time) (bool, error)
@@ -217,7 +217,7 @@ const maxMissed = 100
 // up to now becomes one run, sent when less than Grace late and recorded as missed
 // otherwise.
 func (s *Service) Schedule(ctx context.Context) error {
-	all, err := s.cfg.Store.List(ctx)
+	all, err := s.cfg.Store.Live(ctx)
 	if err != nil {
 		return err
 	}
