@@ -24,6 +24,7 @@ import (
 // langCount is what the words of a message say about its language.
 type langCount struct {
 	en, id, jv int // words only English, only Indonesian, Javanese
+	formula    int // of en and id: words of greetings, thanks and courtesy
 	words      int // every word, names and shared words included; numbers not
 }
 
@@ -42,6 +43,9 @@ func countLang(text string) langCount {
 				continue // "e" of e-ktp, a stray letter
 			}
 			n.words++
+			if formulaWords[w] && !neutralWords[w] {
+				n.formula++
+			}
 			switch {
 			case neutralWords[w]:
 			case englishWords[w]:
@@ -50,6 +54,8 @@ func countLang(text string) langCount {
 				n.id++
 			case javaneseWords[w]:
 				n.jv++
+			case indonesianMorph(w):
+				n.id++
 			}
 		}
 	}
@@ -67,12 +73,13 @@ func looksEnglish(text string) bool {
 
 // sentenceLang returns "en" or "id" when text is a whole sentence in that language,
 // else "": at least four words, at least three and at least half of them words only
-// that language writes, and not one word of another language. "ok", "halo", "terima
-// kasih banyak", a number, a ticket number, a menu label of three words and slang
-// mixed with English are in no language.
+// that language writes, two of them more than courtesy, and not one word of another
+// language. "ok", "halo", "thank you very much", "selamat pagi bapak ibu", a number,
+// a ticket number, a menu label of three words and slang mixed with English are in no
+// language.
 func sentenceLang(text string) string {
 	n := countLang(text)
-	if n.words < 4 || n.jv > 0 {
+	if n.words < 4 || n.jv > 0 || n.en+n.id-n.formula < 2 {
 		return ""
 	}
 	switch {
@@ -125,7 +132,7 @@ var englishWords = wordSet(`a an the i i'm i'd i've i'll me my mine myself you y
 	waterfalls tea plantation factory tour park mountain town city village area sick doctor
 	emergency number phone police fire ambulance first family child children birth certificate
 	married marriage subscribe unsubscribe announcements alerts daily messages delete erase remove
-	data's useless worth happened should correct sure yes yeah nope exchange money flights joke
+	data's useless worth happened should correct sure yes yeah nope sorry exchange money flights joke
 	close worth sign signs up sending keep switch`)
 
 // indonesianWords are written in Indonesian chats and not in English ones: function
@@ -149,7 +156,35 @@ var indonesianWords = wordSet(`yang yg di ke dari dr dan ini itu ada apa apakah 
 	kendaraan motor mobil sekolah pendaftaran bantu cuaca hujan panas tagihan pasang besar kecil
 	tolong berlubang padam numpuk menumpuk diangkut diambil diproses ditindaklanjuti pemda pemkab
 	kabupaten dinas puskesmas sakit rumah mengurus membuat pembuatan persyaratan prosedur info nya
-	sudah kah lah pun gitu gini begitu begini mas mbak om`)
+	sudah kah lah pun gitu gini begitu begini mas mbak om kerja jadwal alamat lewat naik turun sewa nama
+	lahir tanah umur warga miskin pemerintah negeri dunia terbaik tertinggi sekali kecewa membantu
+	usaha izin ijin resmi kereta tarif surat ganti ubah benar baru lalu tadi nanti saat ketika bila
+	jika sebelum sesudah setelah antara tanpa lebih kurang paling cukup hanya cuma belum pernah sering
+	kadang selalu mungkin harus wajib bayarnya syarat berlaku aktif kotor bersih rusak lambat cepat
+	jauh tinggi rendah gelap terang hujan banjir longsor gempa kebakaran tetangga kampung kota jalannya
+	bagaimanakah dimanakah berapakah apa-apa sesuatu seseorang siapapun apapun kak`)
+
+// indonesianMorph reports whether an unknown word is built the Indonesian way: with
+// -nya, -kan, -lah or -kah, or pe-…-an (pelayanannya, dikirimkan, pendaftaran).
+// A wrong guess only makes a message mixed, so silent.
+func indonesianMorph(w string) bool {
+	n := len(w)
+	switch {
+	case n >= 6 && (strings.HasSuffix(w, "nya") || strings.HasSuffix(w, "kan")):
+		return true
+	case n >= 7 && (strings.HasSuffix(w, "lah") || strings.HasSuffix(w, "kah")):
+		return true
+	case n >= 9 && strings.HasPrefix(w, "pe") && strings.HasSuffix(w, "an"):
+		return true
+	}
+	return false
+}
+
+// formulaWords are the words of greetings, thanks and courtesy, which people write in
+// either language whatever language they speak: they do not make a sentence.
+var formulaWords = wordSet(`hello hi hey good morning afternoon evening night thank thanks thx you very much so
+	lot all everyone sir madam please sorry bye see later welcome dear selamat pagi siang sore malam
+	terima kasih makasih banyak bapak ibu pak bu semua kak min halo hai permisi maaf mohon mas mbak om`)
 
 // javaneseWords are Javanese words people mix into Indonesian.
 var javaneseWords = wordSet(`piye carane gawe ngendi endi opo sing nggih mboten sampun matur nuwun kulo
