@@ -111,6 +111,9 @@ type Session struct {
 	Options    []Option          `json:"options,omitempty"` // the options last offered, for "2" or "bahasa"
 	Greeted    bool              `json:"greeted,omitempty"`
 	LastActive time.Time         `json:"last_active,omitzero"`
+	// LangOffered: the person was once asked whether to go on in the language of a
+	// message they wrote, and is not asked again.
+	LangOffered bool `json:"lang_offered,omitempty"`
 }
 
 // Reset leaves the flow the session is in, keeping who the person is (language,

@@ -448,7 +448,7 @@ func (f *complaintFlow) confirm(ctx context.Context, c *Conv, in Input) error {
 		Status: bot.StatusReceived, Category: c.Session.Get("cat"), Description: c.Session.Get("desc"),
 		Address: c.Session.Get("addr"), Photos: splitList(c.Session.Get("photos")),
 		Confidential: c.Session.Get("conf") == "true",
-		Reporter:     bot.Reporter{Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Key: c.Msg.Key(), Lang: c.Lang()},
+		Reporter:     bot.Reporter{Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Key: c.Msg.Key(), Lang: c.Chosen()},
 		CreatedAt:    now, UpdatedAt: now,
 		History: []bot.Event{{At: now, Status: bot.StatusReceived, By: "citizen"}},
 	}

@@ -43,10 +43,23 @@ type Conv struct {
 	*bot.Turn
 	texts *locales.Catalog
 	log   *slog.Logger
+	// lang, when set, is the language of this message, which is answered in it
+	// although the conversation is in another (see messageLang).
+	lang string
 }
 
-// Lang is the person's language.
-func (c *Conv) Lang() string { return c.texts.Lang(c.Session.Lang) }
+// Lang is the language the bot speaks in this turn: the person's, or the language of
+// their message when it is a whole sentence in another.
+func (c *Conv) Lang() string {
+	if c.lang != "" {
+		return c.texts.Lang(c.lang)
+	}
+	return c.Chosen()
+}
+
+// Chosen is the person's language, the one that outlives the turn: what is stored for
+// them (a subscription, a complaint's news) is in it.
+func (c *Conv) Chosen() string { return c.texts.Lang(c.Session.Lang) }
 
 // T renders a text in the person's language; kv are alternating names and values.
 func (c *Conv) T(key string, kv ...any) string {

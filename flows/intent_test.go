@@ -21,7 +21,14 @@ var intentMisses = flag.Bool("intent.misses", false, "list every message of the 
 // the options the bot offered last, with their real ids and labels.
 func devContexts(t *testing.T, r *Router) map[string]bot.Session {
 	t.Helper()
-	opt := func(id, key string) bot.Option { return bot.Option{ID: id, Label: r.label("id", key)} }
+	return devContextsIn(t, r, "id")
+}
+
+// devContextsIn are the situations of the dev set in a conversation in lang: the
+// options are labelled in it.
+func devContextsIn(t *testing.T, r *Router, lang string) map[string]bot.Session {
+	t.Helper()
+	opt := func(id, key string) bot.Option { return bot.Option{ID: id, Label: r.label(lang, key)} }
 	menu := make([]bot.Option, len(r.menu))
 	for i, m := range r.menu {
 		menu[i] = opt(m.ID, m.LabelKey)
@@ -32,7 +39,7 @@ func devContexts(t *testing.T, r *Router) map[string]bot.Session {
 	}
 	var subs []bot.Option
 	for _, tp := range []string{"wisata", "pengumuman", "darurat"} {
-		subs = append(subs, bot.Option{ID: "sub:" + tp, Label: r.label("id", "subscribe.join") + " " + r.label("id", "subscribe.topic."+tp+".name")})
+		subs = append(subs, bot.Option{ID: "sub:" + tp, Label: r.label(lang, "subscribe.join") + " " + r.label(lang, "subscribe.topic."+tp+".name")})
 	}
 	subs = append(subs, opt("sub:done", "subscribe.done"))
 	var tour []bot.Option
@@ -44,9 +51,15 @@ func devContexts(t *testing.T, r *Router) map[string]bot.Session {
 	for _, f := range complaintSteps()[:5] {
 		edit = append(edit, opt("edit:"+f, "complaint.field."+f))
 	}
-	in := func(flow string, opts ...bot.Option) bot.Session { return bot.Session{Flow: flow, Options: opts} }
+	chosen := lang
+	if lang == "id" {
+		chosen = "" // the default, as in a conversation that never chose one
+	}
+	in := func(flow string, opts ...bot.Option) bot.Session {
+		return bot.Session{Lang: chosen, Flow: flow, Options: opts}
+	}
 	return map[string]bot.Session{
-		"-":            {},
+		"-":            {Lang: chosen},
 		"menu":         in("", menu...),
 		"category":     in("complaint", cats...),
 		"description":  in("complaint"),

@@ -122,13 +122,26 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	if !t.Session.Greeted {
 		return r.firstContact(ctx, c, in)
 	}
+	// A whole sentence in the other language is answered in it, with the offer
+	// (once) to go on in it.
+	c.lang = r.messageLang(t.Session, in)
+	from := len(t.Replies)
+	if err := r.answer(ctx, c, in); err != nil || c.lang == "" {
+		return err
+	}
+	r.offerSwitch(c, c.lang, from)
+	return nil
+}
+
+// answer does what a message of a greeted person asks.
+func (r *Router) answer(ctx context.Context, c *Conv, in Input) error {
 	if handled, err := r.global(ctx, c, in); handled || err != nil {
 		return err
 	}
 	if handled, err := r.understood(ctx, c, in); handled || err != nil {
 		return err
 	}
-	if f, ok := r.flows[t.Session.Flow]; ok {
+	if f, ok := r.flows[c.Session.Flow]; ok {
 		return f.Continue(ctx, c, in)
 	}
 	return r.unclaimed(ctx, c, in)
@@ -238,6 +251,7 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 	}
 	c.Say("greeting")
 	if english {
+		c.Session.LangOffered = true // the one question of language per conversation
 		c.Turn.Say(bot.Reply{Text: c.T("indonesian_offer"),
 			Options: []bot.Option{{ID: "lang:id", Label: r.label("id", "lang.name")}}})
 	}
@@ -319,6 +333,9 @@ func looksLikeQuestion(text string) bool { return len(strings.Fields(text)) >= 3
 
 // global handles what works at every step: keywords, menu picks and language picks.
 func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
+	if handled, err := r.switchPicked(ctx, c, in.Option); handled || err != nil {
+		return handled, err
+	}
 	if lang, ok := strings.CutPrefix(in.Option, "lang:"); ok {
 		return true, setLanguage(ctx, c, r, lang)
 	}
