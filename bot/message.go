@@ -99,6 +99,9 @@ type Reply struct {
 	Options     []Option `json:"options,omitempty"`
 	Media       *Media   `json:"media,omitempty"`
 	AskLocation bool     `json:"ask_location,omitempty"`
+	// From is who speaks: "" the bot, FromStaff a member of staff whose words the bot
+	// carries (a live handoff).
+	From string `json:"from,omitempty"`
 }
 
 // Session is what Layan remembers about one conversation between messages. It is
@@ -111,6 +114,10 @@ type Session struct {
 	Options    []Option          `json:"options,omitempty"` // the options last offered, for "2" or "bahasa"
 	Greeted    bool              `json:"greeted,omitempty"`
 	LastActive time.Time         `json:"last_active,omitzero"`
+	// History is the conversation's recent messages, both sides, oldest first, when
+	// the engine keeps them (EngineConfig.History): shown to staff when the person
+	// asks for one, and to the person when they come back to the web chat.
+	History []Line `json:"history,omitempty"`
 }
 
 // Reset leaves the flow the session is in, keeping who the person is (language,
