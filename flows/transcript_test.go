@@ -174,7 +174,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.desk = router.RegisterHandoff(flows.HandoffConfig{
 		Store: b.Store.Handoffs(), Courier: courier{h}, Hours: hours, Location: jakarta,
-		Staff: func(key string) bool { return key == h.staff }, NewID: func() string { h.ids++; return fmt.Sprintf("ho%d", h.ids) },
+		Staff: func(key string) bool { return key == h.staff || key == "test:colleague" }, NewID: func() string { h.ids++; return fmt.Sprintf("ho%d", h.ids) },
 		Now: func() time.Time { return h.now },
 	})
 	h.engine = bot.NewEngine(bot.EngineConfig{

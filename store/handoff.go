@@ -42,7 +42,7 @@ func (h *Handoffs) key(parts ...string) string {
 	return h.s.prefix + "{ho}:" + strings.Join(parts, ":")
 }
 
-func (h *Handoffs) rec(id string) string { return h.key("h", id) }
+func (h *Handoffs) rec(id string) string  { return h.key("h", id) }
 func (h *Handoffs) msgs(id string) string { return h.key("m", id) }
 func (h *Handoffs) queue(st bot.HandoffState) string {
 	return h.key("q", string(st))
