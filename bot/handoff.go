@@ -66,3 +66,18 @@ var ErrHandoffHeld = errors.New("held by another staff member")
 
 // ErrHandoffEnded is returned for a change to a conversation that has ended.
 var ErrHandoffEnded = errors.New("conversation has ended")
+
+// HandoffEvent says that something happened to a handoff: "opened", "taken",
+// "assigned", "ended", "erased", or "line" (Line is then the new line's number).
+type HandoffEvent struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Line int64  `json:"line,omitempty"`
+}
+
+// Canned is a ready reply staff may send in a conversation (content:
+// canned.<lang>.yaml).
+type Canned struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}

@@ -114,24 +114,18 @@ func (d *Desk) Expire(ctx context.Context) (int, error) {
 	return len(due), err
 }
 
-// Canned is a ready reply staff may send.
-type Canned struct {
-	ID   string `json:"id"`
-	Text string `json:"text"`
-}
-
 // Canned returns the canned replies in a language (content: canned.<lang>.yaml).
-func (d *Desk) Canned(lang string) []Canned {
+func (d *Desk) Canned(lang string) []bot.Canned {
 	texts := d.f.menu.texts
 	lang = texts.Lang(lang)
-	var out []Canned
+	var out []bot.Canned
 	for _, k := range texts.Keys(lang) {
 		if id, ok := strings.CutPrefix(k, "canned."); ok {
 			text, _ := texts.Text(lang, k, nil)
-			out = append(out, Canned{ID: id, Text: text})
+			out = append(out, bot.Canned{ID: id, Text: text})
 		}
 	}
-	slices.SortFunc(out, func(a, b Canned) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b bot.Canned) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 

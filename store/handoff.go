@@ -117,7 +117,7 @@ func (h *Handoffs) Open(ctx context.Context, ho *bot.Handoff, before []bot.Line)
 		return nil, false, err
 	}
 	if created {
-		h.publish(ctx, HandoffEvent{ID: id, Kind: "opened"})
+		h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "opened"})
 	}
 	return got, created, nil
 }
@@ -266,7 +266,7 @@ func (h *Handoffs) Take(ctx context.Context, id, who string, now time.Time) (ho 
 	}
 	taken = before.State == bot.HandoffWaiting
 	if taken {
-		h.publish(ctx, HandoffEvent{ID: id, Kind: "taken"})
+		h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "taken"})
 	}
 	return ho, taken, nil
 }
@@ -304,7 +304,7 @@ func (h *Handoffs) Assign(ctx context.Context, id, to string) (*bot.Handoff, err
 	case -1:
 		return nil, fmt.Errorf("store: assign handoff %s: %w", id, bot.ErrHandoffEnded)
 	}
-	h.publish(ctx, HandoffEvent{ID: id, Kind: "assigned"})
+	h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "assigned"})
 	return h.Get(ctx, id)
 }
 
@@ -347,7 +347,7 @@ func (h *Handoffs) End(ctx context.Context, id, by string, now time.Time, keep t
 		return nil, false, fmt.Errorf("store: handoff %s: %w", id, bot.ErrNotFound)
 	}
 	if n == 1 {
-		h.publish(ctx, HandoffEvent{ID: id, Kind: "ended"})
+		h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "ended"})
 	}
 	ho, err = h.Get(ctx, id)
 	return ho, n == 1, err
@@ -389,7 +389,7 @@ func (h *Handoffs) Append(ctx context.Context, id string, l bot.Line) (int64, er
 	case -1:
 		return 0, fmt.Errorf("store: add to handoff %s: %w", id, bot.ErrHandoffEnded)
 	}
-	h.publish(ctx, HandoffEvent{ID: id, Kind: "line", Line: n})
+	h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "line", Line: n})
 	return n, nil
 }
 
@@ -515,39 +515,31 @@ func (h *Handoffs) Erase(ctx context.Context, conv string) error {
 		return fmt.Errorf("store: erase handoffs: %w", err)
 	}
 	for _, id := range ids {
-		h.publish(ctx, HandoffEvent{ID: id, Kind: "erased"})
+		h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "erased"})
 	}
 	return nil
 }
 
-// HandoffEvent says that something happened to a handoff: "opened", "taken",
-// "assigned", "ended", "erased", or "line" (Line is then the new line's number).
-type HandoffEvent struct {
-	ID   string `json:"id"`
-	Kind string `json:"kind"`
-	Line int64  `json:"line,omitempty"`
-}
-
 // publish tells every replica's live streams; best effort (a stream that misses it
 // catches up at its next look).
-func (h *Handoffs) publish(ctx context.Context, e HandoffEvent) {
+func (h *Handoffs) publish(ctx context.Context, e bot.HandoffEvent) {
 	b, _ := json.Marshal(e)
 	h.s.rdb.Publish(ctx, h.topic(), b)
 }
 
 // Events returns the handoff events of every replica as they happen, until ctx ends
 // or stop is called. The subscription is active when Events returns.
-func (h *Handoffs) Events(ctx context.Context) (<-chan HandoffEvent, func() error, error) {
+func (h *Handoffs) Events(ctx context.Context) (<-chan bot.HandoffEvent, func() error, error) {
 	ps := h.s.rdb.Subscribe(ctx, h.topic())
 	if _, err := ps.Receive(ctx); err != nil {
 		ps.Close()
 		return nil, nil, fmt.Errorf("store: subscribe to handoff events: %w", err)
 	}
-	out := make(chan HandoffEvent, 64)
+	out := make(chan bot.HandoffEvent, 64)
 	go func() {
 		defer close(out)
 		for m := range ps.Channel() {
-			var e HandoffEvent
+			var e bot.HandoffEvent
 			if json.Unmarshal([]byte(m.Payload), &e) == nil {
 				select {
 				case out <- e:
