@@ -44,6 +44,7 @@ type app struct {
 	region     flows.Region
 	tips       tips
 	pseudonyms bot.Pseudonymizer
+	desk       *flows.Desk            // the staff side of talking to a person
 	whatsapp   *whatsapp.Channel      // nil unless enabled; set before any message is handled
 	cloud      *whatsappcloud.Channel // nil unless WHATSAPP_CLOUD_* is set
 }
@@ -135,6 +136,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff,
 	})
 	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, isStaff, cfg.Location, nil)
+	hours, err := region.Hours(cfg.Handoff.OfficeHours, cfg.Location)
+	if err != nil {
+		return nil, fmt.Errorf("OFFICE_HOURS: %w", err)
+	}
+	a.desk = router.RegisterHandoff(flows.HandoffConfig{
+		Store: st.Handoffs(), Courier: handoffCourier{a.notifier}, Hours: hours, Wait: cfg.Handoff.Wait,
+		Keep: cfg.Handoff.keep(), Staff: isStaff, Location: cfg.Location, NewID: store.NewHandoffID,
+	})
 	tourism, err := flows.LoadTourism(locales.Content(cfg.ContentDir))
 	if err != nil {
 		return nil, err
@@ -148,6 +157,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Apology:    router.Apology,
 		Logger:     log,
 		Pseudonyms: a.pseudonyms,
+		History:    bot.HistoryLimits{Lines: historyLines, Age: cfg.Handoff.keep()},
 	})
 	a.notifier.engine = a.engine
 	return a, nil

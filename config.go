@@ -53,6 +53,8 @@ type config struct {
 	WhatsAppCloud whatsAppCloudConfig
 
 	Web webConfig // WEBCHAT_LIMITS, WEBCHAT_FRAME_ANCESTORS, MEDIA_QUOTA (webconfig.go)
+
+	Handoff handoffConfig // HANDOFF_WAIT, OFFICE_HOURS, HISTORY_DAYS (handoff.go)
 }
 
 // loadConfig reads and validates the environment. getenv is os.Getenv outside tests.
@@ -141,6 +143,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error"))
 	}
 	errs = append(errs, c.Web.load(get)...)
+	errs = append(errs, c.Handoff.load(get)...)
 	if !strings.HasSuffix(c.RedisPrefix, ":") {
 		c.RedisPrefix += ":"
 	}

@@ -219,11 +219,14 @@ func TestTheTerminalChat(t *testing.T) {
 
 func TestBadConfigurationIsNamed(t *testing.T) {
 	cases := map[string]map[string]string{
-		"HTTP_ADDR":   {"HTTP_ADDR": "8080"},
-		"TZ_REGION":   {"TZ_REGION": "Asia/Atlantis"},
-		"CONTENT_DIR": {"CONTENT_DIR": "/does/not/exist"},
-		"LOG_LEVEL":   {"LOG_LEVEL": "loud"},
-		"REDIS_URL":   {"REDIS_URL": "http://example"},
+		"HTTP_ADDR":    {"HTTP_ADDR": "8080"},
+		"TZ_REGION":    {"TZ_REGION": "Asia/Atlantis"},
+		"CONTENT_DIR":  {"CONTENT_DIR": "/does/not/exist"},
+		"LOG_LEVEL":    {"LOG_LEVEL": "loud"},
+		"REDIS_URL":    {"REDIS_URL": "http://example"},
+		"HANDOFF_WAIT": {"HANDOFF_WAIT": "ten minutes"},
+		"OFFICE_HOURS": {"OFFICE_HOURS": "weekdays 8-4"},
+		"HISTORY_DAYS": {"HISTORY_DAYS": "0"},
 	}
 	for i, cron := range []string{"TZ=Asia/Jakarta", "TZ=Asia/Jakarta0 7 * * *", "CRON_TZ=Nowhere/Zone 0 7 * * *", "CRON_TZ=", "0 7 * *"} {
 		cases[fmt.Sprintf("TIP_SCHEDULE (%d: %q)", i, cron)] = map[string]string{"TIP_SCHEDULE": cron}

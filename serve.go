@@ -18,6 +18,7 @@ import (
 	"github.com/layan-id/layan/bot/broadcast"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
+	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/store"
 )
 
@@ -111,6 +112,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	staffAPI.EnableBroadcasts(admin.BroadcastConfig{
 		Store: a.broadcasts, Scheduler: broadcasts, Topics: a.region.Topics, Channels: a.channels(),
 	})
+	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply})
 	staffAPI.Register(mux)
 	if !staffAPI.Enabled() {
 		log.Info("staff API off: ADMIN_TOKEN is not set")
@@ -165,6 +167,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	background.Go(func() { broadcasts.Run(ctx) })
 	background.Go(func() { prunePhotos(ctx, media, a.complaints, log) })
 	background.Go(func() { a.notifier.drainOutbox(ctx, a.channels()) })
+	background.Go(func() { watchHandoffs(ctx, a.desk, log) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	tgCtx, stopTelegram := context.WithCancel(ctx)

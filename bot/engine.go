@@ -11,6 +11,7 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -33,6 +34,14 @@ type Engine struct {
 	now     func() time.Time
 	serial  *serial
 	pseudo  Pseudonymizer
+	history HistoryLimits
+}
+
+// HistoryLimits bound the recent messages a session keeps (Session.History).
+type HistoryLimits struct {
+	Lines int           // the newest kept; 0 keeps none
+	Age   time.Duration // older ones are dropped; 0: no limit
+	Chars int           // a longer text is cut; default 500
 }
 
 // EngineConfig configures an Engine. Store and Handler are required.
@@ -50,13 +59,19 @@ type EngineConfig struct {
 	// Pseudonyms names conversations in logs; default: an unkeyed hash (set a keyed
 	// one in production, see NewPseudonymizer).
 	Pseudonyms Pseudonymizer
+	// History makes every session keep its recent messages (what the person sent, what
+	// was said to them), written with the session in the turn's one store round trip.
+	History HistoryLimits
 }
 
 // NewEngine returns an engine.
 func NewEngine(cfg EngineConfig) *Engine {
 	e := &Engine{
 		store: cfg.Store, handler: cfg.Handler, timeout: cfg.Timeout, apology: cfg.Apology,
-		log: cfg.Logger, now: cfg.Now, serial: newSerial(), pseudo: cfg.Pseudonyms,
+		log: cfg.Logger, now: cfg.Now, serial: newSerial(), pseudo: cfg.Pseudonyms, history: cfg.History,
+	}
+	if e.history.Chars <= 0 {
+		e.history.Chars = 500
 	}
 	if e.pseudo == nil {
 		e.pseudo = NewPseudonymizer(nil)
@@ -129,6 +144,9 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 	if session != nil {
 		session.LastActive = start
 		out.Lang = session.Lang
+		if ok {
+			e.remember(session, claim.Session, m, replies, start)
+		}
 	}
 	if !ok {
 		claim.MsgID = "" // not handled: a redelivery may try again
@@ -218,6 +236,7 @@ func cloneSession(s *Session) *Session {
 	c := *s
 	c.Vars = maps.Clone(s.Vars)
 	c.Options = slices.Clone(s.Options)
+	c.History = slices.Clone(s.History)
 	return &c
 }
 
@@ -238,4 +257,56 @@ func (p hmacPseudonyms) Of(key string) string {
 	h := hmac.New(sha256.New, p.secret)
 	h.Write([]byte(key))
 	return hex.EncodeToString(h.Sum(nil)[:6])
+}
+
+// remember adds the turn to the session's history: what the person sent (an option
+// by its label, a photo or a place as a mark) and what was said, keeping the newest
+// lines within the limits.
+func (e *Engine) remember(s, before *Session, m Message, replies []Reply, at time.Time) {
+	h := e.history
+	if h.Lines <= 0 {
+		return
+	}
+	cut := func(t string) string {
+		if r := []rune(t); len(r) > h.Chars {
+			return string(r[:h.Chars-1]) + "…"
+		}
+		return t
+	}
+	lines := slices.Clone(s.History)
+	if m.Kind != KindEvent {
+		text := strings.TrimSpace(m.Text)
+		for _, o := range before.Options {
+			if m.Option != "" && o.ID == m.Option && text == "" {
+				text = o.Label
+			}
+		}
+		switch {
+		case text != "":
+		case m.Kind == KindImage:
+			text = "[foto]"
+		case m.Kind == KindLocation:
+			text = "[lokasi]"
+		default:
+			text = "[" + string(m.Kind) + "]"
+		}
+		lines = append(lines, Line{From: FromCitizen, Text: cut(text), At: at})
+	}
+	for _, r := range replies {
+		if r.Text == "" {
+			continue
+		}
+		from := FromBot
+		if r.From != "" {
+			from = r.From
+		}
+		lines = append(lines, Line{From: from, Text: cut(r.Text), Options: r.Options, At: at})
+	}
+	if h.Age > 0 {
+		lines = slices.DeleteFunc(lines, func(l Line) bool { return at.Sub(l.At) > h.Age })
+	}
+	if len(lines) > h.Lines {
+		lines = lines[len(lines)-h.Lines:]
+	}
+	s.History = lines
 }

@@ -99,6 +99,9 @@ type Reply struct {
 	Options     []Option `json:"options,omitempty"`
 	Media       *Media   `json:"media,omitempty"`
 	AskLocation bool     `json:"ask_location,omitempty"`
+	// From is who speaks: "" the bot, FromStaff a member of staff whose words the bot
+	// carries (a live handoff).
+	From string `json:"from,omitempty"`
 }
 
 // Session is what Layan remembers about one conversation between messages. It is
@@ -114,6 +117,10 @@ type Session struct {
 	// LangOffered: the person was once asked whether to go on in the language of a
 	// message they wrote, and is not asked again.
 	LangOffered bool `json:"lang_offered,omitempty"`
+	// History is the conversation's recent messages, both sides, oldest first, when
+	// the engine keeps them (EngineConfig.History): shown to staff when the person
+	// asks for one, and to the person when they come back to the web chat.
+	History []Line `json:"history,omitempty"`
 }
 
 // Reset leaves the flow the session is in, keeping who the person is (language,

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/layan-id/layan/bot"
@@ -154,10 +155,14 @@ func (f *askFlow) noMatch(ctx context.Context, c *Conv, question string, near []
 // nextSteps fit the person: a citizen may file a complaint, a visitor writing in
 // English is more likely after tourism.
 func (f *askFlow) nextSteps(c *Conv) []bot.Option {
+	opts := []bot.Option{c.Opt("complaint", "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}
 	if c.Lang() == "en" {
-		return []bot.Option{c.Opt("tourism", "faq.option_tourism"), c.Opt("menu", "faq.option_menu")}
+		opts[0] = c.Opt("tourism", "faq.option_tourism")
 	}
-	return []bot.Option{c.Opt("complaint", "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}
+	if f.menu.handoff != nil { // a person can answer what the FAQ cannot
+		opts = slices.Insert(opts, 1, c.Opt(handoffID, "faq.option_human"))
+	}
+	return opts
 }
 
 // label is how an entry is offered: its first phrasing in the person's language.

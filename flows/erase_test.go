@@ -14,6 +14,7 @@ import (
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -41,6 +42,8 @@ func TestErasingLeavesOnlyWhatThePrivacyTextSaysRemains(t *testing.T) {
 		router.RegisterComplaints(flows.ComplaintConfig{Store: complaints, Region: region, Alerts: noAlerts{}})
 		router.RegisterSubscriptions(b.Store.Broadcasts(), region.Topics)
 		router.RegisterEraser(b.Store.Privacy(media))
+		router.RegisterHandoff(flows.HandoffConfig{Store: b.Store.Handoffs(), Courier: quietCourier{},
+			NewID: store.NewHandoffID})
 		engine := bot.NewEngine(bot.EngineConfig{
 			Store: b.Store.Conversations(30*time.Second, time.Hour), Handler: router, Apology: router.Apology, Logger: log,
 		})
@@ -88,11 +91,21 @@ func TestErasingLeavesOnlyWhatThePrivacyTextSaysRemains(t *testing.T) {
 		say("", "sub:wisata", "")
 		say("", "sub:done", "")
 		fileComplaint("filed.jpg", true)
+		fileComplaint("draft.jpg", false) // a draft, not filed
 		filed, err := complaints.ByReporter(ctx, conv, 10)
 		if err != nil || len(filed) != 1 {
 			t.Fatalf("filed complaints before the erase: %v, %v", filed, err)
 		}
-		fileComplaint("draft.jpg", false) // a draft, not filed
+		say("bicara dengan petugas", "", "") // a talk with staff, its transcript kept
+		say("NIK saya 3325010101010001, KTP hilang", "", "")
+		say("selesai", "", "")
+		say("", "handoff:end:yes", "")
+		say("bicara dengan petugas", "", "") // and one still waiting
+		say("", "handoff:end:no", "")
+		if keys := keysWith(t, b, "{ho}"); len(keys) < 4 {
+			t.Fatalf("before the erase the talks with staff have only %v", keys)
+		}
+		say("halo pak", "", "") // the erase below comes while staff are still awaited
 		if err := b.Store.WebChats().Push(ctx, id, bot.Reply{Text: "Pengaduan Anda sedang diproses"}); err != nil {
 			t.Fatal(err)
 		}
@@ -124,6 +137,11 @@ func TestErasingLeavesOnlyWhatThePrivacyTextSaysRemains(t *testing.T) {
 		for _, k := range keysWith(t, b, id) {
 			if k != tag+"seen" && k != "{cmp}:by:"+conv && !strings.HasPrefix(k, "{cmp}:idem:"+conv+":") {
 				t.Errorf("after the erase %s still names the person", k)
+			}
+		}
+		for _, k := range keysWith(t, b, "{ho}") {
+			if !strings.HasPrefix(k, "{ho}:q:") {
+				t.Errorf("after the erase the talk with staff %s remains", k)
 			}
 		}
 		if ok, _ := b.Store.WebChats().Known(ctx, id); ok {
@@ -166,6 +184,11 @@ func keysWith(t *testing.T, b storetest.Backend, s string) []string {
 	slices.Sort(out)
 	return out
 }
+
+type quietCourier struct{}
+
+func (quietCourier) Tell(context.Context, *bot.Handoff, string) {}
+func (quietCourier) Staff(context.Context, string)              {}
 
 type noAlerts struct{}
 

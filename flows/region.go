@@ -3,6 +3,7 @@ package flows
 import (
 	"fmt"
 	"io/fs"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -14,6 +15,11 @@ type Region struct {
 	BBox       BBox     `yaml:"bbox"`
 	Categories []string `yaml:"complaint_categories"`
 	Topics     []string `yaml:"topics"`
+	// OfficeHours is when staff answer people who ask for a person, in TZ_REGION
+	// ("mon-fri 08:00-16:00; sat 08:00-12:00" or "always"); OFFICE_HOURS overrides it.
+	OfficeHours string `yaml:"office_hours"`
+	// Holidays are the dates (2026-12-25) the office is closed.
+	Holidays []string `yaml:"holidays"`
 }
 
 // BBox is a region's extent in degrees.
@@ -47,8 +53,23 @@ func LoadRegion(content fs.FS) (Region, error) {
 	if len(r.Topics) == 0 {
 		return r, fmt.Errorf("flows: region.yaml: no topics")
 	}
+	if _, err := r.Hours("", nil); err != nil {
+		return r, fmt.Errorf("flows: region.yaml: %w", err)
+	}
 	if r.BBox.South >= r.BBox.North || r.BBox.West >= r.BBox.East {
 		return r, fmt.Errorf("flows: region.yaml: bbox must have south < north and west < east")
 	}
 	return r, nil
+}
+
+// Hours returns the office hours: spec (OFFICE_HOURS) when it is not empty, else the
+// content's office_hours, else DefaultOfficeHours; with the content's holidays, in loc.
+func (r Region) Hours(spec string, loc *time.Location) (OfficeHours, error) {
+	if spec == "" {
+		spec = r.OfficeHours
+	}
+	if spec == "" {
+		spec = DefaultOfficeHours
+	}
+	return ParseOfficeHours(spec, r.Holidays, loc)
 }

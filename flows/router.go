@@ -47,6 +47,8 @@ type Router struct {
 	eraser Eraser
 	// intents reads what a message asks for before the flows and the FAQ see it.
 	intents *intent.Reader
+	// handoff, when registered, connects people with staff (RegisterHandoff).
+	handoff *handoffFlow
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -94,6 +96,12 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 		}
 	}
 
+	if r.handoff != nil && t.Session.Flow == handoffID {
+		// Talking with staff: the bot is quiet and passes everything on.
+		if handled, err := r.handoff.held(ctx, c, in); handled || err != nil {
+			return err
+		}
+	}
 	if t.Msg.Kind == bot.KindLocation && !r.accepts(c, t.Msg.Kind) && t.Session.Greeted && t.Session.Flow != "complaint" {
 		// A place shared outside any step that asks for one: show what is near it.
 		if f, ok := r.flows["tourism"].(*tourismFlow); ok && t.Msg.Location != nil {
@@ -118,6 +126,12 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	if handled, err := r.staffBroadcastCommand(ctx, c, in.Text); handled || err != nil {
 		t.Session.Greeted = true
 		return err
+	}
+	if r.handoff != nil {
+		if handled, err := r.handoff.staffCommand(ctx, c, in.Text); handled || err != nil {
+			t.Session.Greeted = true
+			return err
+		}
 	}
 	if !t.Session.Greeted {
 		return r.firstContact(ctx, c, in)
@@ -317,6 +331,9 @@ func (r *Router) event(ctx context.Context, c *Conv) error {
 	if kind == "complaint" && r.complaints != nil {
 		return r.complaints.event(ctx, c, arg)
 	}
+	if kind == "handoff" && r.handoff != nil {
+		return r.handoff.event(ctx, c, arg)
+	}
 	return fmt.Errorf("unknown event %q", kind)
 }
 
@@ -352,6 +369,11 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	}
 	if r.complaints != nil && in.Option != "" {
 		if handled, err := r.complaints.option(ctx, c, in.Option); handled || err != nil {
+			return handled, err
+		}
+	}
+	if r.handoff != nil && in.Option != "" {
+		if handled, err := r.handoff.option(ctx, c, in.Option); handled || err != nil {
 			return handled, err
 		}
 	}

@@ -38,6 +38,12 @@ var update = flag.Bool("update", false, "rewrite the expected bot lines of flows
 //	> [quoted "..."]                                   a Go-quoted text (control characters)
 //	> [redeliver]                                      the platform sends the last message again
 //	> [empty]                                          a text of only white space
+//
+// Staff answer a person who asked for one (the newest open request) with:
+//
+//	> [staff take]  > [staff reply TEXT]  > [staff end]  > [staff release]
+//	> [after DURATION]                                  the clock moves on, overdue requests are told
+//	> [at 2026-11-28T10:00:00+07:00]                    the clock is set (office hours are Mon–Fri 08–16)
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
 	if err != nil || len(files) == 0 {
@@ -71,6 +77,32 @@ type harness struct {
 	engine *bot.Engine
 	told   []string // news pushed to other conversations during the last turn, rendered
 	staff  string   // the staff member's conversation key
+	desk   *flows.Desk
+	now    time.Time // the clock of the flows
+	ids    int       // handoff ids given
+}
+
+// courier delivers handoff news the way the service does (an event through the
+// person's conversation; a line for the staff chat) and records it.
+type courier struct{ h *harness }
+
+func (k courier) Tell(ctx context.Context, ho *bot.Handoff, event string) {
+	user := strings.TrimPrefix(ho.Conv, ho.Channel+":")
+	out, err := k.h.engine.Handle(ctx, bot.Message{Channel: ho.Channel, ChatID: ho.ChatID, UserID: user,
+		ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event})
+	if err != nil {
+		k.h.told = append(k.h.told, "<< error: "+err.Error())
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(render(out.Replies), "\n"), "\n") {
+		if line != "" {
+			k.h.told = append(k.h.told, "<< "+user+": "+strings.TrimPrefix(line, "< "))
+		}
+	}
+}
+
+func (k courier) Staff(ctx context.Context, text string) {
+	k.h.told = append(k.h.told, "<< staff chat: "+text)
 }
 
 // alerts delivers complaint news the way the service does (an event through the
@@ -120,13 +152,13 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
-	h := &harness{staff: "test:staff"}
+	h := &harness{staff: "test:staff", now: transcriptTime}
 	router := flows.NewRouter(texts, log)
 	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: alerts{h}, Region: region, Location: jakarta,
 		Staff: func(key string) bool { return key == h.staff },
-		Now:   func() time.Time { return transcriptTime },
+		Now:   func() time.Time { return h.now },
 	})
 	tourism, err := flows.LoadTourism(content)
 	if err != nil {
@@ -136,13 +168,87 @@ func newHarness(t *testing.T) *harness {
 	router.RegisterSubscriptions(b.Store.Broadcasts(), region.Topics)
 	router.RegisterStaffBroadcasts(b.Store.Broadcasts(), region.Topics, func(key string) bool { return key == h.staff },
 		jakarta, func() time.Time { return transcriptTime })
+	hours, err := region.Hours("", jakarta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.desk = router.RegisterHandoff(flows.HandoffConfig{
+		Store: b.Store.Handoffs(), Courier: courier{h}, Hours: hours, Location: jakarta,
+		Staff: func(key string) bool { return key == h.staff || key == "test:colleague" }, NewID: func() string { h.ids++; return fmt.Sprintf("ho%d", h.ids) },
+		Now: func() time.Time { return h.now },
+	})
 	h.engine = bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
 		Handler: router,
 		Apology: router.Apology,
 		Logger:  log,
+		History: bot.HistoryLimits{Lines: 20},
 	})
 	return h
+}
+
+// staffDoes carries out a [staff ...], [after ...] or [at ...] line; it reports false
+// for any other line.
+func (h *harness) staffDoes(t *testing.T, said string) bool {
+	t.Helper()
+	ctx := context.Background()
+	cmd, arg, _ := strings.Cut(strings.Trim(said, "[]"), " ")
+	switch {
+	case !strings.HasPrefix(said, "[") || !strings.HasSuffix(said, "]"):
+		return false
+	case cmd == "after":
+		d, err := time.ParseDuration(arg)
+		if err != nil {
+			t.Fatalf("bad [after %s]", arg)
+		}
+		h.now = h.now.Add(d)
+		if _, err := h.desk.Expire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return true
+	case cmd == "at":
+		at, err := time.Parse(time.RFC3339, arg)
+		if err != nil {
+			t.Fatalf("bad [at %s]", arg)
+		}
+		h.now = at
+		return true
+	case cmd != "staff":
+		return false
+	}
+	var newest *bot.Handoff
+	for _, st := range []bot.HandoffState{bot.HandoffWaiting, bot.HandoffActive} {
+		list, err := h.desk.Queue(ctx, st, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ho := range list {
+			if newest == nil || !ho.Since.Before(newest.Since) {
+				newest = ho
+			}
+		}
+	}
+	if newest == nil {
+		t.Fatalf("%s: nobody waits for staff", said)
+	}
+	verb, text, _ := strings.Cut(arg, " ")
+	var err error
+	switch verb {
+	case "take":
+		_, err = h.desk.Take(ctx, newest.ID, "Budi")
+	case "reply":
+		_, err = h.desk.Reply(ctx, newest.ID, "Budi", text)
+	case "end":
+		_, err = h.desk.End(ctx, newest.ID, "Budi")
+	case "release":
+		_, err = h.desk.Assign(ctx, newest.ID, "")
+	default:
+		t.Fatalf("unknown %s", said)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", said, err)
+	}
+	return true
 }
 
 func runTranscript(t *testing.T, file string) {
@@ -169,6 +275,13 @@ func runTranscript(t *testing.T, file string) {
 		said := strings.TrimSpace(strings.TrimPrefix(line, ">"))
 		if who, ok := strings.CutPrefix(said, "[as "); ok {
 			user = strings.TrimSuffix(who, "]") // the following lines are this person's
+			continue
+		}
+		h.told = nil
+		if h.staffDoes(t, said) {
+			for _, l := range h.told {
+				out.WriteString(strings.TrimRight(l, " ") + "\n")
+			}
 			continue
 		}
 		msg := person(t, said, n)

@@ -142,6 +142,9 @@ func (r *Router) do(ctx context.Context, c *Conv, in Input) error {
 			return nil
 		})
 	case "human":
+		if r.handoff != nil {
+			return r.handoff.Start(ctx, c)
+		}
 		return r.aside(c, func() error { c.Say("human.contacts"); return nil })
 	case "cancel", "menu", "back", "help", "privacy", "erase":
 		if rd.Intent == "help" || rd.Intent == "privacy" {

@@ -245,5 +245,7 @@ func Sample() map[string]any {
 		"To": "Selesai", "Note": "catatan", "Category": "Jalan rusak", "Description": "jalan berlubang",
 		"Location": "Jl. Contoh", "Photos": "1", "Confidential": "tidak", "Summary": "jalan berlubang",
 		"Channel": "telegram", "Command": "selesai",
+		"Position": 1, "Opens": "Senin, 30-11-2026 pukul 08.00", "Day": "Senin", "Time": "08.00",
+		"Text": "halo", "Lang": "id", "Since": "27-11-2026 09:00",
 	}
 }

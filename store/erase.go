@@ -31,7 +31,9 @@ import (
 //	seen:<id>    a dedupe mark in the format before "seen" (no longer written) left to expire, within 48 h of the upgrade
 //
 // Outside the tag: web:<sha256 of the web chat token> (deleted: the token no longer
-// opens the conversation) and the complaint records with their index by reporter
+// opens the conversation); the conversation's talks with staff, under the handoff
+// tag ({ho}:conv:<conv>, {ho}:byconv:<conv>, and {ho}:h:<id>, {ho}:m:<id> of each:
+// deleted, see Handoffs.Erase); and the complaint records with their index by reporter
 // ({cmp}:…, kept). Subscriptions are the broadcast store's (Broadcasts.UnsubscribeAll).
 type Privacy struct {
 	s        *Store
@@ -80,8 +82,8 @@ return photos
 `)
 
 // Erase forgets the conversation conv (a bot.Message.Key): its session with any
-// draft, the memory of its messages with their stored answers, its web chat inbox and
-// token, and the photos it sent that no filed complaint holds. Filed complaints stay.
+// draft, the memory of its messages with their stored answers, its talks with staff
+// with their transcripts, its web chat inbox and token, and the photos it sent that no filed complaint holds. Filed complaints stay.
 // It is safe inside the conversation's own turn: the lock is left alone.
 func (p *Privacy) Erase(ctx context.Context, conv string) error {
 	keys := []string{
@@ -91,6 +93,9 @@ func (p *Privacy) Erase(ctx context.Context, conv string) error {
 	photos, err := eraseScript.Run(ctx, p.s.rdb, keys, p.s.convKey(conv, kindAnswer)).StringSlice()
 	if err != nil {
 		return fmt.Errorf("store: erase conversation: %w", err)
+	}
+	if err := p.s.Handoffs().Erase(ctx, conv); err != nil {
+		return err
 	}
 	if id, ok := strings.CutPrefix(conv, "webchat:"); ok {
 		w := p.s.WebChats()

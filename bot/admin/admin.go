@@ -9,6 +9,10 @@
 //	                                           answers the updated complaint; the citizen is told
 //	GET  /api/admin/complaints.csv             every complaint, one row each, for a spreadsheet
 //
+// and, with EnableHandoffs, the conversations of people who asked for a member of
+// staff (see handoff.go): the queue, taking one, its messages, replying, handing it
+// on, ending it, canned replies, and live streams of the queue and of a conversation.
+//
 // Every request carries "Authorization: Bearer <token>"; a missing or wrong token gets
 // 401 {"error":"unauthorized"} and nothing more. A client address that presented a few
 // wrong tokens is refused for a while with 429 and Retry-After, whatever it presents;
@@ -100,6 +104,7 @@ type Server struct {
 	log        *slog.Logger
 	loc        *time.Location
 	broadcasts *BroadcastConfig // nil: no broadcast routes
+	handoffs   *HandoffConfig   // nil: no conversation routes
 	guard      *guard.Guard
 }
 
@@ -149,6 +154,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/complaints/{id}", s.authorized(s.get))
 	mux.HandleFunc("POST /api/admin/complaints/{id}/status", s.authorized(s.changeStatus))
 	s.registerBroadcasts(mux)
+	s.registerHandoffs(mux)
 }
 
 // authorized lets a request through to h only with the right bearer token. The

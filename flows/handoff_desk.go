@@ -1,0 +1,239 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/locales"
+)
+
+// Desk is the staff side of talking to a person: the queue, taking a conversation
+// (one staff member at a time, across replicas), answering, handing it on and
+// ending it. The staff JSON API and the staff chat commands both use it; what staff
+// say reaches the person through HandoffCourier.Tell, in their conversation.
+type Desk struct{ f *handoffFlow }
+
+// ErrEmptyReply is returned for a reply without text, or one longer than MaxText.
+var ErrEmptyReply = errors.New("a reply needs a text of at most 4096 characters")
+
+// Queue lists conversations of a state: waiting and active ones longest waiting
+// first, ended ones newest first.
+func (d *Desk) Queue(ctx context.Context, st bot.HandoffState, max int) ([]*bot.Handoff, error) {
+	return d.f.cfg.Store.List(ctx, st, max)
+}
+
+// Get returns one conversation.
+func (d *Desk) Get(ctx context.Context, id string) (*bot.Handoff, error) {
+	return d.f.cfg.Store.Get(ctx, id)
+}
+
+// Transcript returns the conversation's lines numbered after after (0: all kept),
+// oldest first: the bot's transcript before the handoff, then both sides; and the
+// number of the last line.
+func (d *Desk) Transcript(ctx context.Context, id string, after int64) ([]bot.Line, int64, error) {
+	if _, err := d.f.cfg.Store.Get(ctx, id); err != nil {
+		return nil, 0, err
+	}
+	return d.f.cfg.Store.Lines(ctx, id, after)
+}
+
+// Take gives the conversation to who; bot.ErrHandoffHeld when someone else holds
+// it. The person is told that a member of staff joined.
+func (d *Desk) Take(ctx context.Context, id, who string) (*bot.Handoff, error) {
+	ho, taken, err := d.f.cfg.Store.Take(ctx, id, who, d.f.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	if taken {
+		d.f.cfg.Courier.Tell(ctx, ho, id+":taken")
+	}
+	return ho, nil
+}
+
+// Reply sends text from who to the person, taking the conversation first when it
+// waits; bot.ErrHandoffHeld when someone else holds it.
+func (d *Desk) Reply(ctx context.Context, id, who, text string) (*bot.Handoff, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > MaxText {
+		return nil, ErrEmptyReply
+	}
+	return d.say(ctx, id, bot.Line{From: bot.FromStaff, Text: text, By: who})
+}
+
+// Photo sends a stored photo (its name in the media store) from who to the person.
+func (d *Desk) Photo(ctx context.Context, id, who, name string) (*bot.Handoff, error) {
+	return d.say(ctx, id, bot.Line{From: bot.FromStaff, Media: name, By: who})
+}
+
+func (d *Desk) say(ctx context.Context, id string, l bot.Line) (*bot.Handoff, error) {
+	ho, err := d.Take(ctx, id, l.By)
+	if err != nil {
+		return nil, err
+	}
+	l.At = d.f.cfg.Now()
+	n, err := d.f.cfg.Store.Append(ctx, id, l)
+	if err != nil {
+		return nil, err
+	}
+	d.f.cfg.Courier.Tell(ctx, ho, fmt.Sprintf("%s:line:%d", id, n))
+	return ho, nil
+}
+
+// Assign hands the conversation to the staff member to, or back to the queue when
+// to is "".
+func (d *Desk) Assign(ctx context.Context, id, to string) (*bot.Handoff, error) {
+	return d.f.cfg.Store.Assign(ctx, id, strings.TrimSpace(to))
+}
+
+// End ends the conversation: the person is back with the bot, told so and asked
+// for a rating. Ending an ended one changes nothing.
+func (d *Desk) End(ctx context.Context, id, who string) (*bot.Handoff, error) {
+	ho, ended, err := d.f.cfg.Store.End(ctx, id, who, d.f.cfg.Now(), d.f.cfg.Keep)
+	if err != nil {
+		return nil, err
+	}
+	if ended {
+		d.f.cfg.Courier.Tell(ctx, ho, id+":ended")
+	}
+	return ho, nil
+}
+
+// Expire tells, once, every person who has waited longer than HANDOFF_WAIT in office
+// hours that nobody came yet; their request stays in the queue. Any number of
+// replicas may call it; it returns how many were told.
+func (d *Desk) Expire(ctx context.Context) (int, error) {
+	due, err := d.f.cfg.Store.Overdue(ctx, d.f.cfg.Now().Add(-d.f.cfg.Wait))
+	for _, ho := range due {
+		d.f.cfg.Courier.Tell(ctx, ho, ho.ID+":timeout")
+	}
+	return len(due), err
+}
+
+// Canned returns the canned replies in a language (content: canned.<lang>.yaml).
+func (d *Desk) Canned(lang string) []bot.Canned {
+	texts := d.f.menu.texts
+	lang = texts.Lang(lang)
+	var out []bot.Canned
+	for _, k := range texts.Keys(lang) {
+		if id, ok := strings.CutPrefix(k, "canned."); ok {
+			text, _ := texts.Text(lang, k, nil)
+			out = append(out, bot.Canned{ID: id, Text: text})
+		}
+	}
+	slices.SortFunc(out, func(a, b bot.Canned) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// CannedText returns the canned reply id in a language.
+func (d *Desk) CannedText(lang, id string) (string, bool) {
+	for _, c := range d.Canned(lang) {
+		if c.ID == id {
+			return c.Text, true
+		}
+	}
+	return "", false
+}
+
+// staffText renders a text for staff, in the default language.
+func (r *Router) staffText(key string, kv ...any) string {
+	data := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		name, _ := kv[i].(string)
+		data[name] = kv[i+1]
+	}
+	s, err := r.texts.Text(locales.Default, key, data)
+	if err != nil {
+		r.log.Error("text missing or broken", "err", err)
+	}
+	return s
+}
+
+// staffCommand handles the conversation commands of staff in chat: /antrian
+// (/queue), /ambil <id> (/take), /balas <id> <text> (/reply), /akhiri <id> (/end).
+// For everyone else they do not exist.
+func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (bool, error) {
+	if !strings.HasPrefix(text, "/") || !f.cfg.Staff(c.Msg.Key()) {
+		return false, nil
+	}
+	fields := strings.Fields(strings.TrimPrefix(text, "/"))
+	if len(fields) == 0 {
+		return false, nil
+	}
+	cmd, _, _ := strings.Cut(strings.ToLower(fields[0]), "@")
+	d, who := &Desk{f: f}, c.Msg.Key()
+	switch cmd {
+	case "antrian", "queue":
+		return true, f.staffQueue(ctx, c)
+	case "ambil", "take", "balas", "reply", "akhiri", "end":
+	default:
+		return false, nil
+	}
+	if len(fields) < 2 || (cmd == "balas" || cmd == "reply") && len(fields) < 3 {
+		c.Say("handoff.staff.usage")
+		return true, nil
+	}
+	id := strings.ToLower(fields[1])
+	var err error
+	switch cmd {
+	case "ambil", "take":
+		_, err = d.Take(ctx, id, who)
+		if err == nil {
+			c.Say("handoff.staff.taken", "ID", id)
+		}
+	case "balas", "reply":
+		// The text as typed, after the command and the id.
+		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), "/"+fields[0]))
+		rest = strings.TrimSpace(strings.TrimPrefix(rest, fields[1]))
+		_, err = d.Reply(ctx, id, who, rest)
+		if err == nil {
+			c.Say("handoff.staff.sent", "ID", id)
+		}
+	case "akhiri", "end":
+		var ho *bot.Handoff
+		ho, err = d.Get(ctx, id)
+		if err == nil && ho.State != bot.HandoffEnded && ho.Assignee != "" && ho.Assignee != who {
+			err = bot.ErrHandoffHeld
+		}
+		if err == nil {
+			_, err = d.End(ctx, id, who)
+		}
+		if err == nil {
+			c.Say("handoff.staff.closed", "ID", id)
+		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, bot.ErrHandoffHeld):
+		c.Say("handoff.staff.held", "ID", id)
+	case errors.Is(err, bot.ErrNotFound), errors.Is(err, bot.ErrHandoffEnded):
+		c.Say("handoff.staff.gone", "ID", id)
+	case errors.Is(err, ErrEmptyReply):
+		c.Say("handoff.staff.usage")
+	default:
+		return true, fmt.Errorf("staff handoff command: %w", err)
+	}
+	return true, nil
+}
+
+func (f *handoffFlow) staffQueue(ctx context.Context, c *Conv) error {
+	list, err := f.cfg.Store.List(ctx, bot.HandoffWaiting, 20)
+	if err != nil {
+		return fmt.Errorf("staff handoff queue: %w", err)
+	}
+	if len(list) == 0 {
+		c.Say("handoff.staff.queue_empty")
+		return nil
+	}
+	lines := []string{c.T("handoff.staff.queue", "Total", len(list))}
+	for _, ho := range list {
+		lines = append(lines, c.T("handoff.staff.queue_line", "ID", ho.ID, "Channel", ho.Channel, "Lang", ho.Lang,
+			"Since", ho.Since.In(f.cfg.Location).Format("02-01-2006 15:04"), "Text", Summarize(ho.LastText)))
+	}
+	c.Turn.Say(bot.Reply{Text: strings.Join(lines, "\n")})
+	return nil
+}
