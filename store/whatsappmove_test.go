@@ -100,7 +100,8 @@ func whatsmeowDays(t *testing.T, st *store.Store, at time.Time) (delivered, pend
 			pending = run
 		}
 	}
-	if err := st.Outbox().Put(ctx, "whatsapp", sariLID+"@lid", []bot.Reply{{Text: "Your complaint is being handled"}}); err != nil {
+	if err := st.Outbox().Put(ctx, "whatsapp", store.Queued{ChatID: sariLID + "@lid", Replies: []bot.Reply{{Text: "Your complaint is being handled"}},
+		Lang: "en", Template: &store.QueuedTemplate{Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": "BTG-1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	return delivered, pending
@@ -144,7 +145,8 @@ func sariFoundByNumber(t *testing.T, st *store.Store, delivered, pending string,
 		t.Errorf("the run still going out takes %v, want her number", taken)
 	}
 	q, ok, err := st.Outbox().Take(ctx, "whatsapp")
-	if err != nil || !ok || q.ChatID != sariPhone || len(q.Replies) != 1 {
+	if err != nil || !ok || q.ChatID != sariPhone || len(q.Replies) != 1 || q.Lang != "en" ||
+		q.Template == nil || q.Template.Params["ticket"] != "BTG-1" {
 		t.Errorf("queued news: %+v %v %v", q, ok, err)
 	}
 	conv := st.Conversations(30*time.Second, 30*24*time.Hour).WithClock(func() time.Time { return at.Add(time.Minute) })
