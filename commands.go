@@ -3,12 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/layan-id/layan/bot/console"
+	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/store"
 )
 
@@ -92,4 +97,73 @@ func closeStore(st *store.Store, emb *store.Embedded) error {
 		return emb.Close(ctx)
 	}
 	return st.Client().Close()
+}
+
+// migrateCloud moves the people whatsmeow knew by LID to their numbers, for the
+// WhatsApp channel on the Cloud API: the LID map comes from whatsmeow's device store
+// (WHATSAPP_DB, or whatsapp.db in DATA_DIR), the data is the store's. It prints
+// counts, never a number. Safe to run again; --dry-run only counts.
+func migrateCloud(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("whatsapp migrate-cloud", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dry := fs.Bool("dry-run", false, "only count what would move; change nothing")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: layan whatsapp migrate-cloud [--dry-run]")
+	}
+	if cfg.WhatsAppDB == "" {
+		path := filepath.Join(cfg.DataDir, "whatsapp.db")
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no whatsmeow device store at %s (set DATA_DIR or WHATSAPP_DB as the whatsmeow service had it): %w", path, err)
+		}
+	}
+	unlock, err := lockDataDir(cfg)
+	if err != nil {
+		return fmt.Errorf("%w\n(stop the service first)", err)
+	}
+	defer unlock()
+	devices, err := whatsapp.OpenDevices(ctx, cfg.DataDir, cfg.WhatsAppDB, whatsapp.NewLogger(log, nil).Sub("Database"))
+	if err != nil {
+		return err
+	}
+	defer devices.Close()
+	st, emb, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	holder, err := st.WhatsApp().ConnLockHolder(ctx)
+	if err == nil && holder != "" {
+		err = errors.New("a running Layan holds the whatsmeow connection: stop it (or set WHATSAPP_ENABLED=false) first, so nobody writes under a LID while they move")
+	}
+	var rep store.LIDMove
+	if err == nil {
+		rep, err = st.MoveWhatsAppLIDs(ctx, devices.PhoneOfLID, *dry)
+	}
+	if cerr := closeStore(st, emb); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("whatsapp migrate-cloud: %w", err)
+	}
+	log.Info("whatsapp: people known by LID moved to their numbers", "people", rep.People, "moved", rep.Moved,
+		"unmapped", rep.Unmapped, "busy", rep.Busy, "conflicts", rep.Conflicts, "dry_run", *dry)
+	verb := "moved"
+	if *dry {
+		verb = "would move"
+	}
+	fmt.Fprintf(stdout, "people known by LID: %d\n%s to their number: %d\n", rep.People, verb, rep.Moved)
+	fmt.Fprintf(stdout, "  conversation keys: %d, complaints: %d, subscribers: %d, broadcast run records: %d, queued messages: %d\n",
+		rep.Conversations, rep.Complaints, rep.Subscribers, rep.RunRecords, rep.Queued)
+	if rep.Unmapped > 0 {
+		fmt.Fprintf(stdout, "no number in the device store: %d (left as they are; they start afresh on the Cloud API, their complaints stay in the staff API)\n", rep.Unmapped)
+	}
+	if rep.Busy > 0 {
+		fmt.Fprintf(stdout, "in a conversation turn: %d (run the command again)\n", rep.Busy)
+	}
+	if rep.Conflicts > 0 {
+		fmt.Fprintf(stdout, "records under both the LID and the number that cannot be merged: %d (left under the LID)\n", rep.Conflicts)
+	}
+	return nil
 }

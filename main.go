@@ -8,6 +8,7 @@
 //	layan faq        match questions from stdin, one JSON verdict per line
 //	layan faq unanswered   the most frequent questions the FAQ could not answer
 //	layan whatsapp pair|status   link the WhatsApp number, or see whether it is linked
+//	layan whatsapp migrate-cloud   move people whatsmeow knew by LID to their numbers, for the Cloud API
 package main
 
 import (
@@ -44,6 +45,8 @@ commands:
             another knowledge base); "faq unanswered" lists what it could not answer
   whatsapp pair [--phone 62812…]   link the regency's WhatsApp number (QR code, or a code typed on the phone)
   whatsapp status                  is a number linked, and does a running Layan hold its connection
+  whatsapp migrate-cloud [--dry-run]   before switching to the Cloud API: move the people whatsmeow
+                                   knew by LID (history, complaints, subscriptions) to their numbers
 
 configuration comes from environment variables: see README.md`
 
@@ -70,7 +73,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return restore(ctx, cfg, log, stdin, stderr)
 	case "faq":
 		return faqCommand(ctx, cfg, log, args[1:], stdin, stdout)
-	case "whatsapp": // the device store only: no Redis and no data-dir lock, so it runs beside the service
+	case "whatsapp":
+		if len(args) > 1 && args[1] == "migrate-cloud" { // the store too: needs the data-dir lock
+			return migrateCloud(ctx, cfg, log, args[2:], stdout)
+		}
+		// the device store only: no Redis and no data-dir lock, so it runs beside the service
 		return whatsapp.Command(ctx, whatsapp.DeviceConfig{DataDir: cfg.DataDir, DB: cfg.WhatsAppDB, Logger: log}, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)

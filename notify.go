@@ -77,7 +77,23 @@ func (n *notifier) send(ctx context.Context, channel, chatID string, replies ...
 	if n.sender.CanSend(channel) || n.outbox == nil {
 		return n.sender.Send(ctx, channel, chatID, replies...)
 	}
-	return n.outbox.Put(ctx, channel, chatID, replies)
+	q := store.Queued{ChatID: chatID, Replies: replies, Lang: bot.LangOf(ctx)}
+	if t := bot.TemplateOf(ctx); t != nil {
+		q.Template = &store.QueuedTemplate{Purposes: t.Purposes, Params: t.Params, Run: t.Run}
+	}
+	return n.outbox.Put(ctx, channel, q)
+}
+
+// sendQueued sends a message another replica left in the outbox, in the language and
+// with the template it was queued with.
+func (n *notifier) sendQueued(ctx context.Context, channel string, q store.Queued) error {
+	if q.Lang != "" {
+		ctx = bot.WithLang(ctx, q.Lang)
+	}
+	if t := q.Template; t != nil {
+		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: t.Purposes, Params: t.Params, Run: t.Run})
+	}
+	return n.sender.Send(ctx, channel, q.ChatID, q.Replies...)
 }
 
 // drainOutbox sends, every two seconds, what other replicas left in the outbox for a
@@ -92,7 +108,7 @@ func (n *notifier) drainOutbox(ctx context.Context, channels []string) {
 				if err != nil || !ok {
 					break
 				}
-				if err := n.sender.Send(ctx, ch, q.ChatID, q.Replies...); err != nil {
+				if err := n.sendQueued(ctx, ch, q); err != nil {
 					n.log.Error("queued news not delivered", "channel", ch, "err", err)
 				}
 			}

@@ -109,9 +109,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
 		Logger: log, Location: cfg.Location,
 	})
-	staffAPI.EnableBroadcasts(admin.BroadcastConfig{
+	bcfg := admin.BroadcastConfig{
 		Store: a.broadcasts, Scheduler: broadcasts, Topics: a.region.Topics, Channels: a.channels(),
-	})
+	}
+	if a.cloud != nil {
+		bcfg.WhatsAppStatuses = a.store.WhatsAppCloud()
+	}
+	staffAPI.EnableBroadcasts(bcfg)
 	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply})
 	staffAPI.Register(mux)
 	if !staffAPI.Enabled() {

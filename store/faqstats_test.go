@@ -64,8 +64,8 @@ func TestTheOutboxKeepsMessagesInOrderForTheReplicaThatCanSend(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		o := b.Store.Outbox()
-		o.Put(ctx, "whatsapp", "62812", []bot.Reply{{Text: "kabar 1"}})
-		o.Put(ctx, "whatsapp", "62813", []bot.Reply{{Text: "kabar 2"}})
+		o.Put(ctx, "whatsapp", store.Queued{ChatID: "62812", Replies: []bot.Reply{{Text: "kabar 1"}}})
+		o.Put(ctx, "whatsapp", store.Queued{ChatID: "62813", Replies: []bot.Reply{{Text: "kabar 2"}}})
 		for _, want := range []string{"kabar 1", "kabar 2"} {
 			q, ok, err := o.Take(ctx, "whatsapp")
 			if err != nil || !ok || q.Replies[0].Text != want {

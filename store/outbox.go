@@ -18,17 +18,29 @@ type Outbox struct{ s *Store }
 // Outbox returns the outbox.
 func (s *Store) Outbox() *Outbox { return &Outbox{s: s} }
 
-// Queued is one message waiting in the outbox.
+// Queued is one message waiting in the outbox: the replies, and what the sender knew
+// of them (the person's language, and the template that stands in for them outside
+// WhatsApp's 24-hour window), so that the replica that drains the outbox sends them as
+// this one would have.
 type Queued struct {
-	ChatID  string      `json:"chat_id"`
-	Replies []bot.Reply `json:"replies"`
+	ChatID   string          `json:"chat_id"`
+	Replies  []bot.Reply     `json:"replies"`
+	Lang     string          `json:"lang,omitempty"`
+	Template *QueuedTemplate `json:"template,omitempty"`
+}
+
+// QueuedTemplate is a bot.Template as the outbox keeps it.
+type QueuedTemplate struct {
+	Purposes []string          `json:"purposes"`
+	Params   map[string]string `json:"params,omitempty"`
+	Run      string            `json:"run,omitempty"`
 }
 
 func (o *Outbox) key(channel string) string { return o.s.key("outbox", channel) }
 
-// Put queues replies for a chat of a channel.
-func (o *Outbox) Put(ctx context.Context, channel, chatID string, replies []bot.Reply) error {
-	b, err := json.Marshal(Queued{ChatID: chatID, Replies: replies})
+// Put queues a message for a chat (q.ChatID) of a channel.
+func (o *Outbox) Put(ctx context.Context, channel string, q Queued) error {
+	b, err := json.Marshal(q)
 	if err != nil {
 		return fmt.Errorf("store: encode outbox message: %w", err)
 	}

@@ -294,6 +294,11 @@ func (w *WhatsAppCloud) RunStatuses(ctx context.Context, run string) (map[string
 	return out, nil
 }
 
+// RunStatusesAt is RunStatuses of the run of broadcast at its scheduled time fire.
+func (w *WhatsAppCloud) RunStatusesAt(ctx context.Context, broadcast string, fire time.Time) (map[string]int64, error) {
+	return w.RunStatuses(ctx, RunID(broadcast, fire))
+}
+
 // Failures returns the latest n failed messages, newest first.
 func (w *WhatsAppCloud) Failures(ctx context.Context, n int) ([]DeliveryStatus, error) {
 	raws, err := w.s.rdb.LRange(ctx, w.failedKey(), 0, int64(n-1)).Result()

@@ -27,12 +27,22 @@ type Scheduler interface {
 	NextRun(bc *bot.Broadcast) time.Time
 }
 
+// DeliveryStatuses are the delivery statuses a platform reported for the messages of
+// a broadcast run (*store.WhatsAppCloud: WhatsApp on the Cloud API): counts by status
+// (sent, delivered, read, failed); none when it reported nothing.
+type DeliveryStatuses interface {
+	RunStatusesAt(ctx context.Context, broadcast string, fire time.Time) (map[string]int64, error)
+}
+
 // BroadcastConfig enables the broadcast routes.
 type BroadcastConfig struct {
 	Store     Broadcasts
 	Scheduler Scheduler
 	Topics    []string // the topics that exist
 	Channels  []string // the channels that exist
+	// WhatsAppStatuses adds to each run what WhatsApp reported of its messages; nil
+	// when WhatsApp does not report statuses (whatsmeow, or no WhatsApp).
+	WhatsAppStatuses DeliveryStatuses
 }
 
 // EnableBroadcasts adds the broadcast routes to the API (call before Register).
@@ -62,7 +72,22 @@ type broadcastRequest struct {
 type broadcastView struct {
 	*bot.Broadcast
 	NextRun *time.Time `json:"next_run,omitempty"`
-	Runs    []bot.Run  `json:"runs"`
+	Runs    []runView  `json:"runs"`
+}
+
+// runView is a run with what WhatsApp reported of its messages, when it did.
+type runView struct {
+	bot.Run
+	WhatsApp *statusCounts `json:"whatsapp,omitempty"`
+}
+
+// statusCounts counts a run's messages by the last news the platform gave of each:
+// accepted (sent), on the phone (delivered), opened (read), or not delivered (failed).
+type statusCounts struct {
+	Sent      int64 `json:"sent"`
+	Delivered int64 `json:"delivered"`
+	Read      int64 `json:"read"`
+	Failed    int64 `json:"failed"`
 }
 
 // createBroadcast validates and stores a broadcast; every problem is a 400 that says
@@ -175,12 +200,19 @@ func (s *Server) view(ctx context.Context, bc *bot.Broadcast) (broadcastView, er
 	if err != nil {
 		return v, err
 	}
-	for i := range runs { // times in the region's zone, like next_run
-		runs[i].Fire = runs[i].Fire.In(s.loc)
-	}
-	v.Runs = runs
-	if v.Runs == nil {
-		v.Runs = []bot.Run{}
+	v.Runs = make([]runView, len(runs))
+	for i, r := range runs {
+		v.Runs[i].Run = r
+		v.Runs[i].Fire = r.Fire.In(s.loc) // times in the region's zone, like next_run
+		if st := s.broadcasts.WhatsAppStatuses; st != nil {
+			counts, err := st.RunStatusesAt(ctx, r.Broadcast, r.Fire)
+			if err != nil {
+				return v, err
+			}
+			if len(counts) > 0 {
+				v.Runs[i].WhatsApp = &statusCounts{Sent: counts["sent"], Delivered: counts["delivered"], Read: counts["read"], Failed: counts["failed"]}
+			}
+		}
 	}
 	if v.NextRun != nil {
 		next := v.NextRun.In(s.loc)

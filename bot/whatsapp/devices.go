@@ -202,3 +202,29 @@ func (d *Devices) lastState(ctx context.Context) (kind stateKind, detail string,
 	}
 	return stateKind(k), detail, time.UnixMilli(ms), true, nil
 }
+
+// PhoneOfLID returns the phone number (digits) that whatsmeow's LID store maps the
+// LID lid (its digits, without "@lid") to; ok is false when it knows none. It reads
+// the map the linked device filled as people wrote (whatsmeow_lid_map), so it works
+// without connecting, also after the number moved to the Cloud API.
+func (d *Devices) PhoneOfLID(ctx context.Context, lid string) (phone string, ok bool, err error) {
+	pn, err := d.container.LIDMap.GetPNForLID(ctx, types.JID{User: lid, Server: types.HiddenUserServer})
+	if err != nil {
+		return "", false, fmt.Errorf("whatsapp: read the LID map: %w", err)
+	}
+	if pn.IsEmpty() || pn.User == "" {
+		return "", false, nil
+	}
+	return pn.User, true, nil
+}
+
+// PutLIDMapping records that lid stands for phone (both digits) in whatsmeow's LID
+// store, as whatsmeow does when it learns it (for tests and repairs).
+func (d *Devices) PutLIDMapping(ctx context.Context, lid, phone string) error {
+	err := d.container.LIDMap.PutLIDMapping(ctx,
+		types.JID{User: lid, Server: types.HiddenUserServer}, types.JID{User: phone, Server: types.DefaultUserServer})
+	if err != nil {
+		return fmt.Errorf("whatsapp: write the LID map: %w", err)
+	}
+	return nil
+}

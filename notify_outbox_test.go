@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/store/storetest"
+)
+
+// A replica that cannot send on WhatsApp now queues complaint news in the outbox; the
+// replica that can drains it later. For a person outside the 24-hour window the news
+// must still go out, as the approved template in their language: the outbox keeps the
+// template request and the language with the replies.
+func TestNewsQueuedInTheOutboxGoesOutAsItsTemplateOutsideTheWindow(t *testing.T) {
+	const number = "6281355500077" // never wrote to the Cloud API number: outside the window
+	graph := newFakeGraph(t)
+	redis := storetest.Mini(t)
+	vars := map[string]string{
+		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "REDIS_URL": "redis://" + redis.Mini.Addr(),
+		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
+		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
+		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
+	}
+
+	// The replica that cannot send: its sender has no WhatsApp lane.
+	other := &notifier{sender: bot.NewSender(slog.New(slog.NewTextHandler(io.Discard, nil))), outbox: redis.Store.Outbox()}
+	ctx := bot.WithTemplate(bot.WithLang(context.Background(), "en"), &bot.Template{
+		Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": "ADU-261130-0007", "status": "In progress"},
+	})
+	if err := other.send(ctx, "whatsapp", number, bot.Reply{Text: "Complaint ADU-261130-0007 is now in progress."}); err != nil {
+		t.Fatal(err)
+	}
+	if q, ok, _ := redis.Store.Outbox().Take(context.Background(), "whatsapp"); !ok || q.Template == nil || q.Lang != "en" {
+		t.Fatalf("queued without its template or language: %+v", q)
+	} else if err := redis.Store.Outbox().Put(context.Background(), "whatsapp", q); err != nil { // back for the drain
+		t.Fatal(err)
+	}
+
+	stop := startServe(t, vars) // the replica that can send drains the outbox
+	defer stop()
+	waitUntil(t, "the queued news reaches the person", func() bool { return len(graph.to(number)) > 0 })
+	got := graph.to(number)
+	if len(got) != 1 {
+		t.Fatalf("sent %d messages, want the one template: %v", len(got), got)
+	}
+	mustContain(t, []string{show(got[0])}, "template layan_status_pengaduan: ADU-261130-0007; In progress;")
+	if lang := got[0]["template"].(map[string]any)["language"].(map[string]any)["code"]; lang != "en" {
+		t.Errorf("the template went out in %v, want the person's English", lang)
+	}
+}
