@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,7 +106,7 @@ func walk(t *testing.T, p *person) {
 		t.Fatalf("no KTP answer in %q", texts(got))
 	}
 	p.press(t, got[len(got)-1], "faq:yes")
-	p.expect(t, "thanks for the feedback", hasText("Terima kasih atas masukannya"))
+	p.expect(t, "thanks for the feedback", hasAnyText(feedbackThanks(t)...))
 
 	// A complaint, started by the command from Telegram's menu.
 	p.command(t, "/lapor")
@@ -282,6 +283,32 @@ func hasButton(data string) func(botMessage) bool {
 
 func hasText(s string) func(botMessage) bool {
 	return func(m botMessage) bool { return strings.Contains(m.Text, s) }
+}
+
+// hasAnyText matches a message holding one of ss (a sentence the bot words in several
+// ways).
+func hasAnyText(ss ...string) func(botMessage) bool {
+	return func(m botMessage) bool {
+		return slices.ContainsFunc(ss, func(s string) bool { return strings.Contains(m.Text, s) })
+	}
+}
+
+// feedbackThanks is every wording of the bot's thanks for FAQ feedback, in Indonesian.
+func feedbackThanks(t *testing.T) []string {
+	texts, err := locales.Load("", map[string]any{"Region": "Kabupaten Contoh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, key := range []string{"faq.thanks", "faq.thanks_2", "faq.thanks_3"} {
+		if s, err := texts.Text("id", key, nil); err == nil {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no faq.thanks text")
+	}
+	return out
 }
 
 func containsText(ms []botMessage, s string) bool {
