@@ -41,6 +41,8 @@ commands:
   chat      chat with Layan in this terminal
   backup    write all of Layan's data as JSON lines to standard output
   restore   replace Layan's data with a backup read from standard input
+  healthcheck  exit 0 when the service on HTTP_ADDR is ready (/readyz), else 1: for
+            container health checks, where no curl is at hand
   faq       answer questions from standard input as JSON lines (--kb FILE to use
             another knowledge base); "faq unanswered" lists what it could not answer
   whatsapp pair [--phone 62812…]   link the regency's WhatsApp number (QR code, or a code typed on the phone)
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return restore(ctx, cfg, log, stdin, stderr)
 	case "faq":
 		return faqCommand(ctx, cfg, log, args[1:], stdin, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, cfg.HTTPAddr)
 	case "whatsapp":
 		if len(args) > 1 && args[1] == "migrate-cloud" { // the store too: needs the data-dir lock
 			return migrateCloud(ctx, cfg, log, args[2:], stdout)
