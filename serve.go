@@ -157,7 +157,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := newHTTPServer(mux, log)
+	srv := newHTTPServer(cfg.Web.TrustedProxies.Middleware(mux), log)
 	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
 	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg))
 

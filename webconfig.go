@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/clientip"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/store"
 )
@@ -16,6 +17,8 @@ type webConfig struct {
 	AddressLimits  bool   // WEBCHAT_LIMITS: on (default) or off, the limits per client address
 	FrameAncestors string // WEBCHAT_FRAME_ANCESTORS: who may frame the page, default 'self'
 	MediaQuota     int64  // MEDIA_QUOTA: bytes DATA_DIR/media may hold, default 2 GiB
+	// TrustedProxies (TRUSTED_PROXIES): proxies whose X-Forwarded-For names the client.
+	TrustedProxies clientip.Trusted
 }
 
 // load reads the web chat's variables through get (name, default → value) and
@@ -35,6 +38,11 @@ func (w *webConfig) load(get func(name, def string) string) []error {
 		errs = append(errs, fmt.Errorf("WEBCHAT_FRAME_ANCESTORS: %w", err))
 	}
 	w.FrameAncestors = fa
+	tp, err := clientip.Parse(get("TRUSTED_PROXIES", ""))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+	}
+	w.TrustedProxies = tp
 	w.MediaQuota = store.DefaultMediaQuota
 	if v := get("MEDIA_QUOTA", ""); v != "" {
 		q, err := parseSize(v)

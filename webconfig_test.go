@@ -1,8 +1,12 @@
 package main
 
 import (
+	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/layan-id/layan/bot/clientip"
 )
 
 func TestWebChatSettings(t *testing.T) {
@@ -23,19 +27,21 @@ func TestWebChatSettings(t *testing.T) {
 		vars map[string]string
 		want webConfig
 	}{
-		{"WEBCHAT_LIMITS=off lifts the limits per address", map[string]string{"WEBCHAT_LIMITS": "off"}, webConfig{false, "'self'", 2 << 30}},
+		{"WEBCHAT_LIMITS=off lifts the limits per address", map[string]string{"WEBCHAT_LIMITS": "off"}, webConfig{false, "'self'", 2 << 30, nil}},
 		{"the regency's site may frame the page", map[string]string{"WEBCHAT_FRAME_ANCESTORS": "'self' https://batangkab.go.id, https://*.batangkab.go.id"},
-			webConfig{true, "'self' https://batangkab.go.id https://*.batangkab.go.id", 2 << 30}},
-		{"MEDIA_QUOTA in MiB", map[string]string{"MEDIA_QUOTA": "500MiB"}, webConfig{true, "'self'", 500 << 20}},
-		{"MEDIA_QUOTA in decimal gigabytes", map[string]string{"MEDIA_QUOTA": "1.5GB"}, webConfig{true, "'self'", 1_500_000_000}},
-		{"MEDIA_QUOTA in bytes", map[string]string{"MEDIA_QUOTA": "104857600"}, webConfig{true, "'self'", 100 << 20}},
+			webConfig{true, "'self' https://batangkab.go.id https://*.batangkab.go.id", 2 << 30, nil}},
+		{"MEDIA_QUOTA in MiB", map[string]string{"MEDIA_QUOTA": "500MiB"}, webConfig{true, "'self'", 500 << 20, nil}},
+		{"MEDIA_QUOTA in decimal gigabytes", map[string]string{"MEDIA_QUOTA": "1.5GB"}, webConfig{true, "'self'", 1_500_000_000, nil}},
+		{"MEDIA_QUOTA in bytes", map[string]string{"MEDIA_QUOTA": "104857600"}, webConfig{true, "'self'", 100 << 20, nil}},
+		{"TRUSTED_PROXIES, CIDRs and single addresses", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"},
+			webConfig{true, "'self'", 2 << 30, clientip.Trusted{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := load(tc.vars)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Web != tc.want {
+			if !reflect.DeepEqual(c.Web, tc.want) {
 				t.Errorf("got %+v, want %+v", c.Web, tc.want)
 			}
 		})
@@ -48,6 +54,7 @@ func TestWebChatSettings(t *testing.T) {
 		{"a quota that is not a size", "MEDIA_QUOTA", "banyak"},
 		{"a quota without room for one photo", "MEDIA_QUOTA", "1MiB"},
 		{"a negative quota", "MEDIA_QUOTA", "-2GiB"},
+		{"a proxy named by host name", "TRUSTED_PROXIES", "proxy.batangkab.go.id"},
 	} {
 		t.Run(tc.name+" stops the start, naming "+tc.variable, func(t *testing.T) {
 			_, err := load(map[string]string{tc.variable: tc.value})

@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/layan-id/layan/bot/clientip"
 )
 
 // Defaults of Config.
@@ -217,18 +217,4 @@ func RetryAfter(wait time.Duration) string {
 
 // clientKey is the address that counts for a connection's remote address: the IP,
 // or an IPv6 address's /64 network.
-func clientKey(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	addr = addr.Unmap().WithZone("")
-	if addr.Is6() {
-		return netip.PrefixFrom(addr, 64).Masked().String()
-	}
-	return addr.String()
-}
+func clientKey(remote string) string { return clientip.KeyOf(remote) }

@@ -1,12 +1,13 @@
 package webchat
 
 import (
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/layan-id/layan/bot/clientip"
 )
 
 // limiter keeps one token bucket per key (a client address, a conversation), and
@@ -50,14 +51,10 @@ func (l *limiter) allow(key string) bool {
 	return b.lim.Allow()
 }
 
-// clientAddr is the address a request came from (without the port).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientAddr is the key of the client a request came from: its address, an IPv6
+// client's /64 (behind trusted proxies, serve has already put the client's address in
+// RemoteAddr).
+func clientAddr(r *http.Request) string { return clientip.KeyOf(r.RemoteAddr) }
 
 func tooMany(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "5")
