@@ -198,7 +198,7 @@ func (a *app) whatsappCloud(media *store.Media) (*whatsappcloud.Channel, error) 
 	}
 	ch, err := whatsappcloud.New(whatsappcloud.Config{
 		Token: wc.Token, PhoneID: wc.PhoneID, AppSecret: wc.AppSecret, VerifyToken: wc.VerifyToken,
-		API: wc.API, PerSecond: wc.PerSecond, Store: a.store.WhatsAppCloud(), Media: media,
+		API: wc.API, PerSecond: wc.PerSecond, Limits: a.cfg.WhatsAppCloudLimits, Store: a.store.WhatsAppCloud(), Media: media,
 		Templates: templates, Logger: a.log, Pseudonyms: a.pseudonyms,
 		Alert: func(ctx context.Context, al whatsappcloud.Alert) {
 			a.notifier.staffNews(ctx, "whatsapp_cloud_"+string(al.Kind), al.Text)
@@ -227,6 +227,7 @@ func (a *app) telegram(media *store.Media) (*telegram.Channel, error) {
 		Token: a.cfg.TelegramToken, Endpoint: a.cfg.TelegramEndpoint,
 		WebhookURL: a.cfg.TelegramWebhookURL, WebhookSecret: a.cfg.TelegramWebhookSecret,
 		StaffChatID: a.cfg.TelegramStaffChat, Logger: a.log, Pseudonyms: a.pseudonyms,
+		Limits: a.cfg.TelegramLimits,
 		// A person who blocked the bot has opted out of everything.
 		Blocked: func(ctx context.Context, key string) {
 			if err := a.broadcasts.UnsubscribeAll(ctx, key); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 	_ "time/tzdata" // TZ_REGION must resolve on hosts without a zoneinfo database
 
+	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/broadcast"
 	"github.com/layan-id/layan/bot/guard"
 	"github.com/layan-id/layan/bot/telegram"
@@ -51,6 +52,10 @@ type config struct {
 
 	// WHATSAPP_CLOUD_*: the whatsapp channel on Meta's Cloud API instead of whatsmeow.
 	WhatsAppCloud whatsAppCloudConfig
+
+	// Sending limits over each channel's defaults (TELEGRAM_SEND_LIMITS,
+	// WHATSAPP_SEND_LIMITS, see bot.ParseLimits); nil: the channel's defaults.
+	TelegramLimits, WhatsAppLimits, WhatsAppCloudLimits *bot.Limits
 
 	Web webConfig // WEBCHAT_LIMITS, WEBCHAT_FRAME_ANCESTORS, MEDIA_QUOTA (webconfig.go)
 
@@ -114,6 +119,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.WhatsAppEnabled = on
 	}
 	errs = append(errs, c.WhatsAppCloud.load(get, c.WhatsAppEnabled)...)
+	errs = append(errs, c.loadSendLimits(get)...)
 	errs = append(errs, c.readStaff(get("STAFF_IDS", ""), get("STAFF_NOTIFY", ""))...)
 	c.WhatsAppDB = get("WHATSAPP_DB", "")
 	if _, _, err := whatsapp.ParseDB(c.DataDir, c.WhatsAppDB); err != nil {
@@ -308,5 +314,30 @@ func (w *whatsAppCloudConfig) load(get func(name, def string) string, whatsmeow 
 		errs = append(errs, fmt.Errorf("WHATSAPP_CLOUD_MPS %q: want messages per second, e.g. 80", mps))
 	}
 	w.PerSecond = n
+	return errs
+}
+
+// loadSendLimits reads TELEGRAM_SEND_LIMITS and WHATSAPP_SEND_LIMITS (the latter for
+// whichever WhatsApp transport runs) over each channel's defaults.
+func (c *config) loadSendLimits(get func(name, def string) string) []error {
+	var errs []error
+	over := func(name string, def bot.Limits) *bot.Limits {
+		v := get(name, "")
+		if v == "" {
+			return nil
+		}
+		l, err := bot.ParseLimits(v, def)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			return nil
+		}
+		return &l
+	}
+	c.TelegramLimits = over("TELEGRAM_SEND_LIMITS", telegram.DefaultLimits())
+	c.WhatsAppLimits = over("WHATSAPP_SEND_LIMITS", whatsapp.DefaultLimits())
+	c.WhatsAppCloudLimits = over("WHATSAPP_SEND_LIMITS", whatsappcloud.DefaultLimits(c.WhatsAppCloud.PerSecond))
+	if len(errs) == 2 { // the same variable, read twice
+		errs = errs[:1]
+	}
 	return errs
 }

@@ -77,7 +77,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if cfg.WhatsAppEnabled {
 		wa, err := whatsapp.New(whatsapp.Config{
 			DataDir: cfg.DataDir, DB: cfg.WhatsAppDB, Lock: a.store.WhatsApp(), Media: media,
-			Logger: log, Pseudonyms: a.pseudonyms, Location: cfg.Location,
+			Logger: log, Pseudonyms: a.pseudonyms, Location: cfg.Location, Limits: cfg.WhatsAppLimits,
 			Alert: func(ctx context.Context, al whatsapp.Alert) {
 				a.notifier.staffNews(ctx, "whatsapp_"+string(al.Kind), al.Text)
 			},

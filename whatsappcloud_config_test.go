@@ -55,3 +55,26 @@ func TestTheWhatsAppCloudConfiguration(t *testing.T) {
 		}
 	})
 }
+
+func TestSendingLimitsAreConfigurablePerChannel(t *testing.T) {
+	load := func(vars map[string]string) (config, error) {
+		return loadConfig(func(k string) string { return vars[k] })
+	}
+	c, err := load(map[string]string{"DATA_DIR": t.TempDir(), "TELEGRAM_TOKEN": "1:x", "TELEGRAM_SEND_LIMITS": "1000/s,burst=100", "WHATSAPP_SEND_LIMITS": "off"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TelegramLimits == nil || c.TelegramLimits.PerSecond != 1000 || c.TelegramLimits.Burst != 100 || c.TelegramLimits.PerChat != 1 {
+		t.Errorf("TELEGRAM_SEND_LIMITS=1000/s,burst=100 gave %+v; want 1000/s, burst 100, the per-chat default kept", c.TelegramLimits)
+	}
+	if c.WhatsAppLimits == nil || c.WhatsAppLimits.PerSecond != 0 || c.WhatsAppLimits.Jitter != 0 || c.WhatsAppCloudLimits == nil || c.WhatsAppCloudLimits.PerSecond != 0 {
+		t.Errorf("WHATSAPP_SEND_LIMITS=off left rates: %+v %+v", c.WhatsAppLimits, c.WhatsAppCloudLimits)
+	}
+	if c, _ := load(map[string]string{"DATA_DIR": t.TempDir()}); c.TelegramLimits != nil || c.WhatsAppLimits != nil {
+		t.Error("without the variables the channels' own defaults should apply")
+	}
+	_, err = load(map[string]string{"DATA_DIR": t.TempDir(), "WHATSAPP_SEND_LIMITS": "fast"})
+	if err == nil || !strings.Contains(err.Error(), "WHATSAPP_SEND_LIMITS") || strings.Count(err.Error(), "WHATSAPP_SEND_LIMITS") != 1 {
+		t.Errorf("a bad WHATSAPP_SEND_LIMITS = %v, want one error naming it", err)
+	}
+}

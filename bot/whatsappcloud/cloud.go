@@ -79,6 +79,16 @@ const WebhookPath = "/whatsapp/webhook"
 // DefaultAPI is the Graph API base URL, with its version.
 const DefaultAPI = "https://graph.facebook.com/v23.0"
 
+// DefaultLimits are the Sender's limits for a number allowed perSecond messages a
+// second (0: DefaultPerSecond): replies go out at once (Meta allows short bursts to one
+// person); only bulk sending keeps to the number's rate.
+func DefaultLimits(perSecond float64) bot.Limits {
+	if perSecond <= 0 {
+		perSecond = DefaultPerSecond
+	}
+	return bot.Limits{PerSecond: perSecond, Burst: max(1, int(perSecond/4)), Attempts: 4, Backoff: time.Second}
+}
+
 // DefaultPerSecond is the messages per second a Cloud API number may send (Meta's
 // default throughput).
 const DefaultPerSecond = 80
@@ -163,6 +173,8 @@ type Config struct {
 	Blocked func(ctx context.Context, key string)
 	// PerSecond is the bulk rate over the whole number; default DefaultPerSecond.
 	PerSecond float64
+	// Limits for the Sender, replacing DefaultLimits(PerSecond) (WHATSAPP_SEND_LIMITS).
+	Limits *bot.Limits
 	// HTTPClient calls the Graph API; default a client with timeouts.
 	HTTPClient *http.Client
 
@@ -272,9 +284,11 @@ func New(cfg Config, engine Engine, sender Sender, texts Texts) (*Channel, error
 		pairs:    map[string]time.Time{},
 	}
 	c.guard = guard.New(guard.Config{Name: "whatsapp webhook", Logger: c.log})
-	// Replies go out at once (Meta allows short bursts to one person); only bulk
-	// sending keeps to the number's rate.
-	sender.Register(c, bot.Limits{PerSecond: cfg.PerSecond, Burst: max(1, int(cfg.PerSecond/4)), Attempts: 4, Backoff: time.Second})
+	limits := DefaultLimits(cfg.PerSecond)
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	sender.Register(c, limits)
 	return c, nil
 }
 
