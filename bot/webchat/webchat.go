@@ -8,6 +8,8 @@
 //	POST /api/chat/upload a photo as the raw body (?id=<client message id>), answered
 //	                      like /api/chat; taken only where the conversation's step
 //	                      takes photos
+//	GET  /api/chat/history the conversation's recent messages, both sides, oldest first:
+//	                      {"messages": [{"from", "text", "options", "at"}], "lang": "id"}
 //	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
 //	                      {"replies": [...]}; when Accept names text/event-stream a live
 //	                      stream of such objects (server-sent events)
@@ -81,6 +83,9 @@ type Media interface {
 type Engine interface {
 	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
 	Accepts(ctx context.Context, m bot.Message) (bool, error)
+	// Recall returns the conversation's session (language and recent history)
+	// without changing it.
+	Recall(ctx context.Context, m bot.Message) (bot.Session, error)
 }
 
 // Deadlines the handlers set on their connection, whatever the server's own.
@@ -193,6 +198,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", s.guard(s.page.static()))
 	mux.Handle("POST /api/chat", s.guard(http.HandlerFunc(s.chat)))
 	mux.Handle("GET /api/chat/inbox", s.guard(http.HandlerFunc(s.inbox)))
+	mux.Handle("GET /api/chat/history", s.guard(http.HandlerFunc(s.history)))
 	mux.Handle("POST /api/chat/upload", s.guard(http.HandlerFunc(s.upload)))
 }
 
@@ -382,6 +388,45 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		m.Media = &bot.Media{Ref: name, MIME: mime}
 	}
 	s.answer(w, r, token, m)
+}
+
+type historyResponse struct {
+	Messages []historyLine `json:"messages"`
+	Lang     string        `json:"lang,omitempty"`
+}
+
+// historyLine is one message of the history: from "citizen" (the person), "bot" or
+// "staff".
+type historyLine struct {
+	From    string       `json:"from"`
+	Text    string       `json:"text"`
+	Options []bot.Option `json:"options,omitempty"`
+	At      time.Time    `json:"at"`
+}
+
+// history answers GET /api/chat/history with X-Chat-Token: the conversation's recent
+// messages as the server keeps them (HISTORY_DAYS, the newest few), so that a page
+// opened again shows them. It changes nothing.
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	id := s.known(w, r, r.Header.Get("X-Chat-Token"))
+	if id == "" {
+		return
+	}
+	if !s.messages.allow(id) {
+		tooMany(w)
+		return
+	}
+	setDeadlines(w, BodyTimeout, AnswerTimeout)
+	sess, err := s.engine.Recall(r.Context(), bot.Message{Channel: ChannelName, ChatID: id, UserID: id})
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	out := historyResponse{Messages: []historyLine{}, Lang: sess.Lang}
+	for _, l := range sess.History {
+		out.Messages = append(out.Messages, historyLine{From: l.From, Text: l.Text, Options: l.Options, At: l.At})
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
