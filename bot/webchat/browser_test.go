@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,59 @@ func TestBrowser(t *testing.T) {
 		}
 		if send != "Send" {
 			t.Errorf("after a reload the send button says %q, want the chosen language's Send", send)
+		}
+	})
+
+	t.Run("the same browser opened again shows the conversation from the server", func(t *testing.T) {
+		// A new tab has the token (localStorage) but none of the tab's own bubbles
+		// (sessionStorage): what it shows comes from GET /api/chat/history.
+		tab2, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab2,
+			chromedp.Navigate(srv.URL),
+			chromedp.WaitVisible(botSays("How to use Layan:")),
+			chromedp.WaitVisible(botSays("Halo, selamat datang!")),
+		); err != nil {
+			t.Fatalf("open the page in a new tab: %v", err)
+		}
+		mine, err := chromedp.Run(tab2, chromedp.Evaluate[[]string](
+			`Array.from(document.querySelectorAll("li.msg.me"), (li) => li.textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(mine, "help") || !slices.Contains(mine, "English") {
+			t.Errorf("the person's own earlier messages shown are %q, want help and English among them", mine)
+		}
+		times, err := chromedp.Run(tab2, chromedp.Evaluate[int](`document.querySelectorAll("li.msg[data-time]").length`))
+		if err != nil || times == 0 {
+			t.Errorf("no message shows its time (%v)", err)
+		}
+		if err := chromedp.Do(tab2,
+			chromedp.SendKeys(textBox, "menu"),
+			chromedp.Click(sendButton),
+			chromedp.WaitVisible(button("Change language")),
+		); err != nil {
+			t.Errorf("the conversation goes on in the new tab: %v", err)
+		}
+	})
+
+	t.Run("a returning visitor whose history has expired is greeted with the menu", func(t *testing.T) {
+		const token = "returning-visitor-token-0123456789"
+		if err := h.b.Store.WebChats().Register(ctx, webchat.ChatID(token)); err != nil {
+			t.Fatal(err)
+		}
+		tab3, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab3,
+			chromedp.Navigate(srv.URL+"/static/style.css"), // same origin, to set the token
+			chromedp.Evaluate[chromedp.Void](`localStorage.setItem("layan.token", "`+token+`"); sessionStorage.clear()`),
+			chromedp.Navigate(srv.URL),
+			chromedp.WaitVisible(menuButtons),
+		); err != nil {
+			t.Fatalf("open the page with an old token: %v", err)
+		}
+		if got, _ := chromedp.Run(tab3, chromedp.Evaluate[string](`localStorage.getItem("layan.token")`)); got != token {
+			t.Errorf("the page holds token %q, want the returning visitor's own", got)
 		}
 	})
 

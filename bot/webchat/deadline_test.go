@@ -126,7 +126,9 @@ func (e *memEngine) Handle(_ context.Context, m bot.Message) (bot.Outcome, error
 
 func (e *memEngine) Accepts(context.Context, bot.Message) (bool, error) { return true, nil }
 
-func (e *memEngine) Recall(context.Context, bot.Message) (bot.Session, error) { return bot.Session{}, nil }
+func (e *memEngine) Recall(context.Context, bot.Message) (bot.Session, error) {
+	return bot.Session{}, nil
+}
 
 func (e *memEngine) count() int {
 	e.mu.Lock()

@@ -44,10 +44,19 @@
     sendButton.textContent = t.send;
   }
 
+  // clock gives a message's time as the person reads it (14.05), or "".
+  function clock(at) {
+    const d = new Date(at);
+    if (!at || isNaN(d)) return "";
+    return String(d.getHours()).padStart(2, "0") + "." + String(d.getMinutes()).padStart(2, "0");
+  }
+
   function bubble(entry) {
     const li = document.createElement("li");
-    li.className = "msg " + entry.who + (entry.pushed ? " pushed" : "");
+    li.className = "msg " + entry.who + (entry.pushed ? " pushed" : "") + (entry.staff ? " staff" : "");
     li.textContent = entry.text;
+    const when = clock(entry.at);
+    if (when) li.dataset.time = when; // shown by the style sheet, not part of the text
     if ((entry.options && entry.options.length) || entry.askLocation) {
       const row = document.createElement("div");
       row.className = "options";
@@ -73,10 +82,14 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function show(entry) { remember(entry); bubble(entry); }
+  function show(entry) {
+    if (!entry.at) entry.at = new Date().toISOString();
+    remember(entry);
+    bubble(entry);
+  }
 
   function showReplies(replies, pushed) {
-    for (const r of replies || []) show({ who: "bot", text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
+    for (const r of replies || []) show({ who: "bot", staff: r.from === "staff", text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
   }
 
   function notice(text) {
@@ -271,10 +284,34 @@
     begin(lang); // in the language the page shows
   });
 
-  for (const entry of history) bubble(entry);
+  // restore shows a returning visitor their conversation: this tab's own bubbles
+  // after a reload, else (a new tab, the browser opened again) the recent messages the
+  // server keeps. With nothing to show, the bot greets them with the menu.
+  async function restore() {
+    if (history.length) {
+      for (const entry of history) bubble(entry);
+      return;
+    }
+    let data = null;
+    try {
+      const res = await fetch("/api/chat/history", { headers: { "X-Chat-Token": token } });
+      if (res.status === 401) { setToken(""); begin(lang); return; }
+      if (res.ok) data = await res.json();
+    } catch (e) { data = null; }
+    const msgs = (data && data.messages) || [];
+    if (data) setLang(data.lang);
+    msgs.forEach((m, i) => {
+      // Only the newest message keeps its buttons: older ones answered other questions.
+      const options = i === msgs.length - 1 ? (m.options || []) : [];
+      show({ who: m.from === "citizen" ? "me" : "bot", staff: m.from === "staff", text: m.text, options, at: m.at });
+    });
+    if (!msgs.length) send({ option: "menu" });
+  }
+
   if (token) {
     setLang(localStorage.getItem("layan.lang"));
     listen();
+    restore();
   } else {
     // First visit: open the conversation in the browser's language.
     begin((navigator.language || "").toLowerCase().startsWith("en") ? "en" : "id");
