@@ -67,7 +67,8 @@ func (e *countingEngine) Handled() int {
 	return e.handled
 }
 
-func newHarness(t testing.TB, b storetest.Backend) *harness {
+// newHarness builds the harness; each with may register more flows on the router.
+func newHarness(t testing.TB, b storetest.Backend, with ...func(*flows.Router)) *harness {
 	t.Helper()
 	texts, err := locales.Load("", map[string]any{"Region": "Kabupaten Contoh"})
 	if err != nil {
@@ -80,6 +81,9 @@ func newHarness(t testing.TB, b storetest.Backend) *harness {
 		t.Fatal(err)
 	}
 	router.RegisterComplaints(flows.ComplaintConfig{Store: b.Store.Complaints("WEB", time.UTC), Alerts: noAlerts{}, Region: region})
+	for _, f := range with {
+		f(router)
+	}
 	engine := &countingEngine{Engine: bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
 		Handler: router,
