@@ -331,7 +331,11 @@ func (e *Engine) remember(s, before *Session, m Message, replies []Reply, at tim
 		if r.From != "" {
 			from = r.From
 		}
-		lines = append(lines, Line{From: from, Text: cut(r.Text), Options: r.Options, At: at})
+		l := Line{From: from, Text: cut(r.Text), Options: r.Options, At: at}
+		if r.Media != nil {
+			l.Media = r.Media.Ref // a photo shown to the person, who may see it again
+		}
+		lines = append(lines, l)
 	}
 	if h.Age > 0 {
 		lines = slices.DeleteFunc(lines, func(l Line) bool { return at.Sub(l.At) > h.Age })

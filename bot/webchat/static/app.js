@@ -55,6 +55,17 @@
     const li = document.createElement("li");
     li.className = "msg " + entry.who + (entry.pushed ? " pushed" : "") + (entry.staff ? " staff" : "");
     li.textContent = entry.text;
+    if (entry.photo) {
+      // A photo staff sent: read with the token (never in a URL), shown from memory.
+      const img = document.createElement("img");
+      img.className = "photo";
+      img.alt = entry.text || "";
+      li.appendChild(img);
+      fetch(entry.photo, { headers: { "X-Chat-Token": token } })
+        .then((res) => (res.ok ? res.blob() : Promise.reject(res.status)))
+        .then((b) => { img.src = URL.createObjectURL(b); })
+        .catch(() => { img.remove(); });
+    }
     const when = clock(entry.at);
     if (when) li.dataset.time = when; // shown by the style sheet, not part of the text
     if ((entry.options && entry.options.length) || entry.askLocation) {
@@ -88,8 +99,14 @@
     bubble(entry);
   }
 
+  // photoOf is where a reply's photo is read (a photo kept on the server), or "".
+  function photoOf(r) {
+    const ref = r.media && (r.media.Ref || r.media.ref);
+    return ref && /^[0-9a-f]{32}\.(jpg|png|webp)$/.test(ref) ? "/api/chat/photo/" + ref : "";
+  }
+
   function showReplies(replies, pushed) {
-    for (const r of replies || []) show({ who: "bot", staff: r.from === "staff", text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
+    for (const r of replies || []) show({ who: "bot", staff: r.from === "staff", photo: photoOf(r), text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
   }
 
   function notice(text) {
@@ -303,7 +320,7 @@
     msgs.forEach((m, i) => {
       // Only the newest message keeps its buttons: older ones answered other questions.
       const options = i === msgs.length - 1 ? (m.options || []) : [];
-      show({ who: m.from === "citizen" ? "me" : "bot", staff: m.from === "staff", text: m.text, options, at: m.at });
+      show({ who: m.from === "citizen" ? "me" : "bot", staff: m.from === "staff", photo: m.photo || "", text: m.text, options, at: m.at });
     });
     if (!msgs.length) send({ option: "menu" });
   }
