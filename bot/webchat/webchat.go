@@ -10,6 +10,7 @@
 //	                      takes photos
 //	GET  /api/chat/history the conversation's recent messages, both sides, oldest first:
 //	                      {"messages": [{"from", "text", "options", "at"}], "lang": "id"}
+//	GET  /api/chat/photo/{name} a photo said to this conversation (staff sent it)
 //	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
 //	                      {"replies": [...]}; when Accept names text/event-stream a live
 //	                      stream of such objects (server-sent events)
