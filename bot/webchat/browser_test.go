@@ -1,8 +1,13 @@
 package webchat_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/store"
+	"image"
+	"image/png"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -380,4 +385,84 @@ func TestBrowserInEnglish(t *testing.T) {
 	if send != "Send" {
 		t.Errorf("send button says %q, want Send", send)
 	}
+}
+
+// TestBrowserShowsAStaffPhoto: a person talking with staff on the web chat sees the
+// photo a staff member sent, live and again when the page is opened anew.
+func TestBrowserShowsAStaffPhoto(t *testing.T) {
+	execPath := findBrowser(t)
+	b := storetest.Mini(t)
+	hours, err := flows.ParseOfficeHours("always", nil, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	courier := &deliveringCourier{}
+	var desk *flows.Desk
+	h := newHarness(t, b, func(r *flows.Router) {
+		desk = r.RegisterHandoff(flows.HandoffConfig{Store: b.Store.Handoffs(), Courier: courier, Hours: hours, NewID: store.NewHandoffID})
+	})
+	courier.h = h
+	media, err := store.NewMedia(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.server.AcceptPhotos(media)
+	srv := httptest.NewServer(h.mux)
+	t.Cleanup(srv.Close)
+	tab := newBrowser(t, execPath, "id-ID")
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL),
+		chromedp.WaitVisible(menuButtons),
+		chromedp.SendKeys(textBox, "bicara dengan petugas"),
+		chromedp.Click(sendButton),
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.me`)),
+	); err != nil {
+		t.Fatalf("ask for a person: %v", err)
+	}
+	var waiting []*bot.Handoff
+	for len(waiting) == 0 && ctx.Err() == nil { // the request is in once the answer is shown
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`li.msg.bot:nth-last-child(1)`))); err != nil {
+			t.Fatal(err)
+		}
+		courier.wg.Wait()
+		if waiting, err = desk.Queue(context.Background(), bot.HandoffWaiting, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(waiting) == 0 {
+		t.Fatal("the person's request is not in the queue")
+	}
+	var img bytes.Buffer
+	png.Encode(&img, image.NewRGBA(image.Rect(0, 0, 16, 9)))
+	name, _, err := media.Save(bytes.NewReader(img.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Photo(context.Background(), waiting[0].ID, "Budi", name); err != nil {
+		t.Fatal(err)
+	}
+	courier.wg.Wait()
+
+	shown := func(t *testing.T, tab context.Context) {
+		t.Helper()
+		if err := chromedp.Do(tab, chromedp.WaitVisible(botSays("Petugas mengirim foto untuk Anda.")), chromedp.WaitVisible(chromedp.CSS(`li.msg.bot img.photo`))); err != nil {
+			t.Fatalf("see the photo: %v", err)
+		}
+		w, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelector("li.msg.bot img.photo").naturalWidth`))
+		if err != nil || w != 16 {
+			t.Errorf("the photo shown is %d pixels wide (%v), want the 16 staff sent", w, err)
+		}
+	}
+	t.Run("the photo appears live", func(t *testing.T) { shown(t, ctx) })
+	t.Run("the photo is shown again in a new tab, from the server", func(t *testing.T) {
+		tab2, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab2, chromedp.Navigate(srv.URL)); err != nil {
+			t.Fatal(err)
+		}
+		shown(t, tab2)
+	})
 }
