@@ -465,4 +465,50 @@ func TestBrowserShowsAStaffPhoto(t *testing.T) {
 		}
 		shown(t, tab2)
 	})
+	t.Run("a reply sent while the page was closed is shown once when it is opened again", func(t *testing.T) {
+		// A conversation no page has streamed yet: the reply waits in its inbox and
+		// is in its history.
+		token := h.send(t, "", map[string]string{"text": "bicara dengan petugas", "id": "closed"}).Token
+		courier.wg.Wait()
+		list, err := desk.Queue(context.Background(), bot.HandoffWaiting, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		for _, ho := range list {
+			if ho.ChatID == webchat.ChatID(token) {
+				id = ho.ID
+			}
+		}
+		if id == "" {
+			t.Fatal("the second person is not in the queue")
+		}
+		if _, err := desk.Reply(context.Background(), id, "Budi", "Dokumen Anda sudah siap diambil."); err != nil {
+			t.Fatal(err)
+		}
+		courier.wg.Wait()
+		tab3, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab3,
+			chromedp.Navigate(srv.URL+"/static/style.css"), // same origin, to set the token
+			chromedp.Evaluate[chromedp.Void](`localStorage.setItem("layan.token", "`+token+`")`),
+			chromedp.Navigate(srv.URL),
+			chromedp.WaitVisible(botSays("Petugas: Dokumen Anda sudah siap diambil.")),
+		); err != nil {
+			t.Fatalf("see the reply: %v", err)
+		}
+		// A message pushed after it comes on the live stream: by then the stream has
+		// given what it held, and the staff reply must still be there once.
+		if err := h.channel.Send(context.Background(), webchat.ChatID(token), bot.Reply{Text: "Pengumuman: kantor tutup Jumat."}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(tab3, chromedp.WaitVisible(botSays("Pengumuman: kantor tutup Jumat."))); err != nil {
+			t.Fatalf("see the announcement: %v", err)
+		}
+		n, err := chromedp.Run(tab3, chromedp.Evaluate[int](
+			`Array.from(document.querySelectorAll("li.msg.bot")).filter((li) => li.textContent.startsWith("Petugas: Dokumen Anda")).length`))
+		if err != nil || n != 1 {
+			t.Errorf("the staff reply is shown %d times (%v), want once", n, err)
+		}
+	})
 }

@@ -105,8 +105,16 @@
     return ref && /^[0-9a-f]{32}\.(jpg|png|webp)$/.test(ref) ? "/api/chat/photo/" + ref : "";
   }
 
+  // restored holds the texts of the server's history just shown: a pushed reply the
+  // closed page never got is in the history too, and is not shown twice.
+  let restored = [];
+
   function showReplies(replies, pushed) {
-    for (const r of replies || []) show({ who: "bot", staff: r.from === "staff", photo: photoOf(r), text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
+    for (const r of replies || []) {
+      const seen = pushed ? restored.indexOf(r.text) : -1;
+      if (seen >= 0) { restored.splice(seen, 1); continue; }
+      show({ who: "bot", staff: r.from === "staff", photo: photoOf(r), text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
+    }
   }
 
   function notice(text) {
@@ -268,7 +276,10 @@
             let id = "";
             for (const line of event.split("\n")) {
               if (line.startsWith("id: ")) id = line.slice(4);
-              if (line.startsWith("data: ")) showReplies(JSON.parse(line.slice(6)).replies, true);
+              if (line.startsWith("data: ")) {
+                showReplies(JSON.parse(line.slice(6)).replies, true);
+                restored = []; // only what the closed page missed comes first
+              }
             }
             if (id) sessionStorage.setItem("layan.event", id);
           }
@@ -296,6 +307,7 @@
     sessionStorage.removeItem("layan.history");
     sessionStorage.removeItem("layan.event");
     history = [];
+    restored = [];
     log.replaceChildren();
     notice("");
     begin(lang); // in the language the page shows
@@ -317,6 +329,7 @@
     } catch (e) { data = null; }
     const msgs = (data && data.messages) || [];
     if (data) setLang(data.lang);
+    restored = msgs.filter((m) => m.from !== "citizen").map((m) => m.text);
     msgs.forEach((m, i) => {
       // Only the newest message keeps its buttons: older ones answered other questions.
       const options = i === msgs.length - 1 ? (m.options || []) : [];
@@ -327,8 +340,7 @@
 
   if (token) {
     setLang(localStorage.getItem("layan.lang"));
-    listen();
-    restore();
+    restore().finally(listen); // the history first, then what comes live
   } else {
     // First visit: open the conversation in the browser's language.
     begin((navigator.language || "").toLowerCase().startsWith("en") ? "en" : "id");
