@@ -116,7 +116,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		bcfg.WhatsAppStatuses = a.store.WhatsAppCloud()
 	}
 	staffAPI.EnableBroadcasts(bcfg)
-	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply})
+	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply, Media: media})
 	staffAPI.Register(mux)
 	if !staffAPI.Enabled() {
 		log.Info("staff API off: ADMIN_TOKEN is not set")

@@ -185,6 +185,37 @@ func (e *Engine) Accepts(ctx context.Context, m Message) (bool, error) {
 	return sa.Accepts(claim.Session, m.Kind), nil
 }
 
+// Recall returns a copy of the session of m's conversation (its language and recent
+// history), for a client that shows the conversation again. It waits for the
+// conversation's turn like Handle and changes nothing; a conversation never seen
+// gives an empty session.
+func (e *Engine) Recall(ctx context.Context, m Message) (Session, error) {
+	key := m.Key()
+	release, err := e.serial.acquire(ctx, key)
+	if err != nil {
+		return Session{}, fmt.Errorf("bot: wait for conversation: %w", err)
+	}
+	defer release()
+	claim, err := e.store.Acquire(ctx, key, "")
+	if err != nil {
+		return Session{}, err
+	}
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := e.store.Release(endCtx, claim); err != nil {
+		e.log.WarnContext(ctx, "release conversation", "conv", e.pseudo.Of(key), "err", err)
+	}
+	if claim.Session == nil {
+		return Session{}, nil
+	}
+	s := cloneSession(claim.Session)
+	if e.history.Age > 0 {
+		now := e.now()
+		s.History = slices.DeleteFunc(s.History, func(l Line) bool { return now.Sub(l.At) > e.history.Age })
+	}
+	return *s, nil
+}
+
 // run calls the handler on a copy of the session and returns the session to save, the
 // replies, and whether the handler succeeded; a nil session when the handler asked to
 // forget the person. On error, panic or timeout it returns the original session and an
@@ -300,7 +331,11 @@ func (e *Engine) remember(s, before *Session, m Message, replies []Reply, at tim
 		if r.From != "" {
 			from = r.From
 		}
-		lines = append(lines, Line{From: from, Text: cut(r.Text), Options: r.Options, At: at})
+		l := Line{From: from, Text: cut(r.Text), Options: r.Options, At: at}
+		if r.Media != nil {
+			l.Media = r.Media.Ref // a photo shown to the person, who may see it again
+		}
+		lines = append(lines, l)
 	}
 	if h.Age > 0 {
 		lines = slices.DeleteFunc(lines, func(l Line) bool { return at.Sub(l.At) > h.Age })

@@ -392,7 +392,13 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 		}
 		r := bot.Reply{Text: c.T("handoff.staff_says", "Text", l.Text), From: bot.FromStaff}
 		if l.Media != "" {
-			r.Media = &bot.Media{Ref: l.Media, MIME: "image/jpeg"}
+			// A photo from staff: shown where the channel can show a kept photo,
+			// elsewhere the person is told kindly that one was sent.
+			r.Text = c.T("handoff.staff_photo_unsent")
+			if slices.Contains(PhotoChannels, c.Msg.Channel) {
+				r.Text = c.T("handoff.staff_photo")
+				r.Media = &bot.Media{Ref: l.Media, MIME: mimeOf(l.Media)}
+			}
 		}
 		c.Turn.Say(r)
 	default:
@@ -400,4 +406,21 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 	}
 	c.Session.Options = kept // news does not change what a number typed next picks
 	return nil
+}
+
+// PhotoChannels are the channels that deliver a photo kept in the media store (a
+// reply's Media.Ref is its name): the web chat shows it on the page, Telegram
+// uploads it. The WhatsApp channels send no photos yet; there a staff photo is a
+// kind note instead.
+var PhotoChannels = []string{"webchat", "telegram"}
+
+// mimeOf guesses a kept photo's type from its name's extension.
+func mimeOf(name string) string {
+	switch {
+	case strings.HasSuffix(name, ".png"):
+		return "image/png"
+	case strings.HasSuffix(name, ".webp"):
+		return "image/webp"
+	}
+	return "image/jpeg"
 }

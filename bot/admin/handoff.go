@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -24,6 +25,8 @@ type Handoffs interface {
 	Transcript(ctx context.Context, id string, after int64) ([]bot.Line, int64, error)
 	Take(ctx context.Context, id, who string) (*bot.Handoff, error)
 	Reply(ctx context.Context, id, who, text string) (*bot.Handoff, error)
+	// Photo sends a photo already kept in the media store (its name) to the person.
+	Photo(ctx context.Context, id, who, name string) (*bot.Handoff, error)
 	Assign(ctx context.Context, id, to string) (*bot.Handoff, error)
 	End(ctx context.Context, id, who string) (*bot.Handoff, error)
 	Canned(lang string) []bot.Canned
@@ -37,6 +40,17 @@ type HandoffConfig struct {
 	Events func(ctx context.Context) (<-chan bot.HandoffEvent, func() error, error)
 	// EmptyReply is the error (errors.Is) the desk returns for a reply without text.
 	EmptyReply error
+	// Media keeps the photos staff send (*store.Media); nil: POST …/photos is 404.
+	Media PhotoStore
+}
+
+// PhotoStore keeps photos as the web uploads are kept: Save judges the file by its
+// content (a JPEG, PNG or WebP header that decodes, size and pixel limits) and
+// refuses with an error wrapping bot.ErrFileRefused (bot.ErrMediaFull past the
+// quota); Full reports the quota reached before a body is read.
+type PhotoStore interface {
+	Save(r io.Reader) (name, mime string, err error)
+	Full() bool
 }
 
 // QueueMax is the most conversations one list answers.
@@ -60,6 +74,7 @@ func (s *Server) registerHandoffs(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/conversations/{id}", s.authorized(s.getConversation))
 	mux.HandleFunc("GET /api/admin/conversations/{id}/messages", s.authorized(s.conversationMessages))
 	mux.HandleFunc("POST /api/admin/conversations/{id}/messages", s.authorized(s.replyConversation))
+	mux.HandleFunc("POST /api/admin/conversations/{id}/photos", s.authorized(s.photoConversation))
 	mux.HandleFunc("POST /api/admin/conversations/{id}/{action}", s.authorized(s.conversationAction))
 	mux.HandleFunc("GET /api/admin/canned", s.authorized(s.cannedReplies))
 	if s.handoffs.Events != nil {
@@ -173,6 +188,62 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(ctx, "admin API: conversation answered", "handoff", id, "by", by)
+	writeJSON(w, http.StatusOK, ho)
+}
+
+// photoConversation sends a photo (the raw body, at most bot.MaxPhotoSize, judged by
+// its content) to the person: POST /api/admin/conversations/{id}/photos?by=Budi. A
+// file that is not a photo is 415, too large 413, no room for photos 507.
+func (s *Server) photoConversation(w http.ResponseWriter, r *http.Request) {
+	if s.handoffs.Media == nil {
+		writeError(w, http.StatusNotFound, "photos are not enabled")
+		return
+	}
+	by, ok := staffName(w, r.URL.Query().Get("by"))
+	if !ok {
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	// Who may send comes first: a conversation that is not this staff member's to
+	// answer never has its photo read.
+	ho, err := s.handoffs.Desk.Get(ctx, id)
+	if s.handoffError(w, r, err) {
+		return
+	}
+	switch {
+	case ho.State == bot.HandoffEnded:
+		s.handoffError(w, r, bot.ErrHandoffEnded)
+		return
+	case ho.State == bot.HandoffActive && ho.Assignee != by:
+		s.handoffError(w, r, fmt.Errorf("%w: %s", bot.ErrHandoffHeld, ho.Assignee))
+		return
+	}
+	if s.handoffs.Media.Full() {
+		s.log.ErrorContext(ctx, "admin API: photo refused, DATA_DIR/media is full (raise MEDIA_QUOTA or free space)")
+		writeError(w, http.StatusInsufficientStorage, "there is no room for photos now")
+		return
+	}
+	name, _, err := s.handoffs.Media.Save(http.MaxBytesReader(w, r.Body, bot.MaxPhotoSize+1))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, bot.ErrMediaFull):
+		writeError(w, http.StatusInsufficientStorage, "there is no room for photos now")
+		return
+	case errors.As(err, &tooBig) || errors.Is(err, bot.ErrFileRefused) && r.ContentLength > bot.MaxPhotoSize:
+		writeError(w, http.StatusRequestEntityTooLarge, "a photo is at most 10 MB")
+		return
+	case errors.Is(err, bot.ErrFileRefused):
+		writeError(w, http.StatusUnsupportedMediaType, "the body must be a JPEG, PNG or WebP photo of at most 10 MB and 12,000 pixels a side")
+		return
+	case err != nil:
+		s.unavailable(w, r, err)
+		return
+	}
+	ho, err = s.handoffs.Desk.Photo(ctx, id, by, name)
+	if s.handoffError(w, r, err) {
+		return
+	}
+	s.log.InfoContext(ctx, "admin API: conversation photo sent", "handoff", id, "by", by)
 	writeJSON(w, http.StatusOK, ho)
 }
 

@@ -47,6 +47,7 @@ type handoffRig struct {
 	mux     *http.ServeMux
 	store   *store.Handoffs
 	courier *courier
+	media   *store.Media
 	id      string
 }
 
@@ -63,7 +64,12 @@ func newHandoffRig(t *testing.T, b storetest.Backend) *handoffRig {
 	desk := router.RegisterHandoff(flows.HandoffConfig{Store: r.store, Courier: r.courier, NewID: store.NewHandoffID,
 		Now: func() time.Time { return now }})
 	api := admin.New(admin.Config{Token: token, Complaints: b.Store.Complaints("TST", time.UTC)})
-	api.EnableHandoffs(admin.HandoffConfig{Desk: desk, Events: r.store.Events, EmptyReply: flows.ErrEmptyReply})
+	media, err := store.NewMedia(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.media = media
+	api.EnableHandoffs(admin.HandoffConfig{Desk: desk, Events: r.store.Events, EmptyReply: flows.ErrEmptyReply, Media: media})
 	api.Register(r.mux)
 	ho, _, err := r.store.Open(context.Background(), &bot.Handoff{ID: store.NewHandoffID(), Conv: "whatsapp:6281234567890",
 		Channel: "whatsapp", ChatID: "6281234567890@s.whatsapp.net", Lang: "id", Since: now},

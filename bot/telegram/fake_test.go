@@ -149,6 +149,16 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	r.ParseForm()
 	c := call{Method: method, Params: r.PostForm, At: time.Now()}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") && r.ParseMultipartForm(32<<20) == nil {
+		// An upload: its fields, and each file as "upload:<name>:<size>".
+		c.Params = url.Values{}
+		for k, v := range r.MultipartForm.Value {
+			c.Params[k] = v
+		}
+		for k, fs := range r.MultipartForm.File {
+			c.Params.Set(k, fmt.Sprintf("upload:%s:%d", fs[0].Filename, fs[0].Size))
+		}
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
 	scripted := f.answers[method]

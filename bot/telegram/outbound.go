@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +39,8 @@ const callTimeout = 20 * time.Second
 // parse_mode, so nothing in it is read as Markdown or HTML), split at MaxText, with
 // the reply's options as an inline keyboard on its last part, or a share-location
 // keyboard. A reply with media sends the photo (or file) first: Media.Ref is a
-// Telegram file id or an http(s) URL. When a later part fails, a retry of the reply
+// Telegram file id, an http(s) URL, or with AcceptPhotos the name of a photo kept in
+// the media store (uploaded from there). When a later part fails, a retry of the reply
 // may repeat the parts that were sent.
 func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 	id, err := strconv.ParseInt(chatID, 10, 64)
@@ -51,6 +54,9 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 	}
 	if r.Media != nil && r.Media.Ref != "" {
 		if err := c.sendMedia(ctx, id, r.Media); err != nil {
+			if se := (*bot.SendError)(nil); errors.As(err, &se) {
+				return se // decided here: a kept photo that is gone
+			}
 			return c.sendError(ctx, chatID, err)
 		}
 	}
@@ -132,6 +138,14 @@ func (c *Channel) sendMedia(ctx context.Context, chat int64, m *bot.Media) error
 	var file tgbotapi.RequestFileData = tgbotapi.FileID(m.Ref)
 	if strings.HasPrefix(m.Ref, "https://") || strings.HasPrefix(m.Ref, "http://") {
 		file = tgbotapi.FileURL(m.Ref)
+	} else if o, ok := c.media.(opener); ok && keptName.MatchString(m.Ref) {
+		// A photo kept in the media store (one staff sent): uploaded from there.
+		f, err := o.Open(m.Ref)
+		if err != nil {
+			return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("telegram: open kept photo: %w", err)}
+		}
+		defer f.Close()
+		file = tgbotapi.FileReader{Name: m.Ref, Reader: f}
 	}
 	var conf tgbotapi.Chattable = tgbotapi.NewDocument(chat, file)
 	if m.MIME == "" || strings.HasPrefix(m.MIME, "image/") {
@@ -196,3 +210,12 @@ func utf16Len(s string) int {
 	}
 	return n
 }
+
+// opener is a media store that hands out the photos it keeps (*store.Media).
+type opener interface {
+	Open(name string) (*os.File, error)
+}
+
+// keptName is the name the media store gives a photo (never a Telegram file id,
+// which has no dot).
+var keptName = regexp.MustCompile(`^[0-9a-f]{32}\.(jpg|png|webp)$`)

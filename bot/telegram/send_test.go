@@ -1,8 +1,12 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net"
 	"net/url"
@@ -14,6 +18,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/telegram"
+	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -152,6 +157,47 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 		}
 		if got := calls[len(calls)-2].Params.Get("photo"); got != "https://contoh.test/sigandu.jpg" {
 			t.Errorf("photo = %q", got)
+		}
+	})
+
+	t.Run("a photo kept in the media store (from staff) is uploaded", func(t *testing.T) {
+		media, err := store.NewMedia(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ch.AcceptPhotos(media)
+		defer r.ch.AcceptPhotos(nil)
+		var photo bytes.Buffer
+		png.Encode(&photo, image.NewRGBA(image.Rect(0, 0, 8, 8)))
+		tinyPNG := photo.String()
+		name, mime, err := media.Save(strings.NewReader(tinyPNG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.ch.Send(ctx, "1122334455", bot.Reply{Text: "Petugas mengirim foto untuk Anda.", Media: &bot.Media{Ref: name, MIME: mime}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := r.api.allCalls()
+		if n := len(calls); n < 2 || calls[n-2].Method != "sendPhoto" || calls[n-1].Method != "sendMessage" {
+			t.Fatalf("last calls %v, want sendPhoto then sendMessage", methods(calls[max(0, n-2):]))
+		}
+		want := fmt.Sprintf("upload:%s:%d", name, len(tinyPNG))
+		if got := calls[len(calls)-2].Params.Get("photo"); got != want {
+			t.Errorf("photo = %q, want the kept file uploaded (%s)", got, want)
+		}
+	})
+
+	t.Run("a kept photo that is gone is a permanent error", func(t *testing.T) {
+		media, err := store.NewMedia(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ch.AcceptPhotos(media)
+		defer r.ch.AcceptPhotos(nil)
+		err = r.ch.Send(ctx, "1122334455", bot.Reply{Text: "x", Media: &bot.Media{Ref: "0123456789abcdef0123456789abcdef.jpg"}})
+		if bot.KindOf(err) != bot.ErrPermanent {
+			t.Errorf("error %v, want permanent", err)
 		}
 	})
 

@@ -1,11 +1,17 @@
 package webchat_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/store"
+	"image"
+	"image/png"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +209,59 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("the same browser opened again shows the conversation from the server", func(t *testing.T) {
+		// A new tab has the token (localStorage) but none of the tab's own bubbles
+		// (sessionStorage): what it shows comes from GET /api/chat/history.
+		tab2, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab2,
+			chromedp.Navigate(srv.URL),
+			chromedp.WaitVisible(botSays("How to use Layan:")),
+			chromedp.WaitVisible(botSays("Halo, selamat datang!")),
+		); err != nil {
+			t.Fatalf("open the page in a new tab: %v", err)
+		}
+		mine, err := chromedp.Run(tab2, chromedp.Evaluate[[]string](
+			`Array.from(document.querySelectorAll("li.msg.me"), (li) => li.textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(mine, "help") || !slices.Contains(mine, "English") {
+			t.Errorf("the person's own earlier messages shown are %q, want help and English among them", mine)
+		}
+		times, err := chromedp.Run(tab2, chromedp.Evaluate[int](`document.querySelectorAll("li.msg[data-time]").length`))
+		if err != nil || times == 0 {
+			t.Errorf("no message shows its time (%v)", err)
+		}
+		if err := chromedp.Do(tab2,
+			chromedp.SendKeys(textBox, "menu"),
+			chromedp.Click(sendButton),
+			chromedp.WaitVisible(button("Change language")),
+		); err != nil {
+			t.Errorf("the conversation goes on in the new tab: %v", err)
+		}
+	})
+
+	t.Run("a returning visitor whose history has expired is greeted with the menu", func(t *testing.T) {
+		const token = "returning-visitor-token-0123456789"
+		if err := h.b.Store.WebChats().Register(ctx, webchat.ChatID(token)); err != nil {
+			t.Fatal(err)
+		}
+		tab3, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab3,
+			chromedp.Navigate(srv.URL+"/static/style.css"), // same origin, to set the token
+			chromedp.Evaluate[chromedp.Void](`localStorage.setItem("layan.token", "`+token+`"); sessionStorage.clear()`),
+			chromedp.Navigate(srv.URL),
+			chromedp.WaitVisible(menuButtons),
+		); err != nil {
+			t.Fatalf("open the page with an old token: %v", err)
+		}
+		if got, _ := chromedp.Run(tab3, chromedp.Evaluate[string](`localStorage.getItem("layan.token")`)); got != token {
+			t.Errorf("the page holds token %q, want the returning visitor's own", got)
+		}
+	})
+
 	t.Run("a new conversation makes the browser forget the old one", func(t *testing.T) {
 		old, err := chromedp.Run(ctx, chromedp.Evaluate[string](`localStorage.getItem("layan.token")`))
 		if err != nil || old == "" {
@@ -326,4 +385,130 @@ func TestBrowserInEnglish(t *testing.T) {
 	if send != "Send" {
 		t.Errorf("send button says %q, want Send", send)
 	}
+}
+
+// TestBrowserShowsAStaffPhoto: a person talking with staff on the web chat sees the
+// photo a staff member sent, live and again when the page is opened anew.
+func TestBrowserShowsAStaffPhoto(t *testing.T) {
+	execPath := findBrowser(t)
+	b := storetest.Mini(t)
+	hours, err := flows.ParseOfficeHours("always", nil, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	courier := &deliveringCourier{}
+	var desk *flows.Desk
+	h := newHarness(t, b, func(r *flows.Router) {
+		desk = r.RegisterHandoff(flows.HandoffConfig{Store: b.Store.Handoffs(), Courier: courier, Hours: hours, NewID: store.NewHandoffID})
+	})
+	courier.h = h
+	media, err := store.NewMedia(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.server.AcceptPhotos(media)
+	srv := httptest.NewServer(h.mux)
+	t.Cleanup(srv.Close)
+	tab := newBrowser(t, execPath, "id-ID")
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL),
+		chromedp.WaitVisible(menuButtons),
+		chromedp.SendKeys(textBox, "bicara dengan petugas"),
+		chromedp.Click(sendButton),
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.me`)),
+	); err != nil {
+		t.Fatalf("ask for a person: %v", err)
+	}
+	var waiting []*bot.Handoff
+	for len(waiting) == 0 && ctx.Err() == nil { // the request is in once the answer is shown
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`li.msg.bot:nth-last-child(1)`))); err != nil {
+			t.Fatal(err)
+		}
+		courier.wg.Wait()
+		if waiting, err = desk.Queue(context.Background(), bot.HandoffWaiting, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(waiting) == 0 {
+		t.Fatal("the person's request is not in the queue")
+	}
+	var img bytes.Buffer
+	png.Encode(&img, image.NewRGBA(image.Rect(0, 0, 16, 9)))
+	name, _, err := media.Save(bytes.NewReader(img.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Photo(context.Background(), waiting[0].ID, "Budi", name); err != nil {
+		t.Fatal(err)
+	}
+	courier.wg.Wait()
+
+	shown := func(t *testing.T, tab context.Context) {
+		t.Helper()
+		if err := chromedp.Do(tab, chromedp.WaitVisible(botSays("Petugas mengirim foto untuk Anda.")), chromedp.WaitVisible(chromedp.CSS(`li.msg.bot img.photo`))); err != nil {
+			t.Fatalf("see the photo: %v", err)
+		}
+		w, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelector("li.msg.bot img.photo").naturalWidth`))
+		if err != nil || w != 16 {
+			t.Errorf("the photo shown is %d pixels wide (%v), want the 16 staff sent", w, err)
+		}
+	}
+	t.Run("the photo appears live", func(t *testing.T) { shown(t, ctx) })
+	t.Run("the photo is shown again in a new tab, from the server", func(t *testing.T) {
+		tab2, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab2, chromedp.Navigate(srv.URL)); err != nil {
+			t.Fatal(err)
+		}
+		shown(t, tab2)
+	})
+	t.Run("a reply sent while the page was closed is shown once when it is opened again", func(t *testing.T) {
+		// A conversation no page has streamed yet: the reply waits in its inbox and
+		// is in its history.
+		token := h.send(t, "", map[string]string{"text": "bicara dengan petugas", "id": "closed"}).Token
+		courier.wg.Wait()
+		list, err := desk.Queue(context.Background(), bot.HandoffWaiting, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		for _, ho := range list {
+			if ho.ChatID == webchat.ChatID(token) {
+				id = ho.ID
+			}
+		}
+		if id == "" {
+			t.Fatal("the second person is not in the queue")
+		}
+		if _, err := desk.Reply(context.Background(), id, "Budi", "Dokumen Anda sudah siap diambil."); err != nil {
+			t.Fatal(err)
+		}
+		courier.wg.Wait()
+		tab3, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab3,
+			chromedp.Navigate(srv.URL+"/static/style.css"), // same origin, to set the token
+			chromedp.Evaluate[chromedp.Void](`localStorage.setItem("layan.token", "`+token+`")`),
+			chromedp.Navigate(srv.URL),
+			chromedp.WaitVisible(botSays("Petugas: Dokumen Anda sudah siap diambil.")),
+		); err != nil {
+			t.Fatalf("see the reply: %v", err)
+		}
+		// A message pushed after it comes on the live stream: by then the stream has
+		// given what it held, and the staff reply must still be there once.
+		if err := h.channel.Send(context.Background(), webchat.ChatID(token), bot.Reply{Text: "Pengumuman: kantor tutup Jumat."}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(tab3, chromedp.WaitVisible(botSays("Pengumuman: kantor tutup Jumat."))); err != nil {
+			t.Fatalf("see the announcement: %v", err)
+		}
+		n, err := chromedp.Run(tab3, chromedp.Evaluate[int](
+			`Array.from(document.querySelectorAll("li.msg.bot")).filter((li) => li.textContent.startsWith("Petugas: Dokumen Anda")).length`))
+		if err != nil || n != 1 {
+			t.Errorf("the staff reply is shown %d times (%v), want once", n, err)
+		}
+	})
 }

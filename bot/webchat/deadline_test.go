@@ -126,6 +126,10 @@ func (e *memEngine) Handle(_ context.Context, m bot.Message) (bot.Outcome, error
 
 func (e *memEngine) Accepts(context.Context, bot.Message) (bool, error) { return true, nil }
 
+func (e *memEngine) Recall(context.Context, bot.Message) (bot.Session, error) {
+	return bot.Session{}, nil
+}
+
 func (e *memEngine) count() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -131,7 +131,7 @@ func newPage(texts Texts) (*page, error) {
 
 func (p *page) serveIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "+
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data: blob:; "+
 		"frame-ancestors "+p.frameAncestors)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(p.byLang[preferredLang(r.Header.Get("Accept-Language"))])

@@ -8,6 +8,9 @@
 //	POST /api/chat/upload a photo as the raw body (?id=<client message id>), answered
 //	                      like /api/chat; taken only where the conversation's step
 //	                      takes photos
+//	GET  /api/chat/history the conversation's recent messages, both sides, oldest first:
+//	                      {"messages": [{"from", "text", "options", "at"}], "lang": "id"}
+//	GET  /api/chat/photo/{name} a photo said to this conversation (staff sent it)
 //	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
 //	                      {"replies": [...]}; when Accept names text/event-stream a live
 //	                      stream of such objects (server-sent events)
@@ -37,6 +40,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +85,9 @@ type Media interface {
 type Engine interface {
 	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
 	Accepts(ctx context.Context, m bot.Message) (bool, error)
+	// Recall returns the conversation's session (language and recent history)
+	// without changing it.
+	Recall(ctx context.Context, m bot.Message) (bot.Session, error)
 }
 
 // Deadlines the handlers set on their connection, whatever the server's own.
@@ -193,6 +200,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", s.guard(s.page.static()))
 	mux.Handle("POST /api/chat", s.guard(http.HandlerFunc(s.chat)))
 	mux.Handle("GET /api/chat/inbox", s.guard(http.HandlerFunc(s.inbox)))
+	mux.Handle("GET /api/chat/history", s.guard(http.HandlerFunc(s.history)))
+	mux.Handle("GET /api/chat/photo/{name}", s.guard(http.HandlerFunc(s.photo)))
 	mux.Handle("POST /api/chat/upload", s.guard(http.HandlerFunc(s.upload)))
 }
 
@@ -382,6 +391,107 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		m.Media = &bot.Media{Ref: name, MIME: mime}
 	}
 	s.answer(w, r, token, m)
+}
+
+type historyResponse struct {
+	Messages []historyLine `json:"messages"`
+	Lang     string        `json:"lang,omitempty"`
+}
+
+// historyLine is one message of the history: from "citizen" (the person), "bot" or
+// "staff".
+type historyLine struct {
+	From    string       `json:"from"`
+	Text    string       `json:"text"`
+	Options []bot.Option `json:"options,omitempty"`
+	At      time.Time    `json:"at"`
+	// Photo is a photo shown with the message (one staff sent): its path,
+	// GET /api/chat/photo/<name> with X-Chat-Token.
+	Photo string `json:"photo,omitempty"`
+}
+
+// history answers GET /api/chat/history with X-Chat-Token: the conversation's recent
+// messages as the server keeps them (HISTORY_DAYS, the newest few), so that a page
+// opened again shows them. It changes nothing.
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	id := s.known(w, r, r.Header.Get("X-Chat-Token"))
+	if id == "" {
+		return
+	}
+	if !s.messages.allow(id) {
+		tooMany(w)
+		return
+	}
+	setDeadlines(w, BodyTimeout, AnswerTimeout)
+	sess, err := s.engine.Recall(r.Context(), bot.Message{Channel: ChannelName, ChatID: id, UserID: id})
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	out := historyResponse{Messages: []historyLine{}, Lang: sess.Lang}
+	for _, l := range sess.History {
+		hl := historyLine{From: l.From, Text: l.Text, Options: l.Options, At: l.At}
+		if l.Media != "" && l.From != bot.FromCitizen {
+			hl.Photo = PhotoPath + l.Media
+		}
+		out.Messages = append(out.Messages, hl)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// PhotoPath is where the page reads a photo said to the person (a reply's
+// Media.Ref is the name after it), with X-Chat-Token.
+const PhotoPath = "/api/chat/photo/"
+
+// photoOpener is a media store that hands out the photos it keeps (*store.Media).
+type photoOpener interface {
+	Open(name string) (*os.File, error)
+}
+
+// photo answers GET /api/chat/photo/{name} with X-Chat-Token: a photo shown to this
+// conversation (a photo staff sent), as the conversation's history names it. Any
+// other name, a photo of another conversation included, is 404.
+func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
+	id := s.known(w, r, r.Header.Get("X-Chat-Token"))
+	if id == "" {
+		return
+	}
+	if !s.messages.allow(id) {
+		tooMany(w)
+		return
+	}
+	o, ok := s.media.(photoOpener)
+	name := r.PathValue("name")
+	if !ok || name == "" {
+		writeError(w, http.StatusNotFound, "no such photo")
+		return
+	}
+	sess, err := s.engine.Recall(r.Context(), bot.Message{Channel: ChannelName, ChatID: id, UserID: id})
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(sess.History, func(l bot.Line) bool { return l.Media == name && l.From != bot.FromCitizen }) {
+		writeError(w, http.StatusNotFound, "no such photo")
+		return
+	}
+	f, err := o.Open(name)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no such photo")
+		return
+	}
+	defer f.Close()
+	setDeadlines(w, BodyTimeout, UploadTimeout)
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", http.DetectContentType(head[:n]))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	io.Copy(w, f)
 }
 
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {

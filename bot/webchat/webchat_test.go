@@ -67,7 +67,8 @@ func (e *countingEngine) Handled() int {
 	return e.handled
 }
 
-func newHarness(t testing.TB, b storetest.Backend) *harness {
+// newHarness builds the harness; each with may register more flows on the router.
+func newHarness(t testing.TB, b storetest.Backend, with ...func(*flows.Router)) *harness {
 	t.Helper()
 	texts, err := locales.Load("", map[string]any{"Region": "Kabupaten Contoh"})
 	if err != nil {
@@ -80,11 +81,15 @@ func newHarness(t testing.TB, b storetest.Backend) *harness {
 		t.Fatal(err)
 	}
 	router.RegisterComplaints(flows.ComplaintConfig{Store: b.Store.Complaints("WEB", time.UTC), Alerts: noAlerts{}, Region: region})
+	for _, f := range with {
+		f(router)
+	}
 	engine := &countingEngine{Engine: bot.NewEngine(bot.EngineConfig{
 		Store:   b.Store.Conversations(30*time.Second, time.Hour),
 		Handler: router,
 		Apology: router.Apology,
 		Logger:  log,
+		History: bot.HistoryLimits{Lines: 30, Age: 30 * 24 * time.Hour},
 	})}
 	chats := b.Store.WebChats()
 	s, err := webchat.NewServer(engine, chats, texts, log)
@@ -791,4 +796,101 @@ func TestOneClientCannotStartConversationsWithoutEnd(t *testing.T) {
 	if a := h.send(t, token, map[string]string{"text": "menu"}); a.Status != http.StatusOK {
 		t.Errorf("an existing conversation got %d during the flood", a.Status)
 	}
+}
+
+// historyAnswer is what GET /api/chat/history answers.
+type historyAnswer struct {
+	Messages []struct {
+		From    string       `json:"from"`
+		Text    string       `json:"text"`
+		Options []bot.Option `json:"options"`
+		At      time.Time    `json:"at"`
+	} `json:"messages"`
+	Lang  string `json:"lang"`
+	Error string `json:"error"`
+}
+
+func (h *harness) history(t testing.TB, token string) (int, historyAnswer) {
+	t.Helper()
+	req := httptest.NewRequest("GET", "/api/chat/history", nil)
+	if token != "" {
+		req.Header.Set("X-Chat-Token", token)
+	}
+	rec := httptest.NewRecorder()
+	h.mux.ServeHTTP(rec, req)
+	var a historyAnswer
+	if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
+		t.Fatalf("GET /api/chat/history: answer is not JSON: %v; body %q", err, rec.Body.String())
+	}
+	return rec.Code, a
+}
+
+func TestHistory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		h := newHarness(t, b)
+		token := h.start(t)
+		h.send(t, token, map[string]string{"text": "halo", "id": "again"})
+
+		t.Run("a reopened page gets both sides of the conversation, oldest first", func(t *testing.T) {
+			code, a := h.history(t, token)
+			if code != http.StatusOK {
+				t.Fatalf("status %d (%s), want 200", code, a.Error)
+			}
+			var lines []string
+			for _, m := range a.Messages {
+				lines = append(lines, m.From+": "+m.Text)
+				if m.At.IsZero() {
+					t.Errorf("message %q has no time", m.Text)
+				}
+			}
+			if len(a.Messages) < 3 || a.Messages[0].From != "citizen" || a.Messages[0].Text != "halo" ||
+				a.Messages[1].From != "bot" || !strings.HasPrefix(a.Messages[1].Text, greetingID) {
+				t.Fatalf("history starts %q, want the person's halo then the greeting", lines)
+			}
+			last := a.Messages[len(a.Messages)-1]
+			if last.From != "bot" || last.Text == "" {
+				t.Errorf("history ends with %q, want the bot's answer to the second halo", lines)
+			}
+			withMenu := false
+			for _, m := range a.Messages {
+				withMenu = withMenu || len(m.Options) > 0
+			}
+			if !withMenu {
+				t.Errorf("no message of the history keeps its buttons: %q", lines)
+			}
+		})
+
+		t.Run("the second halo of a greeted person is answered as a greeting", func(t *testing.T) {
+			a := h.send(t, token, map[string]string{"text": "halo", "id": "third"})
+			if a.says(notUnderstood) {
+				t.Errorf("halo got %q, want a greeting", a.texts())
+			}
+		})
+
+		t.Run("reading the history changes nothing", func(t *testing.T) {
+			_, a1 := h.history(t, token)
+			_, a2 := h.history(t, token)
+			if len(a1.Messages) != len(a2.Messages) {
+				t.Errorf("history grew from %d to %d messages by being read", len(a1.Messages), len(a2.Messages))
+			}
+		})
+
+		t.Run("a new conversation has an empty history", func(t *testing.T) {
+			other := h.send(t, "", map[string]string{"option": "lang:en", "id": "x"}).Token
+			_, a := h.history(t, other)
+			for _, m := range a.Messages {
+				if m.Text == "halo" {
+					t.Errorf("another conversation's history shows %q", m.Text)
+				}
+			}
+		})
+
+		t.Run("an unknown or missing token gets 401", func(t *testing.T) {
+			for _, tok := range []string{"", "not-a-token"} {
+				if code, a := h.history(t, tok); code != http.StatusUnauthorized || a.Error == "" {
+					t.Errorf("token %q: status %d %q, want 401 with an error", tok, code, a.Error)
+				}
+			}
+		})
+	})
 }

@@ -198,6 +198,35 @@ func TestOutsideTheWindow(t *testing.T) {
 			t.Errorf("sent %v", msgs)
 		}
 	})
+	t.Run("a staff reply in a live talk goes as the we-replied template, in the person's language", func(t *testing.T) {
+		for _, tc := range []struct{ lang, text, want string }{
+			{"id", "Petugas: KTP Anda sudah jadi, silakan ambil di kecamatan.", "template layan_balasan_petugas/id <Petugas: KTP Anda sudah jadi, silakan ambil di kecamatan.>"},
+			{"en", "Staff: Your ID card is ready.", "template layan_balasan_petugas/en <Staff: Your ID card is ready.>"},
+		} {
+			h := newHarness(t, templates, nil)
+			// What the handoff courier asks for when it delivers a staff reply.
+			tm := &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": tc.text}}
+			tctx := bot.WithTemplate(bot.WithLang(ctx, tc.lang), tm)
+			if err := h.sender.Send(tctx, ChannelName, person, bot.Reply{Text: tc.text, From: bot.FromStaff}); err != nil {
+				t.Fatalf("%s: %v", tc.lang, err)
+			}
+			msgs := h.graph.messages()
+			if len(msgs) != 1 || look(msgs[0]) != tc.want {
+				t.Errorf("%s: sent %v, want %s", tc.lang, msgs, tc.want)
+			}
+		}
+	})
+	t.Run("inside the window a staff reply goes as plain text", func(t *testing.T) {
+		h := newHarness(t, templates, nil)
+		inWindow(t, h)
+		tm := &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": "Petugas: Baik."}}
+		if err := h.sender.Send(bot.WithTemplate(ctx, tm), ChannelName, person, bot.Reply{Text: "Petugas: Baik.", From: bot.FromStaff}); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := h.graph.messages(); len(msgs) != 1 || strings.HasPrefix(look(msgs[0]), "template") {
+			t.Errorf("sent %v, want the text itself", msgs)
+		}
+	})
 	t.Run("a purpose without a template is outside the window", func(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		tm := &bot.Template{Purposes: []string{"broadcast.wisata"}}

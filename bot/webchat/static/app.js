@@ -44,10 +44,30 @@
     sendButton.textContent = t.send;
   }
 
+  // clock gives a message's time as the person reads it (14.05), or "".
+  function clock(at) {
+    const d = new Date(at);
+    if (!at || isNaN(d)) return "";
+    return String(d.getHours()).padStart(2, "0") + "." + String(d.getMinutes()).padStart(2, "0");
+  }
+
   function bubble(entry) {
     const li = document.createElement("li");
-    li.className = "msg " + entry.who + (entry.pushed ? " pushed" : "");
+    li.className = "msg " + entry.who + (entry.pushed ? " pushed" : "") + (entry.staff ? " staff" : "");
     li.textContent = entry.text;
+    if (entry.photo) {
+      // A photo staff sent: read with the token (never in a URL), shown from memory.
+      const img = document.createElement("img");
+      img.className = "photo";
+      img.alt = entry.text || "";
+      li.appendChild(img);
+      fetch(entry.photo, { headers: { "X-Chat-Token": token } })
+        .then((res) => (res.ok ? res.blob() : Promise.reject(res.status)))
+        .then((b) => { img.src = URL.createObjectURL(b); })
+        .catch(() => { img.remove(); });
+    }
+    const when = clock(entry.at);
+    if (when) li.dataset.time = when; // shown by the style sheet, not part of the text
     if ((entry.options && entry.options.length) || entry.askLocation) {
       const row = document.createElement("div");
       row.className = "options";
@@ -73,10 +93,28 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function show(entry) { remember(entry); bubble(entry); }
+  function show(entry) {
+    if (!entry.at) entry.at = new Date().toISOString();
+    remember(entry);
+    bubble(entry);
+  }
+
+  // photoOf is where a reply's photo is read (a photo kept on the server), or "".
+  function photoOf(r) {
+    const ref = r.media && (r.media.Ref || r.media.ref);
+    return ref && /^[0-9a-f]{32}\.(jpg|png|webp)$/.test(ref) ? "/api/chat/photo/" + ref : "";
+  }
+
+  // restored holds the texts of the server's history just shown: a pushed reply the
+  // closed page never got is in the history too, and is not shown twice.
+  let restored = [];
 
   function showReplies(replies, pushed) {
-    for (const r of replies || []) show({ who: "bot", text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
+    for (const r of replies || []) {
+      const seen = pushed ? restored.indexOf(r.text) : -1;
+      if (seen >= 0) { restored.splice(seen, 1); continue; }
+      show({ who: "bot", staff: r.from === "staff", photo: photoOf(r), text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
+    }
   }
 
   function notice(text) {
@@ -238,7 +276,10 @@
             let id = "";
             for (const line of event.split("\n")) {
               if (line.startsWith("id: ")) id = line.slice(4);
-              if (line.startsWith("data: ")) showReplies(JSON.parse(line.slice(6)).replies, true);
+              if (line.startsWith("data: ")) {
+                showReplies(JSON.parse(line.slice(6)).replies, true);
+                restored = []; // only what the closed page missed comes first
+              }
             }
             if (id) sessionStorage.setItem("layan.event", id);
           }
@@ -266,15 +307,40 @@
     sessionStorage.removeItem("layan.history");
     sessionStorage.removeItem("layan.event");
     history = [];
+    restored = [];
     log.replaceChildren();
     notice("");
     begin(lang); // in the language the page shows
   });
 
-  for (const entry of history) bubble(entry);
+  // restore shows a returning visitor their conversation: this tab's own bubbles
+  // after a reload, else (a new tab, the browser opened again) the recent messages the
+  // server keeps. With nothing to show, the bot greets them with the menu.
+  async function restore() {
+    if (history.length) {
+      for (const entry of history) bubble(entry);
+      return;
+    }
+    let data = null;
+    try {
+      const res = await fetch("/api/chat/history", { headers: { "X-Chat-Token": token } });
+      if (res.status === 401) { setToken(""); begin(lang); return; }
+      if (res.ok) data = await res.json();
+    } catch (e) { data = null; }
+    const msgs = (data && data.messages) || [];
+    if (data) setLang(data.lang);
+    restored = msgs.filter((m) => m.from !== "citizen").map((m) => m.text);
+    msgs.forEach((m, i) => {
+      // Only the newest message keeps its buttons: older ones answered other questions.
+      const options = i === msgs.length - 1 ? (m.options || []) : [];
+      show({ who: m.from === "citizen" ? "me" : "bot", staff: m.from === "staff", photo: m.photo || "", text: m.text, options, at: m.at });
+    });
+    if (!msgs.length) send({ option: "menu" });
+  }
+
   if (token) {
     setLang(localStorage.getItem("layan.lang"));
-    listen();
+    restore().finally(listen); // the history first, then what comes live
   } else {
     // First visit: open the conversation in the browser's language.
     begin((navigator.language || "").toLowerCase().startsWith("en") ? "en" : "id");
