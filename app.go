@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/metrics"
 	"github.com/layan-id/layan/store"
 )
 
@@ -47,6 +49,7 @@ type app struct {
 	desk       *flows.Desk            // the staff side of talking to a person
 	whatsapp   *whatsapp.Channel      // nil unless enabled; set before any message is handled
 	cloud      *whatsappcloud.Channel // nil unless WHATSAPP_CLOUD_* is set
+	metrics    *metrics.Metrics
 }
 
 // openStore connects to REDIS_URL or starts the embedded default in DATA_DIR.
@@ -89,7 +92,10 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, embedded: emb, store: st, texts: texts, sender: bot.NewSender(log)}
+	a := &app{cfg: cfg, log: log, embedded: emb, store: st, texts: texts, sender: bot.NewSender(log), metrics: metrics.New(buildVersion())}
+	if emb != nil {
+		a.measureEmbedded(emb)
+	}
 	matcher, err := faq.Load(locales.Content(cfg.ContentDir))
 	if err != nil {
 		return nil, err
@@ -158,6 +164,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Logger:     log,
 		Pseudonyms: a.pseudonyms,
 		History:    bot.HistoryLimits{Lines: historyLines, Age: cfg.Handoff.keep()},
+		Observe:    a.metrics.Observe,
 	})
 	a.notifier.engine = a.engine
 	return a, nil
@@ -240,4 +247,28 @@ func (a *app) telegram(media *store.Media) (*telegram.Channel, error) {
 	}
 	tg.AcceptPhotos(media)
 	return tg, nil
+}
+
+// buildVersion names this build for metrics: the module version, or "devel".
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// measureEmbedded reports the embedded store's figures as metrics.
+func (a *app) measureEmbedded(e *store.Embedded) {
+	m := a.metrics
+	m.Gauge("layan_store_keys", "Keys in the embedded store.", func() float64 { return float64(e.Stats().Keys) })
+	m.Gauge("layan_store_journal_bytes", "Size of the embedded store's live journal segment.", func() float64 { return float64(e.Stats().JournalBytes) })
+	m.Counter("layan_store_journal_syncs_total", "fsyncs of the embedded store's journal.", func() float64 { return float64(e.Stats().Syncs) })
+	m.Counter("layan_store_snapshot_rebuilds_total", "Snapshot rebuilds of the embedded store.", func() float64 { return float64(e.Stats().Rebuilds) })
+	m.Counter("layan_store_snapshot_failures_total", "Snapshot rebuilds of the embedded store that failed.", func() float64 { return float64(e.Stats().RebuildFailures) })
+	m.Gauge("layan_store_journal_failed", "1 when the embedded store's journal failed and writes are refused.", func() float64 {
+		if j, _ := e.Health(); j != nil {
+			return 1
+		}
+		return 0
+	})
 }

@@ -39,6 +39,7 @@ type config struct {
 	StaffIDs     []string // channel:identity, as in STAFF_IDS
 	StaffNotify  string   // channel:chat, as in STAFF_NOTIFY; "" = the log and the staff API
 	AdminToken   string
+	MetricsToken string // METRICS_TOKEN: reads /metrics only (ADMIN_TOKEN does too)
 	TipSchedule  string // cron, in TZ_REGION
 
 	TelegramToken         string // enables Telegram
@@ -124,6 +125,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.WhatsAppDB = get("WHATSAPP_DB", "")
 	if _, _, err := whatsapp.ParseDB(c.DataDir, c.WhatsAppDB); err != nil {
 		errs = append(errs, err) // never repeats the URL
+	}
+	c.MetricsToken = get("METRICS_TOKEN", "")
+	if c.MetricsToken != "" {
+		if err := guard.CheckSecret(c.MetricsToken); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_TOKEN: %w; %s", err, guard.GenerateHint))
+		}
 	}
 	c.AdminToken = get("ADMIN_TOKEN", "")
 	if c.AdminToken != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,6 +126,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.Handle("GET /metrics", bearer(a.metrics.Handler(), cfg.AdminToken, cfg.MetricsToken))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -271,4 +274,20 @@ func prunePhotos(ctx context.Context, media *store.Media, complaints *store.Comp
 		case <-tick.C:
 		}
 	}
+}
+
+// bearer lets through requests whose Authorization is "Bearer <one of tokens>" (empty
+// tokens never match) and answers 401 to the rest.
+func bearer(h http.Handler, tokens ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		for _, t := range tokens {
+			if ok && t != "" && subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="layan"`)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	})
 }

@@ -35,6 +35,7 @@ type Engine struct {
 	serial  *serial
 	pseudo  Pseudonymizer
 	history HistoryLimits
+	observe func(m Message, o Outcome, err error, took time.Duration)
 }
 
 // HistoryLimits bound the recent messages a session keeps (Session.History).
@@ -62,6 +63,9 @@ type EngineConfig struct {
 	// History makes every session keep its recent messages (what the person sent, what
 	// was said to them), written with the session in the turn's one store round trip.
 	History HistoryLimits
+	// Observe, when set, is told of every message after it was handled (for metrics):
+	// the outcome, the error Handle returned, and how long it took.
+	Observe func(m Message, o Outcome, err error, took time.Duration)
 }
 
 // NewEngine returns an engine.
@@ -69,6 +73,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	e := &Engine{
 		store: cfg.Store, handler: cfg.Handler, timeout: cfg.Timeout, apology: cfg.Apology,
 		log: cfg.Logger, now: cfg.Now, serial: newSerial(), pseudo: cfg.Pseudonyms, history: cfg.History,
+		observe: cfg.Observe,
 	}
 	if e.history.Chars <= 0 {
 		e.history.Chars = 500
@@ -116,6 +121,16 @@ const storeTimeout = 5 * time.Second
 // an apology, nothing changes, and the message is not marked as handled, so a platform
 // that delivers it again gets another try.
 func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
+	if e.observe == nil {
+		return e.handle(ctx, m)
+	}
+	start := time.Now()
+	o, err := e.handle(ctx, m)
+	e.observe(m, o, err, time.Since(start))
+	return o, err
+}
+
+func (e *Engine) handle(ctx context.Context, m Message) (Outcome, error) {
 	key := m.Key()
 	release, err := e.serial.acquire(ctx, key)
 	if err != nil {

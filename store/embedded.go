@@ -90,6 +90,9 @@ type Embedded struct {
 
 	compactMu   sync.Mutex   // one snapshot at a time
 	snapshotErr atomic.Value // string: why the latest rebuild failed, "" when it did not
+	syncs       atomic.Uint64
+	rebuilds    atomic.Uint64
+	rebuildErrs atomic.Uint64
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -219,7 +222,7 @@ func (e *Embedded) Client() redis.UniversalClient { return e.rdb }
 // current clock, so that replay starts from the same clock and random source.
 func (e *Embedded) openSegmentLocked(n uint64) error {
 	seed := rand.Int64()
-	j, err := createSegment(filepath.Join(e.dir, segmentName(n)), seed)
+	j, err := createSegment(filepath.Join(e.dir, segmentName(n)), seed, &e.syncs)
 	if err != nil {
 		return err
 	}
@@ -288,12 +291,34 @@ func (e *Embedded) Snapshot(ctx context.Context) error {
 	e.compactMu.Lock()
 	defer e.compactMu.Unlock()
 	err := e.rebuild(ctx)
+	e.rebuilds.Add(1)
 	if err != nil {
+		e.rebuildErrs.Add(1)
 		e.snapshotErr.Store(err.Error())
 	} else {
 		e.snapshotErr.Store("")
 	}
 	return err
+}
+
+// EmbeddedStats are figures of the embedded store, for metrics.
+type EmbeddedStats struct {
+	Keys            int    // keys held now
+	JournalBytes    int64  // size of the live journal segment
+	Syncs           uint64 // fsyncs of the journal since start
+	Rebuilds        uint64 // snapshot rebuilds since start
+	RebuildFailures uint64 // of which failed
+}
+
+// Stats returns the store's figures now.
+func (e *Embedded) Stats() EmbeddedStats {
+	e.mu.RLock()
+	j := e.j
+	e.mu.RUnlock()
+	return EmbeddedStats{
+		Keys: e.m.KeyCount(), JournalBytes: j.bytes(), Syncs: e.syncs.Load(),
+		Rebuilds: e.rebuilds.Load(), RebuildFailures: e.rebuildErrs.Load(),
+	}
 }
 
 // Health reports problems of the store: journal is set when writes fail (the store

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,11 +87,12 @@ type journal struct {
 	err      error      // the first write or sync failure; the journal is dead after it
 	closing  bool
 	done     chan struct{}
+	syncs    *atomic.Uint64 // fsyncs done, shared by the store's segments
 }
 
 // createSegment creates segment file path (mode 0600, failing if it exists), writes its
 // header and makes the file and its directory entry durable.
-func createSegment(path string, seed int64) (*journal, error) {
+func createSegment(path string, seed int64, syncs *atomic.Uint64) (*journal, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, journalFileMode)
 	if err != nil {
 		return nil, fmt.Errorf("store: journal: create %s: %w", path, err)
@@ -108,7 +110,7 @@ func createSegment(path string, seed int64) (*journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("store: journal: create %s: %w", path, err)
 	}
-	j := &journal{f: f, path: path, size: int64(journalHeader), done: make(chan struct{})}
+	j := &journal{f: f, path: path, size: int64(journalHeader), done: make(chan struct{}), syncs: syncs}
 	j.cond = sync.NewCond(&j.mu)
 	go j.run()
 	return j, nil
@@ -179,6 +181,7 @@ func (j *journal) run() {
 		_, err := j.f.Write(out)
 		if err == nil {
 			err = j.f.Sync()
+			j.syncs.Add(1)
 		}
 
 		j.mu.Lock()
