@@ -1,10 +1,12 @@
 // Package store keeps everything Layan must remember in Redis, through go-redis's
 // UniversalClient: sessions, the memory of handled messages, per-chat locks, web chat
-// tokens and inboxes, and (in later issues) complaints, subscribers and broadcasts.
+// tokens and inboxes, complaints, subscribers, broadcasts, handoffs and the queues of
+// the webhooks.
 //
-// Open connects to the Redis named by a URL or, when the URL is empty, starts the
-// embedded default: an in-process Redis (miniredis) whose data is snapshotted to a
-// directory and restored at start.
+// The Redis is a real one (ClientOptions reads REDIS_URL) or the embedded default
+// (StartEmbedded): an in-process miniredis whose every write is journalled and fsynced
+// before it is acknowledged, replayed at start over a snapshot rebuilt in the
+// background (see Embedded).
 //
 // Every key starts with a configurable prefix (default "layan:") so several regions can
 // share one Redis. Keys of one conversation share a hash tag ({c:<key>}) so the Lua
