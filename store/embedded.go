@@ -203,8 +203,15 @@ func (e *Embedded) recover(ctx context.Context) (keys, records int, err error) {
 				return 0, 0, &CorruptJournalError{File: path, Offset: torn, Reason: "a record is cut short, and newer segments follow"}
 			}
 			e.log.Warn("store: journal ends in a torn record, written when the process stopped mid-write; dropping it", "file", path, "offset", torn)
-			if err := os.Truncate(path, torn); err != nil {
+			drop := func() error { return os.Truncate(path, torn) }
+			if torn < int64(journalHeader) { // not even its header: the segment was being created
+				drop = func() error { return os.Remove(path) }
+			}
+			if err := drop(); err != nil {
 				return 0, 0, fmt.Errorf("store: journal: drop torn record of %s: %w", path, err)
+			}
+			if torn < int64(journalHeader) {
+				continue // nothing of it was replayed: its number may be used again
 			}
 		}
 		e.seg = n + 1

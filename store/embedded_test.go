@@ -305,6 +305,20 @@ func TestEmbeddedJournalDamage(t *testing.T) {
 		}
 	})
 
+	t.Run("a segment cut while it was being created is dropped, also on the next start", func(t *testing.T) {
+		dir, _ := setup(t)
+		n, _ := segments(dir)
+		next := filepath.Join(dir, segmentName(n[len(n)-1]+1))
+		os.WriteFile(next, []byte(journalMagic[:5]), 0o600) // part of a header
+		for i := range 2 {
+			e := embeddedStart(t, dir, EmbeddedOptions{}, nil)
+			if n := e.Client().DBSize(ctx).Val(); n != 20 {
+				t.Errorf("start %d: %d keys, want 20", i+1, n)
+			}
+			e.Close(ctx)
+		}
+	})
+
 	t.Run("a damaged record in the middle stops the start, naming file and offset", func(t *testing.T) {
 		dir, seg := setup(t)
 		b, _ := os.ReadFile(seg)
