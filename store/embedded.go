@@ -173,7 +173,7 @@ func pipeOptions(m *miniredis.Miniredis) *redis.Options {
 // recover loads the snapshot and replays the journal after it. It sets e.base, e.seg
 // (the number the live segment gets), e.now and the known scripts.
 func (e *Embedded) recover(ctx context.Context) (keys, records int, err error) {
-	snap, err := loadSnapshot(e.m, filepath.Join(e.dir, SnapshotFile))
+	snap, err := loadSnapshot(ctx, e.m, filepath.Join(e.dir, SnapshotFile))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -270,6 +270,11 @@ func (e *Embedded) loop() {
 	defer e.wg.Done()
 	tick := time.NewTicker(e.opts.Tick)
 	defer tick.Stop()
+	// A rebuild in progress is abandoned when the store closes: stopping must stay quick,
+	// and the journal still holds everything.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-e.stop; cancel() }()
 	var lastRebuild time.Time
 	for {
 		select {
@@ -282,7 +287,7 @@ func (e *Embedded) loop() {
 			e.mu.Unlock()
 			if big && now.Sub(lastRebuild) >= time.Minute {
 				lastRebuild = now
-				if err := e.Snapshot(context.Background()); err != nil {
+				if err := e.Snapshot(ctx); err != nil && ctx.Err() == nil {
 					e.log.Error("store: embedded snapshot rebuild failed; the journal keeps every write meanwhile", "err", err)
 				}
 			}
@@ -358,7 +363,7 @@ func (e *Embedded) rebuild(ctx context.Context) error {
 	m, raw := newMini()
 	defer m.Close()
 	defer raw.Close()
-	snap, err := loadSnapshot(m, filepath.Join(e.dir, SnapshotFile))
+	snap, err := loadSnapshot(ctx, m, filepath.Join(e.dir, SnapshotFile))
 	if err != nil {
 		return err
 	}
@@ -427,14 +432,17 @@ func (e *Embedded) Export(ctx context.Context, prefix string, w io.Writer) (int,
 // dump writes m's keys (those starting with prefix[0], when given) in the backup
 // format, reading them in-process through miniredis's direct API: no commands, no
 // timeouts. c is unused and kept for symmetry with the command-based Export.
-func dump(_ context.Context, m *miniredis.Miniredis, _ *redis.Client, w io.Writer, h backupHeader, prefix ...string) (int, error) {
+func dump(ctx context.Context, m *miniredis.Miniredis, _ *redis.Client, w io.Writer, h backupHeader, prefix ...string) (int, error) {
 	ex := &exporter{enc: json.NewEncoder(w)}
 	ex.enc.SetEscapeHTML(false)
 	if err := ex.enc.Encode(h); err != nil {
 		return 0, fmt.Errorf("store: backup: write header: %w", err)
 	}
 	batch := make([]record, 0, 1000)
-	for _, k := range m.Keys() { // sorted
+	for i, k := range m.Keys() { // sorted
+		if i%1000 == 0 && ctx.Err() != nil {
+			return ex.n, fmt.Errorf("store: backup: %w", ctx.Err())
+		}
 		if len(prefix) > 0 && !strings.HasPrefix(k, prefix[0]) {
 			continue
 		}
@@ -553,7 +561,7 @@ type snapshotInfo struct {
 // clock to the snapshot's. A snapshot written before the journal existed has no
 // journal field: segment 0 follows it. Lines are parsed on every core and applied in
 // order; a damaged line stops the load with its number (the caller discards m).
-func loadSnapshot(m *miniredis.Miniredis, path string) (snapshotInfo, error) {
+func loadSnapshot(ctx context.Context, m *miniredis.Miniredis, path string) (snapshotInfo, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return snapshotInfo{}, nil
@@ -593,6 +601,8 @@ func loadSnapshot(m *miniredis.Miniredis, path string) (snapshotInfo, error) {
 	}
 	chunks := make(chan *chunk, 8) // in file order, to the loader
 	work := make(chan *chunk, 8)   // to the parsers
+	quit := make(chan struct{})    // the loader gave up: read no further
+	var quitOnce sync.Once
 	var readErr error
 	go func() {
 		defer close(chunks)
@@ -615,8 +625,12 @@ func loadSnapshot(m *miniredis.Miniredis, path string) (snapshotInfo, error) {
 			}
 			full := len(c.lines) == 1000
 			if len(c.lines) > 0 {
-				work <- c
-				chunks <- c
+				select {
+				case work <- c:
+				case <-quit:
+					return
+				}
+				chunks <- c // the loader reads every chunk the parsers were given
 			}
 			if !full {
 				return
@@ -642,8 +656,12 @@ func loadSnapshot(m *miniredis.Miniredis, path string) (snapshotInfo, error) {
 	var loadErr error
 	for c := range chunks {
 		<-c.done
+		if loadErr == nil && ctx.Err() != nil {
+			loadErr = fmt.Errorf("store: embedded: load snapshot %s: %w", path, ctx.Err())
+		}
 		if loadErr != nil {
-			continue // drain
+			quitOnce.Do(func() { close(quit) })
+			continue // drain what is already parsed
 		}
 		if c.err != nil {
 			loadErr = fmt.Errorf("store: embedded: snapshot %s %w", path, c.err)
@@ -657,6 +675,7 @@ func loadSnapshot(m *miniredis.Miniredis, path string) (snapshotInfo, error) {
 			info.keys++
 		}
 	}
+	quitOnce.Do(func() { close(quit) })
 	if loadErr == nil && readErr != nil {
 		loadErr = fmt.Errorf("store: embedded: read snapshot %s: %w", path, readErr)
 	}
