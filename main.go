@@ -7,6 +7,7 @@
 //	layan restore    read such a backup from stdin (all or nothing)
 //	layan faq        match questions from stdin, one JSON verdict per line
 //	layan faq unanswered   the most frequent questions the FAQ could not answer
+//	layan staff add|list|disable|passwd|token|link   staff accounts
 //	layan whatsapp pair|status   link the WhatsApp number, or see whether it is linked
 //	layan whatsapp migrate-cloud   move people whatsmeow knew by LID to their numbers, for the Cloud API
 package main
@@ -45,6 +46,11 @@ commands:
             container health checks, where no curl is at hand
   faq       answer questions from standard input as JSON lines (--kb FILE to use
             another knowledge base); "faq unanswered" lists what it could not answer
+  staff add NAME --role ROLE [--agency CODE]   add a staff account (admin, officer,
+            broadcaster, viewer); the password is read from standard input
+  staff list | disable NAME | passwd NAME | token NAME | link NAME telegram:123
+            list accounts, disable one, set its password, print a new personal API
+            token, or let a chat identity act as the account
   whatsapp pair [--phone 62812…]   link the regency's WhatsApp number (QR code, or a code typed on the phone)
   whatsapp status                  is a number linked, and does a running Layan hold its connection
   whatsapp migrate-cloud [--dry-run]   before switching to the Cloud API: move the people whatsmeow
@@ -75,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return restore(ctx, cfg, log, stdin, stderr)
 	case "faq":
 		return faqCommand(ctx, cfg, log, args[1:], stdin, stdout)
+	case "staff":
+		return staffCommand(ctx, cfg, log, args[1:], stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, cfg.HTTPAddr)
 	case "whatsapp":

@@ -107,9 +107,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err := a.broadcasts.Ensure(ctx, tip); err != nil {
 		log.Warn("tip of the day not scheduled", "err", err)
 	}
+	// With staff accounts the API is on, also without ADMIN_TOKEN.
+	var accounts admin.Accounts
+	if accs, err := a.store.Staff().List(ctx); err != nil {
+		// the store may come back: keep the API reachable for accounts meanwhile
+		log.Warn("staff accounts not read; the staff API stays on for them", "err", err)
+		accounts = a.store.Staff()
+	} else if len(accs) > 0 {
+		accounts = a.store.Staff()
+	}
 	staffAPI := admin.New(admin.Config{
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
-		Logger: log, Location: cfg.Location,
+		Logger: log, Location: cfg.Location, Accounts: accounts,
 	})
 	bcfg := admin.BroadcastConfig{
 		Store: a.broadcasts, Scheduler: broadcasts, Topics: a.region.Topics, Channels: a.channels(),
@@ -121,7 +130,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply, Media: media})
 	staffAPI.Register(mux)
 	if !staffAPI.Enabled() {
-		log.Info("staff API off: ADMIN_TOKEN is not set")
+		log.Info("staff API off: ADMIN_TOKEN is not set and there are no staff accounts (layan staff add)")
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -3,6 +3,7 @@ package flows
 import (
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -20,6 +21,10 @@ type Region struct {
 	OfficeHours string `yaml:"office_hours"`
 	// Holidays are the dates (2026-12-25) the office is closed.
 	Holidays []string `yaml:"holidays"`
+	// Agencies are the agencies (OPD) that act on complaints.
+	Agencies []bot.Agency `yaml:"agencies"`
+	// Routing maps a complaint category to the code of the agency that acts on it.
+	Routing map[string]string `yaml:"routing"`
 }
 
 // BBox is a region's extent in degrees.
@@ -56,6 +61,9 @@ func LoadRegion(content fs.FS) (Region, error) {
 	if _, err := r.Hours("", nil); err != nil {
 		return r, fmt.Errorf("flows: region.yaml: %w", err)
 	}
+	if err := r.checkAgencies(); err != nil {
+		return r, fmt.Errorf("flows: region.yaml: %w", err)
+	}
 	if r.BBox.South >= r.BBox.North || r.BBox.West >= r.BBox.East {
 		return r, fmt.Errorf("flows: region.yaml: bbox must have south < north and west < east")
 	}
@@ -72,4 +80,38 @@ func (r Region) Hours(spec string, loc *time.Location) (OfficeHours, error) {
 		spec = DefaultOfficeHours
 	}
 	return ParseOfficeHours(spec, r.Holidays, loc)
+}
+
+// checkAgencies reports an agency without a code or name, a code used twice, or a
+// routing entry whose category or agency is unknown.
+func (r Region) checkAgencies() error {
+	codes := map[string]bool{}
+	for i, a := range r.Agencies {
+		if a.Code == "" || a.Name == "" {
+			return fmt.Errorf("agencies[%d] needs a code and a name", i)
+		}
+		if codes[a.Code] {
+			return fmt.Errorf("agency code %q appears twice", a.Code)
+		}
+		codes[a.Code] = true
+	}
+	for cat, code := range r.Routing {
+		if !slices.Contains(r.Categories, cat) {
+			return fmt.Errorf("routing: %q is not one of complaint_categories", cat)
+		}
+		if !codes[code] {
+			return fmt.Errorf("routing: %s goes to %q, which is not in agencies", cat, code)
+		}
+	}
+	return nil
+}
+
+// Agency returns the agency with the given code.
+func (r Region) Agency(code string) (bot.Agency, bool) {
+	for _, a := range r.Agencies {
+		if a.Code == code {
+			return a, true
+		}
+	}
+	return bot.Agency{}, false
 }

@@ -92,12 +92,34 @@ type Config struct {
 	// Guard throttles client addresses that present wrong tokens; nil: one with
 	// guard's defaults, logging to Logger.
 	Guard *guard.Guard
+	// Accounts finds the staff account of a personal token; nil: only Token lets
+	// anyone in. With accounts the API is on even without Token.
+	Accounts Accounts
+}
+
+// Accounts finds staff accounts by personal API token; *store.Staff is one. An
+// unknown token or a disabled account is an error for which errors.Is(err,
+// bot.ErrNotFound) holds.
+type Accounts interface {
+	ByToken(ctx context.Context, token string) (bot.StaffAccount, error)
+}
+
+// adminTokenAccount is who presents ADMIN_TOKEN: an admin without an account.
+var adminTokenAccount = bot.StaffAccount{Name: DefaultBy, Role: bot.RoleAdmin}
+
+type accountKey struct{}
+
+// account returns the staff account a request was let in as.
+func account(r *http.Request) bot.StaffAccount {
+	acc, _ := r.Context().Value(accountKey{}).(bot.StaffAccount)
+	return acc
 }
 
 // Server serves the staff API.
 type Server struct {
 	tokenSum   [sha256.Size]byte
 	enabled    bool
+	hasToken   bool
 	complaints Complaints
 	notifier   Notifier
 	now        func() time.Time
@@ -106,13 +128,16 @@ type Server struct {
 	broadcasts *BroadcastConfig // nil: no broadcast routes
 	handoffs   *HandoffConfig   // nil: no conversation routes
 	guard      *guard.Guard
+	accounts   Accounts
 }
 
 // New returns the staff API described by cfg.
 func New(cfg Config) *Server {
 	s := &Server{
 		tokenSum:   sha256.Sum256([]byte(cfg.Token)),
-		enabled:    cfg.Token != "",
+		enabled:    cfg.Token != "" || cfg.Accounts != nil,
+		hasToken:   cfg.Token != "",
+		accounts:   cfg.Accounts,
 		complaints: cfg.Complaints,
 		notifier:   cfg.Notifier,
 		now:        cfg.Now,
@@ -145,14 +170,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 		return
 	}
 	if s.complaints == nil {
-		panic("admin: Config.Complaints is required when Config.Token is set")
+		panic("admin: Config.Complaints is required when Config.Token or Config.Accounts is set")
 	}
 	// "complaints.csv" and "complaints/{id}" never overlap: {id} is a segment of its
 	// own below "complaints/", so the export cannot be taken for a complaint id.
-	mux.HandleFunc("GET /api/admin/complaints", s.authorized(s.list))
-	mux.HandleFunc("GET /api/admin/complaints.csv", s.authorized(s.exportCSV))
-	mux.HandleFunc("GET /api/admin/complaints/{id}", s.authorized(s.get))
-	mux.HandleFunc("POST /api/admin/complaints/{id}/status", s.authorized(s.changeStatus))
+	mux.HandleFunc("GET /api/admin/complaints", s.authorized(bot.PermRead, s.list))
+	mux.HandleFunc("GET /api/admin/complaints.csv", s.authorized(bot.PermRead, s.exportCSV))
+	mux.HandleFunc("GET /api/admin/complaints/{id}", s.authorized(bot.PermRead, s.get))
+	mux.HandleFunc("POST /api/admin/complaints/{id}/status", s.authorized(bot.PermComplaints, s.changeStatus))
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
 }
@@ -160,7 +185,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 // authorized lets a request through to h only with the right bearer token. The
 // comparison takes the same time whatever the presented token is. A client that
 // presented too many wrong tokens is refused before its token is looked at.
-func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
+//
+// The token is ADMIN_TOKEN (an admin) or a staff account's personal token (that
+// account's role); a role that may not do perm gets 403.
+func (s *Server) authorized(perm bot.Permission, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if wait := s.guard.Throttled(r); wait > 0 {
 			w.Header().Set("Retry-After", guard.RetryAfter(wait))
@@ -170,9 +198,17 @@ func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
 		presented, ok := bearer(r.Header.Get("Authorization"))
 		reason := "no bearer token"
 		if ok {
-			sum := sha256.Sum256([]byte(presented))
-			if s.enabled && subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) == 1 {
-				h(w, r)
+			acc, found, err := s.identify(r.Context(), presented)
+			if err != nil {
+				s.unavailable(w, r, err)
+				return
+			}
+			if found {
+				if !acc.Role.Can(perm) {
+					writeError(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
+					return
+				}
+				h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
 				return
 			}
 			reason = "wrong token"
@@ -183,6 +219,25 @@ func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeError(w, http.StatusUnauthorized, "unauthorized")
 	}
+}
+
+// identify returns the account a presented token belongs to.
+func (s *Server) identify(ctx context.Context, presented string) (bot.StaffAccount, bool, error) {
+	sum := sha256.Sum256([]byte(presented))
+	if s.hasToken && subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) == 1 {
+		return adminTokenAccount, true, nil
+	}
+	if s.accounts == nil {
+		return bot.StaffAccount{}, false, nil
+	}
+	acc, err := s.accounts.ByToken(ctx, presented)
+	if errors.Is(err, bot.ErrNotFound) {
+		return bot.StaffAccount{}, false, nil
+	}
+	if err != nil {
+		return bot.StaffAccount{}, false, err
+	}
+	return acc, true, nil
 }
 
 // bearer returns the credentials of an "Authorization: Bearer <token>" header; the
@@ -283,9 +338,13 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `"status" must be one of: `+statusList(bot.Statuses()))
 		return
 	}
-	by := strings.TrimSpace(req.By)
-	if by == "" {
-		by = DefaultBy
+	// A staff account is recorded by its name; "by" is only for ADMIN_TOKEN, which
+	// names nobody.
+	by := account(r).Name
+	if by == DefaultBy {
+		if b := strings.TrimSpace(req.By); b != "" {
+			by = b
+		}
 	}
 	if msg := checkBy(by); msg != "" {
 		writeError(w, http.StatusBadRequest, msg)

@@ -52,10 +52,10 @@ func (s *Server) registerBroadcasts(mux *http.ServeMux) {
 	if s.broadcasts == nil {
 		return
 	}
-	mux.HandleFunc("POST /api/admin/broadcasts", s.authorized(s.createBroadcast))
-	mux.HandleFunc("GET /api/admin/broadcasts", s.authorized(s.listBroadcasts))
-	mux.HandleFunc("GET /api/admin/broadcasts/{id}", s.authorized(s.getBroadcast))
-	mux.HandleFunc("POST /api/admin/broadcasts/{id}/{action}", s.authorized(s.broadcastAction))
+	mux.HandleFunc("POST /api/admin/broadcasts", s.authorized(bot.PermBroadcasts, s.createBroadcast))
+	mux.HandleFunc("GET /api/admin/broadcasts", s.authorized(bot.PermRead, s.listBroadcasts))
+	mux.HandleFunc("GET /api/admin/broadcasts/{id}", s.authorized(bot.PermRead, s.getBroadcast))
+	mux.HandleFunc("POST /api/admin/broadcasts/{id}/{action}", s.authorized(bot.PermBroadcasts, s.broadcastAction))
 }
 
 type broadcastRequest struct {

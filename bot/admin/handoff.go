@@ -70,16 +70,16 @@ func (s *Server) registerHandoffs(mux *http.ServeMux) {
 	if s.handoffs == nil {
 		return
 	}
-	mux.HandleFunc("GET /api/admin/conversations", s.authorized(s.listConversations))
-	mux.HandleFunc("GET /api/admin/conversations/{id}", s.authorized(s.getConversation))
-	mux.HandleFunc("GET /api/admin/conversations/{id}/messages", s.authorized(s.conversationMessages))
-	mux.HandleFunc("POST /api/admin/conversations/{id}/messages", s.authorized(s.replyConversation))
-	mux.HandleFunc("POST /api/admin/conversations/{id}/photos", s.authorized(s.photoConversation))
-	mux.HandleFunc("POST /api/admin/conversations/{id}/{action}", s.authorized(s.conversationAction))
-	mux.HandleFunc("GET /api/admin/canned", s.authorized(s.cannedReplies))
+	mux.HandleFunc("GET /api/admin/conversations", s.authorized(bot.PermRead, s.listConversations))
+	mux.HandleFunc("GET /api/admin/conversations/{id}", s.authorized(bot.PermRead, s.getConversation))
+	mux.HandleFunc("GET /api/admin/conversations/{id}/messages", s.authorized(bot.PermRead, s.conversationMessages))
+	mux.HandleFunc("POST /api/admin/conversations/{id}/messages", s.authorized(bot.PermConversation, s.replyConversation))
+	mux.HandleFunc("POST /api/admin/conversations/{id}/photos", s.authorized(bot.PermConversation, s.photoConversation))
+	mux.HandleFunc("POST /api/admin/conversations/{id}/{action}", s.authorized(bot.PermConversation, s.conversationAction))
+	mux.HandleFunc("GET /api/admin/canned", s.authorized(bot.PermRead, s.cannedReplies))
 	if s.handoffs.Events != nil {
-		mux.HandleFunc("GET /api/admin/conversations/stream", s.authorized(s.streamQueue))
-		mux.HandleFunc("GET /api/admin/conversations/{id}/stream", s.authorized(s.streamConversation))
+		mux.HandleFunc("GET /api/admin/conversations/stream", s.authorized(bot.PermRead, s.streamQueue))
+		mux.HandleFunc("GET /api/admin/conversations/{id}/stream", s.authorized(bot.PermRead, s.streamConversation))
 	}
 }
 
@@ -161,7 +161,7 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	by, ok := staffName(w, req.By)
+	by, ok := staffName(w, r, req.By)
 	if !ok {
 		return
 	}
@@ -199,7 +199,7 @@ func (s *Server) photoConversation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "photos are not enabled")
 		return
 	}
-	by, ok := staffName(w, r.URL.Query().Get("by"))
+	by, ok := staffName(w, r, r.URL.Query().Get("by"))
 	if !ok {
 		return
 	}
@@ -259,7 +259,7 @@ func (s *Server) conversationAction(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && !readJSON(w, r, &req) {
 		return
 	}
-	by, ok := staffName(w, req.By)
+	by, ok := staffName(w, r, req.By)
 	if !ok {
 		return
 	}
@@ -298,7 +298,10 @@ func (s *Server) cannedReplies(w http.ResponseWriter, r *http.Request) {
 }
 
 // staffName is the staff member a request names ("by"), DefaultBy when none.
-func staffName(w http.ResponseWriter, by string) (string, bool) {
+func staffName(w http.ResponseWriter, r *http.Request, by string) (string, bool) {
+	if acc := account(r); acc.Name != DefaultBy {
+		return acc.Name, true // a staff account is recorded by its name, whatever "by" says
+	}
 	by = strings.TrimSpace(by)
 	if by == "" {
 		by = DefaultBy
