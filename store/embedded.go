@@ -93,10 +93,10 @@ type Embedded struct {
 	syncs       atomic.Uint64
 	rebuilds    atomic.Uint64
 	rebuildErrs atomic.Uint64
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // StartEmbedded starts the embedded store with its data in dir (created 0o700 if
