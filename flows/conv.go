@@ -26,6 +26,8 @@ type Input struct {
 	Media    *bot.Media
 	// reading is what the intent reader took the text to be.
 	reading intent.Reading
+	// offered is whether the message answers a step that offered options.
+	offered bool
 }
 
 // Flow is one conversation, such as choosing a language or filing a complaint. While a

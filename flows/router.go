@@ -182,7 +182,8 @@ func (r *Router) unclaimed(ctx context.Context, c *Conv, in Input) error {
 // typed loosely, or a yes or no that answers one of the offered options; and what
 // else the text asks for (intent.Reading).
 func (r *Router) input(t *bot.Turn) Input {
-	in := Input{Text: t.Text(), Option: t.Msg.Option, Kind: t.Msg.Kind, Location: t.Msg.Location, Media: t.Msg.Media}
+	in := Input{Text: t.Text(), Option: t.Msg.Option, Kind: t.Msg.Kind, Location: t.Msg.Location, Media: t.Msg.Media,
+		offered: len(t.Session.Options) > 0}
 	if in.Option != "" || in.Text == "" {
 		return in
 	}

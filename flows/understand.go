@@ -109,6 +109,9 @@ var asides = map[string]bool{"ticket": true, "lang:en": true, "lang:id": true, "
 // understood does what the message asks for when the intent reader recognised a
 // request or small talk; it reports whether it did.
 func (r *Router) understood(ctx context.Context, c *Conv, in Input) (bool, error) {
+	if r.asksForComplaintsMidForm(c, in) {
+		return true, r.aside(c, func() error { return (&statusFlow{complaints: r.complaints}).mine(ctx, c) })
+	}
 	rd := in.reading
 	if in.Option != "" || rd.Intent == "" || rd.Intent == "yes" || rd.Intent == "no" {
 		return false, nil // yes or no that no offered option takes: the step asks again
@@ -117,6 +120,15 @@ func (r *Router) understood(ctx context.Context, c *Conv, in Input) (bool, error
 		return false, nil
 	}
 	return true, r.do(ctx, c, in)
+}
+
+// asksForComplaintsMidForm reports whether, at a step of the complaint form that offers
+// choices, the person asks for their complaints ("cek status laporan saya"): clearly
+// not an answer to the step. In a description the same words are part of the
+// description.
+func (r *Router) asksForComplaintsMidForm(c *Conv, in Input) bool {
+	return c.Session.Flow == "complaint" && r.complaints != nil && in.Option == "" &&
+		in.offered && in.reading.Intent == "status"
 }
 
 // do carries out a recognised intent.
