@@ -573,7 +573,7 @@ func (m *Miniredis) cmdRestore(c *server.Peer, cmd string, args []string) {
 			if opts.absTtl {
 				db.ttl.set(opts.key, m.at(ttl, time.Millisecond))
 			} else {
-				db.ttl.set(opts.key, time.Duration(ttl) * time.Millisecond)
+				db.ttl.set(opts.key, time.Duration(ttl)*time.Millisecond)
 			}
 		}
 

@@ -208,7 +208,7 @@ func (m *Miniredis) cmdSetex(c *server.Peer, cmd string, args []string) {
 
 		db.del(key, true) // Clear any existing keys.
 		db.stringSet(key, value)
-		db.ttl.set(key, time.Duration(ttl) * time.Second)
+		db.ttl.set(key, time.Duration(ttl)*time.Second)
 		c.WriteOK()
 	})
 }
@@ -241,7 +241,7 @@ func (m *Miniredis) cmdPsetex(c *server.Peer, cmd string, args []string) {
 
 		db.del(opts.key, true) // Clear any existing keys.
 		db.stringSet(opts.key, opts.value)
-		db.ttl.set(opts.key, time.Duration(opts.ttl) * time.Millisecond)
+		db.ttl.set(opts.key, time.Duration(opts.ttl)*time.Millisecond)
 		c.WriteOK()
 	})
 }

@@ -23,10 +23,10 @@ type ttlEntry struct {
 
 type ttlHeap []ttlEntry
 
-func (h ttlHeap) Len() int           { return len(h) }
-func (h ttlHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h ttlHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *ttlHeap) Push(x interface{})        { *h = append(*h, x.(ttlEntry)) }
+func (h ttlHeap) Len() int            { return len(h) }
+func (h ttlHeap) Less(i, j int) bool  { return h[i].at < h[j].at }
+func (h ttlHeap) Swap(i, j int)       { h[i], h[j] = h[j], h[i] }
+func (h *ttlHeap) Push(x interface{}) { *h = append(*h, x.(ttlEntry)) }
 func (h *ttlHeap) Pop() interface{} {
 	old := *h
 	e := old[len(old)-1]
