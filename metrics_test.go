@@ -53,4 +53,15 @@ func TestMetricsCountMessagesAndTheEmbeddedStoreForStaffOnly(t *testing.T) {
 			t.Error("/metrics shows message text or a token")
 		}
 	}
+	// Guessing is throttled per address, as for the staff API.
+	throttled := false
+	for i := range 10 {
+		if code, _ := scrape("guess-" + strings.Repeat("x", i)); code == http.StatusTooManyRequests {
+			throttled = true
+			break
+		}
+	}
+	if !throttled {
+		t.Error("ten wrong tokens in a row were never throttled")
+	}
 }

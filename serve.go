@@ -18,6 +18,7 @@ import (
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/admin"
 	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/bot/guard"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/flows"
@@ -135,7 +136,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("GET /metrics", bearer(a.metrics.Handler(), cfg.AdminToken, cfg.MetricsToken))
+	mux.Handle("GET /metrics", bearer(a.metrics.Handler(), guard.New(guard.Config{Name: "metrics", Logger: log}), cfg.AdminToken, cfg.MetricsToken))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -286,9 +287,15 @@ func prunePhotos(ctx context.Context, media *store.Media, complaints *store.Comp
 }
 
 // bearer lets through requests whose Authorization is "Bearer <one of tokens>" (empty
-// tokens never match) and answers 401 to the rest.
-func bearer(h http.Handler, tokens ...string) http.Handler {
+// tokens never match) and answers 401 to the rest; repeated wrong tokens from one
+// address are throttled and summed up in the log by g, as for the staff API.
+func bearer(h http.Handler, g *guard.Guard, tokens ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wait := g.Throttled(r); wait > 0 {
+			w.Header().Set("Retry-After", guard.RetryAfter(wait))
+			http.Error(w, "too many wrong tokens from this address; try again later", http.StatusTooManyRequests)
+			return
+		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		for _, t := range tokens {
 			if ok && t != "" && subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
@@ -296,6 +303,7 @@ func bearer(h http.Handler, tokens ...string) http.Handler {
 				return
 			}
 		}
+		g.Fail(r, "wrong or missing token")
 		w.Header().Set("WWW-Authenticate", `Bearer realm="layan"`)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 	})
