@@ -358,9 +358,6 @@ func (b *Broadcasts) Update(ctx context.Context, id string, f func(*bot.Broadcas
 
 // --- runs ---
 
-// RunID names the run of a broadcast at a scheduled time (see bot.RunID).
-func RunID(broadcast string, fire time.Time) string { return bot.RunID(broadcast, fire) }
-
 // startScript claims a run once across replicas and takes its recipients from the
 // topic sets in the same step. KEYS: fired, run, rcpt, runs, active, topic sets...
 // ARGV: run id, fire unix, now ms, state, fired ttl ms.
@@ -381,7 +378,7 @@ return 1
 // missed (the service was down too long) takes nobody. It reports whether this call
 // claimed the run.
 func (b *Broadcasts) StartRun(ctx context.Context, bc *bot.Broadcast, fire time.Time, state bot.RunState, now time.Time) (bool, error) {
-	run := RunID(bc.ID, fire)
+	run := bot.RunID(bc.ID, fire)
 	keys := []string{b.key("fired", run), b.key("run", run), b.key("rcpt", run), b.key("runs", bc.ID), b.key("active")}
 	for _, t := range bc.Topics {
 		keys = append(keys, b.key("t", t))

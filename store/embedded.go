@@ -377,12 +377,12 @@ func (e *Embedded) rebuild(ctx context.Context) error {
 			return err
 		}
 	}
-	return e.writeSnapshot(ctx, m, raw, r.now, upTo+1)
+	return e.writeSnapshot(ctx, m, r.now, upTo+1)
 }
 
 // writeSnapshot dumps m as the snapshot whose journal starts at segment next, then
 // deletes the segments before next.
-func (e *Embedded) writeSnapshot(ctx context.Context, m *miniredis.Miniredis, c *redis.Client, clock time.Time, next uint64) error {
+func (e *Embedded) writeSnapshot(ctx context.Context, m *miniredis.Miniredis, clock time.Time, next uint64) error {
 	start := time.Now()
 	path := filepath.Join(e.dir, SnapshotFile)
 	tmp, err := os.CreateTemp(e.dir, SnapshotFile+".*.tmp") // mode 0o600
@@ -391,7 +391,7 @@ func (e *Embedded) writeSnapshot(ctx context.Context, m *miniredis.Miniredis, c 
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	n, err := dump(ctx, m, c, bw, backupHeader{Version: backupVersion, Created: clock.Format(time.RFC3339Nano), Journal: next})
+	n, err := dump(ctx, m, bw, backupHeader{Version: backupVersion, Created: clock.Format(time.RFC3339Nano), Journal: next}, "")
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -426,13 +426,12 @@ func (e *Embedded) writeSnapshot(ctx context.Context, m *miniredis.Miniredis, c 
 // Export writes every key whose name starts with prefix in the backup format (see the
 // package function Export), reading the store in-process.
 func (e *Embedded) Export(ctx context.Context, prefix string, w io.Writer) (int, error) {
-	return dump(ctx, e.m, e.raw, w, backupHeader{Version: backupVersion, Created: time.Now().UTC().Format(time.RFC3339)}, prefix)
+	return dump(ctx, e.m, w, backupHeader{Version: backupVersion, Created: time.Now().UTC().Format(time.RFC3339)}, prefix)
 }
 
-// dump writes m's keys (those starting with prefix[0], when given) in the backup
-// format, reading them in-process through miniredis's direct API: no commands, no
-// timeouts. c is unused and kept for symmetry with the command-based Export.
-func dump(ctx context.Context, m *miniredis.Miniredis, _ *redis.Client, w io.Writer, h backupHeader, prefix ...string) (int, error) {
+// dump writes m's keys that start with prefix ("" for all) in the backup format,
+// reading them in-process through miniredis's direct API: no commands, no timeouts.
+func dump(ctx context.Context, m *miniredis.Miniredis, w io.Writer, h backupHeader, prefix string) (int, error) {
 	ex := &exporter{enc: json.NewEncoder(w)}
 	ex.enc.SetEscapeHTML(false)
 	if err := ex.enc.Encode(h); err != nil {
@@ -443,7 +442,7 @@ func dump(ctx context.Context, m *miniredis.Miniredis, _ *redis.Client, w io.Wri
 		if i%1000 == 0 && ctx.Err() != nil {
 			return ex.n, fmt.Errorf("store: backup: %w", ctx.Err())
 		}
-		if len(prefix) > 0 && !strings.HasPrefix(k, prefix[0]) {
+		if !strings.HasPrefix(k, prefix) {
 			continue
 		}
 		r, ok, err := readDirect(m, k)

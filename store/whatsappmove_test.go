@@ -86,7 +86,7 @@ func whatsmeowDays(t *testing.T, st *store.Store, at time.Time) (delivered, pend
 		if _, err := b.StartRun(ctx, bc, fire, bot.RunDelivering, at); err != nil {
 			t.Fatal(err)
 		}
-		run := store.RunID(id, fire)
+		run := bot.RunID(id, fire)
 		if i == 0 {
 			taken, err := b.Take(ctx, run, 10, at)
 			if err != nil || len(taken) != 1 {

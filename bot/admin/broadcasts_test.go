@@ -11,7 +11,6 @@ import (
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/admin"
 	"github.com/layan-id/layan/bot/broadcast"
-	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -72,7 +71,7 @@ func TestARunShowsWhatWhatsAppReportedOfItsMessages(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		run := store.RunID(id, newer)
+		run := bot.RunID(id, newer)
 		for _, wamid := range []string{"wamid.1", "wamid.2", "wamid.3"} {
 			if err := wac.NoteSent(ctx, wamid, run); err != nil {
 				t.Fatal(err)

@@ -102,7 +102,7 @@ func TestAKilledDeliveryIsNeverRepeated(t *testing.T) {
 	for chat, texts := range rest.got {
 		seen[chat] += len(texts)
 	}
-	fate, _ := st.Fate(ctx, store.RunID(id, at))
+	fate, _ := st.Fate(ctx, bot.RunID(id, at))
 	unknown := 0
 	for i := range n {
 		chat := fmt.Sprintf("telegram-%d", i)
