@@ -13,12 +13,12 @@ import (
 	_ "time/tzdata" // TZ_REGION must resolve on hosts without a zoneinfo database
 
 	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/broadcast"
 	"github.com/layan-id/layan/bot/guard"
 	"github.com/layan-id/layan/bot/telegram"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/bot/whatsappcloud"
+	"github.com/layan-id/layan/domain"
 )
 
 var ticketPrefix = regexp.MustCompile(`^[A-Z0-9]{2,10}$`)
@@ -90,7 +90,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.ComplaintSLA = sla
 	c.TipSchedule = get("TIP_SCHEDULE", "0 7 * * *")
-	if _, err := broadcast.ParseSchedule(c.TipSchedule); err != nil {
+	if _, err := domain.ParseSchedule(c.TipSchedule); err != nil {
 		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule (minute hour day month weekday, e.g. 0 7 * * *): %w", c.TipSchedule, err))
 	}
 	c.TelegramToken = get("TELEGRAM_TOKEN", "")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 )
 
@@ -56,7 +57,7 @@ type handoffCourier struct{ n *notifier }
 var _ flows.HandoffCourier = handoffCourier{}
 
 // Tell implements flows.HandoffCourier.
-func (k handoffCourier) Tell(_ context.Context, ho *bot.Handoff, event string) {
+func (k handoffCourier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 	n := k.n
 	n.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store/storetest"
@@ -645,7 +645,7 @@ func TestTheTipOfTheDayNeverRepeatsUntilAllWereSent(t *testing.T) {
 	}
 	b := storetest.Mini(t)
 	tp := tips{tourism: tourism, store: b.Store.Broadcasts()}
-	r := bot.Recipient{Key: "telegram:7", Channel: "telegram", ChatID: "7", Lang: "en"}
+	r := domain.Recipient{Key: "telegram:7", Channel: "telegram", ChatID: "7", Lang: "en"}
 	n := len(tourism.Tips)
 	seen := map[string]int{}
 	for range 2 * n {
@@ -663,7 +663,7 @@ func TestTheTipOfTheDayNeverRepeatsUntilAllWereSent(t *testing.T) {
 			t.Errorf("after two rounds tip %q was sent %d times", text, times)
 		}
 	}
-	if bc := tipOfTheDay("0 7 * * *"); bc.State != bot.BroadcastActive || bc.Kind != bot.TipOfTheDay || bc.Topics[0] != "wisata" {
+	if bc := tipOfTheDay("0 7 * * *"); bc.State != domain.BroadcastActive || bc.Kind != domain.TipOfTheDay || bc.Topics[0] != "wisata" {
 		t.Errorf("the tip of the day broadcast is %+v", bc)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store"
@@ -36,7 +37,7 @@ func (n *notifier) wait() { n.wg.Wait() }
 
 // StatusChanged tells the reporter. It runs in the background: it may be called from
 // a turn of the very conversation it must speak in (a staff member's own complaint).
-func (n *notifier) StatusChanged(_ context.Context, c *bot.Complaint) {
+func (n *notifier) StatusChanged(_ context.Context, c *domain.Complaint) {
 	n.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -122,21 +123,21 @@ func (n *notifier) drainOutbox(ctx context.Context, channels []string) {
 }
 
 // NewComplaint alerts staff.
-func (n *notifier) NewComplaint(ctx context.Context, c *bot.Complaint) {
+func (n *notifier) NewComplaint(ctx context.Context, c *domain.Complaint) {
 	n.toStaff(ctx, c, "staff.new_complaint")
 }
 
 // Reopened alerts staff.
-func (n *notifier) Reopened(ctx context.Context, c *bot.Complaint) {
+func (n *notifier) Reopened(ctx context.Context, c *domain.Complaint) {
 	n.toStaff(ctx, c, "staff.reopened_alert")
 }
 
 // Overdue alerts staff that a complaint waits too long for verification.
-func (n *notifier) Overdue(ctx context.Context, c *bot.Complaint) {
+func (n *notifier) Overdue(ctx context.Context, c *domain.Complaint) {
 	n.toStaff(ctx, c, "staff.sla_alert")
 }
 
-func (n *notifier) toStaff(ctx context.Context, c *bot.Complaint, key string) {
+func (n *notifier) toStaff(ctx context.Context, c *domain.Complaint, key string) {
 	category, _ := n.texts.Text(locales.Default, "complaint.category."+c.Category, nil)
 	text, err := n.texts.Text(locales.Default, key, map[string]any{
 		"ID": c.ID, "Category": category, "Summary": flows.Summarize(c.Description),
@@ -181,7 +182,7 @@ func (n *notifier) staffNews(ctx context.Context, kind, text string) {
 // watchSLA alerts staff, once, of every complaint still unverified after sla; it
 // looks every minute until ctx ends. Any number of replicas may run it.
 func (n *notifier) watchSLA(ctx context.Context, complaints interface {
-	Overdue(context.Context, time.Time) ([]*bot.Complaint, error)
+	Overdue(context.Context, time.Time) ([]*domain.Complaint, error)
 }, sla time.Duration) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()

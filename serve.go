@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/admin"
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/admin"
+	"github.com/layan-id/layan/broadcast"
 	"github.com/layan-id/layan/bot/guard"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store"
@@ -56,14 +56,14 @@ func staffCommand(ctx context.Context, cfg config, log *slog.Logger, args []stri
 	if !ok || len(pos) != n || (sub != "add" && (*role != "" || *agency != "")) {
 		return errors.New(staffUsage)
 	}
-	var acc bot.StaffAccount
+	var acc domain.StaffAccount
 	if sub == "add" {
 		region, err := flows.LoadRegion(locales.Content(cfg.ContentDir))
 		if err != nil {
 			return err
 		}
-		acc = bot.StaffAccount{Name: pos[0], Role: bot.Role(*role), Agency: *agency}
-		if err := bot.ValidateAccount(acc.Name, acc.Role, acc.Agency, region.Agencies); err != nil {
+		acc = domain.StaffAccount{Name: pos[0], Role: domain.Role(*role), Agency: *agency}
+		if err := domain.ValidateAccount(acc.Name, acc.Role, acc.Agency, region.Agencies); err != nil {
 			return err
 		}
 	}
@@ -92,7 +92,7 @@ func staffCommand(ctx context.Context, cfg config, log *slog.Logger, args []stri
 	return err
 }
 
-func runStaff(ctx context.Context, st *store.Staff, sub string, pos []string, acc bot.StaffAccount, password string, stdout io.Writer) error {
+func runStaff(ctx context.Context, st *store.Staff, sub string, pos []string, acc domain.StaffAccount, password string, stdout io.Writer) error {
 	switch sub {
 	case "add":
 		if err := st.Add(ctx, acc, password); err != nil {
@@ -139,7 +139,7 @@ func runStaff(ctx context.Context, st *store.Staff, sub string, pos []string, ac
 	return nil
 }
 
-func describeRole(a bot.StaffAccount) string {
+func describeRole(a domain.StaffAccount) string {
 	if a.Agency != "" {
 		return string(a.Role) + " of " + a.Agency
 	}

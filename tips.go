@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/store"
 )
@@ -16,7 +16,7 @@ type tips struct {
 }
 
 // Next implements broadcast.Tips.
-func (t tips) Next(ctx context.Context, r bot.Recipient) (string, error) {
+func (t tips) Next(ctx context.Context, r domain.Recipient) (string, error) {
 	had, err := t.store.TipsHad(ctx, r.Key)
 	if err != nil {
 		return "", err
@@ -29,9 +29,9 @@ func (t tips) Next(ctx context.Context, r bot.Recipient) (string, error) {
 }
 
 // tipOfTheDay is the service's own broadcast of a daily tip to the tourism topic.
-func tipOfTheDay(schedule string) *bot.Broadcast {
-	return &bot.Broadcast{
-		ID: "tip-of-the-day", Kind: bot.TipOfTheDay, Topics: []string{"wisata"}, Cron: schedule,
-		Text: map[string]string{"id": "(tip)"}, State: bot.BroadcastActive, CreatedBy: "system",
+func tipOfTheDay(schedule string) *domain.Broadcast {
+	return &domain.Broadcast{
+		ID: "tip-of-the-day", Kind: domain.TipOfTheDay, Topics: []string{"wisata"}, Cron: schedule,
+		Text: map[string]string{"id": "(tip)"}, State: domain.BroadcastActive, CreatedBy: "system",
 	}
 }

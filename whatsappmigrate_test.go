@@ -9,6 +9,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/whatsapp"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -45,16 +46,16 @@ func TestWhatsAppMovedToTheCloudAPIKeepsWhatWhatsmeowKnewByLID(t *testing.T) {
 		t.Fatal(err)
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
-	cp, _, err := st.Complaints("ADU", jakarta).Create(ctx, &bot.Complaint{
-		Status: bot.StatusReceived, Category: "jalan", Description: "Lampu jalan mati di depan pasar",
-		Reporter:  bot.Reporter{Channel: "whatsapp", ChatID: lid + "@lid", Key: key, Lang: "en"},
-		CreatedAt: before, UpdatedAt: before, History: []bot.Event{{At: before, Status: bot.StatusReceived, By: "citizen"}},
+	cp, _, err := st.Complaints("ADU", jakarta).Create(ctx, &domain.Complaint{
+		Status: domain.StatusReceived, Category: "jalan", Description: "Lampu jalan mati di depan pasar",
+		Reporter:  domain.Reporter{Channel: "whatsapp", ChatID: lid + "@lid", Key: key, Lang: "en"},
+		CreatedAt: before, UpdatedAt: before, History: []domain.Event{{At: before, Status: domain.StatusReceived, By: "citizen"}},
 	}, "idem-lid")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, topic := range []string{"pengumuman", "darurat"} {
-		err := st.Broadcasts().Subscribe(ctx, bot.Recipient{Key: key, Channel: "whatsapp", ChatID: lid + "@lid", Lang: "en"}, topic)
+		err := st.Broadcasts().Subscribe(ctx, domain.Recipient{Key: key, Channel: "whatsapp", ChatID: lid + "@lid", Lang: "en"}, topic)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,13 @@
-// Package bot is Layan's conversation engine: the channel-neutral shapes of what a
-// person sends (Message) and what the bot answers (Reply), the per-person Session,
-// the Handler that turns one into the other, and the Engine that runs handlers with
-// per-chat ordering, deduplication, timeouts and panic recovery.
+// Package bot is Layan's chat runtime: the channel-neutral shapes of what a person
+// sends (Message) and what the bot answers (Reply), the per-person Session and its
+// transcript, the Handler that turns one into the other, the Engine that runs handlers
+// with per-chat ordering, deduplication, timeouts and panic recovery, and the Sender
+// that paces and retries what goes out. Its subpackages are the channels (telegram,
+// whatsapp, whatsappcloud, webchat, console) and the HTTP helpers they share.
 //
-// The package knows no platform, no store implementation and no conversation: adapters
-// (bot/telegram, bot/webchat, ...), flows and the store import it, never the reverse.
+// The package knows no platform, no store implementation and no conversation content:
+// the domain (complaints, broadcasts, handoffs, staff) is package domain; channels,
+// flows and the store import bot, never the reverse.
 package bot
 
 import (
@@ -13,6 +16,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/layan-id/layan/domain"
 )
 
 // Kind says what sort of thing a person sent.
@@ -45,14 +50,9 @@ type Message struct {
 	Kind     Kind
 	Text     string
 	Option   string // id of the option the person picked, for KindOption
-	Location *Location
+	Location *domain.Location
 	Media    *Media
 	Time     time.Time
-}
-
-// Location is a point on earth in degrees (WGS 84).
-type Location struct {
-	Lat, Lon float64
 }
 
 // Media refers to a file a person sent; the adapter stores or fetches it.

@@ -13,24 +13,25 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // ComplaintStore is what the complaint flows need of the store.
 type ComplaintStore interface {
-	Create(ctx context.Context, c *bot.Complaint, idem string) (*bot.Complaint, bool, error)
-	Get(ctx context.Context, id string) (*bot.Complaint, error)
-	Update(ctx context.Context, id string, f func(*bot.Complaint) error) (*bot.Complaint, error)
-	List(ctx context.Context, status bot.Status, page, size int) ([]*bot.Complaint, int64, error)
-	ByReporter(ctx context.Context, conv string, max int) ([]*bot.Complaint, error)
+	Create(ctx context.Context, c *domain.Complaint, idem string) (*domain.Complaint, bool, error)
+	Get(ctx context.Context, id string) (*domain.Complaint, error)
+	Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error)
+	List(ctx context.Context, status domain.Status, page, size int) ([]*domain.Complaint, int64, error)
+	ByReporter(ctx context.Context, conv string, max int) ([]*domain.Complaint, error)
 }
 
 // Alerts carries news of complaints to the people who must hear it: staff learn of new
 // and reopened complaints, a citizen of a change in theirs. Delivery problems are the
 // implementation's to log; the flows carry on.
 type Alerts interface {
-	NewComplaint(ctx context.Context, c *bot.Complaint)
-	Reopened(ctx context.Context, c *bot.Complaint)
-	StatusChanged(ctx context.Context, c *bot.Complaint)
+	NewComplaint(ctx context.Context, c *domain.Complaint)
+	Reopened(ctx context.Context, c *domain.Complaint)
+	StatusChanged(ctx context.Context, c *domain.Complaint)
 }
 
 // maxPhotos is how many photos one complaint takes.
@@ -366,7 +367,7 @@ func (f *complaintFlow) location(c *Conv, in Input) error {
 
 // validPoint rejects coordinates no phone sends: off the globe, or exactly 0,0 (a
 // device without a fix).
-func validPoint(l bot.Location) bool {
+func validPoint(l domain.Location) bool {
 	return !math.IsNaN(l.Lat) && !math.IsNaN(l.Lon) && l.Lat >= -90 && l.Lat <= 90 &&
 		l.Lon >= -180 && l.Lon <= 180 && (l.Lat != 0 || l.Lon != 0)
 }
@@ -444,17 +445,17 @@ func (f *complaintFlow) confirm(ctx context.Context, c *Conv, in Input) error {
 		return nil
 	}
 	now := f.now()
-	cp := &bot.Complaint{
-		Status: bot.StatusReceived, Category: c.Session.Get("cat"), Description: c.Session.Get("desc"),
+	cp := &domain.Complaint{
+		Status: domain.StatusReceived, Category: c.Session.Get("cat"), Description: c.Session.Get("desc"),
 		Address: c.Session.Get("addr"), Photos: splitList(c.Session.Get("photos")),
 		Confidential: c.Session.Get("conf") == "true",
-		Reporter:     bot.Reporter{Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Key: c.Msg.Key(), Lang: c.Chosen()},
+		Reporter:     domain.Reporter{Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Key: c.Msg.Key(), Lang: c.Chosen()},
 		CreatedAt:    now, UpdatedAt: now,
-		History: []bot.Event{{At: now, Status: bot.StatusReceived, By: "citizen"}},
+		History: []domain.Event{{At: now, Status: domain.StatusReceived, By: "citizen"}},
 	}
 	if lat, err := strconv.ParseFloat(c.Session.Get("lat"), 64); err == nil {
 		lon, _ := strconv.ParseFloat(c.Session.Get("lon"), 64)
-		cp.Location = &bot.Location{Lat: lat, Lon: lon}
+		cp.Location = &domain.Location{Lat: lat, Lon: lon}
 	}
 	// The draft id makes the confirmation idempotent: delivered twice, it files once.
 	got, created, err := f.store.Create(ctx, cp, c.Msg.Key()+":"+c.Session.Get("draft"))

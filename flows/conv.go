@@ -12,6 +12,7 @@ import (
 	"log/slog"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows/intent"
 	"github.com/layan-id/layan/locales"
 )
@@ -22,7 +23,7 @@ type Input struct {
 	Text     string
 	Option   string
 	Kind     bot.Kind
-	Location *bot.Location
+	Location *domain.Location
 	Media    *bot.Media
 	// reading is what the intent reader took the text to be.
 	reading intent.Reading

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store/storetest"
@@ -22,13 +23,13 @@ type countingAlerts struct {
 	new map[string]int
 }
 
-func (a *countingAlerts) NewComplaint(_ context.Context, c *bot.Complaint) {
+func (a *countingAlerts) NewComplaint(_ context.Context, c *domain.Complaint) {
 	a.mu.Lock()
 	a.new[c.ID]++
 	a.mu.Unlock()
 }
-func (a *countingAlerts) Reopened(context.Context, *bot.Complaint)      {}
-func (a *countingAlerts) StatusChanged(context.Context, *bot.Complaint) {}
+func (a *countingAlerts) Reopened(context.Context, *domain.Complaint)      {}
+func (a *countingAlerts) StatusChanged(context.Context, *domain.Complaint) {}
 
 // TestRedeliveryFloodDrill delivers the same 1,000 platform messages three times at
 // once (100 people, each filing a complaint in 10 messages), each delivery to one of

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store"
@@ -181,11 +182,11 @@ func (r *crashRig) text(t *testing.T, key string, kv ...any) string {
 	return s
 }
 
-func (r *crashRig) status(t *testing.T, s bot.Status) string {
+func (r *crashRig) status(t *testing.T, s domain.Status) string {
 	return r.text(t, "complaint.status."+string(s))
 }
 
-func (r *crashRig) get(t *testing.T, id string) *bot.Complaint {
+func (r *crashRig) get(t *testing.T, id string) *domain.Complaint {
 	t.Helper()
 	cp, err := r.cmp.Get(context.Background(), id)
 	if err != nil {
@@ -212,7 +213,7 @@ func (p *speaker) say(s string) bot.Message {
 		m.Kind, m.Text = bot.KindImage, ""
 		m.Media = &bot.Media{Ref: fmt.Sprintf("%s-%d.jpg", p.user, p.n), MIME: "image/jpeg", Size: 1000}
 	case strings.HasPrefix(s, "[pin "):
-		var l bot.Location
+		var l domain.Location
 		fmt.Sscan(strings.Trim(s[len("[pin "):], "]"), &l.Lat, &l.Lon)
 		m.Kind, m.Text, m.Location = bot.KindLocation, "", &l
 	}
@@ -230,12 +231,12 @@ func saidIn(out bot.Outcome) string {
 
 // wantEvent is one expected entry of a complaint's history.
 type wantEvent struct {
-	Status bot.Status
+	Status domain.Status
 	By     string
 	Note   string
 }
 
-func historyOf(cp *bot.Complaint) []wantEvent {
+func historyOf(cp *domain.Complaint) []wantEvent {
 	var out []wantEvent
 	for _, e := range cp.History {
 		out = append(out, wantEvent{e.Status, e.By, e.Note})
@@ -292,7 +293,7 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 			if _, seen := reporter[id]; !seen {
 				tickets = append(tickets, id)
 				reporter[id] = people[who].key()
-				want[id] = []wantEvent{{bot.StatusReceived, "citizen", ""}}
+				want[id] = []wantEvent{{domain.StatusReceived, "citizen", ""}}
 			}
 			if !slices.Contains(sent[who], id) {
 				sent[who] = append(sent[who], id)
@@ -357,7 +358,7 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 				}
 			}},
 			{"staff", "/daftar", func(t *testing.T, out bot.Outcome) {
-				head := r.text(t, "staff.list", "Status", r.status(t, bot.StatusReceived), "Total", 3)
+				head := r.text(t, "staff.list", "Status", r.status(t, domain.StatusReceived), "Total", 3)
 				if !strings.HasPrefix(saidIn(out), head) {
 					t.Errorf("staff list after the restart: %q, want it to start %q", saidIn(out), head)
 				}
@@ -385,16 +386,16 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 
 	step("after the restart every ticket sent to a citizen is there with its history and indexes", func(t *testing.T) {
 		r.restart(t)
-		received, _, err := r.cmp.List(ctx, bot.StatusReceived, 1, 100)
+		received, _, err := r.cmp.List(ctx, domain.StatusReceived, 1, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range tickets {
 			cp := r.get(t, id)
-			if cp.Status != bot.StatusReceived || !slices.Equal(historyOf(cp), want[id]) || cp.Reporter.Key != reporter[id] {
+			if cp.Status != domain.StatusReceived || !slices.Equal(historyOf(cp), want[id]) || cp.Reporter.Key != reporter[id] {
 				t.Errorf("%s came back as %s %+v by %s", id, cp.Status, historyOf(cp), cp.Reporter.Key)
 			}
-			if !slices.ContainsFunc(received, func(c *bot.Complaint) bool { return c.ID == id }) {
+			if !slices.ContainsFunc(received, func(c *domain.Complaint) bool { return c.ID == id }) {
 				t.Errorf("%s is missing from the list of received complaints", id)
 			}
 			mine, err := r.cmp.ByReporter(ctx, reporter[id], 10)
@@ -461,7 +462,7 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 
 	staff := people["staff"]
 	// command sends a staff command that must be confirmed, and records the change.
-	command := func(t *testing.T, m bot.Message, id string, to bot.Status, note string) {
+	command := func(t *testing.T, m bot.Message, id string, to domain.Status, note string) {
 		t.Helper()
 		out := r.ok(t, m)
 		if got, want := saidIn(out), r.text(t, "staff.changed", "ID", id, "Status", r.status(t, to))+"\n"; got != want {
@@ -473,7 +474,7 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 
 	step("staff verify every ticket", func(t *testing.T) {
 		for _, id := range tickets {
-			command(t, staff.say("/verifikasi "+id), id, bot.StatusVerified, "")
+			command(t, staff.say("/verifikasi "+id), id, domain.StatusVerified, "")
 		}
 	})
 
@@ -487,12 +488,12 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 			t.Logf("error while Redis is down: %v", err)
 		}
 		r.restart(t)
-		command(t, m, id, bot.StatusInProgress, note)
+		command(t, m, id, domain.StatusInProgress, note)
 	})
 
 	step("a status change cut off by a crash is kept once, and its retry changes nothing", func(t *testing.T) {
 		id := tickets[1]
-		command(t, staff.say("/proses "+id), id, bot.StatusInProgress, "")
+		command(t, staff.say("/proses "+id), id, domain.StatusInProgress, "")
 		note := "sampah sudah diangkut"
 		m := staff.say("/selesai " + id + " " + note)
 		r.crash.arm(r.redis.kill) // right after the status is written, before staff are told
@@ -501,11 +502,11 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 		} else {
 			t.Logf("error when Redis dies between the status change and the confirmation: %v", err)
 		}
-		want[id] = append(want[id], wantEvent{bot.StatusDone, staffKey, note}) // written before the crash
+		want[id] = append(want[id], wantEvent{domain.StatusDone, staffKey, note}) // written before the crash
 
 		r.restart(t)
 		out := r.ok(t, m) // staff send it again, having seen no confirmation
-		done := r.status(t, bot.StatusDone)
+		done := r.status(t, domain.StatusDone)
 		// The same command again is recognised as done, and confirmed, not applied twice.
 		if got, want := saidIn(out), r.text(t, "staff.changed", "ID", id, "Status", done)+"\n"; got != want {
 			t.Errorf("the retry answered %q, want %q", got, want)
@@ -518,10 +519,10 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 				continue // finished above
 			}
 			if i != 0 {
-				command(t, staff.say("/proses "+id), id, bot.StatusInProgress, "")
+				command(t, staff.say("/proses "+id), id, domain.StatusInProgress, "")
 			}
 			note := fmt.Sprintf("ditangani regu %d", i+1)
-			command(t, staff.say("/selesai "+id+" "+note), id, bot.StatusDone, note)
+			command(t, staff.say("/selesai "+id+" "+note), id, domain.StatusDone, note)
 			if i == 2 {
 				r.redis.kill()
 				r.restart(t)
@@ -530,8 +531,8 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 	})
 
 	step("every ticket has exactly the history staff were told of, once, and sits in the right index", func(t *testing.T) {
-		byStatus := map[bot.Status][]string{}
-		for _, s := range bot.Statuses() {
+		byStatus := map[domain.Status][]string{}
+		for _, s := range domain.Statuses() {
 			list, _, err := r.cmp.List(ctx, s, 1, 100)
 			if err != nil {
 				t.Fatal(err)
@@ -547,7 +548,7 @@ func TestDurabilityOfComplaintsAcrossRedisCrashes(t *testing.T) {
 				t.Errorf("%s history:\n got %+v\nwant %+v", id, got, want[id])
 			}
 			for s, ids := range byStatus {
-				if slices.Contains(ids, id) != (s == bot.StatusDone) {
+				if slices.Contains(ids, id) != (s == domain.StatusDone) {
 					t.Errorf("%s (status %s) is in the index of %s: %v", id, cp.Status, s, slices.Contains(ids, id))
 				}
 			}
@@ -637,7 +638,7 @@ func (c *crashAfterWrite) fire() {
 	}
 }
 
-func (c *crashAfterWrite) Create(ctx context.Context, cp *bot.Complaint, idem string) (*bot.Complaint, bool, error) {
+func (c *crashAfterWrite) Create(ctx context.Context, cp *domain.Complaint, idem string) (*domain.Complaint, bool, error) {
 	got, created, err := c.ComplaintStore.Create(ctx, cp, idem)
 	if err == nil {
 		c.fire()
@@ -645,7 +646,7 @@ func (c *crashAfterWrite) Create(ctx context.Context, cp *bot.Complaint, idem st
 	return got, created, err
 }
 
-func (c *crashAfterWrite) Update(ctx context.Context, id string, f func(*bot.Complaint) error) (*bot.Complaint, error) {
+func (c *crashAfterWrite) Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error) {
 	got, err := c.ComplaintStore.Update(ctx, id, f)
 	if err == nil {
 		c.fire()
@@ -663,19 +664,19 @@ type recordingAlerts struct {
 
 var _ flows.Alerts = (*recordingAlerts)(nil)
 
-func (a *recordingAlerts) NewComplaint(_ context.Context, c *bot.Complaint) {
+func (a *recordingAlerts) NewComplaint(_ context.Context, c *domain.Complaint) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.created = append(a.created, c.ID)
 }
 
-func (a *recordingAlerts) Reopened(_ context.Context, c *bot.Complaint) {
+func (a *recordingAlerts) Reopened(_ context.Context, c *domain.Complaint) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.reopened = append(a.reopened, c.ID)
 }
 
-func (a *recordingAlerts) StatusChanged(_ context.Context, c *bot.Complaint) {
+func (a *recordingAlerts) StatusChanged(_ context.Context, c *domain.Complaint) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.changed = append(a.changed, c.ID+" "+string(c.Status))

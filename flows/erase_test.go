@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store"
@@ -187,11 +188,11 @@ func keysWith(t *testing.T, b storetest.Backend, s string) []string {
 
 type quietCourier struct{}
 
-func (quietCourier) Tell(context.Context, *bot.Handoff, string) {}
-func (quietCourier) Staff(context.Context, string)              {}
+func (quietCourier) Tell(context.Context, *domain.Handoff, string) {}
+func (quietCourier) Staff(context.Context, string)                 {}
 
 type noAlerts struct{}
 
-func (noAlerts) NewComplaint(context.Context, *bot.Complaint)  {}
-func (noAlerts) Reopened(context.Context, *bot.Complaint)      {}
-func (noAlerts) StatusChanged(context.Context, *bot.Complaint) {}
+func (noAlerts) NewComplaint(context.Context, *domain.Complaint)  {}
+func (noAlerts) Reopened(context.Context, *domain.Complaint)      {}
+func (noAlerts) StatusChanged(context.Context, *domain.Complaint) {}

@@ -10,23 +10,24 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // HandoffStore is what talking to a person needs of the store (*store.Handoffs).
 type HandoffStore interface {
-	Open(ctx context.Context, ho *bot.Handoff, before []bot.Line) (*bot.Handoff, bool, error)
-	Get(ctx context.Context, id string) (*bot.Handoff, error)
-	OpenFor(ctx context.Context, conv string) (*bot.Handoff, error)
-	List(ctx context.Context, st bot.HandoffState, max int) ([]*bot.Handoff, error)
+	Open(ctx context.Context, ho *domain.Handoff, before []bot.Line) (*domain.Handoff, bool, error)
+	Get(ctx context.Context, id string) (*domain.Handoff, error)
+	OpenFor(ctx context.Context, conv string) (*domain.Handoff, error)
+	List(ctx context.Context, st domain.HandoffState, max int) ([]*domain.Handoff, error)
 	Position(ctx context.Context, id string) (int, error)
-	Take(ctx context.Context, id, who string, now time.Time) (*bot.Handoff, bool, error)
-	Assign(ctx context.Context, id, to string) (*bot.Handoff, error)
-	End(ctx context.Context, id, by string, now time.Time, keep time.Duration) (*bot.Handoff, bool, error)
+	Take(ctx context.Context, id, who string, now time.Time) (*domain.Handoff, bool, error)
+	Assign(ctx context.Context, id, to string) (*domain.Handoff, error)
+	End(ctx context.Context, id, by string, now time.Time, keep time.Duration) (*domain.Handoff, bool, error)
 	Append(ctx context.Context, id string, l bot.Line) (int64, error)
 	Lines(ctx context.Context, id string, after int64) ([]bot.Line, int64, error)
 	Line(ctx context.Context, id string, n int64) (bot.Line, error)
 	Rate(ctx context.Context, id, conv string, rating int) error
-	Overdue(ctx context.Context, before time.Time) ([]*bot.Handoff, error)
+	Overdue(ctx context.Context, before time.Time) ([]*domain.Handoff, error)
 }
 
 // HandoffCourier carries handoff news. Tell has the person's own conversation handle
@@ -36,7 +37,7 @@ type HandoffStore interface {
 // Both may be called inside a turn of another conversation: they must not wait for
 // it (deliver in the background) and they handle their own failures.
 type HandoffCourier interface {
-	Tell(ctx context.Context, ho *bot.Handoff, event string)
+	Tell(ctx context.Context, ho *domain.Handoff, event string)
 	Staff(ctx context.Context, text string)
 }
 
@@ -160,7 +161,7 @@ func (f *handoffFlow) opens(c *Conv, now time.Time) string {
 // open puts the person in the queue with the bot's transcript so far, and tells
 // staff.
 func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error {
-	ho := &bot.Handoff{
+	ho := &domain.Handoff{
 		ID: f.cfg.NewID(), Conv: c.Msg.Key(), Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Lang: c.Lang(),
 		Since: f.cfg.Now(), AfterHours: afterHours,
 	}
@@ -180,12 +181,12 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 
 // joined puts the session in the held conversation ho and says where the person
 // stands.
-func (f *handoffFlow) joined(ctx context.Context, c *Conv, ho *bot.Handoff) error {
+func (f *handoffFlow) joined(ctx context.Context, c *Conv, ho *domain.Handoff) error {
 	c.Leave()
 	c.Session.Flow, c.Session.Step = handoffID, stepHandoffWaiting
 	c.Session.Set("id", ho.ID)
 	switch {
-	case ho.State == bot.HandoffActive:
+	case ho.State == domain.HandoffActive:
 		c.Session.Step = stepHandoffActive
 		c.Say("handoff.taken")
 	case ho.AfterHours:
@@ -208,14 +209,14 @@ func (f *handoffFlow) held(ctx context.Context, c *Conv, in Input) (bool, error)
 	c.Session.Options = nil
 	id := c.Session.Get("id")
 	ho, err := f.cfg.Store.Get(ctx, id)
-	if errors.Is(err, bot.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		c.Leave()
 		return false, nil
 	}
 	if err != nil {
 		return true, fmt.Errorf("read handoff: %w", err)
 	}
-	if ho.State == bot.HandoffEnded {
+	if ho.State == domain.HandoffEnded {
 		f.endedNote(c, ho, "handoff.ended_by_staff")
 		return false, nil
 	}
@@ -258,15 +259,15 @@ func (f *handoffFlow) held(ctx context.Context, c *Conv, in Input) (bool, error)
 }
 
 // stateStep is the step of a held conversation in state ho.State.
-func stateStep(ho *bot.Handoff) string {
-	if ho.State == bot.HandoffActive {
+func stateStep(ho *domain.Handoff) string {
+	if ho.State == domain.HandoffActive {
 		return stepHandoffActive
 	}
 	return stepHandoffWaiting
 }
 
 // forward passes the person's message to staff; the first time it says so.
-func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *bot.Handoff, in Input) (bool, error) {
+func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *domain.Handoff, in Input) (bool, error) {
 	l := bot.Line{From: bot.FromCitizen, Text: in.Text, At: f.cfg.Now()}
 	if in.Media != nil {
 		l.Media = in.Media.Ref
@@ -274,7 +275,7 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *bot.Handoff, in 
 	if p := in.Location; p != nil {
 		l.Text = strings.TrimSpace(fmt.Sprintf("%s https://maps.google.com/?q=%.6f,%.6f", l.Text, p.Lat, p.Lon))
 	}
-	if _, err := f.cfg.Store.Append(ctx, ho.ID, l); errors.Is(err, bot.ErrHandoffEnded) {
+	if _, err := f.cfg.Store.Append(ctx, ho.ID, l); errors.Is(err, domain.ErrHandoffEnded) {
 		f.endedNote(c, ho, "handoff.ended_by_staff")
 		return false, nil
 	} else if err != nil {
@@ -297,9 +298,9 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *bot.Handoff, in 
 
 // endByCitizen ends the talk at the person's request; with note, the person is told
 // and asked for a rating.
-func (f *handoffFlow) endByCitizen(ctx context.Context, c *Conv, ho *bot.Handoff, note bool) error {
+func (f *handoffFlow) endByCitizen(ctx context.Context, c *Conv, ho *domain.Handoff, note bool) error {
 	ended, _, err := f.cfg.Store.End(ctx, ho.ID, bot.FromCitizen, f.cfg.Now(), f.cfg.Keep)
-	if err != nil && !errors.Is(err, bot.ErrNotFound) {
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return fmt.Errorf("end handoff: %w", err)
 	}
 	if ended == nil {
@@ -314,7 +315,7 @@ func (f *handoffFlow) endByCitizen(ctx context.Context, c *Conv, ho *bot.Handoff
 }
 
 // endedNote returns the person to the bot with the note key and the rating options.
-func (f *handoffFlow) endedNote(c *Conv, ho *bot.Handoff, key string) {
+func (f *handoffFlow) endedNote(c *Conv, ho *domain.Handoff, key string) {
 	c.Leave()
 	opts := make([]bot.Option, 0, 5)
 	for n := 1; n <= 5; n++ {
@@ -342,7 +343,7 @@ func (f *handoffFlow) option(ctx context.Context, c *Conv, opt string) (bool, er
 		return false, nil
 	}
 	err = f.cfg.Store.Rate(ctx, rest[:i], c.Msg.Key(), n)
-	if errors.Is(err, bot.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {

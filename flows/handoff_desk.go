@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/locales"
 )
 
@@ -23,12 +24,12 @@ var ErrEmptyReply = errors.New("a reply needs a text of at most 4096 characters"
 
 // Queue lists conversations of a state: waiting and active ones longest waiting
 // first, ended ones newest first.
-func (d *Desk) Queue(ctx context.Context, st bot.HandoffState, max int) ([]*bot.Handoff, error) {
+func (d *Desk) Queue(ctx context.Context, st domain.HandoffState, max int) ([]*domain.Handoff, error) {
 	return d.f.cfg.Store.List(ctx, st, max)
 }
 
 // Get returns one conversation.
-func (d *Desk) Get(ctx context.Context, id string) (*bot.Handoff, error) {
+func (d *Desk) Get(ctx context.Context, id string) (*domain.Handoff, error) {
 	return d.f.cfg.Store.Get(ctx, id)
 }
 
@@ -42,9 +43,9 @@ func (d *Desk) Transcript(ctx context.Context, id string, after int64) ([]bot.Li
 	return d.f.cfg.Store.Lines(ctx, id, after)
 }
 
-// Take gives the conversation to who; bot.ErrHandoffHeld when someone else holds
+// Take gives the conversation to who; domain.ErrHandoffHeld when someone else holds
 // it. The person is told that a member of staff joined.
-func (d *Desk) Take(ctx context.Context, id, who string) (*bot.Handoff, error) {
+func (d *Desk) Take(ctx context.Context, id, who string) (*domain.Handoff, error) {
 	ho, taken, err := d.f.cfg.Store.Take(ctx, id, who, d.f.cfg.Now())
 	if err != nil {
 		return nil, err
@@ -56,8 +57,8 @@ func (d *Desk) Take(ctx context.Context, id, who string) (*bot.Handoff, error) {
 }
 
 // Reply sends text from who to the person, taking the conversation first when it
-// waits; bot.ErrHandoffHeld when someone else holds it.
-func (d *Desk) Reply(ctx context.Context, id, who, text string) (*bot.Handoff, error) {
+// waits; domain.ErrHandoffHeld when someone else holds it.
+func (d *Desk) Reply(ctx context.Context, id, who, text string) (*domain.Handoff, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > MaxText {
 		return nil, ErrEmptyReply
@@ -66,11 +67,11 @@ func (d *Desk) Reply(ctx context.Context, id, who, text string) (*bot.Handoff, e
 }
 
 // Photo sends a stored photo (its name in the media store) from who to the person.
-func (d *Desk) Photo(ctx context.Context, id, who, name string) (*bot.Handoff, error) {
+func (d *Desk) Photo(ctx context.Context, id, who, name string) (*domain.Handoff, error) {
 	return d.say(ctx, id, bot.Line{From: bot.FromStaff, Media: name, By: who})
 }
 
-func (d *Desk) say(ctx context.Context, id string, l bot.Line) (*bot.Handoff, error) {
+func (d *Desk) say(ctx context.Context, id string, l bot.Line) (*domain.Handoff, error) {
 	ho, err := d.Take(ctx, id, l.By)
 	if err != nil {
 		return nil, err
@@ -86,13 +87,13 @@ func (d *Desk) say(ctx context.Context, id string, l bot.Line) (*bot.Handoff, er
 
 // Assign hands the conversation to the staff member to, or back to the queue when
 // to is "".
-func (d *Desk) Assign(ctx context.Context, id, to string) (*bot.Handoff, error) {
+func (d *Desk) Assign(ctx context.Context, id, to string) (*domain.Handoff, error) {
 	return d.f.cfg.Store.Assign(ctx, id, strings.TrimSpace(to))
 }
 
 // End ends the conversation: the person is back with the bot, told so and asked
 // for a rating. Ending an ended one changes nothing.
-func (d *Desk) End(ctx context.Context, id, who string) (*bot.Handoff, error) {
+func (d *Desk) End(ctx context.Context, id, who string) (*domain.Handoff, error) {
 	ho, ended, err := d.f.cfg.Store.End(ctx, id, who, d.f.cfg.Now(), d.f.cfg.Keep)
 	if err != nil {
 		return nil, err
@@ -115,17 +116,17 @@ func (d *Desk) Expire(ctx context.Context) (int, error) {
 }
 
 // Canned returns the canned replies in a language (content: canned.<lang>.yaml).
-func (d *Desk) Canned(lang string) []bot.Canned {
+func (d *Desk) Canned(lang string) []domain.Canned {
 	texts := d.f.menu.texts
 	lang = texts.Lang(lang)
-	var out []bot.Canned
+	var out []domain.Canned
 	for _, k := range texts.Keys(lang) {
 		if id, ok := strings.CutPrefix(k, "canned."); ok {
 			text, _ := texts.Text(lang, k, nil)
-			out = append(out, bot.Canned{ID: id, Text: text})
+			out = append(out, domain.Canned{ID: id, Text: text})
 		}
 	}
-	slices.SortFunc(out, func(a, b bot.Canned) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b domain.Canned) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -194,10 +195,10 @@ func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (b
 			c.Say("handoff.staff.sent", "ID", id)
 		}
 	case "akhiri", "end":
-		var ho *bot.Handoff
+		var ho *domain.Handoff
 		ho, err = d.Get(ctx, id)
-		if err == nil && ho.State != bot.HandoffEnded && ho.Assignee != "" && ho.Assignee != who {
-			err = bot.ErrHandoffHeld
+		if err == nil && ho.State != domain.HandoffEnded && ho.Assignee != "" && ho.Assignee != who {
+			err = domain.ErrHandoffHeld
 		}
 		if err == nil {
 			_, err = d.End(ctx, id, who)
@@ -208,9 +209,9 @@ func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (b
 	}
 	switch {
 	case err == nil:
-	case errors.Is(err, bot.ErrHandoffHeld):
+	case errors.Is(err, domain.ErrHandoffHeld):
 		c.Say("handoff.staff.held", "ID", id)
-	case errors.Is(err, bot.ErrNotFound), errors.Is(err, bot.ErrHandoffEnded):
+	case errors.Is(err, domain.ErrNotFound), errors.Is(err, domain.ErrHandoffEnded):
 		c.Say("handoff.staff.gone", "ID", id)
 	case errors.Is(err, ErrEmptyReply):
 		c.Say("handoff.staff.usage")
@@ -221,7 +222,7 @@ func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (b
 }
 
 func (f *handoffFlow) staffQueue(ctx context.Context, c *Conv) error {
-	list, err := f.cfg.Store.List(ctx, bot.HandoffWaiting, 20)
+	list, err := f.cfg.Store.List(ctx, domain.HandoffWaiting, 20)
 	if err != nil {
 		return fmt.Errorf("staff handoff queue: %w", err)
 	}

@@ -6,9 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/layan-id/layan/domain"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/layan-id/layan/bot"
 )
 
 // Region is what the flows know about the region besides texts (locales/region.yaml).
@@ -22,7 +21,7 @@ type Region struct {
 	// Holidays are the dates (2026-12-25) the office is closed.
 	Holidays []string `yaml:"holidays"`
 	// Agencies are the agencies (OPD) that act on complaints.
-	Agencies []bot.Agency `yaml:"agencies"`
+	Agencies []domain.Agency `yaml:"agencies"`
 	// Routing maps a complaint category to the code of the agency that acts on it.
 	Routing map[string]string `yaml:"routing"`
 }
@@ -37,7 +36,7 @@ type BBox struct {
 
 // Contains reports whether l lies in the box, with a margin of about 10 km: a
 // person at the border is not questioned.
-func (b BBox) Contains(l bot.Location) bool {
+func (b BBox) Contains(l domain.Location) bool {
 	const margin = 0.1
 	return l.Lat >= b.South-margin && l.Lat <= b.North+margin && l.Lon >= b.West-margin && l.Lon <= b.East+margin
 }
@@ -107,11 +106,11 @@ func (r Region) checkAgencies() error {
 }
 
 // Agency returns the agency with the given code.
-func (r Region) Agency(code string) (bot.Agency, bool) {
+func (r Region) Agency(code string) (domain.Agency, bool) {
 	for _, a := range r.Agencies {
 		if a.Code == code {
 			return a, true
 		}
 	}
-	return bot.Agency{}, false
+	return domain.Agency{}, false
 }

@@ -7,17 +7,18 @@ import (
 	"strings"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // staffCommands maps the commands staff type (Indonesian and English) to the status
 // they set, or to "" for the commands that only read.
-func staffCommands() map[string]bot.Status {
-	return map[string]bot.Status{
+func staffCommands() map[string]domain.Status {
+	return map[string]domain.Status{
 		"daftar": "", "list": "", "lihat": "", "show": "",
-		"verifikasi": bot.StatusVerified, "verify": bot.StatusVerified,
-		"proses": bot.StatusInProgress, "process": bot.StatusInProgress,
-		"selesai": bot.StatusDone, "finish": bot.StatusDone,
-		"tolak": bot.StatusRejected, "reject": bot.StatusRejected,
+		"verifikasi": domain.StatusVerified, "verify": domain.StatusVerified,
+		"proses": domain.StatusInProgress, "process": domain.StatusInProgress,
+		"selesai": domain.StatusDone, "finish": domain.StatusDone,
+		"tolak": domain.StatusRejected, "reject": domain.StatusRejected,
 	}
 }
 
@@ -56,12 +57,12 @@ func (f *complaintFlow) staffCommand(ctx context.Context, c *Conv, text string) 
 		return true, f.staffShow(ctx, c, strings.ToUpper(args[0]))
 	}
 	id, note := strings.ToUpper(args[0]), strings.Join(args[1:], " ")
-	if note == "" && (to == bot.StatusDone || to == bot.StatusRejected) {
+	if note == "" && (to == domain.StatusDone || to == domain.StatusRejected) {
 		c.Say("staff.note_required", "Command", cmd, "ID", id)
 		return true, nil
 	}
-	var from bot.Status
-	cp, err := f.store.Update(ctx, id, func(cp *bot.Complaint) error {
+	var from domain.Status
+	cp, err := f.store.Update(ctx, id, func(cp *domain.Complaint) error {
 		from = cp.Status
 		if n := len(cp.History); n > 0 && cp.Status == to {
 			if last := cp.History[n-1]; last.By == c.Msg.Key() && last.Note == note {
@@ -78,9 +79,9 @@ func (f *complaintFlow) staffCommand(ctx context.Context, c *Conv, text string) 
 			f.alerts.StatusChanged(ctx, cp)
 		}
 		c.Say("staff.changed", "ID", id, "Status", statusLabel(c, to))
-	case errors.Is(err, bot.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		c.Say("complaint.not_found", "ID", id)
-	case errors.Is(err, bot.ErrIllegalTransition), errors.Is(err, bot.ErrNoteRequired):
+	case errors.Is(err, domain.ErrIllegalTransition), errors.Is(err, domain.ErrNoteRequired):
 		c.Say("staff.illegal", "ID", id, "From", statusLabel(c, from), "To", statusLabel(c, to))
 	case err != nil:
 		return true, fmt.Errorf("staff status change: %w", err)
@@ -92,12 +93,12 @@ func (f *complaintFlow) staffCommand(ctx context.Context, c *Conv, text string) 
 }
 
 func (f *complaintFlow) staffList(ctx context.Context, c *Conv, args []string) error {
-	status := bot.StatusReceived
+	status := domain.StatusReceived
 	if len(args) > 0 {
-		status = bot.Status(strings.ToLower(args[0]))
+		status = domain.Status(strings.ToLower(args[0]))
 	}
 	known := false
-	for _, s := range bot.Statuses() {
+	for _, s := range domain.Statuses() {
 		known = known || s == status
 	}
 	if !known {
@@ -122,7 +123,7 @@ func (f *complaintFlow) staffList(ctx context.Context, c *Conv, args []string) e
 
 func (f *complaintFlow) staffShow(ctx context.Context, c *Conv, id string) error {
 	cp, err := f.store.Get(ctx, id)
-	if errors.Is(err, bot.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		c.Say("complaint.not_found", "ID", id)
 		return nil
 	}

@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/domain"
 )
 
 // BroadcastCreator stores a new broadcast (*store.Broadcasts is one).
 type BroadcastCreator interface {
-	Create(ctx context.Context, bc *bot.Broadcast) (string, error)
+	Create(ctx context.Context, bc *domain.Broadcast) (string, error)
 }
 
 // staffBroadcastFlow lets staff schedule a broadcast from chat ("/siaran"): topic,
@@ -128,7 +128,7 @@ func (f *staffBroadcastFlow) when(c *Conv, option, text string) string {
 		c.Session.Set("at", "now") // the moment of the confirmation
 		return ""
 	case strings.Count(text, " ") >= 4:
-		if _, err := broadcast.ParseSchedule(text); err != nil {
+		if _, err := domain.ParseSchedule(text); err != nil {
 			return "broadcast.bad_when"
 		}
 		c.Session.Set("cron", text)
@@ -177,9 +177,9 @@ func (f *staffBroadcastFlow) create(ctx context.Context, c *Conv) error {
 		f.ask(c, "when")
 		return nil
 	}
-	bc := &bot.Broadcast{
+	bc := &domain.Broadcast{
 		Topics: []string{c.Session.Get("topic")}, Text: map[string]string{"id": c.Session.Get("text_id")},
-		State: bot.BroadcastActive, CreatedAt: f.now(), CreatedBy: c.Msg.Key(), Cron: c.Session.Get("cron"),
+		State: domain.BroadcastActive, CreatedAt: f.now(), CreatedBy: c.Msg.Key(), Cron: c.Session.Get("cron"),
 	}
 	if en := c.Session.Get("text_en"); en != "" {
 		bc.Text["en"] = en

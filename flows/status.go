@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // ticketPattern recognises a ticket number typed by itself or after "status".
@@ -58,7 +59,7 @@ func (f *statusFlow) one(ctx context.Context, c *Conv, id string) error {
 	id = strings.ToUpper(id)
 	c.Leave()
 	cp, err := f.complaints.store.Get(ctx, id)
-	if errors.Is(err, bot.ErrNotFound) || err == nil && cp.Reporter.Key != c.Msg.Key() {
+	if errors.Is(err, domain.ErrNotFound) || err == nil && cp.Reporter.Key != c.Msg.Key() {
 		c.Say("complaint.not_found", "ID", id)
 		return nil
 	}
@@ -73,7 +74,7 @@ func (f *statusFlow) one(ctx context.Context, c *Conv, id string) error {
 }
 
 // detail is a complaint with its history, as its reporter or staff read it.
-func (f *complaintFlow) detail(c *Conv, cp *bot.Complaint) string {
+func (f *complaintFlow) detail(c *Conv, cp *domain.Complaint) string {
 	lines := []string{c.T("complaint.detail", "ID", cp.ID, "Category", c.T("complaint.category."+cp.Category),
 		"Status", statusLabel(c, cp.Status), "Description", cp.Description)}
 	for _, e := range cp.History {
@@ -82,7 +83,7 @@ func (f *complaintFlow) detail(c *Conv, cp *bot.Complaint) string {
 	return strings.Join(lines, "\n")
 }
 
-func statusLabel(c *Conv, s bot.Status) string { return c.T("complaint.status." + string(s)) }
+func statusLabel(c *Conv, s domain.Status) string { return c.T("complaint.status." + string(s)) }
 
 // date shows a time as people of the region read it: 27-11-2026 09:05.
 func (f *complaintFlow) date(t time.Time) string { return t.In(f.loc).Format("02-01-2006 15:04") }
@@ -107,7 +108,7 @@ func (f *complaintFlow) event(ctx context.Context, c *Conv, arg string) error {
 	e := cp.History[n-1]
 	kept := c.Session.Options
 	c.Turn.Say(bot.Reply{Text: c.T("complaint.update", "ID", cp.ID, "Status", statusLabel(c, e.Status), "Note", e.Note)})
-	if e.Status == bot.StatusDone && n == len(cp.History) {
+	if e.Status == domain.StatusDone && n == len(cp.History) {
 		f.askRating(c, cp)
 	}
 	if c.Session.Flow == "complaint" || c.Session.Flow == "staff-broadcast" {
@@ -116,7 +117,7 @@ func (f *complaintFlow) event(ctx context.Context, c *Conv, arg string) error {
 	return nil
 }
 
-func (f *complaintFlow) askRating(c *Conv, cp *bot.Complaint) {
+func (f *complaintFlow) askRating(c *Conv, cp *domain.Complaint) {
 	opts := make([]bot.Option, 0, 6)
 	for n := 1; n <= 5; n++ {
 		opts = append(opts, bot.Option{ID: fmt.Sprintf("rate:%s:%d", cp.ID, n), Label: strconv.Itoa(n)})
@@ -139,14 +140,14 @@ func (f *complaintFlow) option(ctx context.Context, c *Conv, opt string) (bool, 
 			return false, nil
 		}
 		id := rest[:i]
-		_, err = f.store.Update(ctx, id, func(cp *bot.Complaint) error {
-			if cp.Reporter.Key != c.Msg.Key() || cp.Status != bot.StatusDone {
-				return bot.ErrNotFound
+		_, err = f.store.Update(ctx, id, func(cp *domain.Complaint) error {
+			if cp.Reporter.Key != c.Msg.Key() || cp.Status != domain.StatusDone {
+				return domain.ErrNotFound
 			}
 			cp.Rating = n
 			return nil
 		})
-		if errors.Is(err, bot.ErrNotFound) {
+		if errors.Is(err, domain.ErrNotFound) {
 			c.Say("complaint.not_found", "ID", id)
 			return true, nil
 		}
@@ -156,16 +157,16 @@ func (f *complaintFlow) option(ctx context.Context, c *Conv, opt string) (bool, 
 		c.Say("complaint.rated")
 		return true, nil
 	case "reopen":
-		cp, err := f.store.Update(ctx, rest, func(cp *bot.Complaint) error {
+		cp, err := f.store.Update(ctx, rest, func(cp *domain.Complaint) error {
 			if cp.Reporter.Key != c.Msg.Key() {
-				return bot.ErrNotFound
+				return domain.ErrNotFound
 			}
-			return cp.Transition(bot.StatusReopened, "citizen", "", f.now())
+			return cp.Transition(domain.StatusReopened, "citizen", "", f.now())
 		})
 		switch {
-		case errors.Is(err, bot.ErrNotFound):
+		case errors.Is(err, domain.ErrNotFound):
 			c.Say("complaint.not_found", "ID", rest)
-		case errors.Is(err, bot.ErrIllegalTransition):
+		case errors.Is(err, domain.ErrIllegalTransition):
 			c.Say("complaint.cannot_reopen", "ID", rest)
 		case err != nil:
 			return true, fmt.Errorf("reopen complaint: %w", err)

@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // Subscriptions is what the subscription flow keeps (*store.Broadcasts is one).
 type Subscriptions interface {
-	Subscribe(ctx context.Context, r bot.Recipient, topic string) error
+	Subscribe(ctx context.Context, r domain.Recipient, topic string) error
 	Unsubscribe(ctx context.Context, key, topic string) error
 	UnsubscribeAll(ctx context.Context, key string) error
 	Topics(ctx context.Context, key string) ([]string, error)
@@ -80,7 +81,7 @@ func (f *subscribeFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		if slices.Contains(mine, topic) {
 			err = f.subs.Unsubscribe(ctx, c.Msg.Key(), topic)
 		} else {
-			err = f.subs.Subscribe(ctx, bot.Recipient{Key: c.Msg.Key(), Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Lang: c.Chosen()}, topic)
+			err = f.subs.Subscribe(ctx, domain.Recipient{Key: c.Msg.Key(), Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Lang: c.Chosen()}, topic)
 		}
 		if err != nil {
 			return fmt.Errorf("change subscription: %w", err)
@@ -111,7 +112,7 @@ func (u unsubscribeFlow) Continue(ctx context.Context, c *Conv, _ Input) error {
 // their choices; without a topic it only shows them ("langganan tips wisata").
 func (f *subscribeFlow) join(ctx context.Context, c *Conv, topic string) error {
 	if slices.Contains(f.topics, topic) {
-		r := bot.Recipient{Key: c.Msg.Key(), Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Lang: c.Chosen()}
+		r := domain.Recipient{Key: c.Msg.Key(), Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Lang: c.Chosen()}
 		if err := f.subs.Subscribe(ctx, r, topic); err != nil {
 			return fmt.Errorf("subscribe to %s: %w", topic, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/locales"
 )
 
@@ -53,7 +54,7 @@ type Attraction struct {
 }
 
 // Location is where the attraction is.
-func (a Attraction) Location() bot.Location { return bot.Location{Lat: a.Lat, Lon: a.Lon} }
+func (a Attraction) Location() domain.Location { return domain.Location{Lat: a.Lat, Lon: a.Lon} }
 
 // Tourism is the region's tourism content: its attractions, in the order staff wrote
 // them, and a pool of short tips for the tip of the day.
@@ -91,7 +92,7 @@ type Nearby struct {
 
 // Nearest returns the n attractions closest to l, nearest first; attractions at the
 // same distance keep their content order.
-func (t Tourism) Nearest(l bot.Location, n int) []Nearby {
+func (t Tourism) Nearest(l domain.Location, n int) []Nearby {
 	all := make([]Nearby, len(t.Attractions))
 	for i, a := range t.Attractions {
 		all[i] = Nearby{Attraction: a, Km: DistanceKm(l, a.Location())}
@@ -105,7 +106,7 @@ const earthRadiusKm = 6371.0088
 
 // DistanceKm is the great-circle distance between two points in kilometres, by the
 // haversine formula on a spherical earth (within about 0.5% of the true distance).
-func DistanceKm(a, b bot.Location) float64 {
+func DistanceKm(a, b domain.Location) float64 {
 	rad := func(deg float64) float64 { return deg * math.Pi / 180 }
 	dLat, dLon := rad(b.Lat-a.Lat), rad(b.Lon-a.Lon)
 	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(rad(a.Lat))*math.Cos(rad(b.Lat))*math.Sin(dLon/2)*math.Sin(dLon/2)
@@ -697,7 +698,7 @@ func (f *tourismFlow) typedPlace(c *Conv, text string) {
 }
 
 // located answers a shared location with the three nearest attractions.
-func (f *tourismFlow) located(c *Conv, l *bot.Location) {
+func (f *tourismFlow) located(c *Conv, l *domain.Location) {
 	if l == nil || !validPoint(*l) {
 		f.askLocation(c, "tourism.location_invalid", nil)
 		return
@@ -732,7 +733,7 @@ func (f *tourismFlow) nearestOptions(c *Conv) (opts []bot.Option, far, ok bool) 
 	if err1 != nil || err2 != nil {
 		return nil, false, false
 	}
-	near := f.t.Nearest(bot.Location{Lat: lat, Lon: lon}, 3)
+	near := f.t.Nearest(domain.Location{Lat: lat, Lon: lon}, 3)
 	for _, n := range near {
 		opts = append(opts, bot.Option{ID: "tourism:near:" + n.Attraction.ID,
 			Label: n.Attraction.Name.In(c.Lang()) + " · " + f.km(c, n.Km)})

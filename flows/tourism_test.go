@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 )
@@ -171,18 +172,18 @@ func TestLoadTourismWithoutTheFileSaysWhichFile(t *testing.T) {
 func TestDistanceKmMatchesKnownDistances(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		a, b     bot.Location
+		a, b     domain.Location
 		want, by float64 // km, tolerance
 	}{
-		{"a point is 0 km from itself", bot.Location{Lat: -6.9, Lon: 109.7}, bot.Location{Lat: -6.9, Lon: 109.7}, 0, 1e-9},
-		{"one degree of latitude is about 111.2 km", bot.Location{Lat: 0, Lon: 0}, bot.Location{Lat: 1, Lon: 0}, 111.195, 0.01},
-		{"one degree of longitude on the equator is the same", bot.Location{Lat: 0, Lon: 109}, bot.Location{Lat: 0, Lon: 110}, 111.195, 0.01},
-		{"the equator to a pole is a quarter meridian", bot.Location{Lat: 0, Lon: 0}, bot.Location{Lat: 90, Lon: 0}, 10007.5, 1},
-		{"antipodes are half the circumference apart", bot.Location{Lat: 0, Lon: 0}, bot.Location{Lat: 0, Lon: 180}, 20015.1, 1},
-		{"across the date line is the short way", bot.Location{Lat: 0, Lon: 179.5}, bot.Location{Lat: 0, Lon: -179.5}, 111.195, 0.01},
-		{"London to Paris is about 344 km", bot.Location{Lat: 51.5074, Lon: -0.1278}, bot.Location{Lat: 48.8566, Lon: 2.3522}, 343.6, 1},
-		{"Jakarta (Monas) to Surabaya is about 662 km", bot.Location{Lat: -6.1754, Lon: 106.8272}, bot.Location{Lat: -7.2575, Lon: 112.7521}, 662, 5},
-		{"Batang's town square to Ujungnegoro is about 12.7 km", bot.Location{Lat: -6.907, Lon: 109.731}, bot.Location{Lat: -6.893, Lon: 109.846}, 12.75, 0.1},
+		{"a point is 0 km from itself", domain.Location{Lat: -6.9, Lon: 109.7}, domain.Location{Lat: -6.9, Lon: 109.7}, 0, 1e-9},
+		{"one degree of latitude is about 111.2 km", domain.Location{Lat: 0, Lon: 0}, domain.Location{Lat: 1, Lon: 0}, 111.195, 0.01},
+		{"one degree of longitude on the equator is the same", domain.Location{Lat: 0, Lon: 109}, domain.Location{Lat: 0, Lon: 110}, 111.195, 0.01},
+		{"the equator to a pole is a quarter meridian", domain.Location{Lat: 0, Lon: 0}, domain.Location{Lat: 90, Lon: 0}, 10007.5, 1},
+		{"antipodes are half the circumference apart", domain.Location{Lat: 0, Lon: 0}, domain.Location{Lat: 0, Lon: 180}, 20015.1, 1},
+		{"across the date line is the short way", domain.Location{Lat: 0, Lon: 179.5}, domain.Location{Lat: 0, Lon: -179.5}, 111.195, 0.01},
+		{"London to Paris is about 344 km", domain.Location{Lat: 51.5074, Lon: -0.1278}, domain.Location{Lat: 48.8566, Lon: 2.3522}, 343.6, 1},
+		{"Jakarta (Monas) to Surabaya is about 662 km", domain.Location{Lat: -6.1754, Lon: 106.8272}, domain.Location{Lat: -7.2575, Lon: 112.7521}, 662, 5},
+		{"Batang's town square to Ujungnegoro is about 12.7 km", domain.Location{Lat: -6.907, Lon: 109.731}, domain.Location{Lat: -6.893, Lon: 109.846}, 12.75, 0.1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := flows.DistanceKm(tc.a, tc.b)
@@ -203,13 +204,13 @@ func TestNearestListsTheThreeClosestFirst(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		at   bot.Location
+		at   domain.Location
 		want []string
 	}{
-		{"a pin at the town square", bot.Location{Lat: -6.907, Lon: 109.731}, []string{"kuliner-alun-alun", "masjid-agung-batang", "sarapan-nasi-megono"}},
-		{"a pin at the tea estate", bot.Location{Lat: -7.0855, Lon: 109.8125}, []string{"kebun-teh-pagilaran", "sikembang-park", "curug-genting"}},
-		{"a pin on the beach at Ujungnegoro", bot.Location{Lat: -6.8935, Lon: 109.8465}, []string{"pantai-ujungnegoro", "makam-syekh-maulana-maghribi", "batang-dolphins-center"}},
-		{"a pin in Gringsing", bot.Location{Lat: -6.93, Lon: 110.02}, []string{"pantai-jodo", "curug-gombong", "prasasti-sojomerto"}},
+		{"a pin at the town square", domain.Location{Lat: -6.907, Lon: 109.731}, []string{"kuliner-alun-alun", "masjid-agung-batang", "sarapan-nasi-megono"}},
+		{"a pin at the tea estate", domain.Location{Lat: -7.0855, Lon: 109.8125}, []string{"kebun-teh-pagilaran", "sikembang-park", "curug-genting"}},
+		{"a pin on the beach at Ujungnegoro", domain.Location{Lat: -6.8935, Lon: 109.8465}, []string{"pantai-ujungnegoro", "makam-syekh-maulana-maghribi", "batang-dolphins-center"}},
+		{"a pin in Gringsing", domain.Location{Lat: -6.93, Lon: 110.02}, []string{"pantai-jodo", "curug-gombong", "prasasti-sojomerto"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			near := tour.Nearest(tc.at, 3)
@@ -226,7 +227,7 @@ func TestNearestListsTheThreeClosestFirst(t *testing.T) {
 		})
 	}
 	t.Run("asking for more than there are gives them all", func(t *testing.T) {
-		if got := tour.Nearest(bot.Location{Lat: -6.9, Lon: 109.7}, 1000); len(got) != len(tour.Attractions) {
+		if got := tour.Nearest(domain.Location{Lat: -6.9, Lon: 109.7}, 1000); len(got) != len(tour.Attractions) {
 			t.Errorf("Nearest gave %d, want all %d", len(got), len(tour.Attractions))
 		}
 	})
@@ -235,7 +236,7 @@ func TestNearestListsTheThreeClosestFirst(t *testing.T) {
 			{ID: "b", Lat: 0, Lon: 1}, {ID: "a", Lat: 1, Lon: 0}, {ID: "c", Lat: 0, Lon: -1},
 		}}
 		var got []string
-		for _, n := range same.Nearest(bot.Location{}, 3) {
+		for _, n := range same.Nearest(domain.Location{}, 3) {
 			got = append(got, n.Attraction.ID)
 		}
 		if !slices.Equal(got, []string{"b", "a", "c"}) {
@@ -332,8 +333,8 @@ func TestTheNearbySearchAsksTheChannelForALocation(t *testing.T) {
 	}{
 		{"the request for a location", bot.Message{Text: "terdekat"}, true},
 		{"the answer to a typed place name", bot.Message{Text: "Pantai Sigandu"}, true},
-		{"the answer to a pin that cannot be", bot.Message{Kind: bot.KindLocation, Location: &bot.Location{}}, true},
-		{"the nearest attractions, which ask for nothing", bot.Message{Kind: bot.KindLocation, Location: &bot.Location{Lat: -6.9, Lon: 109.73}}, false},
+		{"the answer to a pin that cannot be", bot.Message{Kind: bot.KindLocation, Location: &domain.Location{}}, true},
+		{"the nearest attractions, which ask for nothing", bot.Message{Kind: bot.KindLocation, Location: &domain.Location{Lat: -6.9, Lon: 109.73}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			replies := say(i+1, tc.msg)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
@@ -86,7 +87,7 @@ type harness struct {
 // person's conversation; a line for the staff chat) and records it.
 type courier struct{ h *harness }
 
-func (k courier) Tell(ctx context.Context, ho *bot.Handoff, event string) {
+func (k courier) Tell(ctx context.Context, ho *domain.Handoff, event string) {
 	user := strings.TrimPrefix(ho.Conv, ho.Channel+":")
 	out, err := k.h.engine.Handle(ctx, bot.Message{Channel: ho.Channel, ChatID: ho.ChatID, UserID: user,
 		ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event})
@@ -109,15 +110,15 @@ func (k courier) Staff(ctx context.Context, text string) {
 // engine for the citizen; a line for staff) and records it for the transcript.
 type alerts struct{ h *harness }
 
-func (a alerts) NewComplaint(ctx context.Context, c *bot.Complaint) {
+func (a alerts) NewComplaint(ctx context.Context, c *domain.Complaint) {
 	a.h.told = append(a.h.told, "<< staff: new complaint "+c.ID)
 }
 
-func (a alerts) Reopened(ctx context.Context, c *bot.Complaint) {
+func (a alerts) Reopened(ctx context.Context, c *domain.Complaint) {
 	a.h.told = append(a.h.told, "<< staff: reopened "+c.ID)
 }
 
-func (a alerts) StatusChanged(ctx context.Context, c *bot.Complaint) {
+func (a alerts) StatusChanged(ctx context.Context, c *domain.Complaint) {
 	user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
 	out, err := a.h.engine.Handle(ctx, bot.Message{Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
 		ID: fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History))})
@@ -216,8 +217,8 @@ func (h *harness) staffDoes(t *testing.T, said string) bool {
 	case cmd != "staff":
 		return false
 	}
-	var newest *bot.Handoff
-	for _, st := range []bot.HandoffState{bot.HandoffWaiting, bot.HandoffActive} {
+	var newest *domain.Handoff
+	for _, st := range []domain.HandoffState{domain.HandoffWaiting, domain.HandoffActive} {
 		list, err := h.desk.Queue(ctx, st, 100)
 		if err != nil {
 			t.Fatal(err)
@@ -336,7 +337,7 @@ func person(t *testing.T, s string, n int) bot.Message {
 		if _, err := fmt.Sscan(arg, &lat, &lon); err != nil {
 			t.Fatalf("bad [location %s]: want [location LAT LON]", arg)
 		}
-		m.Location = &bot.Location{Lat: lat, Lon: lon}
+		m.Location = &domain.Location{Lat: lat, Lon: lon}
 	case "pick":
 		m.Kind, m.Option = bot.KindOption, arg
 	case "pick-with-text":

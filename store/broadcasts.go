@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/layan-id/layan/domain"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/layan-id/layan/bot"
 )
 
 // Broadcasts keeps subscribers, broadcasts and their runs. All its keys share one
@@ -39,7 +38,7 @@ func (b *Broadcasts) key(parts ...string) string {
 
 // Subscribe adds a recipient to a topic (and remembers where and in which language to
 // reach them).
-func (b *Broadcasts) Subscribe(ctx context.Context, r bot.Recipient, topic string) error {
+func (b *Broadcasts) Subscribe(ctx context.Context, r domain.Recipient, topic string) error {
 	_, err := b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, b.key("r", r.Key), "channel", r.Channel, "chat", r.ChatID, "lang", r.Lang)
 		p.SAdd(ctx, b.key("t", topic), r.Key)
@@ -54,7 +53,7 @@ func (b *Broadcasts) Subscribe(ctx context.Context, r bot.Recipient, topic strin
 
 // SubscribeMany adds many recipients to a topic, a thousand per round trip (imports,
 // benchmarks).
-func (b *Broadcasts) SubscribeMany(ctx context.Context, rs []bot.Recipient, topic string) error {
+func (b *Broadcasts) SubscribeMany(ctx context.Context, rs []domain.Recipient, topic string) error {
 	for len(rs) > 0 {
 		chunk := rs[:min(1000, len(rs))]
 		rs = rs[len(chunk):]
@@ -124,21 +123,21 @@ func (b *Broadcasts) SetLanguage(ctx context.Context, key, lang string) error {
 }
 
 // Recipient returns where to reach a key, or ErrNotFound when it unsubscribed.
-func (b *Broadcasts) Recipient(ctx context.Context, key string) (bot.Recipient, error) {
+func (b *Broadcasts) Recipient(ctx context.Context, key string) (domain.Recipient, error) {
 	h, err := b.s.rdb.HGetAll(ctx, b.key("r", key)).Result()
 	if err != nil {
-		return bot.Recipient{}, fmt.Errorf("store: read recipient: %w", err)
+		return domain.Recipient{}, fmt.Errorf("store: read recipient: %w", err)
 	}
 	if len(h) == 0 {
-		return bot.Recipient{}, ErrNotFound
+		return domain.Recipient{}, ErrNotFound
 	}
-	return bot.Recipient{Key: key, Channel: h["channel"], ChatID: h["chat"], Lang: h["lang"]}, nil
+	return domain.Recipient{Key: key, Channel: h["channel"], ChatID: h["chat"], Lang: h["lang"]}, nil
 }
 
 // --- broadcasts ---
 
 // Create stores a new broadcast and returns its id.
-func (b *Broadcasts) Create(ctx context.Context, bc *bot.Broadcast) (string, error) {
+func (b *Broadcasts) Create(ctx context.Context, bc *domain.Broadcast) (string, error) {
 	n, err := b.s.rdb.Incr(ctx, b.key("seq")).Result()
 	if err != nil {
 		return "", fmt.Errorf("store: number broadcast: %w", err)
@@ -163,8 +162,8 @@ func (b *Broadcasts) Create(ctx context.Context, bc *bot.Broadcast) (string, err
 // Ensure stores a broadcast with a fixed id (the service's own, such as the tip of the
 // day): created with its index when missing, else its schedule and topics are brought
 // up to date, keeping its state and last run.
-func (b *Broadcasts) Ensure(ctx context.Context, bc *bot.Broadcast) error {
-	_, err := b.Update(ctx, bc.ID, func(cur *bot.Broadcast) error {
+func (b *Broadcasts) Ensure(ctx context.Context, bc *domain.Broadcast) error {
+	_, err := b.Update(ctx, bc.ID, func(cur *domain.Broadcast) error {
 		cur.Cron, cur.Topics, cur.Kind, cur.Text = bc.Cron, bc.Topics, bc.Kind, bc.Text
 		return nil
 	})
@@ -211,7 +210,7 @@ func (b *Broadcasts) TipHad(ctx context.Context, key string, index int) error {
 }
 
 // Get returns a broadcast, or ErrNotFound.
-func (b *Broadcasts) Get(ctx context.Context, id string) (*bot.Broadcast, error) {
+func (b *Broadcasts) Get(ctx context.Context, id string) (*domain.Broadcast, error) {
 	raw, err := b.s.rdb.Get(ctx, b.key("b", id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("broadcast %s: %w", id, ErrNotFound)
@@ -219,7 +218,7 @@ func (b *Broadcasts) Get(ctx context.Context, id string) (*bot.Broadcast, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: read broadcast: %w", err)
 	}
-	var bc bot.Broadcast
+	var bc domain.Broadcast
 	if err := json.Unmarshal(raw, &bc); err != nil {
 		return nil, fmt.Errorf("store: decode broadcast %s: %w", id, err)
 	}
@@ -227,7 +226,7 @@ func (b *Broadcasts) Get(ctx context.Context, id string) (*bot.Broadcast, error)
 }
 
 // List returns every broadcast, newest first.
-func (b *Broadcasts) List(ctx context.Context) ([]*bot.Broadcast, error) {
+func (b *Broadcasts) List(ctx context.Context) ([]*domain.Broadcast, error) {
 	ids, err := b.s.rdb.ZRevRange(ctx, b.key("all"), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: list broadcasts: %w", err)
@@ -237,7 +236,7 @@ func (b *Broadcasts) List(ctx context.Context) ([]*bot.Broadcast, error) {
 
 // Live returns the broadcasts that may still run (active or paused), from their index:
 // the scheduler reads these every few seconds, not every broadcast ever made.
-func (b *Broadcasts) Live(ctx context.Context) ([]*bot.Broadcast, error) {
+func (b *Broadcasts) Live(ctx context.Context) ([]*domain.Broadcast, error) {
 	if err := b.indexOnce(ctx); err != nil {
 		return nil, err
 	}
@@ -277,8 +276,8 @@ func (b *Broadcasts) indexOnce(ctx context.Context) error {
 }
 
 // index files bc in or out of the live index.
-func (b *Broadcasts) index(ctx context.Context, p redis.Pipeliner, bc *bot.Broadcast) {
-	if bc.State == bot.BroadcastActive || bc.State == bot.BroadcastPaused || bc.State == "" {
+func (b *Broadcasts) index(ctx context.Context, p redis.Pipeliner, bc *domain.Broadcast) {
+	if bc.State == domain.BroadcastActive || bc.State == domain.BroadcastPaused || bc.State == "" {
 		p.SAdd(ctx, b.key("live"), bc.ID)
 	} else {
 		p.SRem(ctx, b.key("live"), bc.ID)
@@ -287,8 +286,8 @@ func (b *Broadcasts) index(ctx context.Context, p redis.Pipeliner, bc *bot.Broad
 
 // getMany reads broadcasts by id, in that order, a few hundred per round trip; ids
 // whose broadcast is gone are skipped.
-func (b *Broadcasts) getMany(ctx context.Context, ids []string) ([]*bot.Broadcast, error) {
-	out := make([]*bot.Broadcast, 0, len(ids))
+func (b *Broadcasts) getMany(ctx context.Context, ids []string) ([]*domain.Broadcast, error) {
+	out := make([]*domain.Broadcast, 0, len(ids))
 	for chunk := range slices.Chunk(ids, 200) {
 		keys := make([]string, len(chunk))
 		for i, id := range chunk {
@@ -303,7 +302,7 @@ func (b *Broadcasts) getMany(ctx context.Context, ids []string) ([]*bot.Broadcas
 			if !ok {
 				continue
 			}
-			var bc bot.Broadcast
+			var bc domain.Broadcast
 			if err := json.Unmarshal([]byte(str), &bc); err != nil {
 				return nil, fmt.Errorf("store: decode broadcast %s: %w", chunk[i], err)
 			}
@@ -314,10 +313,10 @@ func (b *Broadcasts) getMany(ctx context.Context, ids []string) ([]*bot.Broadcas
 }
 
 // Update changes a broadcast with f, atomically (optimistic, retried on conflict).
-func (b *Broadcasts) Update(ctx context.Context, id string, f func(*bot.Broadcast) error) (*bot.Broadcast, error) {
+func (b *Broadcasts) Update(ctx context.Context, id string, f func(*domain.Broadcast) error) (*domain.Broadcast, error) {
 	key := b.key("b", id)
 	for range 10 {
-		var out *bot.Broadcast
+		var out *domain.Broadcast
 		err := b.s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			raw, err := tx.Get(ctx, key).Bytes()
 			if errors.Is(err, redis.Nil) {
@@ -326,7 +325,7 @@ func (b *Broadcasts) Update(ctx context.Context, id string, f func(*bot.Broadcas
 			if err != nil {
 				return err
 			}
-			var bc bot.Broadcast
+			var bc domain.Broadcast
 			if err := json.Unmarshal(raw, &bc); err != nil {
 				return err
 			}
@@ -377,8 +376,8 @@ return 1
 // takes its recipients: the subscribers of its topics at this moment. A run recorded as
 // missed (the service was down too long) takes nobody. It reports whether this call
 // claimed the run.
-func (b *Broadcasts) StartRun(ctx context.Context, bc *bot.Broadcast, fire time.Time, state bot.RunState, now time.Time) (bool, error) {
-	run := bot.RunID(bc.ID, fire)
+func (b *Broadcasts) StartRun(ctx context.Context, bc *domain.Broadcast, fire time.Time, state domain.RunState, now time.Time) (bool, error) {
+	run := domain.RunID(bc.ID, fire)
 	keys := []string{b.key("fired", run), b.key("run", run), b.key("rcpt", run), b.key("runs", bc.ID), b.key("active")}
 	for _, t := range bc.Topics {
 		keys = append(keys, b.key("t", t))
@@ -418,7 +417,7 @@ func (b *Broadcasts) Take(ctx context.Context, run string, n int, now time.Time)
 }
 
 // Done records what became of one taken recipient.
-func (b *Broadcasts) Done(ctx context.Context, run, key string, o bot.Delivery, reason string) error {
+func (b *Broadcasts) Done(ctx context.Context, run, key string, o domain.Delivery, reason string) error {
 	value := string(o)
 	if reason != "" {
 		value += ":" + reason
@@ -469,8 +468,8 @@ func (b *Broadcasts) ActiveRuns(ctx context.Context) ([]string, error) {
 // Finish closes a run whose recipients were all taken, once no delivery of it has
 // been in flight for stale (a worker that took one and died will never report it:
 // those count as unknown). It reports whether the run is now closed.
-func (b *Broadcasts) Finish(ctx context.Context, run string, state bot.RunState, stale time.Duration, now time.Time) (bool, error) {
-	if state != bot.RunCancelled {
+func (b *Broadcasts) Finish(ctx context.Context, run string, state domain.RunState, stale time.Duration, now time.Time) (bool, error) {
+	if state != domain.RunCancelled {
 		left, err := b.s.rdb.SCard(ctx, b.key("rcpt", run)).Result()
 		if err != nil || left > 0 {
 			return false, err
@@ -492,7 +491,7 @@ func (b *Broadcasts) Finish(ctx context.Context, run string, state bot.RunState,
 		return false, nil // still being delivered
 	}
 	unknown := old.Val()
-	if state == bot.RunCancelled {
+	if state == domain.RunCancelled {
 		// Everyone not yet taken is skipped, counted and removed in one step.
 		if err := skipRestScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("run", run)}).Err(); err != nil {
 			return false, fmt.Errorf("store: cancel run %s: %w", run, err)
@@ -526,12 +525,12 @@ return n
 const runDetailTTL = 30 * 24 * time.Hour
 
 // Runs returns a broadcast's runs, newest first, at most max.
-func (b *Broadcasts) Runs(ctx context.Context, broadcast string, max int) ([]bot.Run, error) {
+func (b *Broadcasts) Runs(ctx context.Context, broadcast string, max int) ([]domain.Run, error) {
 	ids, err := b.s.rdb.ZRevRange(ctx, b.key("runs", broadcast), 0, int64(max)-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: list runs: %w", err)
 	}
-	out := make([]bot.Run, 0, len(ids))
+	out := make([]domain.Run, 0, len(ids))
 	for _, id := range ids {
 		r, err := b.Run(ctx, id)
 		if err != nil {
@@ -543,13 +542,13 @@ func (b *Broadcasts) Runs(ctx context.Context, broadcast string, max int) ([]bot
 }
 
 // Run returns one run with its counters.
-func (b *Broadcasts) Run(ctx context.Context, run string) (bot.Run, error) {
+func (b *Broadcasts) Run(ctx context.Context, run string) (domain.Run, error) {
 	h, err := b.s.rdb.HGetAll(ctx, b.key("run", run)).Result()
 	if err != nil {
-		return bot.Run{}, fmt.Errorf("store: read run %s: %w", run, err)
+		return domain.Run{}, fmt.Errorf("store: read run %s: %w", run, err)
 	}
 	if len(h) == 0 {
-		return bot.Run{}, fmt.Errorf("run %s: %w", run, ErrNotFound)
+		return domain.Run{}, fmt.Errorf("run %s: %w", run, ErrNotFound)
 	}
 	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
 	at := func(k string) time.Time {
@@ -558,11 +557,11 @@ func (b *Broadcasts) Run(ctx context.Context, run string) (bot.Run, error) {
 		}
 		return time.Time{}
 	}
-	id, fire, _ := bot.ParseRunID(run)
-	r := bot.Run{Broadcast: id, Fire: fire, State: bot.RunState(h["state"]),
+	id, fire, _ := domain.ParseRunID(run)
+	r := domain.Run{Broadcast: id, Fire: fire, State: domain.RunState(h["state"]),
 		Recipients: num("recipients"), Sent: num("sent"), Failed: num("failed"), Skipped: num("skipped"),
 		Unknown: num("unknown"), Started: at("started"), Finished: at("finished")}
-	if r.State == bot.RunDelivering {
+	if r.State == domain.RunDelivering {
 		r.Pending, _ = b.s.rdb.SCard(ctx, b.key("rcpt", run)).Result()
 	}
 	return r, nil

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store/storetest"
 )
 
 func liveIDs(t *testing.T, ctx context.Context, b interface {
-	Live(context.Context) ([]*bot.Broadcast, error)
+	Live(context.Context) ([]*domain.Broadcast, error)
 }) []string {
 	t.Helper()
 	live, err := b.Live(ctx)
@@ -32,7 +32,7 @@ func TestTheSchedulerReadsOnlyBroadcastsThatMayStillRun(t *testing.T) {
 		at := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
 		var ids []string
 		for _, text := range []string{"Peringatan banjir", "Jadwal vaksin", "Festival pantai"} {
-			id, err := b.Create(ctx, &bot.Broadcast{Topics: []string{"pengumuman"}, Text: map[string]string{"id": text}, At: &at, State: bot.BroadcastActive})
+			id, err := b.Create(ctx, &domain.Broadcast{Topics: []string{"pengumuman"}, Text: map[string]string{"id": text}, At: &at, State: domain.BroadcastActive})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,9 +41,9 @@ func TestTheSchedulerReadsOnlyBroadcastsThatMayStillRun(t *testing.T) {
 		if got := liveIDs(t, ctx, b); !slices.Equal(got, ids) {
 			t.Fatalf("live broadcasts = %v, want %v", got, ids)
 		}
-		b.Update(ctx, ids[0], func(bc *bot.Broadcast) error { bc.State = bot.BroadcastCancelled; return nil })
-		b.Update(ctx, ids[1], func(bc *bot.Broadcast) error { bc.State = bot.BroadcastFinished; return nil })
-		b.Update(ctx, ids[2], func(bc *bot.Broadcast) error { bc.State = bot.BroadcastPaused; return nil })
+		b.Update(ctx, ids[0], func(bc *domain.Broadcast) error { bc.State = domain.BroadcastCancelled; return nil })
+		b.Update(ctx, ids[1], func(bc *domain.Broadcast) error { bc.State = domain.BroadcastFinished; return nil })
+		b.Update(ctx, ids[2], func(bc *domain.Broadcast) error { bc.State = domain.BroadcastPaused; return nil })
 		if got := liveIDs(t, ctx, b); !slices.Equal(got, ids[2:]) {
 			t.Errorf("after cancelling and finishing: live = %v, want only the paused %s", got, ids[2])
 		}

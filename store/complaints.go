@@ -10,10 +10,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
-// ErrNotFound is returned for a record that does not exist (it is bot.ErrNotFound).
-var ErrNotFound = bot.ErrNotFound
+// ErrNotFound is returned for a record that does not exist (it is domain.ErrNotFound).
+var ErrNotFound = domain.ErrNotFound
 
 // Complaints keeps complaints, their indexes and their ticket sequence. All its keys
 // share one hash tag ({cmp}), so a complaint and its indexes change in one atomic
@@ -69,7 +70,7 @@ return {id, 1}
 // Create files a new complaint (Status, CreatedAt and History must be set) and
 // returns it with its ticket id. idem names the confirmation that creates it: the
 // same idem within 48 h returns the ticket already created, never a second one.
-func (c *Complaints) Create(ctx context.Context, cp *bot.Complaint, idem string) (*bot.Complaint, bool, error) {
+func (c *Complaints) Create(ctx context.Context, cp *domain.Complaint, idem string) (*domain.Complaint, bool, error) {
 	cp.ID = ""
 	raw, err := json.Marshal(cp)
 	if err != nil {
@@ -105,7 +106,7 @@ func (c *Complaints) PhotoKept(ctx context.Context, name string) (bool, error) {
 }
 
 // Get returns a complaint, or ErrNotFound.
-func (c *Complaints) Get(ctx context.Context, id string) (*bot.Complaint, error) {
+func (c *Complaints) Get(ctx context.Context, id string) (*domain.Complaint, error) {
 	raw, err := c.s.rdb.Get(ctx, c.key("c", id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("complaint %s: %w", id, ErrNotFound)
@@ -113,7 +114,7 @@ func (c *Complaints) Get(ctx context.Context, id string) (*bot.Complaint, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: read complaint %s: %w", id, err)
 	}
-	var cp bot.Complaint
+	var cp domain.Complaint
 	if err := json.Unmarshal(raw, &cp); err != nil {
 		return nil, fmt.Errorf("store: decode complaint %s: %w", id, err)
 	}
@@ -123,9 +124,9 @@ func (c *Complaints) Get(ctx context.Context, id string) (*bot.Complaint, error)
 // Update changes a complaint with f, atomically: the record and the status indexes
 // change together, and a concurrent change makes f run again on the fresh record.
 // An error from f is returned as it is and nothing changes.
-func (c *Complaints) Update(ctx context.Context, id string, f func(*bot.Complaint) error) (*bot.Complaint, error) {
+func (c *Complaints) Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error) {
 	key := c.key("c", id)
-	var out *bot.Complaint
+	var out *domain.Complaint
 	for range 10 {
 		err := c.s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			raw, err := tx.Get(ctx, key).Bytes()
@@ -135,7 +136,7 @@ func (c *Complaints) Update(ctx context.Context, id string, f func(*bot.Complain
 			if err != nil {
 				return err
 			}
-			var cp bot.Complaint
+			var cp domain.Complaint
 			if err := json.Unmarshal(raw, &cp); err != nil {
 				return fmt.Errorf("decode complaint %s: %w", id, err)
 			}
@@ -153,7 +154,7 @@ func (c *Complaints) Update(ctx context.Context, id string, f func(*bot.Complain
 					score := float64(cp.CreatedAt.UnixMilli())
 					p.ZRem(ctx, c.key("status", string(before)), id)
 					p.ZAdd(ctx, c.key("status", string(cp.Status)), redis.Z{Score: score, Member: id})
-					if cp.Status != bot.StatusReceived {
+					if cp.Status != domain.StatusReceived {
 						p.ZRem(ctx, c.key("sla"), id)
 					}
 				}
@@ -175,7 +176,7 @@ func (c *Complaints) Update(ctx context.Context, id string, f func(*bot.Complain
 
 // List returns complaints, newest first: all of them, or those of one status, a page
 // (from 1) of size at a time, and the total count.
-func (c *Complaints) List(ctx context.Context, status bot.Status, page, size int) ([]*bot.Complaint, int64, error) {
+func (c *Complaints) List(ctx context.Context, status domain.Status, page, size int) ([]*domain.Complaint, int64, error) {
 	index := c.key("all")
 	if status != "" {
 		index = c.key("status", string(status))
@@ -184,12 +185,12 @@ func (c *Complaints) List(ctx context.Context, status bot.Status, page, size int
 }
 
 // ByReporter returns the complaints of one conversation, newest first.
-func (c *Complaints) ByReporter(ctx context.Context, conv string, max int) ([]*bot.Complaint, error) {
+func (c *Complaints) ByReporter(ctx context.Context, conv string, max int) ([]*domain.Complaint, error) {
 	out, _, err := c.fromIndex(ctx, c.key("by", conv), 1, max)
 	return out, err
 }
 
-func (c *Complaints) fromIndex(ctx context.Context, index string, page, size int) ([]*bot.Complaint, int64, error) {
+func (c *Complaints) fromIndex(ctx context.Context, index string, page, size int) ([]*domain.Complaint, int64, error) {
 	page = max(page, 1)
 	start := int64((page - 1) * size)
 	ids, err := c.s.rdb.ZRevRange(ctx, index, start, start+int64(size)-1).Result()
@@ -200,7 +201,7 @@ func (c *Complaints) fromIndex(ctx context.Context, index string, page, size int
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: count complaints: %w", err)
 	}
-	out := make([]*bot.Complaint, 0, len(ids))
+	out := make([]*domain.Complaint, 0, len(ids))
 	for _, id := range ids {
 		cp, err := c.Get(ctx, id)
 		if errors.Is(err, ErrNotFound) {
@@ -217,14 +218,14 @@ func (c *Complaints) fromIndex(ctx context.Context, index string, page, size int
 // Overdue claims the complaints created before the deadline that are still waiting
 // for verification and were not alerted yet, marking them alerted. Each complaint is
 // claimed once, by one caller, across every replica.
-func (c *Complaints) Overdue(ctx context.Context, before time.Time) ([]*bot.Complaint, error) {
+func (c *Complaints) Overdue(ctx context.Context, before time.Time) ([]*domain.Complaint, error) {
 	ids, err := c.s.rdb.ZRangeByScore(ctx, c.key("sla"), &redis.ZRangeBy{
 		Min: "-inf", Max: fmt.Sprint(before.UnixMilli()),
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: read overdue complaints: %w", err)
 	}
-	var out []*bot.Complaint
+	var out []*domain.Complaint
 	for _, id := range ids {
 		n, err := c.s.rdb.ZRem(ctx, c.key("sla"), id).Result()
 		if err != nil {
@@ -233,14 +234,14 @@ func (c *Complaints) Overdue(ctx context.Context, before time.Time) ([]*bot.Comp
 		if n == 0 {
 			continue // another replica claimed it
 		}
-		cp, err := c.Update(ctx, id, func(cp *bot.Complaint) error {
+		cp, err := c.Update(ctx, id, func(cp *domain.Complaint) error {
 			cp.SLAAlerted = true
 			return nil
 		})
 		if err != nil {
 			return out, err
 		}
-		if cp.Status == bot.StatusReceived {
+		if cp.Status == domain.StatusReceived {
 			out = append(out, cp)
 		}
 	}

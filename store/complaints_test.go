@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -20,12 +20,12 @@ func jakarta(t testing.TB) *time.Location {
 	return loc
 }
 
-func newComplaint(at time.Time, who string) *bot.Complaint {
-	return &bot.Complaint{
-		Status: bot.StatusReceived, Category: "jalan", Description: "jalan berlubang di depan pasar",
-		Reporter:  bot.Reporter{Channel: "webchat", ChatID: who, Key: "webchat:" + who},
+func newComplaint(at time.Time, who string) *domain.Complaint {
+	return &domain.Complaint{
+		Status: domain.StatusReceived, Category: "jalan", Description: "jalan berlubang di depan pasar",
+		Reporter:  domain.Reporter{Channel: "webchat", ChatID: who, Key: "webchat:" + who},
 		CreatedAt: at, UpdatedAt: at,
-		History: []bot.Event{{At: at, Status: bot.StatusReceived, By: "citizen"}},
+		History: []domain.Event{{At: at, Status: domain.StatusReceived, By: "citizen"}},
 	}
 }
 
@@ -97,26 +97,26 @@ func TestStatusChangesMoveTheIndexesAndKeepHistory(t *testing.T) {
 		cs := b.Store.Complaints("BTG", jakarta(t))
 		cp, _, _ := cs.Create(ctx, newComplaint(time.Now(), "a"), "x")
 		now := time.Now()
-		_, err := cs.Update(ctx, cp.ID, func(c *bot.Complaint) error {
-			return c.Transition(bot.StatusVerified, "telegram:7", "", now)
+		_, err := cs.Update(ctx, cp.ID, func(c *domain.Complaint) error {
+			return c.Transition(domain.StatusVerified, "telegram:7", "", now)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = cs.Update(ctx, cp.ID, func(c *bot.Complaint) error {
-			return c.Transition(bot.StatusReceived, "telegram:7", "", now)
+		_, err = cs.Update(ctx, cp.ID, func(c *domain.Complaint) error {
+			return c.Transition(domain.StatusReceived, "telegram:7", "", now)
 		})
-		if !errors.Is(err, bot.ErrIllegalTransition) {
+		if !errors.Is(err, domain.ErrIllegalTransition) {
 			t.Errorf("going back to received = %v, want an illegal transition", err)
 		}
 		got, _ := cs.Get(ctx, cp.ID)
-		if got.Status != bot.StatusVerified || len(got.History) != 2 || got.History[1].By != "telegram:7" {
+		if got.Status != domain.StatusVerified || len(got.History) != 2 || got.History[1].By != "telegram:7" {
 			t.Errorf("after verification: %s, history %v", got.Status, got.History)
 		}
-		if l, n, _ := cs.List(ctx, bot.StatusVerified, 1, 10); n != 1 || l[0].ID != cp.ID {
+		if l, n, _ := cs.List(ctx, domain.StatusVerified, 1, 10); n != 1 || l[0].ID != cp.ID {
 			t.Errorf("verified list = %d", n)
 		}
-		if _, n, _ := cs.List(ctx, bot.StatusReceived, 1, 10); n != 0 {
+		if _, n, _ := cs.List(ctx, domain.StatusReceived, 1, 10); n != 0 {
 			t.Errorf("received list still holds %d", n)
 		}
 		if _, err := cs.Get(ctx, "BTG-000000-9999"); !errors.Is(err, store.ErrNotFound) {
@@ -131,13 +131,13 @@ func TestAnOverdueComplaintIsAlertedOnce(t *testing.T) {
 		cs := b.Store.Complaints("BTG", jakarta(t))
 		old, _, _ := cs.Create(ctx, newComplaint(time.Now().Add(-72*time.Hour), "a"), "1")
 		verified, _, _ := cs.Create(ctx, newComplaint(time.Now().Add(-72*time.Hour), "b"), "2")
-		cs.Update(ctx, verified.ID, func(c *bot.Complaint) error {
-			return c.Transition(bot.StatusVerified, "staff", "", time.Now())
+		cs.Update(ctx, verified.ID, func(c *domain.Complaint) error {
+			return c.Transition(domain.StatusVerified, "staff", "", time.Now())
 		})
 		cs.Create(ctx, newComplaint(time.Now(), "c"), "3")
 		deadline := time.Now().Add(-48 * time.Hour)
 		var wg sync.WaitGroup
-		got := make(chan *bot.Complaint, 10)
+		got := make(chan *domain.Complaint, 10)
 		for range 3 { // three replicas at once
 			wg.Go(func() {
 				due, err := cs.Overdue(ctx, deadline)

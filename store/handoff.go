@@ -13,9 +13,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
-// Handoffs keeps the requests of people to talk to a member of staff (bot.Handoff)
+// Handoffs keeps the requests of people to talk to a member of staff (domain.Handoff)
 // and the transcripts of those conversations. All its keys share one hash tag ({ho}),
 // so taking a conversation, which changes its record and two queues, is one atomic
 // Lua step on a single Redis, across replicas, and on Redis Cluster.
@@ -44,7 +45,7 @@ func (h *Handoffs) key(parts ...string) string {
 
 func (h *Handoffs) rec(id string) string  { return h.key("h", id) }
 func (h *Handoffs) msgs(id string) string { return h.key("m", id) }
-func (h *Handoffs) queue(st bot.HandoffState) string {
+func (h *Handoffs) queue(st domain.HandoffState) string {
 	return h.key("q", string(st))
 }
 func (h *Handoffs) topic() string { return h.s.key("handoff", "events") }
@@ -85,10 +86,10 @@ return {ARGV[1], 1}
 // (oldest first), unless the conversation already has a handoff that has not ended:
 // then it returns that one and false. h.ID, Conv, Channel, ChatID, Lang and Since
 // must be set; the state is Waiting.
-func (h *Handoffs) Open(ctx context.Context, ho *bot.Handoff, before []bot.Line) (*bot.Handoff, bool, error) {
+func (h *Handoffs) Open(ctx context.Context, ho *domain.Handoff, before []bot.Line) (*domain.Handoff, bool, error) {
 	fields := []string{
 		"id", ho.ID, "conv", ho.Conv, "channel", ho.Channel, "chat", ho.ChatID, "lang", ho.Lang,
-		"state", string(bot.HandoffWaiting), "since", strconv.FormatInt(ho.Since.UnixMilli(), 10),
+		"state", string(domain.HandoffWaiting), "since", strconv.FormatInt(ho.Since.UnixMilli(), 10),
 		"after_hours", boolField(ho.AfterHours), "last_text", ho.LastText,
 	}
 	args := []any{ho.ID, ho.Since.UnixMilli(), h.key("h", ""), len(fields)}
@@ -105,7 +106,7 @@ func (h *Handoffs) Open(ctx context.Context, ho *bot.Handoff, before []bot.Line)
 		}
 		args = append(args, b)
 	}
-	keys := []string{h.key("conv", ho.Conv), h.key("byconv", ho.Conv), h.rec(ho.ID), h.msgs(ho.ID), h.queue(bot.HandoffWaiting)}
+	keys := []string{h.key("conv", ho.Conv), h.key("byconv", ho.Conv), h.rec(ho.ID), h.msgs(ho.ID), h.queue(domain.HandoffWaiting)}
 	res, err := handoffOpenScript.Run(ctx, h.s.rdb, keys, args...).Slice()
 	if err != nil || len(res) != 2 {
 		return nil, false, fmt.Errorf("store: open handoff: %w", err)
@@ -117,7 +118,7 @@ func (h *Handoffs) Open(ctx context.Context, ho *bot.Handoff, before []bot.Line)
 		return nil, false, err
 	}
 	if created {
-		h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "opened"})
+		h.publish(ctx, domain.HandoffEvent{ID: id, Kind: "opened"})
 	}
 	return got, created, nil
 }
@@ -129,22 +130,22 @@ func boolField(b bool) string {
 	return "0"
 }
 
-// Get returns a handoff; bot.ErrNotFound when there is none of that id.
-func (h *Handoffs) Get(ctx context.Context, id string) (*bot.Handoff, error) {
+// Get returns a handoff; domain.ErrNotFound when there is none of that id.
+func (h *Handoffs) Get(ctx context.Context, id string) (*domain.Handoff, error) {
 	if id == "" || strings.ContainsAny(id, ":{}") {
-		return nil, fmt.Errorf("store: handoff %q: %w", id, bot.ErrNotFound)
+		return nil, fmt.Errorf("store: handoff %q: %w", id, domain.ErrNotFound)
 	}
 	m, err := h.s.rdb.HGetAll(ctx, h.rec(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: read handoff %s: %w", id, err)
 	}
 	if len(m) == 0 || m["state"] == "" {
-		return nil, fmt.Errorf("store: handoff %s: %w", id, bot.ErrNotFound)
+		return nil, fmt.Errorf("store: handoff %s: %w", id, domain.ErrNotFound)
 	}
 	return decodeHandoff(m), nil
 }
 
-func decodeHandoff(m map[string]string) *bot.Handoff {
+func decodeHandoff(m map[string]string) *domain.Handoff {
 	ms := func(f string) time.Time {
 		n, err := strconv.ParseInt(m[f], 10, 64)
 		if err != nil || n == 0 {
@@ -153,16 +154,16 @@ func decodeHandoff(m map[string]string) *bot.Handoff {
 		return time.UnixMilli(n).UTC()
 	}
 	rating, _ := strconv.Atoi(m["rating"])
-	return &bot.Handoff{
+	return &domain.Handoff{
 		ID: m["id"], Conv: m["conv"], Channel: m["channel"], ChatID: m["chat"], Lang: m["lang"],
-		State: bot.HandoffState(m["state"]), Since: ms("since"), Assignee: m["assignee"],
+		State: domain.HandoffState(m["state"]), Since: ms("since"), Assignee: m["assignee"],
 		LastText: m["last_text"], AfterHours: m["after_hours"] == "1",
 		EndedAt: ms("ended_at"), EndedBy: m["ended_by"], Rating: rating,
 	}
 }
 
 // OpenFor returns the conversation's handoff that has not ended, or nil.
-func (h *Handoffs) OpenFor(ctx context.Context, conv string) (*bot.Handoff, error) {
+func (h *Handoffs) OpenFor(ctx context.Context, conv string) (*domain.Handoff, error) {
 	id, err := h.s.rdb.Get(ctx, h.key("conv", conv)).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -171,7 +172,7 @@ func (h *Handoffs) OpenFor(ctx context.Context, conv string) (*bot.Handoff, erro
 		return nil, fmt.Errorf("store: look up open handoff: %w", err)
 	}
 	ho, err := h.Get(ctx, id)
-	if errors.Is(err, bot.ErrNotFound) || err == nil && ho.State == bot.HandoffEnded {
+	if errors.Is(err, domain.ErrNotFound) || err == nil && ho.State == domain.HandoffEnded {
 		return nil, nil
 	}
 	return ho, err
@@ -179,10 +180,10 @@ func (h *Handoffs) OpenFor(ctx context.Context, conv string) (*bot.Handoff, erro
 
 // List returns up to max handoffs of a state: waiting and active ones oldest first
 // (the longest waiting at the top), ended ones newest first.
-func (h *Handoffs) List(ctx context.Context, st bot.HandoffState, max int) ([]*bot.Handoff, error) {
+func (h *Handoffs) List(ctx context.Context, st domain.HandoffState, max int) ([]*domain.Handoff, error) {
 	var ids []string
 	var err error
-	if st == bot.HandoffEnded {
+	if st == domain.HandoffEnded {
 		ids, err = h.s.rdb.ZRevRange(ctx, h.queue(st), 0, int64(max-1)).Result()
 	} else {
 		ids, err = h.s.rdb.ZRange(ctx, h.queue(st), 0, int64(max-1)).Result()
@@ -190,10 +191,10 @@ func (h *Handoffs) List(ctx context.Context, st bot.HandoffState, max int) ([]*b
 	if err != nil {
 		return nil, fmt.Errorf("store: list %s handoffs: %w", st, err)
 	}
-	out := make([]*bot.Handoff, 0, len(ids))
+	out := make([]*domain.Handoff, 0, len(ids))
 	for _, id := range ids {
 		ho, err := h.Get(ctx, id)
-		if errors.Is(err, bot.ErrNotFound) {
+		if errors.Is(err, domain.ErrNotFound) {
 			continue // expired meanwhile
 		}
 		if err != nil {
@@ -207,7 +208,7 @@ func (h *Handoffs) List(ctx context.Context, st bot.HandoffState, max int) ([]*b
 // Position is the handoff's place in the waiting queue, 1 for the first; 0 when it
 // does not wait.
 func (h *Handoffs) Position(ctx context.Context, id string) (int, error) {
-	n, err := h.s.rdb.ZRank(ctx, h.queue(bot.HandoffWaiting), id).Result()
+	n, err := h.s.rdb.ZRank(ctx, h.queue(domain.HandoffWaiting), id).Result()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
@@ -239,34 +240,34 @@ return {1}
 
 // Take gives a waiting handoff to the staff member who (a staff account or name).
 // Exactly one staff member holds a handoff: while who holds it, Take by anyone else
-// fails with bot.ErrHandoffHeld (the holder named in the error); taking it again by
+// fails with domain.ErrHandoffHeld (the holder named in the error); taking it again by
 // who changes nothing. taken reports whether this call took it.
-func (h *Handoffs) Take(ctx context.Context, id, who string, now time.Time) (ho *bot.Handoff, taken bool, err error) {
+func (h *Handoffs) Take(ctx context.Context, id, who string, now time.Time) (ho *domain.Handoff, taken bool, err error) {
 	before, err := h.Get(ctx, id)
 	if err != nil {
 		return nil, false, err
 	}
-	res, err := handoffTakeScript.Run(ctx, h.s.rdb, []string{h.rec(id), h.queue(bot.HandoffWaiting), h.queue(bot.HandoffActive)},
+	res, err := handoffTakeScript.Run(ctx, h.s.rdb, []string{h.rec(id), h.queue(domain.HandoffWaiting), h.queue(domain.HandoffActive)},
 		who, now.UnixMilli()).Slice()
 	if err != nil || len(res) == 0 {
 		return nil, false, fmt.Errorf("store: take handoff %s: %w", id, err)
 	}
 	switch res[0] {
 	case int64(-2):
-		return nil, false, fmt.Errorf("store: handoff %s: %w", id, bot.ErrNotFound)
+		return nil, false, fmt.Errorf("store: handoff %s: %w", id, domain.ErrNotFound)
 	case int64(-1):
-		return nil, false, fmt.Errorf("store: take handoff %s: %w", id, bot.ErrHandoffEnded)
+		return nil, false, fmt.Errorf("store: take handoff %s: %w", id, domain.ErrHandoffEnded)
 	case int64(0):
 		holder, _ := res[1].(string)
-		return nil, false, fmt.Errorf("store: take handoff %s: %w: %s", id, bot.ErrHandoffHeld, holder)
+		return nil, false, fmt.Errorf("store: take handoff %s: %w: %s", id, domain.ErrHandoffHeld, holder)
 	}
 	ho, err = h.Get(ctx, id)
 	if err != nil {
 		return nil, false, err
 	}
-	taken = before.State == bot.HandoffWaiting
+	taken = before.State == domain.HandoffWaiting
 	if taken {
-		h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "taken"})
+		h.publish(ctx, domain.HandoffEvent{ID: id, Kind: "taken"})
 	}
 	return ho, taken, nil
 }
@@ -293,18 +294,18 @@ return 1
 
 // Assign gives a handoff that has not ended to the staff member to, or puts it back
 // in the queue (keeping its place) when to is "".
-func (h *Handoffs) Assign(ctx context.Context, id, to string) (*bot.Handoff, error) {
-	n, err := handoffAssignScript.Run(ctx, h.s.rdb, []string{h.rec(id), h.queue(bot.HandoffWaiting), h.queue(bot.HandoffActive)}, to).Int()
+func (h *Handoffs) Assign(ctx context.Context, id, to string) (*domain.Handoff, error) {
+	n, err := handoffAssignScript.Run(ctx, h.s.rdb, []string{h.rec(id), h.queue(domain.HandoffWaiting), h.queue(domain.HandoffActive)}, to).Int()
 	if err != nil {
 		return nil, fmt.Errorf("store: assign handoff %s: %w", id, err)
 	}
 	switch n {
 	case -2:
-		return nil, fmt.Errorf("store: handoff %s: %w", id, bot.ErrNotFound)
+		return nil, fmt.Errorf("store: handoff %s: %w", id, domain.ErrNotFound)
 	case -1:
-		return nil, fmt.Errorf("store: assign handoff %s: %w", id, bot.ErrHandoffEnded)
+		return nil, fmt.Errorf("store: assign handoff %s: %w", id, domain.ErrHandoffEnded)
 	}
-	h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "assigned"})
+	h.publish(ctx, domain.HandoffEvent{ID: id, Kind: "assigned"})
 	return h.Get(ctx, id)
 }
 
@@ -332,22 +333,22 @@ return 1
 // End closes a handoff: the person is back with the bot. by is who ended it
 // ("citizen", "system" or a staff member). The record and its transcript are kept
 // for keep (HISTORY_DAYS), then expire. ended is false when it had ended already.
-func (h *Handoffs) End(ctx context.Context, id, by string, now time.Time, keep time.Duration) (ho *bot.Handoff, ended bool, err error) {
+func (h *Handoffs) End(ctx context.Context, id, by string, now time.Time, keep time.Duration) (ho *domain.Handoff, ended bool, err error) {
 	cur, err := h.Get(ctx, id)
 	if err != nil {
 		return nil, false, err
 	}
-	keys := []string{h.rec(id), h.msgs(id), h.queue(bot.HandoffWaiting), h.queue(bot.HandoffActive), h.queue(bot.HandoffEnded),
+	keys := []string{h.rec(id), h.msgs(id), h.queue(domain.HandoffWaiting), h.queue(domain.HandoffActive), h.queue(domain.HandoffEnded),
 		h.key("conv", cur.Conv), h.key("byconv", cur.Conv)}
 	n, err := handoffEndScript.Run(ctx, h.s.rdb, keys, by, now.UnixMilli(), keep.Milliseconds(), handoffMaxEnded).Int()
 	if err != nil {
 		return nil, false, fmt.Errorf("store: end handoff %s: %w", id, err)
 	}
 	if n == -2 {
-		return nil, false, fmt.Errorf("store: handoff %s: %w", id, bot.ErrNotFound)
+		return nil, false, fmt.Errorf("store: handoff %s: %w", id, domain.ErrNotFound)
 	}
 	if n == 1 {
-		h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "ended"})
+		h.publish(ctx, domain.HandoffEvent{ID: id, Kind: "ended"})
 	}
 	ho, err = h.Get(ctx, id)
 	return ho, n == 1, err
@@ -368,7 +369,7 @@ return redis.call('HINCRBY', KEYS[1], 'n', 1)
 `)
 
 // Append adds a line to the transcript of a handoff that has not ended and returns
-// its number (the first line of the transcript is 1); bot.ErrHandoffEnded after the
+// its number (the first line of the transcript is 1); domain.ErrHandoffEnded after the
 // end.
 func (h *Handoffs) Append(ctx context.Context, id string, l bot.Line) (int64, error) {
 	b, err := json.Marshal(l)
@@ -385,11 +386,11 @@ func (h *Handoffs) Append(ctx context.Context, id string, l bot.Line) (int64, er
 	}
 	switch n {
 	case -2:
-		return 0, fmt.Errorf("store: handoff %s: %w", id, bot.ErrNotFound)
+		return 0, fmt.Errorf("store: handoff %s: %w", id, domain.ErrNotFound)
 	case -1:
-		return 0, fmt.Errorf("store: add to handoff %s: %w", id, bot.ErrHandoffEnded)
+		return 0, fmt.Errorf("store: add to handoff %s: %w", id, domain.ErrHandoffEnded)
 	}
-	h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "line", Line: n})
+	h.publish(ctx, domain.HandoffEvent{ID: id, Kind: "line", Line: n})
 	return n, nil
 }
 
@@ -429,7 +430,7 @@ func (h *Handoffs) Line(ctx context.Context, id string, n int64) (bot.Line, erro
 		return bot.Line{}, err
 	}
 	if len(lines) == 0 {
-		return bot.Line{}, fmt.Errorf("store: handoff %s line %d: %w", id, n, bot.ErrNotFound)
+		return bot.Line{}, fmt.Errorf("store: handoff %s line %d: %w", id, n, domain.ErrNotFound)
 	}
 	return lines[0], nil
 }
@@ -440,8 +441,8 @@ func (h *Handoffs) Rate(ctx context.Context, id, conv string, rating int) error 
 	if err != nil {
 		return err
 	}
-	if ho.Conv != conv || ho.State != bot.HandoffEnded {
-		return fmt.Errorf("store: rate handoff %s: %w", id, bot.ErrNotFound)
+	if ho.Conv != conv || ho.State != domain.HandoffEnded {
+		return fmt.Errorf("store: rate handoff %s: %w", id, domain.ErrNotFound)
 	}
 	if err := h.s.rdb.HSet(ctx, h.rec(id), "rating", rating).Err(); err != nil {
 		return fmt.Errorf("store: rate handoff %s: %w", id, err)
@@ -460,14 +461,14 @@ return 1
 // Overdue returns the handoffs waiting since before (and not left outside office
 // hours) that were not yet returned by Overdue: each is returned once, whichever
 // replica asks. They stay in the queue.
-func (h *Handoffs) Overdue(ctx context.Context, before time.Time) ([]*bot.Handoff, error) {
-	ids, err := h.s.rdb.ZRangeByScore(ctx, h.queue(bot.HandoffWaiting), &redis.ZRangeBy{
+func (h *Handoffs) Overdue(ctx context.Context, before time.Time) ([]*domain.Handoff, error) {
+	ids, err := h.s.rdb.ZRangeByScore(ctx, h.queue(domain.HandoffWaiting), &redis.ZRangeBy{
 		Min: "-inf", Max: "(" + strconv.FormatInt(before.UnixMilli(), 10),
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: overdue handoffs: %w", err)
 	}
-	var out []*bot.Handoff
+	var out []*domain.Handoff
 	for _, id := range ids {
 		n, err := handoffTimeoutScript.Run(ctx, h.s.rdb, []string{h.rec(id)}).Int()
 		if err != nil {
@@ -505,7 +506,7 @@ func (h *Handoffs) Erase(ctx context.Context, conv string) error {
 		return fmt.Errorf("store: list handoffs to erase: %w", err)
 	}
 	keys := []string{h.key("conv", conv), h.key("byconv", conv),
-		h.queue(bot.HandoffWaiting), h.queue(bot.HandoffActive), h.queue(bot.HandoffEnded)}
+		h.queue(domain.HandoffWaiting), h.queue(domain.HandoffActive), h.queue(domain.HandoffEnded)}
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		keys = append(keys, h.rec(id), h.msgs(id))
@@ -515,31 +516,31 @@ func (h *Handoffs) Erase(ctx context.Context, conv string) error {
 		return fmt.Errorf("store: erase handoffs: %w", err)
 	}
 	for _, id := range ids {
-		h.publish(ctx, bot.HandoffEvent{ID: id, Kind: "erased"})
+		h.publish(ctx, domain.HandoffEvent{ID: id, Kind: "erased"})
 	}
 	return nil
 }
 
 // publish tells every replica's live streams; best effort (a stream that misses it
 // catches up at its next look).
-func (h *Handoffs) publish(ctx context.Context, e bot.HandoffEvent) {
+func (h *Handoffs) publish(ctx context.Context, e domain.HandoffEvent) {
 	b, _ := json.Marshal(e)
 	h.s.rdb.Publish(ctx, h.topic(), b)
 }
 
 // Events returns the handoff events of every replica as they happen, until ctx ends
 // or stop is called. The subscription is active when Events returns.
-func (h *Handoffs) Events(ctx context.Context) (<-chan bot.HandoffEvent, func() error, error) {
+func (h *Handoffs) Events(ctx context.Context) (<-chan domain.HandoffEvent, func() error, error) {
 	ps := h.s.rdb.Subscribe(ctx, h.topic())
 	if _, err := ps.Receive(ctx); err != nil {
 		ps.Close()
 		return nil, nil, fmt.Errorf("store: subscribe to handoff events: %w", err)
 	}
-	out := make(chan bot.HandoffEvent, 64)
+	out := make(chan domain.HandoffEvent, 64)
 	go func() {
 		defer close(out)
 		for m := range ps.Channel() {
-			var e bot.HandoffEvent
+			var e domain.HandoffEvent
 			if json.Unmarshal([]byte(m.Payload), &e) == nil {
 				select {
 				case out <- e:

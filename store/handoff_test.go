@@ -12,12 +12,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 
-func newHandoff(conv string, since time.Time) *bot.Handoff {
-	return &bot.Handoff{ID: store.NewHandoffID(), Conv: conv, Channel: "webchat", ChatID: strings.TrimPrefix(conv, "webchat:"),
+func newHandoff(conv string, since time.Time) *domain.Handoff {
+	return &domain.Handoff{ID: store.NewHandoffID(), Conv: conv, Channel: "webchat", ChatID: strings.TrimPrefix(conv, "webchat:"),
 		Lang: "id", Since: since}
 }
 
@@ -56,7 +57,7 @@ func TestAskingForAPersonTwiceKeepsOnePlaceInTheQueue(t *testing.T) {
 		if p, _ := hs.Position(ctx, second.ID); p != 2 {
 			t.Errorf("the second person is number %d in the queue, want 2", p)
 		}
-		waiting, err := hs.List(ctx, bot.HandoffWaiting, 50)
+		waiting, err := hs.List(ctx, domain.HandoffWaiting, 50)
 		if err != nil || len(waiting) != 2 || waiting[0].ID != first.ID {
 			t.Fatalf("waiting = %v (%v), want the first request at the top", waiting, err)
 		}
@@ -92,7 +93,7 @@ func TestTwoReplicasTakingTheSameConversationGiveItToExactlyOne(t *testing.T) {
 				switch {
 				case err == nil:
 					winners[who] = true
-				case errors.Is(err, bot.ErrHandoffHeld):
+				case errors.Is(err, domain.ErrHandoffHeld):
 					held++
 				default:
 					t.Errorf("take: %v", err)
@@ -104,10 +105,10 @@ func TestTwoReplicasTakingTheSameConversationGiveItToExactlyOne(t *testing.T) {
 			t.Fatalf("holders = %v, refused %d times: want exactly one staff member to hold it", winners, held)
 		}
 		got, _ := b.Store.Handoffs().Get(ctx, ho.ID)
-		if got.State != bot.HandoffActive || !winners[got.Assignee] {
+		if got.State != domain.HandoffActive || !winners[got.Assignee] {
 			t.Errorf("after the race the conversation is %s held by %q, want active with the winner", got.State, got.Assignee)
 		}
-		if w, _ := b.Store.Handoffs().List(ctx, bot.HandoffWaiting, 10); len(w) != 0 {
+		if w, _ := b.Store.Handoffs().List(ctx, domain.HandoffWaiting, 10); len(w) != 0 {
 			t.Errorf("a taken conversation is still in the queue: %v", w)
 		}
 	})
@@ -132,28 +133,28 @@ func TestAnEndedConversationTakesNoMoreMessagesAndIsListedAsEnded(t *testing.T) 
 			t.Errorf("last text = %q", got.LastText)
 		}
 		ended, changed, err := hs.End(ctx, ho.ID, "budi", at, time.Hour)
-		if err != nil || !changed || ended.State != bot.HandoffEnded || ended.EndedBy != "budi" {
+		if err != nil || !changed || ended.State != domain.HandoffEnded || ended.EndedBy != "budi" {
 			t.Fatalf("end: %+v %v %v", ended, changed, err)
 		}
 		if _, changed, _ := hs.End(ctx, ho.ID, "citizen", at, time.Hour); changed {
 			t.Error("ending twice ended it twice")
 		}
-		if _, err := hs.Append(ctx, ho.ID, bot.Line{From: bot.FromStaff, Text: "halo?"}); !errors.Is(err, bot.ErrHandoffEnded) {
+		if _, err := hs.Append(ctx, ho.ID, bot.Line{From: bot.FromStaff, Text: "halo?"}); !errors.Is(err, domain.ErrHandoffEnded) {
 			t.Errorf("a message after the end: %v, want ErrHandoffEnded", err)
 		}
-		if _, _, err := hs.Take(ctx, ho.ID, "sari", at); !errors.Is(err, bot.ErrHandoffEnded) {
+		if _, _, err := hs.Take(ctx, ho.ID, "sari", at); !errors.Is(err, domain.ErrHandoffEnded) {
 			t.Errorf("taking an ended conversation: %v", err)
 		}
 		if open, _ := hs.OpenFor(ctx, "webchat:d"); open != nil {
 			t.Errorf("the conversation still has an open handoff: %v", open)
 		}
-		if list, _ := hs.List(ctx, bot.HandoffEnded, 10); len(list) != 1 || list[0].ID != ho.ID {
+		if list, _ := hs.List(ctx, domain.HandoffEnded, 10); len(list) != 1 || list[0].ID != ho.ID {
 			t.Errorf("ended = %v", list)
 		}
 		if err := hs.Rate(ctx, ho.ID, "webchat:d", 5); err != nil {
 			t.Errorf("rate: %v", err)
 		}
-		if err := hs.Rate(ctx, ho.ID, "webchat:someone-else", 1); !errors.Is(err, bot.ErrNotFound) {
+		if err := hs.Rate(ctx, ho.ID, "webchat:someone-else", 1); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("someone else rated it: %v", err)
 		}
 		if got, _ := hs.Get(ctx, ho.ID); got.Rating != 5 {
@@ -162,10 +163,10 @@ func TestAnEndedConversationTakesNoMoreMessagesAndIsListedAsEnded(t *testing.T) 
 		// Released and transferred conversations keep their place.
 		other, _, _ := hs.Open(ctx, newHandoff("webchat:e", at), nil)
 		hs.Take(ctx, other.ID, "budi", at)
-		if got, err := hs.Assign(ctx, other.ID, "sari"); err != nil || got.Assignee != "sari" || got.State != bot.HandoffActive {
+		if got, err := hs.Assign(ctx, other.ID, "sari"); err != nil || got.Assignee != "sari" || got.State != domain.HandoffActive {
 			t.Errorf("transfer: %+v %v", got, err)
 		}
-		if got, err := hs.Assign(ctx, other.ID, ""); err != nil || got.State != bot.HandoffWaiting {
+		if got, err := hs.Assign(ctx, other.ID, ""); err != nil || got.State != domain.HandoffWaiting {
 			t.Errorf("release: %+v %v", got, err)
 		}
 	})
@@ -208,7 +209,7 @@ func TestErasingAConversationRemovesItsTalksWithStaff(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, id := range []string{old.ID, cur.ID} {
-			if _, err := hs.Get(ctx, id); !errors.Is(err, bot.ErrNotFound) {
+			if _, err := hs.Get(ctx, id); !errors.Is(err, domain.ErrNotFound) {
 				t.Errorf("handoff %s is still there after the erase (%v)", id, err)
 			}
 			if lines, _, _ := hs.Lines(ctx, id, 0); len(lines) != 0 {
@@ -221,7 +222,7 @@ func TestErasingAConversationRemovesItsTalksWithStaff(t *testing.T) {
 				t.Errorf("after the erase %s remains", k)
 			}
 		}
-		for _, st := range bot.HandoffStates() {
+		for _, st := range domain.HandoffStates() {
 			list, _ := hs.List(ctx, st, 10)
 			for _, h := range list {
 				if h.ID != keep.ID {

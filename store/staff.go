@@ -18,7 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/argon2"
 
-	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // The staff sign-in limits: after MaxSignInFailures wrong passwords in a row an
@@ -65,7 +65,7 @@ func (s *Store) Staff() *Staff { return &Staff{s: s, now: time.Now} }
 func (st *Staff) WithClock(now func() time.Time) *Staff { return &Staff{s: st.s, now: now} }
 
 type staffRecord struct {
-	bot.StaffAccount
+	domain.StaffAccount
 	Password    string    `json:"password"`
 	Failures    int       `json:"failures,omitempty"`
 	LockedUntil time.Time `json:"locked_until,omitzero"`
@@ -75,7 +75,7 @@ type staffRecord struct {
 func (st *Staff) key(kind string) string { return st.s.prefix + "{staff}:" + kind }
 
 // Add creates an account with the given password.
-func (st *Staff) Add(ctx context.Context, acc bot.StaffAccount, password string) error {
+func (st *Staff) Add(ctx context.Context, acc domain.StaffAccount, password string) error {
 	hash, err := hashPassword(password)
 	if err != nil {
 		return err
@@ -97,11 +97,11 @@ func (st *Staff) Add(ctx context.Context, acc bot.StaffAccount, password string)
 	return nil
 }
 
-// Get returns one account (bot.ErrNotFound when there is none of that name).
-func (st *Staff) Get(ctx context.Context, name string) (bot.StaffAccount, error) {
+// Get returns one account (domain.ErrNotFound when there is none of that name).
+func (st *Staff) Get(ctx context.Context, name string) (domain.StaffAccount, error) {
 	rec, err := st.get(ctx, st.s.rdb, name)
 	if err != nil {
-		return bot.StaffAccount{}, err
+		return domain.StaffAccount{}, err
 	}
 	return rec.StaffAccount, nil
 }
@@ -122,12 +122,12 @@ func (st *Staff) get(ctx context.Context, c redis.Cmdable, name string) (*staffR
 }
 
 // List returns every account, by name.
-func (st *Staff) List(ctx context.Context) ([]bot.StaffAccount, error) {
+func (st *Staff) List(ctx context.Context) ([]domain.StaffAccount, error) {
 	all, err := st.s.rdb.HGetAll(ctx, st.key("accounts")).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: list staff accounts: %w", err)
 	}
-	out := make([]bot.StaffAccount, 0, len(all))
+	out := make([]domain.StaffAccount, 0, len(all))
 	for name, raw := range all {
 		var rec staffRecord
 		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
@@ -135,7 +135,7 @@ func (st *Staff) List(ctx context.Context) ([]bot.StaffAccount, error) {
 		}
 		out = append(out, rec.StaffAccount)
 	}
-	slices.SortFunc(out, func(a, b bot.StaffAccount) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b domain.StaffAccount) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
@@ -216,30 +216,30 @@ func (st *Staff) NewToken(ctx context.Context, name string) (string, error) {
 }
 
 // ByToken returns the account a personal token belongs to; an unknown token or a
-// disabled account is bot.ErrNotFound.
-func (st *Staff) ByToken(ctx context.Context, token string) (bot.StaffAccount, error) {
+// disabled account is domain.ErrNotFound.
+func (st *Staff) ByToken(ctx context.Context, token string) (domain.StaffAccount, error) {
 	return st.by(ctx, "tokens", tokenSum(token))
 }
 
 // ByIdentity returns the account a chat identity (telegram:123) is linked to.
-func (st *Staff) ByIdentity(ctx context.Context, identity string) (bot.StaffAccount, error) {
+func (st *Staff) ByIdentity(ctx context.Context, identity string) (domain.StaffAccount, error) {
 	return st.by(ctx, "links", identity)
 }
 
-func (st *Staff) by(ctx context.Context, kind, field string) (bot.StaffAccount, error) {
+func (st *Staff) by(ctx context.Context, kind, field string) (domain.StaffAccount, error) {
 	name, err := st.s.rdb.HGet(ctx, st.key(kind), field).Result()
 	if errors.Is(err, redis.Nil) {
-		return bot.StaffAccount{}, ErrNotFound
+		return domain.StaffAccount{}, ErrNotFound
 	}
 	if err != nil {
-		return bot.StaffAccount{}, fmt.Errorf("store: staff %s: %w", kind, err)
+		return domain.StaffAccount{}, fmt.Errorf("store: staff %s: %w", kind, err)
 	}
 	acc, err := st.Get(ctx, name)
 	if err != nil {
-		return bot.StaffAccount{}, err
+		return domain.StaffAccount{}, err
 	}
 	if acc.Disabled {
-		return bot.StaffAccount{}, ErrNotFound
+		return domain.StaffAccount{}, ErrNotFound
 	}
 	return acc, nil
 }
@@ -248,7 +248,7 @@ func (st *Staff) by(ctx context.Context, kind, field string) (bot.StaffAccount, 
 func (st *Staff) Link(ctx context.Context, name, identity string) error {
 	channel, id, ok := strings.Cut(identity, ":")
 	if !ok || channel == "" || id == "" || strings.ContainsAny(identity, " \t\n") {
-		return fmt.Errorf("%w: a chat identity is channel:id, e.g. telegram:123", bot.ErrBadAccount)
+		return fmt.Errorf("%w: a chat identity is channel:id, e.g. telegram:123", domain.ErrBadAccount)
 	}
 	_, err := st.update(ctx, name, func(rec *staffRecord, tx *redis.Tx) (func(redis.Pipeliner), error) {
 		owner, err := tx.HGet(ctx, st.key("links"), identity).Result()
@@ -271,22 +271,22 @@ func (st *Staff) Link(ctx context.Context, name, identity string) error {
 // answers a *LockedError without looking at the password. A right password resets
 // the count. An unknown name, a disabled account and a wrong password are all
 // ErrBadCredentials, and take about as long.
-func (st *Staff) Verify(ctx context.Context, name, password string) (bot.StaffAccount, error) {
+func (st *Staff) Verify(ctx context.Context, name, password string) (domain.StaffAccount, error) {
 	rec, err := st.get(ctx, st.s.rdb, name)
 	if errors.Is(err, ErrNotFound) {
 		checkPassword(dummyHash(), password)
-		return bot.StaffAccount{}, ErrBadCredentials
+		return domain.StaffAccount{}, ErrBadCredentials
 	}
 	if err != nil {
-		return bot.StaffAccount{}, err
+		return domain.StaffAccount{}, err
 	}
 	now := st.now()
 	if now.Before(rec.LockedUntil) {
-		return bot.StaffAccount{}, &LockedError{Until: rec.LockedUntil}
+		return domain.StaffAccount{}, &LockedError{Until: rec.LockedUntil}
 	}
 	right := checkPassword(rec.Password, password)
 	if rec.Disabled {
-		return bot.StaffAccount{}, ErrBadCredentials
+		return domain.StaffAccount{}, ErrBadCredentials
 	}
 	if right && rec.Failures == 0 {
 		return rec.StaffAccount, nil
@@ -305,13 +305,13 @@ func (st *Staff) Verify(ctx context.Context, name, password string) (bot.StaffAc
 		return nil, nil
 	})
 	if err != nil {
-		return bot.StaffAccount{}, err
+		return domain.StaffAccount{}, err
 	}
 	if !right {
 		if !locked.IsZero() {
-			return bot.StaffAccount{}, &LockedError{Until: locked}
+			return domain.StaffAccount{}, &LockedError{Until: locked}
 		}
-		return bot.StaffAccount{}, ErrBadCredentials
+		return domain.StaffAccount{}, ErrBadCredentials
 	}
 	return rec.StaffAccount, nil
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -16,17 +16,17 @@ func TestStaffAccountsTokensAndLinks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		st := b.Store.Staff()
-		if err := st.Add(ctx, bot.StaffAccount{Name: "budi", Role: bot.RoleOfficer, Agency: "pupr"}, "rahasia-sekali"); err != nil {
+		if err := st.Add(ctx, domain.StaffAccount{Name: "budi", Role: domain.RoleOfficer, Agency: "pupr"}, "rahasia-sekali"); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Add(ctx, bot.StaffAccount{Name: "budi", Role: bot.RoleAdmin}, "rahasia-lainnya"); !errors.Is(err, store.ErrAccountExists) {
+		if err := st.Add(ctx, domain.StaffAccount{Name: "budi", Role: domain.RoleAdmin}, "rahasia-lainnya"); !errors.Is(err, store.ErrAccountExists) {
 			t.Fatalf("second budi: %v", err)
 		}
-		if err := st.Add(ctx, bot.StaffAccount{Name: "ani", Role: bot.RoleViewer}, "pendek"); !errors.Is(err, store.ErrWeakPassword) {
+		if err := st.Add(ctx, domain.StaffAccount{Name: "ani", Role: domain.RoleViewer}, "pendek"); !errors.Is(err, store.ErrWeakPassword) {
 			t.Fatalf("short password: %v", err)
 		}
 		acc, err := st.Verify(ctx, "budi", "rahasia-sekali")
-		if err != nil || acc.Role != bot.RoleOfficer || acc.Agency != "pupr" {
+		if err != nil || acc.Role != domain.RoleOfficer || acc.Agency != "pupr" {
 			t.Fatalf("verify: %+v %v", acc, err)
 		}
 		if _, err := st.Verify(ctx, "budi", "rahasia-salah"); !errors.Is(err, store.ErrBadCredentials) {
@@ -43,7 +43,7 @@ func TestStaffAccountsTokensAndLinks(t *testing.T) {
 		if got, err := st.ByToken(ctx, token); err != nil || got.Name != "budi" {
 			t.Fatalf("by token: %+v %v", got, err)
 		}
-		if _, err := st.ByToken(ctx, token+"x"); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := st.ByToken(ctx, token+"x"); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("wrong token: %v", err)
 		}
 		// Nothing in the store holds the password or the token in clear.
@@ -63,7 +63,7 @@ func TestStaffAccountsTokensAndLinks(t *testing.T) {
 		if got, err := st.ByIdentity(ctx, "telegram:123"); err != nil || got.Name != "budi" {
 			t.Fatalf("by identity: %+v %v", got, err)
 		}
-		if err := st.Add(ctx, bot.StaffAccount{Name: "ani", Role: bot.RoleViewer}, "rahasia-ani-123"); err != nil {
+		if err := st.Add(ctx, domain.StaffAccount{Name: "ani", Role: domain.RoleViewer}, "rahasia-ani-123"); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.Link(ctx, "ani", "telegram:123"); !errors.Is(err, store.ErrIdentityTaken) {
@@ -77,10 +77,10 @@ func TestStaffAccountsTokensAndLinks(t *testing.T) {
 		if err := st.Disable(ctx, "budi"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.ByToken(ctx, token); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := st.ByToken(ctx, token); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("token of a disabled account: %v", err)
 		}
-		if _, err := st.ByIdentity(ctx, "telegram:123"); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := st.ByIdentity(ctx, "telegram:123"); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("chat identity of a disabled account: %v", err)
 		}
 		if _, err := st.Verify(ctx, "budi", "rahasia-sekali"); !errors.Is(err, store.ErrBadCredentials) {
@@ -94,7 +94,7 @@ func TestStaffAccountLocksAfterTenWrongPasswords(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 		st := b.Store.Staff().WithClock(func() time.Time { return now })
-		if err := st.Add(ctx, bot.StaffAccount{Name: "sari", Role: bot.RoleAdmin}, "kata-sandi-benar"); err != nil {
+		if err := st.Add(ctx, domain.StaffAccount{Name: "sari", Role: domain.RoleAdmin}, "kata-sandi-benar"); err != nil {
 			t.Fatal(err)
 		}
 		// Nine wrong, one right: the count starts again.

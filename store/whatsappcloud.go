@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/layan-id/layan/domain"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/layan-id/layan/bot"
 )
 
 // WhatsAppCloud keeps the state of the WhatsApp channel on Meta's Cloud API:
@@ -298,7 +297,7 @@ func (w *WhatsAppCloud) RunStatuses(ctx context.Context, run string) (map[string
 
 // RunStatusesAt is RunStatuses of the run of broadcast at its scheduled time fire.
 func (w *WhatsAppCloud) RunStatusesAt(ctx context.Context, broadcast string, fire time.Time) (map[string]int64, error) {
-	return w.RunStatuses(ctx, bot.RunID(broadcast, fire))
+	return w.RunStatuses(ctx, domain.RunID(broadcast, fire))
 }
 
 // Failures returns the latest n failed messages, newest first.

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // Moving a WhatsApp number from whatsmeow to the Cloud API.
@@ -350,7 +351,7 @@ func (s *Store) moveComplaints(ctx context.Context, from, to, fromChat, toChat s
 				if err != nil {
 					return err
 				}
-				var cp bot.Complaint
+				var cp domain.Complaint
 				if err := json.Unmarshal(raw, &cp); err != nil {
 					return fmt.Errorf("decode complaint %s: %w", k, err)
 				}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -59,16 +60,16 @@ func whatsmeowDays(t *testing.T, st *store.Store, at time.Time) (delivered, pend
 	if err := st.Privacy("").NotePhoto(ctx, sariOld, "p1.jpg"); err != nil {
 		t.Fatal(err)
 	}
-	cp := &bot.Complaint{
-		Status: bot.StatusReceived, Category: "jalan", Description: "jalan berlubang",
-		Reporter:  bot.Reporter{Channel: "whatsapp", ChatID: sariLID + "@lid", Key: sariOld, Lang: "en"},
-		CreatedAt: at, UpdatedAt: at, History: []bot.Event{{At: at, Status: bot.StatusReceived, By: "citizen"}},
+	cp := &domain.Complaint{
+		Status: domain.StatusReceived, Category: "jalan", Description: "jalan berlubang",
+		Reporter:  domain.Reporter{Channel: "whatsapp", ChatID: sariLID + "@lid", Key: sariOld, Lang: "en"},
+		CreatedAt: at, UpdatedAt: at, History: []domain.Event{{At: at, Status: domain.StatusReceived, By: "citizen"}},
 	}
 	if _, _, err := st.Complaints("BTG", time.UTC).Create(ctx, cp, "idem-1"); err != nil {
 		t.Fatal(err)
 	}
 	b := st.Broadcasts()
-	sari := bot.Recipient{Key: sariOld, Channel: "whatsapp", ChatID: sariLID + "@lid", Lang: "en"}
+	sari := domain.Recipient{Key: sariOld, Channel: "whatsapp", ChatID: sariLID + "@lid", Lang: "en"}
 	for _, topic := range []string{"pengumuman", "darurat"} {
 		if err := b.Subscribe(ctx, sari, topic); err != nil {
 			t.Fatal(err)
@@ -77,22 +78,22 @@ func whatsmeowDays(t *testing.T, st *store.Store, at time.Time) (delivered, pend
 	if err := b.TipHad(ctx, sariOld, 3); err != nil {
 		t.Fatal(err)
 	}
-	bc := &bot.Broadcast{Topics: []string{"pengumuman"}, Text: map[string]string{"id": "Jalan ditutup"}, CreatedAt: at}
+	bc := &domain.Broadcast{Topics: []string{"pengumuman"}, Text: map[string]string{"id": "Jalan ditutup"}, CreatedAt: at}
 	id, err := b.Create(ctx, bc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, fire := range []time.Time{at.Add(-time.Hour), at} {
-		if _, err := b.StartRun(ctx, bc, fire, bot.RunDelivering, at); err != nil {
+		if _, err := b.StartRun(ctx, bc, fire, domain.RunDelivering, at); err != nil {
 			t.Fatal(err)
 		}
-		run := bot.RunID(id, fire)
+		run := domain.RunID(id, fire)
 		if i == 0 {
 			taken, err := b.Take(ctx, run, 10, at)
 			if err != nil || len(taken) != 1 {
 				t.Fatalf("take %v %v", taken, err)
 			}
-			if err := b.Done(ctx, run, taken[0], bot.Sent, ""); err != nil {
+			if err := b.Done(ctx, run, taken[0], domain.Sent, ""); err != nil {
 				t.Fatal(err)
 			}
 			delivered = run
@@ -245,7 +246,7 @@ func TestMovingMergesWithWhatTheNumberAlreadyHas(t *testing.T) {
 		if err := conv.Commit(ctx, cl, &bot.Session{Lang: "id", LastActive: at}, []bot.Reply{{Text: "Halo!"}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Store.Broadcasts().Subscribe(ctx, bot.Recipient{Key: sariNew, Channel: "whatsapp", ChatID: sariPhone, Lang: "id"}, "wisata"); err != nil {
+		if err := b.Store.Broadcasts().Subscribe(ctx, domain.Recipient{Key: sariNew, Channel: "whatsapp", ChatID: sariPhone, Lang: "id"}, "wisata"); err != nil {
 			t.Fatal(err)
 		}
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/telegram"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
@@ -434,9 +435,9 @@ func e2eEngine(t testing.TB, b storetest.Backend) *bot.Engine {
 
 type noAlerts struct{}
 
-func (noAlerts) NewComplaint(context.Context, *bot.Complaint)  {}
-func (noAlerts) Reopened(context.Context, *bot.Complaint)      {}
-func (noAlerts) StatusChanged(context.Context, *bot.Complaint) {}
+func (noAlerts) NewComplaint(context.Context, *domain.Complaint)  {}
+func (noAlerts) Reopened(context.Context, *domain.Complaint)      {}
+func (noAlerts) StatusChanged(context.Context, *domain.Complaint) {}
 
 // runChannel runs a Telegram channel on the emulator and returns the function that
 // stops it. In webhook mode it serves the channel's mux on a loopback server behind

@@ -12,6 +12,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // isPhotoType reports whether an image file of this type is taken as a photo; other
@@ -163,7 +164,7 @@ func parseMessage(in *inbound, m *tgbotapi.Message, e env) {
 	switch {
 	case m.Location != nil: // a venue carries its location too
 		msg.Kind = bot.KindLocation
-		msg.Location = &bot.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
+		msg.Location = &domain.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
 	case len(m.Photo) > 0:
 		p := largest(m.Photo)
 		msg.Kind = bot.KindImage

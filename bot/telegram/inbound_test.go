@@ -11,6 +11,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // staffGroup is the staff group's chat id in the recorded payloads.
@@ -81,7 +82,7 @@ func TestRecordedUpdates(t *testing.T) {
 				Kind: bot.KindOption, Option: "~Qm9vbXNoYWthbGFrYWJv", Time: now},
 			callback: "4382bfdwdsb323b2e0", longKey: "~Qm9vbXNoYWthbGFrYWJv", label: "Syarat izin usaha mikro lewat OSS?"},
 		{name: "a shared location is a location", file: "location.json",
-			want: with(private("47", "location"), func(m *bot.Message) { m.Location = &bot.Location{Lat: -6.907512, Lon: 109.730284} })},
+			want: with(private("47", "location"), func(m *bot.Message) { m.Location = &domain.Location{Lat: -6.907512, Lon: 109.730284} })},
 		{name: "a photo is an image of its largest size, with the caption as text", file: "photo.json",
 			want: with(private("48", "image"), func(m *bot.Message) {
 				m.Text = "jalan berlubang depan SD"

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/layan-id/layan/flows"
-	"github.com/layan-id/layan/store"
 	"image"
 	"image/png"
 	"net/http/httptest"
@@ -15,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/store"
 
 	"github.com/chromedp/chromedp"
 
@@ -422,13 +424,13 @@ func TestBrowserShowsAStaffPhoto(t *testing.T) {
 	); err != nil {
 		t.Fatalf("ask for a person: %v", err)
 	}
-	var waiting []*bot.Handoff
+	var waiting []*domain.Handoff
 	for len(waiting) == 0 && ctx.Err() == nil { // the request is in once the answer is shown
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`li.msg.bot:nth-last-child(1)`))); err != nil {
 			t.Fatal(err)
 		}
 		courier.wg.Wait()
-		if waiting, err = desk.Queue(context.Background(), bot.HandoffWaiting, 10); err != nil {
+		if waiting, err = desk.Queue(context.Background(), domain.HandoffWaiting, 10); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -470,7 +472,7 @@ func TestBrowserShowsAStaffPhoto(t *testing.T) {
 		// is in its history.
 		token := h.send(t, "", map[string]string{"text": "bicara dengan petugas", "id": "closed"}).Token
 		courier.wg.Wait()
-		list, err := desk.Queue(context.Background(), bot.HandoffWaiting, 10)
+		list, err := desk.Queue(context.Background(), domain.HandoffWaiting, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
@@ -25,7 +26,7 @@ type quietCourier struct {
 	events []string
 }
 
-func (c *quietCourier) Tell(_ context.Context, _ *bot.Handoff, event string) {
+func (c *quietCourier) Tell(_ context.Context, _ *domain.Handoff, event string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.events = append(c.events, event)
@@ -39,7 +40,7 @@ type deliveringCourier struct {
 	wg sync.WaitGroup
 }
 
-func (c *deliveringCourier) Tell(_ context.Context, ho *bot.Handoff, event string) {
+func (c *deliveringCourier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 	c.wg.Go(func() { // never inside the person's own turn
 		ctx := context.Background()
 		m := bot.Message{Channel: ho.Channel, ChatID: ho.ChatID, UserID: ho.ChatID, ID: "event:handoff:" + event,
@@ -79,7 +80,7 @@ func TestAPhotoFromStaffIsShownOnTheWebChat(t *testing.T) {
 		other := h.start(t)
 		h.send(t, token, map[string]string{"text": "bicara dengan petugas", "id": "ask"})
 		courier.wg.Wait()
-		waiting, err := desk.Queue(ctx, bot.HandoffWaiting, 10)
+		waiting, err := desk.Queue(ctx, domain.HandoffWaiting, 10)
 		if err != nil || len(waiting) != 1 {
 			t.Fatalf("queue %v (%v), want the person waiting", waiting, err)
 		}
@@ -155,7 +156,7 @@ func TestChatWhileAPersonHoldsTheConversation(t *testing.T) {
 		ctx := context.Background()
 		token := h.start(t)
 		h.send(t, token, map[string]string{"text": "bicara dengan petugas", "id": "ask"})
-		waiting, err := desk.Queue(ctx, bot.HandoffWaiting, 10)
+		waiting, err := desk.Queue(ctx, domain.HandoffWaiting, 10)
 		if err != nil || len(waiting) != 1 {
 			t.Fatalf("queue %v (%v), want the person waiting", waiting, err)
 		}

@@ -48,6 +48,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // ChannelName is the name of the web chat in bot.Message.Channel.
@@ -240,10 +241,10 @@ func setDeadlines(w http.ResponseWriter, read, write time.Duration) {
 func timedOut(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
 type chatRequest struct {
-	Text     string        `json:"text"`
-	Option   string        `json:"option"`
-	ID       string        `json:"id"`
-	Location *bot.Location `json:"location"` // {"lat": -6.9, "lon": 109.7}, shared by the page
+	Text     string           `json:"text"`
+	Option   string           `json:"option"`
+	ID       string           `json:"id"`
+	Location *domain.Location `json:"location"` // {"lat": -6.9, "lon": 109.7}, shared by the page
 }
 
 type chatResponse struct {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store"
@@ -111,9 +112,9 @@ func newHarness(t testing.TB, b storetest.Backend, with ...func(*flows.Router)) 
 
 type noAlerts struct{}
 
-func (noAlerts) NewComplaint(context.Context, *bot.Complaint)  {}
-func (noAlerts) Reopened(context.Context, *bot.Complaint)      {}
-func (noAlerts) StatusChanged(context.Context, *bot.Complaint) {}
+func (noAlerts) NewComplaint(context.Context, *domain.Complaint)  {}
+func (noAlerts) Reopened(context.Context, *domain.Complaint)      {}
+func (noAlerts) StatusChanged(context.Context, *domain.Complaint) {}
 
 // chatAnswer is what POST /api/chat answers, errors included.
 type chatAnswer struct {

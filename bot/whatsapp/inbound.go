@@ -12,6 +12,7 @@ import (
 	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // maxOptionID bounds an option id read from a list or button reply: the options a
@@ -116,11 +117,11 @@ func readContent(msg *bot.Message, in *inbound, m *waE2E.Message) bool {
 	case m.LocationMessage != nil:
 		l := m.GetLocationMessage()
 		msg.Kind = bot.KindLocation
-		msg.Location = &bot.Location{Lat: l.GetDegreesLatitude(), Lon: l.GetDegreesLongitude()}
+		msg.Location = &domain.Location{Lat: l.GetDegreesLatitude(), Lon: l.GetDegreesLongitude()}
 	case m.LiveLocationMessage != nil:
 		l := m.GetLiveLocationMessage()
 		msg.Kind = bot.KindLocation
-		msg.Location = &bot.Location{Lat: l.GetDegreesLatitude(), Lon: l.GetDegreesLongitude()}
+		msg.Location = &domain.Location{Lat: l.GetDegreesLatitude(), Lon: l.GetDegreesLongitude()}
 	case m.ImageMessage != nil:
 		img := m.GetImageMessage()
 		photo(msg, in, img, img.GetFileLength(), img.GetCaption(), img.GetMimetype())

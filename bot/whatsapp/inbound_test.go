@@ -11,6 +11,7 @@ import (
 	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 func TestParseMessage(t *testing.T) {
@@ -344,7 +345,7 @@ func withOption(m bot.Message, id, label string) bot.Message {
 }
 
 func withLocation(m bot.Message, lat, lon float64) bot.Message {
-	m.Location = &bot.Location{Lat: lat, Lon: lon}
+	m.Location = &domain.Location{Lat: lat, Lon: lon}
 	return m
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // payload is a webhook notification: entries of changes, each with messages from
@@ -184,7 +185,7 @@ func parseMessage(m message) (item, bool, string) {
 			return item{}, false, "empty location"
 		}
 		msg.Kind = bot.KindLocation
-		msg.Location = &bot.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
+		msg.Location = &domain.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
 	case "image":
 		if m.Image == nil || m.Image.ID == "" {
 			msg.Kind = bot.KindBadFile

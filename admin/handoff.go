@@ -13,23 +13,24 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // Handoffs is the staff side of talking to a person (*flows.Desk): the queue,
 // taking a conversation (one staff member at a time, across replicas), replying,
-// handing it on, ending it. Errors: bot.ErrNotFound, bot.ErrHandoffHeld,
-// bot.ErrHandoffEnded, and EmptyReply for a reply without text.
+// handing it on, ending it. Errors: domain.ErrNotFound, domain.ErrHandoffHeld,
+// domain.ErrHandoffEnded, and EmptyReply for a reply without text.
 type Handoffs interface {
-	Queue(ctx context.Context, st bot.HandoffState, max int) ([]*bot.Handoff, error)
-	Get(ctx context.Context, id string) (*bot.Handoff, error)
+	Queue(ctx context.Context, st domain.HandoffState, max int) ([]*domain.Handoff, error)
+	Get(ctx context.Context, id string) (*domain.Handoff, error)
 	Transcript(ctx context.Context, id string, after int64) ([]bot.Line, int64, error)
-	Take(ctx context.Context, id, who string) (*bot.Handoff, error)
-	Reply(ctx context.Context, id, who, text string) (*bot.Handoff, error)
+	Take(ctx context.Context, id, who string) (*domain.Handoff, error)
+	Reply(ctx context.Context, id, who, text string) (*domain.Handoff, error)
 	// Photo sends a photo already kept in the media store (its name) to the person.
-	Photo(ctx context.Context, id, who, name string) (*bot.Handoff, error)
-	Assign(ctx context.Context, id, to string) (*bot.Handoff, error)
-	End(ctx context.Context, id, who string) (*bot.Handoff, error)
-	Canned(lang string) []bot.Canned
+	Photo(ctx context.Context, id, who, name string) (*domain.Handoff, error)
+	Assign(ctx context.Context, id, to string) (*domain.Handoff, error)
+	End(ctx context.Context, id, who string) (*domain.Handoff, error)
+	Canned(lang string) []domain.Canned
 }
 
 // HandoffConfig enables the conversation routes.
@@ -37,7 +38,7 @@ type HandoffConfig struct {
 	Desk Handoffs
 	// Events, when set, makes the live streams (server-sent events) available: the
 	// handoff events of every replica as they happen (*store.Handoffs.Events).
-	Events func(ctx context.Context) (<-chan bot.HandoffEvent, func() error, error)
+	Events func(ctx context.Context) (<-chan domain.HandoffEvent, func() error, error)
 	// EmptyReply is the error (errors.Is) the desk returns for a reply without text.
 	EmptyReply error
 	// Media keeps the photos staff send (*store.Media); nil: POST …/photos is 404.
@@ -70,29 +71,29 @@ func (s *Server) registerHandoffs(mux *http.ServeMux) {
 	if s.handoffs == nil {
 		return
 	}
-	mux.HandleFunc("GET /api/admin/conversations", s.authorized(bot.PermRead, s.listConversations))
-	mux.HandleFunc("GET /api/admin/conversations/{id}", s.authorized(bot.PermRead, s.getConversation))
-	mux.HandleFunc("GET /api/admin/conversations/{id}/messages", s.authorized(bot.PermRead, s.conversationMessages))
-	mux.HandleFunc("POST /api/admin/conversations/{id}/messages", s.authorized(bot.PermConversation, s.replyConversation))
-	mux.HandleFunc("POST /api/admin/conversations/{id}/photos", s.authorized(bot.PermConversation, s.photoConversation))
-	mux.HandleFunc("POST /api/admin/conversations/{id}/{action}", s.authorized(bot.PermConversation, s.conversationAction))
-	mux.HandleFunc("GET /api/admin/canned", s.authorized(bot.PermRead, s.cannedReplies))
+	mux.HandleFunc("GET /api/admin/conversations", s.authorized(domain.PermRead, s.listConversations))
+	mux.HandleFunc("GET /api/admin/conversations/{id}", s.authorized(domain.PermRead, s.getConversation))
+	mux.HandleFunc("GET /api/admin/conversations/{id}/messages", s.authorized(domain.PermRead, s.conversationMessages))
+	mux.HandleFunc("POST /api/admin/conversations/{id}/messages", s.authorized(domain.PermConversation, s.replyConversation))
+	mux.HandleFunc("POST /api/admin/conversations/{id}/photos", s.authorized(domain.PermConversation, s.photoConversation))
+	mux.HandleFunc("POST /api/admin/conversations/{id}/{action}", s.authorized(domain.PermConversation, s.conversationAction))
+	mux.HandleFunc("GET /api/admin/canned", s.authorized(domain.PermRead, s.cannedReplies))
 	if s.handoffs.Events != nil {
-		mux.HandleFunc("GET /api/admin/conversations/stream", s.authorized(bot.PermRead, s.streamQueue))
-		mux.HandleFunc("GET /api/admin/conversations/{id}/stream", s.authorized(bot.PermRead, s.streamConversation))
+		mux.HandleFunc("GET /api/admin/conversations/stream", s.authorized(domain.PermRead, s.streamQueue))
+		mux.HandleFunc("GET /api/admin/conversations/{id}/stream", s.authorized(domain.PermRead, s.streamConversation))
 	}
 }
 
 type conversationList struct {
-	Conversations []*bot.Handoff `json:"conversations"`
+	Conversations []*domain.Handoff `json:"conversations"`
 }
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
-	st := bot.HandoffState(r.URL.Query().Get("state"))
+	st := domain.HandoffState(r.URL.Query().Get("state"))
 	if st == "" {
-		st = bot.HandoffWaiting
+		st = domain.HandoffWaiting
 	}
-	if !slices.Contains(bot.HandoffStates(), st) {
+	if !slices.Contains(domain.HandoffStates(), st) {
 		writeError(w, http.StatusBadRequest, "state must be one of: waiting, active, ended")
 		return
 	}
@@ -102,7 +103,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if list == nil {
-		list = []*bot.Handoff{}
+		list = []*domain.Handoff{}
 	}
 	writeJSON(w, http.StatusOK, conversationList{Conversations: list})
 }
@@ -211,11 +212,11 @@ func (s *Server) photoConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case ho.State == bot.HandoffEnded:
-		s.handoffError(w, r, bot.ErrHandoffEnded)
+	case ho.State == domain.HandoffEnded:
+		s.handoffError(w, r, domain.ErrHandoffEnded)
 		return
-	case ho.State == bot.HandoffActive && ho.Assignee != by:
-		s.handoffError(w, r, fmt.Errorf("%w: %s", bot.ErrHandoffHeld, ho.Assignee))
+	case ho.State == domain.HandoffActive && ho.Assignee != by:
+		s.handoffError(w, r, fmt.Errorf("%w: %s", domain.ErrHandoffHeld, ho.Assignee))
 		return
 	}
 	if s.handoffs.Media.Full() {
@@ -264,7 +265,7 @@ func (s *Server) conversationAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, id, action := r.Context(), r.PathValue("id"), r.PathValue("action")
-	var ho *bot.Handoff
+	var ho *domain.Handoff
 	var err error
 	switch action {
 	case "take":
@@ -292,9 +293,9 @@ func (s *Server) conversationAction(w http.ResponseWriter, r *http.Request) {
 func (s *Server) cannedReplies(w http.ResponseWriter, r *http.Request) {
 	list := s.handoffs.Desk.Canned(r.URL.Query().Get("lang"))
 	if list == nil {
-		list = []bot.Canned{}
+		list = []domain.Canned{}
 	}
-	writeJSON(w, http.StatusOK, map[string][]bot.Canned{"canned": list})
+	writeJSON(w, http.StatusOK, map[string][]domain.Canned{"canned": list})
 }
 
 // staffName is the staff member a request names ("by"), DefaultBy when none.
@@ -318,12 +319,12 @@ func (s *Server) handoffError(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, bot.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		writeError(w, http.StatusNotFound, "conversation not found")
-	case errors.Is(err, bot.ErrHandoffHeld):
-		_, holder, _ := strings.Cut(err.Error(), bot.ErrHandoffHeld.Error()+": ")
+	case errors.Is(err, domain.ErrHandoffHeld):
+		_, holder, _ := strings.Cut(err.Error(), domain.ErrHandoffHeld.Error()+": ")
 		writeError(w, http.StatusConflict, "another staff member holds this conversation: "+holder)
-	case errors.Is(err, bot.ErrHandoffEnded):
+	case errors.Is(err, domain.ErrHandoffEnded):
 		writeError(w, http.StatusConflict, "the conversation has ended")
 	case s.handoffs.EmptyReply != nil && errors.Is(err, s.handoffs.EmptyReply):
 		writeError(w, http.StatusBadRequest, `"text" (or "canned") is required, at most 4096 characters`)
@@ -386,8 +387,8 @@ func (s *Server) streamQueue(w http.ResponseWriter, r *http.Request) {
 	defer stop()
 	stream := startSSE(w)
 	snapshot := func() error {
-		var all []*bot.Handoff
-		for _, st := range []bot.HandoffState{bot.HandoffWaiting, bot.HandoffActive} {
+		var all []*domain.Handoff
+		for _, st := range []domain.HandoffState{domain.HandoffWaiting, domain.HandoffActive} {
 			list, err := s.handoffs.Desk.Queue(ctx, st, QueueMax)
 			if err != nil {
 				return err
@@ -395,7 +396,7 @@ func (s *Server) streamQueue(w http.ResponseWriter, r *http.Request) {
 			all = append(all, list...)
 		}
 		if all == nil {
-			all = []*bot.Handoff{}
+			all = []*domain.Handoff{}
 		}
 		return stream.send("queue", "", conversationList{Conversations: all})
 	}

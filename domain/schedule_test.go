@@ -1,9 +1,9 @@
-package broadcast_test
+package domain_test
 
 import (
 	"testing"
 
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/domain"
 )
 
 func TestAMalformedScheduleIsAnErrorNeverAPanic(t *testing.T) {
@@ -28,14 +28,14 @@ func TestAMalformedScheduleIsAnErrorNeverAPanic(t *testing.T) {
 					t.Fatalf("ParseSchedule(%q) panicked: %v", tc.expr, p)
 				}
 			}()
-			if _, err := broadcast.ParseSchedule(tc.expr); err == nil {
+			if _, err := domain.ParseSchedule(tc.expr); err == nil {
 				t.Errorf("ParseSchedule(%q) accepted it", tc.expr)
 			}
 		})
 	}
 	for _, expr := range []string{"0 6 * * *", "0 6 * * 0", "TZ=Asia/Jakarta 0 6 * * *", "CRON_TZ=Asia/Makassar 30 7 * * 1-5", "@daily"} {
 		t.Run(expr+" is a schedule", func(t *testing.T) {
-			if _, err := broadcast.ParseSchedule(expr); err != nil {
+			if _, err := domain.ParseSchedule(expr); err != nil {
 				t.Errorf("ParseSchedule(%q) = %v", expr, err)
 			}
 		})

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -28,7 +29,7 @@ func (c *countingChannel) Send(context.Context, string, bot.Reply) error {
 // 5,000/s and with none, and reports the achieved rate, its share of the limit and
 // the peak heap:
 //
-//	LAYAN_TEST_REDIS_URL=redis://127.0.0.1:6379/0 go test -run X -bench Broadcast100k -benchtime 1x ./bot/broadcast/
+//	LAYAN_TEST_REDIS_URL=redis://127.0.0.1:6379/0 go test -run X -bench Broadcast100k -benchtime 1x ./broadcast/
 func BenchmarkBroadcast100k(b *testing.B) {
 	for _, limit := range []float64{5000, 0} {
 		b.Run(fmt.Sprintf("limit=%v", limit), func(b *testing.B) {
@@ -49,16 +50,16 @@ func benchOnce(b *testing.B, limit float64) {
 	}
 	ctx := context.Background()
 	const n = 100_000
-	rs := make([]bot.Recipient, n)
+	rs := make([]domain.Recipient, n)
 	for i := range rs {
 		chat := fmt.Sprint(i)
-		rs[i] = bot.Recipient{Key: "fake:" + chat, Channel: "fake", ChatID: chat, Lang: "id"}
+		rs[i] = domain.Recipient{Key: "fake:" + chat, Channel: "fake", ChatID: chat, Lang: "id"}
 	}
 	if err := st.SubscribeMany(ctx, rs, "pengumuman"); err != nil {
 		b.Fatal(err)
 	}
 	at := time.Now().Add(-time.Second)
-	id, _ := st.Create(ctx, &bot.Broadcast{Topics: []string{"pengumuman"}, At: &at, State: bot.BroadcastActive,
+	id, _ := st.Create(ctx, &domain.Broadcast{Topics: []string{"pengumuman"}, At: &at, State: domain.BroadcastActive,
 		Text: map[string]string{"id": "Pengumuman"}, CreatedAt: at.Add(-time.Hour)})
 	ch := &countingChannel{}
 	sender := bot.NewSender(nil)

@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/admin"
+	"github.com/layan-id/layan/admin"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/store"
@@ -29,7 +30,7 @@ type courier struct {
 	told []string
 }
 
-func (c *courier) Tell(ctx context.Context, ho *bot.Handoff, event string) {
+func (c *courier) Tell(ctx context.Context, ho *domain.Handoff, event string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.told = append(c.told, event)
@@ -71,7 +72,7 @@ func newHandoffRig(t *testing.T, b storetest.Backend) *handoffRig {
 	r.media = media
 	api.EnableHandoffs(admin.HandoffConfig{Desk: desk, Events: r.store.Events, EmptyReply: flows.ErrEmptyReply, Media: media})
 	api.Register(r.mux)
-	ho, _, err := r.store.Open(context.Background(), &bot.Handoff{ID: store.NewHandoffID(), Conv: "whatsapp:6281234567890",
+	ho, _, err := r.store.Open(context.Background(), &domain.Handoff{ID: store.NewHandoffID(), Conv: "whatsapp:6281234567890",
 		Channel: "whatsapp", ChatID: "6281234567890@s.whatsapp.net", Lang: "id", Since: now},
 		[]bot.Line{{From: bot.FromCitizen, Text: "halo", At: now}, {From: bot.FromBot, Text: "Halo, selamat datang!", At: now}})
 	if err != nil {
@@ -192,7 +193,7 @@ func TestTheConversationRoutesNeedTheToken(t *testing.T) {
 	if rec.Code != 401 {
 		t.Errorf("take without a token: %d, want 401", rec.Code)
 	}
-	if ho, _ := r.store.Get(context.Background(), r.id); ho.State != bot.HandoffWaiting {
+	if ho, _ := r.store.Get(context.Background(), r.id); ho.State != domain.HandoffWaiting {
 		t.Errorf("a request without a token took the conversation")
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -59,9 +59,9 @@ func TestNoCellOfTheExportRunsAsAFormulaWhicheverSeparatorASpreadsheetUses(t *te
 		for i, tc := range cases {
 			c := complaint(now.Add(-time.Duration(i+1)*time.Minute), tc.text)
 			c.Address = tc.text
-			c = f.file(t, c, bot.StatusRejected)
+			c = f.file(t, c, domain.StatusRejected)
 			// The rejection's reason is the row's last note.
-			c2, err := f.cs.Update(t.Context(), c.ID, func(c *bot.Complaint) error {
+			c2, err := f.cs.Update(t.Context(), c.ID, func(c *domain.Complaint) error {
 				c.History[len(c.History)-1].Note = tc.text
 				return nil
 			})

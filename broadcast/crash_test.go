@@ -15,7 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
 )
 
@@ -62,7 +63,7 @@ func TestAKilledDeliveryIsNeverRepeated(t *testing.T) {
 	subscribe(t, st, n, "darurat", "telegram", "id")
 	now := time.Now()
 	at := now.Add(-time.Minute)
-	id := create(t, st, &bot.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	id := create(t, st, &domain.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour)})
 	clk := &clock{t: now}
 	if err := service(t, st, newCounting(), clk).Schedule(ctx); err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestAKilledDeliveryIsNeverRepeated(t *testing.T) {
 	for chat, texts := range rest.got {
 		seen[chat] += len(texts)
 	}
-	fate, _ := st.Fate(ctx, bot.RunID(id, at))
+	fate, _ := st.Fate(ctx, domain.RunID(id, at))
 	unknown := 0
 	for i := range n {
 		chat := fmt.Sprintf("telegram-%d", i)
@@ -119,7 +120,7 @@ func TestAKilledDeliveryIsNeverRepeated(t *testing.T) {
 	runs, _ := st.Runs(ctx, id, 1)
 	t.Logf("child delivered %d before the kill, the second process %d; %d unknown; run %+v",
 		len(byChild), rest.total(), unknown, runs[0])
-	if runs[0].State != bot.RunDone || runs[0].Unknown != int64(unknown) || runs[0].Sent+runs[0].Unknown < n-int64(unknown) {
+	if runs[0].State != domain.RunDone || runs[0].Unknown != int64(unknown) || runs[0].Sent+runs[0].Unknown < n-int64(unknown) {
 		t.Errorf("run %+v, want done with %d unknown", runs[0], unknown)
 	}
 }

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/admin"
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/admin"
+	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -23,10 +23,10 @@ func TestPersonalTokensAndRoles(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		staff := b.Store.Staff()
-		tokens := map[bot.Role]string{}
-		for _, acc := range []bot.StaffAccount{
-			{Name: "sari", Role: bot.RoleAdmin}, {Name: "budi", Role: bot.RoleOfficer, Agency: "pupr"},
-			{Name: "dewi", Role: bot.RoleBroadcaster}, {Name: "eko", Role: bot.RoleViewer},
+		tokens := map[domain.Role]string{}
+		for _, acc := range []domain.StaffAccount{
+			{Name: "sari", Role: domain.RoleAdmin}, {Name: "budi", Role: domain.RoleOfficer, Agency: "pupr"},
+			{Name: "dewi", Role: domain.RoleBroadcaster}, {Name: "eko", Role: domain.RoleViewer},
 		} {
 			if err := staff.Add(ctx, acc, "kata-sandi-panjang"); err != nil {
 				t.Fatal(err)
@@ -58,11 +58,11 @@ func TestPersonalTokensAndRoles(t *testing.T) {
 			return rec
 		}
 		bcast := fmt.Sprintf(`{"topics":["pengumuman"],"channels":["webchat"],"text":{"id":"Pengumuman"},"at":%q}`, now.Add(time.Hour).Format(time.RFC3339))
-		want := map[bot.Role][3]int{ // read, change a complaint, broadcast
-			bot.RoleAdmin:       {200, 200, 201},
-			bot.RoleOfficer:     {200, 200, 403},
-			bot.RoleBroadcaster: {200, 403, 201},
-			bot.RoleViewer:      {200, 403, 403},
+		want := map[domain.Role][3]int{ // read, change a complaint, broadcast
+			domain.RoleAdmin:       {200, 200, 201},
+			domain.RoleOfficer:     {200, 200, 403},
+			domain.RoleBroadcaster: {200, 403, 201},
+			domain.RoleViewer:      {200, 403, 403},
 		}
 		for role, codes := range want {
 			c := f.fileAt(t, 10)
@@ -75,7 +75,7 @@ func TestPersonalTokensAndRoles(t *testing.T) {
 				t.Errorf("%s: read, change, broadcast = %v, want %v", role, got, codes)
 			}
 			after, _ := f.cs.Get(ctx, c.ID)
-			changed := after.Status == bot.StatusVerified
+			changed := after.Status == domain.StatusVerified
 			if changed != (codes[1] == 200) {
 				t.Errorf("%s: complaint is %s after the answer %d", role, after.Status, got[1])
 			}
@@ -87,7 +87,7 @@ func TestPersonalTokensAndRoles(t *testing.T) {
 				}
 			}
 		}
-		res := do(tokens[bot.RoleViewer], "POST", "/api/admin/complaints/x/status", `{"status":"diverifikasi"}`)
+		res := do(tokens[domain.RoleViewer], "POST", "/api/admin/complaints/x/status", `{"status":"diverifikasi"}`)
 		var e struct{ Error string }
 		json.Unmarshal(res.Body.Bytes(), &e)
 		if res.Code != 403 || !strings.Contains(e.Error, "viewer") {
@@ -100,7 +100,7 @@ func TestPersonalTokensAndRoles(t *testing.T) {
 			t.Errorf("no token: %d, want 401", res.Code)
 		}
 		staff.Disable(ctx, "sari")
-		if res := do(tokens[bot.RoleAdmin], "GET", "/api/admin/complaints", ""); res.Code != 401 {
+		if res := do(tokens[domain.RoleAdmin], "GET", "/api/admin/complaints", ""); res.Code != 401 {
 			t.Errorf("token of a disabled account: %d, want 401", res.Code)
 		}
 	})

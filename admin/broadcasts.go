@@ -9,22 +9,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/domain"
 )
 
 // Broadcasts is the broadcast store the API reads and changes (*store.Broadcasts).
 type Broadcasts interface {
-	Create(ctx context.Context, bc *bot.Broadcast) (string, error)
-	Get(ctx context.Context, id string) (*bot.Broadcast, error)
-	List(ctx context.Context) ([]*bot.Broadcast, error)
-	Update(ctx context.Context, id string, f func(*bot.Broadcast) error) (*bot.Broadcast, error)
-	Runs(ctx context.Context, broadcast string, max int) ([]bot.Run, error)
+	Create(ctx context.Context, bc *domain.Broadcast) (string, error)
+	Get(ctx context.Context, id string) (*domain.Broadcast, error)
+	List(ctx context.Context) ([]*domain.Broadcast, error)
+	Update(ctx context.Context, id string, f func(*domain.Broadcast) error) (*domain.Broadcast, error)
+	Runs(ctx context.Context, broadcast string, max int) ([]domain.Run, error)
 }
 
 // Scheduler says when a broadcast runs next (*broadcast.Service).
 type Scheduler interface {
-	NextRun(bc *bot.Broadcast) time.Time
+	NextRun(bc *domain.Broadcast) time.Time
 }
 
 // DeliveryStatuses are the delivery statuses a platform reported for the messages of
@@ -52,10 +51,10 @@ func (s *Server) registerBroadcasts(mux *http.ServeMux) {
 	if s.broadcasts == nil {
 		return
 	}
-	mux.HandleFunc("POST /api/admin/broadcasts", s.authorized(bot.PermBroadcasts, s.createBroadcast))
-	mux.HandleFunc("GET /api/admin/broadcasts", s.authorized(bot.PermRead, s.listBroadcasts))
-	mux.HandleFunc("GET /api/admin/broadcasts/{id}", s.authorized(bot.PermRead, s.getBroadcast))
-	mux.HandleFunc("POST /api/admin/broadcasts/{id}/{action}", s.authorized(bot.PermBroadcasts, s.broadcastAction))
+	mux.HandleFunc("POST /api/admin/broadcasts", s.authorized(domain.PermBroadcasts, s.createBroadcast))
+	mux.HandleFunc("GET /api/admin/broadcasts", s.authorized(domain.PermRead, s.listBroadcasts))
+	mux.HandleFunc("GET /api/admin/broadcasts/{id}", s.authorized(domain.PermRead, s.getBroadcast))
+	mux.HandleFunc("POST /api/admin/broadcasts/{id}/{action}", s.authorized(domain.PermBroadcasts, s.broadcastAction))
 }
 
 type broadcastRequest struct {
@@ -70,14 +69,14 @@ type broadcastRequest struct {
 
 // broadcastView is a broadcast as the API shows it: with its next run and its runs.
 type broadcastView struct {
-	*bot.Broadcast
+	*domain.Broadcast
 	NextRun *time.Time `json:"next_run,omitempty"`
 	Runs    []runView  `json:"runs"`
 }
 
 // runView is a run with what WhatsApp reported of its messages, when it did.
 type runView struct {
-	bot.Run
+	domain.Run
 	WhatsApp *statusCounts `json:"whatsapp,omitempty"`
 }
 
@@ -112,7 +111,7 @@ func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 }
 
-func (s *Server) validBroadcast(req broadcastRequest) (*bot.Broadcast, string) {
+func (s *Server) validBroadcast(req broadcastRequest) (*domain.Broadcast, string) {
 	cfg := s.broadcasts
 	now := s.now()
 	if len(req.Topics) == 0 {
@@ -145,7 +144,7 @@ func (s *Server) validBroadcast(req broadcastRequest) (*bot.Broadcast, string) {
 			return nil, fmt.Sprintf(`"text": the %q text is longer than 4,000 characters`, lang)
 		}
 	}
-	bc := &bot.Broadcast{Topics: req.Topics, Channels: req.Channels, Text: req.Text, State: bot.BroadcastActive,
+	bc := &domain.Broadcast{Topics: req.Topics, Channels: req.Channels, Text: req.Text, State: domain.BroadcastActive,
 		CreatedAt: now, CreatedBy: cmp(strings.TrimSpace(req.By), "admin-api")}
 	switch {
 	case req.At != "" && req.Cron != "":
@@ -160,7 +159,7 @@ func (s *Server) validBroadcast(req broadcastRequest) (*bot.Broadcast, string) {
 		}
 		bc.At = &at
 	case req.Cron != "":
-		sched, err := broadcast.ParseSchedule(req.Cron)
+		sched, err := domain.ParseSchedule(req.Cron)
 		if err != nil {
 			return nil, fmt.Sprintf(`"cron": not a schedule (%v); five fields: minute hour day month weekday, e.g. "0 6 * * 0"`, err)
 		}
@@ -191,7 +190,7 @@ func cmp(s, def string) string {
 	return s
 }
 
-func (s *Server) view(ctx context.Context, bc *bot.Broadcast) (broadcastView, error) {
+func (s *Server) view(ctx context.Context, bc *domain.Broadcast) (broadcastView, error) {
 	v := broadcastView{Broadcast: bc}
 	if next := s.broadcasts.Scheduler.NextRun(bc); !next.IsZero() {
 		v.NextRun = &next
@@ -241,7 +240,7 @@ func (s *Server) listBroadcasts(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getBroadcast(w http.ResponseWriter, r *http.Request) {
 	bc, err := s.broadcasts.Store.Get(r.Context(), r.PathValue("id"))
-	if errors.Is(err, bot.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "broadcast not found")
 		return
 	}
@@ -263,32 +262,32 @@ var errState = errors.New("not allowed in this state")
 // broadcastAction pauses, resumes or cancels a broadcast.
 func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
-	from := map[string][]bot.BroadcastState{
+	from := map[string][]domain.BroadcastState{
 		// A finished broadcast may still be delivering its last run: that can be stopped.
-		"pause":  {bot.BroadcastActive, bot.BroadcastFinished},
-		"resume": {bot.BroadcastPaused},
-		"cancel": {bot.BroadcastActive, bot.BroadcastPaused, bot.BroadcastFinished},
+		"pause":  {domain.BroadcastActive, domain.BroadcastFinished},
+		"resume": {domain.BroadcastPaused},
+		"cancel": {domain.BroadcastActive, domain.BroadcastPaused, domain.BroadcastFinished},
 	}[action]
-	to := map[string]bot.BroadcastState{"pause": bot.BroadcastPaused, "resume": bot.BroadcastActive, "cancel": bot.BroadcastCancelled}[action]
+	to := map[string]domain.BroadcastState{"pause": domain.BroadcastPaused, "resume": domain.BroadcastActive, "cancel": domain.BroadcastCancelled}[action]
 	if from == nil {
 		writeError(w, http.StatusNotFound, "unknown action: use pause, resume or cancel")
 		return
 	}
 	delivering := false // a finished broadcast may be stopped only while its last run goes out
 	if runs, err := s.broadcasts.Store.Runs(r.Context(), r.PathValue("id"), 1); err == nil && len(runs) > 0 {
-		delivering = runs[0].State == bot.RunDelivering
+		delivering = runs[0].State == domain.RunDelivering
 	}
-	var was bot.BroadcastState
-	bc, err := s.broadcasts.Store.Update(r.Context(), r.PathValue("id"), func(bc *bot.Broadcast) error {
+	var was domain.BroadcastState
+	bc, err := s.broadcasts.Store.Update(r.Context(), r.PathValue("id"), func(bc *domain.Broadcast) error {
 		was = bc.State
-		if !slices.Contains(from, bc.State) || bc.State == bot.BroadcastFinished && !delivering {
+		if !slices.Contains(from, bc.State) || bc.State == domain.BroadcastFinished && !delivering {
 			return errState
 		}
 		bc.State = to
 		return nil
 	})
 	switch {
-	case errors.Is(err, bot.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		writeError(w, http.StatusNotFound, "broadcast not found")
 	case errors.Is(err, errState):
 		writeError(w, http.StatusConflict, fmt.Sprintf("cannot %s a broadcast that is %s", action, was))

@@ -13,34 +13,32 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // Store is what the service keeps in the store (*store.Broadcasts is one).
 type Store interface {
-	Live(ctx context.Context) ([]*bot.Broadcast, error) // active and paused ones
-	Get(ctx context.Context, id string) (*bot.Broadcast, error)
-	Update(ctx context.Context, id string, f func(*bot.Broadcast) error) (*bot.Broadcast, error)
-	StartRun(ctx context.Context, bc *bot.Broadcast, fire time.Time, state bot.RunState, now time.Time) (bool, error)
+	Live(ctx context.Context) ([]*domain.Broadcast, error) // active and paused ones
+	Get(ctx context.Context, id string) (*domain.Broadcast, error)
+	Update(ctx context.Context, id string, f func(*domain.Broadcast) error) (*domain.Broadcast, error)
+	StartRun(ctx context.Context, bc *domain.Broadcast, fire time.Time, state domain.RunState, now time.Time) (bool, error)
 	ActiveRuns(ctx context.Context) ([]string, error)
 	Take(ctx context.Context, run string, n int, now time.Time) ([]string, error)
-	Done(ctx context.Context, run, key string, o bot.Delivery, reason string) error
-	Finish(ctx context.Context, run string, state bot.RunState, stale time.Duration, now time.Time) (bool, error)
+	Done(ctx context.Context, run, key string, o domain.Delivery, reason string) error
+	Finish(ctx context.Context, run string, state domain.RunState, stale time.Duration, now time.Time) (bool, error)
 	GiveBack(ctx context.Context, run, key string) error
-	Recipient(ctx context.Context, key string) (bot.Recipient, error)
+	Recipient(ctx context.Context, key string) (domain.Recipient, error)
 	UnsubscribeAll(ctx context.Context, key string) error
 }
 
 // Tips gives a recipient the next tip of the day they have not had, and records that
 // they had it (before it is sent: a tip is never sent twice).
 type Tips interface {
-	Next(ctx context.Context, r bot.Recipient) (string, error)
+	Next(ctx context.Context, r domain.Recipient) (string, error)
 }
 
 // Sender delivers bulk messages (*bot.Sender is one).
@@ -55,7 +53,7 @@ type Sender interface {
 type Config struct {
 	Store    Store
 	Sender   Sender
-	Tips     Tips           // for broadcasts of kind bot.TipOfTheDay; may be nil
+	Tips     Tips           // for broadcasts of kind domain.TipOfTheDay; may be nil
 	Location *time.Location // schedules are read in it; default UTC
 	Grace    time.Duration  // how late a missed run may still be sent; default 1 h
 	Tick     time.Duration  // how often schedules and runs are looked at; default 5 s
@@ -98,48 +96,6 @@ func New(cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	return &Service{cfg: cfg, running: map[string]bool{}}
-}
-
-// ParseSchedule reads a cron schedule (five fields: minute hour day month weekday, or
-// a descriptor such as @daily), optionally after a time zone ("TZ=Asia/Jakarta 0 6 *
-// * *"). It refuses "@every" intervals and schedules that never fire (30 February),
-// and returns an error, never a panic, for any text: robfig/cron v3.0.1's parser
-// panics on some malformed specs ("TZ=Asia/Jakarta" with nothing after it).
-func ParseSchedule(expr string) (cron.Schedule, error) {
-	if strings.HasPrefix(strings.TrimSpace(expr), "@every") {
-		return nil, fmt.Errorf("@every is not a calendar schedule")
-	}
-	if zone, ok := zonePrefix(expr); ok && !strings.Contains(expr, " ") {
-		return nil, fmt.Errorf("%s must be followed by a space and the five fields, e.g. %s 0 6 * * *", zone, zone)
-	}
-	sched, err := parseStandard(expr)
-	if err != nil {
-		return nil, err
-	}
-	if sched.Next(time.Now()).IsZero() {
-		return nil, fmt.Errorf("the schedule never fires")
-	}
-	return sched, nil
-}
-
-// zonePrefix returns the "TZ=…" or "CRON_TZ=…" that starts expr, as far as the first
-// space.
-func zonePrefix(expr string) (string, bool) {
-	if !strings.HasPrefix(expr, "TZ=") && !strings.HasPrefix(expr, "CRON_TZ=") {
-		return "", false
-	}
-	zone, _, _ := strings.Cut(expr, " ")
-	return zone, true
-}
-
-// parseStandard is cron.ParseStandard with its panics turned into errors.
-func parseStandard(expr string) (sched cron.Schedule, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			sched, err = nil, fmt.Errorf("not a schedule the cron parser can read (%v)", p)
-		}
-	}()
-	return cron.ParseStandard(expr)
 }
 
 // Run schedules and delivers until ctx ends, then waits for its deliveries to stop.
@@ -223,7 +179,7 @@ func (s *Service) Schedule(ctx context.Context) error {
 	}
 	now := s.cfg.Now()
 	for _, bc := range all {
-		if bc.State != bot.BroadcastActive {
+		if bc.State != domain.BroadcastActive {
 			continue
 		}
 		if err := s.scheduleOne(ctx, bc, now); err != nil {
@@ -233,15 +189,15 @@ func (s *Service) Schedule(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) scheduleOne(ctx context.Context, bc *bot.Broadcast, now time.Time) error {
+func (s *Service) scheduleOne(ctx context.Context, bc *domain.Broadcast, now time.Time) error {
 	fires, last, finished, err := s.due(bc, now)
 	if err != nil {
 		return err
 	}
 	for i, fire := range fires {
-		state := bot.RunMissed
+		state := domain.RunMissed
 		if i == len(fires)-1 && now.Sub(fire) <= s.cfg.Grace {
-			state = bot.RunDelivering
+			state = domain.RunDelivering
 		}
 		claimed, err := s.cfg.Store.StartRun(ctx, bc, fire, state, now)
 		if err != nil {
@@ -254,12 +210,12 @@ func (s *Service) scheduleOne(ctx context.Context, bc *bot.Broadcast, now time.T
 	if len(fires) == 0 && !finished {
 		return nil
 	}
-	_, err = s.cfg.Store.Update(ctx, bc.ID, func(b *bot.Broadcast) error {
+	_, err = s.cfg.Store.Update(ctx, bc.ID, func(b *domain.Broadcast) error {
 		if last.After(b.LastFire) {
 			b.LastFire = last
 		}
-		if finished && b.State == bot.BroadcastActive {
-			b.State = bot.BroadcastFinished
+		if finished && b.State == domain.BroadcastActive {
+			b.State = domain.BroadcastFinished
 		}
 		return nil
 	})
@@ -268,14 +224,14 @@ func (s *Service) scheduleOne(ctx context.Context, bc *bot.Broadcast, now time.T
 
 // due returns the scheduled times of bc that have come since its last one (the
 // latest last), the latest of them, and whether the broadcast has no more to come.
-func (s *Service) due(bc *bot.Broadcast, now time.Time) (fires []time.Time, last time.Time, finished bool, err error) {
+func (s *Service) due(bc *domain.Broadcast, now time.Time) (fires []time.Time, last time.Time, finished bool, err error) {
 	if bc.At != nil {
 		if bc.LastFire.IsZero() && !bc.At.After(now) {
 			return []time.Time{*bc.At}, *bc.At, true, nil
 		}
 		return nil, time.Time{}, !bc.LastFire.IsZero(), nil
 	}
-	sched, err := ParseSchedule(bc.Cron)
+	sched, err := domain.ParseSchedule(bc.Cron)
 	if err != nil {
 		return nil, time.Time{}, false, fmt.Errorf("broadcast %s: schedule: %w", bc.ID, err)
 	}
@@ -306,8 +262,8 @@ func (s *Service) due(bc *bot.Broadcast, now time.Time) (fires []time.Time, last
 }
 
 // NextRun returns when a broadcast runs next, or the zero time.
-func (s *Service) NextRun(bc *bot.Broadcast) time.Time {
-	if bc.State != bot.BroadcastActive && bc.State != bot.BroadcastPaused {
+func (s *Service) NextRun(bc *domain.Broadcast) time.Time {
+	if bc.State != domain.BroadcastActive && bc.State != domain.BroadcastPaused {
 		return time.Time{}
 	}
 	if bc.At != nil {
@@ -316,7 +272,7 @@ func (s *Service) NextRun(bc *bot.Broadcast) time.Time {
 		}
 		return time.Time{}
 	}
-	sched, err := ParseSchedule(bc.Cron)
+	sched, err := domain.ParseSchedule(bc.Cron)
 	if err != nil {
 		return time.Time{}
 	}
@@ -353,7 +309,7 @@ func (s *Service) Deliver(ctx context.Context) error {
 }
 
 func (s *Service) deliverRun(ctx context.Context, run string) error {
-	id, _, ok := bot.ParseRunID(run)
+	id, _, ok := domain.ParseRunID(run)
 	if !ok {
 		return fmt.Errorf("broadcast: %q is not a run id", run)
 	}
@@ -362,10 +318,10 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 		return err
 	}
 	switch bc.State {
-	case bot.BroadcastPaused:
+	case domain.BroadcastPaused:
 		return nil
-	case bot.BroadcastCancelled:
-		_, err := s.cfg.Store.Finish(ctx, run, bot.RunCancelled, s.cfg.Stale, s.cfg.Now())
+	case domain.BroadcastCancelled:
+		_, err := s.cfg.Store.Finish(ctx, run, domain.RunCancelled, s.cfg.Stale, s.cfg.Now())
 		return err
 	}
 	jobs := make(chan string)
@@ -380,7 +336,7 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 	var takeErr error
 	for ctx.Err() == nil {
 		// A pause or cancel takes effect between batches.
-		if cur, err := s.cfg.Store.Get(ctx, id); err != nil || cur.State != bot.BroadcastActive && cur.State != bot.BroadcastFinished {
+		if cur, err := s.cfg.Store.Get(ctx, id); err != nil || cur.State != domain.BroadcastActive && cur.State != domain.BroadcastFinished {
 			break
 		}
 		// Take no more than the workers can start at once: a recipient's in-flight mark
@@ -411,14 +367,14 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 	if takeErr != nil || ctx.Err() != nil {
 		return takeErr
 	}
-	_, err = s.cfg.Store.Finish(ctx, run, bot.RunDone, s.cfg.Stale, s.cfg.Now())
+	_, err = s.cfg.Store.Finish(ctx, run, domain.RunDone, s.cfg.Stale, s.cfg.Now())
 	return err
 }
 
 // deliverOne delivers a broadcast to one taken recipient and records the outcome. A
 // recipient is taken once: whatever happens here, it is never delivered again.
-func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast, key string) {
-	record := func(o bot.Delivery, reason string) {
+func (s *Service) deliverOne(ctx context.Context, run string, bc *domain.Broadcast, key string) {
+	record := func(o domain.Delivery, reason string) {
 		// Recorded even when ctx ends: the send may have happened.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -435,16 +391,16 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
 	r, err := s.cfg.Store.Recipient(sctx, key)
-	if errors.Is(err, bot.ErrNotFound) {
-		record(bot.Skipped, "unsubscribed")
+	if errors.Is(err, domain.ErrNotFound) {
+		record(domain.Skipped, "unsubscribed")
 		return
 	}
 	if err != nil {
-		record(bot.Failed, "store")
+		record(domain.Failed, "store")
 		return
 	}
 	if len(bc.Channels) > 0 && !slices.Contains(bc.Channels, r.Channel) {
-		record(bot.Skipped, "channel")
+		record(domain.Skipped, "channel")
 		return
 	}
 	if !s.cfg.Sender.CanSend(r.Channel) {
@@ -454,9 +410,9 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 		return
 	}
 	text := bc.TextIn(r.Lang)
-	if bc.Kind == bot.TipOfTheDay && s.cfg.Tips != nil {
+	if bc.Kind == domain.TipOfTheDay && s.cfg.Tips != nil {
 		if text, err = s.cfg.Tips.Next(sctx, r); err != nil {
-			record(bot.Failed, "tip")
+			record(domain.Failed, "tip")
 			return
 		}
 	}
@@ -469,11 +425,11 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 	tctx := bot.WithTemplate(bot.WithLang(sctx, r.Lang), &bot.Template{Purposes: purposes, Params: map[string]string{"text": text}, Run: run})
 	err = s.cfg.Sender.SendBulk(tctx, r.Channel, r.ChatID, bot.Reply{Text: text})
 	if err == nil {
-		record(bot.Sent, "")
+		record(domain.Sent, "")
 		return
 	}
 	if errors.Is(err, bot.ErrOutsideWindow) {
-		record(bot.Skipped, "outside the 24-hour window, no template")
+		record(domain.Skipped, "outside the 24-hour window, no template")
 		return
 	}
 	kind := bot.KindOf(err)
@@ -483,7 +439,7 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *bot.Broadcast,
 			s.cfg.Logger.Error("broadcast: unsubscribe a blocked recipient", "err", err)
 		}
 	}
-	record(bot.Failed, kind.String())
+	record(domain.Failed, kind.String())
 }
 
 // giveBack returns taken recipients to the run untouched.

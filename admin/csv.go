@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
 )
 
 // exportBatch is how many complaints the export reads from the store at a time.
@@ -87,7 +87,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 
 // csvRow is one complaint's row. A confidential complaint's row leaves the channel
 // empty: the export travels further than the API.
-func (s *Server) csvRow(c *bot.Complaint) []string {
+func (s *Server) csvRow(c *domain.Complaint) []string {
 	var lat, lon, rating string
 	if c.Location != nil {
 		lat = strconv.FormatFloat(c.Location.Lat, 'f', -1, 64)
@@ -116,7 +116,7 @@ func (s *Server) csvTime(t time.Time) string {
 
 // lastNote is the most recent note in the complaint's history: the reason of a
 // rejection, what was done to finish it.
-func lastNote(c *bot.Complaint) string {
+func lastNote(c *domain.Complaint) string {
 	for i := len(c.History) - 1; i >= 0; i-- {
 		if c.History[i].Note != "" {
 			return c.History[i].Note

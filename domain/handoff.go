@@ -1,4 +1,4 @@
-package bot
+package domain
 
 import (
 	"errors"
@@ -40,24 +40,6 @@ type Handoff struct {
 	EndedAt    time.Time `json:"ended_at,omitzero"`
 	EndedBy    string    `json:"ended_by,omitempty"`
 	Rating     int       `json:"rating,omitempty"`
-}
-
-// The speakers of a handoff's transcript.
-const (
-	FromCitizen = "citizen"
-	FromBot     = "bot"
-	FromStaff   = "staff"
-)
-
-// Line is one message of a conversation's transcript: who said it, what, when, and
-// for a photo or a place, a short mark of it.
-type Line struct {
-	From    string    `json:"from"`
-	Text    string    `json:"text"`
-	Options []Option  `json:"options,omitempty"`
-	At      time.Time `json:"at"`
-	By      string    `json:"by,omitempty"`    // the staff member, for FromStaff
-	Media   string    `json:"media,omitempty"` // a stored photo's name
 }
 
 // ErrHandoffHeld is returned when a staff member tries to take or answer a

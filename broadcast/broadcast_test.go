@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -75,16 +76,16 @@ func subscribe(t testing.TB, st *store.Broadcasts, n int, topic, channel, lang s
 	ctx := context.Background()
 	for i := range n {
 		chat := fmt.Sprintf("%s-%d", channel, i)
-		r := bot.Recipient{Key: channel + ":" + chat, Channel: channel, ChatID: chat, Lang: lang}
+		r := domain.Recipient{Key: channel + ":" + chat, Channel: channel, ChatID: chat, Lang: lang}
 		if err := st.Subscribe(ctx, r, topic); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func create(t testing.TB, st *store.Broadcasts, bc *bot.Broadcast) string {
+func create(t testing.TB, st *store.Broadcasts, bc *domain.Broadcast) string {
 	if bc.State == "" {
-		bc.State = bot.BroadcastActive
+		bc.State = domain.BroadcastActive
 	}
 	if bc.Text == nil {
 		bc.Text = map[string]string{"id": "Peringatan banjir", "en": "Flood warning"}
@@ -105,7 +106,7 @@ func TestARunReachesEverySubscriberOnceInTheirLanguage(t *testing.T) {
 		subscribe(t, st, 10, "wisata", "webchat", "id") // another topic: not reached
 		clk := &clock{t: time.Date(2026, 11, 29, 6, 0, 30, 0, jakarta(t))}
 		at := time.Date(2026, 11, 29, 6, 0, 0, 0, jakarta(t))
-		id := create(t, st, &bot.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+		id := create(t, st, &domain.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour)})
 		sender := newCounting()
 		sender.blocked["telegram-3"] = true
 		// Three replicas at once: still one run, one delivery each.
@@ -135,14 +136,14 @@ func TestARunReachesEverySubscriberOnceInTheirLanguage(t *testing.T) {
 			}
 		}
 		runs, _ := st.Runs(ctx, id, 10)
-		if len(runs) != 1 || runs[0].State != bot.RunDone || runs[0].Recipients != 50 || runs[0].Sent != 49 || runs[0].Failed != 1 {
+		if len(runs) != 1 || runs[0].State != domain.RunDone || runs[0].Recipients != 50 || runs[0].Sent != 49 || runs[0].Failed != 1 {
 			t.Errorf("runs = %+v, want one done run: 50 recipients, 49 sent, 1 failed", runs)
 		}
 		if ts, _ := st.Topics(ctx, "telegram:telegram-3"); len(ts) != 0 {
 			t.Errorf("a person who blocked the bot is still subscribed to %v", ts)
 		}
 		bc, _ := st.Get(ctx, id)
-		if bc.State != bot.BroadcastFinished {
+		if bc.State != domain.BroadcastFinished {
 			t.Errorf("a single broadcast after its run is %s, want finished", bc.State)
 		}
 	})
@@ -153,27 +154,27 @@ func TestSchedules(t *testing.T) {
 	sunday6 := time.Date(2026, 11, 29, 6, 0, 0, 0, loc) // a Sunday
 	cases := []struct {
 		name      string
-		bc        bot.Broadcast
+		bc        domain.Broadcast
 		now       time.Time
-		wantRuns  []bot.RunState // newest first
-		wantState bot.BroadcastState
+		wantRuns  []domain.RunState // newest first
+		wantState domain.BroadcastState
 	}{
-		{"a single time in the future waits", bot.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
-			sunday6.Add(-time.Minute), nil, bot.BroadcastActive},
-		{"a single time missed by less than the grace window is sent on start", bot.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
-			sunday6.Add(59 * time.Minute), []bot.RunState{bot.RunDone}, bot.BroadcastFinished},
-		{"a single time missed by more is recorded as missed", bot.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
-			sunday6.Add(2 * time.Hour), []bot.RunState{bot.RunMissed}, bot.BroadcastFinished},
-		{"a weekly schedule runs at 06:00 in the region's time zone", bot.Broadcast{Cron: "0 6 * * 0", CreatedAt: sunday6.Add(-24 * time.Hour)},
-			sunday6.Add(time.Second), []bot.RunState{bot.RunDone}, bot.BroadcastActive},
+		{"a single time in the future waits", domain.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
+			sunday6.Add(-time.Minute), nil, domain.BroadcastActive},
+		{"a single time missed by less than the grace window is sent on start", domain.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
+			sunday6.Add(59 * time.Minute), []domain.RunState{domain.RunDone}, domain.BroadcastFinished},
+		{"a single time missed by more is recorded as missed", domain.Broadcast{At: &sunday6, CreatedAt: sunday6.Add(-time.Hour)},
+			sunday6.Add(2 * time.Hour), []domain.RunState{domain.RunMissed}, domain.BroadcastFinished},
+		{"a weekly schedule runs at 06:00 in the region's time zone", domain.Broadcast{Cron: "0 6 * * 0", CreatedAt: sunday6.Add(-24 * time.Hour)},
+			sunday6.Add(time.Second), []domain.RunState{domain.RunDone}, domain.BroadcastActive},
 		{"a daily schedule after three days down sends today's and records the others missed",
-			bot.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-73 * time.Hour), LastFire: sunday6.Add(-72 * time.Hour)},
-			sunday6.Add(10 * time.Minute), []bot.RunState{bot.RunDone, bot.RunMissed, bot.RunMissed}, bot.BroadcastActive},
+			domain.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-73 * time.Hour), LastFire: sunday6.Add(-72 * time.Hour)},
+			sunday6.Add(10 * time.Minute), []domain.RunState{domain.RunDone, domain.RunMissed, domain.RunMissed}, domain.BroadcastActive},
 		{"a schedule whose next time is past its end date finishes after its last run",
-			bot.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-2 * time.Hour), End: ptr(sunday6.Add(time.Hour))},
-			sunday6.Add(time.Minute), []bot.RunState{bot.RunDone}, bot.BroadcastFinished},
-		{"a paused broadcast does not run", bot.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-2 * time.Hour), State: bot.BroadcastPaused},
-			sunday6.Add(time.Minute), nil, bot.BroadcastPaused},
+			domain.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-2 * time.Hour), End: ptr(sunday6.Add(time.Hour))},
+			sunday6.Add(time.Minute), []domain.RunState{domain.RunDone}, domain.BroadcastFinished},
+		{"a paused broadcast does not run", domain.Broadcast{Cron: "0 6 * * *", CreatedAt: sunday6.Add(-2 * time.Hour), State: domain.BroadcastPaused},
+			sunday6.Add(time.Minute), nil, domain.BroadcastPaused},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,7 +188,7 @@ func TestSchedules(t *testing.T) {
 			s.Deliver(ctx)
 			s.Schedule(ctx) // again: nothing new
 			runs, _ := st.Runs(ctx, id, 10)
-			var got []bot.RunState
+			var got []domain.RunState
 			for _, r := range runs {
 				got = append(got, r.State)
 			}
@@ -206,7 +207,7 @@ func TestTheWeeklyRunIsAtSixInJakartaNotInUTC(t *testing.T) {
 	loc := jakarta(t)
 	created := time.Date(2026, 11, 27, 12, 0, 0, 0, loc)
 	s := broadcast.New(broadcast.Config{Location: loc, Now: func() time.Time { return created }})
-	next := s.NextRun(&bot.Broadcast{Cron: "0 6 * * 0", State: bot.BroadcastActive, CreatedAt: created})
+	next := s.NextRun(&domain.Broadcast{Cron: "0 6 * * 0", State: domain.BroadcastActive, CreatedAt: created})
 	if want := time.Date(2026, 11, 29, 6, 0, 0, 0, loc); !next.Equal(want) {
 		t.Errorf("next run %v, want %v", next, want)
 	}
@@ -219,28 +220,28 @@ func TestPauseResumeAndCancelTakeEffectBetweenBatches(t *testing.T) {
 	loc := jakarta(t)
 	at := time.Date(2026, 11, 29, 6, 0, 0, 0, loc)
 	clk := &clock{t: at.Add(time.Minute)}
-	id := create(t, st, &bot.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	id := create(t, st, &domain.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
 	sender := newCounting()
 	s := service(t, st, sender, clk)
 	s.Schedule(ctx)
-	st.Update(ctx, id, func(b *bot.Broadcast) error { b.State = bot.BroadcastPaused; return nil })
+	st.Update(ctx, id, func(b *domain.Broadcast) error { b.State = domain.BroadcastPaused; return nil })
 	s.Deliver(ctx)
 	if sender.total() != 0 {
 		t.Fatalf("a paused broadcast delivered %d", sender.total())
 	}
-	st.Update(ctx, id, func(b *bot.Broadcast) error { b.State = bot.BroadcastActive; return nil })
+	st.Update(ctx, id, func(b *domain.Broadcast) error { b.State = domain.BroadcastActive; return nil })
 	s.Deliver(ctx)
 	if sender.total() != 10 {
 		t.Fatalf("after resuming %d delivered, want 10", sender.total())
 	}
 
 	// A second broadcast, cancelled before it is delivered: everyone skipped.
-	id2 := create(t, st, &bot.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	id2 := create(t, st, &domain.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
 	s.Schedule(ctx)
-	st.Update(ctx, id2, func(b *bot.Broadcast) error { b.State = bot.BroadcastCancelled; return nil })
+	st.Update(ctx, id2, func(b *domain.Broadcast) error { b.State = domain.BroadcastCancelled; return nil })
 	s.Deliver(ctx)
 	runs, _ := st.Runs(ctx, id2, 1)
-	if len(runs) != 1 || runs[0].State != bot.RunCancelled || runs[0].Skipped != 10 || sender.total() != 10 {
+	if len(runs) != 1 || runs[0].State != domain.RunCancelled || runs[0].Skipped != 10 || sender.total() != 10 {
 		t.Errorf("cancelled run %+v (total sent %d), want cancelled with 10 skipped and nothing sent", runs, sender.total())
 	}
 }
@@ -270,7 +271,7 @@ func TestAGracefulStopHandsBackWhatItDidNotSend(t *testing.T) {
 		st := b.Store.Broadcasts()
 		subscribe(t, st, 300, "pengumuman", "telegram", "id")
 		at := time.Now().Add(-time.Minute)
-		id := create(t, st, &bot.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+		id := create(t, st, &domain.Broadcast{Topics: []string{"pengumuman"}, At: &at, CreatedAt: at.Add(-time.Hour)})
 		clk := &clock{t: time.Now()}
 		first := &slow{counting: newCounting(), delay: 5 * time.Millisecond}
 		ctx, stop := context.WithCancel(context.Background())
@@ -300,7 +301,7 @@ func TestAReplicaThatCannotReachAChannelLeavesItsRecipientsToAnother(t *testing.
 	subscribe(t, st, 20, "darurat", "whatsapp", "id")
 	subscribe(t, st, 20, "darurat", "telegram", "id")
 	at := time.Now().Add(-time.Minute)
-	id := create(t, st, &bot.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	id := create(t, st, &domain.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour)})
 	ctx := context.Background()
 	clk := &clock{t: time.Now()}
 	standby := &slow{counting: newCounting(), channels: map[string]bool{"telegram": true}}

@@ -41,8 +41,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/domain"
 )
 
 // PageSize is how many complaints one page of the list holds.
@@ -62,12 +62,12 @@ const DefaultBy = "admin-api"
 
 // Complaints is the complaint store the API reads and changes; *store.Complaints is
 // one. Get and Update report a complaint that does not exist with an error for which
-// errors.Is(err, bot.ErrNotFound) holds. Update changes the record and its status
+// errors.Is(err, domain.ErrNotFound) holds. Update changes the record and its status
 // indexes atomically, and changes nothing when f returns an error.
 type Complaints interface {
-	List(ctx context.Context, status bot.Status, page, size int) ([]*bot.Complaint, int64, error)
-	Get(ctx context.Context, id string) (*bot.Complaint, error)
-	Update(ctx context.Context, id string, f func(*bot.Complaint) error) (*bot.Complaint, error)
+	List(ctx context.Context, status domain.Status, page, size int) ([]*domain.Complaint, int64, error)
+	Get(ctx context.Context, id string) (*domain.Complaint, error)
+	Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error)
 }
 
 // Notifier tells the citizen that their complaint's status changed. It is called once
@@ -75,7 +75,7 @@ type Complaints interface {
 // context that is not cancelled when they hang up; it should return quickly (queue
 // the message) and handle its own failures.
 type Notifier interface {
-	StatusChanged(ctx context.Context, c *bot.Complaint)
+	StatusChanged(ctx context.Context, c *domain.Complaint)
 }
 
 // Config is what the API needs.
@@ -99,19 +99,19 @@ type Config struct {
 
 // Accounts finds staff accounts by personal API token; *store.Staff is one. An
 // unknown token or a disabled account is an error for which errors.Is(err,
-// bot.ErrNotFound) holds.
+// domain.ErrNotFound) holds.
 type Accounts interface {
-	ByToken(ctx context.Context, token string) (bot.StaffAccount, error)
+	ByToken(ctx context.Context, token string) (domain.StaffAccount, error)
 }
 
 // adminTokenAccount is who presents ADMIN_TOKEN: an admin without an account.
-var adminTokenAccount = bot.StaffAccount{Name: DefaultBy, Role: bot.RoleAdmin}
+var adminTokenAccount = domain.StaffAccount{Name: DefaultBy, Role: domain.RoleAdmin}
 
 type accountKey struct{}
 
 // account returns the staff account a request was let in as.
-func account(r *http.Request) bot.StaffAccount {
-	acc, _ := r.Context().Value(accountKey{}).(bot.StaffAccount)
+func account(r *http.Request) domain.StaffAccount {
+	acc, _ := r.Context().Value(accountKey{}).(domain.StaffAccount)
 	return acc
 }
 
@@ -174,10 +174,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	}
 	// "complaints.csv" and "complaints/{id}" never overlap: {id} is a segment of its
 	// own below "complaints/", so the export cannot be taken for a complaint id.
-	mux.HandleFunc("GET /api/admin/complaints", s.authorized(bot.PermRead, s.list))
-	mux.HandleFunc("GET /api/admin/complaints.csv", s.authorized(bot.PermRead, s.exportCSV))
-	mux.HandleFunc("GET /api/admin/complaints/{id}", s.authorized(bot.PermRead, s.get))
-	mux.HandleFunc("POST /api/admin/complaints/{id}/status", s.authorized(bot.PermComplaints, s.changeStatus))
+	mux.HandleFunc("GET /api/admin/complaints", s.authorized(domain.PermRead, s.list))
+	mux.HandleFunc("GET /api/admin/complaints.csv", s.authorized(domain.PermRead, s.exportCSV))
+	mux.HandleFunc("GET /api/admin/complaints/{id}", s.authorized(domain.PermRead, s.get))
+	mux.HandleFunc("POST /api/admin/complaints/{id}/status", s.authorized(domain.PermComplaints, s.changeStatus))
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
 }
@@ -188,7 +188,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 //
 // The token is ADMIN_TOKEN (an admin) or a staff account's personal token (that
 // account's role); a role that may not do perm gets 403.
-func (s *Server) authorized(perm bot.Permission, h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if wait := s.guard.Throttled(r); wait > 0 {
 			w.Header().Set("Retry-After", guard.RetryAfter(wait))
@@ -222,20 +222,20 @@ func (s *Server) authorized(perm bot.Permission, h http.HandlerFunc) http.Handle
 }
 
 // identify returns the account a presented token belongs to.
-func (s *Server) identify(ctx context.Context, presented string) (bot.StaffAccount, bool, error) {
+func (s *Server) identify(ctx context.Context, presented string) (domain.StaffAccount, bool, error) {
 	sum := sha256.Sum256([]byte(presented))
 	if s.hasToken && subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) == 1 {
 		return adminTokenAccount, true, nil
 	}
 	if s.accounts == nil {
-		return bot.StaffAccount{}, false, nil
+		return domain.StaffAccount{}, false, nil
 	}
 	acc, err := s.accounts.ByToken(ctx, presented)
-	if errors.Is(err, bot.ErrNotFound) {
-		return bot.StaffAccount{}, false, nil
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.StaffAccount{}, false, nil
 	}
 	if err != nil {
-		return bot.StaffAccount{}, false, err
+		return domain.StaffAccount{}, false, err
 	}
 	return acc, true, nil
 }
@@ -252,17 +252,17 @@ func bearer(header string) (string, bool) {
 }
 
 type listResponse struct {
-	Complaints []*bot.Complaint `json:"complaints"`
-	Page       int              `json:"page"`
-	PageSize   int              `json:"page_size"`
-	Total      int64            `json:"total"`
+	Complaints []*domain.Complaint `json:"complaints"`
+	Page       int                 `json:"page"`
+	PageSize   int                 `json:"page_size"`
+	Total      int64               `json:"total"`
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	status := bot.Status(q.Get("status"))
+	status := domain.Status(q.Get("status"))
 	if status != "" && !known(status) {
-		writeError(w, http.StatusBadRequest, "status must be one of: "+statusList(bot.Statuses()))
+		writeError(w, http.StatusBadRequest, "status must be one of: "+statusList(domain.Statuses()))
 		return
 	}
 	page := 1
@@ -280,14 +280,14 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cs == nil {
-		cs = []*bot.Complaint{}
+		cs = []*domain.Complaint{}
 	}
 	writeJSON(w, http.StatusOK, listResponse{Complaints: cs, Page: page, PageSize: PageSize, Total: total})
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	c, err := s.complaints.Get(r.Context(), r.PathValue("id"))
-	if errors.Is(err, bot.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "complaint not found")
 		return
 	}
@@ -320,9 +320,9 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 type statusRequest struct {
-	Status bot.Status `json:"status"`
-	Note   string     `json:"note"`
-	By     string     `json:"by"`
+	Status domain.Status `json:"status"`
+	Note   string        `json:"note"`
+	By     string        `json:"by"`
 }
 
 // changeStatus moves a complaint to another status. The lifecycle is checked before
@@ -335,7 +335,7 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !known(req.Status) {
-		writeError(w, http.StatusBadRequest, `"status" must be one of: `+statusList(bot.Statuses()))
+		writeError(w, http.StatusBadRequest, `"status" must be one of: `+statusList(domain.Statuses()))
 		return
 	}
 	// A staff account is recorded by its name; "by" is only for ADMIN_TOKEN, which
@@ -353,29 +353,29 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 	note := strings.TrimSpace(req.Note)
 
 	ctx, id, now := r.Context(), r.PathValue("id"), s.now()
-	var from bot.Status
+	var from domain.Status
 	var refusal string // why the change was refused, for the staff member
-	updated, err := s.complaints.Update(ctx, id, func(c *bot.Complaint) error {
+	updated, err := s.complaints.Update(ctx, id, func(c *domain.Complaint) error {
 		from, refusal = c.Status, ""
 		if err := c.Transition(req.Status, by, note, now); err != nil {
 			refusal = explain(err, c, now)
 			return err
 		}
-		if req.Status == bot.StatusDone && note == "" {
-			err := fmt.Errorf("%w: finishing needs a note saying what was done", bot.ErrNoteRequired)
+		if req.Status == domain.StatusDone && note == "" {
+			err := fmt.Errorf("%w: finishing needs a note saying what was done", domain.ErrNoteRequired)
 			refusal = err.Error()
 			return err
 		}
 		return nil
 	})
 	switch {
-	case errors.Is(err, bot.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		writeError(w, http.StatusNotFound, "complaint not found")
 		return
-	case errors.Is(err, bot.ErrIllegalTransition):
+	case errors.Is(err, domain.ErrIllegalTransition):
 		writeError(w, http.StatusConflict, refusal)
 		return
-	case errors.Is(err, bot.ErrNoteRequired):
+	case errors.Is(err, domain.ErrNoteRequired):
 		writeError(w, http.StatusBadRequest, refusal)
 		return
 	case err != nil:
@@ -392,12 +392,12 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 
 // explain says why a status change was refused and, for an illegal one, which
 // changes the complaint does allow.
-func explain(err error, c *bot.Complaint, at time.Time) string {
-	if !errors.Is(err, bot.ErrIllegalTransition) {
+func explain(err error, c *domain.Complaint, at time.Time) string {
+	if !errors.Is(err, domain.ErrIllegalTransition) {
 		return err.Error()
 	}
-	var next []bot.Status
-	for _, to := range bot.Statuses() {
+	var next []domain.Status
+	for _, to := range domain.Statuses() {
 		probe := *c
 		probe.History = slices.Clone(c.History)
 		if probe.Transition(to, "", "probe", at) == nil {
@@ -425,9 +425,9 @@ func checkBy(by string) string {
 	return ""
 }
 
-func known(s bot.Status) bool { return slices.Contains(bot.Statuses(), s) }
+func known(s domain.Status) bool { return slices.Contains(domain.Statuses(), s) }
 
-func statusList(ss []bot.Status) string {
+func statusList(ss []domain.Status) string {
 	names := make([]string, len(ss))
 	for i, s := range ss {
 		names[i] = string(s)

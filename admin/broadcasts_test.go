@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/admin"
-	"github.com/layan-id/layan/bot/broadcast"
+	"github.com/layan-id/layan/admin"
+	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -60,18 +60,18 @@ func TestARunShowsWhatWhatsAppReportedOfItsMessages(t *testing.T) {
 		mux := http.NewServeMux()
 		f.server.Register(mux)
 		at := time.Now().Add(-time.Hour).Truncate(time.Second)
-		bc := &bot.Broadcast{Topics: []string{"pengumuman"}, Text: map[string]string{"id": "Pelayanan KTP tutup Senin"}, CreatedAt: at}
+		bc := &domain.Broadcast{Topics: []string{"pengumuman"}, Text: map[string]string{"id": "Pelayanan KTP tutup Senin"}, CreatedAt: at}
 		id, err := bcs.Create(ctx, bc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		older, newer := at.Add(-24*time.Hour), at
 		for _, fire := range []time.Time{older, newer} {
-			if _, err := bcs.StartRun(ctx, bc, fire, bot.RunDelivering, at); err != nil {
+			if _, err := bcs.StartRun(ctx, bc, fire, domain.RunDelivering, at); err != nil {
 				t.Fatal(err)
 			}
 		}
-		run := bot.RunID(id, newer)
+		run := domain.RunID(id, newer)
 		for _, wamid := range []string{"wamid.1", "wamid.2", "wamid.3"} {
 			if err := wac.NoteSent(ctx, wamid, run); err != nil {
 				t.Fatal(err)

@@ -10,19 +10,19 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/admin"
+	"github.com/layan-id/layan/admin"
+	"github.com/layan-id/layan/domain"
 )
 
 // none is a store without complaints, in memory.
 type none struct{}
 
-func (none) List(context.Context, bot.Status, int, int) ([]*bot.Complaint, int64, error) {
+func (none) List(context.Context, domain.Status, int, int) ([]*domain.Complaint, int64, error) {
 	return nil, 0, nil
 }
-func (none) Get(context.Context, string) (*bot.Complaint, error) { return nil, bot.ErrNotFound }
-func (none) Update(context.Context, string, func(*bot.Complaint) error) (*bot.Complaint, error) {
-	return nil, bot.ErrNotFound
+func (none) Get(context.Context, string) (*domain.Complaint, error) { return nil, domain.ErrNotFound }
+func (none) Update(context.Context, string, func(*domain.Complaint) error) (*domain.Complaint, error) {
+	return nil, domain.ErrNotFound
 }
 
 func TestWrongTokensAreThrottledAndSummedUp(t *testing.T) {

@@ -19,8 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/bot/admin"
+	"github.com/layan-id/layan/admin"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -43,16 +43,16 @@ func jakarta(t testing.TB) *time.Location {
 // notifier records the complaints it was told about.
 type notifier struct {
 	mu  sync.Mutex
-	got []*bot.Complaint
+	got []*domain.Complaint
 }
 
-func (n *notifier) StatusChanged(ctx context.Context, c *bot.Complaint) {
+func (n *notifier) StatusChanged(ctx context.Context, c *domain.Complaint) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.got = append(n.got, c)
 }
 
-func (n *notifier) calls() []*bot.Complaint {
+func (n *notifier) calls() []*domain.Complaint {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return slices.Clone(n.got)
@@ -106,17 +106,17 @@ func newFixture(t *testing.T, b storetest.Backend, adminToken string) *fixture {
 }
 
 // complaint is a new complaint as the citizen's flow files it.
-func complaint(at time.Time, desc string) *bot.Complaint {
-	return &bot.Complaint{
-		Status: bot.StatusReceived, Category: "jalan", Description: desc,
-		Reporter:  bot.Reporter{Channel: "telegram", ChatID: "777", Key: "telegram:777", Lang: "id"},
+func complaint(at time.Time, desc string) *domain.Complaint {
+	return &domain.Complaint{
+		Status: domain.StatusReceived, Category: "jalan", Description: desc,
+		Reporter:  domain.Reporter{Channel: "telegram", ChatID: "777", Key: "telegram:777", Lang: "id"},
 		CreatedAt: at, UpdatedAt: at,
-		History: []bot.Event{{At: at, Status: bot.StatusReceived, By: "citizen"}},
+		History: []domain.Event{{At: at, Status: domain.StatusReceived, By: "citizen"}},
 	}
 }
 
 // file files c through the store and takes it through the statuses given.
-func (f *fixture) file(t *testing.T, c *bot.Complaint, through ...bot.Status) *bot.Complaint {
+func (f *fixture) file(t *testing.T, c *domain.Complaint, through ...domain.Status) *domain.Complaint {
 	t.Helper()
 	// Fixtures of one backend share its store: each confirmation needs its own key.
 	got, _, err := f.cs.Create(context.Background(), c, fmt.Sprintf("test-confirm-%d", confirmations.Add(1)))
@@ -124,7 +124,7 @@ func (f *fixture) file(t *testing.T, c *bot.Complaint, through ...bot.Status) *b
 		t.Fatal(err)
 	}
 	for _, to := range through {
-		got, err = f.cs.Update(context.Background(), got.ID, func(c *bot.Complaint) error {
+		got, err = f.cs.Update(context.Background(), got.ID, func(c *domain.Complaint) error {
 			return c.Transition(to, "telegram:1", "catatan "+string(to), c.UpdatedAt.Add(time.Minute))
 		})
 		if err != nil {
@@ -135,7 +135,7 @@ func (f *fixture) file(t *testing.T, c *bot.Complaint, through ...bot.Status) *b
 }
 
 // fileAt files a plain complaint created at the given minute before now.
-func (f *fixture) fileAt(t *testing.T, minutesAgo int, through ...bot.Status) *bot.Complaint {
+func (f *fixture) fileAt(t *testing.T, minutesAgo int, through ...domain.Status) *domain.Complaint {
 	t.Helper()
 	at := now.Add(-time.Duration(minutesAgo) * time.Minute)
 	return f.file(t, complaint(at, fmt.Sprintf("jalan berlubang nomor %d", minutesAgo)), through...)
@@ -217,13 +217,13 @@ func decode[T any](t *testing.T, r response) T {
 }
 
 type page struct {
-	Complaints []*bot.Complaint `json:"complaints"`
-	Page       int              `json:"page"`
-	PageSize   int              `json:"page_size"`
-	Total      int64            `json:"total"`
+	Complaints []*domain.Complaint `json:"complaints"`
+	Page       int                 `json:"page"`
+	PageSize   int                 `json:"page_size"`
+	Total      int64               `json:"total"`
 }
 
-func ids(cs []*bot.Complaint) []string {
+func ids(cs []*domain.Complaint) []string {
 	out := []string{}
 	for _, c := range cs {
 		out = append(out, c.ID)
@@ -277,7 +277,7 @@ func TestOnlyTheRightTokenGetsIn(t *testing.T) {
 					if res.status != tc.want {
 						t.Errorf("%s %s = %d %s, want %d", rt.method, rt.path, res.status, res.body, tc.want)
 					}
-					if got, _ := f.cs.Get(context.Background(), c.ID); got.Status != bot.StatusReceived {
+					if got, _ := f.cs.Get(context.Background(), c.ID); got.Status != domain.StatusReceived {
 						t.Errorf("%s %s changed the complaint to %s", rt.method, rt.path, got.Status)
 					}
 					if tc.want != http.StatusUnauthorized {
@@ -315,7 +315,7 @@ func TestListingComplaints(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		f := newFixture(t, b, token)
 		oldest := f.fileAt(t, 30)
-		verified := f.fileAt(t, 20, bot.StatusVerified)
+		verified := f.fileAt(t, 20, domain.StatusVerified)
 		newest := f.fileAt(t, 10)
 
 		cases := []struct {
@@ -416,21 +416,21 @@ func TestPagingWalksEveryComplaintOnce(t *testing.T) {
 func TestGettingOneComplaint(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		f := newFixture(t, b, token)
-		c := f.fileAt(t, 60, bot.StatusVerified, bot.StatusInProgress)
+		c := f.fileAt(t, 60, domain.StatusVerified, domain.StatusInProgress)
 
 		t.Run("a complaint comes with its full history", func(t *testing.T) {
 			res := f.staff(t, "GET", "/api/admin/complaints/"+c.ID, "")
 			if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "application/json") {
 				t.Fatalf("= %d %s %s", res.status, res.header.Get("Content-Type"), res.body)
 			}
-			got := decode[bot.Complaint](t, res)
+			got := decode[domain.Complaint](t, res)
 			want, _ := f.cs.Get(context.Background(), c.ID)
 			gotJSON, _ := json.Marshal(got)
 			wantJSON, _ := json.Marshal(want)
 			if !bytes.Equal(gotJSON, wantJSON) {
 				t.Errorf("got %s\nwant %s", gotJSON, wantJSON)
 			}
-			if len(got.History) != 3 || got.History[2].Status != bot.StatusInProgress || got.History[2].By != "telegram:1" {
+			if len(got.History) != 3 || got.History[2].Status != domain.StatusInProgress || got.History[2].By != "telegram:1" {
 				t.Errorf("history %+v", got.History)
 			}
 		})
@@ -466,19 +466,19 @@ func TestStatusChanges(t *testing.T) {
 		steps := []struct {
 			name   string
 			body   string
-			want   bot.Status
+			want   domain.Status
 			by     string
 			note   string
 			others int // complaints left in diterima
 		}{
 			{"a verification records who, when and the note", `{"status":"diverifikasi","note":"sudah dicek ke lokasi","by":"Budi (Dinas PU)"}`,
-				bot.StatusVerified, "Budi (Dinas PU)", "sudah dicek ke lokasi", 1},
+				domain.StatusVerified, "Budi (Dinas PU)", "sudah dicek ke lokasi", 1},
 			{"a change without a name is recorded as the API, and unknown fields are ignored", `{"status":"diproses","urgent":true}`,
-				bot.StatusInProgress, admin.DefaultBy, "", 1},
+				domain.StatusInProgress, admin.DefaultBy, "", 1},
 			{"finishing with a note closes the complaint", `{"status":"selesai","note":"  lubang sudah ditambal  ","by":"Siti"}`,
-				bot.StatusDone, "Siti", "lubang sudah ditambal", 1},
+				domain.StatusDone, "Siti", "lubang sudah ditambal", 1},
 			{"a finished complaint can be reopened by staff within the window", `{"status":"dibuka_kembali","note":"warga bilang belum beres"}`,
-				bot.StatusReopened, admin.DefaultBy, "warga bilang belum beres", 1},
+				domain.StatusReopened, admin.DefaultBy, "warga bilang belum beres", 1},
 		}
 		for i, tc := range steps {
 			t.Run(tc.name, func(t *testing.T) {
@@ -486,7 +486,7 @@ func TestStatusChanges(t *testing.T) {
 				if res.status != http.StatusOK {
 					t.Fatalf("= %d %s", res.status, res.body)
 				}
-				got := decode[bot.Complaint](t, res)
+				got := decode[domain.Complaint](t, res)
 				last := got.History[len(got.History)-1]
 				if got.Status != tc.want || len(got.History) != i+2 {
 					t.Errorf("status %s with %d events, want %s with %d", got.Status, len(got.History), tc.want, i+2)
@@ -513,7 +513,7 @@ func TestStatusChanges(t *testing.T) {
 		}
 		t.Run("a rejection with its reason is accepted", func(t *testing.T) {
 			res := f.staff(t, "POST", "/api/admin/complaints/"+other.ID+"/status", `{"status":"ditolak","note":"bukan wewenang kabupaten"}`)
-			if got := decode[bot.Complaint](t, res); res.status != http.StatusOK || got.Status != bot.StatusRejected {
+			if got := decode[domain.Complaint](t, res); res.status != http.StatusOK || got.Status != domain.StatusRejected {
 				t.Errorf("= %d %s", res.status, res.body)
 			}
 			if n := len(f.told.calls()); n != len(steps)+1 {
@@ -529,7 +529,7 @@ func TestStatusChanges(t *testing.T) {
 func TestRefusedStatusChangesChangeNothing(t *testing.T) {
 	cases := []struct {
 		name    string
-		from    []bot.Status // how far the complaint has come
+		from    []domain.Status // how far the complaint has come
 		body    string
 		want    int
 		mention []string
@@ -538,7 +538,7 @@ func TestRefusedStatusChangesChangeNothing(t *testing.T) {
 			`{"status":"selesai","note":"sudah"}`, 409, []string{"diterima", "selesai", "diverifikasi, ditolak"}},
 		{"the same status again is a conflict", nil,
 			`{"status":"diterima","note":"lagi"}`, 409, []string{"from diterima to diterima"}},
-		{"a rejected complaint cannot change any more", []bot.Status{bot.StatusRejected},
+		{"a rejected complaint cannot change any more", []domain.Status{domain.StatusRejected},
 			`{"status":"diproses","note":"coba lagi"}`, 409, []string{"ditolak", "cannot change any more"}},
 		{"an illegal finish without a note is a conflict before it is a missing note", nil,
 			`{"status":"selesai"}`, 409, []string{"from diterima to selesai"}},
@@ -546,7 +546,7 @@ func TestRefusedStatusChangesChangeNothing(t *testing.T) {
 			`{"status":"ditolak"}`, 400, []string{"note", "reason"}},
 		{"a rejection whose reason is only spaces is a bad request", nil,
 			`{"status":"ditolak","note":" \n\t "}`, 400, []string{"reason"}},
-		{"finishing without a note is a bad request", []bot.Status{bot.StatusVerified, bot.StatusInProgress},
+		{"finishing without a note is a bad request", []domain.Status{domain.StatusVerified, domain.StatusInProgress},
 			`{"status":"selesai","by":"Siti"}`, 400, []string{"note"}},
 		{"JSON cut short is a bad request", nil, `{"status":"diverifikasi"`, 400, []string{"JSON"}},
 		{"JSON with garbage after it is a bad request", nil, `{"status":"diverifikasi"} ok`, 400, []string{"JSON"}},
@@ -652,7 +652,7 @@ func TestTheCSVExportOpensInASpreadsheet(t *testing.T) {
 		f := newFixture(t, b, token)
 		tricky := complaint(now, "=1+1, jalan rusak\nparah sekali")
 		tricky.Confidential = true
-		tricky.Location = &bot.Location{Lat: -6.9123, Lon: 109.7301}
+		tricky.Location = &domain.Location{Lat: -6.9123, Lon: 109.7301}
 		tricky.Address = "@Jl. Jend. Sudirman No. 1, \"depan\" alun-alun"
 		tricky.Photos = []string{"a.jpg", "b.jpg"}
 		tricky = f.file(t, tricky)
@@ -662,9 +662,9 @@ func TestTheCSVExportOpensInASpreadsheet(t *testing.T) {
 		plain.Category = "sampah"
 		plain.Address = "+62 812 0000, depan masjid"
 		plain.Reporter.Channel = "whatsapp"
-		plain = f.file(t, plain, bot.StatusVerified)
-		plain, err := f.cs.Update(context.Background(), plain.ID, func(c *bot.Complaint) error {
-			if err := c.Transition(bot.StatusDone, "Siti", "-sudah diangkut truk DLH", now.Add(-30*time.Minute)); err != nil {
+		plain = f.file(t, plain, domain.StatusVerified)
+		plain, err := f.cs.Update(context.Background(), plain.ID, func(c *domain.Complaint) error {
+			if err := c.Transition(domain.StatusDone, "Siti", "-sudah diangkut truk DLH", now.Add(-30*time.Minute)); err != nil {
 				return err
 			}
 			c.Rating = 5
@@ -795,11 +795,11 @@ type broken struct{}
 
 var errDown = errors.New("dial tcp 127.0.0.1:6379: connection refused")
 
-func (broken) List(context.Context, bot.Status, int, int) ([]*bot.Complaint, int64, error) {
+func (broken) List(context.Context, domain.Status, int, int) ([]*domain.Complaint, int64, error) {
 	return nil, 0, errDown
 }
-func (broken) Get(context.Context, string) (*bot.Complaint, error) { return nil, errDown }
-func (broken) Update(context.Context, string, func(*bot.Complaint) error) (*bot.Complaint, error) {
+func (broken) Get(context.Context, string) (*domain.Complaint, error) { return nil, errDown }
+func (broken) Update(context.Context, string, func(*domain.Complaint) error) (*domain.Complaint, error) {
 	return nil, errDown
 }
 
