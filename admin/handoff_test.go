@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/admin"
+	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
