@@ -15,12 +15,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/admin"
-	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/guard"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
+	"github.com/layan-id/layan/broadcast"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/store"
 )
