@@ -38,13 +38,16 @@ type Permission string
 // The permissions the staff side checks.
 const (
 	PermRead         Permission = "read"          // see complaints, broadcasts, conversations
-	PermComplaints   Permission = "complaints"    // change a complaint
+	PermComplaints   Permission = "complaints"    // work on a complaint: process, finish, notes, messages
+	PermTriage       Permission = "triage"        // verify, dispose to an agency, reject, mark a duplicate
+	PermAudit        Permission = "audit"         // read the audit log
 	PermBroadcasts   Permission = "broadcasts"    // create, pause, resume, cancel broadcasts and tips
 	PermConversation Permission = "conversations" // take and answer conversations handed to a person
 	PermAccounts     Permission = "accounts"      // manage staff accounts
 )
 
-// Can reports whether role r may do p.
+// Can reports whether role r may do p. An officer's complaint permissions hold
+// only for the complaints of their agency (Complaint.VisibleTo).
 func (r Role) Can(p Permission) bool {
 	switch r {
 	case RoleAdmin:
