@@ -182,12 +182,12 @@ func (n *notifier) staffNews(ctx context.Context, kind, text string) {
 // watchSLA alerts staff, once, of every complaint still unverified after sla; it
 // looks every minute until ctx ends. Any number of replicas may run it.
 func (n *notifier) watchSLA(ctx context.Context, complaints interface {
-	Overdue(context.Context, time.Time) ([]*domain.Complaint, error)
-}, sla time.Duration) {
+	ClaimOverdue(context.Context, time.Time) ([]*domain.Complaint, error)
+}) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		due, err := complaints.Overdue(ctx, time.Now().Add(-sla))
+		due, err := complaints.ClaimOverdue(ctx, time.Now())
 		if err != nil && ctx.Err() == nil {
 			n.log.Warn("look for overdue complaints", "err", err)
 		}

@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	defer background.Wait()
 	defer a.notifier.wait()
 	background.Go(func() { web.Run(ctx) }) // live streams end when ctx does, so the shutdown below is quick
-	background.Go(func() { a.notifier.watchSLA(ctx, a.complaints, cfg.ComplaintSLA) })
+	background.Go(func() { a.notifier.watchSLA(ctx, a.complaints) })
 	background.Go(func() { broadcasts.Run(ctx) })
 	background.Go(func() { prunePhotos(ctx, media, a.complaints, log) })
 	background.Go(func() { a.notifier.drainOutbox(ctx, a.channels()) })
