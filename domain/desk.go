@@ -100,8 +100,8 @@ func (c *Complaint) VisibleTo(acc StaffAccount) bool {
 // Verify marks the complaint verified. A complaint routed to an agency is thereby
 // passed to it: the history entry names the agency, and the follow-up deadline
 // starts.
-func (c *Complaint) Verify(by string, at time.Time) error {
-	if err := c.Transition(StatusVerified, by, "", at); err != nil {
+func (c *Complaint) Verify(by, note string, at time.Time) error {
+	if err := c.Transition(StatusVerified, by, note, at); err != nil {
 		return err
 	}
 	c.History[len(c.History)-1].Agency = c.Agency
@@ -206,4 +206,36 @@ func (c *Complaint) disposedAt() time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// ActionInput is what an action takes besides who and when.
+type ActionInput struct {
+	Note     string   // finish: what was done; reject: the reason; dispose: why; note, message: the text
+	Agency   string   // dispose: the agency's code
+	Agencies []string // dispose: the region's agency codes
+}
+
+// Do takes action a on the complaint (every action but ActDuplicate, which changes
+// two complaints: see MarkDuplicate). The errors are those of the action:
+// ErrIllegalTransition, ErrNoteRequired, ErrUnknownAgency.
+func (c *Complaint) Do(a Action, by string, in ActionInput, at time.Time) error {
+	switch a {
+	case ActVerify:
+		return c.Verify(by, in.Note, at)
+	case ActDispose:
+		return c.Dispose(in.Agency, in.Agencies, by, in.Note, at)
+	case ActProcess:
+		return c.Transition(StatusInProgress, by, in.Note, at)
+	case ActFinish:
+		return c.Finish(by, in.Note, at)
+	case ActReject:
+		return c.Reject(by, in.Note, at)
+	case ActReopen:
+		return c.Transition(StatusReopened, by, in.Note, at)
+	case ActNote:
+		return c.AddNote(by, in.Note, at)
+	case ActMessage:
+		return c.Message(by, in.Note, at)
+	}
+	return fmt.Errorf("%w: %q is not an action on one complaint", ErrIllegalTransition, a)
 }

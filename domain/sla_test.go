@@ -72,7 +72,7 @@ func TestTheRunningDeadlineFollowsTheComplaint(t *testing.T) {
 		}
 	}
 	check("filed", PhaseVerify, "2026-12-04 00:00")
-	if err := c.Verify("sari", at(t, "2026-12-02 10:00")); err != nil {
+	if err := c.Verify("sari", "", at(t, "2026-12-02 10:00")); err != nil {
 		t.Fatal(err)
 	}
 	if e := c.History[len(c.History)-1]; e.Agency != "pupr" {
@@ -94,7 +94,7 @@ func TestTheRunningDeadlineFollowsTheComplaint(t *testing.T) {
 	// its disposition within the first deadline.
 	u := &Complaint{Schema: ComplaintSchema, Status: StatusReceived, CreatedAt: filed,
 		History: []Event{{At: filed, Status: StatusReceived, By: "citizen"}}}
-	u.Verify("sari", at(t, "2026-12-01 09:00"))
+	u.Verify("sari", "", at(t, "2026-12-01 09:00"))
 	if p, d := sla.Deadline(u); p != PhaseVerify || !d.Equal(at(t, "2026-12-04 00:00")) {
 		t.Errorf("verified without an agency: %q %s, want verify due Friday 00:00", p, d)
 	}

@@ -67,12 +67,9 @@ func (c *Complaints) key(parts ...string) string {
 	return k
 }
 
-// noAgency names "with the admins" in the agency indexes.
-const noAgency = "-"
-
 func agencyOf(cp *domain.Complaint) string {
 	if cp.Agency == "" {
-		return noAgency
+		return domain.NoAgency
 	}
 	return cp.Agency
 }
@@ -367,7 +364,7 @@ func (c *Complaints) update(ctx context.Context, ids []string, f func([]*domain.
 // List returns complaints, newest first: all of them, or those of one status, a page
 // (from 1) of size at a time, and the total count.
 func (c *Complaints) List(ctx context.Context, status domain.Status, page, size int) ([]*domain.Complaint, int64, error) {
-	res, err := c.Inbox(ctx, Query{Status: status, Page: page, Size: size}, time.Time{})
+	res, err := c.Inbox(ctx, domain.InboxQuery{Status: status, Page: page, Size: size}, time.Time{})
 	return res.Complaints, res.Total, err
 }
 

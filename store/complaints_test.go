@@ -139,7 +139,7 @@ func TestAnOverdueComplaintIsAnnouncedOncePerDeadline(t *testing.T) {
 		}
 		old, _, _ := cs.Create(ctx, routed(monday, "a"), "1")
 		verified, _, _ := cs.Create(ctx, routed(monday, "b"), "2")
-		cs.Update(ctx, verified.ID, func(c *domain.Complaint) error { return c.Verify("sari", monday.Add(time.Hour)) })
+		cs.Update(ctx, verified.ID, func(c *domain.Complaint) error { return c.Verify("sari", "", monday.Add(time.Hour)) })
 		cs.Create(ctx, routed(monday.AddDate(0, 0, 3), "c"), "3")
 		if old.Phase != domain.PhaseVerify || !old.Due.Equal(time.Date(2026, 12, 4, 0, 0, 0, 0, loc)) {
 			t.Errorf("filed Monday: %s due %s, want verification due Friday 00:00", old.Phase, old.Due)
@@ -176,7 +176,7 @@ func TestAnOverdueComplaintIsAnnouncedOncePerDeadline(t *testing.T) {
 			t.Errorf("announced again: %v", ids)
 		}
 		// Verified late, it has a new deadline: the agency's, announced when it passes.
-		got, _ := cs.Update(ctx, old.ID, func(c *domain.Complaint) error { return c.Verify("sari", time.Date(2026, 12, 4, 9, 0, 0, 0, loc)) })
+		got, _ := cs.Update(ctx, old.ID, func(c *domain.Complaint) error { return c.Verify("sari", "", time.Date(2026, 12, 4, 9, 0, 0, 0, loc)) })
 		if got.Phase != domain.PhaseFollowUp || !got.Due.Equal(time.Date(2026, 12, 12, 0, 0, 0, 0, loc)) {
 			t.Errorf("verified Friday: %s due %s, want follow-up due the next Friday's end", got.Phase, got.Due)
 		}

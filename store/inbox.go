@@ -17,53 +17,6 @@ import (
 	"github.com/layan-id/layan/domain"
 )
 
-// Sort is the order of the inbox.
-type Sort string
-
-// The inbox's orders.
-const (
-	// SortNewest: newest filed first (the default).
-	SortNewest Sort = "newest"
-	// SortOverdue: the earliest running deadline first, so the most overdue lead and
-	// those due soonest follow; only complaints with a running deadline (not finished
-	// or rejected) are listed.
-	SortOverdue Sort = "overdue"
-)
-
-// Query is what the staff inbox asks for. Every filter that is set must hold.
-type Query struct {
-	Status   domain.Status // "" any
-	Category string        // "" any
-	// Agency is an agency code, "-" for complaints with no agency yet, "" any. An
-	// officer's query is always their agency's (the caller sets it).
-	Agency string
-	// Overdue keeps only complaints whose running deadline had passed at the query's
-	// time.
-	Overdue bool
-	From    time.Time // filed at or after (zero: no bound)
-	To      time.Time // filed before (zero: no bound)
-	// Text is a ticket (in any case, with spaces or dots for its dashes) or words
-	// that must all be in the description or address (any case; words of fewer than
-	// three letters and the commonest ones are ignored).
-	Text string
-	Sort Sort
-	Page int // from 1
-	Size int // complaints a page
-}
-
-// InboxPage is one page of the inbox: its complaints, how many match in all, and
-// the counts per status (and overdue) within the query's agency (all agencies when
-// it names none), whatever the other filters.
-type InboxPage struct {
-	Complaints []*domain.Complaint
-	Total      int64
-	Counts     map[domain.Status]int64
-	Overdue    int64
-}
-
-// MaxInboxPage is the largest page the inbox answers.
-const MaxInboxPage = 200
-
 var looseTicket = regexp.MustCompile(`^\s*([A-Za-z0-9]{2,10})[\s.\-_]*(\d{6})[\s.\-_]*(\d{4,})\s*$`)
 
 // inboxScript runs a query that needs more than one index, in one step.
@@ -113,11 +66,11 @@ return result
 // complaints in the query's order, the total matching, and the counts per status.
 // It reads indexes only (sorted sets per status, agency, category and deadline, and
 // sets per word), then the page's records in one round trip.
-func (c *Complaints) Inbox(ctx context.Context, q Query, now time.Time) (InboxPage, error) {
-	page := InboxPage{Counts: map[domain.Status]int64{}}
-	q.Page, q.Size = max(q.Page, 1), min(max(q.Size, 1), MaxInboxPage)
+func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Time) (domain.InboxPage, error) {
+	page := domain.InboxPage{Counts: map[domain.Status]int64{}}
+	q.Page, q.Size = max(q.Page, 1), min(max(q.Size, 1), domain.MaxInboxPage)
 	if q.Sort == "" {
-		q.Sort = SortNewest
+		q.Sort = domain.SortNewest
 	}
 	if err := c.counts(ctx, q.Agency, now, &page); err != nil {
 		return page, err
@@ -158,7 +111,7 @@ func (c *Complaints) Inbox(ctx context.Context, q Query, now time.Time) (InboxPa
 	}
 	offset := int64((q.Page - 1) * q.Size)
 	var ids []string
-	if len(sets) == 1 && !q.Overdue && q.Sort == SortNewest {
+	if len(sets) == 1 && !q.Overdue && q.Sort == domain.SortNewest {
 		// One index: read the page straight from it.
 		var err error
 		ids, err = c.s.rdb.ZRevRangeByScore(ctx, sets[0], &redis.ZRangeBy{Min: minScore, Max: maxScore, Offset: offset, Count: int64(q.Size)}).Result()
@@ -198,7 +151,7 @@ func (c *Complaints) dueKey(agency string) string {
 }
 
 // counts fills the counts per status and overdue within agency ("" all).
-func (c *Complaints) counts(ctx context.Context, agency string, now time.Time, page *InboxPage) error {
+func (c *Complaints) counts(ctx context.Context, agency string, now time.Time, page *domain.InboxPage) error {
 	p := c.s.rdb.Pipeline()
 	cmds := map[domain.Status]*redis.IntCmd{}
 	for _, st := range domain.Statuses() {
@@ -221,7 +174,7 @@ func (c *Complaints) counts(ctx context.Context, agency string, now time.Time, p
 
 // ticket answers a query for one ticket: that complaint when it passes the other
 // filters.
-func (c *Complaints) ticket(ctx context.Context, id string, q Query, now time.Time, page InboxPage) (InboxPage, error) {
+func (c *Complaints) ticket(ctx context.Context, id string, q domain.InboxQuery, now time.Time, page domain.InboxPage) (domain.InboxPage, error) {
 	cp, err := c.Get(ctx, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return page, err

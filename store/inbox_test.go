@@ -42,10 +42,10 @@ func fileMany(t testing.TB, cs *store.Complaints, n int, seed uint64) []*domain.
 		}
 		switch rng.IntN(4) {
 		case 1:
-			got, err = cs.Update(ctx, got.ID, func(c *domain.Complaint) error { return c.Verify("sari", at.Add(time.Hour)) })
+			got, err = cs.Update(ctx, got.ID, func(c *domain.Complaint) error { return c.Verify("sari", "", at.Add(time.Hour)) })
 		case 2:
 			got, err = cs.Update(ctx, got.ID, func(c *domain.Complaint) error {
-				c.Verify("sari", at.Add(time.Hour))
+				c.Verify("sari", "", at.Add(time.Hour))
 				return c.Finish("budi", "beres", at.Add(2*time.Hour))
 			})
 		}
@@ -66,7 +66,7 @@ func TestTheInboxFindsWhatFilteringOneByOneFinds(t *testing.T) {
 		all := fileMany(t, cs, 120, 7)
 		now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 		nov10, nov15 := all[0].CreatedAt.AddDate(0, 0, 9), all[0].CreatedAt.AddDate(0, 0, 14)
-		queries := []store.Query{
+		queries := []domain.InboxQuery{
 			{},
 			{Status: domain.StatusReceived},
 			{Category: "sampah"},
@@ -75,8 +75,8 @@ func TestTheInboxFindsWhatFilteringOneByOneFinds(t *testing.T) {
 			{Agency: "pdam", Status: domain.StatusVerified},
 			{Overdue: true},
 			{Overdue: true, Agency: "dlh"},
-			{Sort: store.SortOverdue},
-			{Sort: store.SortOverdue, Overdue: true, Category: "jalan"},
+			{Sort: domain.SortOverdue},
+			{Sort: domain.SortOverdue, Overdue: true, Category: "jalan"},
 			{From: nov10, To: nov15},
 			{From: nov10, Overdue: true},
 			{Text: "Lubang"},
@@ -86,12 +86,12 @@ func TestTheInboxFindsWhatFilteringOneByOneFinds(t *testing.T) {
 		}
 		for _, q := range queries {
 			want := slices.DeleteFunc(slices.Clone(all), func(c *domain.Complaint) bool { return !matches(c, q, now) })
-			if q.Sort == store.SortOverdue {
+			if q.Sort == domain.SortOverdue {
 				slices.SortStableFunc(want, func(a, b *domain.Complaint) int { return a.Due.Compare(b.Due) })
 			} else {
 				slices.Reverse(want)
 			}
-			if len(want) == 0 || len(want) == len(all) && q != (store.Query{}) {
+			if len(want) == 0 || len(want) == len(all) && q != (domain.InboxQuery{}) {
 				t.Errorf("%+v: the data gives %d of %d, which tests nothing", q, len(want), len(all))
 			}
 			var got []string
@@ -111,7 +111,7 @@ func TestTheInboxFindsWhatFilteringOneByOneFinds(t *testing.T) {
 					break
 				}
 			}
-			if q.Sort == store.SortOverdue {
+			if q.Sort == domain.SortOverdue {
 				// equal deadlines may come in either order: compare the deadlines
 				for i := range min(len(got), len(want)) {
 					g, _ := cs.Get(ctx, got[i])
@@ -129,7 +129,7 @@ func TestTheInboxFindsWhatFilteringOneByOneFinds(t *testing.T) {
 				t.Errorf("%+v:\n got %v\nwant %v", q, got, w)
 			}
 		}
-		res, _ := cs.Inbox(ctx, store.Query{Agency: "pupr"}, now)
+		res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "pupr"}, now)
 		for _, st := range domain.Statuses() {
 			n := 0
 			for _, c := range all {
@@ -153,7 +153,7 @@ func TestTheInboxFindsWhatFilteringOneByOneFinds(t *testing.T) {
 	})
 }
 
-func matches(c *domain.Complaint, q store.Query, now time.Time) bool {
+func matches(c *domain.Complaint, q domain.InboxQuery, now time.Time) bool {
 	agency := c.Agency
 	if agency == "" {
 		agency = "-"
@@ -161,7 +161,7 @@ func matches(c *domain.Complaint, q store.Query, now time.Time) bool {
 	if q.Status != "" && c.Status != q.Status || q.Category != "" && c.Category != q.Category || q.Agency != "" && agency != q.Agency {
 		return false
 	}
-	if q.Overdue && !c.Overdue(now) || q.Sort == store.SortOverdue && c.Phase == "" {
+	if q.Overdue && !c.Overdue(now) || q.Sort == domain.SortOverdue && c.Phase == "" {
 		return false
 	}
 	if !q.From.IsZero() && c.CreatedAt.Before(q.From) || !q.To.IsZero() && !c.CreatedAt.Before(q.To) {
@@ -191,7 +191,7 @@ func TestTheInboxFindsATicketTypedLoosely(t *testing.T) {
 		id := all[2].ID // BTG-2611xx-0001
 		loose := strings.ToLower(strings.ReplaceAll(id, "-", " "))
 		for _, text := range []string{id, loose, strings.ReplaceAll(id, "-", "")} {
-			res, err := cs.Inbox(ctx, store.Query{Text: text}, time.Now())
+			res, err := cs.Inbox(ctx, domain.InboxQuery{Text: text}, time.Now())
 			if err != nil || res.Total != 1 || len(res.Complaints) != 1 || res.Complaints[0].ID != id {
 				t.Errorf("search %q: %d found, want %s (%v)", text, res.Total, id, err)
 			}
@@ -200,7 +200,7 @@ func TestTheInboxFindsATicketTypedLoosely(t *testing.T) {
 		if all[2].Agency == "pdam" {
 			other = "dlh"
 		}
-		if res, _ := cs.Inbox(ctx, store.Query{Text: id, Agency: other}, time.Now()); res.Total != 0 {
+		if res, _ := cs.Inbox(ctx, domain.InboxQuery{Text: id, Agency: other}, time.Now()); res.Total != 0 {
 			t.Errorf("a ticket of another agency was found in %s's inbox", other)
 		}
 	})
@@ -225,13 +225,13 @@ func TestOldComplaintsLoadAndAreIndexed(t *testing.T) {
 			t.Fatalf("old record: %+v, %v", c, err)
 		}
 		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-		if res, _ := cs.Inbox(ctx, store.Query{Agency: "-"}, now); res.Total != 0 {
+		if res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "-"}, now); res.Total != 0 {
 			t.Fatalf("found before Reindex: the test is not testing it")
 		}
 		if n, err := cs.Reindex(ctx); n != 1 || err != nil {
 			t.Fatalf("reindex: %d, %v", n, err)
 		}
-		res, _ := cs.Inbox(ctx, store.Query{Agency: "-", Overdue: true, Text: "berlubang"}, now)
+		res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "-", Overdue: true, Text: "berlubang"}, now)
 		if res.Total != 1 || res.Complaints[0].ID != "BTG-261101-0001" || !res.Complaints[0].Overdue(now) {
 			t.Errorf("after Reindex: %d found, want the old complaint, overdue", res.Total)
 		}
@@ -271,7 +271,7 @@ func TestADuplicateFollowsTheOriginal(t *testing.T) {
 		if len(stored.Followers) != 1 {
 			t.Error("the original's follower was not kept")
 		}
-		if res, _ := cs.Inbox(ctx, store.Query{Status: domain.StatusRejected}, at); !slices.Contains(ids(res.Complaints), dup.ID) {
+		if res, _ := cs.Inbox(ctx, domain.InboxQuery{Status: domain.StatusRejected}, at); !slices.Contains(ids(res.Complaints), dup.ID) {
 			t.Error("the duplicate is not among the rejected")
 		}
 	})
