@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/bot/whatsappcloud"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
@@ -125,30 +127,55 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	router.RegisterSubscriptions(a.broadcasts, region.Topics)
 	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store of serve.go
 	// STAFF_IDS names WhatsApp staff by phone; the channel keys people by LID once known.
-	isStaff := func(key string) bool {
-		if staff[key] {
-			return true
-		}
+	keys := func(key string) []string {
+		out := []string{key}
 		if user, ok := strings.CutPrefix(key, whatsapp.ChannelName+":"); ok && a.whatsapp != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			if phone, ok := a.whatsapp.Phone(ctx, user); ok {
-				return staff[whatsapp.ChannelName+":"+phone]
+				out = append(out, whatsapp.ChannelName+":"+phone)
 			}
 		}
-		return false
+		return out
 	}
+	// A STAFF_IDS entry is an admin; a chat identity linked to an account (layan
+	// staff link) acts with that account's role and agency.
+	accounts := st.Staff()
+	staffAccount := func(ctx context.Context, key string) (domain.StaffAccount, bool) {
+		for _, k := range keys(key) {
+			if staff[k] {
+				return domain.StaffAccount{Name: key, Role: domain.RoleAdmin}, true
+			}
+			acc, err := accounts.ByIdentity(ctx, k)
+			if err == nil {
+				return acc, true
+			}
+			if !errors.Is(err, domain.ErrNotFound) {
+				log.WarnContext(ctx, "look up a linked staff identity", "err", err)
+			}
+		}
+		return domain.StaffAccount{}, false
+	}
+	may := func(p domain.Permission) func(string) bool {
+		return func(key string) bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			acc, ok := staffAccount(ctx, key)
+			return ok && acc.Role.Can(p)
+		}
+	}
+	isStaff := may(domain.PermRead)
 	router.RegisterComplaints(flows.ComplaintConfig{
-		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff,
+		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff, Accounts: staffAccount,
 	})
-	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, isStaff, cfg.Location, nil)
+	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, may(domain.PermBroadcasts), cfg.Location, nil)
 	hours, err := region.Hours(cfg.Handoff.OfficeHours, cfg.Location)
 	if err != nil {
 		return nil, fmt.Errorf("OFFICE_HOURS: %w", err)
 	}
 	a.desk = router.RegisterHandoff(flows.HandoffConfig{
 		Store: st.Handoffs(), Courier: handoffCourier{a.notifier}, Hours: hours, Wait: cfg.Handoff.Wait,
-		Keep: cfg.Handoff.keep(), Staff: isStaff, Location: cfg.Location, NewID: store.NewHandoffID,
+		Keep: cfg.Handoff.keep(), Staff: may(domain.PermConversation), Location: cfg.Location, NewID: store.NewHandoffID,
 	})
 	tourism, err := flows.LoadTourism(locales.Content(cfg.ContentDir))
 	if err != nil {

@@ -35,41 +35,47 @@ type notifier struct {
 // wait waits for the news being delivered in the background.
 func (n *notifier) wait() { n.wg.Wait() }
 
-// StatusChanged tells the reporter. It runs in the background: it may be called from
-// a turn of the very conversation it must speak in (a staff member's own complaint).
+// StatusChanged tells the reporter, and the reporters of its duplicates (followers).
+// It runs in the background: it may be called from a turn of the very conversation
+// it must speak in (a staff member's own complaint).
 func (n *notifier) StatusChanged(_ context.Context, c *domain.Complaint) {
-	n.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
-		m := bot.Message{
-			Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
-			ID:   fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), // once per change
-			Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History)), Time: time.Now(),
+	for _, r := range append([]domain.Reporter{c.Reporter}, c.Followers...) {
+		n.wg.Go(func() { n.tell(c, r) })
+	}
+}
+
+// tell delivers the news of the complaint's latest change to one reporter.
+func (n *notifier) tell(c *domain.Complaint, r domain.Reporter) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	user := strings.TrimPrefix(r.Key, r.Channel+":")
+	m := bot.Message{
+		Channel: r.Channel, ChatID: r.ChatID, UserID: user,
+		ID:   fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), // once per change
+		Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History)), Time: time.Now(),
+	}
+	var out bot.Outcome
+	var err error
+	for try, pause := 0, time.Second; try < 5; try, pause = try+1, pause*2 {
+		if out, err = n.engine.Handle(ctx, m); err == nil && !out.Failed {
+			break
 		}
-		var out bot.Outcome
-		var err error
-		for try, pause := 0, time.Second; try < 5; try, pause = try+1, pause*2 {
-			if out, err = n.engine.Handle(ctx, m); err == nil && !out.Failed {
-				break
-			}
-			time.Sleep(pause) // the chat may be busy or the store away: the event id makes retries safe
+		time.Sleep(pause) // the chat may be busy or the store away: the event id makes retries safe
+	}
+	if err != nil || out.Failed || out.Duplicate {
+		if err != nil || out.Failed {
+			n.log.Error("complaint news not prepared", "complaint", c.ID, "err", err)
 		}
-		if err != nil || out.Failed || out.Duplicate {
-			if err != nil || out.Failed {
-				n.log.Error("complaint news not prepared", "complaint", c.ID, "err", err)
-			}
-			return
-		}
-		// Outside WhatsApp's 24-hour window the news goes as the approved template.
-		status, _ := n.texts.Text(out.Lang, "complaint.status."+string(c.Status), nil)
-		ctx = bot.WithTemplate(bot.WithLang(ctx, out.Lang), &bot.Template{
-			Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": c.ID, "status": status},
-		})
-		if err := n.send(ctx, c.Reporter.Channel, c.Reporter.ChatID, out.Replies...); err != nil {
-			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", c.Reporter.Channel, "err", err)
-		}
+		return
+	}
+	// Outside WhatsApp's 24-hour window the news goes as the approved template.
+	status, _ := n.texts.Text(out.Lang, "complaint.status."+string(c.Status), nil)
+	ctx = bot.WithTemplate(bot.WithLang(ctx, out.Lang), &bot.Template{
+		Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": c.ID, "status": status},
 	})
+	if err := n.send(ctx, r.Channel, r.ChatID, out.Replies...); err != nil {
+		n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", r.Channel, "err", err)
+	}
 }
 
 // send delivers now when this replica can send on the channel, else leaves the
@@ -134,7 +140,7 @@ func (n *notifier) Reopened(ctx context.Context, c *domain.Complaint) {
 
 // Overdue alerts staff that a complaint waits too long for verification.
 func (n *notifier) Overdue(ctx context.Context, c *domain.Complaint) {
-	n.toStaff(ctx, c, "staff.sla_alert")
+	n.toStaff(ctx, c, "staff.overdue_alert")
 }
 
 func (n *notifier) toStaff(ctx context.Context, c *domain.Complaint, key string) {

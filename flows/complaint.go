@@ -21,8 +21,10 @@ type ComplaintStore interface {
 	Create(ctx context.Context, c *domain.Complaint, idem string) (*domain.Complaint, bool, error)
 	Get(ctx context.Context, id string) (*domain.Complaint, error)
 	Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error)
-	List(ctx context.Context, status domain.Status, page, size int) ([]*domain.Complaint, int64, error)
 	ByReporter(ctx context.Context, conv string, max int) ([]*domain.Complaint, error)
+	// Inbox and MarkDuplicate serve the staff commands (flows/staff.go).
+	Inbox(ctx context.Context, q domain.InboxQuery, now time.Time) (domain.InboxPage, error)
+	MarkDuplicate(ctx context.Context, id, of, by string, at time.Time, f func(dup, orig *domain.Complaint) error) (*domain.Complaint, *domain.Complaint, error)
 }
 
 // Alerts carries news of complaints to the people who must hear it: staff learn of new
@@ -66,6 +68,9 @@ type complaintFlow struct {
 	now    func() time.Time
 	loc    *time.Location
 	staff  func(key string) bool
+	// accounts, when set, tells who a staff identity is (role, agency); else staff
+	// says who is staff, each an admin.
+	accounts StaffAccount
 }
 
 // ComplaintConfig is what the complaint flows need.
@@ -77,7 +82,11 @@ type ComplaintConfig struct {
 	Location *time.Location
 	// Staff reports whether a conversation key (Message.Key) is a staff member's.
 	Staff func(key string) bool
-	Now   func() time.Time // default time.Now
+	// Accounts, when set, gives the staff account a conversation key acts as (a
+	// linked chat identity, or a STAFF_IDS admin) and takes Staff's place for the
+	// complaint commands.
+	Accounts StaffAccount
+	Now      func() time.Time // default time.Now
 }
 
 // RegisterComplaints adds filing complaints ("complaint"), checking them ("status"),
@@ -93,7 +102,7 @@ func (r *Router) RegisterComplaints(cfg ComplaintConfig) {
 		cfg.Staff = func(string) bool { return false }
 	}
 	f := &complaintFlow{store: cfg.Store, alerts: cfg.Alerts, region: cfg.Region, menu: r,
-		now: cfg.Now, loc: cfg.Location, staff: cfg.Staff}
+		now: cfg.Now, loc: cfg.Location, staff: cfg.Staff, accounts: cfg.Accounts}
 	r.flows["complaint"] = f
 	r.flows["status"] = &statusFlow{complaints: f}
 	r.complaints = f
@@ -447,6 +456,7 @@ func (f *complaintFlow) confirm(ctx context.Context, c *Conv, in Input) error {
 	now := f.now()
 	cp := &domain.Complaint{
 		Status: domain.StatusReceived, Category: c.Session.Get("cat"), Description: c.Session.Get("desc"),
+		Agency:  f.region.Routing[c.Session.Get("cat")], // passed to it when verified
 		Address: c.Session.Get("addr"), Photos: splitList(c.Session.Get("photos")),
 		Confidential: c.Session.Get("conf") == "true",
 		Reporter:     domain.Reporter{Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Key: c.Msg.Key(), Lang: c.Chosen()},

@@ -118,17 +118,37 @@ func (a alerts) Reopened(ctx context.Context, c *domain.Complaint) {
 	a.h.told = append(a.h.told, "<< staff: reopened "+c.ID)
 }
 
+// StatusChanged tells the reporter and the reporters of its duplicates.
 func (a alerts) StatusChanged(ctx context.Context, c *domain.Complaint) {
-	user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
-	out, err := a.h.engine.Handle(ctx, bot.Message{Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
-		ID: fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History))})
-	if err != nil {
-		a.h.told = append(a.h.told, "<< error: "+err.Error())
-		return
+	for _, r := range append([]domain.Reporter{c.Reporter}, c.Followers...) {
+		user := strings.TrimPrefix(r.Key, r.Channel+":")
+		out, err := a.h.engine.Handle(ctx, bot.Message{Channel: r.Channel, ChatID: r.ChatID, UserID: user,
+			ID: fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History))})
+		if err != nil {
+			a.h.told = append(a.h.told, "<< error: "+err.Error())
+			return
+		}
+		for _, line := range strings.Split(strings.TrimRight(render(out.Replies), "\n"), "\n") {
+			a.h.told = append(a.h.told, "<< "+user+": "+strings.TrimPrefix(line, "< "))
+		}
 	}
-	for _, line := range strings.Split(strings.TrimRight(render(out.Replies), "\n"), "\n") {
-		a.h.told = append(a.h.told, "<< "+user+": "+strings.TrimPrefix(line, "< "))
+}
+
+// staffAccounts are the staff of the transcripts: "[as staff]" is a STAFF_IDS admin;
+// "[as officer]" an officer of pupr, "[as officer-dlh]" of dlh, "[as viewer]" a
+// viewer (chat identities linked to accounts).
+func (h *harness) staffAccounts(_ context.Context, key string) (domain.StaffAccount, bool) {
+	switch key {
+	case h.staff:
+		return domain.StaffAccount{Name: key, Role: domain.RoleAdmin}, true
+	case "test:officer":
+		return domain.StaffAccount{Name: "budi", Role: domain.RoleOfficer, Agency: "pupr"}, true
+	case "test:officer-dlh":
+		return domain.StaffAccount{Name: "dewi", Role: domain.RoleOfficer, Agency: "dlh"}, true
+	case "test:viewer":
+		return domain.StaffAccount{Name: "eko", Role: domain.RoleViewer}, true
 	}
+	return domain.StaffAccount{}, false
 }
 
 // transcriptTime is the fixed time of every transcript, so ticket numbers and dates
@@ -158,8 +178,9 @@ func newHarness(t *testing.T) *harness {
 	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: alerts{h}, Region: region, Location: jakarta,
-		Staff: func(key string) bool { return key == h.staff },
-		Now:   func() time.Time { return h.now },
+		Staff:    func(key string) bool { return key == h.staff },
+		Accounts: h.staffAccounts,
+		Now:      func() time.Time { return h.now },
 	})
 	tourism, err := flows.LoadTourism(content)
 	if err != nil {
@@ -375,6 +396,9 @@ func render(replies []bot.Reply) string {
 	for i, r := range replies {
 		if i > 0 {
 			b.WriteString("<\n")
+		}
+		if r.Media != nil {
+			fmt.Fprintf(&b, "< (photo %s)\n", r.Media.Ref)
 		}
 		for _, l := range strings.Split(r.Text, "\n") {
 			b.WriteString(strings.TrimRight("< "+l, " ") + "\n")
