@@ -46,6 +46,7 @@ type app struct {
 	notifier   *notifier
 	broadcasts *store.Broadcasts
 	region     flows.Region
+	calendar   domain.Calendar // working days: the complaint deadlines and the daily digest
 	tips       tips
 	pseudonyms bot.Pseudonymizer
 	desk       *flows.Desk            // the staff side of talking to a person
@@ -119,8 +120,25 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	router.RegisterIntents(intents)
 	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
-	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
-	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
+	a.calendar, err = region.Calendar(cfg.Location)
+	if err != nil {
+		return nil, err
+	}
+	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location).WithSLA(domain.SLA{
+		VerifyDays: cfg.VerifyDays, FollowUpDays: cfg.FollowUpDays, Calendar: a.calendar})
+	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location,
+		agencies: map[string]domain.Agency{}, chats: map[string]string{}}
+	for _, ag := range region.Agencies {
+		a.notifier.agencies[ag.Code] = ag
+		if ag.Notify == "" {
+			continue
+		}
+		chat, err := cfg.NotifyTarget(fmt.Sprintf("region.yaml agencies[%s].notify", ag.Code), ag.Notify)
+		if err != nil {
+			return nil, err
+		}
+		a.notifier.chats[ag.Code] = chat
+	}
 	staff := staffKeys(cfg.StaffIDs)
 	a.broadcasts = st.Broadcasts()
 	a.region = region

@@ -30,6 +30,11 @@ type notifier struct {
 	staff  string // channel:chat, or ""
 	loc    *time.Location
 	wg     sync.WaitGroup // news being delivered in the background
+	// agencies are the region's agencies by code; chats, each agency's staff chat
+	// (agencies[].notify as channel:chat) where it has one.
+	agencies map[string]domain.Agency
+	chats    map[string]string
+	now      func() time.Time // nil: time.Now
 }
 
 // wait waits for the news being delivered in the background.
@@ -138,24 +143,34 @@ func (n *notifier) Reopened(ctx context.Context, c *domain.Complaint) {
 	n.toStaff(ctx, c, "staff.reopened_alert")
 }
 
-// Overdue alerts staff that a complaint waits too long for verification.
-func (n *notifier) Overdue(ctx context.Context, c *domain.Complaint) {
-	n.toStaff(ctx, c, "staff.overdue_alert")
-}
-
 func (n *notifier) toStaff(ctx context.Context, c *domain.Complaint, key string) {
-	category, _ := n.texts.Text(locales.Default, "complaint.category."+c.Category, nil)
-	text, err := n.texts.Text(locales.Default, key, map[string]any{
-		"ID": c.ID, "Category": category, "Summary": flows.Summarize(c.Description),
+	n.alert(ctx, n.staff, key, c.ID, n.staffText(key, map[string]any{
+		"ID": c.ID, "Category": n.category(c), "Summary": flows.Summarize(c.Description),
 		"Date": c.CreatedAt.In(n.loc).Format("02-01-2006 15:04"),
-	})
-	if err != nil {
-		n.log.Error("staff alert text", "err", err)
-	}
+	}))
 	// The log names the ticket and the category only: the description may hold
 	// personal data.
 	n.log.Info("staff alert", "kind", key, "complaint", c.ID, "category", c.Category)
-	ch, chat, ok := strings.Cut(n.staff, ":")
+}
+
+// staffText renders a text for staff, in the default language.
+func (n *notifier) staffText(key string, data map[string]any) string {
+	text, err := n.texts.Text(locales.Default, key, data)
+	if err != nil {
+		n.log.Error("staff alert text", "key", key, "err", err)
+	}
+	return text
+}
+
+func (n *notifier) category(c *domain.Complaint) string {
+	category, _ := n.texts.Text(locales.Default, "complaint.category."+c.Category, nil)
+	return category
+}
+
+// alert sends a text to a staff chat (channel:chat; "" the log only) in the
+// background, as the template for staff alerts outside WhatsApp's window.
+func (n *notifier) alert(ctx context.Context, chat, kind, about, text string) {
+	ch, to, ok := strings.Cut(chat, ":")
 	if !ok {
 		return
 	}
@@ -163,10 +178,75 @@ func (n *notifier) toStaff(ctx context.Context, c *domain.Complaint, key string)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-		if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
-			n.log.Error("staff alert not delivered", "complaint", c.ID, "channel", ch, "err", err)
+		if err := n.send(ctx, ch, to, bot.Reply{Text: text}); err != nil {
+			n.log.Error("staff alert not delivered", "kind", kind, "about", about, "channel", ch, "err", err)
 		}
 	})
+}
+
+// chatOf is where news of a complaint's deadline goes: its agency's chat during the
+// agency's follow-up, when the agency has one; else STAFF_NOTIFY (verification and
+// disposition are the admins').
+func (n *notifier) chatOf(c *domain.Complaint) string {
+	if chat := n.chats[c.Agency]; chat != "" && c.Phase == domain.PhaseFollowUp {
+		return chat
+	}
+	return n.staff
+}
+
+// dueDay is the last day before a deadline (at midnight), as staff read it.
+func (n *notifier) dueDay(due time.Time) string {
+	return due.Add(-time.Second).In(n.loc).Format("02-01-2006")
+}
+
+// Overdue announces a complaint whose deadline passed, once (the store's claim).
+func (n *notifier) Overdue(ctx context.Context, c *domain.Complaint) {
+	key := "staff.overdue_alert"
+	n.alert(ctx, n.chatOf(c), key, c.ID, n.staffText(key, map[string]any{
+		"ID": c.ID, "Category": n.category(c), "Summary": flows.Summarize(c.Description),
+		"Phase": n.staffText("staff.phase."+string(c.Phase), nil), "Due": n.dueDay(c.Due),
+	}))
+	n.log.Info("staff alert", "kind", key, "complaint", c.ID, "agency", c.Agency, "phase", c.Phase)
+}
+
+// digestMax is how many overdue complaints one digest names.
+const digestMax = 20
+
+// digestHour is when the daily digest of overdue complaints goes, in TZ_REGION, on
+// working days.
+const digestHour = 7
+
+// digest sends the daily digest of overdue complaints: all of them to STAFF_NOTIFY,
+// and each agency's to its own chat; nothing where none is overdue.
+func (n *notifier) digest(ctx context.Context, cs deadlines, now time.Time) {
+	targets := map[string]string{"": n.staff} // agency ("" all) → chat
+	for code, chat := range n.chats {
+		targets[code] = chat
+	}
+	for code, chat := range targets {
+		if chat == "" {
+			continue
+		}
+		res, err := cs.Inbox(ctx, domain.InboxQuery{Agency: code, Overdue: true, Sort: domain.SortOverdue, Size: digestMax}, now)
+		if err != nil {
+			n.log.Warn("daily digest of overdue complaints", "agency", code, "err", err)
+			continue
+		}
+		if res.Total == 0 {
+			continue
+		}
+		lines := []string{n.staffText("staff.digest", map[string]any{
+			"Date": now.In(n.loc).Format("02-01-2006"), "Agency": n.agencies[code].Name, "Total": res.Total})}
+		for _, c := range res.Complaints {
+			lines = append(lines, n.staffText("staff.digest_line", map[string]any{"ID": c.ID, "Category": n.category(c),
+				"Phase": n.staffText("staff.phase."+string(c.Phase), nil), "Due": n.dueDay(c.Due)}))
+		}
+		if more := res.Total - int64(len(res.Complaints)); more > 0 {
+			lines = append(lines, n.staffText("staff.digest_more", map[string]any{"More": more}))
+		}
+		n.alert(ctx, chat, "digest", code, strings.Join(lines, "\n"))
+		n.log.Info("staff alert", "kind", "digest", "agency", code, "overdue", res.Total)
+	}
 }
 
 // staffNews sends staff a ready text (news about a channel, such as WhatsApp being
@@ -185,26 +265,52 @@ func (n *notifier) staffNews(ctx context.Context, kind, text string) {
 	}
 }
 
-// watchSLA alerts staff, once, of every complaint still unverified after sla; it
-// looks every minute until ctx ends. Any number of replicas may run it.
-func (n *notifier) watchSLA(ctx context.Context, complaints interface {
-	ClaimOverdue(context.Context, time.Time) ([]*domain.Complaint, error)
-}) {
+// deadlines is what the deadline watch needs of the complaint store (*store.Complaints).
+type deadlines interface {
+	ClaimOverdue(ctx context.Context, now time.Time) ([]*domain.Complaint, error)
+	ClaimDigest(ctx context.Context, day string) (bool, error)
+	Inbox(ctx context.Context, q domain.InboxQuery, now time.Time) (domain.InboxPage, error)
+}
+
+// watchSLA announces, once, every complaint whose deadline passes, and sends the
+// daily digest at digestHour on the calendar's working days; it looks every minute
+// until ctx ends. Any number of replicas may run it: the store gives each
+// announcement and each day's digest to one of them.
+func (n *notifier) watchSLA(ctx context.Context, cs deadlines, cal domain.Calendar) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		due, err := complaints.ClaimOverdue(ctx, time.Now())
-		if err != nil && ctx.Err() == nil {
-			n.log.Warn("look for overdue complaints", "err", err)
-		}
-		for _, c := range due {
-			n.Overdue(ctx, c)
-		}
+		n.checkSLA(ctx, cs, cal)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+func (n *notifier) checkSLA(ctx context.Context, cs deadlines, cal domain.Calendar) {
+	now := time.Now()
+	if n.now != nil {
+		now = n.now()
+	}
+	due, err := cs.ClaimOverdue(ctx, now)
+	if err != nil && ctx.Err() == nil {
+		n.log.Warn("look for overdue complaints", "err", err)
+	}
+	for _, c := range due {
+		n.Overdue(ctx, c)
+	}
+	day, ok := cal.DigestDay(now, digestHour)
+	if !ok {
+		return
+	}
+	mine, err := cs.ClaimDigest(ctx, day)
+	if err != nil && ctx.Err() == nil {
+		n.log.Warn("claim the daily digest", "err", err)
+	}
+	if mine {
+		n.digest(ctx, cs, now)
 	}
 }
 

@@ -180,7 +180,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	defer background.Wait()
 	defer a.notifier.wait()
 	background.Go(func() { web.Run(ctx) }) // live streams end when ctx does, so the shutdown below is quick
-	background.Go(func() { a.notifier.watchSLA(ctx, a.complaints) })
+	background.Go(func() {
+		// complaints filed before the inbox's indexes join them (once, in the background)
+		if n, err := a.complaints.Reindex(ctx); err != nil {
+			log.Warn("index complaints for the inbox", "err", err)
+		} else if n > 0 {
+			log.Info("complaints indexed for the inbox", "count", n)
+		}
+		a.notifier.watchSLA(ctx, a.complaints, a.calendar)
+	})
 	background.Go(func() { broadcasts.Run(ctx) })
 	background.Go(func() { prunePhotos(ctx, media, a.complaints, log) })
 	background.Go(func() { a.notifier.drainOutbox(ctx, a.channels()) })

@@ -78,6 +78,9 @@ type StaffAccount struct {
 type Agency struct {
 	Code string `yaml:"code" json:"code"`
 	Name string `yaml:"name" json:"name"`
+	// Notify is the agency's staff chat (as STAFF_NOTIFY: telegram:-100123, ...),
+	// where its overdue complaints and daily digest go; empty: STAFF_NOTIFY.
+	Notify string `yaml:"notify,omitempty" json:"notify,omitempty"`
 }
 
 var staffName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)
