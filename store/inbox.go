@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -122,8 +120,9 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 			return page, fmt.Errorf("store: inbox: %w", err)
 		}
 	} else {
-		tmp := c.key("tmp", randomID())
-		keys := append([]string{tmp + ":1", tmp + ":2", c.dueKey(q.Agency)}, sets...)
+		// The script runs alone (as every script does) and deletes its temporary keys
+		// before it ends: the same two names serve every query.
+		keys := append([]string{c.key("tmp", "1"), c.key("tmp", "2"), c.dueKey(q.Agency)}, sets...)
 		nowArg := ""
 		if q.Overdue {
 			nowArg = strconv.FormatInt(now.UnixMilli(), 10)
@@ -189,12 +188,6 @@ func (c *Complaints) ticket(ctx context.Context, id string, q domain.InboxQuery,
 	return page, nil
 }
 
-// randomID names a query's temporary keys.
-func randomID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // stopWords are words too common in complaints to narrow a search.
 var stopWords = map[string]bool{
