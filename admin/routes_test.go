@@ -73,7 +73,9 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, to := range through {
-				got, err = cs.Update(ctx, got.ID, func(c *domain.Complaint) error { return c.Do(mustAction(to), "sari", domain.ActionInput{Note: "ok"}, now) })
+				got, err = cs.Update(ctx, got.ID, func(c *domain.Complaint) error {
+					return c.Do(mustAction(to), "sari", domain.ActionInput{Note: "ok"}, now)
+				})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -188,7 +188,6 @@ func (c *Complaints) ticket(ctx context.Context, id string, q domain.InboxQuery,
 	return page, nil
 }
 
-
 // stopWords are words too common in complaints to narrow a search.
 var stopWords = map[string]bool{
 	"yang": true, "dan": true, "dari": true, "ini": true, "itu": true, "ada": true, "dengan": true,
