@@ -185,6 +185,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	isStaff := may(domain.PermRead)
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff, Accounts: staffAccount,
+		Audit: st.Audit(),
 	})
 	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, may(domain.PermBroadcasts), cfg.Location, nil)
 	hours, err := region.Hours(cfg.Handoff.OfficeHours, cfg.Location)

@@ -101,6 +101,9 @@ type Config struct {
 	// Agencies are the region's agencies (region.yaml), to which complaints are
 	// passed; none: disposition is refused.
 	Agencies []domain.Agency
+	// Audit, when set, records every change made through the API (who, what, when,
+	// from which address) and serves the log to admins (GET /api/admin/audit).
+	Audit AuditLog
 }
 
 // Accounts finds staff accounts by personal API token; *store.Staff is one. An
@@ -136,6 +139,7 @@ type Server struct {
 	guard      *guard.Guard
 	accounts   Accounts
 	agencies   []domain.Agency
+	audit      AuditLog
 }
 
 // New returns the staff API described by cfg.
@@ -146,6 +150,7 @@ func New(cfg Config) *Server {
 		hasToken:   cfg.Token != "",
 		accounts:   cfg.Accounts,
 		agencies:   cfg.Agencies,
+		audit:      cfg.Audit,
 		complaints: cfg.Complaints,
 		notifier:   cfg.Notifier,
 		now:        cfg.Now,
@@ -181,6 +186,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		panic("admin: Config.Complaints is required when Config.Token or Config.Accounts is set")
 	}
 	s.registerComplaints(mux)
+	s.registerAudit(mux)
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
 }
@@ -211,7 +217,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 					writeError(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
 					return
 				}
-				h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
+				s.audited(acc, h)(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
 				return
 			}
 			reason = "wrong token"

@@ -305,6 +305,16 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, action domain.Act
 		return
 	}
 	s.log.InfoContext(ctx, "admin API: complaint changed", "id", updated.ID, "action", action, "status", updated.Status, "by", by)
+	noteAudit(r, "action=%s status=%s", action, updated.Status)
+	if action == domain.ActDispose {
+		noteAudit(r, "agency=%s", updated.Agency)
+	}
+	if action == domain.ActDuplicate {
+		noteAudit(r, "of=%s", of)
+	}
+	if by != account(r).Name {
+		noteAudit(r, "by=%q", by) // ADMIN_TOKEN naming who acted
+	}
 	if s.notifier != nil && action != domain.ActNote {
 		s.notifier.StatusChanged(context.WithoutCancel(ctx), updated)
 	}

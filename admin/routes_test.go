@@ -50,7 +50,7 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 		told := &notifier{}
 		api := admin.New(admin.Config{Complaints: cs, Notifier: told, Accounts: staff, Location: jakarta(t),
 			Agencies: []domain.Agency{{Code: "pupr", Name: "Dinas PUPR"}, {Code: "dlh", Name: "Dinas LH"}},
-			Now:      func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+			Audit:    b.Store.Audit(), Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
 		api.EnableBroadcasts(admin.BroadcastConfig{
 			Store: b.Store.Broadcasts(), Scheduler: broadcast.New(broadcast.Config{Location: jakarta(t)}),
 			Topics: []string{"pengumuman"}, Channels: []string{"webchat"},
@@ -92,6 +92,7 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 		triage := map[string]int{"sari": ok, "budi": forbidden, "dewi": forbidden, "bayu": forbidden, "eko": forbidden}
 		work := map[string]int{"sari": ok, "budi": ok, "dewi": hidden, "bayu": forbidden, "eko": forbidden}
 		bcast := map[string]int{"sari": ok, "budi": forbidden, "dewi": forbidden, "bayu": ok, "eko": forbidden}
+		admins := map[string]int{"sari": ok, "budi": forbidden, "dewi": forbidden, "bayu": forbidden, "eko": forbidden}
 		talk := map[string]int{"sari": ok, "budi": ok, "dewi": ok, "bayu": forbidden, "eko": forbidden}
 		at := now.Add(time.Hour).Format(time.RFC3339)
 		routes := []struct {
@@ -121,6 +122,8 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 			{"GET", "/api/admin/conversations", "", nil, read, false},
 			{"GET", "/api/admin/canned", "", nil, read, false},
 			{"POST", "/api/admin/conversations/ho-none/take", "", nil, talk, false},
+			{"GET", "/api/admin/audit", "", nil, admins, false},
+			{"GET", "/api/admin/audit.csv", "", nil, admins, false},
 		}
 		anon := 0
 		for _, rt := range routes {

@@ -71,6 +71,7 @@ type complaintFlow struct {
 	// accounts, when set, tells who a staff identity is (role, agency); else staff
 	// says who is staff, each an admin.
 	accounts StaffAccount
+	audit    Auditor // nil: staff actions are not recorded
 }
 
 // ComplaintConfig is what the complaint flows need.
@@ -86,6 +87,8 @@ type ComplaintConfig struct {
 	// linked chat identity, or a STAFF_IDS admin) and takes Staff's place for the
 	// complaint commands.
 	Accounts StaffAccount
+	// Audit, when set, records the staff commands that change a complaint.
+	Audit Auditor
 	Now      func() time.Time // default time.Now
 }
 
@@ -102,7 +105,7 @@ func (r *Router) RegisterComplaints(cfg ComplaintConfig) {
 		cfg.Staff = func(string) bool { return false }
 	}
 	f := &complaintFlow{store: cfg.Store, alerts: cfg.Alerts, region: cfg.Region, menu: r,
-		now: cfg.Now, loc: cfg.Location, staff: cfg.Staff, accounts: cfg.Accounts}
+		now: cfg.Now, loc: cfg.Location, staff: cfg.Staff, accounts: cfg.Accounts, audit: cfg.Audit}
 	r.flows["complaint"] = f
 	r.flows["status"] = &statusFlow{complaints: f}
 	r.complaints = f

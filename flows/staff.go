@@ -34,6 +34,11 @@ func staffCommands() map[string]staffCmd {
 	}
 }
 
+// Auditor records staff actions in the audit log (*store.Audit).
+type Auditor interface {
+	Record(ctx context.Context, e domain.AuditEntry) error
+}
+
 // errAlreadyDone marks a staff command that repeats the change it made last.
 var errAlreadyDone = errors.New("already done")
 
@@ -193,6 +198,9 @@ func (f *complaintFlow) staffAct(ctx context.Context, c *Conv, acc domain.StaffA
 			f.alerts.StatusChanged(ctx, cp)
 		}
 	}
+	if !errors.Is(err, errAlreadyDone) {
+		f.record(ctx, c, acc, action, id, in, of)
+	}
 	switch action {
 	case domain.ActDispose:
 		c.Say("staff.disposed", "ID", id, "Agency", f.agencyName(cp.Agency))
@@ -206,6 +214,26 @@ func (f *complaintFlow) staffAct(ctx context.Context, c *Conv, acc domain.StaffA
 		c.Say("staff.changed", "ID", id, "Status", statusLabel(c, cp.Status))
 	}
 	return nil
+}
+
+// record keeps a staff action from chat in the audit log: from the chat it was typed
+// in. A failure to record is logged; the action stands.
+func (f *complaintFlow) record(ctx context.Context, c *Conv, acc domain.StaffAccount, a domain.Action, id string, in domain.ActionInput, of string) {
+	if f.audit == nil {
+		return
+	}
+	detail := ""
+	switch a {
+	case domain.ActDispose:
+		detail = "agency=" + in.Agency
+	case domain.ActDuplicate:
+		detail = "of=" + of
+	}
+	e := domain.AuditEntry{At: f.now(), Account: acc.Name, Role: acc.Role, Action: "complaint." + string(a), Target: id,
+		Detail: detail, From: c.Msg.Channel + ":" + c.Msg.ChatID}
+	if err := f.audit.Record(ctx, e); err != nil {
+		c.log.WarnContext(ctx, "audit entry not recorded", "action", e.Action, "err", err)
+	}
 }
 
 // targetStatus is the status an action moves a complaint to.

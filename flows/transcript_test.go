@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -79,7 +81,8 @@ type harness struct {
 	told   []string // news pushed to other conversations during the last turn, rendered
 	staff  string   // the staff member's conversation key
 	desk   *flows.Desk
-	now    time.Time // the clock of the flows
+	store  *store.Store // the harness's store (miniredis)
+	now    time.Time    // the clock of the flows
 	ids    int       // handoff ids given
 }
 
@@ -173,13 +176,14 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
-	h := &harness{staff: "test:staff", now: transcriptTime}
+	h := &harness{staff: "test:staff", now: transcriptTime, store: b.Store}
 	router := flows.NewRouter(texts, log)
 	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: alerts{h}, Region: region, Location: jakarta,
 		Staff:    func(key string) bool { return key == h.staff },
 		Accounts: h.staffAccounts,
+		Audit:    b.Store.Audit(),
 		Now:      func() time.Time { return h.now },
 	})
 	tourism, err := flows.LoadTourism(content)
@@ -425,4 +429,43 @@ func diff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// A staff command that changes a complaint is in the audit log: the account, the
+// action, the ticket, and the chat it was typed in; one that changes nothing is not.
+func TestStaffCommandsAreAudited(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	cs := h.store.Complaints("TST", time.UTC)
+	c, _, err := cs.Create(ctx, &domain.Complaint{Status: domain.StatusReceived, Category: "jalan", Agency: "pupr",
+		Reporter: domain.Reporter{Channel: "test", ChatID: "user-1", Key: "test:user-1"}, CreatedAt: h.now,
+		History: []domain.Event{{At: h.now, Status: domain.StatusReceived, By: "citizen"}}}, "audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range []struct{ user, text string }{
+		{"staff", "/disposisi " + c.ID + " dlh"},
+		{"viewer", "/tolak " + c.ID + " bukan jalan kabupaten"}, // refused: not audited
+		{"officer-dlh", "/catatan " + c.ID + " cek lokasi besok"},
+	} {
+		if _, err := h.engine.Handle(ctx, bot.Message{Channel: "test", ChatID: "group-9", UserID: m.user, ID: fmt.Sprint("audit-", i),
+			Kind: bot.KindText, Text: m.text, Time: h.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _, err := h.store.Audit().List(ctx, domain.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, fmt.Sprintf("%s %s %s %s %s %s", e.Account, e.Role, e.Action, e.Target, e.Detail, e.From))
+	}
+	want := []string{
+		"dewi officer complaint.note " + c.ID + "  test:group-9",
+		"test:staff admin complaint.dispose " + c.ID + " agency=dlh test:group-9",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
