@@ -89,7 +89,7 @@ type ComplaintConfig struct {
 	Accounts StaffAccount
 	// Audit, when set, records the staff commands that change a complaint.
 	Audit Auditor
-	Now      func() time.Time // default time.Now
+	Now   func() time.Time // default time.Now
 }
 
 // RegisterComplaints adds filing complaints ("complaint"), checking them ("status"),

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +83,7 @@ type harness struct {
 	desk   *flows.Desk
 	store  *store.Store // the harness's store (miniredis)
 	now    time.Time    // the clock of the flows
-	ids    int       // handoff ids given
+	ids    int          // handoff ids given
 }
 
 // courier delivers handoff news the way the service does (an event through the
