@@ -120,7 +120,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	staffAPI := admin.New(admin.Config{
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
 		Logger: log, Location: cfg.Location, Accounts: accounts, Agencies: a.region.Agencies,
-		Audit: a.store.Audit(),
+		Audit: a.store.Audit(), Reports: a.complaints,
 	})
 	bcfg := admin.BroadcastConfig{
 		Store: a.broadcasts, Scheduler: broadcasts, Topics: a.region.Topics, Channels: a.channels(),

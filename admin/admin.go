@@ -104,6 +104,8 @@ type Config struct {
 	// Audit, when set, records every change made through the API (who, what, when,
 	// from which address) and serves the log to admins (GET /api/admin/audit).
 	Audit AuditLog
+	// Reports, when set, serves the leaders' monthly reports (GET /api/admin/reports).
+	Reports Reports
 }
 
 // Accounts finds staff accounts by personal API token; *store.Staff is one. An
@@ -140,6 +142,7 @@ type Server struct {
 	accounts   Accounts
 	agencies   []domain.Agency
 	audit      AuditLog
+	reports    Reports
 }
 
 // New returns the staff API described by cfg.
@@ -151,6 +154,7 @@ func New(cfg Config) *Server {
 		accounts:   cfg.Accounts,
 		agencies:   cfg.Agencies,
 		audit:      cfg.Audit,
+		reports:    cfg.Reports,
 		complaints: cfg.Complaints,
 		notifier:   cfg.Notifier,
 		now:        cfg.Now,
@@ -187,6 +191,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	}
 	s.registerComplaints(mux)
 	s.registerAudit(mux)
+	s.registerReports(mux)
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
 }

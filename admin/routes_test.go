@@ -122,6 +122,8 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 			{"GET", "/api/admin/conversations", "", nil, read, false},
 			{"GET", "/api/admin/canned", "", nil, read, false},
 			{"POST", "/api/admin/conversations/ho-none/take", "", nil, talk, false},
+			{"GET", "/api/admin/reports?month=2026-11", "", nil, read, false},
+			{"GET", "/api/admin/reports.csv", "", nil, read, false},
 			{"GET", "/api/admin/audit", "", nil, admins, false},
 			{"GET", "/api/admin/audit.csv", "", nil, admins, false},
 		}

@@ -270,3 +270,28 @@ func (c *Complaints) Reindex(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Filed returns the complaints filed in [from, to), of one agency ("-" none yet; ""
+// all), oldest first, read in batches (the leaders' reports).
+func (c *Complaints) Filed(ctx context.Context, from, to time.Time, agency string) ([]*domain.Complaint, error) {
+	index := c.key("all")
+	if agency != "" {
+		index = c.key("agency", agency)
+	}
+	ids, err := c.s.rdb.ZRangeByScore(ctx, index, &redis.ZRangeBy{
+		Min: strconv.FormatInt(from.UnixMilli(), 10), Max: "(" + strconv.FormatInt(to.UnixMilli(), 10),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: complaints filed: %w", err)
+	}
+	var out []*domain.Complaint
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		batch, err := c.getMany(ctx, ids[:n])
+		if err != nil {
+			return nil, err
+		}
+		out, ids = append(out, batch...), ids[n:]
+	}
+	return out, nil
+}
