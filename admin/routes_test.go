@@ -50,7 +50,7 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 		told := &notifier{}
 		api := admin.New(admin.Config{Complaints: cs, Notifier: told, Accounts: staff, Location: jakarta(t),
 			Agencies: []domain.Agency{{Code: "pupr", Name: "Dinas PUPR"}, {Code: "dlh", Name: "Dinas LH"}},
-			Audit:    b.Store.Audit(), Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+			Audit:    b.Store.Audit(), Reports: cs, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
 		api.EnableBroadcasts(admin.BroadcastConfig{
 			Store: b.Store.Broadcasts(), Scheduler: broadcast.New(broadcast.Config{Location: jakarta(t)}),
 			Topics: []string{"pengumuman"}, Channels: []string{"webchat"},
