@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,16 +87,16 @@ func (f *staffBroadcastFlow) Continue(ctx context.Context, c *Conv, in Input) er
 		c.Session.Set("topic", t)
 		f.ask(c, "text_id")
 	case "text_id":
-		if len(strings.Fields(text)) < 3 {
-			c.Say("broadcast.text_short")
+		if problem := textProblem("id", text); problem != "" {
+			c.Say(problem, "Max", domain.MaxBroadcastText)
 			return nil
 		}
 		c.Session.Set("text_id", text)
 		f.ask(c, "text_en")
 	case "text_en":
 		if in.Option != "skip" && !f.menu.isWord("keywords.skip", text) {
-			if len(strings.Fields(text)) < 3 {
-				c.Say("broadcast.text_short")
+			if problem := textProblem("en", text); problem != "" {
+				c.Say(problem, "Max", domain.MaxBroadcastText)
 				return nil
 			}
 			c.Session.Set("text_en", text)
@@ -120,6 +122,34 @@ func (f *staffBroadcastFlow) Continue(ctx context.Context, c *Conv, in Input) er
 	return nil
 }
 
+// textProblem returns the text key of what is wrong with a broadcast's text in lang
+// (domain.CheckBroadcastText), or "". Typed in chat, a text also needs three words:
+// "ok" or "tes" sent by mistake is no announcement.
+func textProblem(lang, text string) string {
+	err := domain.CheckBroadcastText(lang, text)
+	var p *domain.BroadcastProblem
+	if errors.As(err, &p) && p.Reason == domain.LongText {
+		return "broadcast.text_long"
+	}
+	if err != nil || len(strings.Fields(text)) < 3 {
+		return "broadcast.text_short"
+	}
+	return ""
+}
+
+// timingProblem returns the text key of what the domain finds wrong with a broadcast's
+// time (domain.CheckBroadcastTiming), or "".
+func timingProblem(err error) string {
+	var p *domain.BroadcastProblem
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &p) && p.Reason == domain.PastTime:
+		return "broadcast.past"
+	}
+	return "broadcast.bad_when"
+}
+
 // when reads "now", a date and time ("29-11-2026 06:00") or a cron schedule, and
 // returns the text key of the problem, or "".
 func (f *staffBroadcastFlow) when(c *Conv, option, text string) string {
@@ -128,8 +158,8 @@ func (f *staffBroadcastFlow) when(c *Conv, option, text string) string {
 		c.Session.Set("at", "now") // the moment of the confirmation
 		return ""
 	case strings.Count(text, " ") >= 4:
-		if _, err := domain.ParseSchedule(text); err != nil {
-			return "broadcast.bad_when"
+		if problem := timingProblem(domain.CheckBroadcastTiming(nil, text, nil, f.now())); problem != "" {
+			return problem
 		}
 		c.Session.Set("cron", text)
 		return ""
@@ -138,8 +168,8 @@ func (f *staffBroadcastFlow) when(c *Conv, option, text string) string {
 	if err != nil {
 		return "broadcast.bad_when"
 	}
-	if at.Before(f.now()) {
-		return "broadcast.past"
+	if problem := timingProblem(domain.CheckBroadcastTiming(&at, "", nil, f.now())); problem != "" {
+		return problem
 	}
 	c.Session.Set("at", at.Format(time.RFC3339))
 	return ""
@@ -172,11 +202,6 @@ func (f *staffBroadcastFlow) create(ctx context.Context, c *Conv) error {
 	if c.Session.Get("at") == "now" {
 		c.Session.Set("at", f.now().Format(time.RFC3339))
 	}
-	if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil && at.Before(f.now().Add(-time.Minute)) {
-		c.Say("broadcast.past") // confirmed after its time had passed
-		f.ask(c, "when")
-		return nil
-	}
 	bc := &domain.Broadcast{
 		Topics: []string{c.Session.Get("topic")}, Text: map[string]string{"id": c.Session.Get("text_id")},
 		State: domain.BroadcastActive, CreatedAt: f.now(), CreatedBy: c.Msg.Key(), Cron: c.Session.Get("cron"),
@@ -186,6 +211,24 @@ func (f *staffBroadcastFlow) create(ctx context.Context, c *Conv) error {
 	}
 	if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil {
 		bc.At = &at
+	}
+	if err := (domain.BroadcastRules{Topics: f.topics}).Check(bc, f.now()); err != nil {
+		// Confirmed after its time had passed, or the content changed meanwhile.
+		var p *domain.BroadcastProblem
+		errors.As(err, &p)
+		switch {
+		case p != nil && p.Field == "topics":
+			c.Say("complaint.pick_one")
+			f.ask(c, "topic")
+		case p != nil && p.Field == "text":
+			lang := cmp.Or(p.Value, "id")
+			c.Say(textProblem(lang, bc.Text[lang]), "Max", domain.MaxBroadcastText)
+			f.ask(c, "text_"+lang)
+		default:
+			c.Say(timingProblem(err))
+			f.ask(c, "when")
+		}
+		return nil
 	}
 	id, err := f.store.Create(ctx, bc)
 	if err != nil {
