@@ -62,7 +62,7 @@ type complaintFlow struct {
 	store  ComplaintStore
 	alerts Alerts
 	region Region
-	menu   *Router
+	status *statusFlow
 	now    func() time.Time
 	loc    *time.Location
 	staff  func(key string) bool
@@ -92,16 +92,58 @@ func (r *Router) RegisterComplaints(cfg ComplaintConfig) {
 	if cfg.Staff == nil {
 		cfg.Staff = func(string) bool { return false }
 	}
-	f := &complaintFlow{store: cfg.Store, alerts: cfg.Alerts, region: cfg.Region, menu: r,
+	f := &complaintFlow{store: cfg.Store, alerts: cfg.Alerts, region: cfg.Region,
 		now: cfg.Now, loc: cfg.Location, staff: cfg.Staff}
-	r.flows["complaint"] = f
-	r.flows["status"] = &statusFlow{complaints: f}
-	r.complaints = f
+	f.status = &statusFlow{complaints: f}
+	r.Register(FlowComplaint, f)
+	r.Register(FlowStatus, f.status)
+	r.HandleCommand(f.staffCommand)
+	for _, prefix := range []string{"ticket:", "rate:", "reopen:"} {
+		r.HandleOption(prefix, f.option)
+	}
+	r.HandleText(func(ctx context.Context, c *Conv, text string) (bool, error) {
+		id, ok := f.ticketAsked(c, text)
+		if !ok {
+			return false, nil
+		}
+		return true, f.status.one(ctx, c, id)
+	})
+	r.HandleIntent("ticket", Interrupt, func(ctx context.Context, c *Conv, in Input) error {
+		return c.Aside(func() error { return f.status.one(ctx, c, in.reading.Ticket) })
+	})
+	// "cek status laporan saya": at a choice step of a form (where it cannot be the
+	// answer) the person's complaints are shown and the step asked again.
+	r.HandleIntent("status", InterruptsAtChoice, func(ctx context.Context, c *Conv, _ Input) error {
+		if c.InForm() {
+			return c.Aside(func() error { return f.status.mine(ctx, c) })
+		}
+		return f.status.Start(ctx, c)
+	})
+	r.HandleIntent("complaint", NeverInterrupts, func(_ context.Context, c *Conv, in Input) error {
+		f.startWith(c, in.reading.Slot, in.Text)
+		return nil
+	})
+	r.HandleEvent("complaint", f.event)
 }
+
+// ticketAsked recognises "status BTG-261127-0042" or a ticket number by itself.
+func (f *complaintFlow) ticketAsked(c *Conv, text string) (string, bool) {
+	fields := strings.Fields(normalize(text))
+	switch {
+	case len(fields) == 1 && ticketPattern.MatchString(fields[0]):
+		return fields[0], true
+	case len(fields) == 2 && c.IsWord(keyStatus, fields[0]) && ticketPattern.MatchString(fields[1]):
+		return fields[1], true
+	}
+	return "", false
+}
+
+// traits: filing a complaint is a form.
+func (f *complaintFlow) traits() flowTraits { return flowTraits{form: true} }
 
 func (f *complaintFlow) Start(_ context.Context, c *Conv) error {
 	c.Leave()
-	c.Session.Flow = "complaint"
+	c.Session.Flow = FlowComplaint
 	c.Session.Set("draft", newDraftID())
 	c.Say("complaint.intro")
 	f.ask(c, stepCategory)
@@ -113,7 +155,7 @@ func (f *complaintFlow) Start(_ context.Context, c *Conv) error {
 // sentence long enough to describe something is kept as the description's draft.
 func (f *complaintFlow) startWith(c *Conv, cat, text string) {
 	c.Leave()
-	c.Session.Flow = "complaint"
+	c.Session.Flow = FlowComplaint
 	c.Session.Set("draft", newDraftID())
 	if len(strings.Fields(text)) >= draftWords {
 		c.Session.Set("desc_draft", text)
@@ -213,7 +255,7 @@ func (f *complaintFlow) Back(_ context.Context, c *Conv) error {
 	i := slices.Index(steps, step)
 	if i <= 0 {
 		c.Leave()
-		f.menu.ShowMenu(c)
+		c.ShowMenu()
 		return nil
 	}
 	delete(c.Session.Vars, "editing")
@@ -346,7 +388,7 @@ func (f *complaintFlow) location(c *Conv, in Input) error {
 		f.next(c, stepLocation)
 		return nil
 	}
-	if in.Option == "loc:skip" || f.menu.isWord("keywords.skip", in.Text) {
+	if in.Option == "loc:skip" || c.IsWord(keySkip, in.Text) {
 		for _, k := range []string{"lat", "lon", "addr"} {
 			delete(c.Session.Vars, k)
 		}
@@ -388,7 +430,7 @@ func (f *complaintFlow) photos(c *Conv, in Input) error {
 		c.Turn.Say(bot.Reply{Text: c.T("complaint.photo_received", "N", len(photos)),
 			Options: []bot.Option{c.Opt("photos:done", "complaint.continue")}})
 		return nil
-	case in.Option == "photos:done" || f.menu.isWord("keywords.skip", in.Text):
+	case in.Option == "photos:done" || c.IsWord(keySkip, in.Text):
 		f.next(c, stepPhotos)
 		return nil
 	}
@@ -437,7 +479,7 @@ func (f *complaintFlow) confirm(ctx context.Context, c *Conv, in Input) error {
 	case "cancel":
 		c.Leave()
 		c.Say("cancelled")
-		f.menu.ShowMenu(c)
+		c.ShowMenu()
 		return nil
 	case "confirm":
 	default:

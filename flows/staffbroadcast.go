@@ -27,7 +27,6 @@ type staffBroadcastFlow struct {
 	staff  func(key string) bool
 	loc    *time.Location
 	now    func() time.Time
-	menu   *Router
 }
 
 // RegisterStaffBroadcasts adds "/siaran" ("/broadcast") for staff.
@@ -35,23 +34,27 @@ func (r *Router) RegisterStaffBroadcasts(store BroadcastCreator, topics []string
 	if now == nil {
 		now = time.Now
 	}
-	r.flows["staff-broadcast"] = &staffBroadcastFlow{store: store, topics: topics, staff: staff, loc: loc, now: now, menu: r}
+	f := &staffBroadcastFlow{store: store, topics: topics, staff: staff, loc: loc, now: now}
+	r.Register(FlowBroadcast, f)
+	r.HandleCommand(f.command)
 }
 
-// staffBroadcastCommand starts the flow for staff typing /siaran; for anyone else the
-// command does not exist.
-func (r *Router) staffBroadcastCommand(ctx context.Context, c *Conv, text string) (bool, error) {
-	f, ok := r.flows["staff-broadcast"].(*staffBroadcastFlow)
+// command starts the flow for staff typing /siaran; for anyone else the command does
+// not exist.
+func (f *staffBroadcastFlow) command(ctx context.Context, c *Conv, text string) (bool, error) {
 	cmd := strings.ToLower(strings.TrimSpace(text))
-	if !ok || (cmd != "/siaran" && cmd != "/broadcast") || !f.staff(c.Msg.Key()) {
+	if (cmd != "/siaran" && cmd != "/broadcast") || !f.staff(c.Msg.Key()) {
 		return false, nil
 	}
 	return true, f.Start(ctx, c)
 }
 
+// traits: a broadcast is a form whose texts are kept as written.
+func (f *staffBroadcastFlow) traits() flowTraits { return flowTraits{form: true, verbatim: true} }
+
 func (f *staffBroadcastFlow) Start(_ context.Context, c *Conv) error {
 	c.Leave()
-	c.Session.Flow = "staff-broadcast"
+	c.Session.Flow = FlowBroadcast
 	f.ask(c, "topic")
 	return nil
 }
@@ -94,7 +97,7 @@ func (f *staffBroadcastFlow) Continue(ctx context.Context, c *Conv, in Input) er
 		c.Session.Set("text_id", text)
 		f.ask(c, "text_en")
 	case "text_en":
-		if in.Option != "skip" && !f.menu.isWord("keywords.skip", text) {
+		if in.Option != "skip" && !c.IsWord(keySkip, text) {
 			if problem := textProblem("en", text); problem != "" {
 				c.Say(problem, "Max", domain.MaxBroadcastText)
 				return nil
@@ -197,7 +200,7 @@ func (f *staffBroadcastFlow) preview(c *Conv) {
 func (f *staffBroadcastFlow) create(ctx context.Context, c *Conv) error {
 	if !f.staff(c.Msg.Key()) { // no longer staff since the flow began
 		c.Leave()
-		return f.menu.unclaimed(ctx, c, Input{Text: c.Msg.Text})
+		return c.Fallback(ctx, Input{Text: c.Msg.Text})
 	}
 	if c.Session.Get("at") == "now" {
 		c.Session.Set("at", f.now().Format(time.RFC3339))

@@ -395,10 +395,7 @@ const farKm = 50
 // (description, hours, tips) and how to get there, or share a location and get the
 // three nearest attractions. "kembali" goes up one level: how to get there →
 // attraction → its category (or the nearest list it came from) → categories → menu.
-type tourismFlow struct {
-	t    Tourism
-	menu *Router
-}
+type tourismFlow struct{ t Tourism }
 
 // tourismNearby is the entry of the "terdekat"/"nearby" keywords: the tourism flow,
 // started at the request for a location.
@@ -407,18 +404,44 @@ type tourismNearby struct{ f *tourismFlow }
 // RegisterTourism adds the tourism flow: the menu entry "tourism" and the keywords
 // under keywords.tourism ("wisata", ...) open the categories; those under
 // keywords.nearby ("terdekat", ...) ask for a location and answer the three nearest
-// attractions.
+// attractions, as does a place shared outside any step that asks for one. Requests
+// in plain words: a travel tip now, what is near, a kind of attraction.
 func (r *Router) RegisterTourism(t Tourism) {
-	f := &tourismFlow{t: t, menu: r}
-	r.Register("tourism", f)
-	r.Register("tourism_nearby", tourismNearby{f})
-	r.RegisterKeyword("keywords.tourism", "tourism")
-	r.RegisterKeyword("keywords.nearby", "tourism_nearby")
+	f := &tourismFlow{t: t}
+	r.Register(FlowTourism, f)
+	r.Register(FlowNearby, tourismNearby{f})
+	r.RegisterKeyword("keywords.tourism", FlowTourism)
+	r.RegisterKeyword("keywords.nearby", FlowNearby)
+	r.HandleKind(bot.KindLocation, func(_ context.Context, c *Conv, in Input) (bool, error) {
+		if in.Location == nil {
+			return false, nil
+		}
+		c.Leave()
+		c.Session.Flow = FlowTourism
+		f.located(c, in.Location)
+		return true, nil
+	})
+	r.HandleIntent("tip", NeverInterrupts, func(_ context.Context, c *Conv, _ Input) error {
+		f.tipNow(c)
+		return nil
+	})
+	r.HandleIntent("nearby", NeverInterrupts, func(ctx context.Context, c *Conv, _ Input) error {
+		return c.StartFlow(ctx, FlowNearby)
+	})
+	r.HandleIntent("tourism", NeverInterrupts, func(ctx context.Context, c *Conv, in Input) error {
+		if cat := in.reading.Slot; slices.Contains(TourismCategories(), cat) {
+			c.Leave()
+			c.Session.Flow = FlowTourism
+			f.list(c, cat) // straight to the kind asked for
+			return nil
+		}
+		return f.Start(ctx, c)
+	})
 }
 
 func (n tourismNearby) Start(_ context.Context, c *Conv) error {
 	c.Leave()
-	c.Session.Flow = "tourism"
+	c.Session.Flow = FlowTourism
 	n.f.askLocation(c, "tourism.ask_location", nil)
 	return nil
 }
@@ -429,7 +452,7 @@ func (n tourismNearby) Continue(ctx context.Context, c *Conv, in Input) error {
 
 func (f *tourismFlow) Start(_ context.Context, c *Conv) error {
 	c.Leave()
-	c.Session.Flow = "tourism"
+	c.Session.Flow = FlowTourism
 	f.categories(c, c.T("tourism.intro"))
 	return nil
 }
@@ -451,7 +474,7 @@ func (f *tourismFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		f.typedPlace(c, text)
 		return nil
 	}
-	if cat, ok := f.typedCategory(text); ok {
+	if cat, ok := f.typedCategory(c, text); ok {
 		f.list(c, cat)
 		return nil
 	}
@@ -463,10 +486,9 @@ func (f *tourismFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		f.offer(c, c.T("tourism.did_you_mean"), found)
 		return nil
 	}
-	if a, ok := f.menu.flows["faq"].(Asker); ok && looksLikeQuestion(text) {
-		// A question asked while browsing ("apakah ada penginapan dekat pantai") is for the FAQ.
-		c.Leave()
-		return a.Ask(ctx, c, text)
+	// A question asked while browsing ("apakah ada penginapan dekat pantai") is for the FAQ.
+	if asked, err := c.Question(ctx, text); asked || err != nil {
+		return err
 	}
 	f.repeat(c)
 	return nil
@@ -537,7 +559,7 @@ func (f *tourismFlow) Back(_ context.Context, c *Conv) error {
 		f.askLocation(c, "tourism.ask_location", nil)
 	default:
 		c.Leave()
-		f.menu.ShowMenu(c)
+		c.ShowMenu()
 	}
 	return nil
 }
@@ -561,7 +583,7 @@ func (f *tourismFlow) categoryOptions(c *Conv) []bot.Option {
 
 // typedCategory recognises a category typed by its id or label in any language, or
 // by one word of the label ("budaya", "religi", "beach").
-func (f *tourismFlow) typedCategory(text string) (string, bool) {
+func (f *tourismFlow) typedCategory(c *Conv, text string) (string, bool) {
 	norm := normalize(text)
 	if len([]rune(norm)) < 3 {
 		return "", false
@@ -574,7 +596,7 @@ func (f *tourismFlow) typedCategory(text string) (string, bool) {
 			return cat, true
 		}
 		for _, lang := range locales.Languages() {
-			label := normalize(f.menu.label(lang, "tourism.category."+cat))
+			label := normalize(c.Label(lang, "tourism.category."+cat))
 			if norm == label || len([]rune(norm)) >= 4 && strings.HasPrefix(label, norm) || slices.Contains(nameWords(label), norm) {
 				return cat, true
 			}

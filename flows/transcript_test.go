@@ -155,7 +155,7 @@ func newHarness(t *testing.T) *harness {
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
 	h := &harness{staff: "test:staff", now: transcriptTime}
 	router := flows.NewRouter(texts, log)
-	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
+	router.RegisterFAQ(matcher, b.Store.FAQStats())
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: alerts{h}, Region: region, Location: jakarta,
 		Staff: func(key string) bool { return key == h.staff },
