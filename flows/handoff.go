@@ -74,6 +74,17 @@ const (
 // office hours, a message left for staff outside them. While staff handle the
 // conversation the bot is quiet and passes everything on; "selesai" asks whether to
 // end it, and ending it returns to the bot with a note and a rating.
+// handoffState is the conversation with staff a person is in.
+type handoffState struct {
+	ID   string `json:"id"`
+	Told bool   `json:"told,omitempty"` // the person was told their messages go to staff
+}
+
+// legacyHandoff reads the state of sessions saved before typed state.
+func legacyHandoff(flow string, v map[string]string) (any, bool) {
+	return handoffState{ID: v["id"], Told: v["told"] != ""}, flow == FlowHuman
+}
+
 type handoffFlow struct {
 	cfg   HandoffConfig
 	texts *locales.Catalog // for staff, who read the default language
@@ -101,6 +112,7 @@ func (r *Router) RegisterHandoff(cfg HandoffConfig) *Desk {
 	}
 	f := &handoffFlow{cfg: cfg, texts: r.texts, log: r.log}
 	r.Register(FlowHuman, f)
+	r.handleLegacy(FlowHuman, legacyHandoff)
 	r.AddMenuItem(MenuItem{FlowHuman, "menu.human"}, FlowLanguage)
 	r.HandleCommand(f.staffCommand)
 	r.HandleOption("handoff:leave", f.option)
@@ -184,7 +196,7 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 func (f *handoffFlow) joined(ctx context.Context, c *Conv, ho *domain.Handoff) error {
 	c.Leave()
 	c.Session.Flow, c.Session.Step = FlowHuman, stepHandoffWaiting
-	c.Session.Set("id", ho.ID)
+	saveState(c, FlowHuman, handoffState{ID: ho.ID})
 	switch {
 	case ho.State == domain.HandoffActive:
 		c.Session.Step = stepHandoffActive
@@ -207,7 +219,7 @@ func (f *handoffFlow) joined(ctx context.Context, c *Conv, ho *domain.Handoff) e
 // the message as usual.
 func (f *handoffFlow) Hold(ctx context.Context, c *Conv, in Input) (bool, error) {
 	c.Session.Options = nil
-	id := c.Session.Get("id")
+	id := loadState[handoffState](c, FlowHuman).ID
 	ho, err := f.cfg.Store.Get(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		c.Leave()
@@ -288,8 +300,9 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *domain.Handoff, 
 		}
 		f.cfg.Courier.Staff(ctx, f.staffText("handoff.staff.citizen", "ID", ho.ID, "Text", text))
 	}
-	if c.Session.Get("told") == "" {
-		c.Session.Set("told", "1")
+	if st := loadState[handoffState](c, FlowHuman); !st.Told {
+		st.Told = true
+		saveState(c, FlowHuman, st)
 		c.Say("handoff.forwarded")
 	}
 	return true, nil
@@ -355,7 +368,7 @@ func (f *handoffFlow) option(ctx context.Context, c *Conv, opt string) (bool, er
 // event handles handoff news in the person's conversation (see HandoffCourier).
 func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 	id, what, _ := strings.Cut(arg, ":")
-	mine := c.Session.Flow == FlowHuman && c.Session.Get("id") == id
+	mine := c.Session.Flow == FlowHuman && loadState[handoffState](c, FlowHuman).ID == id
 	kept := c.Session.Options
 	switch {
 	case what == "taken":

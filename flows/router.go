@@ -95,6 +95,7 @@ type Router struct {
 	kinds    map[bot.Kind]KindHandler
 	commands []CommandHandler
 	events   map[string]EventHandler
+	legacy   map[string]legacyReader // state names → readers of old sessions' Vars
 
 	// subscriptions, when registered, learn a person's new language and forget a
 	// person who erases their data.
@@ -159,7 +160,8 @@ type intentRoute struct {
 // registered says honestly that it is coming.
 func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
 	r := &Router{texts: texts, log: log, flows: map[string]Flow{}, intents: defaultIntents(),
-		requests: map[string]intentRoute{}, kinds: map[bot.Kind]KindHandler{}, events: map[string]EventHandler{}}
+		requests: map[string]intentRoute{}, kinds: map[bot.Kind]KindHandler{}, events: map[string]EventHandler{},
+		legacy: map[string]legacyReader{}}
 	r.menu = []MenuItem{
 		{FlowFAQ, "menu.faq"},
 		{FlowComplaint, "menu.complaint"},
@@ -316,6 +318,7 @@ type Accepter interface {
 // Handle implements bot.Handler.
 func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	c := &Conv{Turn: t, texts: r.texts, log: r.log, r: r}
+	r.upgrade(t.Session)
 	if t.Msg.Kind == bot.KindEvent {
 		kind, arg, _ := strings.Cut(t.Msg.Text, ":")
 		if h, ok := r.events[kind]; ok {

@@ -397,6 +397,43 @@ const farKm = 50
 // attraction → its category (or the nearest list it came from) → categories → menu.
 type tourismFlow struct{ t Tourism }
 
+// tourismState is where a person is in the tourism flow.
+type tourismState struct {
+	Category string           `json:"category,omitempty"` // the category listed
+	Place    string           `json:"place,omitempty"`    // the attraction shown
+	From     string           `json:"from,omitempty"`     // "nearby": the attraction came from the nearest list
+	Point    *domain.Location `json:"point,omitempty"`    // the place shared, for the nearest list
+}
+
+// legacyTourism reads the state of sessions saved before typed state.
+func legacyTourism(flow string, v map[string]string) (any, bool) {
+	return tourismState{Category: v["cat"], Place: v["place"], From: v["from"], Point: legacyPoint(v)}, flow == FlowTourism
+}
+
+func (f *tourismFlow) state(c *Conv) tourismState { return loadState[tourismState](c, FlowTourism) }
+
+func (f *tourismFlow) keep(c *Conv, st tourismState) { saveState(c, FlowTourism, st) }
+
+// tipsGiven are the travel tips given in this conversation (indexes in the pool),
+// until the person's flow ends: asking again gives the next.
+type tipsGiven struct {
+	Given []int `json:"given"`
+}
+
+// stateTips is the name the tips given are kept under.
+const stateTips = "tips"
+
+// legacyTips reads the tips given as sessions saved them before typed state.
+func legacyTips(_ string, v map[string]string) (any, bool) {
+	var t tipsGiven
+	for _, s := range legacyList(v["tips"]) {
+		if i, err := strconv.Atoi(s); err == nil {
+			t.Given = append(t.Given, i)
+		}
+	}
+	return t, len(t.Given) > 0
+}
+
 // tourismNearby is the entry of the "terdekat"/"nearby" keywords: the tourism flow,
 // started at the request for a location.
 type tourismNearby struct{ f *tourismFlow }
@@ -410,6 +447,8 @@ func (r *Router) RegisterTourism(t Tourism) {
 	f := &tourismFlow{t: t}
 	r.Register(FlowTourism, f)
 	r.Register(FlowNearby, tourismNearby{f})
+	r.handleLegacy(FlowTourism, legacyTourism)
+	r.handleLegacy(stateTips, legacyTips)
 	r.RegisterKeyword("keywords.tourism", FlowTourism)
 	r.RegisterKeyword("keywords.nearby", FlowNearby)
 	r.HandleKind(bot.KindLocation, func(_ context.Context, c *Conv, in Input) (bool, error) {
@@ -519,8 +558,8 @@ func (f *tourismFlow) option(c *Conv, opt string) bool {
 			f.place(c, arg, "nearby")
 		case "how":
 			from := ""
-			if c.Session.Get("place") == arg {
-				from = c.Session.Get("from") // how to get there keeps the way back
+			if st := f.state(c); st.Place == arg {
+				from = st.From // how to get there keeps the way back
 			}
 			f.how(c, arg, from)
 		}
@@ -542,7 +581,8 @@ func (f *tourismFlow) option(c *Conv, opt string) bool {
 
 // Back goes up one level.
 func (f *tourismFlow) Back(_ context.Context, c *Conv) error {
-	place, from := c.Session.Get("place"), c.Session.Get("from")
+	st := f.state(c)
+	place, from := st.Place, st.From
 	switch c.Session.Step {
 	case tourHow:
 		f.place(c, place, from)
@@ -567,7 +607,7 @@ func (f *tourismFlow) Back(_ context.Context, c *Conv) error {
 // categories offers the categories that have attractions, the nearby search and the menu.
 func (f *tourismFlow) categories(c *Conv, text string) {
 	c.Session.Step = tourCategories
-	c.Session.Vars = nil
+	dropState(c, FlowTourism)
 	c.Turn.Say(bot.Reply{Text: text, Options: f.categoryOptions(c)})
 }
 
@@ -608,8 +648,7 @@ func (f *tourismFlow) typedCategory(c *Conv, text string) (string, bool) {
 // list offers the attractions of a category.
 func (f *tourismFlow) list(c *Conv, cat string) {
 	c.Session.Step = tourList
-	c.Session.Vars = nil
-	c.Session.Set("cat", cat)
+	f.keep(c, tourismState{Category: cat})
 	c.Turn.Say(bot.Reply{Text: c.T("tourism.list", "Category", c.T("tourism.category."+cat)), Options: f.listOptions(c, cat)})
 }
 
@@ -629,10 +668,12 @@ func (f *tourismFlow) open(c *Conv, id, from, step string) (Attraction, bool) {
 		f.categories(c, c.T("tourism.choose_category"))
 		return a, false
 	}
-	f.keepPoint(c, from)
+	st := tourismState{Place: a.ID, From: from}
+	if from == "nearby" {
+		st.Point = f.state(c).Point // kept for "kembali" to the nearest list
+	}
+	f.keep(c, st)
 	c.Session.Step = step
-	c.Session.Set("place", a.ID)
-	c.Session.Set("from", from)
 	return a, true
 }
 
@@ -681,21 +722,11 @@ func (f *tourismFlow) howOptions(c *Conv, a Attraction, from string) []bot.Optio
 	return append(opts, f.placeOptions(c, a, from)[1:]...)
 }
 
-// keepPoint forgets the shared point unless the person came from the nearest list.
-func (f *tourismFlow) keepPoint(c *Conv, from string) {
-	lat, lon := c.Session.Get("lat"), c.Session.Get("lon")
-	c.Session.Vars = nil
-	if from == "nearby" && lat != "" {
-		c.Session.Set("lat", lat)
-		c.Session.Set("lon", lon)
-	}
-}
-
 // askLocation asks the person to share where they are; matches are attractions the
 // person may have meant by a name they typed.
 func (f *tourismFlow) askLocation(c *Conv, key string, matches []Attraction) {
 	c.Session.Step = tourLocate
-	c.Session.Vars = nil
+	dropState(c, FlowTourism)
 	text := c.T(key)
 	var opts []bot.Option
 	if len(matches) > 0 {
@@ -725,9 +756,7 @@ func (f *tourismFlow) located(c *Conv, l *domain.Location) {
 		f.askLocation(c, "tourism.location_invalid", nil)
 		return
 	}
-	c.Session.Vars = nil
-	c.Session.Set("lat", strconv.FormatFloat(l.Lat, 'f', 6, 64))
-	c.Session.Set("lon", strconv.FormatFloat(l.Lon, 'f', 6, 64))
+	f.keep(c, tourismState{Point: keptPoint(*l)})
 	f.results(c)
 }
 
@@ -750,12 +779,11 @@ func (f *tourismFlow) results(c *Conv) {
 // nearestOptions offers the three attractions nearest the point in the session; far
 // reports that even the nearest is more than farKm away, ok that there is a point.
 func (f *tourismFlow) nearestOptions(c *Conv) (opts []bot.Option, far, ok bool) {
-	lat, err1 := strconv.ParseFloat(c.Session.Get("lat"), 64)
-	lon, err2 := strconv.ParseFloat(c.Session.Get("lon"), 64)
-	if err1 != nil || err2 != nil {
+	p := f.state(c).Point
+	if p == nil {
 		return nil, false, false
 	}
-	near := f.t.Nearest(domain.Location{Lat: lat, Lon: lon}, 3)
+	near := f.t.Nearest(*p, 3)
 	for _, n := range near {
 		opts = append(opts, bot.Option{ID: "tourism:near:" + n.Attraction.ID,
 			Label: n.Attraction.Name.In(c.Lang()) + " · " + f.km(c, n.Km)})
@@ -782,7 +810,7 @@ func (f *tourismFlow) km(c *Conv, km float64) string {
 // offer lists attractions the person may have meant.
 func (f *tourismFlow) offer(c *Conv, text string, found []Attraction) {
 	c.Session.Step = tourCategories
-	c.Session.Vars = nil
+	dropState(c, FlowTourism)
 	var opts []bot.Option
 	for _, a := range found {
 		opts = append(opts, bot.Option{ID: "tourism:place:" + a.ID, Label: a.Name.In(c.Lang())})
@@ -794,18 +822,19 @@ func (f *tourismFlow) offer(c *Conv, text string, found []Attraction) {
 // repeat asks kindly for one of the options of the current step again.
 func (f *tourismFlow) repeat(c *Conv) {
 	var opts []bot.Option
+	st := f.state(c)
 	switch c.Session.Step {
 	case tourList:
-		opts = f.listOptions(c, c.Session.Get("cat"))
+		opts = f.listOptions(c, st.Category)
 	case tourPlace, tourHow:
-		a, ok := f.t.Attraction(c.Session.Get("place"))
+		a, ok := f.t.Attraction(st.Place)
 		if !ok {
 			break
 		}
 		if c.Session.Step == tourHow {
-			opts = f.howOptions(c, a, c.Session.Get("from"))
+			opts = f.howOptions(c, a, st.From)
 		} else {
-			opts = f.placeOptions(c, a, c.Session.Get("from"))
+			opts = f.placeOptions(c, a, st.From)
 		}
 	case tourNearest:
 		opts, _, _ = f.nearestOptions(c)
@@ -822,17 +851,13 @@ func (f *tourismFlow) repeat(c *Conv) {
 // here are remembered in the session until the person's flow ends, so asking again
 // gives the next one.
 func (f *tourismFlow) tipNow(c *Conv) {
-	var seen []int
-	for _, s := range splitList(c.Session.Get("tips")) {
-		if i, err := strconv.Atoi(s); err == nil {
-			seen = append(seen, i)
-		}
-	}
-	i, tip := f.t.NextTip(c.Lang(), seen)
+	tips := loadState[tipsGiven](c, stateTips)
+	i, tip := f.t.NextTip(c.Lang(), tips.Given)
 	if i < 0 {
 		c.Say("tourism.no_tip")
 		return
 	}
-	c.Session.Set("tips", strings.Trim(c.Session.Get("tips")+","+strconv.Itoa(i), ","))
+	tips.Given = append(tips.Given, i)
+	saveState(c, stateTips, tips)
 	c.Say("tourism.tip_now", "Description", tip)
 }

@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"io/fs"
-	"maps"
 	"strings"
 
 	"github.com/layan-id/layan/bot"
@@ -159,14 +158,14 @@ type Resumer interface {
 // shown, the office's contacts) and then puts the flow back where it was: a draft is
 // not lost, and the step is asked again, so the way back is right there.
 func (r *Router) aside(c *Conv, do func() error) error {
-	flow, step, vars := c.Session.Flow, c.Session.Step, maps.Clone(c.Session.Vars)
+	flow, step, state := c.Session.Flow, c.Session.Step, c.Session.State
 	if err := do(); err != nil {
 		return err
 	}
 	if flow == "" || c.Session.Flow != "" && c.Session.Flow != flow {
 		return nil
 	}
-	c.Session.Flow, c.Session.Step, c.Session.Vars = flow, step, vars
+	c.Session.Flow, c.Session.Step, c.Session.State = flow, step, state
 	if rs, ok := r.flows[flow].(Resumer); ok {
 		rs.Resume(c)
 	}
