@@ -128,6 +128,15 @@ func (c *Conv) V(key string, kv ...any) string {
 	return c.T(key, kv...)
 }
 
+// Schedule says when a broadcast runs, in words in the person's language.
+func (c *Conv) Schedule(t domain.Timing) string {
+	s, err := c.texts.Schedule(c.Lang(), t)
+	if err != nil {
+		c.log.Error("text missing or broken", "err", err)
+	}
+	return s
+}
+
 // Say says a localised text.
 func (c *Conv) Say(key string, kv ...any) { c.Turn.Say(bot.Reply{Text: c.T(key, kv...)}) }
 

@@ -197,14 +197,12 @@ func (f *staffBroadcastFlow) when(_ context.Context, c *Conv, d *broadcastDraft,
 	return kept
 }
 
-// preview is the broadcast as it will be scheduled.
+// preview is the broadcast as it will be scheduled, its time in words ("setiap hari
+// kerja pukul 06.00"), never raw cron.
 func (f *staffBroadcastFlow) preview(c *Conv, d *broadcastDraft) string {
-	when := d.Cron
-	switch {
-	case d.Now:
-		when = c.T("broadcast.now")
-	case d.At != nil:
-		when = d.At.In(f.loc).Format("02-01-2006 15:04")
+	when := c.T("broadcast.now")
+	if !d.Now {
+		when = c.Schedule((&domain.Broadcast{At: d.At, Cron: d.Cron}).Timing(f.loc, f.now()))
 	}
 	en := d.TextEN
 	if en == "" {
