@@ -181,9 +181,8 @@ func (c *Conv) Question(ctx context.Context, text string) (bool, error) {
 
 // Has reports whether the flow name is registered (not only announced as coming).
 func (c *Conv) Has(name string) bool {
-	_, soon := c.r.flows[name].(comingSoon)
 	_, ok := c.r.flows[name]
-	return ok && !soon
+	return ok && !c.r.soon[name]
 }
 
 // IsWord reports whether text is one of the keywords under key ("keywords.skip").

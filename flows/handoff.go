@@ -143,7 +143,7 @@ func (f *handoffFlow) Start(ctx context.Context, c *Conv) error {
 }
 
 // Continue is reached only when the held conversation passed a message on to the
-// router (see held); it never is in practice.
+// router (see Hold); it never is in practice.
 func (f *handoffFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	c.Leave()
 	return c.Fallback(ctx, in)

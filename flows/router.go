@@ -87,6 +87,7 @@ type Router struct {
 	intents *intent.Reader // reads what a message asks for before the flows see it
 	menu    []MenuItem
 	flows   map[string]Flow
+	soon    map[string]bool // flows in the menu not registered yet: they say they are coming
 
 	options  []optionRoute
 	phrases  []TextHandler
@@ -159,7 +160,7 @@ type intentRoute struct {
 // NewRouter returns a router with the main menu: every menu entry whose flow is not
 // registered says honestly that it is coming.
 func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
-	r := &Router{texts: texts, log: log, flows: map[string]Flow{}, intents: defaultIntents(),
+	r := &Router{texts: texts, log: log, flows: map[string]Flow{}, soon: map[string]bool{}, intents: defaultIntents(),
 		requests: map[string]intentRoute{}, kinds: map[bot.Kind]KindHandler{}, events: map[string]EventHandler{},
 		legacy: map[string]legacyReader{}}
 	r.menu = []MenuItem{
@@ -172,7 +173,7 @@ func NewRouter(texts *locales.Catalog, log *slog.Logger) *Router {
 		{FlowHelp, "menu.help"},
 	}
 	for _, id := range []string{FlowFAQ, FlowComplaint, FlowStatus, FlowTourism, FlowSubscribe} {
-		r.flows[id] = comingSoon{key: "coming_soon." + id}
+		r.flows[id], r.soon[id] = comingSoon{key: "coming_soon." + id}, true
 	}
 	r.flows[FlowLanguage] = languageFlow{}
 	r.flows[FlowHelp] = helpFlow{}
@@ -246,7 +247,10 @@ func (r *Router) registerBasics() {
 
 // Register makes f the flow named name (a Flow… constant): started by its menu entry,
 // its keywords and its option, and continued while Session.Flow is name.
-func (r *Router) Register(name string, f Flow) { r.flows[name] = f }
+func (r *Router) Register(name string, f Flow) {
+	r.flows[name] = f
+	delete(r.soon, name)
+}
 
 // RegisterKeyword makes the keywords of the text key (a comma-separated list, such as
 // "keywords.tourism") start the flow name at every step.
