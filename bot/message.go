@@ -136,7 +136,8 @@ func (s *Session) Reset() {
 	s.Flow, s.Step, s.State, s.Vars, s.Options = "", "", nil, nil, nil
 }
 
-// Set stores a flow variable.
+// Set stores a string variable in Vars, the flow state of sessions saved before
+// State (the flows keep theirs in State).
 func (s *Session) Set(name, value string) {
 	if s.Vars == nil {
 		s.Vars = map[string]string{}

@@ -372,7 +372,7 @@ func (r *Router) RegisterComplaints(cfg ComplaintConfig) {
 		}
 		return true, f.status.one(ctx, c, id)
 	})
-	r.HandleIntent("ticket", Interrupt, func(ctx context.Context, c *Conv, in Input) error {
+	r.HandleIntent("ticket", AlwaysInterrupts, func(ctx context.Context, c *Conv, in Input) error {
 		return c.Aside(func() error { return f.status.one(ctx, c, in.reading.Ticket) })
 	})
 	// "cek status laporan saya": at a choice step of a form (where it cannot be the

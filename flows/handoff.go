@@ -117,7 +117,7 @@ func (r *Router) RegisterHandoff(cfg HandoffConfig) *Desk {
 	r.HandleCommand(f.staffCommand)
 	r.HandleOption("handoff:leave", f.option)
 	r.HandleOption("hrate:", f.option)
-	r.HandleIntent("human", Interrupt, func(ctx context.Context, c *Conv, _ Input) error { return f.Start(ctx, c) })
+	r.HandleIntent("human", AlwaysInterrupts, func(ctx context.Context, c *Conv, _ Input) error { return f.Start(ctx, c) })
 	r.HandleEvent("handoff", f.event)
 	return &Desk{f: f}
 }

@@ -138,7 +138,7 @@ type Interrupts int
 // How requests treat forms.
 const (
 	NeverInterrupts Interrupts = iota
-	Interrupt
+	AlwaysInterrupts
 	InterruptsAtChoice // only at a step that offered options, where it cannot be an answer
 )
 
@@ -220,15 +220,15 @@ func (r *Router) registerBasics() {
 	r.HandleOption("menu", func(ctx context.Context, c *Conv, _ string) (bool, error) { return true, menu(ctx, c) })
 	// The same, asked in plain words ("ga jadi", "balik ke menu").
 	for name, do := range map[string]func(context.Context, *Conv) error{"cancel": cancel, "menu": menu, "back": back, "erase": start(FlowErase)} {
-		r.HandleIntent(name, Interrupt, func(ctx context.Context, c *Conv, _ Input) error { return do(ctx, c) })
+		r.HandleIntent(name, AlwaysInterrupts, func(ctx context.Context, c *Conv, _ Input) error { return do(ctx, c) })
 	}
 	for name, do := range map[string]func(context.Context, *Conv) error{"help": help, "privacy": privacy} {
-		r.HandleIntent(name, Interrupt, func(ctx context.Context, c *Conv, _ Input) error {
+		r.HandleIntent(name, AlwaysInterrupts, func(ctx context.Context, c *Conv, _ Input) error {
 			return c.Aside(func() error { return do(ctx, c) })
 		})
 	}
 	for _, lang := range locales.Languages() {
-		r.HandleIntent("lang:"+lang, Interrupt, func(ctx context.Context, c *Conv, _ Input) error {
+		r.HandleIntent("lang:"+lang, AlwaysInterrupts, func(ctx context.Context, c *Conv, _ Input) error {
 			if c.Session.Flow == "" {
 				return c.SetLanguage(ctx, lang)
 			}
@@ -240,7 +240,7 @@ func (r *Router) registerBasics() {
 		})
 	}
 	// Without a person to talk to (RegisterHandoff), the office's contacts.
-	r.HandleIntent("human", Interrupt, func(_ context.Context, c *Conv, _ Input) error {
+	r.HandleIntent("human", AlwaysInterrupts, func(_ context.Context, c *Conv, _ Input) error {
 		return c.Aside(func() error { c.Say("human.contacts"); return nil })
 	})
 }

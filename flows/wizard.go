@@ -297,7 +297,9 @@ func (w *wizard[S]) Back(_ context.Context, c *Conv) error {
 // Resume asks the current step again after an aside, saying that the draft is kept.
 func (w *wizard[S]) Resume(c *Conv) {
 	st := w.load(c)
-	c.Say(w.resume)
+	if w.resume != "" {
+		c.Say(w.resume)
+	}
 	w.ask(c, &st, c.Session.Step)
 	w.save(c, &st)
 }
