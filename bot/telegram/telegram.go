@@ -69,15 +69,12 @@ package telegram
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,6 +85,8 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/bot/inbox"
+	"github.com/layan-id/layan/bot/lanes"
 )
 
 // ChannelName is the channel's name in bot.Message.Channel and in the Sender.
@@ -223,9 +222,9 @@ type Channel struct {
 	consumer  string            // this process's name as queue consumer and poller
 	webhookOn bool
 	guard     *guard.Guard // throttles addresses that present wrong webhook secrets
-	lanes     *lanes
-	inflight  sync.WaitGroup // queued updates being handled
-	media     Media          // nil: photos stay Telegram file ids
+	lanes     *lanes.Lanes
+	inbox     *inbox.Worker // the webhook's queue
+	media     Media         // nil: photos stay Telegram file ids
 
 	mu        sync.RWMutex
 	self      *tgbotapi.User // nil until getMe answered
@@ -305,11 +304,16 @@ func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Chan
 		redactor: strings.NewReplacer(cfg.Token, "<token>", url.PathEscape(cfg.Token), "<token>",
 			url.QueryEscape(cfg.Token), "<token>"),
 		commands:  map[string]string{},
-		consumer:  consumerName(),
+		consumer:  inbox.ConsumerName(),
 		webhookOn: cfg.WebhookURL != "",
-		lanes:     newLanes(cfg.Workers),
+		lanes:     lanes.New(cfg.Workers),
 	}
 	c.guard = guard.New(guard.Config{Name: "telegram webhook", Logger: c.log})
+	c.inbox = inbox.New(inbox.Config{
+		Name: "telegram", Item: "update", Queue: st, Lanes: c.lanes, Consumer: c.consumer, Open: c.open,
+		MaxAge: maxAge, Slots: 16 * cfg.Workers, ClaimAfter: cfg.ClaimAfter, Wait: cfg.QueueWait,
+		MaxBackoff: cfg.MaxBackoff, Log: c.log,
+	})
 	for _, cmd := range cfg.Commands {
 		c.commands[strings.ToLower(cmd.Name)] = cmd.Option
 	}
@@ -342,14 +346,6 @@ func defaultHTTPClient(pollTimeout time.Duration) *http.Client {
 	t.ResponseHeaderTimeout = pollTimeout + 15*time.Second
 	t.MaxIdleConnsPerHost = 32
 	return &http.Client{Transport: t, Timeout: pollTimeout + 30*time.Second}
-}
-
-// consumerName names this process among the replicas sharing the store.
-func consumerName() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // Name implements bot.Channel.
@@ -401,12 +397,11 @@ func (c *Channel) Run(ctx context.Context) error {
 	c.receiving.Store(true)
 	defer c.receiving.Store(false)
 	var wg sync.WaitGroup
-	wg.Go(func() { c.work(ctx, jobs) }) // also drains what a former webhook period left queued
+	wg.Go(func() { c.inbox.Run(ctx, jobs) }) // also drains what a former webhook period left queued
 	if !c.webhookOn {
 		wg.Go(func() { c.poll(ctx, jobs) })
 	}
 	wg.Wait()
-	c.inflight.Wait()
 	return nil
 }
 

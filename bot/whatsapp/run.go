@@ -49,7 +49,7 @@ func (c *Channel) Run(ctx context.Context) error {
 		}
 		c.holdAndServe(ctx, jobs, devices, dev, walog)
 	}
-	c.outbox.wait(shutdownGrace)
+	c.waitOutbox()
 	return nil
 }
 
@@ -242,7 +242,7 @@ func (c *Channel) connectOnce(ctx, held, jobs context.Context, devices *Devices,
 	defer func() {
 		end()                 // handlers still running give their messages back unacknowledged
 		if ctx.Err() != nil { // stopping: let queued replies go out first
-			c.outbox.wait(shutdownGrace)
+			c.waitOutbox()
 		}
 		c.detach(stateStopped)
 		client.Disconnect()
@@ -411,4 +411,11 @@ func (c *Channel) alert(ctx context.Context, kind AlertKind, until time.Time) {
 		defer cancel()
 		c.cfg.Alert(ctx, a)
 	}()
+}
+
+// waitOutbox waits until every queued reply was sent, or shutdownGrace has passed.
+func (c *Channel) waitOutbox() {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	c.outbox.Wait(ctx)
 }

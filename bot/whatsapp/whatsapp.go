@@ -73,6 +73,7 @@ import (
 	"go.mau.fi/whatsmeow/types"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/lanes"
 )
 
 // ChannelName is the channel's name in bot.Message.Channel and in the Sender.
@@ -214,8 +215,8 @@ type Channel struct {
 	lock   Lock
 	token  string // this process's token for the connection lock
 
-	outbox  *outbox
-	signals chan signal // from event handlers to the session loop; never blocks them
+	outbox  *lanes.Lanes // replies per chat, in order
+	signals chan signal  // from event handlers to the session loop; never blocks them
 
 	mu     sync.RWMutex
 	client Client // nil while not connected
@@ -275,7 +276,7 @@ func New(cfg Config, engine Engine, sender Sender, texts Texts) (*Channel, error
 		state:   state{kind: stateStarting, since: time.Now()},
 		alerts:  map[AlertKind]bool{},
 	}
-	c.outbox = newOutbox(c.deliver)
+	c.outbox = lanes.New(0)
 	limits := DefaultLimits()
 	if cfg.Limits != nil {
 		limits = *cfg.Limits

@@ -51,8 +51,6 @@ package whatsappcloud
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -60,13 +58,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/bot/inbox"
+	"github.com/layan-id/layan/bot/lanes"
 )
 
 // ChannelName is the channel's name in bot.Message.Channel and in the Sender: the
@@ -200,8 +199,8 @@ type Channel struct {
 	redactor *strings.Replacer
 	consumer string
 	guard    *guard.Guard
-	lanes    *lanes
-	inflight sync.WaitGroup
+	lanes    *lanes.Lanes
+	inbox    *inbox.Worker // the webhook's queue
 
 	mu    sync.Mutex
 	state state
@@ -278,12 +277,17 @@ func New(cfg Config, engine Engine, sender Sender, texts Texts) (*Channel, error
 		log: cfg.Logger.With("channel", ChannelName, "api", "cloud"), pseudo: cfg.Pseudonyms,
 		engine: engine, sender: sender, texts: texts, store: cfg.Store,
 		redactor: strings.NewReplacer(pairs...),
-		consumer: consumerName(),
-		lanes:    newLanes(cfg.Workers),
+		consumer: inbox.ConsumerName(),
+		lanes:    lanes.New(cfg.Workers),
 		state:    state{kind: stateStarting},
 		pairs:    map[string]time.Time{},
 	}
 	c.guard = guard.New(guard.Config{Name: "whatsapp webhook", Logger: c.log})
+	c.inbox = inbox.New(inbox.Config{
+		Name: "whatsapp cloud", Item: "payload", Queue: cfg.Store, Lanes: c.lanes, Consumer: c.consumer,
+		Open: c.open, MaxAge: maxAge, Slots: 16 * cfg.Workers, ClaimAfter: cfg.ClaimAfter, Wait: cfg.QueueWait,
+		MaxBackoff: cfg.MaxBackoff, Now: cfg.Now, Log: c.log,
+	})
 	limits := DefaultLimits(cfg.PerSecond)
 	if cfg.Limits != nil {
 		limits = *cfg.Limits
@@ -316,13 +320,6 @@ func defaultHTTPClient() *http.Client {
 	t.ResponseHeaderTimeout = 30 * time.Second
 	t.MaxIdleConnsPerHost = 64
 	return &http.Client{Transport: t, Timeout: 2 * time.Minute}
-}
-
-func consumerName() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // Name implements bot.Channel.
