@@ -127,7 +127,7 @@ func (s *Sender) send(ctx context.Context, channel, chatID string, bulk bool, re
 }
 
 func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool, r Reply) error {
-	backoff := ln.limits.Backoff
+	backoff := Backoff(ln.limits.Backoff, 0)
 	limited := 0 // rate limits met; they are pacing, not failures, but not forever
 	var err error
 	for attempt := 1; attempt <= ln.limits.Attempts; attempt++ {
@@ -143,7 +143,7 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 		case ErrBlocked, ErrPermanent:
 			return err
 		case ErrRateLimited:
-			ln.pause(retryAfter(err, backoff))
+			ln.pause(retryAfter(err, ln.limits.Backoff))
 			if limited++; limited < maxRateLimited {
 				attempt--
 			}
@@ -151,10 +151,9 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 		}
 		s.log.WarnContext(ctx, "send failed, will retry", "channel", ln.ch.Name(), "attempt", attempt, "err", err)
 		if attempt < ln.limits.Attempts {
-			if werr := Sleep(ctx, backoff/2+rand.N(backoff)); werr != nil {
+			if werr := Sleep(ctx, backoff.NextBackOff()); werr != nil {
 				return err
 			}
-			backoff *= 2
 		}
 	}
 	return err
@@ -225,19 +224,4 @@ func (ln *lane) chatLimiter(chatID string) *rate.Limiter {
 	}
 	c.lastUsed = now
 	return c.lim
-}
-
-// Sleep waits for d or until ctx ends, and returns ctx's error in the latter case.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

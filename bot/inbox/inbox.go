@@ -105,7 +105,7 @@ func (w *Worker) Run(ctx, jobs context.Context) {
 		slots <- struct{}{}
 	}
 	var lastReclaim time.Time
-	pause := min(time.Second, cfg.MaxBackoff)
+	pause := bot.Backoff(min(time.Second, cfg.MaxBackoff), cfg.MaxBackoff)
 	for ctx.Err() == nil {
 		n := takeSlots(ctx, slots, 100)
 		if n == 0 {
@@ -131,14 +131,14 @@ func (w *Worker) Run(ctx, jobs context.Context) {
 			if ctx.Err() != nil {
 				break
 			}
-			cfg.Log.Warn(cfg.Name+": read the queue failed; will retry", "in", pause, "err", err)
-			if bot.Sleep(ctx, pause) != nil {
+			d := pause.NextBackOff()
+			cfg.Log.Warn(cfg.Name+": read the queue failed; will retry", "in", d, "err", err)
+			if bot.Sleep(ctx, d) != nil {
 				break
 			}
-			pause = min(pause*2, cfg.MaxBackoff)
 			continue
 		}
-		pause = min(time.Second, cfg.MaxBackoff)
+		pause.Reset()
 		for i := range ids {
 			w.inflight.Add(1)
 			w.entry(ctx, jobs, ids[i], raws[i], func() { slots <- struct{}{}; w.inflight.Done() })

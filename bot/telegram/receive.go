@@ -120,7 +120,7 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 	leaseTTL := 2*c.cfg.PollTimeout + 30*time.Second
 	leader := false
 	offset := 0 // 0: let Telegram resume after what it saw confirmed
-	pause := min(time.Second, c.cfg.MaxBackoff)
+	pause := bot.Backoff(min(time.Second, c.cfg.MaxBackoff), c.cfg.MaxBackoff)
 	defer func() {
 		end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
@@ -137,8 +137,7 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			if ctx.Err() == nil {
 				c.log.Warn("telegram: take poller lease failed; will retry", "err", err)
 			}
-			bot.Sleep(ctx, pause)
-			pause = min(pause*2, c.cfg.MaxBackoff)
+			bot.Sleep(ctx, pause.NextBackOff())
 			continue
 		}
 		if !ok {
@@ -159,13 +158,13 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			c.log.Warn("telegram: getUpdates failed; will retry", "in", pause, "err", err)
-			bot.Sleep(ctx, pause)
-			pause = min(pause*2, c.cfg.MaxBackoff)
+			d := pause.NextBackOff()
+			c.log.Warn("telegram: getUpdates failed; will retry", "in", d, "err", err)
+			bot.Sleep(ctx, d)
 			continue
 		}
 		if len(raws) == 0 {
-			pause = min(time.Second, c.cfg.MaxBackoff)
+			pause.Reset()
 			bot.Sleep(ctx, c.cfg.PollInterval-time.Since(started)) // servers that answer at once
 			continue
 		}
@@ -174,11 +173,10 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			offset = next
 		}
 		if !failed {
-			pause = min(time.Second, c.cfg.MaxBackoff)
+			pause.Reset()
 			continue
 		}
-		bot.Sleep(ctx, pause) // the engine's store is likely down: do not hammer it
-		pause = min(pause*2, c.cfg.MaxBackoff)
+		bot.Sleep(ctx, pause.NextBackOff()) // the engine's store is likely down: do not hammer it
 	}
 }
 

@@ -423,23 +423,14 @@ func (c *Channel) connect(ctx context.Context) bool {
 }
 
 // retry runs f until it succeeds (true) or ctx ends (false), pausing between tries
-// from 1 s, doubling up to MaxBackoff.
+// from about 1 s, doubling up to MaxBackoff.
 func (c *Channel) retry(ctx context.Context, what string, f func(context.Context) error) bool {
-	pause := min(time.Second, c.cfg.MaxBackoff)
-	for {
-		err := f(ctx)
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		c.log.Warn("telegram: "+what+" failed; will retry", "in", pause, "err", err)
-		if bot.Sleep(ctx, pause) != nil {
-			return false
-		}
-		pause = min(pause*2, c.cfg.MaxBackoff)
-	}
+	_, err := bot.Retry(ctx, bot.Backoff(min(time.Second, c.cfg.MaxBackoff), c.cfg.MaxBackoff), 0,
+		func() (struct{}, error) { return struct{}{}, f(ctx) },
+		func(err error, next time.Duration) {
+			c.log.Warn("telegram: "+what+" failed; will retry", "in", next, "err", err)
+		})
+	return err == nil
 }
 
 // allowedUpdates are the update types the channel reads; Telegram sends no others.

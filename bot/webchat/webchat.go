@@ -160,16 +160,16 @@ func (s *Server) AllowFraming(sources string) { s.page.frameAncestors = sources 
 // graceful shutdown does not wait for them.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.hub.close()
+	pause := bot.Backoff(time.Second, 30*time.Second)
 	for ctx.Err() == nil {
 		ids, stop, err := s.store.Pushes(ctx)
 		if err != nil {
-			s.log.WarnContext(ctx, "web chat: no live pushes; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(5 * time.Second):
-			}
+			d := pause.NextBackOff()
+			s.log.WarnContext(ctx, "web chat: no live pushes; retrying", "in", d, "err", err)
+			bot.Sleep(ctx, d)
 			continue
 		}
+		pause.Reset()
 		s.hub.ready()
 		func() {
 			defer stop()

@@ -141,21 +141,11 @@ func (c *Channel) onMessage(ctx, jobs context.Context, e *events.Message) bool {
 	return true
 }
 
-// handle runs the engine, trying again briefly when the store fails.
+// handle runs the engine, trying again briefly (handleAttempts tries) when the store
+// fails.
 func (c *Channel) handle(ctx context.Context, m bot.Message) (bot.Outcome, error) {
-	pause := 500 * time.Millisecond
-	var err error
-	for attempt := 1; ; attempt++ {
-		var out bot.Outcome
-		out, err = c.engine.Handle(ctx, m)
-		if err == nil || attempt == handleAttempts || ctx.Err() != nil {
-			return out, err
-		}
-		if bot.Sleep(ctx, pause) != nil {
-			return out, err
-		}
-		pause *= 2
-	}
+	return bot.Retry(ctx, bot.Backoff(500*time.Millisecond, 0), handleAttempts,
+		func() (bot.Outcome, error) { return c.engine.Handle(ctx, m) }, nil)
 }
 
 // keepPhoto downloads the photo of m into the media store. A file WhatsApp will not

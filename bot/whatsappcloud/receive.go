@@ -37,7 +37,7 @@ func (c *Channel) Run(ctx context.Context) error {
 // token is expired or the number restricted, and after a failure, so that Health
 // says how things stand and sending resumes by itself.
 func (c *Channel) watch(ctx context.Context) {
-	pause := time.Second
+	pause := bot.Backoff(time.Second, c.cfg.MaxBackoff)
 	for ctx.Err() == nil {
 		err := c.probe(ctx)
 		if ctx.Err() != nil {
@@ -47,22 +47,22 @@ func (c *Channel) watch(ctx context.Context) {
 		switch {
 		case err == nil:
 			c.setState(ctx, state{kind: stateConnected})
-			pause = time.Second
+			pause.Reset()
 		case errors.As(err, &ae) && ae.Status < 500 && ae.Status != 429:
 			c.noteAPIError(ctx, err)
 			if !errors.As(err, &ae) || (ae.Code != codeTokenExpired && ae.Status != 401) {
 				c.log.Warn("whatsapp cloud: the Graph API refuses to describe the number", "err", err)
 			}
-			pause = time.Minute
+			pause.Reset()
 		default:
 			c.mu.Lock()
 			if c.state.kind == stateStarting || c.state.kind == stateConnected {
 				c.state = state{kind: stateUnreachable}
 			}
 			c.mu.Unlock()
-			c.log.Warn("whatsapp cloud: the Graph API does not answer; will retry", "in", pause, "err", err)
-			bot.Sleep(ctx, pause)
-			pause = min(pause*2, c.cfg.MaxBackoff)
+			d := pause.NextBackOff()
+			c.log.Warn("whatsapp cloud: the Graph API does not answer; will retry", "in", d, "err", err)
+			bot.Sleep(ctx, d)
 			continue
 		}
 		// Connected: look again only when sending is stopped.
