@@ -26,7 +26,7 @@ func (d *downStore) Acquire(context.Context, string, string) (*bot.Claim, error)
 	return nil, errors.New("connection refused")
 }
 func (d *downStore) Commit(context.Context, *bot.Claim, *bot.Session, []bot.Reply) error { return nil }
-func (d *downStore) Release(context.Context, *bot.Claim) error                          { return nil }
+func (d *downStore) Release(context.Context, *bot.Claim) error                           { return nil }
 
 // Complaint news whose turn cannot be prepared is tried five times with a growing
 // pause and then given up at once: no pause after the last try (before, the
