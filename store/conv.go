@@ -2,14 +2,13 @@ package store
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-
-	cryptorand "crypto/rand"
 
 	"github.com/redis/go-redis/v9"
 

@@ -95,24 +95,6 @@ const ChannelName = "telegram"
 // WebhookPath is where Register serves the webhook.
 const WebhookPath = "/telegram/webhook"
 
-// Engine handles one message; *bot.Engine is one.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
-}
-
-// Sender delivers replies through registered channels within their limits;
-// *bot.Sender is one.
-type Sender interface {
-	Register(ch bot.Channel, l bot.Limits)
-	Send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
-}
-
-// Texts renders the texts the channel shows itself (command descriptions, the
-// share-location button); *locales.Catalog is one.
-type Texts interface {
-	Text(lang, key string, data map[string]any) (string, error)
-}
-
 // Store is what the channel keeps in Redis; *store.Telegram is one.
 type Store interface {
 	// Enqueue durably queues a raw update received by the webhook.
@@ -213,18 +195,18 @@ type Channel struct {
 	http      *http.Client
 	log       *slog.Logger
 	pseudo    bot.Pseudonymizer
-	engine    Engine
-	sender    Sender
+	engine    bot.MessageHandler
+	sender    bot.ChannelSender
 	store     Store
-	texts     Texts
+	texts     bot.Texts
 	redactor  *strings.Replacer
 	commands  map[string]string // command name → option
 	consumer  string            // this process's name as queue consumer and poller
 	webhookOn bool
 	guard     *guard.Guard // throttles addresses that present wrong webhook secrets
 	lanes     *lanes.Lanes
-	inbox     *inbox.Worker // the webhook's queue
-	media     Media         // nil: photos stay Telegram file ids
+	inbox     *inbox.Worker  // the webhook's queue
+	media     bot.MediaSaver // nil: photos stay Telegram file ids
 
 	mu        sync.RWMutex
 	self      *tgbotapi.User // nil until getMe answered
@@ -235,7 +217,7 @@ var _ bot.Channel = (*Channel)(nil)
 
 // New checks cfg, returns the channel and registers it with the sender. It does no
 // I/O: Run connects, in the background of the rest of the service.
-func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Channel, error) {
+func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, st Store, texts bot.Texts) (*Channel, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("telegram: a token is required")
 	}

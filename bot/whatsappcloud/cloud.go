@@ -53,7 +53,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -91,28 +90,6 @@ func DefaultLimits(perSecond float64) bot.Limits {
 // DefaultPerSecond is the messages per second a Cloud API number may send (Meta's
 // default throughput).
 const DefaultPerSecond = 80
-
-// Engine handles one message; *bot.Engine is one.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
-}
-
-// Sender delivers replies through registered channels within their limits;
-// *bot.Sender is one.
-type Sender interface {
-	Register(ch bot.Channel, l bot.Limits)
-	Send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
-}
-
-// Texts renders the texts the channel adds itself; *locales.Catalog is one.
-type Texts interface {
-	Text(lang, key string, data map[string]any) (string, error)
-}
-
-// Media keeps the photos people send (*store.Media is one).
-type Media interface {
-	Save(r io.Reader) (name, mime string, err error)
-}
 
 // Store is what the channel keeps in Redis; *store.WhatsAppCloud is one.
 type Store interface {
@@ -160,7 +137,7 @@ type Config struct {
 	API string
 
 	Store     Store
-	Media     Media
+	Media     bot.MediaSaver
 	Templates *Templates // approved templates; nil: none
 	Logger    *slog.Logger
 	// Pseudonyms names conversations in logs; default unkeyed hashes.
@@ -192,9 +169,9 @@ type Channel struct {
 	http     *http.Client
 	log      *slog.Logger
 	pseudo   bot.Pseudonymizer
-	engine   Engine
-	sender   Sender
-	texts    Texts
+	engine   bot.MessageHandler
+	sender   bot.ChannelSender
+	texts    bot.Texts
 	store    Store
 	redactor *strings.Replacer
 	consumer string
@@ -211,7 +188,7 @@ var _ bot.Channel = (*Channel)(nil)
 
 // New checks cfg, returns the channel and registers it with the sender. It does no
 // I/O: Run checks the token and starts the workers.
-func New(cfg Config, engine Engine, sender Sender, texts Texts) (*Channel, error) {
+func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, texts bot.Texts) (*Channel, error) {
 	var missing []string
 	for _, f := range []struct{ name, v string }{
 		{"WHATSAPP_CLOUD_TOKEN", cfg.Token}, {"WHATSAPP_CLOUD_PHONE_ID", cfg.PhoneID},
