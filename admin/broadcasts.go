@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -97,17 +98,17 @@ func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request) {
 	}
 	bc, problem := s.validBroadcast(req)
 	if problem != "" {
-		writeError(w, http.StatusBadRequest, problem)
+		httpjson.Error(w, http.StatusBadRequest, problem)
 		return
 	}
 	id, err := s.broadcasts.Store.Create(r.Context(), bc)
 	if err != nil {
 		s.log.Error("create broadcast", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 		return
 	}
 	s.log.Info("broadcast scheduled", "broadcast", id, "topics", bc.Topics)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	httpjson.Write(w, http.StatusCreated, map[string]string{"id": id})
 }
 
 // validBroadcast reads a request into a broadcast checked by the domain's rules
@@ -170,44 +171,44 @@ func (s *Server) view(ctx context.Context, bc *domain.Broadcast) (broadcastView,
 func (s *Server) listBroadcasts(w http.ResponseWriter, r *http.Request) {
 	all, err := s.broadcasts.Store.List(r.Context())
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 		return
 	}
 	out := make([]broadcastView, 0, len(all))
 	for _, bc := range all {
 		v, err := s.view(r.Context(), bc)
 		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+			httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 			return
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"broadcasts": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"broadcasts": out})
 }
 
 func (s *Server) getBroadcast(w http.ResponseWriter, r *http.Request) {
 	bc, err := s.broadcasts.Store.Get(r.Context(), r.PathValue("id"))
 	if errors.Is(err, domain.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "broadcast not found")
+		httpjson.Error(w, http.StatusNotFound, "broadcast not found")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 		return
 	}
 	v, err := s.view(r.Context(), bc)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 }
 
 // broadcastAction pauses, resumes or cancels a broadcast.
 func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
 	action := domain.BroadcastAction(r.PathValue("action"))
 	if !action.Valid() {
-		writeError(w, http.StatusNotFound, "unknown action: use pause, resume or cancel")
+		httpjson.Error(w, http.StatusNotFound, "unknown action: use pause, resume or cancel")
 		return
 	}
 	delivering := false // a finished broadcast may be stopped only while its last run goes out
@@ -220,14 +221,14 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
 	var refused *domain.BroadcastStateError
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		writeError(w, http.StatusNotFound, "broadcast not found")
+		httpjson.Error(w, http.StatusNotFound, "broadcast not found")
 	case errors.As(err, &refused):
-		writeError(w, http.StatusConflict, refused.Error())
+		httpjson.Error(w, http.StatusConflict, refused.Error())
 	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 	default:
 		s.log.Info("broadcast "+string(action), "broadcast", bc.ID)
 		v, _ := s.view(r.Context(), bc)
-		writeJSON(w, http.StatusOK, v)
+		httpjson.Write(w, http.StatusOK, v)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/flows/fold"
 )
 
 // ComplaintStore is what the complaint flows need of the store.
@@ -155,7 +156,7 @@ func (f *complaintFlow) category(_ context.Context, c *Conv, d *complaintDraft, 
 	if !ok {
 		// The category typed by its id or label ("sampah", "Jalan rusak").
 		for _, cat := range f.region.Categories {
-			if normalize(in.Text) == cat || normalize(in.Text) == normalize(c.T("complaint.category."+cat)) {
+			if fold.Label(in.Text) == cat || fold.Label(in.Text) == fold.Label(c.T("complaint.category."+cat)) {
 				id, ok = cat, true
 			}
 		}
@@ -392,7 +393,7 @@ func (r *Router) RegisterComplaints(cfg ComplaintConfig) {
 
 // ticketAsked recognises "status BTG-261127-0042" or a ticket number by itself.
 func (f *complaintFlow) ticketAsked(c *Conv, text string) (string, bool) {
-	fields := strings.Fields(normalize(text))
+	fields := strings.Fields(fold.Label(text))
 	switch {
 	case len(fields) == 1 && ticketPattern.MatchString(fields[0]):
 		return fields[0], true

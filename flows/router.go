@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/flows/fold"
 	"github.com/layan-id/layan/flows/intent"
 	"github.com/layan-id/layan/locales"
 )
@@ -191,7 +192,7 @@ func (r *Router) registerBasics() {
 	})
 	r.HandleText(func(ctx context.Context, c *Conv, text string) (bool, error) {
 		for _, lang := range locales.Languages() {
-			if normalize(text) == normalize(r.label(lang, "lang.name")) {
+			if fold.Label(text) == fold.Label(r.label(lang, "lang.name")) {
 				return true, c.SetLanguage(ctx, lang) // "English", "Bahasa Indonesia" work at every step
 			}
 		}
@@ -423,9 +424,9 @@ func (r *Router) input(t *bot.Turn) Input {
 		// A keyword of every step ("kembali", "batal", "wisata") and a command are
 		// what they say, and a text to keep as written is not read for intents; only
 		// an option's own label (or number) takes precedence.
-		norm := normalize(in.Text)
+		norm := fold.Label(in.Text)
 		for i, o := range t.Session.Options {
-			if normalize(o.Label) == norm || norm == strconv.Itoa(i+1) {
+			if fold.Label(o.Label) == norm || norm == strconv.Itoa(i+1) {
 				in.Option = o.ID
 			}
 		}
@@ -511,7 +512,7 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 
 // isWord reports whether text is one of the keywords under key.
 func (r *Router) isWord(key, text string) bool {
-	return slices.Contains(r.texts.Words(key), normalize(text))
+	return slices.Contains(r.texts.Words(key), fold.Label(text))
 }
 
 // Accepts implements bot.StepAccepter: whether the session's flow takes a message of
@@ -595,13 +596,4 @@ func (r *Router) label(lang, key string) string {
 		r.log.Error("text missing or broken", "err", err)
 	}
 	return s
-}
-
-// normalize lower-cases text, drops a leading '/' (Telegram commands) and surrounding
-// punctuation, and folds inner white space.
-func normalize(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.TrimPrefix(s, "/")
-	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
-	return strings.Join(strings.Fields(s), " ")
 }
