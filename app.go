@@ -119,7 +119,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	router.RegisterIntents(intents)
-	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
+	router.RegisterFAQ(matcher, st.FAQStats())
 	a.calendar, err = region.Calendar(cfg.Location)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -206,7 +207,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 	return func(w http.ResponseWriter, r *http.Request) {
 		if wait := s.guard.Throttled(r); wait > 0 {
 			w.Header().Set("Retry-After", guard.RetryAfter(wait))
-			writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address; try again later")
+			httpjson.Error(w, http.StatusTooManyRequests, "too many wrong tokens from this address; try again later")
 			return
 		}
 		presented, ok := bearer(r.Header.Get("Authorization"))
@@ -219,7 +220,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 			}
 			if found {
 				if !acc.Role.Can(perm) {
-					writeError(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
+					httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
 					return
 				}
 				s.audited(acc, h)(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
@@ -231,7 +232,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 		// one mistyped.
 		s.guard.Fail(r, reason)
 		w.Header().Set("WWW-Authenticate", "Bearer")
-		writeError(w, http.StatusUnauthorized, "unauthorized")
+		httpjson.Error(w, http.StatusUnauthorized, "unauthorized")
 	}
 }
 
@@ -276,17 +277,17 @@ func readBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bool
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
+			httpjson.Error(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
 			return false
 		}
-		writeError(w, http.StatusBadRequest, "request body could not be read")
+		httpjson.Error(w, http.StatusBadRequest, "request body could not be read")
 		return false
 	}
 	if optional && len(bytes.TrimSpace(body)) == 0 {
 		return true
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
+		httpjson.Error(w, http.StatusBadRequest, "request body is not one valid JSON object")
 		return false
 	}
 	return true
@@ -339,17 +340,5 @@ func statusList(ss []domain.Status) string {
 
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.ErrorContext(r.Context(), "admin API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	writeError(w, http.StatusServiceUnavailable, "the service is busy, please try again")
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	httpjson.Error(w, http.StatusServiceUnavailable, "the service is busy, please try again")
 }

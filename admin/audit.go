@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -108,7 +109,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to 1000")
+			httpjson.Error(w, http.StatusBadRequest, "limit must be a whole number from 1 to 1000")
 			return
 		}
 		q.Limit = n
@@ -121,7 +122,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	if entries == nil {
 		entries = []domain.AuditEntry{}
 	}
-	writeJSON(w, http.StatusOK, AuditResponse{Entries: entries, Next: next})
+	httpjson.Write(w, http.StatusOK, AuditResponse{Entries: entries, Next: next})
 }
 
 // auditHeader names the audit export's columns.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -68,7 +69,7 @@ func (s *Server) inboxQuery(w http.ResponseWriter, r *http.Request) (domain.Inbo
 	if st := v.Get("status"); st != "" {
 		parsed, ok := domain.ParseStatus(st)
 		if !ok {
-			writeError(w, http.StatusBadRequest, "status must be one of: "+statusList(domain.Statuses()))
+			httpjson.Error(w, http.StatusBadRequest, "status must be one of: "+statusList(domain.Statuses()))
 			return q, false
 		}
 		q.Status = parsed
@@ -76,7 +77,7 @@ func (s *Server) inboxQuery(w http.ResponseWriter, r *http.Request) (domain.Inbo
 	switch q.Sort {
 	case "", domain.SortNewest, domain.SortOverdue:
 	default:
-		writeError(w, http.StatusBadRequest, `sort must be "newest" or "overdue"`)
+		httpjson.Error(w, http.StatusBadRequest, `sort must be "newest" or "overdue"`)
 		return q, false
 	}
 	switch strings.ToLower(v.Get("overdue")) {
@@ -84,7 +85,7 @@ func (s *Server) inboxQuery(w http.ResponseWriter, r *http.Request) (domain.Inbo
 	case "1", "true", "yes":
 		q.Overdue = true
 	default:
-		writeError(w, http.StatusBadRequest, `overdue must be "true" or "false"`)
+		httpjson.Error(w, http.StatusBadRequest, `overdue must be "true" or "false"`)
 		return q, false
 	}
 	for _, d := range []struct {
@@ -95,7 +96,7 @@ func (s *Server) inboxQuery(w http.ResponseWriter, r *http.Request) (domain.Inbo
 		if raw := v.Get(d.name); raw != "" {
 			day, err := time.ParseInLocation(time.DateOnly, raw, s.loc)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, d.name+" must be a date such as 2026-12-01")
+				httpjson.Error(w, http.StatusBadRequest, d.name+" must be a date such as 2026-12-01")
 				return q, false
 			}
 			*d.to = day.AddDate(0, 0, d.next)
@@ -109,7 +110,7 @@ func (s *Server) inboxQuery(w http.ResponseWriter, r *http.Request) (domain.Inbo
 		if raw := v.Get(p.name); raw != "" {
 			n, err := strconv.Atoi(raw)
 			if err != nil || n < p.min || n > p.max {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s must be a whole number from %d to %d", p.name, p.min, p.max))
+				httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("%s must be a whole number from %d to %d", p.name, p.min, p.max))
 				return q, false
 			}
 			*p.to = n
@@ -138,7 +139,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	for _, c := range res.Complaints {
 		out.Complaints = append(out.Complaints, s.complaintView(c))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // visible reads a complaint the account may see, or writes the 404 (also for one
@@ -149,7 +150,7 @@ func (s *Server) visible(w http.ResponseWriter, r *http.Request, id string) (*do
 		err = domain.ErrNotFound
 	}
 	if errors.Is(err, domain.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "complaint not found")
+		httpjson.Error(w, http.StatusNotFound, "complaint not found")
 		return nil, false
 	}
 	if err != nil {
@@ -161,7 +162,7 @@ func (s *Server) visible(w http.ResponseWriter, r *http.Request, id string) (*do
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	if c, ok := s.visible(w, r, r.PathValue("id")); ok {
-		writeJSON(w, http.StatusOK, s.complaintView(c))
+		httpjson.Write(w, http.StatusOK, s.complaintView(c))
 	}
 }
 
@@ -170,7 +171,7 @@ func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) {
 	if as == nil {
 		as = []domain.Agency{}
 	}
-	writeJSON(w, http.StatusOK, map[string][]domain.Agency{"agencies": as})
+	httpjson.Write(w, http.StatusOK, map[string][]domain.Agency{"agencies": as})
 }
 
 // ActionRequest is the body of POST /api/admin/complaints/{id}/{action}; each action
@@ -197,7 +198,7 @@ var actionPaths = map[string]domain.Action{
 func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	action, ok := actionPaths[r.PathValue("action")]
 	if !ok {
-		writeError(w, http.StatusNotFound, "no such action; one of: verify, dispose, process, finish, reject, reopen, duplicate, notes, messages")
+		httpjson.Error(w, http.StatusNotFound, "no such action; one of: verify, dispose, process, finish, reject, reopen, duplicate, notes, messages")
 		return
 	}
 	var req ActionRequest
@@ -226,14 +227,14 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	to, ok := domain.ParseStatus(req.Status)
 	if !ok {
-		writeError(w, http.StatusBadRequest, `"status" must be one of: `+statusList(domain.Statuses()))
+		httpjson.Error(w, http.StatusBadRequest, `"status" must be one of: `+statusList(domain.Statuses()))
 		return
 	}
 	action, ok := domain.ActionFor(to)
 	if !ok { // diterima: a complaint never becomes it again
 		if c, found := s.visible(w, r, r.PathValue("id")); found {
 			err := fmt.Errorf("%w: from %s to %s", domain.ErrIllegalTransition, c.Status, to)
-			writeError(w, http.StatusConflict, explain(err, c, s.now()))
+			httpjson.Error(w, http.StatusConflict, explain(err, c, s.now()))
 		}
 		return
 	}
@@ -246,7 +247,7 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apply(w http.ResponseWriter, r *http.Request, action domain.Action, in domain.ActionInput, of, reqBy string) {
 	acc := account(r)
 	if !acc.Role.Can(action.Permission()) {
-		writeError(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not %s a complaint", acc.Role, action))
+		httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not %s a complaint", acc.Role, action))
 		return
 	}
 	by, ok := staffName(w, r, reqBy)
@@ -264,7 +265,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, action domain.Act
 	var err error
 	if action == domain.ActDuplicate {
 		if of == "" {
-			writeError(w, http.StatusBadRequest, `"of" must name the original complaint's ticket`)
+			httpjson.Error(w, http.StatusBadRequest, `"of" must name the original complaint's ticket`)
 			return
 		}
 		var seen domain.Complaint // the duplicate as it was, to say why it cannot be marked
@@ -292,13 +293,13 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, action domain.Act
 	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		writeError(w, http.StatusNotFound, "complaint not found")
+		httpjson.Error(w, http.StatusNotFound, "complaint not found")
 		return
 	case errors.Is(err, domain.ErrIllegalTransition), errors.Is(err, domain.ErrBadDuplicate):
-		writeError(w, http.StatusConflict, refusal)
+		httpjson.Error(w, http.StatusConflict, refusal)
 		return
 	case errors.Is(err, domain.ErrNoteRequired), errors.Is(err, domain.ErrUnknownAgency):
-		writeError(w, http.StatusBadRequest, refusal)
+		httpjson.Error(w, http.StatusBadRequest, refusal)
 		return
 	case err != nil:
 		s.unavailable(w, r, err)
@@ -318,7 +319,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, action domain.Act
 	if s.notifier != nil && action != domain.ActNote {
 		s.notifier.StatusChanged(context.WithoutCancel(ctx), updated)
 	}
-	writeJSON(w, http.StatusOK, s.complaintView(updated))
+	httpjson.Write(w, http.StatusOK, s.complaintView(updated))
 }
 
 func firstOf(ss ...string) string {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) buildReport(w http.ResponseWriter, r *http.Request) (ReportResp
 	if m := r.URL.Query().Get("month"); m != "" {
 		t, err := time.ParseInLocation("2006-01", m, s.loc)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "month must be a month such as 2026-11")
+			httpjson.Error(w, http.StatusBadRequest, "month must be a month such as 2026-11")
 			return ReportResponse{}, false
 		}
 		from = t
@@ -74,7 +75,7 @@ func (s *Server) buildReport(w http.ResponseWriter, r *http.Request) (ReportResp
 // report: GET /api/admin/reports?month=2026-11.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	if rep, ok := s.buildReport(w, r); ok {
-		writeJSON(w, http.StatusOK, rep)
+		httpjson.Write(w, http.StatusOK, rep)
 	}
 }
 

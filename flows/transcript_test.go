@@ -18,7 +18,6 @@ import (
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
-	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -81,9 +80,9 @@ type harness struct {
 	told   []string // news pushed to other conversations during the last turn, rendered
 	staff  string   // the staff member's conversation key
 	desk   *flows.Desk
-	store  *store.Store // the harness's store (miniredis)
-	now    time.Time    // the clock of the flows
-	ids    int          // handoff ids given
+	now    time.Time // the clock of the flows
+	ids    int       // handoff ids given
+	store  storetest.Backend
 }
 
 // courier delivers handoff news the way the service does (an event through the
@@ -176,9 +175,9 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
-	h := &harness{staff: "test:staff", now: transcriptTime, store: b.Store}
+	h := &harness{staff: "test:staff", now: transcriptTime, store: b}
 	router := flows.NewRouter(texts, log)
-	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
+	router.RegisterFAQ(matcher, b.Store.FAQStats())
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: alerts{h}, Region: region, Location: jakarta,
 		Staff:    func(key string) bool { return key == h.staff },
@@ -436,7 +435,7 @@ func diff(want, got string) string {
 func TestStaffCommandsAreAudited(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	cs := h.store.Complaints("TST", time.UTC)
+	cs := h.store.Store.Complaints("TST", time.UTC)
 	c, _, err := cs.Create(ctx, &domain.Complaint{Status: domain.StatusReceived, Category: "jalan", Agency: "pupr",
 		Reporter: domain.Reporter{Channel: "test", ChatID: "user-1", Key: "test:user-1"}, CreatedAt: h.now,
 		History: []domain.Event{{At: h.now, Status: domain.StatusReceived, By: "citizen"}}}, "audit")
@@ -453,7 +452,7 @@ func TestStaffCommandsAreAudited(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	entries, _, err := h.store.Audit().List(ctx, domain.AuditQuery{})
+	entries, _, err := h.store.Store.Audit().List(ctx, domain.AuditQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}

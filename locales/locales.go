@@ -9,6 +9,10 @@
 // variables (Region, ...) merged with the data of the call. The region's name is
 // content too: the text "region" of each language, unless the operator names it
 // (REGION_NAME), which then holds for every language.
+//
+// Catalog.Schedule says when a broadcast runs (a domain.Timing) in words, from the
+// texts schedule.*: the one place a schedule is put in words, for the chat and the
+// staff's pages.
 package locales
 
 import (
@@ -250,5 +254,6 @@ func Sample() map[string]any {
 		"Address": "Jl. Contoh 1", "Agency": "Dinas PUPR", "Of": "ABC-261127-0002", "Codes": "pupr, dlh",
 		"Phase": "verifikasi", "Due": "30-11-2026 00:00", "Overdue": true, "Link": "https://www.openstreetmap.org/",
 		"By": "sari", "Role": "viewer", "More": 2,
+		"Hour": "06", "Minute": "00", "Month": "Desember", "Year": 2026,
 	}
 }
