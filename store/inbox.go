@@ -109,7 +109,23 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 	}
 	offset := int64((q.Page - 1) * q.Size)
 	var ids []string
-	if len(sets) == 1 && !q.Overdue && q.Sort == domain.SortNewest {
+	if len(sets) == 1 && q.Sort == domain.SortOverdue && q.Status == "" && q.From.IsZero() && q.To.IsZero() {
+		// Every open complaint (of the agency), earliest deadline first: the deadline
+		// index is that order.
+		dueMax := "+inf"
+		if q.Overdue {
+			dueMax = "(" + strconv.FormatInt(now.UnixMilli(), 10)
+		}
+		var err error
+		key := c.dueKey(q.Agency)
+		ids, err = c.s.rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: dueMax, Offset: offset, Count: int64(q.Size)}).Result()
+		if err != nil {
+			return page, fmt.Errorf("store: inbox: %w", err)
+		}
+		if page.Total, err = c.s.rdb.ZCount(ctx, key, "-inf", dueMax).Result(); err != nil {
+			return page, fmt.Errorf("store: inbox: %w", err)
+		}
+	} else if len(sets) == 1 && !q.Overdue && q.Sort == domain.SortNewest {
 		// One index: read the page straight from it.
 		var err error
 		ids, err = c.s.rdb.ZRevRangeByScore(ctx, sets[0], &redis.ZRangeBy{Min: minScore, Max: maxScore, Offset: offset, Count: int64(q.Size)}).Result()
