@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -144,47 +143,24 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.region = region
 	router.RegisterSubscriptions(a.broadcasts, region.Topics)
 	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store of serve.go
-	// STAFF_IDS names WhatsApp staff by phone; the channel keys people by LID once known.
-	keys := func(key string) []string {
-		out := []string{key}
-		if user, ok := strings.CutPrefix(key, whatsapp.ChannelName+":"); ok && a.whatsapp != nil {
+	who := staffWho{ids: staff, accounts: st.Staff(), log: log,
+		// STAFF_IDS names WhatsApp staff by phone; the channel keys people by LID once known.
+		aliases: func(key string) []string {
+			user, ok := strings.CutPrefix(key, whatsapp.ChannelName+":")
+			if !ok || a.whatsapp == nil {
+				return nil
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			if phone, ok := a.whatsapp.Phone(ctx, user); ok {
-				out = append(out, whatsapp.ChannelName+":"+phone)
+				return []string{whatsapp.ChannelName + ":" + phone}
 			}
-		}
-		return out
-	}
-	// A STAFF_IDS entry is an admin; a chat identity linked to an account (layan
-	// staff link) acts with that account's role and agency.
-	accounts := st.Staff()
-	staffAccount := func(ctx context.Context, key string) (domain.StaffAccount, bool) {
-		for _, k := range keys(key) {
-			if staff[k] {
-				return domain.StaffAccount{Name: key, Role: domain.RoleAdmin}, true
-			}
-			acc, err := accounts.ByIdentity(ctx, k)
-			if err == nil {
-				return acc, true
-			}
-			if !errors.Is(err, domain.ErrNotFound) {
-				log.WarnContext(ctx, "look up a linked staff identity", "err", err)
-			}
-		}
-		return domain.StaffAccount{}, false
-	}
-	may := func(p domain.Permission) func(string) bool {
-		return func(key string) bool {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			acc, ok := staffAccount(ctx, key)
-			return ok && acc.Role.Can(p)
-		}
-	}
+			return nil
+		}}
+	may := who.May
 	isStaff := may(domain.PermRead)
 	router.RegisterComplaints(flows.ComplaintConfig{
-		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff, Accounts: staffAccount,
+		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff, Accounts: who.Account,
 		Audit: st.Audit(),
 	})
 	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, may(domain.PermBroadcasts), cfg.Location, nil)
