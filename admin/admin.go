@@ -1,13 +1,22 @@
-// Package admin is Layan's staff JSON API: the complaints, for the people who handle
-// them, behind one bearer token (ADMIN_TOKEN). Without a token the API is off and
-// none of its routes exist.
+// Package admin is Layan's staff JSON API, behind personal tokens of staff accounts
+// (their role decides what they may do) or the shared ADMIN_TOKEN (an admin). With
+// neither the API is off and none of its routes exist.
 //
-//	GET  /api/admin/complaints?status=&page=   newest first, 50 a page:
-//	                                           {"complaints": [...], "page": 1, "page_size": 50, "total": N}
-//	GET  /api/admin/complaints/{id}            one complaint with its full history
-//	POST /api/admin/complaints/{id}/status     {"status": "diverifikasi", "note": "...", "by": "..."}
-//	                                           answers the updated complaint; the citizen is told
-//	GET  /api/admin/complaints.csv             every complaint, one row each, for a spreadsheet
+//	GET  /api/admin/complaints?status=&category=&agency=&overdue=&from=&to=&q=&sort=&page=&size=
+//	                                           the inbox (complaints.go): a page, the total, counts per status
+//	GET  /api/admin/complaints/{id}            one complaint: history, internal notes, agency, deadline
+//	POST /api/admin/complaints/{id}/{action}   verify, dispose, process, finish, reject, reopen,
+//	                                           duplicate, notes, messages (ActionRequest)
+//	POST /api/admin/complaints/{id}/status     {"status": "diverifikasi", "note": "..."}: that status's action
+//	GET  /api/admin/complaints.csv             every complaint (an officer's: their agency's), for a spreadsheet
+//	GET  /api/admin/agencies                   the region's agencies
+//	GET  /api/admin/reports?month=, .csv       the leaders' monthly report (reports.go)
+//	GET  /api/admin/audit?…, audit.csv         the audit log, admins only (audit.go)
+//
+// Every route checks the role on the server: 401 without identity, 403 for a role
+// that may not (domain.Role.Can, domain.Action.Permission), 404 for a complaint
+// outside an officer's agency (domain.Complaint.VisibleTo). Every change is recorded
+// under the account and, with Config.Audit, in the audit log.
 //
 // and, with EnableHandoffs, the conversations of people who asked for a member of
 // staff (see handoff.go): the queue, taking one, its messages, replying, handing it
