@@ -66,7 +66,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*store.Store,
 		return nil, nil, err
 	}
 	redis.SetLogger(redisLogger{log})
-	st := store.New(redis.NewUniversalClient(opts), cfg.RedisPrefix)
+	st := store.New(store.NewClient(opts), cfg.RedisPrefix)
 	if err := st.Ping(ctx); err != nil {
 		// Keep going: the client reconnects by itself and /readyz says so meanwhile.
 		log.Warn("Redis does not answer yet; will keep trying", "err", err)

@@ -42,8 +42,16 @@ func (s *Store) Client() redis.UniversalClient { return s.rdb }
 // Prefix returns the key prefix.
 func (s *Store) Prefix() string { return s.prefix }
 
-// Ping reports whether Redis answers.
+// Ping reports whether the store can serve: Redis answers, and on Redis Cluster every
+// master answers and the cluster covers every slot (a dead master not yet replaced
+// makes it fail).
 func (s *Store) Ping(ctx context.Context) error {
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		if err := clusterReady(ctx, cc); err != nil {
+			return fmt.Errorf("store: cluster: %w", err)
+		}
+		return nil
+	}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
@@ -60,7 +68,7 @@ func (s *Store) convKey(conv, kind string) string {
 	return s.prefix + "{c:" + conv + "}:" + kind
 }
 
-// ClientOptions turns a REDIS_URL into options for redis.NewUniversalClient.
+// ClientOptions turns a REDIS_URL into options for NewClient.
 //
 // Accepted forms:
 //
