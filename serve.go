@@ -102,7 +102,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if cloud != nil {
 		cloud.Register(mux) // GET and POST /whatsapp/webhook
 	}
-	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Tips: a.tips, Location: cfg.Location, Logger: log})
+	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Tips: a.tips, Location: cfg.Location, Logger: log, Guarantees: a.region.Delivery})
 	tip := tipOfTheDay(cfg.TipSchedule)
 	tip.CreatedAt = time.Now()
 	if err := a.broadcasts.Ensure(ctx, tip); err != nil {

@@ -69,7 +69,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func service(t testing.TB, st *store.Broadcasts, sender broadcast.Sender, clk *clock) *broadcast.Service {
 	return broadcast.New(broadcast.Config{Store: st, Sender: sender, Location: jakarta(t), Now: clk.now,
-		Stale: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler)})
 }
 
 func subscribe(t testing.TB, st *store.Broadcasts, n int, topic, channel, lang string) {
@@ -276,7 +276,7 @@ func TestAGracefulStopHandsBackWhatItDidNotSend(t *testing.T) {
 		first := &slow{counting: newCounting(), delay: 5 * time.Millisecond}
 		ctx, stop := context.WithCancel(context.Background())
 		s := broadcast.New(broadcast.Config{Store: st, Sender: first, Now: clk.now, Workers: 8,
-			Stale: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+			Logger: slog.New(slog.DiscardHandler)})
 		s.Schedule(ctx)
 		go func() {
 			for first.total() < 50 {

@@ -24,6 +24,7 @@ import (
 // (claimed once across replicas), {bc}:run:<run> (state and counters),
 // {bc}:runs:<id> (a broadcast's runs by time), {bc}:rcpt:<run> (recipients not yet
 // taken), {bc}:d:<run> (each taken recipient's fate: inflight, sent, failed, skipped),
+// {bc}:inflight:<run> (the deliveries in flight by when their lease was last renewed),
 // {bc}:active (runs being delivered). A run id is <broadcast id>:<unix seconds>.
 type Broadcasts struct{ s *Store }
 
@@ -359,14 +360,14 @@ func (b *Broadcasts) Update(ctx context.Context, id string, f func(*domain.Broad
 
 // startScript claims a run once across replicas and takes its recipients from the
 // topic sets in the same step. KEYS: fired, run, rcpt, runs, active, topic sets...
-// ARGV: run id, fire unix, now ms, state, fired ttl ms.
+// ARGV: run id, fire unix, now ms, state, fired ttl ms, guarantee.
 var startScript = redis.NewScript(`
 if not redis.call('SET', KEYS[1], 1, 'NX', 'PX', ARGV[5]) then return 0 end
 local n = 0
 if ARGV[4] == 'delivering' and #KEYS > 5 then
   n = redis.call('SUNIONSTORE', KEYS[3], unpack(KEYS, 6))
 end
-redis.call('HSET', KEYS[2], 'state', ARGV[4], 'recipients', n, 'started', ARGV[3])
+redis.call('HSET', KEYS[2], 'state', ARGV[4], 'recipients', n, 'started', ARGV[3], 'guarantee', ARGV[6])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 if ARGV[4] == 'delivering' then redis.call('SADD', KEYS[5], ARGV[1]) end
 return 1
@@ -374,16 +375,17 @@ return 1
 
 // StartRun claims the run of a broadcast at fire, once across every replica, and
 // takes its recipients: the subscribers of its topics at this moment. A run recorded as
-// missed (the service was down too long) takes nobody. It reports whether this call
+// missed (the service was down too long) takes nobody. g is what the run promises a
+// recipient whose delivery a dying process cut off. It reports whether this call
 // claimed the run.
-func (b *Broadcasts) StartRun(ctx context.Context, bc *domain.Broadcast, fire time.Time, state domain.RunState, now time.Time) (bool, error) {
+func (b *Broadcasts) StartRun(ctx context.Context, bc *domain.Broadcast, fire time.Time, state domain.RunState, g domain.Guarantee, now time.Time) (bool, error) {
 	run := domain.RunID(bc.ID, fire)
 	keys := []string{b.key("fired", run), b.key("run", run), b.key("rcpt", run), b.key("runs", bc.ID), b.key("active")}
 	for _, t := range bc.Topics {
 		keys = append(keys, b.key("t", t))
 	}
 	ok, err := startScript.Run(ctx, b.s.rdb, keys, run, fire.Unix(), now.UnixMilli(), string(state),
-		(30 * 24 * time.Hour).Milliseconds()).Int()
+		(30 * 24 * time.Hour).Milliseconds(), string(g)).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: start run %s: %w", run, err)
 	}
@@ -391,12 +393,26 @@ func (b *Broadcasts) StartRun(ctx context.Context, bc *domain.Broadcast, fire ti
 }
 
 // takeScript takes up to n recipients of a run and marks each in flight in the same
-// step: a recipient is taken once, by one worker, ever. The in-flight ones are also
-// indexed by when they were taken, so closing a run need not read every recipient.
-// KEYS: rcpt, d, inflight. ARGV: now ms, n.
+// step, leased to the taker until its lease lapses unrenewed. The in-flight ones are
+// indexed by when their lease was last renewed, so closing a run need not read every
+// recipient. On a run at least once, deliveries whose lease lapsed (their process
+// died) are taken again first, and counted resent; otherwise a recipient is taken
+// once, by one worker, ever.
+// KEYS: rcpt, d, inflight, run. ARGV: now ms, n, lapsed (ms: leases renewed at or
+// before it have lapsed).
 var takeScript = redis.NewScript(`
 local out = {}
-for i = 1, tonumber(ARGV[2]) do
+local n = tonumber(ARGV[2])
+if redis.call('HGET', KEYS[4], 'guarantee') == 'at_least_once' then
+  local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[3], 'LIMIT', 0, n)
+  for _, m in ipairs(lapsed) do
+    redis.call('HSET', KEYS[2], m, 'inflight:' .. ARGV[1])
+    redis.call('ZADD', KEYS[3], ARGV[1], m)
+    out[#out + 1] = m
+  end
+  if #lapsed > 0 then redis.call('HINCRBY', KEYS[4], 'resent', #lapsed) end
+end
+for i = #out + 1, n do
   local m = redis.call('SPOP', KEYS[1])
   if not m then break end
   if redis.call('HSETNX', KEYS[2], m, 'inflight:' .. ARGV[1]) == 1 then
@@ -407,14 +423,50 @@ end
 return out
 `)
 
-// Take takes up to n recipients of a run to deliver to; none when all were taken.
-func (b *Broadcasts) Take(ctx context.Context, run string, n int, now time.Time) ([]string, error) {
-	res, err := takeScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("d", run), b.key("inflight", run)}, now.UnixMilli(), n).StringSlice()
+// Take takes up to n recipients of a run to deliver to, leased to the caller (who
+// renews the lease with Renew while it delivers); none when all were taken. A lease
+// not renewed for lease has lapsed: on a run at least once its recipient is taken
+// again.
+func (b *Broadcasts) Take(ctx context.Context, run string, n int, lease time.Duration, now time.Time) ([]string, error) {
+	res, err := takeScript.Run(ctx, b.s.rdb, b.runKeys(run), now.UnixMilli(), n, now.Add(-lease).UnixMilli()).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("store: take recipients of %s: %w", run, err)
 	}
 	return res, nil
 }
+
+// runKeys are the keys of one run the delivery scripts touch: rcpt, d, inflight, run.
+func (b *Broadcasts) runKeys(run string) []string {
+	return []string{b.key("rcpt", run), b.key("d", run), b.key("inflight", run), b.key("run", run)}
+}
+
+// Renew renews the caller's leases on deliveries of a run still in flight (those
+// already recorded are left alone), in one step whatever their number.
+func (b *Broadcasts) Renew(ctx context.Context, run string, keys []string, now time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	zs := make([]redis.Z, len(keys))
+	for i, k := range keys {
+		zs[i] = redis.Z{Score: float64(now.UnixMilli()), Member: k}
+	}
+	if err := b.s.rdb.ZAddXX(ctx, b.key("inflight", run), zs...).Err(); err != nil {
+		return fmt.Errorf("store: renew deliveries of %s: %w", run, err)
+	}
+	return nil
+}
+
+// doneScript records the fate of a delivery in flight and counts it; a delivery
+// already recorded (taken again after a lapsed lease, and recorded by the other
+// taker) is not counted twice. KEYS: rcpt, d, inflight, run. ARGV: key, fate, outcome.
+var doneScript = redis.NewScript(`
+local fate = redis.call('HGET', KEYS[2], ARGV[1])
+if fate and string.sub(fate, 1, 9) ~= 'inflight:' then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
+return 1
+`)
 
 // Done records what became of one taken recipient.
 func (b *Broadcasts) Done(ctx context.Context, run, key string, o domain.Delivery, reason string) error {
@@ -422,13 +474,7 @@ func (b *Broadcasts) Done(ctx context.Context, run, key string, o domain.Deliver
 	if reason != "" {
 		value += ":" + reason
 	}
-	_, err := b.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, b.key("d", run), key, value)
-		p.ZRem(ctx, b.key("inflight", run), key)
-		p.HIncrBy(ctx, b.key("run", run), string(o), 1)
-		return nil
-	})
-	if err != nil {
+	if err := doneScript.Run(ctx, b.s.rdb, b.runKeys(run), key, value, string(o)).Err(); err != nil {
 		return fmt.Errorf("store: record delivery: %w", err)
 	}
 	return nil
@@ -450,7 +496,7 @@ return 0
 
 // GiveBack returns a taken recipient to the run when nothing was sent to them.
 func (b *Broadcasts) GiveBack(ctx context.Context, run, key string) error {
-	if err := giveBackScript.Run(ctx, b.s.rdb, []string{b.key("rcpt", run), b.key("d", run), b.key("inflight", run)}, key).Err(); err != nil {
+	if err := giveBackScript.Run(ctx, b.s.rdb, b.runKeys(run)[:3], key).Err(); err != nil {
 		return fmt.Errorf("store: give back a recipient of %s: %w", run, err)
 	}
 	return nil
@@ -465,10 +511,13 @@ func (b *Broadcasts) ActiveRuns(ctx context.Context) ([]string, error) {
 	return runs, nil
 }
 
-// Finish closes a run whose recipients were all taken, once no delivery of it has
-// been in flight for stale (a worker that took one and died will never report it:
-// those count as unknown). It reports whether the run is now closed.
-func (b *Broadcasts) Finish(ctx context.Context, run string, state domain.RunState, stale time.Duration, now time.Time) (bool, error) {
+// Finish closes a run whose recipients were all taken, as soon as no delivery of it
+// holds a live lease (renewed less than lease ago). A worker that took one and died
+// never reports it: on a run at most once those count as unknown; on a run at least
+// once the run stays open until Take has handed them to another worker and they are
+// recorded. A cancelled run closes without them either way. It reports whether the
+// run is now closed.
+func (b *Broadcasts) Finish(ctx context.Context, run string, state domain.RunState, lease time.Duration, now time.Time) (bool, error) {
 	if state != domain.RunCancelled {
 		left, err := b.s.rdb.SCard(ctx, b.key("rcpt", run)).Result()
 		if err != nil || left > 0 {
@@ -480,15 +529,20 @@ func (b *Broadcasts) Finish(ctx context.Context, run string, state domain.RunSta
 	// of the index, whatever the run's size.
 	inflight := b.key("inflight", run)
 	var total, old *redis.IntCmd
+	var guarantee *redis.StringCmd
 	if _, err := b.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		total = p.ZCard(ctx, inflight)
-		old = p.ZCount(ctx, inflight, "-inf", "("+strconv.FormatInt(now.Add(-stale).UnixMilli()+1, 10))
+		old = p.ZCount(ctx, inflight, "-inf", strconv.FormatInt(now.Add(-lease).UnixMilli(), 10))
+		guarantee = p.HGet(ctx, b.key("run", run), "guarantee")
 		return nil
-	}); err != nil {
+	}); err != nil && !errors.Is(err, redis.Nil) {
 		return false, fmt.Errorf("store: read deliveries in flight of %s: %w", run, err)
 	}
 	if total.Val() > old.Val() {
 		return false, nil // still being delivered
+	}
+	if old.Val() > 0 && state != domain.RunCancelled && domain.Guarantee(guarantee.Val()) == domain.AtLeastOnce {
+		return false, nil // to be taken again (Take)
 	}
 	unknown := old.Val()
 	if state == domain.RunCancelled {
@@ -560,7 +614,11 @@ func (b *Broadcasts) Run(ctx context.Context, run string) (domain.Run, error) {
 	id, fire, _ := domain.ParseRunID(run)
 	r := domain.Run{Broadcast: id, Fire: fire, State: domain.RunState(h["state"]),
 		Recipients: num("recipients"), Sent: num("sent"), Failed: num("failed"), Skipped: num("skipped"),
-		Unknown: num("unknown"), Started: at("started"), Finished: at("finished")}
+		Unknown: num("unknown"), Resent: num("resent"), Started: at("started"), Finished: at("finished"),
+		Guarantee: domain.Guarantee(h["guarantee"])}
+	if r.Guarantee == "" {
+		r.Guarantee = domain.AtMostOnce // runs started before guarantees existed
+	}
 	if r.State == domain.RunDelivering {
 		r.Pending, _ = b.s.rdb.SCard(ctx, b.key("rcpt", run)).Result()
 	}

@@ -62,6 +62,8 @@ type Store interface {
 	Register(ctx context.Context, id string) error
 	Known(ctx context.Context, id string) (bool, error)
 	Push(ctx context.Context, id string, r bot.Reply) error
+	// PushOnce is Push, dropping a reply whose name once the inbox already had.
+	PushOnce(ctx context.Context, id, once string, r bot.Reply) (pushed bool, err error)
 	// Pending reads up to max replies pushed after cursor, oldest first, without
 	// removing them, and the cursor after them; a negative cursor starts after the
 	// conversation's delivered mark. Delivered raises that mark to cursor (never
