@@ -26,7 +26,7 @@ import (
 // Tunables of the engine, chosen here and documented in the README.
 const (
 	messageTimeout = 10 * time.Second    // one handler run
-	chatLockTTL    = 30 * time.Second    // must outlive twice messageTimeout plus the store calls
+	chatLockTTL    = 5 * time.Second     // a lease, renewed while a turn runs: a replica that dies mid-turn frees the chat within it
 	sessionTTL     = 90 * 24 * time.Hour // the privacy notice promises this
 )
 
