@@ -54,8 +54,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	web.AllowFraming(cfg.Web.FrameAncestors)
-	if !cfg.Web.AddressLimits {
-		web.LiftAddressLimits()
+	var shared webchat.SharedLimiter // the embedded store serves one process: it counts in memory
+	if a.embedded == nil {
+		shared = webLimits{a.store.RateLimits()}
+	}
+	web.SetLimits(cfg.Web.Limits, shared)
+	if cfg.Web.Limits.Off {
 		log.Info("web chat: limits per client address are off (WEBCHAT_LIMITS=off)")
 	}
 	media, err := store.NewMedia(filepath.Join(cfg.DataDir, "media"))
