@@ -16,6 +16,7 @@ import (
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/bot/whatsappcloud"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
@@ -96,6 +97,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if emb != nil {
 		a.measureEmbedded(emb)
 	}
+	a.measure(cfg)
 	matcher, err := faq.Load(locales.Content(cfg.ContentDir))
 	if err != nil {
 		return nil, err
@@ -116,7 +118,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	router.RegisterIntents(intents)
-	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
+	router.Register("faq", flows.NewAskFlow(matcher, faqStats{st.FAQStats(), a.metrics}, router))
 	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
 	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
 	staff := staffKeys(cfg.StaffIDs)
@@ -255,6 +257,44 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// faqStats counts FAQ outcomes as metrics beside the store's counts.
+type faqStats struct {
+	*store.FAQStats
+	m *metrics.Metrics
+}
+
+func (f faqStats) FAQOutcome(outcome string) { f.m.FAQ(outcome) }
+
+// measure reports the sender's queues, Redis's errors and latency, and complaints by
+// status as metrics.
+func (a *app) measure(cfg config) {
+	m := a.metrics
+	m.Senders(a.sender.Stats)
+	a.store.Client().AddHook(m.RedisHook())
+	complaints := a.store.Complaints(cfg.TicketPrefix, cfg.Location)
+	count := func() (map[domain.Status]int64, int64) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		counts, overdue, err := complaints.Counts(ctx, time.Now().Add(-cfg.ComplaintSLA))
+		if err != nil {
+			a.log.Warn("metrics: count complaints", "err", err)
+		}
+		return counts, overdue
+	}
+	m.GaugeVec("layan_complaints", "Complaints by status.", "status", func() map[string]float64 {
+		counts, _ := count()
+		out := make(map[string]float64, len(counts))
+		for st, n := range counts {
+			out[string(st)] = float64(n)
+		}
+		return out
+	})
+	m.Gauge("layan_complaints_overdue", "Complaints still waiting for verification past COMPLAINT_SLA.", func() float64 {
+		_, overdue := count()
+		return float64(overdue)
+	})
 }
 
 // measureEmbedded reports the embedded store's figures as metrics.

@@ -21,6 +21,7 @@ import (
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/store"
 )
@@ -106,7 +107,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if cloud != nil {
 		cloud.Register(mux) // GET and POST /whatsapp/webhook
 	}
-	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Tips: a.tips, Location: cfg.Location, Logger: log, Guarantees: a.region.Delivery})
+	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Tips: a.tips, Location: cfg.Location, Logger: log, Guarantees: a.region.Delivery,
+		Observe: func(o domain.Delivery) { a.metrics.Delivery(string(o)) }})
 	tip := tipOfTheDay(cfg.TipSchedule)
 	tip.CreatedAt = time.Now()
 	if err := a.broadcasts.Ensure(ctx, tip); err != nil {
@@ -189,8 +191,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	background.Go(func() { prunePhotos(ctx, media, a.complaints, log) })
 	background.Go(func() { a.notifier.drainOutbox(ctx, a.channels()) })
 	background.Go(func() { watchHandoffs(ctx, a.desk, log) })
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, a.metrics.Handler(), log, errc)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	tgCtx, stopTelegram := context.WithCancel(ctx)
 	tgDone := make(chan struct{})
 	go func() {
@@ -221,6 +230,25 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves GET /metrics without a token on its own listener (METRICS_ADDR:
+// a port only Prometheus reaches), until stop; a failure of the server goes to errc.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger, errc chan<- error) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := newHTTPServer(mux, log)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("metrics listener: %w", err)
+		}
+	}()
+	log.Info("metrics without a token", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 // The HTTP server's own limits, for every handler. The web chat's handlers set

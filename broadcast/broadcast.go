@@ -70,8 +70,10 @@ type Config struct {
 	// Guarantees gives the guarantee of a topic (region.yaml, delivery); a broadcast
 	// to several topics is at least once when one of them is. Default AtMostOnce.
 	Guarantees map[string]domain.Guarantee
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Observe, when set, is told of every delivery this process records (for metrics).
+	Observe func(domain.Delivery)
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // DefaultLease is Config.Lease's default.
@@ -467,6 +469,9 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *domain.Broadca
 		defer cancel()
 		if err := s.cfg.Store.Done(rctx, run, key, o, reason); err != nil {
 			s.cfg.Logger.Error("broadcast: record delivery", "run", run, "err", err)
+		}
+		if s.cfg.Observe != nil {
+			s.cfg.Observe(o)
 		}
 	}
 	if ctx.Err() != nil { // stopping before anything was done for this one

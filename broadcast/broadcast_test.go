@@ -317,3 +317,26 @@ func TestAReplicaThatCannotReachAChannelLeavesItsRecipientsToAnother(t *testing.
 			standby.total(), holder.total(), runs[0])
 	}
 }
+
+// TestEveryRecordedDeliveryIsObserved: metrics see each delivery's outcome once.
+func TestEveryRecordedDeliveryIsObserved(t *testing.T) {
+	st := storetest.Mini(t).Store.Broadcasts()
+	subscribe(t, st, 5, "darurat", "telegram", "id")
+	subscribe(t, st, 3, "darurat", "webchat", "id")
+	at := time.Now().Add(-time.Minute)
+	create(t, st, &domain.Broadcast{Topics: []string{"darurat"}, Channels: []string{"telegram"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	var mu sync.Mutex
+	seen := map[domain.Delivery]int{}
+	s := broadcast.New(broadcast.Config{Store: st, Sender: newCounting(), Logger: slog.New(slog.DiscardHandler),
+		Observe: func(o domain.Delivery) { mu.Lock(); seen[o]++; mu.Unlock() }})
+	ctx := context.Background()
+	if err := s.Schedule(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if seen[domain.Sent] != 5 || seen[domain.Skipped] != 3 || len(seen) != 2 {
+		t.Errorf("observed %v, want 5 sent on Telegram and 3 skipped (web chat is not a channel of this broadcast)", seen)
+	}
+}
