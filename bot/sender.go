@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/layan-id/layan/bot/ratemap"
 )
 
 // Limits describe how fast and how persistently the Sender may use one channel.
@@ -59,8 +61,9 @@ type lane struct {
 	limits Limits
 	global *rate.Limiter
 
+	perChat *ratemap.Map // nil: no per-chat limit
+
 	mu       sync.Mutex
-	perChat  map[string]*chatLimiter
 	pauseTil time.Time // set by a RetryAfter; every send on the channel waits for it
 
 	waiting, retries, throttled atomic.Int64 // see SenderStats
@@ -85,11 +88,6 @@ func (s *Sender) Stats() []SenderStats {
 	return out
 }
 
-type chatLimiter struct {
-	lim      *rate.Limiter
-	lastUsed time.Time
-}
-
 // NewSender returns a Sender without channels.
 func NewSender(log *slog.Logger) *Sender {
 	if log == nil {
@@ -109,7 +107,10 @@ func (s *Sender) Register(ch Channel, l Limits) {
 	if l.Backoff <= 0 {
 		l.Backoff = 500 * time.Millisecond
 	}
-	ln := &lane{ch: ch, limits: l, perChat: map[string]*chatLimiter{}}
+	ln := &lane{ch: ch, limits: l}
+	if l.PerChat > 0 {
+		ln.perChat = ratemap.New(rate.Limit(l.PerChat), 1)
+	}
 	if l.PerSecond > 0 {
 		ln.global = rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)
 	}
@@ -149,7 +150,7 @@ func (s *Sender) send(ctx context.Context, channel, chatID string, bulk bool, re
 }
 
 func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool, r Reply) error {
-	backoff := ln.limits.Backoff
+	backoff := Backoff(ln.limits.Backoff, 0)
 	limited := 0 // rate limits met; they are pacing, not failures, but not forever
 	var err error
 	for attempt := 1; attempt <= ln.limits.Attempts; attempt++ {
@@ -166,7 +167,7 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 			return err
 		case ErrRateLimited:
 			ln.throttled.Add(1)
-			ln.pause(retryAfter(err, backoff))
+			ln.pause(retryAfter(err, ln.limits.Backoff))
 			if limited++; limited < maxRateLimited {
 				attempt--
 			}
@@ -175,10 +176,9 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 		s.log.WarnContext(ctx, "send failed, will retry", "channel", ln.ch.Name(), "attempt", attempt, "err", err)
 		if attempt < ln.limits.Attempts {
 			ln.retries.Add(1)
-			if werr := Sleep(ctx, backoff/2+rand.N(backoff)); werr != nil {
+			if werr := Sleep(ctx, backoff.NextBackOff()); werr != nil {
 				return err
 			}
-			backoff *= 2
 		}
 	}
 	return err
@@ -207,8 +207,11 @@ func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
 	defer ln.waiting.Add(-1)
 	ln.mu.Lock()
 	pause := time.Until(ln.pauseTil)
-	chat := ln.chatLimiter(chatID)
 	ln.mu.Unlock()
+	var chat *rate.Limiter
+	if ln.perChat != nil {
+		chat = ln.perChat.Get(chatID)
+	}
 	if pause > 0 {
 		if err := Sleep(ctx, pause); err != nil {
 			return err
@@ -228,42 +231,4 @@ func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
 		return Sleep(ctx, rand.N(ln.limits.Jitter))
 	}
 	return nil
-}
-
-// chatLimiter returns the per-chat limiter (nil when unlimited), dropping those idle
-// for a minute so the map does not grow with every person ever served. ln.mu is held.
-func (ln *lane) chatLimiter(chatID string) *rate.Limiter {
-	if ln.limits.PerChat <= 0 {
-		return nil
-	}
-	now := time.Now()
-	if len(ln.perChat) > 10000 {
-		for id, c := range ln.perChat {
-			if now.Sub(c.lastUsed) > time.Minute {
-				delete(ln.perChat, id)
-			}
-		}
-	}
-	c := ln.perChat[chatID]
-	if c == nil {
-		c = &chatLimiter{lim: rate.NewLimiter(rate.Limit(ln.limits.PerChat), 1)}
-		ln.perChat[chatID] = c
-	}
-	c.lastUsed = now
-	return c.lim
-}
-
-// Sleep waits for d or until ctx ends, and returns ctx's error in the latter case.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

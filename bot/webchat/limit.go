@@ -12,6 +12,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/layan-id/layan/bot/clientip"
+	"github.com/layan-id/layan/bot/httpjson"
+	"github.com/layan-id/layan/bot/ratemap"
 )
 
 // Rate is N requests per period.
@@ -128,11 +130,11 @@ type limit struct {
 	name  string
 	rate  Rate
 	burst int
-	local *limiter
+	local *ratemap.Map
 }
 
 func newLimit(name string, r Rate, burst int) *limit {
-	return &limit{name: name, rate: r, burst: burst, local: newLimiter(r.limit(), burst)}
+	return &limit{name: name, rate: r, burst: burst, local: ratemap.New(r.limit(), burst)}
 }
 
 // allow reports whether key may make one more request now.
@@ -145,48 +147,7 @@ func (s *Server) allow(ctx context.Context, l *limit, key string) bool {
 		// The store failed: count here, so a flood is still held back.
 		s.log.WarnContext(ctx, "web chat: shared rate limit unavailable; counting in this process", "err", err)
 	}
-	return l.local.allow(key)
-}
-
-// limiter keeps one token bucket per key (a client address, a conversation), and
-// forgets the idle ones, so one client cannot make the server do unbounded work.
-type limiter struct {
-	mu      sync.Mutex
-	every   rate.Limit
-	burst   int
-	buckets map[string]*bucket
-	swept   time.Time
-}
-
-type bucket struct {
-	lim  *rate.Limiter
-	used time.Time
-}
-
-func newLimiter(every rate.Limit, burst int) *limiter {
-	return &limiter{every: every, burst: burst, buckets: map[string]*bucket{}}
-}
-
-// allow reports whether key may make one more request now.
-func (l *limiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if now.Sub(l.swept) > time.Minute {
-		for k, b := range l.buckets {
-			if now.Sub(b.used) > 10*time.Minute {
-				delete(l.buckets, k)
-			}
-		}
-		l.swept = now
-	}
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
-		l.buckets[key] = b
-	}
-	b.used = now
-	return b.lim.Allow()
+	return l.local.Allow(key)
 }
 
 // clientAddr is the key of the client a request came from: its address, an IPv6
@@ -196,7 +157,7 @@ func clientAddr(r *http.Request) string { return clientip.KeyOf(r.RemoteAddr) }
 
 func tooMany(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "5")
-	writeError(w, http.StatusTooManyRequests, "too many requests, please slow down")
+	httpjson.Error(w, http.StatusTooManyRequests, "too many requests, please slow down")
 }
 
 // gate counts the requests in progress per key (a client address).
