@@ -29,6 +29,9 @@ type Store interface {
 	Update(ctx context.Context, id string, f func(*domain.Broadcast) error) (*domain.Broadcast, error)
 	StartRun(ctx context.Context, bc *domain.Broadcast, fire time.Time, state domain.RunState, g domain.Guarantee, now time.Time) (bool, error)
 	ActiveRuns(ctx context.Context) ([]string, error)
+	// Prepare finishes the start of a run whose starter died before its recipients
+	// were all in place (g and now stand in for its record if it has none).
+	Prepare(ctx context.Context, run string, g domain.Guarantee, now time.Time) error
 	Take(ctx context.Context, run string, n int, lease time.Duration, now time.Time) ([]string, error)
 	Renew(ctx context.Context, run string, keys []string, now time.Time) error
 	Done(ctx context.Context, run, key string, o domain.Delivery, reason string) error
@@ -347,6 +350,9 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 		return nil
 	case domain.BroadcastCancelled:
 		_, err := s.cfg.Store.Finish(ctx, run, domain.RunCancelled, s.cfg.Lease, s.cfg.Now())
+		return err
+	}
+	if err := s.cfg.Store.Prepare(ctx, run, s.guarantee(bc), s.cfg.Now()); err != nil {
 		return err
 	}
 	held := s.renewLeases(ctx, run)

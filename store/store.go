@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,11 +30,14 @@ import (
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
+	// runLayouts remembers, per broadcast run, under which keys it lives (see
+	// Broadcasts.keysOf); a run's layout never changes.
+	runLayouts *sync.Map
 }
 
 // New wraps a connected client. prefix is prepended to every key.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix}
+	return &Store{rdb: rdb, prefix: prefix, runLayouts: &sync.Map{}}
 }
 
 // Client returns the underlying client (for backups and benchmarks).
