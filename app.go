@@ -118,7 +118,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	router.RegisterIntents(intents)
-	router.Register("faq", flows.NewAskFlow(matcher, faqStats{st.FAQStats(), a.metrics}, router))
+	router.RegisterFAQ(matcher, faqStats{st.FAQStats(), a.metrics})
 	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
 	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
 	staff := staffKeys(cfg.StaffIDs)
