@@ -239,17 +239,29 @@ func (c *Conversations) Release(ctx context.Context, cl *bot.Claim) error {
 }
 
 // hold renews the lease on lock (ours by token) every lockTTL/3 until Commit or
-// Release ends the turn, the lock turns out lost, or MaxLockHold passed.
+// Release ends the turn, the lock turns out lost, or MaxLockHold passed. Most turns
+// end long before the first renewal is due: only a timer waits for it, and the
+// renewing goroutine starts when it fires.
 func (c *Conversations) hold(lock, token string) {
-	ctx, cancel := context.WithTimeout(context.Background(), MaxLockHold)
-	c.held.start(token, cancel)
-	go func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	deadline := time.Now().Add(MaxLockHold)
+	period := c.lockTTL / 3
+	renew := func(ctx context.Context) bool {
+		ok, err := renewScript.Run(ctx, c.s.rdb, []string{lock}, token, c.lockTTL.Milliseconds()).Int()
+		return err != nil || ok == 1 // a failed call may succeed next time; a lost lock will not come back
+	}
+	t := time.AfterFunc(period, func() {
 		defer c.held.end(token)
-		renewEvery(ctx, c.lockTTL/3, func(ctx context.Context) bool {
-			ok, err := renewScript.Run(ctx, c.s.rdb, []string{lock}, token, c.lockTTL.Milliseconds()).Int()
-			return err != nil || ok == 1 // a failed call may succeed next time; a lost lock will not come back
-		})
-	}()
+		ctx, stop := context.WithDeadline(ctx, deadline)
+		defer stop()
+		rctx, done := context.WithTimeout(ctx, period)
+		more := renew(rctx)
+		done()
+		if more {
+			renewEvery(ctx, period, renew)
+		}
+	})
+	c.held.start(token, func() { t.Stop(); cancel() })
 }
 
 // renewEvery calls renew every period, each call bounded by period, until ctx ends or
