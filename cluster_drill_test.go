@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -18,6 +19,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/store"
 )
 
 // redisNode is one redis-server of a test cluster, run as a child process.
@@ -437,4 +443,106 @@ func readyz(c *child) int {
 	}
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// clusterSender records every delivery of the cluster broadcast test.
+type clusterSender struct {
+	mu  sync.Mutex
+	got map[string]int
+}
+
+func (s *clusterSender) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got[chatID]++
+	return nil
+}
+
+func (s *clusterSender) CanSend(string) bool { return true }
+
+// TestClusterBroadcastReachesEachSubscriberOnce runs three broadcast services (three
+// replicas) on a 6-node Redis Cluster and sends a warning to 2,000 subscribers: each
+// gets it once, the run closes done with 2,000 sent, and nothing fails for crossing
+// slots (the run's keys live under their own hash tag, the topic sets under {bc}).
+func TestClusterBroadcastReachesEachSubscriberOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Redis Cluster")
+	}
+	nodes := startCluster(t, 2*time.Second)
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.addr())
+	}
+	opts, err := store.ClientOptions("redis+cluster://" + strings.Join(addrs, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var replicas []*store.Broadcasts
+	for range 3 {
+		rdb := store.NewClient(opts)
+		t.Cleanup(func() { rdb.Close() })
+		replicas = append(replicas, store.New(rdb, "layan:").Broadcasts())
+	}
+	var rs []domain.Recipient
+	for i := range 2000 {
+		chat := strconv.Itoa(100000 + i)
+		rs = append(rs, domain.Recipient{Key: "telegram:" + chat, Channel: "telegram", ChatID: chat, Lang: "id"})
+	}
+	if err := replicas[0].SubscribeMany(ctx, rs, "darurat"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Minute)
+	bc := &domain.Broadcast{Topics: []string{"darurat"}, At: &at, CreatedAt: at.Add(-time.Hour), State: domain.BroadcastActive,
+		Text: map[string]string{"id": "Peringatan banjir"}}
+	id, err := replicas[0].Create(ctx, bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := &clusterSender{got: map[string]int{}}
+	guarantees := map[string]domain.Guarantee{"darurat": domain.AtLeastOnce}
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for _, st := range replicas {
+		s := broadcast.New(broadcast.Config{Store: st, Sender: sender, Guarantees: guarantees, Logger: slog.New(slog.DiscardHandler)})
+		wg.Go(func() {
+			if err := s.Schedule(ctx); err != nil {
+				errs <- err
+			}
+			if err := s.Deliver(ctx); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a replica failed: %v", err)
+	}
+	// Whichever replica looks last closes the run.
+	s := broadcast.New(broadcast.Config{Store: replicas[1], Sender: sender, Guarantees: guarantees, Logger: slog.New(slog.DiscardHandler)})
+	if err := s.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var twice, never int
+	for _, r := range rs {
+		switch sender.got[r.ChatID] {
+		case 0:
+			never++
+		case 1:
+		default:
+			twice++
+		}
+	}
+	runs, err := replicas[2].Runs(ctx, id, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs: %v %v", runs, err)
+	}
+	t.Logf("2,000 subscribers over three replicas on the cluster: %d never, %d more than once; run %+v", never, twice, runs[0])
+	if never != 0 || twice != 0 {
+		t.Errorf("%d subscribers never got the warning and %d got it more than once", never, twice)
+	}
+	if r := runs[0]; r.State != domain.RunDone || r.Sent != 2000 || r.Recipients != 2000 || r.Guarantee != domain.AtLeastOnce {
+		t.Errorf("run %+v, want done, 2,000 recipients and sent, at least once", r)
+	}
 }
