@@ -85,10 +85,10 @@ func (k handoffCourier) Tell(_ context.Context, ho *domain.Handoff, event string
 		}
 		// Outside WhatsApp's 24-hour window a staff reply needs an approved template
 		// (purpose "handoff_reply"); without one it is not sent there.
-		ctx = bot.WithTemplate(bot.WithLang(ctx, out.Lang), &bot.Template{
+		ctx = bot.WithTemplate(ctx, &bot.Template{
 			Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": out.Replies[0].Text},
 		})
-		if err := n.send(ctx, ho.Channel, ho.ChatID, out.Replies...); err != nil {
+		if err := n.send(ctx, out.To, out.Replies...); err != nil {
 			n.log.Error("handoff news not delivered", "handoff", ho.ID, "channel", ho.Channel, "err", err)
 		}
 	})
@@ -105,7 +105,7 @@ func (k handoffCourier) Staff(_ context.Context, text string) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-		if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
+		if err := n.send(ctx, bot.Recipient{Channel: ch, ChatID: chat}, bot.Reply{Text: text}); err != nil {
 			n.log.Error("handoff staff news not delivered", "channel", ch, "err", err)
 		}
 	})

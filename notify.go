@@ -63,38 +63,37 @@ func (n *notifier) StatusChanged(_ context.Context, c *domain.Complaint) {
 		}
 		// Outside WhatsApp's 24-hour window the news goes as the approved template.
 		status, _ := n.texts.Text(out.Lang, "complaint.status."+string(c.Status), nil)
-		ctx = bot.WithTemplate(bot.WithLang(ctx, out.Lang), &bot.Template{
+		ctx = bot.WithTemplate(ctx, &bot.Template{
 			Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": c.ID, "status": status},
 		})
-		if err := n.send(ctx, c.Reporter.Channel, c.Reporter.ChatID, out.Replies...); err != nil {
+		if err := n.send(ctx, out.To, out.Replies...); err != nil {
 			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", c.Reporter.Channel, "err", err)
 		}
 	})
 }
 
 // send delivers now when this replica can send on the channel, else leaves the
-// message in the outbox for the replica that can (see drainOutbox).
-func (n *notifier) send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
-	if n.sender.CanSend(channel) || n.outbox == nil {
-		return n.sender.Send(ctx, channel, chatID, replies...)
+// message in the outbox, with the recipient's language, for the replica that can
+// (see drainOutbox).
+func (n *notifier) send(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
+	if n.sender.CanSend(to.Channel) || n.outbox == nil {
+		return n.sender.Send(ctx, to, replies...)
 	}
-	q := store.Queued{ChatID: chatID, Replies: replies, Lang: bot.LangOf(ctx)}
+	q := store.Queued{ChatID: to.ChatID, Replies: replies, Lang: to.Lang}
 	if t := bot.TemplateOf(ctx); t != nil {
 		q.Template = &store.QueuedTemplate{Purposes: t.Purposes, Params: t.Params, Run: t.Run}
 	}
-	return n.outbox.Put(ctx, channel, q)
+	return n.outbox.Put(ctx, to.Channel, q)
 }
 
 // sendQueued sends a message another replica left in the outbox, in the language and
-// with the template it was queued with.
+// with the template it was queued with (an entry queued without a language goes in
+// the default one).
 func (n *notifier) sendQueued(ctx context.Context, channel string, q store.Queued) error {
-	if q.Lang != "" {
-		ctx = bot.WithLang(ctx, q.Lang)
-	}
 	if t := q.Template; t != nil {
 		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: t.Purposes, Params: t.Params, Run: t.Run})
 	}
-	return n.sender.Send(ctx, channel, q.ChatID, q.Replies...)
+	return n.sender.Send(ctx, bot.Recipient{Channel: channel, ChatID: q.ChatID, Lang: q.Lang}, q.Replies...)
 }
 
 // drainOutbox sends, every two seconds, what other replicas left in the outbox for a
@@ -157,7 +156,7 @@ func (n *notifier) toStaff(ctx context.Context, c *domain.Complaint, key string)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-		if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
+		if err := n.send(ctx, bot.Recipient{Channel: ch, ChatID: chat}, bot.Reply{Text: text}); err != nil {
 			n.log.Error("staff alert not delivered", "complaint", c.ID, "channel", ch, "err", err)
 		}
 	})
@@ -174,7 +173,7 @@ func (n *notifier) staffNews(ctx context.Context, kind, text string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-	if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
+	if err := n.send(ctx, bot.Recipient{Channel: ch, ChatID: chat}, bot.Reply{Text: text}); err != nil {
 		n.log.Error("staff alert not delivered", "kind", kind, "channel", ch, "err", err)
 	}
 }

@@ -27,10 +27,10 @@ func TestNewsQueuedInTheOutboxGoesOutAsItsTemplateOutsideTheWindow(t *testing.T)
 
 	// The replica that cannot send: its sender has no WhatsApp lane.
 	other := &notifier{sender: bot.NewSender(slog.New(slog.NewTextHandler(io.Discard, nil))), outbox: redis.Store.Outbox()}
-	ctx := bot.WithTemplate(bot.WithLang(context.Background(), "en"), &bot.Template{
+	ctx := bot.WithTemplate(context.Background(), &bot.Template{
 		Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": "ADU-261130-0007", "status": "In progress"},
 	})
-	if err := other.send(ctx, "whatsapp", number, bot.Reply{Text: "Complaint ADU-261130-0007 is now in progress."}); err != nil {
+	if err := other.send(ctx, bot.Recipient{Channel: "whatsapp", ChatID: number, Lang: "en"}, bot.Reply{Text: "Complaint ADU-261130-0007 is now in progress."}); err != nil {
 		t.Fatal(err)
 	}
 	if q, ok, _ := redis.Store.Outbox().Take(context.Background(), "whatsapp"); !ok || q.Template == nil || q.Lang != "en" {

@@ -2,7 +2,9 @@
 // sends (Message) and what the bot answers (Reply), the per-person Session and its
 // transcript, the Handler that turns one into the other, the Engine that runs handlers
 // with per-chat ordering, deduplication, timeouts and panic recovery, and the Sender
-// that paces and retries what goes out. Its subpackages are the channels (telegram,
+// that paces and retries what goes out. Sending is explicit: replies go to a Recipient
+// (channel, chat and the language they are written in), never to anything carried in
+// the context. Its subpackages are the channels (telegram,
 // whatsapp, whatsappcloud, webchat, console) and the HTTP helpers they share.
 //
 // The package knows no platform, no store implementation and no conversation content:
@@ -11,7 +13,6 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -86,6 +87,11 @@ func (m Message) Key() string {
 	return m.Channel + ":" + id
 }
 
+// replyTo is the recipient of replies to m written in lang.
+func (m Message) replyTo(lang string) Recipient {
+	return Recipient{Channel: m.Channel, ChatID: m.ChatID, Lang: lang}
+}
+
 // Option is a choice offered with a reply: a button on Telegram and the web chat, a
 // numbered line on WhatsApp and in the terminal.
 type Option struct {
@@ -146,7 +152,11 @@ type Turn struct {
 	Msg     Message
 	Session *Session
 	Replies []Reply
-	forget  bool
+	// ReplyLang is the language the replies are written in when it is not the
+	// session's (a message answered in its own language); "" means the session's.
+	// The channel adds its own words to the replies in it (see Outcome.To).
+	ReplyLang string
+	forget    bool
 }
 
 // Forget asks the engine to erase the session when the turn ends (the person asked
@@ -164,19 +174,3 @@ func (t *Turn) Say(r Reply) {
 
 // Text returns the message text with surrounding white space removed.
 func (t *Turn) Text() string { return strings.TrimSpace(t.Msg.Text) }
-
-type langKey struct{}
-
-// WithLang tells a Channel's Send the person's language, for the few texts a channel
-// adds itself (a "reply with a number" hint, a location button).
-func WithLang(ctx context.Context, lang string) context.Context {
-	return context.WithValue(ctx, langKey{}, lang)
-}
-
-// LangOf returns the language WithLang put in ctx, else Indonesian.
-func LangOf(ctx context.Context) string {
-	if l, _ := ctx.Value(langKey{}).(string); l != "" {
-		return l
-	}
-	return "id"
-}

@@ -105,7 +105,7 @@ type Engine interface {
 // *bot.Sender is one.
 type Sender interface {
 	Register(ch bot.Channel, l bot.Limits)
-	Send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
+	Send(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error
 }
 
 // Texts renders the texts the channel shows itself (command descriptions, the

@@ -137,7 +137,7 @@ func (c *Channel) onMessage(ctx, jobs context.Context, e *events.Message) bool {
 		c.presence(ctx, cl, in.chat, types.ChatPresencePaused)
 		return true // a redelivered message was answered the first time
 	}
-	c.outbox.push(jobs, sendJob{chat: m.ChatID, lang: out.Lang, conv: conv, replies: out.Replies})
+	c.outbox.push(jobs, sendJob{to: out.To, conv: conv, replies: out.Replies})
 	return true
 }
 
@@ -229,14 +229,15 @@ func (c *Channel) presence(ctx context.Context, cl Client, chat types.JID, p typ
 
 // sendJob is the replies to one handled message.
 type sendJob struct {
-	chat, lang, conv string
-	replies          []bot.Reply
+	to      bot.Recipient
+	conv    string
+	replies []bot.Reply
 }
 
 // deliver sends one job's replies through the shared sender. A reply that cannot be
 // delivered is logged, not retried: the turn is saved and acknowledged.
 func (c *Channel) deliver(ctx context.Context, j sendJob) {
-	if err := c.sender.Send(bot.WithLang(ctx, j.lang), ChannelName, j.chat, j.replies...); err != nil {
+	if err := c.sender.Send(ctx, j.to, j.replies...); err != nil {
 		c.log.Warn("whatsapp: reply not delivered", "conv", j.conv, "kind", bot.KindOf(err).String(), "err", err)
 	}
 }
@@ -257,11 +258,11 @@ func newOutbox(send func(context.Context, sendJob)) *outbox {
 // push queues j behind the earlier jobs of its chat; ctx bounds its sending.
 func (o *outbox) push(ctx context.Context, j sendJob) {
 	o.mu.Lock()
-	q, busy := o.queues[j.chat]
-	o.queues[j.chat] = append(q, j)
+	q, busy := o.queues[j.to.ChatID]
+	o.queues[j.to.ChatID] = append(q, j)
 	o.mu.Unlock()
 	if !busy {
-		go o.serve(ctx, j.chat)
+		go o.serve(ctx, j.to.ChatID)
 	}
 }
 
