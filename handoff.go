@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 )
 
@@ -48,68 +45,6 @@ func (h handoffConfig) keep() time.Duration { return time.Duration(h.HistoryDays
 
 // historyLines is how many recent messages a session keeps (both sides).
 const historyLines = 30
-
-// handoffCourier carries handoff news like complaint news (see notifier): an event
-// through the person's conversation, whose replies go out on their channel, and texts
-// for the staff chat. It works in the background and logs no message text.
-type handoffCourier struct{ n *notifier }
-
-var _ flows.HandoffCourier = handoffCourier{}
-
-// Tell implements flows.HandoffCourier.
-func (k handoffCourier) Tell(_ context.Context, ho *domain.Handoff, event string) {
-	n := k.n
-	n.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		m := bot.Message{
-			Channel: ho.Channel, ChatID: ho.ChatID, UserID: strings.TrimPrefix(ho.Conv, ho.Channel+":"),
-			ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event, Time: time.Now(),
-		}
-		var out bot.Outcome
-		var err error
-		for try, pause := 0, time.Second; try < 5; try, pause = try+1, pause*2 {
-			if out, err = n.engine.Handle(ctx, m); err == nil && !out.Failed {
-				break
-			}
-			if bot.Sleep(ctx, pause) != nil { // the chat may be busy or the store away: the event id makes retries safe
-				break
-			}
-		}
-		if err != nil || out.Failed {
-			n.log.Error("handoff news not prepared", "handoff", ho.ID, "err", err)
-			return
-		}
-		if out.Duplicate || len(out.Replies) == 0 {
-			return
-		}
-		// Outside WhatsApp's 24-hour window a staff reply needs an approved template
-		// (purpose "handoff_reply"); without one it is not sent there.
-		ctx = bot.WithTemplate(ctx, &bot.Template{
-			Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": out.Replies[0].Text},
-		})
-		if err := n.send(ctx, out.To, out.Replies...); err != nil {
-			n.log.Error("handoff news not delivered", "handoff", ho.ID, "channel", ho.Channel, "err", err)
-		}
-	})
-}
-
-// Staff implements flows.HandoffCourier: the text goes to STAFF_NOTIFY, if set.
-func (k handoffCourier) Staff(_ context.Context, text string) {
-	n := k.n
-	ch, chat, ok := strings.Cut(n.staff, ":")
-	if !ok {
-		return
-	}
-	n.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-		if err := n.send(ctx, bot.Recipient{Channel: ch, ChatID: chat}, bot.Reply{Text: text}); err != nil {
-			n.log.Error("handoff staff news not delivered", "channel", ch, "err", err)
-		}
-	})
-}
 
 // watchHandoffs tells people who waited longer than HANDOFF_WAIT that nobody came
 // yet, looking every 30 seconds until ctx ends. Any number of replicas may run it:
