@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
@@ -62,10 +63,12 @@ type app struct {
 	whatsapp  *whatsapp.Channel      // nil unless WHATSAPP_ENABLED
 	scheduler *broadcast.Service
 	handler   http.Handler // everything on HTTP_ADDR
+	listener  net.Listener // on HTTP_ADDR
 }
 
-// build assembles Layan: for the service (service true: channels, HTTP routes,
-// broadcasts) or for the terminal chat (the engine and flows only). The order is the
+// build assembles Layan: for the service (service true: channels, HTTP routes and
+// the listener on HTTP_ADDR, broadcasts) or for the terminal chat (the engine and
+// flows only). The order is the
 // order of need. The router is the one registry: it is made empty, the engine is
 // built on it, and the flows are registered once what they need exists (the
 // notifier, which needs the engine; who is staff, which needs WhatsApp) — all before
@@ -182,6 +185,9 @@ func build(ctx context.Context, cfg config, log *slog.Logger, service bool) (_ *
 			log.Warn("tip of the day not scheduled", "err", err)
 		}
 		a.handler = a.routes(ctx, region)
+		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		}
 	}
 	return a, nil
 }

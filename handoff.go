@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -45,23 +43,3 @@ func (h handoffConfig) keep() time.Duration { return time.Duration(h.HistoryDays
 
 // historyLines is how many recent messages a session keeps (both sides).
 const historyLines = 30
-
-// watchHandoffs tells people who waited longer than HANDOFF_WAIT that nobody came
-// yet, looking every 30 seconds until ctx ends. Any number of replicas may run it:
-// each person is told once.
-func watchHandoffs(ctx context.Context, desk *flows.Desk, log *slog.Logger) {
-	tick := time.NewTicker(30 * time.Second)
-	defer tick.Stop()
-	for {
-		if n, err := desk.Expire(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("look for people waiting too long for staff", "err", err)
-		} else if n > 0 {
-			log.Info("people told that staff are busy", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}

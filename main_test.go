@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -667,5 +668,41 @@ func TestTheTipOfTheDayNeverRepeatsUntilAllWereSent(t *testing.T) {
 	}
 	if bc := tipOfTheDay("0 7 * * *"); bc.State != domain.BroadcastActive || bc.Kind != domain.TipOfTheDay || bc.Topics[0] != "wisata" {
 		t.Errorf("the tip of the day broadcast is %+v", bc)
+	}
+}
+
+// On SIGTERM the service stops its parts one after another, the last started first:
+// HTTP (requests in flight finish), the receivers (messages in hand are handled), the
+// background work, the news (delivered), and the store last, which every other part
+// may still use until it has stopped.
+func TestTheServiceStopsItsPartsInReverseOrderAndTheStoreLast(t *testing.T) {
+	graph := newFakeGraph(t)
+	vars := map[string]string{
+		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "LOG_LEVEL": "debug",
+		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
+		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
+		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
+	}
+	stop := startServe(t, vars)
+	post(t, vars["HTTP_ADDR"], "", `{"text":"halo"}`)
+	var started, stopped []string
+	for _, line := range strings.Split(stop(), "\n") {
+		_, part, ok := strings.Cut(line, "part=")
+		part = strings.Trim(part, `"`)
+		switch {
+		case !ok:
+		case strings.Contains(line, `msg="run group: start"`):
+			started = append(started, part)
+		case strings.Contains(line, `msg="run group: stopped"`):
+			stopped = append(stopped, part)
+		}
+	}
+	want := []string{"http", "whatsapp cloud", "photo pruning", "handoff waits", "broadcasts", "news", "store"}
+	if !slices.Equal(stopped, want) {
+		t.Errorf("parts stopped in the order %q, want %q", stopped, want)
+	}
+	slices.Reverse(started)
+	if !slices.Equal(started, want) {
+		t.Errorf("parts started in the order %q, want the reverse of %q", started, want)
 	}
 }

@@ -11,94 +11,111 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/layan-id/layan/bot/guard"
-	"github.com/layan-id/layan/store"
+	"github.com/layan-id/layan/rungroup"
 )
 
-// serve runs the service until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) (err error) {
+// serve runs the service until ctx ends (SIGINT, SIGTERM) or a part of it fails,
+// then stops it gracefully: the parts stop one after another in the reverse of the
+// order below, each after the one started after it has finished what it had in
+// hand. A store that cannot close cleanly makes serve fail, so the process exits
+// non-zero.
+func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
 	unlock, err := lockDataDir(cfg)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer unlock() // after the group: the store is closed by then
 	a, err := build(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		// A store that cannot close cleanly may not have kept every write: say so, and
-		// exit non-zero so that a supervisor notices.
-		if cerr := a.close(); cerr != nil {
-			log.Error("close store", "err", cerr)
-			if err == nil {
-				err = fmt.Errorf("close store: %w", cerr)
-			}
-		}
-	}()
-
-	waDone := make(chan struct{})
-	waCtx, stopWA := context.WithCancel(ctx)
-	defer func() { stopWA(); <-waDone }() // WhatsApp releases its lock before the store closes
+	g := &rungroup.Group{Logger: log}
+	g.Add("store", a.runStore) // closed last: every part below may use it
+	g.Add("news", a.notifier.Run)
 	if a.whatsapp != nil {
-		go func() { defer close(waDone); a.whatsapp.Run(waCtx) }()
-	} else {
-		close(waDone)
+		g.Add("whatsapp", a.whatsapp.Run) // releases its connection lock as it stops
 	}
-
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	g.Add("broadcasts", a.scheduler.Run)
+	g.Add("handoff waits", rungroup.Every(30*time.Second, a.expireWaits))
+	g.Add("photo pruning", rungroup.Every(time.Hour, a.prunePhotos))
+	if a.telegram != nil {
+		g.Add("telegram", a.telegram.Run) // updates in hand are handled before it returns
 	}
-	srv := newHTTPServer(a.handler, log)
-	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
-	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg))
+	if a.cloud != nil {
+		g.Add("whatsapp cloud", a.cloud.Run) // messages in hand likewise
+	}
+	g.Add("http", a.serveHTTP) // stopped first: requests in flight finish
+	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(a.listener.Addr()))
+	log.Info("serving", "addr", a.listener.Addr().String(), "store", storeKind(cfg))
+	stop := context.AfterFunc(ctx, func() { log.Info("shutting down") })
+	defer stop()
+	return g.Run(ctx)
+}
 
-	// Background work stops with ctx and is waited for before the store closes, so a
-	// delivery in progress records what it did (deferred calls run last to first).
-	var background sync.WaitGroup
-	defer background.Wait()
-	defer a.notifier.Wait()
-	background.Go(func() { a.web.Run(ctx) }) // live streams end when ctx does, so the shutdown below is quick
-	background.Go(func() { a.notifier.Run(ctx) })
-	background.Go(func() { a.scheduler.Run(ctx) })
-	background.Go(func() { prunePhotos(ctx, a.media, a.complaints, log) })
-	background.Go(func() { watchHandoffs(ctx, a.desk, log) })
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	tgCtx, stopTelegram := context.WithCancel(ctx)
-	tgDone := make(chan struct{})
-	go func() {
-		defer close(tgDone)
-		if a.telegram != nil {
-			a.telegram.Run(tgCtx) // returns when tgCtx ends; an unreachable Bot API is retried meanwhile
-		}
-	}()
-	defer func() { stopTelegram(); <-tgDone }() // updates being handled finish before the store closes
-	cloudCtx, stopCloud := context.WithCancel(ctx)
-	cloudDone := make(chan struct{})
-	go func() {
-		defer close(cloudDone)
-		if a.cloud != nil {
-			a.cloud.Run(cloudCtx) // an unreachable Graph API is retried meanwhile
-		}
-	}()
-	defer func() { stopCloud(); <-cloudDone }() // messages being handled finish before the store closes
+// runStore keeps the store open until ctx ends, then closes it (the embedded store
+// syncs and closes its journal). A store that cannot close cleanly may not have kept
+// every write: the error says so.
+func (a *app) runStore(ctx context.Context) error {
+	<-ctx.Done()
+	if err := a.close(); err != nil {
+		a.log.Error("close store", "err", err)
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// shutdownTimeout bounds the wait for HTTP requests in flight at shutdown.
+const shutdownTimeout = 10 * time.Second
+
+// serveHTTP serves HTTP_ADDR and the web chat's live streams until ctx ends; then it
+// ends the live streams and waits, up to shutdownTimeout, for the requests in flight
+// (a web chat message being answered, a webhook being queued) to finish.
+func (a *app) serveHTTP(ctx context.Context) error {
+	srv := newHTTPServer(a.handler, a.log)
+	streams, endStreams := context.WithCancel(ctx)
+	defer endStreams()
+	streamsDone := make(chan struct{})
+	go func() { defer close(streamsDone); a.web.Run(streams) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(a.listener) }()
 	select {
-	case err := <-errc:
+	case err := <-served:
+		endStreams()
+		<-streamsDone
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	endStreams() // live streams end now, so that the shutdown does not wait for them
+	<-streamsDone
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// expireWaits tells people who waited longer than HANDOFF_WAIT that nobody came yet.
+// Any number of replicas may do it: each person is told once.
+func (a *app) expireWaits(ctx context.Context) {
+	if n, err := a.desk.Expire(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("look for people waiting too long for staff", "err", err)
+	} else if n > 0 {
+		a.log.Info("people told that staff are busy", "count", n)
+	}
+}
+
+// prunePhotos removes the photos a day old that no filed complaint holds (see
+// store.UnfiledPhotoAge).
+func (a *app) prunePhotos(ctx context.Context) {
+	if n, err := a.complaints.PrunePhotos(ctx, a.media); err != nil {
+		a.log.Warn("prune photos", "err", err)
+	} else if n > 0 {
+		a.log.Info("photos of unfiled drafts removed", "count", n)
+	}
 }
 
 // The HTTP server's own limits, for every handler. The web chat's handlers set
@@ -145,26 +162,6 @@ func writeStatus(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
-}
-
-// prunePhotos removes, every hour, photos a day old that no filed complaint holds
-// (see store.UnfiledPhotoAge).
-func prunePhotos(ctx context.Context, media *store.Media, complaints *store.Complaints, log *slog.Logger) {
-	tick := time.NewTicker(time.Hour)
-	defer tick.Stop()
-	for {
-		n, err := complaints.PrunePhotos(ctx, media)
-		if err != nil {
-			log.Warn("prune photos", "err", err)
-		} else if n > 0 {
-			log.Info("photos of unfiled drafts removed", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 // bearer lets through requests whose Authorization is "Bearer <one of tokens>" (empty
