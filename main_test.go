@@ -677,12 +677,9 @@ func TestTheTipOfTheDayNeverRepeatsUntilAllWereSent(t *testing.T) {
 // may still use until it has stopped.
 func TestTheServiceStopsItsPartsInReverseOrderAndTheStoreLast(t *testing.T) {
 	graph := newFakeGraph(t)
-	vars := map[string]string{
-		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "LOG_LEVEL": "debug",
-		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
-		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
-		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
-	}
+	vars := graph.env(t, map[string]string{
+		"LOG_LEVEL": "debug",
+	})
 	stop := startServe(t, vars)
 	post(t, vars["HTTP_ADDR"], "", `{"text":"halo"}`)
 	var started, stopped []string

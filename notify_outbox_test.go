@@ -21,12 +21,9 @@ func TestNewsQueuedInTheOutboxGoesOutAsItsTemplateOutsideTheWindow(t *testing.T)
 	const number = "6281355500077" // never wrote to the Cloud API number: outside the window
 	graph := newFakeGraph(t)
 	redis := storetest.Mini(t)
-	vars := map[string]string{
-		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "REDIS_URL": "redis://" + redis.Mini.Addr(),
-		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
-		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
-		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
-	}
+	vars := graph.env(t, map[string]string{
+		"REDIS_URL": "redis://" + redis.Mini.Addr(),
+	})
 
 	// The replica that cannot send: its sender has no WhatsApp lane. The news is for
 	// an English speaker (the engine's event turn answers in English).

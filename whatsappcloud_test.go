@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -90,6 +91,19 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// env is the environment of a service on the Cloud API through f, in a data directory
+// and on an address of its own unless more says otherwise.
+func (f *fakeGraph) env(t *testing.T, more map[string]string) map[string]string {
+	v := map[string]string{
+		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t),
+		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
+		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
+		"WHATSAPP_CLOUD_API": f.srv.URL + "/v23.0",
+	}
+	maps.Copy(v, more)
+	return v
 }
 
 // to returns what Layan sent to a number so far.
@@ -226,13 +240,10 @@ func mustContain(t *testing.T, got []string, want string) {
 func TestWhatsAppOnTheCloudAPIFromHaloToATicketAndNewsAfterADay(t *testing.T) {
 	graph := newFakeGraph(t)
 	redis := storetest.Mini(t)
-	vars := map[string]string{
-		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "REDIS_URL": "redis://" + redis.Mini.Addr(),
-		"ADMIN_TOKEN":          "rahasia-petugas-7f3a9c2e51b84d06a1e5",
-		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
-		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
-		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
-	}
+	vars := graph.env(t, map[string]string{
+		"REDIS_URL":   "redis://" + redis.Mini.Addr(),
+		"ADMIN_TOKEN": "rahasia-petugas-7f3a9c2e51b84d06a1e5",
+	})
 	stop := startServe(t, vars)
 	logs := ""
 	defer func() {
@@ -435,13 +446,10 @@ func TestWhatsAppOnTheCloudAPIFromHaloToATicketAndNewsAfterADay(t *testing.T) {
 func TestTheChannelsOwnWordsAreInTheLanguageOfTheReplies(t *testing.T) {
 	graph := newFakeGraph(t)
 	redis := storetest.Mini(t)
-	vars := map[string]string{
-		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "REDIS_URL": "redis://" + redis.Mini.Addr(),
-		"ADMIN_TOKEN":          "rahasia-petugas-7f3a9c2e51b84d06a1e5",
-		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
-		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
-		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
-	}
+	vars := graph.env(t, map[string]string{
+		"REDIS_URL":   "redis://" + redis.Mini.Addr(),
+		"ADMIN_TOKEN": "rahasia-petugas-7f3a9c2e51b84d06a1e5",
+	})
 	stop := startServe(t, vars)
 	defer stop()
 	addr := vars["HTTP_ADDR"]
