@@ -66,14 +66,20 @@ type app struct {
 	listener  net.Listener // on HTTP_ADDR
 }
 
-// build assembles Layan: for the service (service true: channels, HTTP routes and
-// the listener on HTTP_ADDR, broadcasts) or for the terminal chat (the engine and
-// flows only). The order is the
-// order of need. The router is the one registry: it is made empty, the engine is
-// built on it, and the flows are registered once what they need exists (the
-// notifier, which needs the engine; who is staff, which needs WhatsApp) — all before
-// anything runs. On error, what was opened is closed.
-func build(ctx context.Context, cfg config, log *slog.Logger, service bool) (_ *app, err error) {
+// purpose is what build assembles Layan for.
+type purpose int
+
+const (
+	forService  purpose = iota // the channels, HTTP routes and the listener on HTTP_ADDR, broadcasts
+	forTerminal                // the engine and the flows only (layan chat)
+)
+
+// build assembles Layan for its purpose, in order of need. The router is the one
+// registry: it is made empty, the engine is built on it, and the flows are registered
+// once what they need exists (the notifier, which needs the engine; who is staff,
+// which needs WhatsApp) — all before anything runs. On error, what was opened is
+// closed.
+func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app, err error) {
 	texts, err := locales.Load(cfg.ContentDir, map[string]any{"Region": cfg.RegionName})
 	if err != nil {
 		return nil, err
@@ -150,7 +156,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, service bool) (_ *
 		return nil, err
 	}
 	var phones staff.Phones // WhatsApp people known by LID, when whatsmeow runs
-	if service {
+	if p == forService {
 		if err := a.channelsFor(pseudonyms); err != nil {
 			return nil, err
 		}
@@ -174,7 +180,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, service bool) (_ *
 	})
 	router.RegisterTourism(tourism)
 
-	if service {
+	if p == forService {
 		a.scheduler = broadcast.New(broadcast.Config{
 			Store: a.broadcasts, Sender: a.sender, Tips: tips{tourism: tourism, store: a.broadcasts},
 			Location: cfg.Location, Logger: log,

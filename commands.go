@@ -27,7 +27,7 @@ func chat(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Wr
 	defer unlock()
 	// Keep the terminal for the conversation: only warnings and errors are logged.
 	quiet := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: max(cfg.LogLevel, slog.LevelWarn)}))
-	a, err := build(ctx, cfg, quiet, false)
+	a, err := build(ctx, cfg, quiet, forTerminal)
 	if err != nil {
 		return err
 	}

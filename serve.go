@@ -28,7 +28,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	defer unlock() // after the group: the store is closed by then
-	a, err := build(ctx, cfg, log, true)
+	a, err := build(ctx, cfg, log, forService)
 	if err != nil {
 		return err
 	}
