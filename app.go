@@ -148,11 +148,14 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 		History:    bot.HistoryLimits{Lines: historyLines, Age: cfg.Handoff.keep()},
 		Observe:    a.metrics.Observe,
 	})
-	if a.notifier, err = notify.New(notify.Config{
-		Engine: a.engine, Sender: a.sender, Texts: texts, Outbox: st.Outbox(), Channels: a.channels(),
-		Staff: staffChat(cfg.StaffNotify), Complaints: a.complaints, SLA: cfg.ComplaintSLA,
-		Location: cfg.Location, Logger: log,
-	}); err != nil {
+	news := notify.Config{
+		Engine: a.engine, Sender: a.sender, Texts: texts, Outbox: st.Outbox(),
+		Staff: staffChat(cfg.StaffNotify), Location: cfg.Location, Logger: log,
+	}
+	if p == forService { // the terminal chat neither drains the outbox nor claims SLA alerts
+		news.Channels, news.Complaints, news.SLA = a.channels(), a.complaints, cfg.ComplaintSLA
+	}
+	if a.notifier, err = notify.New(news); err != nil {
 		return nil, err
 	}
 	var phones staff.Phones // WhatsApp people known by LID, when whatsmeow runs
