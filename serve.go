@@ -33,8 +33,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	g := &rungroup.Group{Logger: log}
-	g.Add("store", a.runStore) // closed last: every part below may use it
-	g.Add("news", a.notifier.Run)
+	g.Add("store", a.runStore)    // closed last: every part below may use it
+	g.Add("news", a.notifier.Run) // after the parts that make news: what they made in flight is delivered
 	if a.whatsapp != nil {
 		g.Add("whatsapp", a.whatsapp.Run) // releases its connection lock as it stops
 	}
