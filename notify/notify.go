@@ -18,6 +18,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -191,23 +192,22 @@ func (n *Notifier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 	})
 }
 
-// event has the engine handle an event message, trying again while the chat is busy
-// or the store away (the event's id makes a retry safe); ok is false when there is
-// nothing to send (failed, logged, or handled before).
+// event has the engine handle an event message, tried eventTries times from a pause
+// of about eventPause (the chat may be busy or the store away: the event's id makes
+// a retry safe), never pausing after the last try; ok is false when there is nothing
+// to send (failed and logged, or handled before).
 func (n *Notifier) event(ctx context.Context, m bot.Message, what, id string) (bot.Outcome, bool) {
-	var out bot.Outcome
-	var err error
-	pause := eventPause
-	for try := 1; ; try++ {
+	out, err := bot.Retry(ctx, bot.Backoff(eventPause, 0), eventTries, func() (bot.Outcome, error) {
 		m.Time = time.Now()
-		if out, err = n.cfg.Engine.Handle(ctx, m); err == nil && !out.Failed {
-			break
+		out, err := n.cfg.Engine.Handle(ctx, m)
+		if err == nil && out.Failed {
+			return out, errors.New("the turn failed")
 		}
-		if try == eventTries || bot.Sleep(ctx, pause) != nil {
-			n.log.Error(what+" news not prepared", what, id, "err", err)
-			return out, false
-		}
-		pause *= 2
+		return out, err
+	}, nil)
+	if err != nil {
+		n.log.Error(what+" news not prepared", what, id, "err", err)
+		return out, false
 	}
 	return out, !out.Duplicate
 }
