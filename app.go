@@ -170,7 +170,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	isStaff := staff.New(cfg.StaffIDs, phones).IsStaff
 
 	router.RegisterIntents(intents)
-	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
+	router.RegisterFAQ(matcher, st.FAQStats())
 	router.RegisterSubscriptions(a.broadcasts, region.Topics)
 	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store's directory
 	router.RegisterComplaints(flows.ComplaintConfig{

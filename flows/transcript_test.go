@@ -88,6 +88,7 @@ type harness struct {
 	desk   *flows.Desk
 	now    time.Time // the clock of the flows
 	ids    int       // handoff ids given
+	store  storetest.Backend
 }
 
 // staffChat is the chat of STAFF_NOTIFY in the transcripts.
@@ -172,7 +173,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
-	h := &harness{staff: "test:staff", now: transcriptTime, sent: &newsLog{}}
+	h := &harness{staff: "test:staff", now: transcriptTime, sent: &newsLog{}, store: b}
 	// As the service assembles it: the router, the engine on it, the notifier on the
 	// engine, then the flows that send news through the notifier.
 	router := flows.NewRouter(texts, log)
@@ -190,7 +191,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
+	router.RegisterFAQ(matcher, b.Store.FAQStats())
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: h.news, Region: region, Location: jakarta,
 		Staff: func(key string) bool { return key == h.staff },
