@@ -451,10 +451,10 @@ type clusterSender struct {
 	got map[string]int
 }
 
-func (s *clusterSender) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+func (s *clusterSender) SendBulk(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.got[chatID]++
+	s.got[to.ChatID]++
 	return nil
 }
 

@@ -30,7 +30,7 @@ func TestABroadcastSentTwiceReachesTheInboxOnce(t *testing.T) {
 			{ctx, "Halo"},
 			{ctx, "Halo"},
 		} {
-			if err := ch.Send(s.ctx, id, bot.Reply{Text: s.text}); err != nil {
+			if err := ch.Send(s.ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: id}, bot.Reply{Text: s.text}); err != nil {
 				t.Fatal(err)
 			}
 		}
