@@ -45,7 +45,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
@@ -139,7 +138,7 @@ func NewServer(engine Engine, store Store, texts bot.Texts, log *slog.Logger) (*
 		return nil, err
 	}
 	s := &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second,
-		uploads:     newLimit("up", Rate{6, time.Minute}, 6),      // photos: three per complaint, and retries
+		uploads:     newLimit("up", Rate{6, time.Minute}, 6),       // photos: three per complaint, and retries
 		addrUploads: newLimit("addrup", Rate{30, time.Minute}, 30), // a computer room filing complaints together
 		byAddr:      newGate(), MaxPerAddress: DefaultMaxPerAddress,
 	}
