@@ -117,9 +117,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	} else if len(accs) > 0 {
 		accounts = a.store.Staff()
 	}
+	staffWeb, err := a.workspace(media, broadcasts) // the staff workspace, /staff/ (workspace.go)
+	if err != nil {
+		return err
+	}
+	staffWeb.Register(mux)
 	staffAPI := admin.New(admin.Config{
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
-		Logger: log, Location: cfg.Location, Accounts: accounts,
+		Logger: log, Location: cfg.Location, Accounts: accounts, Session: staffWeb.Account,
 	})
 	bcfg := admin.BroadcastConfig{
 		Store: a.broadcasts, Scheduler: broadcasts, Topics: a.region.Topics, Channels: a.channels(),

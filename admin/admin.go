@@ -95,6 +95,13 @@ type Config struct {
 	// Accounts finds the staff account of a personal token; nil: only Token lets
 	// anyone in. With accounts the API is on even without Token.
 	Accounts Accounts
+	// Session finds the account of a request signed in to the staff workspace (its
+	// cookie), for the reads its pages make, such as the live streams that a
+	// browser's EventSource opens without a bearer token. It is asked only for GET
+	// and HEAD requests without an Authorization header: changes always need a token
+	// (the workspace's own forms carry a CSRF token instead). ok is false without a
+	// good session. Nil: no session lets anyone in.
+	Session func(r *http.Request) (acc domain.StaffAccount, ok bool, err error)
 }
 
 // Accounts finds staff accounts by personal API token; *store.Staff is one. An
@@ -129,13 +136,15 @@ type Server struct {
 	handoffs   *HandoffConfig   // nil: no conversation routes
 	guard      *guard.Guard
 	accounts   Accounts
+	session    func(r *http.Request) (domain.StaffAccount, bool, error)
 }
 
 // New returns the staff API described by cfg.
 func New(cfg Config) *Server {
 	s := &Server{
 		tokenSum:   sha256.Sum256([]byte(cfg.Token)),
-		enabled:    cfg.Token != "" || cfg.Accounts != nil,
+		enabled:    cfg.Token != "" || cfg.Accounts != nil || cfg.Session != nil,
+		session:    cfg.Session,
 		hasToken:   cfg.Token != "",
 		accounts:   cfg.Accounts,
 		complaints: cfg.Complaints,
@@ -195,6 +204,24 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 			writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address; try again later")
 			return
 		}
+		admit := func(acc domain.StaffAccount) {
+			if !acc.Role.Can(perm) {
+				writeError(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
+				return
+			}
+			h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
+		}
+		if s.session != nil && r.Header.Get("Authorization") == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			acc, ok, err := s.session(r)
+			if err != nil {
+				s.unavailable(w, r, err)
+				return
+			}
+			if ok {
+				admit(acc)
+				return
+			}
+		}
 		presented, ok := bearer(r.Header.Get("Authorization"))
 		reason := "no bearer token"
 		if ok {
@@ -204,11 +231,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 				return
 			}
 			if found {
-				if !acc.Role.Can(perm) {
-					writeError(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
-					return
-				}
-				h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
+				admit(acc)
 				return
 			}
 			reason = "wrong token"

@@ -247,5 +247,6 @@ func Sample() map[string]any {
 		"Channel": "telegram", "Command": "selesai",
 		"Position": 1, "Opens": "Senin, 30-11-2026 pukul 08.00", "Day": "Senin", "Time": "08.00",
 		"Text": "halo", "Lang": "id", "Since": "27-11-2026 09:00",
+		"Until": "09.30", "Name": "budi", "Schedule": "setiap hari pukul 06.00", "Sent": 2,
 	}
 }
