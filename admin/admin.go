@@ -100,7 +100,8 @@ type Config struct {
 	// browser's EventSource opens without a bearer token. It is asked only for GET
 	// and HEAD requests without an Authorization header: changes always need a token
 	// (the workspace's own forms carry a CSRF token instead). ok is false without a
-	// good session. Nil: no session lets anyone in.
+	// good session. Nil: no session lets anyone in. A session does not turn the API
+	// on: without Token and Accounts it stays off.
 	Session func(r *http.Request) (acc domain.StaffAccount, ok bool, err error)
 }
 
@@ -143,7 +144,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{
 		tokenSum:   sha256.Sum256([]byte(cfg.Token)),
-		enabled:    cfg.Token != "" || cfg.Accounts != nil || cfg.Session != nil,
+		enabled:    cfg.Token != "" || cfg.Accounts != nil,
 		session:    cfg.Session,
 		hasToken:   cfg.Token != "",
 		accounts:   cfg.Accounts,
