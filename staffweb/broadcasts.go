@@ -362,14 +362,7 @@ func (s *Server) broadcastRuns(w http.ResponseWriter, r *http.Request, v *visit)
 		s.unavailable(w, r, v, err)
 		return
 	}
-	var b strings.Builder
-	if err := s.pages["broadcast"].ExecuteTemplate(&b, "runs", view{T: v.T, Data: broadcastData{R: row}}); err != nil {
-		s.unavailable(w, r, v, err)
-		return
-	}
-	s.headers(w)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(b.String()))
+	s.fragment(w, r, v, "broadcast", "runs", broadcastData{R: row})
 }
 
 var errBroadcastState = errors.New("not allowed in this state")

@@ -77,14 +77,7 @@ func (s *Server) queueList(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.unavailable(w, r, v, err)
 		return
 	}
-	var b strings.Builder
-	if err := s.pages["conversations"].ExecuteTemplate(&b, "queue", view{T: v.T, Data: d}); err != nil {
-		s.unavailable(w, r, v, err)
-		return
-	}
-	s.headers(w)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(b.String()))
+	s.fragment(w, r, v, "conversations", "queue", d)
 }
 
 type conversationData struct {

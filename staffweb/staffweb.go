@@ -258,6 +258,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, v *visit, status
 	io.WriteString(w, b.String())
 }
 
+// fragment writes one template of a page alone (the part a page's script fetches
+// to show anew), without the layout.
+func (s *Server) fragment(w http.ResponseWriter, r *http.Request, v *visit, page, name string, data any) {
+	var b strings.Builder
+	if err := s.pages[page].ExecuteTemplate(&b, name, view{T: v.T, Data: data}); err != nil {
+		s.unavailable(w, r, v, err)
+		return
+	}
+	s.headers(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	io.WriteString(w, b.String())
+}
+
 // headers are the security headers of every page: scripts and styles only from here,
 // images from here and the map's tile server, no framing, no caching.
 func (s *Server) headers(w http.ResponseWriter) {
