@@ -63,8 +63,11 @@ type broadcastRow struct {
 func (s *Server) row(ctx context.Context, v *visit, bc *domain.Broadcast, runs int) (broadcastRow, error) {
 	cfg := s.cfg.Broadcasts
 	r := broadcastRow{B: bc, When: s.describe(v.T, bc), Tip: bc.Kind == domain.TipOfTheDay}
-	if cfg.NextRun != nil && (bc.State == domain.BroadcastActive) {
-		r.Next = v.T.Date(cfg.NextRun(bc))
+	if cfg.NextRun != nil && bc.State == domain.BroadcastActive {
+		// A time already run (a single one that went out) is no next run.
+		if next := cfg.NextRun(bc); !next.IsZero() && next.After(bc.LastFire) {
+			r.Next = v.T.Date(next)
+		}
 	}
 	var names []string
 	for _, t := range bc.Topics {
