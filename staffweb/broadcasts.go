@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/layan-id/layan/domain"
 )
@@ -32,9 +31,6 @@ type BroadcastsConfig struct {
 	Topics   []string // the topics people subscribe to
 	Channels []string // the channels this service runs
 }
-
-// MaxBroadcastText is the longest text of a broadcast in one language, in characters.
-const MaxBroadcastText = 4000
 
 func (s *Server) registerBroadcasts(mux *http.ServeMux) {
 	if s.cfg.Broadcasts == nil {
@@ -156,15 +152,21 @@ func (s *Server) composePage(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (s *Server) renderCompose(w http.ResponseWriter, r *http.Request, v *visit, status int, f composeForm, problems []string, review bool) {
 	cfg := s.cfg.Broadcasts
-	d := composeData{Topics: cfg.Topics, Channels: cfg.Channels, F: f, Problems: problems, Review: review}
+	cd := composeData{Topics: cfg.Topics, Channels: cfg.Channels, F: f, Problems: problems, Review: review}
+	days := strings.Split(v.T.S("schedule.days"), ",") // Sunday first, as time.Weekday
 	for n := range 7 {
-		d.Weekdays = append(d.Weekdays, weekday{N: (n + 1) % 7, Name: v.T.S("workspace.weekday." + strconv.Itoa((n+1)%7))})
+		d := (n + 1) % 7 // Monday first, as a week is read in the region
+		name := strconv.Itoa(d)
+		if len(days) == 7 {
+			name = strings.TrimSpace(days[d])
+		}
+		cd.Weekdays = append(cd.Weekdays, weekday{N: d, Name: name})
 	}
 	if review {
 		bc, _ := s.broadcastOf(f, v)
-		d.When = s.describe(v.T, bc)
+		cd.When = s.describe(v.T, bc)
 	}
-	s.render(w, r, v, status, "broadcast_new", d)
+	s.render(w, r, v, status, "broadcast_new", cd)
 }
 
 func readCompose(form url.Values) composeForm {
@@ -178,86 +180,66 @@ func readCompose(form url.Values) composeForm {
 	return f
 }
 
-// broadcastOf checks a filled-in form and returns the broadcast it describes, or the
-// problems (text keys) that keep it from being one.
+// broadcastOf reads a filled-in form and checks it by the domain's rules for a new
+// broadcast (domain.BroadcastRules), and returns the broadcast it describes, or
+// every problem (text keys) that keeps it from being one.
 func (s *Server) broadcastOf(f composeForm, v *visit) (*domain.Broadcast, []string) {
 	cfg := s.cfg.Broadcasts
 	now := s.now()
 	var problems []string
-	if len(f.Topics) == 0 {
-		problems = append(problems, "workspace.broadcast.problem.topics")
-	}
-	for i, t := range f.Topics {
-		if !slices.Contains(cfg.Topics, t) || slices.Contains(f.Topics[:i], t) {
-			problems = append(problems, "workspace.broadcast.problem.topics")
-			break
+	add := func(err error) {
+		if p := (*domain.BroadcastProblem)(nil); errors.As(err, &p) {
+			problems = append(problems, "workspace.broadcast.problem."+string(p.Reason))
 		}
 	}
-	for _, c := range f.Channels {
-		if !slices.Contains(cfg.Channels, c) {
-			problems = append(problems, "workspace.broadcast.problem.channels")
-			break
-		}
-	}
-	if f.TextID == "" {
-		problems = append(problems, "workspace.broadcast.problem.text_id")
-	}
-	if utf8.RuneCountInString(f.TextID) > MaxBroadcastText || utf8.RuneCountInString(f.TextEN) > MaxBroadcastText {
-		problems = append(problems, "workspace.broadcast.problem.too_long")
-	}
+	rules := domain.BroadcastRules{Topics: cfg.Topics, Channels: cfg.Channels}
+	add(rules.CheckTopics(f.Topics))
+	add(rules.CheckChannels(f.Channels))
 	bc := &domain.Broadcast{Topics: f.Topics, Channels: f.Channels, Text: map[string]string{"id": f.TextID},
 		State: domain.BroadcastActive, CreatedAt: now, CreatedBy: v.acc.Name}
 	if f.TextEN != "" {
-		bc.Text["en"] = f.TextEN
+		bc.Text["en"] = f.TextEN // none: English subscribers get the Indonesian text
 	}
+	add(domain.CheckBroadcastTexts(bc.Text))
+	read := true // the time as typed could be read
 	switch f.When {
 	case "now":
-		at := now
-		bc.At = &at
+		bc.At = &now
 	case "at":
 		at, err := time.ParseInLocation("2006-01-02T15:04", f.At, s.loc)
-		switch {
-		case err != nil:
-			problems = append(problems, "workspace.broadcast.problem.at")
-		case at.Before(now.Add(-time.Minute)):
-			problems = append(problems, "workspace.broadcast.problem.past")
-		default:
-			bc.At = &at
+		if err != nil {
+			problems, read = append(problems, "workspace.broadcast.problem.at"), false
 		}
+		bc.At = &at
 	case "repeat":
 		hm, err := time.Parse("15:04", f.Time)
-		if err != nil {
-			problems = append(problems, "workspace.broadcast.problem.time")
-			break
-		}
 		days := map[string]string{"daily": "*", "weekdays": "1-5"}[f.Repeat]
 		if f.Repeat == "weekly" && f.Day >= 0 && f.Day <= 6 {
 			days = strconv.Itoa(f.Day)
 		}
-		if days == "" {
-			problems = append(problems, "workspace.broadcast.problem.repeat")
-			break
+		switch {
+		case err != nil:
+			problems, read = append(problems, "workspace.broadcast.problem.time"), false
+		case days == "":
+			problems, read = append(problems, "workspace.broadcast.problem.repeat"), false
+		default:
+			bc.Cron = fmt.Sprintf("%d %d * * %s", hm.Minute(), hm.Hour(), days)
 		}
-		bc.Cron = fmt.Sprintf("%d %d * * %s", hm.Minute(), hm.Hour(), days)
 		if f.Until != "" {
 			until, err := time.ParseInLocation("2006-01-02", f.Until, s.loc)
-			end := until.AddDate(0, 0, 1).Add(-time.Second) // through that whole day
-			switch {
-			case err != nil:
-				problems = append(problems, "workspace.broadcast.problem.until")
-			case !end.After(now):
-				problems = append(problems, "workspace.broadcast.problem.past")
-			default:
-				bc.End = &end
+			if err != nil {
+				problems, read = append(problems, "workspace.broadcast.problem.until"), false
 			}
+			end := until.AddDate(0, 0, 1).Add(-time.Second) // through that whole day
+			bc.End = &end
 		}
 	default:
-		problems = append(problems, "workspace.broadcast.problem.when")
+		problems, read = append(problems, "workspace.broadcast.problem.when"), false
 	}
-	if len(problems) > 0 {
-		return bc, problems
+	if read {
+		add(domain.CheckBroadcastTiming(bc.At, bc.Cron, bc.End, now))
 	}
-	return bc, nil
+	return bc, problems
 }
 
 // createBroadcast shows a complete form back in words (step "review"), and creates
@@ -330,7 +312,7 @@ func (s *Server) showBroadcast(w http.ResponseWriter, r *http.Request, v *visit,
 	d := broadcastData{R: row, Confirm: confirm, Flash: flash}
 	if v.acc.Role.Can(domain.PermBroadcasts) {
 		for _, a := range []string{"pause", "resume", "cancel"} {
-			if broadcastAllows(a, bc.State, row.Live) {
+			if broadcastAllows(a, bc, row.Live) {
 				d.Actions = append(d.Actions, a)
 			}
 		}
@@ -338,19 +320,11 @@ func (s *Server) showBroadcast(w http.ResponseWriter, r *http.Request, v *visit,
 	s.render(w, r, v, status, "broadcast", d)
 }
 
-// broadcastAllows says whether action may be taken on a broadcast in state st;
-// delivering says whether a run is going out (a finished broadcast's last run may
-// still be stopped).
-func broadcastAllows(action string, st domain.BroadcastState, delivering bool) bool {
-	switch action {
-	case "pause":
-		return st == domain.BroadcastActive || st == domain.BroadcastFinished && delivering
-	case "resume":
-		return st == domain.BroadcastPaused
-	case "cancel":
-		return st == domain.BroadcastActive || st == domain.BroadcastPaused || st == domain.BroadcastFinished && delivering
-	}
-	return false
+// broadcastAllows says whether action may be taken on bc now (domain's
+// Broadcast.Apply, on a copy); delivering says whether its last run is going out.
+func broadcastAllows(action string, bc *domain.Broadcast, delivering bool) bool {
+	probe := *bc
+	return probe.Apply(domain.BroadcastAction(action), delivering) == nil
 }
 
 // broadcastRuns is the table of a broadcast's runs, for the page to follow their
@@ -368,13 +342,11 @@ func (s *Server) broadcastRuns(w http.ResponseWriter, r *http.Request, v *visit)
 	s.fragment(w, r, v, "broadcast", "runs", broadcastData{R: row})
 }
 
-var errBroadcastState = errors.New("not allowed in this state")
-
 // broadcastAction pauses, resumes or cancels a broadcast once staff confirm it: the
 // first press shows what will happen and asks again.
 func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request, v *visit) {
 	action := r.PathValue("action")
-	if !slices.Contains([]string{"pause", "resume", "cancel"}, action) {
+	if !domain.BroadcastAction(action).Valid() {
 		s.notFound(w, r, v)
 		return
 	}
@@ -389,7 +361,7 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request, v *visi
 		return
 	}
 	delivering := len(runs) > 0 && runs[0].State == domain.RunDelivering
-	if !broadcastAllows(action, bc.State, delivering) {
+	if !broadcastAllows(action, bc, delivering) {
 		s.showBroadcast(w, r, v, bc, http.StatusConflict, "", "workspace.broadcast.problem.state")
 		return
 	}
@@ -397,16 +369,11 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request, v *visi
 		s.showBroadcast(w, r, v, bc, http.StatusOK, action, "")
 		return
 	}
-	to := map[string]domain.BroadcastState{"pause": domain.BroadcastPaused, "resume": domain.BroadcastActive, "cancel": domain.BroadcastCancelled}[action]
 	_, err = s.cfg.Broadcasts.Store.Update(ctx, bc.ID, func(b *domain.Broadcast) error {
-		if !broadcastAllows(action, b.State, delivering) {
-			return errBroadcastState
-		}
-		b.State = to
-		return nil
+		return b.Apply(domain.BroadcastAction(action), delivering)
 	})
 	switch {
-	case errors.Is(err, errBroadcastState):
+	case errors.Is(err, domain.ErrBroadcastState):
 		s.showBroadcast(w, r, v, bc, http.StatusConflict, "", "workspace.broadcast.problem.state")
 		return
 	case errors.Is(err, domain.ErrNotFound):
@@ -420,46 +387,12 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request, v *visi
 	http.Redirect(w, r, "/staff/broadcasts/"+url.PathEscape(bc.ID)+"?done="+action, http.StatusSeeOther)
 }
 
-// describe says when a broadcast runs, in words: once at a time, or a repeat (every
-// day, on weekdays, every Monday) at a time, until a date.
+// describe says when a broadcast runs, in words (domain.Broadcast.Timing, as the
+// catalog puts it): never raw cron.
 func (s *Server) describe(t tr, bc *domain.Broadcast) string {
 	if bc == nil {
 		return ""
 	}
-	if bc.At != nil {
-		return t.S("workspace.schedule.once", "Date", t.Date(*bc.At))
-	}
-	words := describeCron(t, bc.Cron)
-	if bc.End != nil {
-		words = t.S("workspace.schedule.until", "Schedule", words, "Date", t.Day(*bc.End))
-	}
+	words, _ := t.texts.Schedule(t.Lang, bc.Timing(s.loc, s.now()))
 	return words
-}
-
-// describeCron says a cron schedule in words for the repeats the form makes (minute
-// hour * * days, where days is *, 1-5 or one weekday); any other schedule is named
-// as a repeat without its fields, never as raw cron.
-func describeCron(t tr, expr string) string {
-	f := strings.Fields(expr)
-	if len(f) != 5 || f[2] != "*" || f[3] != "*" {
-		return t.S("workspace.schedule.custom")
-	}
-	min, err1 := strconv.Atoi(f[0])
-	hour, err2 := strconv.Atoi(f[1])
-	if err1 != nil || err2 != nil || min < 0 || min > 59 || hour < 0 || hour > 23 {
-		return t.S("workspace.schedule.custom")
-	}
-	at := fmt.Sprintf("%02d.%02d", hour, min)
-	switch days := f[4]; days {
-	case "*":
-		return t.S("workspace.schedule.daily", "Time", at)
-	case "1-5", "MON-FRI", "mon-fri":
-		return t.S("workspace.schedule.weekdays", "Time", at)
-	default:
-		d, err := strconv.Atoi(days)
-		if err != nil || d < 0 || d > 7 {
-			return t.S("workspace.schedule.custom")
-		}
-		return t.S("workspace.schedule.weekly", "Day", t.S("workspace.weekday."+strconv.Itoa(d%7)), "Time", at)
-	}
 }

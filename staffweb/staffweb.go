@@ -36,9 +36,11 @@ import (
 //go:embed templates static
 var files embed.FS
 
-// Texts renders the workspace's texts in a language (*locales.Catalog is one).
+// Texts renders the workspace's texts in a language, and says when a broadcast runs
+// in words (*locales.Catalog is one).
 type Texts interface {
 	Text(lang, key string, data map[string]any) (string, error)
+	Schedule(lang string, t domain.Timing) (string, error)
 }
 
 // Accounts are the staff accounts (*store.Staff). Verify answers
