@@ -7,12 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/layan-id/layan/admin"
-	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/clientip"
-	"github.com/layan-id/layan/broadcast"
 	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/notify"
 	"github.com/layan-id/layan/staffweb"
 	"github.com/layan-id/layan/store"
 )
@@ -40,18 +38,17 @@ func (wc *workspaceConfig) load(get func(name, def string) string) []error {
 }
 
 // workspace builds the staff workspace (/staff/) over the app's parts.
-func (a *app) workspace(media *store.Media, sched *broadcast.Service) (*staffweb.Server, error) {
-	region := a.region
+func (a *app) workspace(region flows.Region) (*staffweb.Server, error) {
 	return staffweb.New(staffweb.Config{
 		Texts: a.texts, Accounts: a.store.Staff(), Sessions: a.store.StaffSessions(),
 		Idle: a.cfg.Workspace.Idle, HTTPS: clientip.HTTPS, Location: a.cfg.Location, Logger: a.log,
 		MinPassword: store.MinPasswordLength,
 		Complaints: &staffweb.ComplaintsConfig{
-			Store: a.complaints, Inbox: listInbox{a.complaints}, Photos: media, Notifier: a.notifier, Messenger: a.notifier,
+			Store: a.complaints, Inbox: listInbox{a.complaints}, Photos: a.media, Notifier: a.notifier, Messenger: a.notifier,
 			Agencies: region.Agencies, Categories: region.Categories, Tiles: a.cfg.Workspace.Tiles,
 			AgencyOf: func(c *domain.Complaint) string { return region.Routing[c.Category] },
 		},
-		Broadcasts: &staffweb.BroadcastsConfig{Store: a.broadcasts, NextRun: sched.NextRun, Topics: region.Topics, Channels: a.channels()},
+		Broadcasts: &staffweb.BroadcastsConfig{Store: a.broadcasts, NextRun: a.scheduler.NextRun, Topics: region.Topics, Channels: a.channels()},
 		Handoffs:   &staffweb.HandoffsConfig{Desk: a.desk},
 	})
 }
@@ -75,25 +72,9 @@ func (l listInbox) Inbox(ctx context.Context, q staffweb.InboxQuery) (staffweb.I
 	return p, nil
 }
 
-// TellReporter sends a member of staff's message about a complaint to its reporter,
-// introduced in the reporter's language (outside WhatsApp's 24-hour window, as the
-// complaint news template).
-func (n *notifier) TellReporter(ctx context.Context, c *domain.Complaint, text string) error {
-	lang := c.Reporter.Lang
-	msg, err := n.texts.Text(lang, "complaint.staff_message", map[string]any{"ID": c.ID, "Text": text})
-	if err != nil {
-		return err
-	}
-	status, _ := n.texts.Text(lang, "complaint.status."+string(c.Status), nil)
-	ctx = bot.WithTemplate(bot.WithLang(ctx, n.texts.Lang(lang)), &bot.Template{
-		Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": c.ID, "status": status},
-	})
-	return n.send(ctx, c.Reporter.Channel, c.Reporter.ChatID, bot.Reply{Text: msg})
-}
-
 var (
-	_ admin.Notifier      = (*notifier)(nil)
-	_ staffweb.Messenger  = (*notifier)(nil)
+	_ staffweb.Notifier   = (*notify.Notifier)(nil)
+	_ staffweb.Messenger  = (*notify.Notifier)(nil)
 	_ staffweb.Handoffs   = (*flows.Desk)(nil)
 	_ staffweb.Broadcasts = (*store.Broadcasts)(nil)
 	_ staffweb.Complaints = (*store.Complaints)(nil)
