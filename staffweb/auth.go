@@ -84,11 +84,37 @@ func (s *Server) form(perm domain.Permission, h func(http.ResponseWriter, *http.
 			s.render(w, r, v, http.StatusForbidden, "error", errorPage{Key: "workspace.error.csrf"})
 			return
 		}
+		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			detail := ""
+			if a := r.PostForm.Get("agency"); a != "" && len(a) <= 32 {
+				detail = "agency=" + a
+			}
+			s.audit(r, AuditEntry{Account: v.acc, Action: r.Method + " " + r.URL.Path, Target: r.PathValue("id"), Detail: detail, Status: rec.status})
+		}()
 		if !v.acc.Role.Can(perm) {
-			s.forbidden(w, r, v)
+			s.forbidden(rec, r, v)
 			return
 		}
-		h(w, r, v)
+		h(rec, r, v)
+	}
+}
+
+// statusWriter remembers the status a handler answered, for the audit log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// audit tells Config.Audit of a change, if it listens.
+func (s *Server) audit(r *http.Request, e AuditEntry) {
+	if s.cfg.Audit != nil {
+		s.cfg.Audit(r, e)
 	}
 }
 
@@ -268,6 +294,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSession(w, r, token)
 	s.log.InfoContext(ctx, "staff signed in", "account", acc.Name, "role", acc.Role)
+	s.audit(r, AuditEntry{Account: acc, Action: "sign-in", Status: http.StatusSeeOther})
 	http.Redirect(w, r, "/staff/", http.StatusSeeOther)
 }
 

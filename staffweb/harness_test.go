@@ -3,6 +3,7 @@ package staffweb_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -56,6 +57,7 @@ type harness struct {
 	told       *recorder
 	desk       *fakeDesk
 	bodies     *syncBuffer // every answer any client read
+	audited    *auditLog
 	road, bins *domain.Complaint
 	secret     *domain.Complaint // confidential
 	photo      string
@@ -120,7 +122,7 @@ func newHarness(t *testing.T, b storetest.Backend) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, b: b, cs: b.Store.Complaints("BTG", jakarta(t)), bcs: b.Store.Broadcasts(),
-		logs: &syncBuffer{}, told: &recorder{}, desk: newFakeDesk(), bodies: &syncBuffer{}}
+		logs: &syncBuffer{}, told: &recorder{}, desk: newFakeDesk(), bodies: &syncBuffer{}, audited: &auditLog{}}
 	for _, acc := range accounts {
 		if err := b.Store.Staff().Add(ctx, acc, password); err != nil {
 			t.Fatal(err)
@@ -152,6 +154,7 @@ func newHarness(t *testing.T, b storetest.Backend) *harness {
 		Broadcasts: &staffweb.BroadcastsConfig{Store: h.bcs, NextRun: broadcast.New(broadcast.Config{Location: jakarta(t)}).NextRun,
 			Topics: []string{"wisata", "pengumuman"}, Channels: []string{"webchat", "telegram"}},
 		Handoffs: &staffweb.HandoffsConfig{Desk: h.desk},
+		Audit:    h.audited.add,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -279,6 +282,24 @@ func (h *harness) signIn(name string) *client {
 		h.t.Fatalf("first page after signing in as %s: %d", name, home.status)
 	}
 	return c
+}
+
+// auditLog keeps what the workspace told the audit log.
+type auditLog struct {
+	mu      sync.Mutex
+	entries []string // account role action target detail status
+}
+
+func (a *auditLog) add(r *http.Request, e staffweb.AuditEntry) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.entries = append(a.entries, fmt.Sprintf("%s %s %s %s %s %d", e.Account.Name, e.Account.Role, e.Action, e.Target, e.Detail, e.Status))
+}
+
+func (a *auditLog) all() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.entries...)
 }
 
 // fakeDesk is the staff side of talking to a person, with one conversation waiting.
