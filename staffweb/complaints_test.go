@@ -245,4 +245,3 @@ func TestFormsNeedTheirSessionsToken(t *testing.T) {
 		t.Errorf("with its token: %d", a.status)
 	}
 }
-
