@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -64,6 +65,27 @@ type lane struct {
 
 	mu       sync.Mutex
 	pauseTil time.Time // set by a RetryAfter; every send on the channel waits for it
+
+	waiting, retries, throttled atomic.Int64 // see SenderStats
+}
+
+// SenderStats are one channel's sending figures since the start, for metrics.
+type SenderStats struct {
+	Channel   string
+	Waiting   int64 // messages waiting for their turn now (rates, a platform's pause, jitter)
+	Retries   int64 // tries repeated after a temporary error
+	Throttled int64 // "retry after" answers from the platform
+}
+
+// Stats returns each registered channel's figures.
+func (s *Sender) Stats() []SenderStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SenderStats, 0, len(s.lanes))
+	for name, ln := range s.lanes {
+		out = append(out, SenderStats{Channel: name, Waiting: ln.waiting.Load(), Retries: ln.retries.Load(), Throttled: ln.throttled.Load()})
+	}
+	return out
 }
 
 // NewSender returns a Sender without channels.
@@ -97,45 +119,45 @@ func (s *Sender) Register(ch Channel, l Limits) {
 	s.mu.Unlock()
 }
 
-// Send delivers the replies to one chat in order, stopping at the first that fails
-// for good. The error is a *SendError when the channel reported one. Send is for
+// Send delivers the replies to one recipient in order, stopping at the first that
+// fails for good. The error is a *SendError when the channel reported one. Send is for
 // replies and news to one person: it keeps the per-chat rate and the platform's
 // "retry after", but never waits behind bulk sending (see SendBulk).
-func (s *Sender) Send(ctx context.Context, channel, chatID string, replies ...Reply) error {
-	return s.send(ctx, channel, chatID, false, replies)
+func (s *Sender) Send(ctx context.Context, to Recipient, replies ...Reply) error {
+	return s.send(ctx, to, false, replies)
 }
 
 // SendBulk is Send for broadcasts: it also keeps the channel's global rate, which
 // only bulk sending consumes, so replies to people chatting are never queued behind a
 // broadcast.
-func (s *Sender) SendBulk(ctx context.Context, channel, chatID string, replies ...Reply) error {
-	return s.send(ctx, channel, chatID, true, replies)
+func (s *Sender) SendBulk(ctx context.Context, to Recipient, replies ...Reply) error {
+	return s.send(ctx, to, true, replies)
 }
 
-func (s *Sender) send(ctx context.Context, channel, chatID string, bulk bool, replies []Reply) error {
+func (s *Sender) send(ctx context.Context, to Recipient, bulk bool, replies []Reply) error {
 	s.mu.Lock()
-	ln := s.lanes[channel]
+	ln := s.lanes[to.Channel]
 	s.mu.Unlock()
 	if ln == nil {
-		return &SendError{Kind: ErrPermanent, Err: fmt.Errorf("no channel %q", channel)}
+		return &SendError{Kind: ErrPermanent, Err: fmt.Errorf("no channel %q", to.Channel)}
 	}
 	for _, r := range replies {
-		if err := s.sendOne(ctx, ln, chatID, bulk, r); err != nil {
+		if err := s.sendOne(ctx, ln, to, bulk, r); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool, r Reply) error {
+func (s *Sender) sendOne(ctx context.Context, ln *lane, to Recipient, bulk bool, r Reply) error {
 	backoff := Backoff(ln.limits.Backoff, 0)
 	limited := 0 // rate limits met; they are pacing, not failures, but not forever
 	var err error
 	for attempt := 1; attempt <= ln.limits.Attempts; attempt++ {
-		if err = ln.wait(ctx, chatID, bulk); err != nil {
+		if err = ln.wait(ctx, to.ChatID, bulk); err != nil {
 			return err
 		}
-		err = ln.ch.Send(ctx, chatID, r)
+		err = ln.ch.Send(ctx, to, r)
 		if err == nil {
 			return nil
 		}
@@ -144,6 +166,7 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 		case ErrBlocked, ErrPermanent:
 			return err
 		case ErrRateLimited:
+			ln.throttled.Add(1)
 			ln.pause(retryAfter(err, ln.limits.Backoff))
 			if limited++; limited < maxRateLimited {
 				attempt--
@@ -152,6 +175,7 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 		}
 		s.log.WarnContext(ctx, "send failed, will retry", "channel", ln.ch.Name(), "attempt", attempt, "err", err)
 		if attempt < ln.limits.Attempts {
+			ln.retries.Add(1)
 			if werr := Sleep(ctx, backoff.NextBackOff()); werr != nil {
 				return err
 			}
@@ -179,6 +203,8 @@ func (ln *lane) pause(d time.Duration) {
 // wait blocks until the channel may send to chatID: after any pause, within the
 // per-chat rate and, for bulk sending, the global rate, plus jitter.
 func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
+	ln.waiting.Add(1)
+	defer ln.waiting.Add(-1)
 	ln.mu.Lock()
 	pause := time.Until(ln.pauseTil)
 	ln.mu.Unlock()

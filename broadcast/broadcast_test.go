@@ -27,22 +27,24 @@ func jakarta(t testing.TB) *time.Location {
 type counting struct {
 	mu      sync.Mutex
 	got     map[string][]string // chat → texts
+	langs   map[string]string   // chat → the recipient's language
 	blocked map[string]bool
 }
 
 func newCounting() *counting {
-	return &counting{got: map[string][]string{}, blocked: map[string]bool{}}
+	return &counting{got: map[string][]string{}, langs: map[string]string{}, blocked: map[string]bool{}}
 }
 
-func (c *counting) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+func (c *counting) SendBulk(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.blocked[chatID] {
+	if c.blocked[to.ChatID] {
 		return &bot.SendError{Kind: bot.ErrBlocked}
 	}
 	for _, r := range replies {
-		c.got[chatID] = append(c.got[chatID], r.Text)
+		c.got[to.ChatID] = append(c.got[to.ChatID], r.Text)
 	}
+	c.langs[to.ChatID] = to.Lang
 	return nil
 }
 
@@ -69,7 +71,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func service(t testing.TB, st *store.Broadcasts, sender broadcast.Sender, clk *clock) *broadcast.Service {
 	return broadcast.New(broadcast.Config{Store: st, Sender: sender, Location: jakarta(t), Now: clk.now,
-		Stale: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler)})
 }
 
 func subscribe(t testing.TB, st *store.Broadcasts, n int, topic, channel, lang string) {
@@ -127,12 +129,12 @@ func TestARunReachesEverySubscriberOnceInTheirLanguage(t *testing.T) {
 			t.Errorf("%d deliveries, want 49 (50 subscribers, one blocked)", got)
 		}
 		for chat, texts := range sender.got {
-			want := "Peringatan banjir"
+			want, lang := "Peringatan banjir", "id"
 			if chat[:8] == "telegram" {
-				want = "Flood warning"
+				want, lang = "Flood warning", "en"
 			}
-			if len(texts) != 1 || texts[0] != want {
-				t.Errorf("%s got %q, want once %q", chat, texts, want)
+			if len(texts) != 1 || texts[0] != want || sender.langs[chat] != lang {
+				t.Errorf("%s got %q for a recipient in %q, want once %q in %q", chat, texts, sender.langs[chat], want, lang)
 			}
 		}
 		runs, _ := st.Runs(ctx, id, 10)
@@ -255,13 +257,13 @@ type slow struct {
 	channels map[string]bool // reachable; nil: all
 }
 
-func (s *slow) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+func (s *slow) SendBulk(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
 	select {
 	case <-time.After(s.delay):
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return s.counting.SendBulk(ctx, channel, chatID, replies...)
+	return s.counting.SendBulk(ctx, to, replies...)
 }
 
 func (s *slow) CanSend(channel string) bool { return s.channels == nil || s.channels[channel] }
@@ -276,7 +278,7 @@ func TestAGracefulStopHandsBackWhatItDidNotSend(t *testing.T) {
 		first := &slow{counting: newCounting(), delay: 5 * time.Millisecond}
 		ctx, stop := context.WithCancel(context.Background())
 		s := broadcast.New(broadcast.Config{Store: st, Sender: first, Now: clk.now, Workers: 8,
-			Stale: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+			Logger: slog.New(slog.DiscardHandler)})
 		s.Schedule(ctx)
 		go func() {
 			for first.total() < 50 {
@@ -315,5 +317,28 @@ func TestAReplicaThatCannotReachAChannelLeavesItsRecipientsToAnother(t *testing.
 	if standby.total() != 20 || holder.total() != 20 || runs[0].Sent != 40 || runs[0].Failed != 0 {
 		t.Errorf("standby sent %d, holder %d, run %+v: want Telegram from the standby, WhatsApp from the holder, none failed",
 			standby.total(), holder.total(), runs[0])
+	}
+}
+
+// TestEveryRecordedDeliveryIsObserved: metrics see each delivery's outcome once.
+func TestEveryRecordedDeliveryIsObserved(t *testing.T) {
+	st := storetest.Mini(t).Store.Broadcasts()
+	subscribe(t, st, 5, "darurat", "telegram", "id")
+	subscribe(t, st, 3, "darurat", "webchat", "id")
+	at := time.Now().Add(-time.Minute)
+	create(t, st, &domain.Broadcast{Topics: []string{"darurat"}, Channels: []string{"telegram"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	var mu sync.Mutex
+	seen := map[domain.Delivery]int{}
+	s := broadcast.New(broadcast.Config{Store: st, Sender: newCounting(), Logger: slog.New(slog.DiscardHandler),
+		Observe: func(o domain.Delivery) { mu.Lock(); seen[o]++; mu.Unlock() }})
+	ctx := context.Background()
+	if err := s.Schedule(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if seen[domain.Sent] != 5 || seen[domain.Skipped] != 3 || len(seen) != 2 {
+		t.Errorf("observed %v, want 5 sent on Telegram and 3 skipped (web chat is not a channel of this broadcast)", seen)
 	}
 }

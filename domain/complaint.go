@@ -94,13 +94,6 @@ type Event struct {
 	Ref    string `json:"ref,omitempty"` // the original, for EventDuplicate
 }
 
-// Note is an internal note: staff read it, the citizen never does.
-type Note struct {
-	At   time.Time `json:"at"`
-	By   string    `json:"by"`
-	Text string    `json:"text"`
-}
-
 // ComplaintSchema is the record version of complaints filed with agencies and working-
 // day deadlines. Older records (0) are read as they are: no agency, and the old
 // rule that only verification has a deadline before the follow-up.
@@ -134,7 +127,10 @@ type Complaint struct {
 	DuplicateOf string `json:"duplicate_of,omitempty"`
 	// Followers are the reporters of duplicates: they hear this complaint's news too.
 	Followers []Reporter `json:"followers,omitempty"`
-	// Notes are internal: staff see them, the citizen never does.
+	// Notes are what staff wrote on the complaint, oldest first: internal notes (the
+	// citizen never sees them; domain.Complaint.AddNote), and messages the staff
+	// workspace sent to the reporter. Chat and API messages are history entries
+	// (EventMessage).
 	Notes []Note `json:"notes,omitempty"`
 	// Phase and Due are the running deadline (see SLA.Deadline), kept by the store on
 	// every write; no phase once the complaint is finished or rejected.
@@ -195,3 +191,24 @@ func (c *Complaint) doneAt() time.Time {
 func (c *Complaint) CanReopen(now time.Time) bool {
 	return c.Status == StatusDone && now.Sub(c.doneAt()) <= ReopenWindow
 }
+
+// Note is something staff wrote on a complaint: an internal note that only staff
+// see, or a message that was sent to the reporter.
+type Note struct {
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+	Kind NoteKind  `json:"kind"`
+	Text string    `json:"text"`
+}
+
+// NoteKind says whether a note stayed with staff or went to the reporter.
+type NoteKind string
+
+// The kinds of note.
+const (
+	NoteInternal NoteKind = "internal" // staff see it, the citizen never does
+	NoteMessage  NoteKind = "message"  // sent to the reporter on their channel
+)
+
+// MaxNote is the longest note or message, in characters.
+const MaxNote = 2000

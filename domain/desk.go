@@ -183,7 +183,7 @@ func (c *Complaint) AddNote(by, text string, at time.Time) error {
 	if strings.TrimSpace(text) == "" {
 		return fmt.Errorf("%w: a note needs its text", ErrNoteRequired)
 	}
-	c.Notes = append(c.Notes, Note{At: at, By: by, Text: text})
+	c.Notes = append(c.Notes, Note{At: at, By: by, Kind: NoteInternal, Text: text})
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 )
@@ -79,5 +80,24 @@ func TestOfficeHoursAndDeadlinesShareTheHolidays(t *testing.T) {
 	embedded, _ := flows.LoadRegion(locales.Content(""))
 	if !slices.Contains(embedded.Holidays, "2026-12-25") {
 		t.Error("the embedded holidays.yaml is not read")
+	}
+}
+
+func TestRegionDeliveryGuaranteePerTopic(t *testing.T) {
+	r, err := flows.LoadRegion(locales.Content(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Delivery["darurat"] != domain.AtLeastOnce || r.Delivery["wisata"] != "" {
+		t.Errorf("delivery %v: want darurat at least once, tips at most once (unset)", r.Delivery)
+	}
+	base := "bbox: {south: -7.25, west: 109.55, north: -6.80, east: 110.20}\ncomplaint_categories: [jalan]\ntopics: [wisata, darurat]\n"
+	for name, extra := range map[string]string{
+		"unknown topic":     "delivery: {banjir: at_least_once}\n",
+		"unknown guarantee": "delivery: {darurat: exactly_once}\n",
+	} {
+		if _, err := flows.LoadRegion(fstest.MapFS{"region.yaml": {Data: []byte(base + extra)}}); err == nil {
+			t.Errorf("%s: region.yaml accepted", name)
+		}
 	}
 }

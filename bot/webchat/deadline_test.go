@@ -103,6 +103,10 @@ func (m *memStore) Delivered(_ context.Context, id string, cursor int64) error {
 	return nil
 }
 
+func (m *memStore) PushOnce(ctx context.Context, id, once string, r bot.Reply) (bool, error) {
+	return true, m.Push(ctx, id, r) // these tests push no broadcast twice
+}
+
 func (m *memStore) Pushes(ctx context.Context) (<-chan string, func() error, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -121,7 +125,7 @@ func (e *memEngine) Handle(_ context.Context, m bot.Message) (bot.Outcome, error
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.handled = append(e.handled, m)
-	return bot.Outcome{Replies: []bot.Reply{{Text: "ok"}}}, nil
+	return bot.Outcome{Replies: []bot.Reply{{Text: "ok"}}, To: bot.Recipient{Channel: m.Channel, ChatID: m.ChatID}}, nil
 }
 
 func (e *memEngine) Accepts(context.Context, bot.Message) (bool, error) { return true, nil }

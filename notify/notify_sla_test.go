@@ -1,9 +1,7 @@
-package main
+package notify_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -13,29 +11,8 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/domain"
-	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/notify"
 )
-
-// chats is a channel that keeps what each chat was sent.
-type chats struct {
-	mu   sync.Mutex
-	sent map[string][]string
-}
-
-func (c *chats) Name() string { return "test" }
-
-func (c *chats) Send(_ context.Context, chat string, r bot.Reply) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sent[chat] = append(c.sent[chat], r.Text)
-	return nil
-}
-
-func (c *chats) of(chat string) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.sent[chat])
-}
 
 // deadlineStore holds complaints in memory and claims as the store does: each passed
 // deadline once, each day's digest once (the store's own claims are tested on Redis
@@ -92,14 +69,10 @@ func TestOverdueComplaintsAreAnnouncedOnceAndDigestedEachWorkingMorning(t *testi
 		jakarta, _ := time.LoadLocation("Asia/Jakarta")
 		start := time.Date(2026, 11, 30, 6, 58, 0, 0, jakarta) // a Monday
 		offset := start.Sub(time.Now())
-		texts, err := locales.Load("", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		catalog := texts(t)
 		cal, _ := domain.NewCalendar(jakarta, []string{"2026-12-02"}) // Wednesday is a holiday
-		ch := &chats{sent: map[string][]string{}}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		sender := bot.NewSender(log)
+		ch := newPhone("test", catalog)
+		sender := bot.NewSender(quiet())
 		sender.Register(ch, bot.Limits{})
 		store := &deadlineStore{claimed: map[string]bool{}, cs: []*domain.Complaint{
 			{ID: "ADU-261120-0001", Category: "jalan", Agency: "pupr", Status: domain.StatusInProgress,
@@ -112,17 +85,18 @@ func TestOverdueComplaintsAreAnnouncedOnceAndDigestedEachWorkingMorning(t *testi
 		ctx, cancel := context.WithCancel(context.Background())
 		var replicas sync.WaitGroup
 		for range 2 {
-			n := &notifier{sender: sender, texts: texts, log: log, staff: "test:admins", loc: jakarta,
-				agencies: map[string]domain.Agency{"pupr": {Code: "pupr", Name: "Dinas PUPR"}},
-				chats:    map[string]string{"pupr": "test:pupr"},
-				now:      func() time.Time { return time.Now().Add(offset) }}
-			replicas.Go(func() { n.watchSLA(ctx, store, cal); n.wait() })
+			n := newNotifier(t, notify.Config{Engine: &engine{}, Sender: sender, Texts: catalog, Location: jakarta,
+				Staff: bot.Recipient{Channel: "test", ChatID: "admins"}, Complaints: store, Calendar: cal,
+				Agencies:    []domain.Agency{{Code: "pupr", Name: "Dinas PUPR"}},
+				AgencyChats: map[string]bot.Recipient{"pupr": {Channel: "test", ChatID: "pupr"}},
+				Now:         func() time.Time { return time.Now().Add(offset) }})
+			replicas.Go(func() { n.Run(ctx) })
 		}
 		time.Sleep(7*24*time.Hour + 5*time.Minute)
 		cancel()
 		replicas.Wait()
 
-		admins, pupr := ch.of("admins"), ch.of("pupr")
+		admins, pupr := ch.read("admins"), ch.read("pupr")
 		count := func(msgs []string, part string) int {
 			n := 0
 			for _, m := range msgs {
