@@ -140,11 +140,11 @@ func TestARunsProgressIsShown(t *testing.T) {
 		h.bcs.Subscribe(ctx, domain.Recipient{Key: key, Channel: "webchat", ChatID: key[8:]}, "pengumuman")
 	}
 	bc, _ := h.bcs.Get(ctx, id)
-	if _, err := h.bcs.StartRun(ctx, bc, at, domain.RunDelivering, time.Now()); err != nil {
+	if _, err := h.bcs.StartRun(ctx, bc, at, domain.RunDelivering, domain.AtMostOnce, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	run := domain.RunID(id, at)
-	keys, err := h.bcs.Take(ctx, run, 1, time.Now())
+	keys, err := h.bcs.Take(ctx, run, 1, time.Minute, time.Now())
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("take: %v %v", keys, err)
 	}
