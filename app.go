@@ -28,6 +28,7 @@ import (
 	"github.com/layan-id/layan/metrics"
 	"github.com/layan-id/layan/notify"
 	"github.com/layan-id/layan/staff"
+	"github.com/layan-id/layan/staffweb"
 	"github.com/layan-id/layan/store"
 )
 
@@ -196,7 +197,11 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 		if err := a.broadcasts.Ensure(ctx, tip); err != nil {
 			log.Warn("tip of the day not scheduled", "err", err)
 		}
-		a.handler = a.routes(ctx, region)
+		staffWeb, err := a.workspace(region) // the staff workspace, /staff/ (workspace.go)
+		if err != nil {
+			return nil, err
+		}
+		a.handler = a.routes(ctx, region, staffWeb)
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
@@ -296,9 +301,9 @@ func (a *app) channelsFor(pseudonyms bot.Pseudonymizer) error {
 	return nil
 }
 
-// routes is everything on HTTP_ADDR: the web chat, the webhooks, the staff API,
-// health, readiness and metrics, behind the trusted proxies' middleware.
-func (a *app) routes(ctx context.Context, region flows.Region) http.Handler {
+// routes is everything on HTTP_ADDR: the web chat, the webhooks, the staff API and
+// workspace, health, readiness and metrics, behind the trusted proxies' middleware.
+func (a *app) routes(ctx context.Context, region flows.Region, staffWeb *staffweb.Server) http.Handler {
 	cfg, log := a.cfg, a.log
 	mux := http.NewServeMux()
 	a.web.Register(mux)
@@ -317,9 +322,10 @@ func (a *app) routes(ctx context.Context, region flows.Region) http.Handler {
 	} else if len(accs) > 0 {
 		accounts = a.store.Staff()
 	}
+	staffWeb.Register(mux)
 	staffAPI := admin.New(admin.Config{
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
-		Logger: log, Location: cfg.Location, Accounts: accounts,
+		Logger: log, Location: cfg.Location, Accounts: accounts, Session: staffWeb.Account,
 	})
 	bcfg := admin.BroadcastConfig{
 		Store: a.broadcasts, Scheduler: a.scheduler, Topics: region.Topics, Channels: a.channels(),

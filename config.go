@@ -62,6 +62,8 @@ type config struct {
 	Web webConfig // WEBCHAT_LIMITS, WEBCHAT_FRAME_ANCESTORS, MEDIA_QUOTA (webconfig.go)
 
 	Handoff handoffConfig // HANDOFF_WAIT, OFFICE_HOURS, HISTORY_DAYS (handoff.go)
+
+	Workspace workspaceConfig // STAFF_SESSION_IDLE, STAFF_MAP_TILES (workspace.go)
 }
 
 // loadConfig reads and validates the environment. getenv is os.Getenv outside tests.
@@ -166,6 +168,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	errs = append(errs, c.Web.load(get)...)
 	errs = append(errs, c.Handoff.load(get)...)
+	errs = append(errs, c.Workspace.load(get)...)
 	if !strings.HasSuffix(c.RedisPrefix, ":") {
 		c.RedisPrefix += ":"
 	}
