@@ -94,8 +94,10 @@ func (k handoffCourier) Tell(_ context.Context, ho *domain.Handoff, event string
 	})
 }
 
-// Staff implements flows.HandoffCourier: the text goes to STAFF_NOTIFY, if set.
-func (k handoffCourier) Staff(_ context.Context, text string) {
+// Staff implements flows.HandoffCourier: the text goes to STAFF_NOTIFY, if set, about
+// the handoff id (so that a reply to it in the Telegram staff group answers that
+// person).
+func (k handoffCourier) Staff(_ context.Context, id, text string) {
 	n := k.n
 	ch, chat, ok := strings.Cut(n.staff, ":")
 	if !ok {
@@ -105,8 +107,8 @@ func (k handoffCourier) Staff(_ context.Context, text string) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-		if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
-			n.log.Error("handoff staff news not delivered", "channel", ch, "err", err)
+		if err := n.send(ctx, ch, chat, bot.Reply{Text: text, About: flows.HandoffAbout(id)}); err != nil {
+			n.log.Error("handoff staff news not delivered", "handoff", id, "channel", ch, "err", err)
 		}
 	})
 }

@@ -53,6 +53,9 @@ type Message struct {
 	Location *domain.Location
 	Media    *Media
 	Time     time.Time
+	// InReplyTo is the About of the bot's message this one answers, when the channel
+	// can tell (a reply to the bot's message in Telegram); "" otherwise.
+	InReplyTo string
 }
 
 // Media refers to a file a person sent; the adapter stores or fetches it.
@@ -102,6 +105,10 @@ type Reply struct {
 	// From is who speaks: "" the bot, FromStaff a member of staff whose words the bot
 	// carries (a live handoff).
 	From string `json:"from,omitempty"`
+	// About names what the message is about ("handoff:<id>" for news of a talk with
+	// staff), for a channel that remembers it so that an answer to the message comes
+	// back as Message.InReplyTo. People never see it.
+	About string `json:"about,omitempty"`
 }
 
 // Session is what Layan remembers about one conversation between messages. It is

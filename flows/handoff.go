@@ -33,13 +33,18 @@ type HandoffStore interface {
 // HandoffCourier carries handoff news. Tell has the person's own conversation handle
 // the event ("handoff:<id>:taken", "…:line:<n>", "…:ended", "…:timeout", a KindEvent
 // message, so it is said in their language and their session follows) and delivers
-// what it says on their channel; Staff sends a text to the staff chat (STAFF_NOTIFY).
+// what it says on their channel; Staff sends a text about the handoff id to the staff
+// chat (STAFF_NOTIFY) as a reply whose About is HandoffAbout(id), so that a staff
+// member's answer to it (Message.InReplyTo, on Telegram) goes to that person.
 // Both may be called inside a turn of another conversation: they must not wait for
 // it (deliver in the background) and they handle their own failures.
 type HandoffCourier interface {
 	Tell(ctx context.Context, ho *domain.Handoff, event string)
-	Staff(ctx context.Context, text string)
+	Staff(ctx context.Context, id, text string)
 }
+
+// HandoffAbout is what a message about the handoff id is about (bot.Reply.About).
+func HandoffAbout(id string) string { return "handoff:" + id }
 
 // HandoffConfig is what talking to a person needs.
 type HandoffConfig struct {
@@ -174,7 +179,7 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 		if afterHours {
 			key = "handoff.staff.new_after_hours"
 		}
-		f.cfg.Courier.Staff(ctx, f.menu.staffText(key, "ID", got.ID, "Channel", got.Channel, "Lang", got.Lang))
+		f.cfg.Courier.Staff(ctx, got.ID, f.menu.staffText(key, "ID", got.ID, "Channel", got.Channel, "Lang", got.Lang))
 	}
 	return f.joined(ctx, c, got)
 }
@@ -287,7 +292,7 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *domain.Handoff, 
 		if text == "" && l.Media != "" {
 			text = "[foto]"
 		}
-		f.cfg.Courier.Staff(ctx, f.menu.staffText("handoff.staff.citizen", "ID", ho.ID, "Text", text))
+		f.cfg.Courier.Staff(ctx, ho.ID, f.menu.staffText("handoff.staff.citizen", "ID", ho.ID, "Text", text))
 	}
 	if c.Session.Get("told") == "" {
 		c.Session.Set("told", "1")

@@ -102,7 +102,7 @@ func (k courier) Tell(ctx context.Context, ho *domain.Handoff, event string) {
 	}
 }
 
-func (k courier) Staff(ctx context.Context, text string) {
+func (k courier) Staff(ctx context.Context, id, text string) {
 	k.h.told = append(k.h.told, "<< staff chat: "+text)
 }
 
@@ -362,6 +362,11 @@ func person(t *testing.T, s string, n int) bot.Message {
 		m.Text = q
 	case "empty":
 		m.Text = "   "
+	case "answer":
+		// [answer ho1 TEXT]: a reply to the bot's message about handoff ho1 (a reply
+		// in the Telegram staff group).
+		id, text, _ := strings.Cut(arg, " ")
+		m.InReplyTo, m.Text = flows.HandoffAbout(id), text
 	case "redeliver":
 		return bot.Message{}
 	default:

@@ -32,6 +32,10 @@ const longPrefix = "~"
 // optionKeyTTL is how long a pressed button with a long option id keeps working.
 const optionKeyTTL = 30 * 24 * time.Hour
 
+// aboutTTL is how long a reply to a message about something (Reply.About) is traced
+// back to it.
+const aboutTTL = 30 * 24 * time.Hour
+
 // callTimeout bounds one Bot API call other than getUpdates.
 const callTimeout = 20 * time.Second
 
@@ -73,10 +77,17 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 			m.ReplyMarkup = markup
 		}
 		callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-		_, err := c.api(callCtx).Send(m)
+		sent, err := c.api(callCtx).Send(m)
 		cancel()
 		if err != nil {
 			return c.sendError(ctx, chatID, err)
+		}
+		if r.About != "" {
+			// A reply to any part of it is a reply about the same thing. Sent is sent:
+			// a failure here costs only the tracing of a reply.
+			if err := c.store.SaveAbout(ctx, id, sent.MessageID, r.About, aboutTTL); err != nil {
+				c.log.Warn("telegram: remember what a message is about", "err", err)
+			}
 		}
 	}
 	return nil

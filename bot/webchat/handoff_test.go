@@ -31,7 +31,7 @@ func (c *quietCourier) Tell(_ context.Context, _ *domain.Handoff, event string) 
 	defer c.mu.Unlock()
 	c.events = append(c.events, event)
 }
-func (c *quietCourier) Staff(context.Context, string) {}
+func (c *quietCourier) Staff(context.Context, string, string) {}
 
 // deliveringCourier has the person's conversation handle the handoff's news and
 // pushes what it says to the web chat, as the service's courier does.
@@ -54,7 +54,7 @@ func (c *deliveringCourier) Tell(_ context.Context, ho *domain.Handoff, event st
 		}
 	})
 }
-func (c *deliveringCourier) Staff(context.Context, string) {}
+func (c *deliveringCourier) Staff(context.Context, string, string) {}
 
 func TestAPhotoFromStaffIsShownOnTheWebChat(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
