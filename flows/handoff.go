@@ -415,10 +415,10 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 }
 
 // PhotoChannels are the channels that deliver a photo kept in the media store (a
-// reply's Media.Ref is its name): the web chat shows it on the page, Telegram
-// uploads it. The WhatsApp channels send no photos yet; there a staff photo is a
+// reply's Media.Ref is its name): the web chat shows it on the page, Telegram and
+// both WhatsApp transports upload it. Elsewhere (the terminal) a staff photo is a
 // kind note instead.
-var PhotoChannels = []string{"webchat", "telegram"}
+var PhotoChannels = []string{"webchat", "telegram", "whatsapp"}
 
 // mimeOf guesses a kept photo's type from its name's extension.
 func mimeOf(name string) string {

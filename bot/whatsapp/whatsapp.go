@@ -96,10 +96,12 @@ type Texts interface {
 	Text(lang, key string, data map[string]any) (string, error)
 }
 
-// Media keeps the photos people send (*store.Media is one). A refused file's error
-// wraps bot.ErrFileRefused.
+// Media keeps the photos people send and those staff send them (*store.Media is
+// one). A refused file's error wraps bot.ErrFileRefused.
 type Media interface {
 	Save(r io.Reader) (name, mime string, err error)
+	// Open opens a kept photo by the name Save gave it.
+	Open(name string) (*os.File, error)
 }
 
 // Lock is the connection lock shared by the replicas; *store.WhatsApp is one.
@@ -120,6 +122,7 @@ type Client interface {
 	MarkRead(ctx context.Context, ids []types.MessageID, timestamp time.Time, chat, sender types.JID, receiptTypeExtra ...types.ReceiptType) error
 	SendChatPresence(ctx context.Context, jid types.JID, state types.ChatPresence, media types.ChatPresenceMedia) error
 	Download(ctx context.Context, msg whatsmeow.DownloadableMessage) ([]byte, error)
+	Upload(ctx context.Context, plaintext []byte, appInfo whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 }
 
 // LIDMap maps phone-number JIDs to LIDs and back; a linked device's Store.LIDs is one.

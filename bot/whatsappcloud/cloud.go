@@ -110,9 +110,12 @@ type Texts interface {
 	Text(lang, key string, data map[string]any) (string, error)
 }
 
-// Media keeps the photos people send (*store.Media is one).
+// Media keeps the photos people send and those staff send them (*store.Media is
+// one).
 type Media interface {
 	Save(r io.Reader) (name, mime string, err error)
+	// Open opens a kept photo by the name Save gave it.
+	Open(name string) (*os.File, error)
 }
 
 // Store is what the channel keeps in Redis; *store.WhatsAppCloud is one.

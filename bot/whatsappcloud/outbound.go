@@ -37,8 +37,11 @@ const (
 // out as text, reply buttons, a list, or a location request (see the package
 // documentation). Outside it, a reply whose context carries a bot.Template goes out
 // as the approved template for its purpose (once for all the replies sent with that
-// Template); any other fails with bot.ErrOutsideWindow. chatID is the person's
-// number (wa_id).
+// Template); any other fails with bot.ErrOutsideWindow. A reply's media, a photo
+// kept in the media store (Media.Ref its name, such as one staff sent), is uploaded
+// and sent as an image inside the window, with the text as its caption when the
+// reply is plain text that fits in bot.MaxCaption; outside it only the template
+// goes. chatID is the person's number (wa_id).
 func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 	to, err := waID(chatID)
 	if err != nil {
@@ -58,7 +61,20 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 	if !ok || c.cfg.Now().Sub(last) >= windowLength {
 		return c.sendTemplate(ctx, to, tmpl)
 	}
-	for _, msg := range c.compose(bot.LangOf(ctx), to, r) {
+	msgs := c.compose(bot.LangOf(ctx), to, r)
+	if r.Media != nil && r.Media.Ref != "" {
+		img, err := c.photoMessage(ctx, to, r.Media.Ref)
+		if err != nil {
+			return err
+		}
+		// The text of a plain reply goes as the photo's caption when it fits.
+		if text := strings.TrimSpace(r.Text); len(msgs) == 1 && msgs[0]["type"] == "text" && utf8.RuneCountInString(text) <= bot.MaxCaption {
+			img["image"].(map[string]any)["caption"] = text
+			msgs = nil
+		}
+		msgs = append([]map[string]any{img}, msgs...)
+	}
+	for _, msg := range msgs {
 		wamid, err := c.post(ctx, to, msg)
 		if err != nil {
 			return err
@@ -66,6 +82,27 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 		c.noteRun(ctx, tmpl, wamid)
 	}
 	return nil
+}
+
+// photoMessage uploads the photo kept in the media store as name (a WebP as a JPEG:
+// WhatsApp shows WebP as stickers only) and returns the image message that shows it.
+// A photo no longer kept is a permanent failure.
+func (c *Channel) photoMessage(ctx context.Context, to, name string) (map[string]any, error) {
+	f, err := c.cfg.Media.Open(name)
+	if err != nil {
+		return nil, &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp cloud: open kept photo: %w", err)}
+	}
+	data, mime, err := bot.SendablePhoto(f)
+	f.Close()
+	if err != nil {
+		return nil, &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp cloud: kept photo: %w", err)}
+	}
+	id, err := c.upload(ctx, data, mime)
+	if err != nil {
+		c.noteAPIError(ctx, err)
+		return nil, classify(err)
+	}
+	return map[string]any{"recipient_type": "individual", "to": to, "type": "image", "image": map[string]any{"id": id}}, nil
 }
 
 // windowLength is WhatsApp's customer service window.
