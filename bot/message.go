@@ -109,7 +109,19 @@ type Reply struct {
 	// staff), for a channel that remembers it so that an answer to the message comes
 	// back as Message.InReplyTo. People never see it.
 	About string `json:"about,omitempty"`
+	// Status is the state of the conversation after this reply, for a page that
+	// shows it beside the messages (the web chat's status bar): StatusWaiting,
+	// StatusActive, StatusEnded; "" says nothing new.
+	Status string `json:"status,omitempty"`
 }
+
+// The states of a conversation a page may show (Reply.Status): waiting for staff,
+// talking with a member of staff, and that talk just ended.
+const (
+	StatusWaiting = "handoff:waiting"
+	StatusActive  = "handoff:active"
+	StatusEnded   = "handoff:ended"
+)
 
 // Session is what Layan remembers about one conversation between messages. It is
 // plain data, stored as JSON; flows keep their state in Flow, Step and Vars.

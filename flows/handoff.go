@@ -187,6 +187,8 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 // joined puts the session in the held conversation ho and says where the person
 // stands.
 func (f *handoffFlow) joined(ctx context.Context, c *Conv, ho *domain.Handoff) error {
+	from := len(c.Turn.Replies)
+	defer func() { markStatus(c, from, stateStatus(ho)) }()
 	c.Leave()
 	c.Session.Flow, c.Session.Step = handoffID, stepHandoffWaiting
 	c.Session.Set("id", ho.ID)
@@ -214,6 +216,11 @@ func (f *handoffFlow) held(ctx context.Context, c *Conv, in Input) (bool, error)
 	c.Session.Options = nil
 	id := c.Session.Get("id")
 	ho, err := f.cfg.Store.Get(ctx, id)
+	if err == nil {
+		// What is said while held tells the page where the talk stands.
+		from := len(c.Turn.Replies)
+		defer func() { markStatus(c, from, stateStatus(ho)) }()
+	}
 	if errors.Is(err, domain.ErrNotFound) {
 		c.Leave()
 		return false, nil
@@ -261,6 +268,28 @@ func (f *handoffFlow) held(ctx context.Context, c *Conv, in Input) (bool, error)
 		return true, nil
 	}
 	return f.forward(ctx, c, ho, in)
+}
+
+// stateStatus is what a page shows of a conversation in state ho.State
+// (bot.Reply.Status).
+func stateStatus(ho *domain.Handoff) string {
+	switch ho.State {
+	case domain.HandoffActive:
+		return bot.StatusActive
+	case domain.HandoffEnded:
+		return bot.StatusEnded
+	}
+	return bot.StatusWaiting
+}
+
+// markStatus gives the replies of the turn from index from on that say nothing of
+// the conversation's state the status st.
+func markStatus(c *Conv, from int, st string) {
+	for i := from; i < len(c.Turn.Replies); i++ {
+		if c.Turn.Replies[i].Status == "" {
+			c.Turn.Replies[i].Status = st
+		}
+	}
 }
 
 // stateStep is the step of a held conversation in state ho.State.
@@ -326,7 +355,7 @@ func (f *handoffFlow) endedNote(c *Conv, ho *domain.Handoff, key string) {
 	for n := 1; n <= 5; n++ {
 		opts = append(opts, bot.Option{ID: fmt.Sprintf("hrate:%s:%d", ho.ID, n), Label: strconv.Itoa(n)})
 	}
-	c.Ask(key, opts...)
+	c.Turn.Say(bot.Reply{Text: c.T(key), Options: opts, Status: bot.StatusEnded})
 }
 
 // option handles the handoff's options outside the held conversation: leaving a
@@ -363,16 +392,19 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 	id, what, _ := strings.Cut(arg, ":")
 	mine := c.Session.Flow == handoffID && c.Session.Get("id") == id
 	kept := c.Session.Options
+	from := len(c.Turn.Replies)
 	switch {
 	case what == "taken":
 		if mine {
 			c.Session.Step = stepHandoffActive
 			c.Say("handoff.taken")
+			markStatus(c, from, bot.StatusActive)
 		}
 	case what == "timeout":
 		if mine && c.Session.Step == stepHandoffWaiting {
 			c.Ask("handoff.timeout", c.Opt("handoff:leave", "handoff.leave"), c.Opt("complaint", "handoff.complaint"),
 				c.Opt("handoff:end:yes", "handoff.back_to_bot"))
+			markStatus(c, from, bot.StatusWaiting)
 			return nil
 		}
 	case what == "ended":
@@ -405,6 +437,9 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 				r.Text = c.T("handoff.staff_photo")
 				r.Media = &bot.Media{Ref: l.Media, MIME: mimeOf(l.Media)}
 			}
+		}
+		if mine {
+			r.Status = bot.StatusActive // staff speak: someone holds the talk
 		}
 		c.Turn.Say(r)
 	default:

@@ -453,7 +453,9 @@ func TestBrowserShowsAStaffPhoto(t *testing.T) {
 		if err := chromedp.Do(tab, chromedp.WaitVisible(botSays("Petugas mengirim foto untuk Anda.")), chromedp.WaitVisible(chromedp.CSS(`li.msg.bot img.photo`))); err != nil {
 			t.Fatalf("see the photo: %v", err)
 		}
-		w, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelector("li.msg.bot img.photo").naturalWidth`))
+		// The photo is read with the token and shown once it has arrived.
+		w, err := chromedp.Run(tab, chromedp.Poll[int](`(document.querySelector("li.msg.bot img.photo") || {}).naturalWidth`,
+			chromedp.WithPollingTimeout(10*time.Second)))
 		if err != nil || w != 16 {
 			t.Errorf("the photo shown is %d pixels wide (%v), want the 16 staff sent", w, err)
 		}

@@ -9,7 +9,7 @@
 //	                      like /api/chat; taken only where the conversation's step
 //	                      takes photos
 //	GET  /api/chat/history the conversation's recent messages, both sides, oldest first:
-//	                      {"messages": [{"from", "text", "options", "at"}], "lang": "id"}
+//	                      {"messages": [{"from", "text", "options", "at", "photo", "status"}], "lang": "id"}
 //	GET  /api/chat/photo/{name} a photo said to this conversation (staff sent it)
 //	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
 //	                      {"replies": [...]}; when Accept names text/event-stream a live
@@ -409,6 +409,8 @@ type historyLine struct {
 	// Photo is a photo shown with the message (one staff sent): its path,
 	// GET /api/chat/photo/<name> with X-Chat-Token.
 	Photo string `json:"photo,omitempty"`
+	// Status is the conversation's state the message told (bot.Reply.Status).
+	Status string `json:"status,omitempty"`
 }
 
 // history answers GET /api/chat/history with X-Chat-Token: the conversation's recent
@@ -431,7 +433,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	}
 	out := historyResponse{Messages: []historyLine{}, Lang: sess.Lang}
 	for _, l := range sess.History {
-		hl := historyLine{From: l.From, Text: l.Text, Options: l.Options, At: l.At}
+		hl := historyLine{From: l.From, Text: l.Text, Options: l.Options, At: l.At, Status: l.Status}
 		if l.Media != "" && l.From != bot.FromCitizen {
 			hl.Photo = PhotoPath + l.Media
 		}
