@@ -47,7 +47,9 @@ func startServe(t *testing.T, vars map[string]string) (stop func() string) {
 	var out, logs syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, env(vars), strings.NewReader(""), &out, &logs) }()
-	deadline := time.Now().Add(10 * time.Second)
+	// A bound, not a speed check: with Redis unreachable the start retries each step,
+	// and a loaded CI machine is slow.
+	deadline := time.Now().Add(45 * time.Second)
 	for !strings.Contains(out.String(), "http://") {
 		if time.Now().After(deadline) {
 			t.Fatalf("service did not start; log:\n%s", logs.String())

@@ -453,9 +453,15 @@ func TestBrowserShowsAStaffPhoto(t *testing.T) {
 		if err := chromedp.Do(tab, chromedp.WaitVisible(botSays("Petugas mengirim foto untuk Anda.")), chromedp.WaitVisible(chromedp.CSS(`li.msg.bot img.photo`))); err != nil {
 			t.Fatalf("see the photo: %v", err)
 		}
-		// The photo is read with the token and shown once it has arrived.
-		w, err := chromedp.Run(tab, chromedp.Poll[int](`(document.querySelector("li.msg.bot img.photo") || {}).naturalWidth`,
-			chromedp.WithPollingTimeout(10*time.Second)))
+		// Visible is not loaded: wait for the image itself, as the person does.
+		w, err := chromedp.Run(tab, chromedp.Evaluate[int](`new Promise(done => {
+			const img = document.querySelector("li.msg.bot img.photo");
+			if (img.complete && img.naturalWidth > 0) { done(img.naturalWidth); return; }
+			// The page fetches the photo first, then sets src: wait for it, within bounds.
+			img.addEventListener("load", () => done(img.naturalWidth));
+			img.addEventListener("error", () => done(-1));
+			setTimeout(() => done(img.isConnected ? img.naturalWidth : -2), 10000);
+		})`, chromedp.EvalAwaitPromise))
 		if err != nil || w != 16 {
 			t.Errorf("the photo shown is %d pixels wide (%v), want the 16 staff sent", w, err)
 		}
