@@ -148,13 +148,18 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.desk = router.RegisterHandoff(flows.HandoffConfig{
 		Store: st.Handoffs(), Courier: handoffCourier{a.notifier}, Hours: hours, Wait: cfg.Handoff.Wait,
-		Keep: cfg.Handoff.keep(), Staff: isStaff, Location: cfg.Location, NewID: store.NewHandoffID,
+		Keep: cfg.Handoff.keep(), Staff: isStaff, Location: cfg.Location, NewID: store.NewHandoffID, Region: &region.BBox,
 	})
 	tourism, err := flows.LoadTourism(locales.Content(cfg.ContentDir))
 	if err != nil {
 		return nil, err
 	}
 	router.RegisterTourism(tourism)
+	places, err := flows.LoadGazetteer(locales.Content(cfg.ContentDir), region.BBox, tourism.Attractions)
+	if err != nil {
+		return nil, err
+	}
+	router.RegisterPlaces(places)
 	a.tips = tips{tourism: tourism, store: a.broadcasts}
 	a.engine = bot.NewEngine(bot.EngineConfig{
 		Store:      st.Conversations(chatLockTTL, sessionTTL),

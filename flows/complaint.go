@@ -361,6 +361,7 @@ func (f *complaintFlow) location(c *Conv, in Input) error {
 	c.Session.Set("addr", text)
 	delete(c.Session.Vars, "lat")
 	delete(c.Session.Vars, "lon")
+	f.menu.typedPlace(c, text) // a place of the region: its point, approximately
 	f.next(c, stepLocation)
 	return nil
 }
@@ -404,7 +405,7 @@ func (f *complaintFlow) summary(c *Conv) {
 		return c.T("complaint.no")
 	}
 	loc := c.Session.Get("addr")
-	if lat := c.Session.Get("lat"); lat != "" {
+	if lat := c.Session.Get("lat"); lat != "" && loc == "" {
 		loc = lat + ", " + c.Session.Get("lon")
 	}
 	if loc == "" {

@@ -61,9 +61,12 @@ type HandoffConfig struct {
 	// Staff reports whether a conversation key is a staff member's (for the chat
 	// commands /antrian, /ambil, /balas, /akhiri).
 	Staff    func(key string) bool
-	Location *time.Location   // the region's time zone, for dates people read; default UTC
-	NewID    func() string    // required: a new handoff id
-	Now      func() time.Time // default time.Now
+	Location *time.Location // the region's time zone, for dates people read; default UTC
+	// Region is the region's extent: a place shared from far outside it is passed on
+	// with a note to staff and to the person. Nil: not checked.
+	Region *BBox
+	NewID  func() string    // required: a new handoff id
+	Now    func() time.Time // default time.Now
 }
 
 // The flow's name (also its menu entry) and steps.
@@ -267,6 +270,10 @@ func (f *handoffFlow) held(ctx context.Context, c *Conv, in Input) (bool, error)
 		c.Say("bad_input."+problem, "Max", MaxText)
 		return true, nil
 	}
+	if in.Kind == bot.KindLocation && (in.Location == nil || !validPoint(*in.Location)) {
+		c.Say("handoff.location_invalid") // a device without a fix: nothing staff could use
+		return true, nil
+	}
 	return f.forward(ctx, c, ho, in)
 }
 
@@ -306,8 +313,15 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *domain.Handoff, 
 	if in.Media != nil {
 		l.Media = in.Media.Ref
 	}
+	far := false
 	if p := in.Location; p != nil {
-		l.Text = strings.TrimSpace(fmt.Sprintf("%s https://maps.google.com/?q=%.6f,%.6f", l.Text, p.Lat, p.Lon))
+		l.Text = strings.TrimSpace(l.Text + " " + mapsLink(*p))
+		if far = f.cfg.Region != nil && !f.cfg.Region.Contains(*p); far {
+			l.Text += "\n" + f.menu.staffText("handoff.staff.far")
+		}
+	} else if place, ok := f.menu.places.Find(in.Text); ok {
+		// A place of the region named in words: staff get its point on a map.
+		l.Text += "\n" + f.menu.staffText("handoff.staff.place", "Place", labelPlace(f.menu.staffText, place.Name, place), "Link", mapsLink(place.Point))
 	}
 	if _, err := f.cfg.Store.Append(ctx, ho.ID, l); errors.Is(err, domain.ErrHandoffEnded) {
 		f.endedNote(c, ho, "handoff.ended_by_staff")
@@ -323,7 +337,9 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *domain.Handoff, 
 		}
 		f.cfg.Courier.Staff(ctx, ho.ID, f.menu.staffText("handoff.staff.citizen", "ID", ho.ID, "Text", text))
 	}
-	if c.Session.Get("told") == "" {
+	if far {
+		c.Say("handoff.location_far")
+	} else if c.Session.Get("told") == "" {
 		c.Session.Set("told", "1")
 		c.Say("handoff.forwarded")
 	}

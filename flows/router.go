@@ -38,6 +38,7 @@ type Router struct {
 	menu       []MenuItem
 	flows      map[string]Flow
 	complaints *complaintFlow    // nil until RegisterComplaints
+	places     *Gazetteer        // typed places of the region (RegisterPlaces); nil: none
 	keywords   map[string]string // text key of a keyword list → flow it starts
 	// subscriptions, when registered, learn a person's new language and forget a
 	// person who erases their data.

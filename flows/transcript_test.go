@@ -103,7 +103,9 @@ func (k courier) Tell(ctx context.Context, ho *domain.Handoff, event string) {
 }
 
 func (k courier) Staff(ctx context.Context, id, text string) {
-	k.h.told = append(k.h.told, "<< staff chat: "+text)
+	for _, line := range strings.Split(text, "\n") {
+		k.h.told = append(k.h.told, "<< staff chat: "+line)
+	}
 }
 
 // alerts delivers complaint news the way the service does (an event through the
@@ -166,6 +168,11 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	router.RegisterTourism(tourism)
+	places, err := flows.LoadGazetteer(content, region.BBox, tourism.Attractions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router.RegisterPlaces(places)
 	router.RegisterSubscriptions(b.Store.Broadcasts(), region.Topics)
 	router.RegisterStaffBroadcasts(b.Store.Broadcasts(), region.Topics, func(key string) bool { return key == h.staff },
 		jakarta, func() time.Time { return transcriptTime })
@@ -174,7 +181,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.desk = router.RegisterHandoff(flows.HandoffConfig{
-		Store: b.Store.Handoffs(), Courier: courier{h}, Hours: hours, Location: jakarta,
+		Store: b.Store.Handoffs(), Courier: courier{h}, Hours: hours, Location: jakarta, Region: &region.BBox,
 		Staff: func(key string) bool { return key == h.staff || key == "test:colleague" }, NewID: func() string { h.ids++; return fmt.Sprintf("ho%d", h.ids) },
 		Now: func() time.Time { return h.now },
 	})
