@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"image"
 	"image/png"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -44,15 +42,7 @@ func TestStaffAnswerAPersonOnTheCloudAPIInsideAndOutsideTheWindow(t *testing.T) 
 	}
 	staff := func(method, path string, body []byte) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, "http://"+addr+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+vars["ADMIN_TOKEN"])
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
+		return staffCall(t, addr, vars["ADMIN_TOKEN"], method, path, body)
 	}
 	rani := &cloudPerson{t: t, addr: addr, number: "6281200000003", graph: graph, queue: queue}
 	// heard waits for what Layan sends Rani after she had n messages, and shows it.

@@ -15,7 +15,6 @@ import (
 
 	"github.com/layan-id/layan/admin"
 	"github.com/layan-id/layan/flows"
-	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -26,16 +25,7 @@ import (
 func TestBrowserTalksWithStaffThroughTheStaffAPI(t *testing.T) {
 	execPath := findBrowser(t)
 	b := storetest.Mini(t)
-	hours, err := flows.ParseOfficeHours("always", nil, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	courier := &deliveringCourier{}
-	var desk *flows.Desk
-	h := newHarness(t, b, func(r *flows.Router) {
-		desk = r.RegisterHandoff(flows.HandoffConfig{Store: b.Store.Handoffs(), Courier: courier, Hours: hours, NewID: store.NewHandoffID})
-	})
-	courier.h = h
+	h, desk, _ := staffedHarness(t, b)
 	const staffToken = "staff-token-for-the-browser-test-7f3a9c2e51b84d06"
 	api := admin.New(admin.Config{Token: staffToken, Complaints: b.Store.Complaints("WEB", time.UTC)})
 	api.EnableHandoffs(admin.HandoffConfig{Desk: desk, Events: b.Store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply})

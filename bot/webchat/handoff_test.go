@@ -56,20 +56,26 @@ func (c *deliveringCourier) Tell(_ context.Context, ho *domain.Handoff, event st
 }
 func (c *deliveringCourier) Staff(context.Context, string, string) {}
 
+// staffedHarness is the web chat with talking to a person at any hour, its news
+// delivered to the page; staff act through the returned desk.
+func staffedHarness(t testing.TB, b storetest.Backend) (*harness, *flows.Desk, *deliveringCourier) {
+	t.Helper()
+	hours, err := flows.ParseOfficeHours("always", nil, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	courier := &deliveringCourier{}
+	var desk *flows.Desk
+	h := newHarness(t, b, func(r *flows.Router) {
+		desk = r.RegisterHandoff(flows.HandoffConfig{Store: b.Store.Handoffs(), Courier: courier, Hours: hours, NewID: store.NewHandoffID})
+	})
+	courier.h = h
+	return h, desk, courier
+}
+
 func TestAPhotoFromStaffIsShownOnTheWebChat(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
-		hours, err := flows.ParseOfficeHours("always", nil, time.UTC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		courier := &deliveringCourier{}
-		var desk *flows.Desk
-		h := newHarness(t, b, func(r *flows.Router) {
-			desk = r.RegisterHandoff(flows.HandoffConfig{
-				Store: b.Store.Handoffs(), Courier: courier, Hours: hours, NewID: store.NewHandoffID,
-			})
-		})
-		courier.h = h
+		h, desk, courier := staffedHarness(t, b)
 		media, err := store.NewMedia(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
