@@ -66,16 +66,7 @@ func (k handoffCourier) Tell(_ context.Context, ho *domain.Handoff, event string
 			Channel: ho.Channel, ChatID: ho.ChatID, UserID: strings.TrimPrefix(ho.Conv, ho.Channel+":"),
 			ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event, Time: time.Now(),
 		}
-		var out bot.Outcome
-		var err error
-		for try, pause := 0, time.Second; try < 5; try, pause = try+1, pause*2 {
-			if out, err = n.engine.Handle(ctx, m); err == nil && !out.Failed {
-				break
-			}
-			if bot.Sleep(ctx, pause) != nil { // the chat may be busy or the store away: the event id makes retries safe
-				break
-			}
-		}
+		out, err := n.handleEvent(ctx, m)
 		if err != nil || out.Failed {
 			n.log.Error("handoff news not prepared", "handoff", ho.ID, "err", err)
 			return

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -47,14 +48,7 @@ func (n *notifier) StatusChanged(_ context.Context, c *domain.Complaint) {
 			ID:   fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), // once per change
 			Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History)), Time: time.Now(),
 		}
-		var out bot.Outcome
-		var err error
-		for try, pause := 0, time.Second; try < 5; try, pause = try+1, pause*2 {
-			if out, err = n.engine.Handle(ctx, m); err == nil && !out.Failed {
-				break
-			}
-			time.Sleep(pause) // the chat may be busy or the store away: the event id makes retries safe
-		}
+		out, err := n.handleEvent(ctx, m)
 		if err != nil || out.Failed || out.Duplicate {
 			if err != nil || out.Failed {
 				n.log.Error("complaint news not prepared", "complaint", c.ID, "err", err)
@@ -70,6 +64,19 @@ func (n *notifier) StatusChanged(_ context.Context, c *domain.Complaint) {
 			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", c.Reporter.Channel, "err", err)
 		}
 	})
+}
+
+// handleEvent has the engine handle an event, trying 5 times from a pause of about
+// 1 s (the chat may be busy or the store away: the event's id makes retries safe);
+// it stops when ctx ends and does not pause after the last try.
+func (n *notifier) handleEvent(ctx context.Context, m bot.Message) (bot.Outcome, error) {
+	return bot.Retry(ctx, bot.Backoff(time.Second, 0), 5, func() (bot.Outcome, error) {
+		out, err := n.engine.Handle(ctx, m)
+		if err == nil && out.Failed {
+			return out, errors.New("the turn failed")
+		}
+		return out, err
+	}, nil)
 }
 
 // send delivers now when this replica can send on the channel, else leaves the

@@ -42,6 +42,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -192,7 +193,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 	return func(w http.ResponseWriter, r *http.Request) {
 		if wait := s.guard.Throttled(r); wait > 0 {
 			w.Header().Set("Retry-After", guard.RetryAfter(wait))
-			writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address; try again later")
+			httpjson.Error(w, http.StatusTooManyRequests, "too many wrong tokens from this address; try again later")
 			return
 		}
 		presented, ok := bearer(r.Header.Get("Authorization"))
@@ -205,7 +206,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 			}
 			if found {
 				if !acc.Role.Can(perm) {
-					writeError(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
+					httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
 					return
 				}
 				h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
@@ -217,7 +218,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 		// one mistyped.
 		s.guard.Fail(r, reason)
 		w.Header().Set("WWW-Authenticate", "Bearer")
-		writeError(w, http.StatusUnauthorized, "unauthorized")
+		httpjson.Error(w, http.StatusUnauthorized, "unauthorized")
 	}
 }
 
@@ -262,14 +263,14 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	status := domain.Status(q.Get("status"))
 	if status != "" && !known(status) {
-		writeError(w, http.StatusBadRequest, "status must be one of: "+statusList(domain.Statuses()))
+		httpjson.Error(w, http.StatusBadRequest, "status must be one of: "+statusList(domain.Statuses()))
 		return
 	}
 	page := 1
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > MaxPage {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("page must be a whole number from 1 to %d", MaxPage))
+			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("page must be a whole number from 1 to %d", MaxPage))
 			return
 		}
 		page = n
@@ -282,20 +283,20 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if cs == nil {
 		cs = []*domain.Complaint{}
 	}
-	writeJSON(w, http.StatusOK, listResponse{Complaints: cs, Page: page, PageSize: PageSize, Total: total})
+	httpjson.Write(w, http.StatusOK, listResponse{Complaints: cs, Page: page, PageSize: PageSize, Total: total})
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	c, err := s.complaints.Get(r.Context(), r.PathValue("id"))
 	if errors.Is(err, domain.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "complaint not found")
+		httpjson.Error(w, http.StatusNotFound, "complaint not found")
 		return
 	}
 	if err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 }
 
 // readJSON reads a request body of at most MaxBody bytes holding one JSON object into
@@ -306,14 +307,14 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
+			httpjson.Error(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
 			return false
 		}
-		writeError(w, http.StatusBadRequest, "request body could not be read")
+		httpjson.Error(w, http.StatusBadRequest, "request body could not be read")
 		return false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
+		httpjson.Error(w, http.StatusBadRequest, "request body is not one valid JSON object")
 		return false
 	}
 	return true
@@ -335,7 +336,7 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !known(req.Status) {
-		writeError(w, http.StatusBadRequest, `"status" must be one of: `+statusList(domain.Statuses()))
+		httpjson.Error(w, http.StatusBadRequest, `"status" must be one of: `+statusList(domain.Statuses()))
 		return
 	}
 	// A staff account is recorded by its name; "by" is only for ADMIN_TOKEN, which
@@ -347,7 +348,7 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if msg := checkBy(by); msg != "" {
-		writeError(w, http.StatusBadRequest, msg)
+		httpjson.Error(w, http.StatusBadRequest, msg)
 		return
 	}
 	note := strings.TrimSpace(req.Note)
@@ -370,13 +371,13 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		writeError(w, http.StatusNotFound, "complaint not found")
+		httpjson.Error(w, http.StatusNotFound, "complaint not found")
 		return
 	case errors.Is(err, domain.ErrIllegalTransition):
-		writeError(w, http.StatusConflict, refusal)
+		httpjson.Error(w, http.StatusConflict, refusal)
 		return
 	case errors.Is(err, domain.ErrNoteRequired):
-		writeError(w, http.StatusBadRequest, refusal)
+		httpjson.Error(w, http.StatusBadRequest, refusal)
 		return
 	case err != nil:
 		s.unavailable(w, r, err)
@@ -387,7 +388,7 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 	if s.notifier != nil {
 		s.notifier.StatusChanged(context.WithoutCancel(ctx), updated)
 	}
-	writeJSON(w, http.StatusOK, updated)
+	httpjson.Write(w, http.StatusOK, updated)
 }
 
 // explain says why a status change was refused and, for an illegal one, which
@@ -437,17 +438,5 @@ func statusList(ss []domain.Status) string {
 
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.ErrorContext(r.Context(), "admin API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	writeError(w, http.StatusServiceUnavailable, "the service is busy, please try again")
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	httpjson.Error(w, http.StatusServiceUnavailable, "the service is busy, please try again")
 }

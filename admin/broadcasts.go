@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -98,17 +100,17 @@ func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request) {
 	}
 	bc, problem := s.validBroadcast(req)
 	if problem != "" {
-		writeError(w, http.StatusBadRequest, problem)
+		httpjson.Error(w, http.StatusBadRequest, problem)
 		return
 	}
 	id, err := s.broadcasts.Store.Create(r.Context(), bc)
 	if err != nil {
 		s.log.Error("create broadcast", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 		return
 	}
 	s.log.Info("broadcast scheduled", "broadcast", id, "topics", bc.Topics)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	httpjson.Write(w, http.StatusCreated, map[string]string{"id": id})
 }
 
 func (s *Server) validBroadcast(req broadcastRequest) (*domain.Broadcast, string) {
@@ -145,7 +147,7 @@ func (s *Server) validBroadcast(req broadcastRequest) (*domain.Broadcast, string
 		}
 	}
 	bc := &domain.Broadcast{Topics: req.Topics, Channels: req.Channels, Text: req.Text, State: domain.BroadcastActive,
-		CreatedAt: now, CreatedBy: cmp(strings.TrimSpace(req.By), "admin-api")}
+		CreatedAt: now, CreatedBy: cmp.Or(strings.TrimSpace(req.By), "admin-api")}
 	switch {
 	case req.At != "" && req.Cron != "":
 		return nil, `give either "at" or "cron", not both`
@@ -183,13 +185,6 @@ func (s *Server) validBroadcast(req broadcastRequest) (*domain.Broadcast, string
 	return bc, ""
 }
 
-func cmp(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 func (s *Server) view(ctx context.Context, bc *domain.Broadcast) (broadcastView, error) {
 	v := broadcastView{Broadcast: bc}
 	if next := s.broadcasts.Scheduler.NextRun(bc); !next.IsZero() {
@@ -223,37 +218,37 @@ func (s *Server) view(ctx context.Context, bc *domain.Broadcast) (broadcastView,
 func (s *Server) listBroadcasts(w http.ResponseWriter, r *http.Request) {
 	all, err := s.broadcasts.Store.List(r.Context())
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 		return
 	}
 	out := make([]broadcastView, 0, len(all))
 	for _, bc := range all {
 		v, err := s.view(r.Context(), bc)
 		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+			httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 			return
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"broadcasts": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"broadcasts": out})
 }
 
 func (s *Server) getBroadcast(w http.ResponseWriter, r *http.Request) {
 	bc, err := s.broadcasts.Store.Get(r.Context(), r.PathValue("id"))
 	if errors.Is(err, domain.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "broadcast not found")
+		httpjson.Error(w, http.StatusNotFound, "broadcast not found")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 		return
 	}
 	v, err := s.view(r.Context(), bc)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 }
 
 // errState marks an action the broadcast's state does not allow.
@@ -270,7 +265,7 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
 	}[action]
 	to := map[string]domain.BroadcastState{"pause": domain.BroadcastPaused, "resume": domain.BroadcastActive, "cancel": domain.BroadcastCancelled}[action]
 	if from == nil {
-		writeError(w, http.StatusNotFound, "unknown action: use pause, resume or cancel")
+		httpjson.Error(w, http.StatusNotFound, "unknown action: use pause, resume or cancel")
 		return
 	}
 	delivering := false // a finished broadcast may be stopped only while its last run goes out
@@ -288,14 +283,14 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		writeError(w, http.StatusNotFound, "broadcast not found")
+		httpjson.Error(w, http.StatusNotFound, "broadcast not found")
 	case errors.Is(err, errState):
-		writeError(w, http.StatusConflict, fmt.Sprintf("cannot %s a broadcast that is %s", action, was))
+		httpjson.Error(w, http.StatusConflict, fmt.Sprintf("cannot %s a broadcast that is %s", action, was))
 	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, "the store does not answer")
+		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 	default:
 		s.log.Info("broadcast "+action, "broadcast", bc.ID)
 		v, _ := s.view(r.Context(), bc)
-		writeJSON(w, http.StatusOK, v)
+		httpjson.Write(w, http.StatusOK, v)
 	}
 }

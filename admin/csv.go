@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -39,7 +40,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	case "semicolon", ";":
 		comma = ';'
 	default:
-		writeError(w, http.StatusBadRequest, `sep must be "comma" or "semicolon"`)
+		httpjson.Error(w, http.StatusBadRequest, `sep must be "comma" or "semicolon"`)
 		return
 	}
 	ctx := r.Context()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -94,7 +95,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
 		st = domain.HandoffWaiting
 	}
 	if !slices.Contains(domain.HandoffStates(), st) {
-		writeError(w, http.StatusBadRequest, "state must be one of: waiting, active, ended")
+		httpjson.Error(w, http.StatusBadRequest, "state must be one of: waiting, active, ended")
 		return
 	}
 	list, err := s.handoffs.Desk.Queue(r.Context(), st, QueueMax)
@@ -105,7 +106,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []*domain.Handoff{}
 	}
-	writeJSON(w, http.StatusOK, conversationList{Conversations: list})
+	httpjson.Write(w, http.StatusOK, conversationList{Conversations: list})
 }
 
 func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +114,7 @@ func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
 	if s.handoffError(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, ho)
+	httpjson.Write(w, http.StatusOK, ho)
 }
 
 type messageList struct {
@@ -133,7 +134,7 @@ func (s *Server) conversationMessages(w http.ResponseWriter, r *http.Request) {
 	if lines == nil {
 		lines = []bot.Line{}
 	}
-	writeJSON(w, http.StatusOK, messageList{Messages: lines, Last: last})
+	httpjson.Write(w, http.StatusOK, messageList{Messages: lines, Last: last})
 }
 
 func afterParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
@@ -143,7 +144,7 @@ func afterParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		writeError(w, http.StatusBadRequest, "after must be a message number (0 or more)")
+		httpjson.Error(w, http.StatusBadRequest, "after must be a message number (0 or more)")
 		return 0, false
 	}
 	return n, true
@@ -180,7 +181,7 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if !found {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("no canned reply %q", req.Canned))
+			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("no canned reply %q", req.Canned))
 			return
 		}
 	}
@@ -189,7 +190,7 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(ctx, "admin API: conversation answered", "handoff", id, "by", by)
-	writeJSON(w, http.StatusOK, ho)
+	httpjson.Write(w, http.StatusOK, ho)
 }
 
 // photoConversation sends a photo (the raw body, at most bot.MaxPhotoSize, judged by
@@ -197,7 +198,7 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 // file that is not a photo is 415, too large 413, no room for photos 507.
 func (s *Server) photoConversation(w http.ResponseWriter, r *http.Request) {
 	if s.handoffs.Media == nil {
-		writeError(w, http.StatusNotFound, "photos are not enabled")
+		httpjson.Error(w, http.StatusNotFound, "photos are not enabled")
 		return
 	}
 	by, ok := staffName(w, r, r.URL.Query().Get("by"))
@@ -221,20 +222,20 @@ func (s *Server) photoConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.handoffs.Media.Full() {
 		s.log.ErrorContext(ctx, "admin API: photo refused, DATA_DIR/media is full (raise MEDIA_QUOTA or free space)")
-		writeError(w, http.StatusInsufficientStorage, "there is no room for photos now")
+		httpjson.Error(w, http.StatusInsufficientStorage, "there is no room for photos now")
 		return
 	}
 	name, _, err := s.handoffs.Media.Save(http.MaxBytesReader(w, r.Body, bot.MaxPhotoSize+1))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.Is(err, bot.ErrMediaFull):
-		writeError(w, http.StatusInsufficientStorage, "there is no room for photos now")
+		httpjson.Error(w, http.StatusInsufficientStorage, "there is no room for photos now")
 		return
 	case errors.As(err, &tooBig) || errors.Is(err, bot.ErrFileRefused) && r.ContentLength > bot.MaxPhotoSize:
-		writeError(w, http.StatusRequestEntityTooLarge, "a photo is at most 10 MB")
+		httpjson.Error(w, http.StatusRequestEntityTooLarge, "a photo is at most 10 MB")
 		return
 	case errors.Is(err, bot.ErrFileRefused):
-		writeError(w, http.StatusUnsupportedMediaType, "the body must be a JPEG, PNG or WebP photo of at most 10 MB and 12,000 pixels a side")
+		httpjson.Error(w, http.StatusUnsupportedMediaType, "the body must be a JPEG, PNG or WebP photo of at most 10 MB and 12,000 pixels a side")
 		return
 	case err != nil:
 		s.unavailable(w, r, err)
@@ -245,7 +246,7 @@ func (s *Server) photoConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(ctx, "admin API: conversation photo sent", "handoff", id, "by", by)
-	writeJSON(w, http.StatusOK, ho)
+	httpjson.Write(w, http.StatusOK, ho)
 }
 
 type actionRequest struct {
@@ -273,21 +274,21 @@ func (s *Server) conversationAction(w http.ResponseWriter, r *http.Request) {
 	case "assign":
 		to := strings.TrimSpace(req.To)
 		if msg := checkBy(to); msg != "" {
-			writeError(w, http.StatusBadRequest, strings.Replace(msg, `"by"`, `"to"`, 1))
+			httpjson.Error(w, http.StatusBadRequest, strings.Replace(msg, `"by"`, `"to"`, 1))
 			return
 		}
 		ho, err = s.handoffs.Desk.Assign(ctx, id, to)
 	case "end":
 		ho, err = s.handoffs.Desk.End(ctx, id, by)
 	default:
-		writeError(w, http.StatusNotFound, "no such action: take, assign, end, messages")
+		httpjson.Error(w, http.StatusNotFound, "no such action: take, assign, end, messages")
 		return
 	}
 	if s.handoffError(w, r, err) {
 		return
 	}
 	s.log.InfoContext(ctx, "admin API: conversation "+action, "handoff", id, "by", by)
-	writeJSON(w, http.StatusOK, ho)
+	httpjson.Write(w, http.StatusOK, ho)
 }
 
 func (s *Server) cannedReplies(w http.ResponseWriter, r *http.Request) {
@@ -295,7 +296,7 @@ func (s *Server) cannedReplies(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []domain.Canned{}
 	}
-	writeJSON(w, http.StatusOK, map[string][]domain.Canned{"canned": list})
+	httpjson.Write(w, http.StatusOK, map[string][]domain.Canned{"canned": list})
 }
 
 // staffName is the staff member a request names ("by"), DefaultBy when none.
@@ -308,7 +309,7 @@ func staffName(w http.ResponseWriter, r *http.Request, by string) (string, bool)
 		by = DefaultBy
 	}
 	if msg := checkBy(by); msg != "" {
-		writeError(w, http.StatusBadRequest, msg)
+		httpjson.Error(w, http.StatusBadRequest, msg)
 		return "", false
 	}
 	return by, true
@@ -320,14 +321,14 @@ func (s *Server) handoffError(w http.ResponseWriter, r *http.Request, err error)
 	case err == nil:
 		return false
 	case errors.Is(err, domain.ErrNotFound):
-		writeError(w, http.StatusNotFound, "conversation not found")
+		httpjson.Error(w, http.StatusNotFound, "conversation not found")
 	case errors.Is(err, domain.ErrHandoffHeld):
 		_, holder, _ := strings.Cut(err.Error(), domain.ErrHandoffHeld.Error()+": ")
-		writeError(w, http.StatusConflict, "another staff member holds this conversation: "+holder)
+		httpjson.Error(w, http.StatusConflict, "another staff member holds this conversation: "+holder)
 	case errors.Is(err, domain.ErrHandoffEnded):
-		writeError(w, http.StatusConflict, "the conversation has ended")
+		httpjson.Error(w, http.StatusConflict, "the conversation has ended")
 	case s.handoffs.EmptyReply != nil && errors.Is(err, s.handoffs.EmptyReply):
-		writeError(w, http.StatusBadRequest, `"text" (or "canned") is required, at most 4096 characters`)
+		httpjson.Error(w, http.StatusBadRequest, `"text" (or "canned") is required, at most 4096 characters`)
 	default:
 		s.unavailable(w, r, err)
 	}

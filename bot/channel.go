@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 )
 
@@ -66,4 +68,39 @@ func KindOf(err error) ErrorKind {
 		return se.Kind
 	}
 	return ErrTemporary
+}
+
+// What a channel needs of the rest of the runtime, declared once here; each channel
+// takes them in its constructor and tests pass fakes.
+
+// MessageHandler handles one message of a conversation and returns what to answer;
+// *Engine is one.
+type MessageHandler interface {
+	Handle(ctx context.Context, m Message) (Outcome, error)
+}
+
+// ChannelSender delivers replies through the channels registered with it, each
+// within its limits; *Sender is one. A channel registers itself when it is made.
+type ChannelSender interface {
+	Register(ch Channel, l Limits)
+	Send(ctx context.Context, channel, chatID string, replies ...Reply) error
+}
+
+// Texts renders a text a person reads, by language and key; *locales.Catalog is one.
+type Texts interface {
+	Text(lang, key string, data map[string]any) (string, error)
+}
+
+// MediaSaver keeps a file a person sent and returns its name in the store and its
+// MIME type; a refused file's error wraps ErrFileRefused. *store.Media is one.
+type MediaSaver interface {
+	Save(r io.Reader) (name, mime string, err error)
+}
+
+// MediaStore is a MediaSaver that also opens the files it keeps by the name Save gave
+// them (a photo staff send, delivered by a channel that uploads it); *store.Media is
+// one.
+type MediaStore interface {
+	MediaSaver
+	Open(name string) (*os.File, error)
 }

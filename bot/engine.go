@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/layan-id/layan/bot/lanes"
 )
 
 // Engine runs a Handler over incoming messages. For each message it
@@ -32,7 +34,7 @@ type Engine struct {
 	apology func(lang string) Reply
 	log     *slog.Logger
 	now     func() time.Time
-	serial  *serial
+	lanes   *lanes.Lanes // one turn at a time per conversation, in arrival order
 	pseudo  Pseudonymizer
 	history HistoryLimits
 	observe func(m Message, o Outcome, err error, took time.Duration)
@@ -72,7 +74,7 @@ type EngineConfig struct {
 func NewEngine(cfg EngineConfig) *Engine {
 	e := &Engine{
 		store: cfg.Store, handler: cfg.Handler, timeout: cfg.Timeout, apology: cfg.Apology,
-		log: cfg.Logger, now: cfg.Now, serial: newSerial(), pseudo: cfg.Pseudonyms, history: cfg.History,
+		log: cfg.Logger, now: cfg.Now, lanes: lanes.New(0), pseudo: cfg.Pseudonyms, history: cfg.History,
 		observe: cfg.Observe,
 	}
 	if e.history.Chars <= 0 {
@@ -132,7 +134,7 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Outcome, error) {
 
 func (e *Engine) handle(ctx context.Context, m Message) (Outcome, error) {
 	key := m.Key()
-	release, err := e.serial.acquire(ctx, key)
+	release, err := e.lanes.Acquire(ctx, key)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("bot: wait for conversation: %w", err)
 	}
@@ -183,7 +185,7 @@ func (e *Engine) Accepts(ctx context.Context, m Message) (bool, error) {
 		return true, nil
 	}
 	key := m.Key()
-	release, err := e.serial.acquire(ctx, key)
+	release, err := e.lanes.Acquire(ctx, key)
 	if err != nil {
 		return false, fmt.Errorf("bot: wait for conversation: %w", err)
 	}
@@ -206,7 +208,7 @@ func (e *Engine) Accepts(ctx context.Context, m Message) (bool, error) {
 // gives an empty session.
 func (e *Engine) Recall(ctx context.Context, m Message) (Session, error) {
 	key := m.Key()
-	release, err := e.serial.acquire(ctx, key)
+	release, err := e.lanes.Acquire(ctx, key)
 	if err != nil {
 		return Session{}, fmt.Errorf("bot: wait for conversation: %w", err)
 	}

@@ -2,8 +2,12 @@
 // sends (Message) and what the bot answers (Reply), the per-person Session and its
 // transcript, the Handler that turns one into the other, the Engine that runs handlers
 // with per-chat ordering, deduplication, timeouts and panic recovery, and the Sender
-// that paces and retries what goes out. Its subpackages are the channels (telegram,
-// whatsapp, whatsappcloud, webchat, console) and the HTTP helpers they share.
+// that paces and retries what goes out, with the one retry policy (Backoff, Retry)
+// and what a channel needs of the runtime (MessageHandler, ChannelSender, Texts,
+// MediaSaver). Its subpackages are the channels (telegram, whatsapp, whatsappcloud,
+// webchat, console) and what they share: lanes (the keyed queue), inbox (the worker
+// of a webhook's durable queue), ratemap (token buckets per key), httpjson, guard and
+// clientip.
 //
 // The package knows no platform, no store implementation and no conversation content:
 // the domain (complaints, broadcasts, handoffs, staff) is package domain; channels,

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/layan-id/layan/bot/ratemap"
 )
 
 // Limits describe how fast and how persistently the Sender may use one channel.
@@ -58,14 +60,10 @@ type lane struct {
 	limits Limits
 	global *rate.Limiter
 
-	mu       sync.Mutex
-	perChat  map[string]*chatLimiter
-	pauseTil time.Time // set by a RetryAfter; every send on the channel waits for it
-}
+	perChat *ratemap.Map // nil: no per-chat limit
 
-type chatLimiter struct {
-	lim      *rate.Limiter
-	lastUsed time.Time
+	mu       sync.Mutex
+	pauseTil time.Time // set by a RetryAfter; every send on the channel waits for it
 }
 
 // NewSender returns a Sender without channels.
@@ -87,7 +85,10 @@ func (s *Sender) Register(ch Channel, l Limits) {
 	if l.Backoff <= 0 {
 		l.Backoff = 500 * time.Millisecond
 	}
-	ln := &lane{ch: ch, limits: l, perChat: map[string]*chatLimiter{}}
+	ln := &lane{ch: ch, limits: l}
+	if l.PerChat > 0 {
+		ln.perChat = ratemap.New(rate.Limit(l.PerChat), 1)
+	}
 	if l.PerSecond > 0 {
 		ln.global = rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)
 	}
@@ -127,7 +128,7 @@ func (s *Sender) send(ctx context.Context, channel, chatID string, bulk bool, re
 }
 
 func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool, r Reply) error {
-	backoff := ln.limits.Backoff
+	backoff := Backoff(ln.limits.Backoff, 0)
 	limited := 0 // rate limits met; they are pacing, not failures, but not forever
 	var err error
 	for attempt := 1; attempt <= ln.limits.Attempts; attempt++ {
@@ -143,7 +144,7 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 		case ErrBlocked, ErrPermanent:
 			return err
 		case ErrRateLimited:
-			ln.pause(retryAfter(err, backoff))
+			ln.pause(retryAfter(err, ln.limits.Backoff))
 			if limited++; limited < maxRateLimited {
 				attempt--
 			}
@@ -151,10 +152,9 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool
 		}
 		s.log.WarnContext(ctx, "send failed, will retry", "channel", ln.ch.Name(), "attempt", attempt, "err", err)
 		if attempt < ln.limits.Attempts {
-			if werr := Sleep(ctx, backoff/2+rand.N(backoff)); werr != nil {
+			if werr := Sleep(ctx, backoff.NextBackOff()); werr != nil {
 				return err
 			}
-			backoff *= 2
 		}
 	}
 	return err
@@ -181,8 +181,11 @@ func (ln *lane) pause(d time.Duration) {
 func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
 	ln.mu.Lock()
 	pause := time.Until(ln.pauseTil)
-	chat := ln.chatLimiter(chatID)
 	ln.mu.Unlock()
+	var chat *rate.Limiter
+	if ln.perChat != nil {
+		chat = ln.perChat.Get(chatID)
+	}
 	if pause > 0 {
 		if err := Sleep(ctx, pause); err != nil {
 			return err
@@ -202,42 +205,4 @@ func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
 		return Sleep(ctx, rand.N(ln.limits.Jitter))
 	}
 	return nil
-}
-
-// chatLimiter returns the per-chat limiter (nil when unlimited), dropping those idle
-// for a minute so the map does not grow with every person ever served. ln.mu is held.
-func (ln *lane) chatLimiter(chatID string) *rate.Limiter {
-	if ln.limits.PerChat <= 0 {
-		return nil
-	}
-	now := time.Now()
-	if len(ln.perChat) > 10000 {
-		for id, c := range ln.perChat {
-			if now.Sub(c.lastUsed) > time.Minute {
-				delete(ln.perChat, id)
-			}
-		}
-	}
-	c := ln.perChat[chatID]
-	if c == nil {
-		c = &chatLimiter{lim: rate.NewLimiter(rate.Limit(ln.limits.PerChat), 1)}
-		ln.perChat[chatID] = c
-	}
-	c.lastUsed = now
-	return c.lim
-}
-
-// Sleep waits for d or until ctx ends, and returns ctx's error in the latter case.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

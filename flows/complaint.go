@@ -14,6 +14,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/flows/fold"
 )
 
 // ComplaintStore is what the complaint flows need of the store.
@@ -298,7 +299,7 @@ func (f *complaintFlow) category(c *Conv, in Input) error {
 	if !ok {
 		// The category typed by its id or label ("sampah", "Jalan rusak").
 		for _, cat := range f.region.Categories {
-			if normalize(in.Text) == cat || normalize(in.Text) == normalize(c.T("complaint.category."+cat)) {
+			if fold.Label(in.Text) == cat || fold.Label(in.Text) == fold.Label(c.T("complaint.category."+cat)) {
 				id, ok = cat, true
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/flows/fold"
 	"github.com/layan-id/layan/flows/intent"
 	"github.com/layan-id/layan/locales"
 )
@@ -191,9 +192,9 @@ func (r *Router) input(t *bot.Turn) Input {
 	if r.anyKeyword(in.Text) || strings.HasPrefix(in.Text, "/") || t.Session.Flow == "staff-broadcast" {
 		// A keyword of every step ("kembali", "batal", "wisata") and a command are
 		// what they say; only an option's own label (or number) takes precedence.
-		norm := normalize(in.Text)
+		norm := fold.Label(in.Text)
 		for i, o := range t.Session.Options {
-			if normalize(o.Label) == norm || norm == strconv.Itoa(i+1) {
+			if fold.Label(o.Label) == norm || norm == strconv.Itoa(i+1) {
 				in.Option = o.ID
 			}
 		}
@@ -287,7 +288,7 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 
 // isWord reports whether text is one of the keywords under key.
 func (r *Router) isWord(key, text string) bool {
-	norm := normalize(text)
+	norm := fold.Label(text)
 	for _, w := range r.texts.Words(key) {
 		if norm == w {
 			return true
@@ -301,7 +302,7 @@ func (r *Router) ticketAsked(text string) (string, bool) {
 	if r.complaints == nil {
 		return "", false
 	}
-	fields := strings.Fields(normalize(text))
+	fields := strings.Fields(fold.Label(text))
 	switch {
 	case len(fields) == 1 && ticketPattern.MatchString(fields[0]):
 		return fields[0], true
@@ -364,7 +365,7 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 	}
 	if in.Option == "" {
 		for _, lang := range locales.Languages() {
-			if normalize(in.Text) == normalize(r.label(lang, "lang.name")) {
+			if fold.Label(in.Text) == fold.Label(r.label(lang, "lang.name")) {
 				return true, setLanguage(ctx, c, r, lang) // "English", "Bahasa Indonesia" work at every step
 			}
 		}
@@ -439,7 +440,7 @@ func (r *Router) doKeyword(ctx context.Context, c *Conv, word string) (bool, err
 
 // keyword returns which global keyword text is ("menu", "cancel" ...), or "".
 func (r *Router) keyword(text string) string {
-	norm := normalize(text)
+	norm := fold.Label(text)
 	for _, k := range []string{"menu", "cancel", "back", "help", "language", "privacy", "erase", "ask", "complaint", "status"} {
 		for _, w := range r.texts.Words("keywords." + k) {
 			if norm == w {
@@ -480,13 +481,4 @@ func (r *Router) label(lang, key string) string {
 		r.log.Error("text missing or broken", "err", err)
 	}
 	return s
-}
-
-// normalize lower-cases text, drops a leading '/' (Telegram commands) and surrounding
-// punctuation, and folds inner white space.
-func normalize(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.TrimPrefix(s, "/")
-	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
-	return strings.Join(strings.Fields(s), " ")
 }

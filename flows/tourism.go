@@ -17,6 +17,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/flows/fold"
 	"github.com/layan-id/layan/locales"
 )
 
@@ -562,7 +563,7 @@ func (f *tourismFlow) categoryOptions(c *Conv) []bot.Option {
 // typedCategory recognises a category typed by its id or label in any language, or
 // by one word of the label ("budaya", "religi", "beach").
 func (f *tourismFlow) typedCategory(text string) (string, bool) {
-	norm := normalize(text)
+	norm := fold.Label(text)
 	if len([]rune(norm)) < 3 {
 		return "", false
 	}
@@ -574,7 +575,7 @@ func (f *tourismFlow) typedCategory(text string) (string, bool) {
 			return cat, true
 		}
 		for _, lang := range locales.Languages() {
-			label := normalize(f.menu.label(lang, "tourism.category."+cat))
+			label := fold.Label(f.menu.label(lang, "tourism.category."+cat))
 			if norm == label || len([]rune(norm)) >= 4 && strings.HasPrefix(label, norm) || slices.Contains(nameWords(label), norm) {
 				return cat, true
 			}

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/layan-id/layan/domain"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/layan-id/layan/domain"
 )
 
 // Broadcasts keeps subscribers, broadcasts and their runs. All its keys share one
@@ -314,45 +315,9 @@ func (b *Broadcasts) getMany(ctx context.Context, ids []string) ([]*domain.Broad
 
 // Update changes a broadcast with f, atomically (optimistic, retried on conflict).
 func (b *Broadcasts) Update(ctx context.Context, id string, f func(*domain.Broadcast) error) (*domain.Broadcast, error) {
-	key := b.key("b", id)
-	for range 10 {
-		var out *domain.Broadcast
-		err := b.s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			raw, err := tx.Get(ctx, key).Bytes()
-			if errors.Is(err, redis.Nil) {
-				return fmt.Errorf("broadcast %s: %w", id, ErrNotFound)
-			}
-			if err != nil {
-				return err
-			}
-			var bc domain.Broadcast
-			if err := json.Unmarshal(raw, &bc); err != nil {
-				return err
-			}
-			if err := f(&bc); err != nil {
-				return err
-			}
-			nb, err := json.Marshal(&bc)
-			if err != nil {
-				return err
-			}
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, key, nb, 0)
-				b.index(ctx, p, &bc)
-				return nil
-			})
-			out = &bc
-			return err
-		}, key)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("store: update broadcast %s: %w", id, err)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("store: update broadcast %s: too much contention", id)
+	return updateJSON(ctx, b.s.rdb, b.key("b", id), "broadcast "+id, f, func(p redis.Pipeliner, _, bc *domain.Broadcast) {
+		b.index(ctx, p, bc)
+	})
 }
 
 // --- runs ---

@@ -125,53 +125,17 @@ func (c *Complaints) Get(ctx context.Context, id string) (*domain.Complaint, err
 // change together, and a concurrent change makes f run again on the fresh record.
 // An error from f is returned as it is and nothing changes.
 func (c *Complaints) Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error) {
-	key := c.key("c", id)
-	var out *domain.Complaint
-	for range 10 {
-		err := c.s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			raw, err := tx.Get(ctx, key).Bytes()
-			if errors.Is(err, redis.Nil) {
-				return fmt.Errorf("complaint %s: %w", id, ErrNotFound)
-			}
-			if err != nil {
-				return err
-			}
-			var cp domain.Complaint
-			if err := json.Unmarshal(raw, &cp); err != nil {
-				return fmt.Errorf("decode complaint %s: %w", id, err)
-			}
-			before := cp.Status
-			if err := f(&cp); err != nil {
-				return err
-			}
-			b, err := json.Marshal(&cp)
-			if err != nil {
-				return err
-			}
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, key, b, 0)
-				if cp.Status != before {
-					score := float64(cp.CreatedAt.UnixMilli())
-					p.ZRem(ctx, c.key("status", string(before)), id)
-					p.ZAdd(ctx, c.key("status", string(cp.Status)), redis.Z{Score: score, Member: id})
-					if cp.Status != domain.StatusReceived {
-						p.ZRem(ctx, c.key("sla"), id)
-					}
-				}
-				return nil
-			})
-			out = &cp
-			return err
-		}, key)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue // changed meanwhile: again, on the fresh record
+	return updateJSON(ctx, c.s.rdb, c.key("c", id), "complaint "+id, f, func(p redis.Pipeliner, before, cp *domain.Complaint) {
+		if cp.Status == before.Status {
+			return
 		}
-		if err != nil {
-			return nil, fmt.Errorf("store: update complaint %s: %w", id, err)
+		score := float64(cp.CreatedAt.UnixMilli())
+		p.ZRem(ctx, c.key("status", string(before.Status)), id)
+		p.ZAdd(ctx, c.key("status", string(cp.Status)), redis.Z{Score: score, Member: id})
+		if cp.Status != domain.StatusReceived {
+			p.ZRem(ctx, c.key("sla"), id)
 		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("store: update complaint %s: too much contention", id)
+	})
 }
 
 // List returns complaints, newest first: all of them, or those of one status, a page

@@ -2,15 +2,13 @@ package store
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
-
-	cryptorand "crypto/rand"
 
 	"github.com/redis/go-redis/v9"
 
@@ -147,7 +145,7 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 	if msgID != "" {
 		hasID = "1"
 	}
-	pause := 2 * time.Millisecond
+	pause := bot.Backoff(2*time.Millisecond, 50*time.Millisecond)
 	for {
 		now := c.now().Unix()
 		res, err := acquireScript.Run(ctx, c.s.rdb, keys, token, c.lockTTL.Milliseconds(), hasID, shortID(msgID),
@@ -159,14 +157,9 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 		if res[0].(int64) == 1 {
 			return c.claim(conv, msgID, token, res)
 		}
-		t := time.NewTimer(pause/2 + rand.N(pause))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("store: wait for conversation lock: %w", ctx.Err())
-		case <-t.C:
+		if err := bot.Sleep(ctx, pause.NextBackOff()); err != nil {
+			return nil, fmt.Errorf("store: wait for conversation lock: %w", err)
 		}
-		pause = min(pause*2, 50*time.Millisecond)
 	}
 }
 

@@ -51,7 +51,7 @@ func (s *Store) Privacy(mediaDir string) *Privacy {
 const photoNoteTTL = 25 * time.Hour
 
 const (
-	kindInbox  = "inbox"  // see WebChats.inboxKey
+	kindInbox  = "inbox"  // see WebChats.inboxKeys
 	kindPhotos = "photos" // see Privacy.NotePhoto
 )
 

@@ -18,15 +18,10 @@ import (
 // ChannelName is the console's name in bot.Message.Channel.
 const ChannelName = "console"
 
-// Engine handles one message; *bot.Engine is one.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
-}
-
 // Run prints intro, then reads lines from in until it ends (Ctrl+D), "/quit" is typed
 // or ctx ends, and prints the bot's replies to out. The conversation is the same every
 // run ("local"), so it resumes where it stopped.
-func Run(ctx context.Context, e Engine, intro string, in io.Reader, out io.Writer) error {
+func Run(ctx context.Context, e bot.MessageHandler, intro string, in io.Reader, out io.Writer) error {
 	lines := make(chan string)
 	readErr := make(chan error, 1)
 	go func() {

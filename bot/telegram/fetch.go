@@ -22,17 +22,11 @@ const MaxFileSize = 20 << 20
 // MaxFileSize. It wraps bot.ErrFileRefused.
 var ErrFileTooLarge = fmt.Errorf("telegram: file is larger than 20 MB: %w", bot.ErrFileRefused)
 
-// Media keeps the photos people send (*store.Media is one). A refused file's error
-// wraps bot.ErrFileRefused.
-type Media interface {
-	Save(r io.Reader) (name, mime string, err error)
-}
-
 // AcceptPhotos makes the channel download every photo a person sends and keep it in
 // m before the flows see it: the message's Media.Ref is then the name in m, and a
 // file m refuses (or Telegram will not hand out) arrives as bot.KindBadFile. Without
 // it Media.Ref is Telegram's file id, for Fetch. Call it before Run.
-func (c *Channel) AcceptPhotos(m Media) { c.media = m }
+func (c *Channel) AcceptPhotos(m bot.MediaSaver) { c.media = m }
 
 // keepPhoto downloads the photo of m into the media store. An error means it could
 // not be done now (network, the store's disk) and the update must be tried again.

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -149,7 +148,7 @@ func (c *Channel) sendMedia(ctx context.Context, chat int64, m *bot.Media) error
 	var file tgbotapi.RequestFileData = tgbotapi.FileID(m.Ref)
 	if strings.HasPrefix(m.Ref, "https://") || strings.HasPrefix(m.Ref, "http://") {
 		file = tgbotapi.FileURL(m.Ref)
-	} else if o, ok := c.media.(opener); ok && keptName.MatchString(m.Ref) {
+	} else if o, ok := c.media.(bot.MediaStore); ok && keptName.MatchString(m.Ref) {
 		// A photo kept in the media store (one staff sent): uploaded from there.
 		f, err := o.Open(m.Ref)
 		if err != nil {
@@ -220,11 +219,6 @@ func utf16Len(s string) int {
 		}
 	}
 	return n
-}
-
-// opener is a media store that hands out the photos it keeps (*store.Media).
-type opener interface {
-	Open(name string) (*os.File, error)
 }
 
 // keptName is the name the media store gives a photo (never a Telegram file id,

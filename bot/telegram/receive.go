@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/bot/inbox"
 )
 
 // maxUpdate is the largest webhook body read; Telegram's updates are a few KiB.
@@ -130,7 +130,7 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 	leaseTTL := 2*c.cfg.PollTimeout + 30*time.Second
 	leader := false
 	offset := 0 // 0: let Telegram resume after what it saw confirmed
-	pause := min(time.Second, c.cfg.MaxBackoff)
+	pause := bot.Backoff(min(time.Second, c.cfg.MaxBackoff), c.cfg.MaxBackoff)
 	defer func() {
 		end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
@@ -147,8 +147,7 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			if ctx.Err() == nil {
 				c.log.Warn("telegram: take poller lease failed; will retry", "err", err)
 			}
-			bot.Sleep(ctx, pause)
-			pause = min(pause*2, c.cfg.MaxBackoff)
+			bot.Sleep(ctx, pause.NextBackOff())
 			continue
 		}
 		if !ok {
@@ -169,13 +168,13 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			c.log.Warn("telegram: getUpdates failed; will retry", "in", pause, "err", err)
-			bot.Sleep(ctx, pause)
-			pause = min(pause*2, c.cfg.MaxBackoff)
+			d := pause.NextBackOff()
+			c.log.Warn("telegram: getUpdates failed; will retry", "in", d, "err", err)
+			bot.Sleep(ctx, d)
 			continue
 		}
 		if len(raws) == 0 {
-			pause = min(time.Second, c.cfg.MaxBackoff)
+			pause.Reset()
 			bot.Sleep(ctx, c.cfg.PollInterval-time.Since(started)) // servers that answer at once
 			continue
 		}
@@ -184,11 +183,10 @@ func (c *Channel) poll(ctx context.Context, jobs context.Context) {
 			offset = next
 		}
 		if !failed {
-			pause = min(time.Second, c.cfg.MaxBackoff)
+			pause.Reset()
 			continue
 		}
-		bot.Sleep(ctx, pause) // the engine's store is likely down: do not hammer it
-		pause = min(pause*2, c.cfg.MaxBackoff)
+		bot.Sleep(ctx, pause.NextBackOff()) // the engine's store is likely down: do not hammer it
 	}
 }
 
@@ -251,22 +249,19 @@ func (c *Channel) processBatch(ctx, jobs context.Context, raws []json.RawMessage
 			mu.Unlock()
 		}
 		wg.Add(1)
-		c.lanes.submit(laneKey(in), job{
-			run: func() error {
-				defer wg.Done()
-				if ctx.Err() != nil { // stopping: leave it to the next start
-					fail()
-					return ctx.Err()
-				}
-				err := c.handle(jobs, in)
-				if err != nil {
-					c.log.Warn("telegram: update not handled; will fetch it again", "update", in.updateID, "err", err)
-					fail()
-				}
-				return err
-			},
-			skip: func() { defer wg.Done(); fail() },
-		})
+		c.lanes.Submit(laneKey(in), func() error {
+			defer wg.Done()
+			if ctx.Err() != nil { // stopping: leave it to the next start
+				fail()
+				return ctx.Err()
+			}
+			err := c.handle(jobs, in)
+			if err != nil {
+				c.log.Warn("telegram: update not handled; will fetch it again", "update", in.updateID, "err", err)
+				fail()
+			}
+			return err
+		}, func() { defer wg.Done(); fail() })
 	}
 	wg.Wait()
 	if firstFailed >= 0 {
@@ -334,113 +329,18 @@ func (c *Channel) webhook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// work takes updates from the queue (filled by the webhook of any replica), handles
-// them and acknowledges each once handled; it also takes over updates that a dead
-// worker took and never acknowledged (after Config.ClaimAfter).
-func (c *Channel) work(ctx, jobs context.Context) {
-	// Updates read but not finished: generous, so that one chat whose replies wait for
-	// the per-chat rate does not keep the others' updates from being read.
-	slots := make(chan struct{}, 16*c.cfg.Workers)
-	for range cap(slots) {
-		slots <- struct{}{}
-	}
-	var lastReclaim time.Time
-	pause := time.Second
-	for ctx.Err() == nil {
-		n := takeSlots(ctx, slots, 100)
-		if n == 0 {
-			break
-		}
-		var ids []string
-		var raws [][]byte
-		var err error
-		if time.Since(lastReclaim) >= c.cfg.ClaimAfter/4 {
-			ids, raws, err = c.store.Reclaim(ctx, c.consumer, n, c.cfg.ClaimAfter)
-			lastReclaim = time.Now()
-			if len(ids) > 0 {
-				c.log.Info("telegram: took over queued updates of a stopped worker", "count", len(ids))
-			}
-		}
-		if err == nil && len(ids) == 0 {
-			ids, raws, err = c.store.Read(ctx, c.consumer, n, c.cfg.QueueWait)
-		}
-		for range n - len(ids) {
-			slots <- struct{}{}
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			c.log.Warn("telegram: read update queue failed; will retry", "in", pause, "err", err)
-			bot.Sleep(ctx, pause)
-			pause = min(pause*2, c.cfg.MaxBackoff)
-			continue
-		}
-		pause = time.Second
-		for i := range ids {
-			c.inflight.Add(1)
-			c.queued(ctx, jobs, ids[i], raws[i], func() { slots <- struct{}{}; c.inflight.Done() })
-		}
-	}
-}
-
-// takeSlots waits for one free slot, then takes up to max-1 more that are free.
-func takeSlots(ctx context.Context, slots chan struct{}, max int) int {
-	select {
-	case <-slots:
-	case <-ctx.Done():
-		return 0
-	}
-	n := 1
-	for n < max {
-		select {
-		case <-slots:
-			n++
-		default:
-			return n
-		}
-	}
-	return n
-}
-
-// queued submits one queued update: handled, then acknowledged; left in the queue
-// (for a retry after ClaimAfter) when handling fails or the process stops first.
-func (c *Channel) queued(ctx, jobs context.Context, id string, raw []byte, done func()) {
+// open turns a queued update into its one job: handled in its person's lane, then
+// acknowledged by the worker.
+func (c *Channel) open(_ string, raw []byte) ([]inbox.Job, error) {
 	u, err := decodeUpdate(raw)
-	if err == nil && tooOld(id) {
-		err = errors.New("queued for more than 24 hours")
-	}
 	if err != nil {
-		c.log.Warn("telegram: queued update dropped", "id", id, "err", err)
-		if err := c.store.Ack(jobs, id); err != nil {
-			c.log.Warn("telegram: acknowledge update", "err", err)
-		}
-		done()
-		return
+		return nil, err
 	}
 	in := parseUpdate(u, c.env())
-	c.lanes.submit(laneKey(in), job{
-		run: func() error {
-			defer done()
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err := c.handle(jobs, in); err != nil {
-				c.log.Warn("telegram: queued update not handled; will retry", "update", in.updateID, "err", err)
-				return err
-			}
-			if err := c.store.Ack(jobs, id); err != nil {
-				c.log.Warn("telegram: acknowledge update (it will be handled again, and deduplicated)", "err", err)
-			}
-			return nil
-		},
-		skip: done,
-	})
-}
-
-// tooOld reports whether a queue id (milliseconds-sequence) is older than maxAge.
-func tooOld(id string) bool {
-	ms, _, ok := strings.Cut(id, "-")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	return ok && err == nil && time.Since(time.UnixMilli(n)) > maxAge
+	return []inbox.Job{{Lane: laneKey(in), Run: func(ctx context.Context) error {
+		if err := c.handle(ctx, in); err != nil {
+			return fmt.Errorf("update %d: %w", in.updateID, err)
+		}
+		return nil
+	}}}, nil
 }

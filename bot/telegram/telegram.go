@@ -75,15 +75,12 @@ package telegram
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +91,8 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/bot/inbox"
+	"github.com/layan-id/layan/bot/lanes"
 )
 
 // ChannelName is the channel's name in bot.Message.Channel and in the Sender.
@@ -101,24 +100,6 @@ const ChannelName = "telegram"
 
 // WebhookPath is where Register serves the webhook.
 const WebhookPath = "/telegram/webhook"
-
-// Engine handles one message; *bot.Engine is one.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
-}
-
-// Sender delivers replies through registered channels within their limits;
-// *bot.Sender is one.
-type Sender interface {
-	Register(ch bot.Channel, l bot.Limits)
-	Send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
-}
-
-// Texts renders the texts the channel shows itself (command descriptions, the
-// share-location button); *locales.Catalog is one.
-type Texts interface {
-	Text(lang, key string, data map[string]any) (string, error)
-}
 
 // Store is what the channel keeps in Redis; *store.Telegram is one.
 type Store interface {
@@ -224,18 +205,18 @@ type Channel struct {
 	http      *http.Client
 	log       *slog.Logger
 	pseudo    bot.Pseudonymizer
-	engine    Engine
-	sender    Sender
+	engine    bot.MessageHandler
+	sender    bot.ChannelSender
 	store     Store
-	texts     Texts
+	texts     bot.Texts
 	redactor  *strings.Replacer
 	commands  map[string]string // command name → option
 	consumer  string            // this process's name as queue consumer and poller
 	webhookOn bool
 	guard     *guard.Guard // throttles addresses that present wrong webhook secrets
-	lanes     *lanes
-	inflight  sync.WaitGroup // queued updates being handled
-	media     Media          // nil: photos stay Telegram file ids
+	lanes     *lanes.Lanes
+	inbox     *inbox.Worker  // the webhook's queue
+	media     bot.MediaSaver // nil: photos stay Telegram file ids
 
 	mu        sync.RWMutex
 	self      *tgbotapi.User // nil until getMe answered
@@ -246,7 +227,7 @@ var _ bot.Channel = (*Channel)(nil)
 
 // New checks cfg, returns the channel and registers it with the sender. It does no
 // I/O: Run connects, in the background of the rest of the service.
-func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Channel, error) {
+func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, st Store, texts bot.Texts) (*Channel, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("telegram: a token is required")
 	}
@@ -315,11 +296,16 @@ func New(cfg Config, engine Engine, sender Sender, st Store, texts Texts) (*Chan
 		redactor: strings.NewReplacer(cfg.Token, "<token>", url.PathEscape(cfg.Token), "<token>",
 			url.QueryEscape(cfg.Token), "<token>"),
 		commands:  map[string]string{},
-		consumer:  consumerName(),
+		consumer:  inbox.ConsumerName(),
 		webhookOn: cfg.WebhookURL != "",
-		lanes:     newLanes(cfg.Workers),
+		lanes:     lanes.New(cfg.Workers),
 	}
 	c.guard = guard.New(guard.Config{Name: "telegram webhook", Logger: c.log})
+	c.inbox = inbox.New(inbox.Config{
+		Name: "telegram", Item: "update", Queue: st, Lanes: c.lanes, Consumer: c.consumer, Open: c.open,
+		MaxAge: maxAge, Slots: 16 * cfg.Workers, ClaimAfter: cfg.ClaimAfter, Wait: cfg.QueueWait,
+		MaxBackoff: cfg.MaxBackoff, Log: c.log,
+	})
 	for _, cmd := range cfg.Commands {
 		c.commands[strings.ToLower(cmd.Name)] = cmd.Option
 	}
@@ -352,14 +338,6 @@ func defaultHTTPClient(pollTimeout time.Duration) *http.Client {
 	t.ResponseHeaderTimeout = pollTimeout + 15*time.Second
 	t.MaxIdleConnsPerHost = 32
 	return &http.Client{Transport: t, Timeout: pollTimeout + 30*time.Second}
-}
-
-// consumerName names this process among the replicas sharing the store.
-func consumerName() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // Name implements bot.Channel.
@@ -411,12 +389,11 @@ func (c *Channel) Run(ctx context.Context) error {
 	c.receiving.Store(true)
 	defer c.receiving.Store(false)
 	var wg sync.WaitGroup
-	wg.Go(func() { c.work(ctx, jobs) }) // also drains what a former webhook period left queued
+	wg.Go(func() { c.inbox.Run(ctx, jobs) }) // also drains what a former webhook period left queued
 	if !c.webhookOn {
 		wg.Go(func() { c.poll(ctx, jobs) })
 	}
 	wg.Wait()
-	c.inflight.Wait()
 	return nil
 }
 
@@ -438,23 +415,14 @@ func (c *Channel) connect(ctx context.Context) bool {
 }
 
 // retry runs f until it succeeds (true) or ctx ends (false), pausing between tries
-// from 1 s, doubling up to MaxBackoff.
+// from about 1 s, doubling up to MaxBackoff.
 func (c *Channel) retry(ctx context.Context, what string, f func(context.Context) error) bool {
-	pause := min(time.Second, c.cfg.MaxBackoff)
-	for {
-		err := f(ctx)
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		c.log.Warn("telegram: "+what+" failed; will retry", "in", pause, "err", err)
-		if bot.Sleep(ctx, pause) != nil {
-			return false
-		}
-		pause = min(pause*2, c.cfg.MaxBackoff)
-	}
+	_, err := bot.Retry(ctx, bot.Backoff(min(time.Second, c.cfg.MaxBackoff), c.cfg.MaxBackoff), 0,
+		func() (struct{}, error) { return struct{}{}, f(ctx) },
+		func(err error, next time.Duration) {
+			c.log.Warn("telegram: "+what+" failed; will retry", "in", next, "err", err)
+		})
+	return err == nil
 }
 
 // allowedUpdates are the update types the channel reads; Telegram sends no others.

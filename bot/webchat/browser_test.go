@@ -14,13 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/layan-id/layan/domain"
-	"github.com/layan-id/layan/store"
-
 	"github.com/chromedp/chromedp"
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
 

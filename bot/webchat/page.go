@@ -11,17 +11,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/layan-id/layan/bot"
 )
 
 // files holds the page template (page/) and the files it loads (static/).
 //
 //go:embed page static
 var files embed.FS
-
-// Texts renders the page's labels in a language (*locales.Catalog is one).
-type Texts interface {
-	Text(lang, key string, data map[string]any) (string, error)
-}
 
 // page is the chat page, rendered once per language at start.
 type page struct {
@@ -92,7 +89,7 @@ func validOrigin(s string) bool {
 // pageLangs are the languages the page is rendered in; the first is the default.
 func pageLangs() []string { return []string{"id", "en"} }
 
-func newPage(texts Texts) (*page, error) {
+func newPage(texts bot.Texts) (*page, error) {
 	src, err := files.ReadFile("page/index.html")
 	if err != nil {
 		return nil, fmt.Errorf("webchat: read page: %w", err)

@@ -48,6 +48,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/httpjson"
+	"github.com/layan-id/layan/bot/ratemap"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -109,7 +111,7 @@ type Server struct {
 	hub    *hub
 	// newChats limits new conversations and addrUploads photos per client address;
 	// messages and uploads limit the messages and photos of one conversation.
-	newChats, messages, uploads, addrUploads *limiter
+	newChats, messages, uploads, addrUploads *ratemap.Map
 	// byAddr counts the requests in progress per client address; nil when the
 	// per-address limits are lifted.
 	byAddr *gate
@@ -130,16 +132,16 @@ const DefaultMaxPerAddress = 64
 const MaxStreams = 2
 
 // NewServer returns the web chat server. texts renders the page's labels.
-func NewServer(engine Engine, store Store, texts Texts, log *slog.Logger) (*Server, error) {
+func NewServer(engine Engine, store Store, texts bot.Texts, log *slog.Logger) (*Server, error) {
 	p, err := newPage(texts)
 	if err != nil {
 		return nil, err
 	}
 	return &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second,
-		newChats:    newLimiter(rate.Every(3*time.Second), 30), // a school's computer room may start 30 at once
-		messages:    newLimiter(5, 20),                         // far above any person's typing
-		uploads:     newLimiter(rate.Every(10*time.Second), 6), // photos: three per complaint, and retries
-		addrUploads: newLimiter(rate.Every(2*time.Second), 30), // a computer room filing complaints together
+		newChats:    ratemap.New(rate.Every(3*time.Second), 30), // a school's computer room may start 30 at once
+		messages:    ratemap.New(5, 20),                         // far above any person's typing
+		uploads:     ratemap.New(rate.Every(10*time.Second), 6), // photos: three per complaint, and retries
+		addrUploads: ratemap.New(rate.Every(2*time.Second), 30), // a computer room filing complaints together
 		byAddr:      newGate(), MaxPerAddress: DefaultMaxPerAddress,
 	}, nil
 }
@@ -160,16 +162,16 @@ func (s *Server) AllowFraming(sources string) { s.page.frameAncestors = sources 
 // graceful shutdown does not wait for them.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.hub.close()
+	pause := bot.Backoff(time.Second, 30*time.Second)
 	for ctx.Err() == nil {
 		ids, stop, err := s.store.Pushes(ctx)
 		if err != nil {
-			s.log.WarnContext(ctx, "web chat: no live pushes; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(5 * time.Second):
-			}
+			d := pause.NextBackOff()
+			s.log.WarnContext(ctx, "web chat: no live pushes; retrying", "in", d, "err", err)
+			bot.Sleep(ctx, d)
 			continue
 		}
+		pause.Reset()
 		s.hub.ready()
 		func() {
 			defer stop()
@@ -262,13 +264,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	token := r.Header.Get("X-Chat-Token")
 	var id string
 	if token == "" {
-		if s.byAddr != nil && !s.newChats.allow(clientAddr(r)) {
+		if s.byAddr != nil && !s.newChats.Allow(clientAddr(r)) {
 			tooMany(w)
 			return
 		}
 	} else if id = s.known(w, r, token); id == "" {
 		return
-	} else if !s.messages.allow(id) {
+	} else if !s.messages.Allow(id) {
 		tooMany(w)
 		return
 	}
@@ -279,25 +281,25 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
+			httpjson.Error(w, http.StatusRequestEntityTooLarge, "request body is larger than 16 KiB")
 		case timedOut(err):
-			writeError(w, http.StatusRequestTimeout, "request body was not received in time")
+			httpjson.Error(w, http.StatusRequestTimeout, "request body was not received in time")
 		default:
-			writeError(w, http.StatusBadRequest, "request body could not be read")
+			httpjson.Error(w, http.StatusBadRequest, "request body could not be read")
 		}
 		return
 	}
 	setDeadlines(w, BodyTimeout, AnswerTimeout)
 	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "request body is not one valid JSON object")
+		httpjson.Error(w, http.StatusBadRequest, "request body is not one valid JSON object")
 		return
 	}
 	if req.Text == "" && req.Option == "" && req.Location == nil {
-		writeError(w, http.StatusBadRequest, `one of "text", "option" or "location" is required`)
+		httpjson.Error(w, http.StatusBadRequest, `one of "text", "option" or "location" is required`)
 		return
 	}
 	if len(req.ID) > 128 || len(req.Option) > 128 {
-		writeError(w, http.StatusBadRequest, `"id" and "option" are at most 128 bytes`)
+		httpjson.Error(w, http.StatusBadRequest, `"id" and "option" are at most 128 bytes`)
 		return
 	}
 
@@ -329,7 +331,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, token string, m 
 		s.unavailable(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, chatResponse{Token: token, Replies: nonNil(out.Replies), Lang: out.Lang})
+	httpjson.Write(w, http.StatusOK, chatResponse{Token: token, Replies: nonNil(out.Replies), Lang: out.Lang})
 }
 
 // upload takes a photo (the raw body, at most 10 MB; its type judged by content) into
@@ -340,7 +342,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, token string, m 
 // not an HTTP error.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if s.media == nil {
-		writeError(w, http.StatusNotFound, "uploads are not enabled")
+		httpjson.Error(w, http.StatusNotFound, "uploads are not enabled")
 		return
 	}
 	token := r.Header.Get("X-Chat-Token")
@@ -348,13 +350,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		return
 	}
-	if !s.uploads.allow(id) || s.byAddr != nil && !s.addrUploads.allow(clientAddr(r)) {
+	if !s.uploads.Allow(id) || s.byAddr != nil && !s.addrUploads.Allow(clientAddr(r)) {
 		tooMany(w)
 		return
 	}
 	msgID := r.URL.Query().Get("id")
 	if len(msgID) > 128 {
-		writeError(w, http.StatusBadRequest, `"id" is at most 128 bytes`)
+		httpjson.Error(w, http.StatusBadRequest, `"id" is at most 128 bytes`)
 		return
 	}
 	m := bot.Message{Channel: ChannelName, ChatID: id, UserID: id, ID: msgID, Kind: bot.KindImage, Time: time.Now()}
@@ -383,7 +385,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, bot.ErrFileRefused):
 		m.Kind = bot.KindBadFile
 	case timedOut(err):
-		writeError(w, http.StatusRequestTimeout, "the photo was not received in time")
+		httpjson.Error(w, http.StatusRequestTimeout, "the photo was not received in time")
 		return
 	case err != nil:
 		s.unavailable(w, r, err)
@@ -421,7 +423,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		return
 	}
-	if !s.messages.allow(id) {
+	if !s.messages.Allow(id) {
 		tooMany(w)
 		return
 	}
@@ -439,17 +441,12 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Messages = append(out.Messages, hl)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // PhotoPath is where the page reads a photo said to the person (a reply's
 // Media.Ref is the name after it), with X-Chat-Token.
 const PhotoPath = "/api/chat/photo/"
-
-// photoOpener is a media store that hands out the photos it keeps (*store.Media).
-type photoOpener interface {
-	Open(name string) (*os.File, error)
-}
 
 // photo answers GET /api/chat/photo/{name} with X-Chat-Token: a photo shown to this
 // conversation (a photo staff sent), as the conversation's history names it. Any
@@ -459,14 +456,14 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		return
 	}
-	if !s.messages.allow(id) {
+	if !s.messages.Allow(id) {
 		tooMany(w)
 		return
 	}
-	o, ok := s.media.(photoOpener)
+	o, ok := s.media.(bot.MediaStore)
 	name := r.PathValue("name")
 	if !ok || name == "" {
-		writeError(w, http.StatusNotFound, "no such photo")
+		httpjson.Error(w, http.StatusNotFound, "no such photo")
 		return
 	}
 	sess, err := s.engine.Recall(r.Context(), bot.Message{Channel: ChannelName, ChatID: id, UserID: id})
@@ -475,12 +472,12 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !slices.ContainsFunc(sess.History, func(l bot.Line) bool { return l.Media == name && l.From != bot.FromCitizen }) {
-		writeError(w, http.StatusNotFound, "no such photo")
+		httpjson.Error(w, http.StatusNotFound, "no such photo")
 		return
 	}
 	f, err := o.Open(name)
 	if err != nil {
-		writeError(w, http.StatusNotFound, "no such photo")
+		httpjson.Error(w, http.StatusNotFound, "no such photo")
 		return
 	}
 	defer f.Close()
@@ -512,7 +509,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, inboxResponse{Replies: nonNil(replies)})
+	httpjson.Write(w, http.StatusOK, inboxResponse{Replies: nonNil(replies)})
 	if err := s.store.Delivered(context.WithoutCancel(r.Context()), id, cursor); err != nil {
 		s.log.WarnContext(r.Context(), "web chat inbox: mark delivered", "err", err)
 	}
@@ -533,7 +530,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	ctx := r.Context()
 	wake, leave, ok := s.hub.join(id, MaxStreams)
 	if !ok {
-		writeError(w, http.StatusTooManyRequests, "too many live streams for this conversation")
+		httpjson.Error(w, http.StatusTooManyRequests, "too many live streams for this conversation")
 		return
 	}
 	defer leave()
@@ -614,7 +611,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 // known returns the conversation id of token, or writes an error and returns "".
 func (s *Server) known(w http.ResponseWriter, r *http.Request, token string) string {
 	if token == "" {
-		writeError(w, http.StatusUnauthorized, "header X-Chat-Token is required")
+		httpjson.Error(w, http.StatusUnauthorized, "header X-Chat-Token is required")
 		return ""
 	}
 	id := ChatID(token)
@@ -624,7 +621,7 @@ func (s *Server) known(w http.ResponseWriter, r *http.Request, token string) str
 		return ""
 	}
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "unknown conversation token: start a new conversation without it")
+		httpjson.Error(w, http.StatusUnauthorized, "unknown conversation token: start a new conversation without it")
 		return ""
 	}
 	return id
@@ -632,7 +629,7 @@ func (s *Server) known(w http.ResponseWriter, r *http.Request, token string) str
 
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.ErrorContext(r.Context(), "web chat request failed", "path", r.URL.Path, "err", err)
-	writeError(w, http.StatusServiceUnavailable, "the service is busy, please try again")
+	httpjson.Error(w, http.StatusServiceUnavailable, "the service is busy, please try again")
 }
 
 // newToken returns a new conversation token and its id.
@@ -654,15 +651,4 @@ func nonNil(r []bot.Reply) []bot.Reply {
 		return []bot.Reply{}
 	}
 	return r
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
 }

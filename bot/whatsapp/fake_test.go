@@ -315,7 +315,7 @@ type harness struct {
 }
 
 // newHarness returns a channel on fakes, attached to a fake client as if connected.
-func newHarness(t *testing.T, media Media) *harness {
+func newHarness(t *testing.T, media bot.MediaStore) *harness {
 	t.Helper()
 	h := &harness{
 		client: &fakeClient{}, engine: &fakeEngine{}, sender: newFakeSender(),

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -137,25 +136,16 @@ func (c *Channel) onMessage(ctx, jobs context.Context, e *events.Message) bool {
 		c.presence(ctx, cl, in.chat, types.ChatPresencePaused)
 		return true // a redelivered message was answered the first time
 	}
-	c.outbox.push(jobs, sendJob{chat: m.ChatID, lang: out.Lang, conv: conv, replies: out.Replies})
+	j := sendJob{chat: m.ChatID, lang: out.Lang, conv: conv, replies: out.Replies}
+	c.outbox.Submit(j.chat, func() error { c.deliver(jobs, j); return nil }, nil)
 	return true
 }
 
-// handle runs the engine, trying again briefly when the store fails.
+// handle runs the engine, trying again briefly (handleAttempts tries) when the store
+// fails.
 func (c *Channel) handle(ctx context.Context, m bot.Message) (bot.Outcome, error) {
-	pause := 500 * time.Millisecond
-	var err error
-	for attempt := 1; ; attempt++ {
-		var out bot.Outcome
-		out, err = c.engine.Handle(ctx, m)
-		if err == nil || attempt == handleAttempts || ctx.Err() != nil {
-			return out, err
-		}
-		if bot.Sleep(ctx, pause) != nil {
-			return out, err
-		}
-		pause *= 2
-	}
+	return bot.Retry(ctx, bot.Backoff(500*time.Millisecond, 0), handleAttempts,
+		func() (bot.Outcome, error) { return c.engine.Handle(ctx, m) }, nil)
 }
 
 // keepPhoto downloads the photo of m into the media store. A file WhatsApp will not
@@ -227,6 +217,10 @@ func (c *Channel) presence(ctx context.Context, cl Client, chat types.JID, p typ
 
 // --- the outbox ---
 
+// The outbox (Channel.outbox) sends the replies of one chat one after another, in the
+// order they were queued, and those of different chats concurrently (the Sender paces
+// them all).
+
 // sendJob is the replies to one handled message.
 type sendJob struct {
 	chat, lang, conv string
@@ -239,65 +233,4 @@ func (c *Channel) deliver(ctx context.Context, j sendJob) {
 	if err := c.sender.Send(bot.WithLang(ctx, j.lang), ChannelName, j.chat, j.replies...); err != nil {
 		c.log.Warn("whatsapp: reply not delivered", "conv", j.conv, "kind", bot.KindOf(err).String(), "err", err)
 	}
-}
-
-// outbox sends the jobs of one chat one after another, in the order they were
-// pushed, and those of different chats concurrently (the Sender paces them all).
-type outbox struct {
-	send func(context.Context, sendJob)
-
-	mu     sync.Mutex
-	queues map[string][]sendJob // a chat is present while a goroutine serves it
-}
-
-func newOutbox(send func(context.Context, sendJob)) *outbox {
-	return &outbox{send: send, queues: map[string][]sendJob{}}
-}
-
-// push queues j behind the earlier jobs of its chat; ctx bounds its sending.
-func (o *outbox) push(ctx context.Context, j sendJob) {
-	o.mu.Lock()
-	q, busy := o.queues[j.chat]
-	o.queues[j.chat] = append(q, j)
-	o.mu.Unlock()
-	if !busy {
-		go o.serve(ctx, j.chat)
-	}
-}
-
-func (o *outbox) serve(ctx context.Context, chat string) {
-	for {
-		o.mu.Lock()
-		q := o.queues[chat]
-		if len(q) == 0 {
-			delete(o.queues, chat)
-			o.mu.Unlock()
-			return
-		}
-		j := q[0]
-		o.mu.Unlock()
-		o.send(ctx, j)
-		o.mu.Lock()
-		o.queues[chat] = o.queues[chat][1:] // dequeued once sent: wait sees it pending until then
-		o.mu.Unlock()
-	}
-}
-
-// idle reports whether nothing waits to be sent.
-func (o *outbox) idle() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.queues) == 0
-}
-
-// wait waits until every queued job was sent, or d has passed; true when all were.
-func (o *outbox) wait(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for !o.idle() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
 }

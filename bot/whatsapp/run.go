@@ -49,29 +49,26 @@ func (c *Channel) Run(ctx context.Context) error {
 		}
 		c.holdAndServe(ctx, jobs, devices, dev, walog)
 	}
-	c.outbox.wait(shutdownGrace)
+	c.waitOutbox()
 	return nil
 }
 
-// openDevices opens the device store, retrying with a growing pause; nil when ctx
-// ends first.
+// openDevices opens the device store, retrying with a growing pause (up to a
+// minute); nil when ctx ends first.
 func (c *Channel) openDevices(ctx context.Context, walog waLog.Logger) *Devices {
-	pause := time.Second
-	for {
+	d, err := bot.Retry(ctx, bot.Backoff(time.Second, time.Minute), 0, func() (*Devices, error) {
 		d, err := OpenDevices(ctx, c.cfg.DataDir, c.cfg.DB, walog.Sub("Database"))
-		if err == nil {
-			return d
+		if err != nil {
+			c.setState(state{kind: stateStoreDown})
 		}
-		c.setState(state{kind: stateStoreDown})
-		if ctx.Err() != nil {
-			return nil
-		}
-		c.log.Error("whatsapp: device store unavailable; will retry", "in", pause, "err", err)
-		if bot.Sleep(ctx, pause) != nil {
-			return nil
-		}
-		pause = min(pause*2, time.Minute)
+		return d, err
+	}, func(err error, next time.Duration) {
+		c.log.Error("whatsapp: device store unavailable; will retry", "in", next, "err", err)
+	})
+	if err != nil {
+		return nil
 	}
+	return d
 }
 
 // waitLinked returns the linked device, waiting (and saying once how to pair) while
@@ -129,7 +126,7 @@ func (c *Channel) holdAndServe(ctx context.Context, jobs context.Context, device
 		c.saveState(end, devices)
 	}()
 
-	failures := 0
+	failures := bot.Backoff(5*time.Second, time.Minute) // Connect failing
 	for held.Err() == nil {
 		next, loggedOut := c.connectOnce(ctx, held, jobs, devices, dev, walog)
 		if loggedOut {
@@ -137,10 +134,9 @@ func (c *Channel) holdAndServe(ctx context.Context, jobs context.Context, device
 		}
 		if next > 0 {
 			c.log.Info("whatsapp: will connect again later", "in", next.Round(time.Second))
-			failures = 0
+			failures.Reset()
 		} else if next < 0 { // Connect failed: a growing pause
-			failures++
-			next = min(time.Duration(failures)*5*time.Second, time.Minute)
+			next = failures.NextBackOff()
 		}
 		if bot.Sleep(held, next) != nil {
 			return
@@ -242,7 +238,7 @@ func (c *Channel) connectOnce(ctx, held, jobs context.Context, devices *Devices,
 	defer func() {
 		end()                 // handlers still running give their messages back unacknowledged
 		if ctx.Err() != nil { // stopping: let queued replies go out first
-			c.outbox.wait(shutdownGrace)
+			c.waitOutbox()
 		}
 		c.detach(stateStopped)
 		client.Disconnect()
@@ -411,4 +407,11 @@ func (c *Channel) alert(ctx context.Context, kind AlertKind, until time.Time) {
 		defer cancel()
 		c.cfg.Alert(ctx, a)
 	}()
+}
+
+// waitOutbox waits until every queued reply was sent, or shutdownGrace has passed.
+func (c *Channel) waitOutbox() {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	c.outbox.Wait(ctx)
 }

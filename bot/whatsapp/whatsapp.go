@@ -61,7 +61,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -73,36 +72,11 @@ import (
 	"go.mau.fi/whatsmeow/types"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/lanes"
 )
 
 // ChannelName is the channel's name in bot.Message.Channel and in the Sender.
 const ChannelName = "whatsapp"
-
-// Engine handles one message; *bot.Engine is one.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
-}
-
-// Sender delivers replies through registered channels within their limits;
-// *bot.Sender is one.
-type Sender interface {
-	Register(ch bot.Channel, l bot.Limits)
-	Send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
-}
-
-// Texts renders the texts the channel adds itself (the "reply with a number" hint,
-// how to share a location, staff alerts); *locales.Catalog is one.
-type Texts interface {
-	Text(lang, key string, data map[string]any) (string, error)
-}
-
-// Media keeps the photos people send and those staff send them (*store.Media is
-// one). A refused file's error wraps bot.ErrFileRefused.
-type Media interface {
-	Save(r io.Reader) (name, mime string, err error)
-	// Open opens a kept photo by the name Save gave it.
-	Open(name string) (*os.File, error)
-}
 
 // Lock is the connection lock shared by the replicas; *store.WhatsApp is one.
 type Lock interface {
@@ -183,8 +157,9 @@ type Config struct {
 	DB string
 	// Lock is the connection lock the replicas share (*store.WhatsApp).
 	Lock Lock
-	// Media keeps the photos people send (*store.Media).
-	Media  Media
+	// Media keeps the photos people send, and opens those staff send them
+	// (*store.Media).
+	Media  bot.MediaStore
 	Logger *slog.Logger
 	// Pseudonyms names conversations (and phone numbers) in logs; default unkeyed hashes.
 	Pseudonyms bot.Pseudonymizer
@@ -210,15 +185,15 @@ type Channel struct {
 	cfg    Config
 	log    *slog.Logger
 	pseudo bot.Pseudonymizer
-	engine Engine
-	sender Sender
-	texts  Texts
-	media  Media
+	engine bot.MessageHandler
+	sender bot.ChannelSender
+	texts  bot.Texts
+	media  bot.MediaStore
 	lock   Lock
 	token  string // this process's token for the connection lock
 
-	outbox  *outbox
-	signals chan signal // from event handlers to the session loop; never blocks them
+	outbox  *lanes.Lanes // replies per chat, in order
+	signals chan signal  // from event handlers to the session loop; never blocks them
 
 	mu     sync.RWMutex
 	client Client // nil while not connected
@@ -232,7 +207,7 @@ var _ bot.Channel = (*Channel)(nil)
 // New checks cfg, returns the channel and registers it with the sender. It does no
 // I/O: Run opens the device store and connects, in the background of the rest of
 // the service.
-func New(cfg Config, engine Engine, sender Sender, texts Texts) (*Channel, error) {
+func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, texts bot.Texts) (*Channel, error) {
 	if engine == nil || sender == nil || texts == nil {
 		return nil, errors.New("whatsapp: engine, sender and texts are required")
 	}
@@ -278,7 +253,7 @@ func New(cfg Config, engine Engine, sender Sender, texts Texts) (*Channel, error
 		state:   state{kind: stateStarting, since: time.Now()},
 		alerts:  map[AlertKind]bool{},
 	}
-	c.outbox = newOutbox(c.deliver)
+	c.outbox = lanes.New(0)
 	limits := DefaultLimits()
 	if cfg.Limits != nil {
 		limits = *cfg.Limits

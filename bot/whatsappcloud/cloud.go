@@ -51,22 +51,20 @@ package whatsappcloud
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/guard"
+	"github.com/layan-id/layan/bot/inbox"
+	"github.com/layan-id/layan/bot/lanes"
 )
 
 // ChannelName is the channel's name in bot.Message.Channel and in the Sender: the
@@ -92,31 +90,6 @@ func DefaultLimits(perSecond float64) bot.Limits {
 // DefaultPerSecond is the messages per second a Cloud API number may send (Meta's
 // default throughput).
 const DefaultPerSecond = 80
-
-// Engine handles one message; *bot.Engine is one.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
-}
-
-// Sender delivers replies through registered channels within their limits;
-// *bot.Sender is one.
-type Sender interface {
-	Register(ch bot.Channel, l bot.Limits)
-	Send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
-}
-
-// Texts renders the texts the channel adds itself; *locales.Catalog is one.
-type Texts interface {
-	Text(lang, key string, data map[string]any) (string, error)
-}
-
-// Media keeps the photos people send and those staff send them (*store.Media is
-// one).
-type Media interface {
-	Save(r io.Reader) (name, mime string, err error)
-	// Open opens a kept photo by the name Save gave it.
-	Open(name string) (*os.File, error)
-}
 
 // Store is what the channel keeps in Redis; *store.WhatsAppCloud is one.
 type Store interface {
@@ -164,8 +137,8 @@ type Config struct {
 	API string
 
 	Store     Store
-	Media     Media
-	Templates *Templates // approved templates; nil: none
+	Media     bot.MediaStore // the photos people send, and those staff send them
+	Templates *Templates     // approved templates; nil: none
 	Logger    *slog.Logger
 	// Pseudonyms names conversations in logs; default unkeyed hashes.
 	Pseudonyms bot.Pseudonymizer
@@ -196,15 +169,15 @@ type Channel struct {
 	http     *http.Client
 	log      *slog.Logger
 	pseudo   bot.Pseudonymizer
-	engine   Engine
-	sender   Sender
-	texts    Texts
+	engine   bot.MessageHandler
+	sender   bot.ChannelSender
+	texts    bot.Texts
 	store    Store
 	redactor *strings.Replacer
 	consumer string
 	guard    *guard.Guard
-	lanes    *lanes
-	inflight sync.WaitGroup
+	lanes    *lanes.Lanes
+	inbox    *inbox.Worker // the webhook's queue
 
 	mu    sync.Mutex
 	state state
@@ -215,7 +188,7 @@ var _ bot.Channel = (*Channel)(nil)
 
 // New checks cfg, returns the channel and registers it with the sender. It does no
 // I/O: Run checks the token and starts the workers.
-func New(cfg Config, engine Engine, sender Sender, texts Texts) (*Channel, error) {
+func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, texts bot.Texts) (*Channel, error) {
 	var missing []string
 	for _, f := range []struct{ name, v string }{
 		{"WHATSAPP_CLOUD_TOKEN", cfg.Token}, {"WHATSAPP_CLOUD_PHONE_ID", cfg.PhoneID},
@@ -281,12 +254,17 @@ func New(cfg Config, engine Engine, sender Sender, texts Texts) (*Channel, error
 		log: cfg.Logger.With("channel", ChannelName, "api", "cloud"), pseudo: cfg.Pseudonyms,
 		engine: engine, sender: sender, texts: texts, store: cfg.Store,
 		redactor: strings.NewReplacer(pairs...),
-		consumer: consumerName(),
-		lanes:    newLanes(cfg.Workers),
+		consumer: inbox.ConsumerName(),
+		lanes:    lanes.New(cfg.Workers),
 		state:    state{kind: stateStarting},
 		pairs:    map[string]time.Time{},
 	}
 	c.guard = guard.New(guard.Config{Name: "whatsapp webhook", Logger: c.log})
+	c.inbox = inbox.New(inbox.Config{
+		Name: "whatsapp cloud", Item: "payload", Queue: cfg.Store, Lanes: c.lanes, Consumer: c.consumer,
+		Open: c.open, MaxAge: maxAge, Slots: 16 * cfg.Workers, ClaimAfter: cfg.ClaimAfter, Wait: cfg.QueueWait,
+		MaxBackoff: cfg.MaxBackoff, Now: cfg.Now, Log: c.log,
+	})
 	limits := DefaultLimits(cfg.PerSecond)
 	if cfg.Limits != nil {
 		limits = *cfg.Limits
@@ -319,13 +297,6 @@ func defaultHTTPClient() *http.Client {
 	t.ResponseHeaderTimeout = 30 * time.Second
 	t.MaxIdleConnsPerHost = 64
 	return &http.Client{Transport: t, Timeout: 2 * time.Minute}
-}
-
-func consumerName() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // Name implements bot.Channel.

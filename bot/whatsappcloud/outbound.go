@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/layan-id/layan/bot"
 )
 
@@ -155,7 +157,8 @@ func (c *Channel) noteRun(ctx context.Context, tmpl *bot.Template, wamid string)
 // post sends one message, waiting out Meta's pair rate limit for this person a few
 // times, and classifies a failure.
 func (c *Channel) post(ctx context.Context, to string, msg map[string]any) (string, error) {
-	wait := pairWait
+	// Meta asks for at least this long: the pauses are not drawn at random.
+	wait := &backoff.ExponentialBackOff{InitialInterval: pairWait, Multiplier: 2, MaxInterval: pairWait << pairAttempts}
 	for attempt := 1; ; attempt++ {
 		c.mu.Lock()
 		until := c.pairs[to]
@@ -181,9 +184,8 @@ func (c *Channel) post(ctx context.Context, to string, msg map[string]any) (stri
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Code == codePairRate && attempt < pairAttempts {
 			c.mu.Lock()
-			c.pairs[to] = c.cfg.Now().Add(wait)
+			c.pairs[to] = c.cfg.Now().Add(wait.NextBackOff())
 			c.mu.Unlock()
-			wait *= 2
 			continue
 		}
 		c.noteAPIError(ctx, err)

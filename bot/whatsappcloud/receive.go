@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/inbox"
 )
 
 // shutdownGrace is how long messages being handled when Run's context ends may take
@@ -29,9 +28,8 @@ func (c *Channel) Run(ctx context.Context) error {
 	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() { c.watch(ctx) })
-	wg.Go(func() { c.work(ctx, jobs) })
+	wg.Go(func() { c.inbox.Run(ctx, jobs) })
 	wg.Wait()
-	c.inflight.Wait()
 	return nil
 }
 
@@ -39,7 +37,7 @@ func (c *Channel) Run(ctx context.Context) error {
 // token is expired or the number restricted, and after a failure, so that Health
 // says how things stand and sending resumes by itself.
 func (c *Channel) watch(ctx context.Context) {
-	pause := time.Second
+	pause := bot.Backoff(time.Second, c.cfg.MaxBackoff)
 	for ctx.Err() == nil {
 		err := c.probe(ctx)
 		if ctx.Err() != nil {
@@ -49,22 +47,22 @@ func (c *Channel) watch(ctx context.Context) {
 		switch {
 		case err == nil:
 			c.setState(ctx, state{kind: stateConnected})
-			pause = time.Second
+			pause.Reset()
 		case errors.As(err, &ae) && ae.Status < 500 && ae.Status != 429:
 			c.noteAPIError(ctx, err)
 			if !errors.As(err, &ae) || (ae.Code != codeTokenExpired && ae.Status != 401) {
 				c.log.Warn("whatsapp cloud: the Graph API refuses to describe the number", "err", err)
 			}
-			pause = time.Minute
+			pause.Reset()
 		default:
 			c.mu.Lock()
 			if c.state.kind == stateStarting || c.state.kind == stateConnected {
 				c.state = state{kind: stateUnreachable}
 			}
 			c.mu.Unlock()
-			c.log.Warn("whatsapp cloud: the Graph API does not answer; will retry", "in", pause, "err", err)
-			bot.Sleep(ctx, pause)
-			pause = min(pause*2, c.cfg.MaxBackoff)
+			d := pause.NextBackOff()
+			c.log.Warn("whatsapp cloud: the Graph API does not answer; will retry", "in", d, "err", err)
+			bot.Sleep(ctx, d)
 			continue
 		}
 		// Connected: look again only when sending is stopped.
@@ -79,142 +77,24 @@ func (c *Channel) watch(ctx context.Context) {
 	}
 }
 
-// work takes payloads from the queue (filled by the webhook of any replica),
-// handles them and acknowledges each once all of it was handled; it also takes over
-// payloads a dead worker took and never acknowledged (after ClaimAfter).
-func (c *Channel) work(ctx, jobs context.Context) {
-	slots := make(chan struct{}, 16*c.cfg.Workers)
-	for range cap(slots) {
-		slots <- struct{}{}
-	}
-	var lastReclaim time.Time
-	pause := time.Second
-	for ctx.Err() == nil {
-		n := takeSlots(ctx, slots, 100)
-		if n == 0 {
-			break
-		}
-		var ids []string
-		var raws [][]byte
-		var err error
-		if time.Since(lastReclaim) >= c.cfg.ClaimAfter/4 {
-			ids, raws, err = c.store.Reclaim(ctx, c.consumer, n, c.cfg.ClaimAfter)
-			lastReclaim = time.Now()
-			if len(ids) > 0 {
-				c.log.Info("whatsapp cloud: took over queued payloads of a stopped worker", "count", len(ids))
-			}
-		}
-		if err == nil && len(ids) == 0 {
-			ids, raws, err = c.store.Read(ctx, c.consumer, n, c.cfg.QueueWait)
-		}
-		for range n - len(ids) {
-			slots <- struct{}{}
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			c.log.Warn("whatsapp cloud: read the queue failed; will retry", "in", pause, "err", err)
-			bot.Sleep(ctx, pause)
-			pause = min(pause*2, c.cfg.MaxBackoff)
-			continue
-		}
-		pause = time.Second
-		for i := range ids {
-			c.inflight.Add(1)
-			c.queued(ctx, jobs, ids[i], raws[i], func() { slots <- struct{}{}; c.inflight.Done() })
-		}
-	}
-}
-
-func takeSlots(ctx context.Context, slots chan struct{}, max int) int {
-	select {
-	case <-slots:
-	case <-ctx.Done():
-		return 0
-	}
-	n := 1
-	for n < max {
-		select {
-		case <-slots:
-			n++
-		default:
-			return n
-		}
-	}
-	return n
-}
-
-// queued handles one queued payload: each of its items in its person's lane, then
-// the acknowledgement once all were handled. When one fails the payload stays queued
-// and is handled again after ClaimAfter; what was handled then is skipped.
-func (c *Channel) queued(ctx, jobs context.Context, id string, raw []byte, done func()) {
+// open turns a queued payload into its items, each handled in its person's lane;
+// the worker acknowledges the payload once all were handled. When one fails the
+// payload stays queued and is handled again after ClaimAfter; what was handled then
+// is skipped.
+func (c *Channel) open(_ string, raw []byte) ([]inbox.Job, error) {
 	p, err := decode(raw)
-	if err == nil && tooOld(id, c.cfg.Now()) {
-		err = errors.New("queued for more than 7 days")
-	}
 	if err != nil {
-		c.log.Warn("whatsapp cloud: queued payload dropped", "id", id, "err", err)
-		if err := c.store.Ack(jobs, id); err != nil {
-			c.log.Warn("whatsapp cloud: acknowledge payload", "err", err)
-		}
-		done()
-		return
+		return nil, err
 	}
 	items, why := parse(p, c.cfg.PhoneID)
 	for _, w := range why {
 		c.log.Debug("whatsapp cloud: left out of a payload", "why", w)
 	}
-	var (
-		mu     sync.Mutex
-		failed bool
-		left   = len(items)
-	)
-	finish := func(ok bool) {
-		mu.Lock()
-		failed = failed || !ok
-		left--
-		last, f := left == 0, failed
-		mu.Unlock()
-		if !last {
-			return
-		}
-		if !f {
-			if err := c.store.Ack(jobs, id); err != nil {
-				c.log.Warn("whatsapp cloud: acknowledge payload (it will be handled again, and deduplicated)", "err", err)
-			}
-		}
-		done()
+	jobs := make([]inbox.Job, len(items))
+	for i, it := range items {
+		jobs[i] = inbox.Job{Lane: it.lane, Run: func(ctx context.Context) error { return c.handle(ctx, it) }}
 	}
-	if len(items) == 0 {
-		left = 1
-		finish(true)
-		return
-	}
-	for _, it := range items {
-		c.lanes.submit(it.lane, job{
-			run: func() error {
-				if ctx.Err() != nil {
-					finish(false)
-					return ctx.Err()
-				}
-				err := c.handle(jobs, it)
-				if err != nil {
-					c.log.Warn("whatsapp cloud: queued message not handled; will retry", "err", err)
-				}
-				finish(err == nil)
-				return err
-			},
-			skip: func() { finish(false) },
-		})
-	}
-}
-
-// tooOld reports whether a queue id (milliseconds-sequence) is older than maxAge.
-func tooOld(id string, now time.Time) bool {
-	ms, _, ok := strings.Cut(id, "-")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	return ok && err == nil && now.Sub(time.UnixMilli(n)) > maxAge
+	return jobs, nil
 }
 
 // handle does what one item asks. An error means it was not done and must be tried again.
@@ -321,64 +201,4 @@ func (c *Channel) handleStatus(ctx context.Context, s *statusItem) error {
 		c.setState(ctx, state{kind: stateRestricted, code: s.code, until: c.cfg.Now().Add(restrictedPause)})
 	}
 	return nil
-}
-
-// --- lanes ---
-
-// job is one item's work; an error skips the jobs of the same lane queued behind it,
-// so a retry keeps the person's order.
-type job struct {
-	run  func() error
-	skip func()
-}
-
-// lanes runs the jobs of one lane one after another, and different lanes
-// concurrently, at most n at a time.
-type lanes struct {
-	sem chan struct{}
-
-	mu     sync.Mutex
-	queues map[string][]job
-}
-
-func newLanes(n int) *lanes {
-	return &lanes{sem: make(chan struct{}, n), queues: map[string][]job{}}
-}
-
-func (l *lanes) submit(key string, j job) {
-	l.mu.Lock()
-	q, busy := l.queues[key]
-	l.queues[key] = append(q, j)
-	l.mu.Unlock()
-	if !busy {
-		go l.serve(key)
-	}
-}
-
-func (l *lanes) serve(key string) {
-	for {
-		l.mu.Lock()
-		q := l.queues[key]
-		if len(q) == 0 {
-			delete(l.queues, key)
-			l.mu.Unlock()
-			return
-		}
-		j := q[0]
-		l.queues[key] = q[1:]
-		l.mu.Unlock()
-
-		l.sem <- struct{}{}
-		err := j.run()
-		<-l.sem
-		if err != nil {
-			l.mu.Lock()
-			rest := l.queues[key]
-			l.queues[key] = nil
-			l.mu.Unlock()
-			for _, s := range rest {
-				s.skip()
-			}
-		}
-	}
 }

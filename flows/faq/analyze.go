@@ -3,6 +3,8 @@ package faq
 import (
 	"strings"
 	"unicode"
+
+	"github.com/layan-id/layan/flows/fold"
 )
 
 // Lexicon is what the matcher knows about how people write (locales/lexicon.yaml).
@@ -23,7 +25,7 @@ type Lexicon struct {
 // abbreviations and synonyms replaced, stopwords dropped and words stemmed. The same
 // analyzer reads the knowledge base and the questions, so both meet in one form.
 type analyzer struct {
-	replace  map[string][]string // phrase → words; phrases of up to maxPhrase words
+	replace  map[string][]string // phrase → words; phrases of up to maxWords words
 	maxWords int
 	stop     map[string]bool
 	weak     map[string]bool // terms (stemmed) that never make a question on their own
@@ -78,27 +80,17 @@ func newAnalyzer(lx Lexicon) *analyzer {
 func words(text string) []string {
 	var out []string
 	var b strings.Builder
-	var last rune
-	run := 0
 	flush := func() {
-		w := strings.Trim(b.String(), "-")
+		w := strings.Trim(fold.Runs(b.String()), "-")
 		if w != "" {
 			out = append(out, w)
 		}
 		b.Reset()
-		last, run = 0, 0
 	}
 	for _, r := range strings.ToLower(text) {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' && b.Len() > 0:
-			if r == last {
-				run++
-			} else {
-				last, run = r, 1
-			}
-			if run <= 2 || !unicode.IsLetter(r) {
-				b.WriteRune(r)
-			}
+			b.WriteRune(r)
 		default:
 			flush()
 		}

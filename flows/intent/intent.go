@@ -16,6 +16,8 @@ import (
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/layan-id/layan/flows/fold"
 )
 
 // Data is the content of intents.yaml.
@@ -655,14 +657,7 @@ func Words(text string) []string {
 // squeeze cuts a letter repeated three times or more to two, and a word made of one
 // two-letter syllable repeated ("hahaha", "wkwkwk", "kwkwk") to the syllable twice.
 func squeeze(w string) string {
-	rs := []rune(w)
-	var out []rune
-	for i, c := range rs {
-		if i >= 2 && c == rs[i-1] && c == rs[i-2] && unicode.IsLetter(c) {
-			continue
-		}
-		out = append(out, c)
-	}
+	out := []rune(fold.Runs(w))
 	if len(out) >= 4 {
 		unit := out[:2]
 		rep := true
