@@ -147,7 +147,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("OFFICE_HOURS: %w", err)
 	}
 	a.desk = router.RegisterHandoff(flows.HandoffConfig{
-		Store: st.Handoffs(), Courier: handoffCourier{a.notifier}, Hours: hours, Wait: cfg.Handoff.Wait,
+		Store: st.Handoffs(), Courier: newHandoffCourier(a.notifier), Hours: hours, Wait: cfg.Handoff.Wait,
 		Keep: cfg.Handoff.keep(), Staff: isStaff, Location: cfg.Location, NewID: store.NewHandoffID, Region: &region.BBox,
 	})
 	tourism, err := flows.LoadTourism(locales.Content(cfg.ContentDir))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/lanes"
 	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 )
@@ -51,15 +52,29 @@ const historyLines = 30
 
 // handoffCourier carries handoff news like complaint news (see notifier): an event
 // through the person's conversation, whose replies go out on their channel, and texts
-// for the staff chat. It works in the background and logs no message text.
-type handoffCourier struct{ n *notifier }
+// for the staff chat. It works in the background, in order: the news of one talk
+// (joined, then what staff said) and the texts for staff each go out in the order
+// they were told. It logs no message text.
+type handoffCourier struct {
+	n     *notifier
+	lanes *lanes.Lanes
+}
 
 var _ flows.HandoffCourier = handoffCourier{}
+
+func newHandoffCourier(n *notifier) handoffCourier { return handoffCourier{n: n, lanes: lanes.New(0)} }
+
+// later runs work in the background behind the earlier work of key; notifier.wait
+// waits for it too.
+func (k handoffCourier) later(key string, work func()) {
+	k.n.wg.Add(1)
+	k.lanes.Submit(key, func() error { defer k.n.wg.Done(); work(); return nil }, nil)
+}
 
 // Tell implements flows.HandoffCourier.
 func (k handoffCourier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 	n := k.n
-	n.wg.Go(func() {
+	k.later("handoff:"+ho.ID, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		m := bot.Message{
@@ -94,7 +109,7 @@ func (k handoffCourier) Staff(_ context.Context, id, text string) {
 	if !ok {
 		return
 	}
-	n.wg.Go(func() {
+	k.later("staff", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
