@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/notify"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -18,21 +21,29 @@ func TestNewsQueuedInTheOutboxGoesOutAsItsTemplateOutsideTheWindow(t *testing.T)
 	const number = "6281355500077" // never wrote to the Cloud API number: outside the window
 	graph := newFakeGraph(t)
 	redis := storetest.Mini(t)
-	vars := map[string]string{
-		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "REDIS_URL": "redis://" + redis.Mini.Addr(),
-		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
-		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
-		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
-	}
-
-	// The replica that cannot send: its sender has no WhatsApp lane.
-	other := &notifier{sender: bot.NewSender(slog.New(slog.NewTextHandler(io.Discard, nil))), outbox: redis.Store.Outbox()}
-	ctx := bot.WithTemplate(bot.WithLang(context.Background(), "en"), &bot.Template{
-		Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": "ADU-261130-0007", "status": "In progress"},
+	vars := graph.env(t, map[string]string{
+		"REDIS_URL": "redis://" + redis.Mini.Addr(),
 	})
-	if err := other.send(ctx, "whatsapp", number, bot.Reply{Text: "Complaint ADU-261130-0007 is now in progress."}); err != nil {
+
+	// The replica that cannot send: its sender has no WhatsApp lane. The news is for
+	// an English speaker (the engine's event turn answers in English).
+	texts, err := locales.Load("", nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	other, err := notify.New(notify.Config{
+		Engine: englishNews{}, Sender: bot.NewSender(quiet), Texts: texts, Outbox: redis.Store.Outbox(), Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.StatusChanged(context.Background(), &domain.Complaint{
+		ID: "ADU-261130-0007", Status: domain.StatusInProgress,
+		Reporter: domain.Reporter{Channel: "whatsapp", ChatID: number, Key: "whatsapp:" + number},
+		History:  []domain.Event{{Status: domain.StatusReceived}, {Status: domain.StatusVerified}, {Status: domain.StatusInProgress}},
+	})
+	other.Wait()
 	if q, ok, _ := redis.Store.Outbox().Take(context.Background(), "whatsapp"); !ok || q.Template == nil || q.Lang != "en" {
 		t.Fatalf("queued without its template or language: %+v", q)
 	} else if err := redis.Store.Outbox().Put(context.Background(), "whatsapp", q); err != nil { // back for the drain
@@ -46,8 +57,20 @@ func TestNewsQueuedInTheOutboxGoesOutAsItsTemplateOutsideTheWindow(t *testing.T)
 	if len(got) != 1 {
 		t.Fatalf("sent %d messages, want the one template: %v", len(got), got)
 	}
-	mustContain(t, []string{show(got[0])}, "template layan_status_pengaduan: ADU-261130-0007; In progress;")
+	status, _ := texts.Text("en", "complaint.status.diproses", nil)
+	mustContain(t, []string{show(got[0])}, "template layan_status_pengaduan: ADU-261130-0007; "+status+";")
 	if lang := got[0]["template"].(map[string]any)["language"].(map[string]any)["code"]; lang != "en" {
 		t.Errorf("the template went out in %v, want the person's English", lang)
 	}
+}
+
+// englishNews is the engine of a replica as complaint news needs it: the event turn of
+// an English speaker's conversation.
+type englishNews struct{}
+
+func (englishNews) Handle(_ context.Context, m bot.Message) (bot.Outcome, error) {
+	return bot.Outcome{
+		Replies: []bot.Reply{{Text: "Complaint ADU-261130-0007 is now in progress."}},
+		To:      bot.Recipient{Channel: m.Channel, ChatID: m.ChatID, Lang: "en"},
+	}, nil
 }

@@ -4,10 +4,11 @@
 // with per-chat ordering, deduplication, timeouts and panic recovery, and the Sender
 // that paces and retries what goes out, with the one retry policy (Backoff, Retry)
 // and what a channel needs of the runtime (MessageHandler, ChannelSender, Texts,
-// MediaSaver). Its subpackages are the channels (telegram, whatsapp, whatsappcloud,
-// webchat, console) and what they share: lanes (the keyed queue), inbox (the worker
-// of a webhook's durable queue), ratemap (token buckets per key), httpjson, guard and
-// clientip.
+// MediaSaver). Sending is explicit: replies go to a Recipient (channel, chat and the
+// language they are written in), never to anything carried in the context. Its
+// subpackages are the channels (telegram, whatsapp, whatsappcloud, webchat, console)
+// and what they share: lanes (the keyed queue), inbox (the worker of a webhook's
+// durable queue), ratemap (token buckets per key), httpjson, guard and clientip.
 //
 // The package knows no platform, no store implementation and no conversation content:
 // the domain (complaints, broadcasts, handoffs, staff) is package domain; channels,
@@ -15,7 +16,7 @@
 package bot
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,6 +94,11 @@ func (m Message) Key() string {
 	return m.Channel + ":" + id
 }
 
+// replyTo is the recipient of replies to m written in lang.
+func (m Message) replyTo(lang string) Recipient {
+	return Recipient{Channel: m.Channel, ChatID: m.ChatID, Lang: lang}
+}
+
 // Option is a choice offered with a reply: a button on Telegram and the web chat, a
 // numbered line on WhatsApp and in the terminal.
 type Option struct {
@@ -128,11 +134,17 @@ const (
 )
 
 // Session is what Layan remembers about one conversation between messages. It is
-// plain data, stored as JSON; flows keep their state in Flow, Step and Vars.
+// plain data, stored as JSON; flows keep their state in Flow, Step and State.
 type Session struct {
-	Lang       string            `json:"lang,omitempty"`
-	Flow       string            `json:"flow,omitempty"`
-	Step       string            `json:"step,omitempty"`
+	Lang string `json:"lang,omitempty"`
+	Flow string `json:"flow,omitempty"`
+	Step string `json:"step,omitempty"`
+	// State is the flows' own state, by name (usually the active flow's), each the
+	// JSON of a struct the flow defines. A value is replaced, never changed in place,
+	// so copies of a session may share values.
+	State map[string]json.RawMessage `json:"state,omitempty"`
+	// Vars is flow state as sessions saved before State held it: strings by name.
+	// The flows read it into their State.
 	Vars       map[string]string `json:"vars,omitempty"`
 	Options    []Option          `json:"options,omitempty"` // the options last offered, for "2" or "bahasa"
 	Greeted    bool              `json:"greeted,omitempty"`
@@ -149,10 +161,11 @@ type Session struct {
 // Reset leaves the flow the session is in, keeping who the person is (language,
 // greeting) and nothing else.
 func (s *Session) Reset() {
-	s.Flow, s.Step, s.Vars, s.Options = "", "", nil, nil
+	s.Flow, s.Step, s.State, s.Vars, s.Options = "", "", nil, nil, nil
 }
 
-// Set stores a flow variable.
+// Set stores a string variable in Vars, the flow state of sessions saved before
+// State (the flows keep theirs in State).
 func (s *Session) Set(name, value string) {
 	if s.Vars == nil {
 		s.Vars = map[string]string{}
@@ -169,7 +182,11 @@ type Turn struct {
 	Msg     Message
 	Session *Session
 	Replies []Reply
-	forget  bool
+	// ReplyLang is the language the replies are written in when it is not the
+	// session's (a message answered in its own language); "" means the session's.
+	// The channel adds its own words to the replies in it (see Outcome.To).
+	ReplyLang string
+	forget    bool
 }
 
 // Forget asks the engine to erase the session when the turn ends (the person asked
@@ -187,19 +204,3 @@ func (t *Turn) Say(r Reply) {
 
 // Text returns the message text with surrounding white space removed.
 func (t *Turn) Text() string { return strings.TrimSpace(t.Msg.Text) }
-
-type langKey struct{}
-
-// WithLang tells a Channel's Send the person's language, for the few texts a channel
-// adds itself (a "reply with a number" hint, a location button).
-func WithLang(ctx context.Context, lang string) context.Context {
-	return context.WithValue(ctx, langKey{}, lang)
-}
-
-// LangOf returns the language WithLang put in ctx, else Indonesian.
-func LangOf(ctx context.Context) string {
-	if l, _ := ctx.Value(langKey{}).(string); l != "" {
-		return l
-	}
-	return "id"
-}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -193,6 +192,9 @@ func placeWords(s string) []string {
 // place, "nearby" in tourism, and a place named to staff in a talk.
 func (r *Router) RegisterPlaces(g *Gazetteer) { r.places = g }
 
+// Place returns the place of the region the text names, if any (RegisterPlaces).
+func (c *Conv) Place(text string) (Place, bool) { return c.r.places.Find(text) }
+
 // placeLabel names p as people read it, in the conversation's language
 // ("Desa/Kelurahan Klidang Lor, Kecamatan Batang").
 func placeLabel(c *Conv, p Place) string { return labelPlace(c.T, p.NameIn(c.Lang()), p) }
@@ -209,17 +211,4 @@ func labelPlace(t func(key string, kv ...any) string, name string, p Place) stri
 // mapsLink is a link that shows l on a map.
 func mapsLink(l domain.Location) string {
 	return fmt.Sprintf("https://maps.google.com/?q=%.6f,%.6f", l.Lat, l.Lon)
-}
-
-// typedPlace gives a complaint's typed place ("addr") the point of the region's place
-// it names, and says so next to what the person typed; a place not found stays as
-// typed, with no question.
-func (r *Router) typedPlace(c *Conv, text string) {
-	p, ok := r.places.Find(text)
-	if !ok {
-		return
-	}
-	c.Session.Set("addr", c.T("places.approx", "Typed", text, "Place", placeLabel(c, p)))
-	c.Session.Set("lat", strconv.FormatFloat(p.Point.Lat, 'f', 6, 64))
-	c.Session.Set("lon", strconv.FormatFloat(p.Point.Lon, 'f', 6, 64))
 }

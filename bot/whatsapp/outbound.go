@@ -34,12 +34,12 @@ const RateLimitPause = time.Minute
 // A reply's media is a photo kept in the media store (Media.Ref is its name, such as
 // one staff sent): it is uploaded and sent as an image (a WebP as a JPEG) with the
 // text as its caption when the text fits in bot.MaxCaption, else before the text; a
-// photo no longer kept is a permanent failure. chatID is a JID as
-// in bot.Message.ChatID ("6281234567890@s.whatsapp.net", "123@lid", a group's
+// photo no longer kept is a permanent failure. The channel's own words are in
+// rcpt.Lang. rcpt.ChatID is a JID as in bot.Message.ChatID ("6281234567890@s.whatsapp.net", "123@lid", a group's
 // "…@g.us" for staff) or a bare international phone number ("6281234567890"). When a
 // later part fails, a retry of the reply may repeat the parts that were sent.
-func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
-	to, err := parseChat(chatID)
+func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) error {
+	to, err := parseChat(rcpt.ChatID)
 	if err != nil {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
 	}
@@ -49,7 +49,7 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 	if cl == nil || st.paused() {
 		return &bot.SendError{Kind: bot.ErrTemporary, Err: fmt.Errorf("%w: %s", ErrUnavailable, st.detail(c.cfg.Location))}
 	}
-	text := c.compose(ctx, r)
+	text := c.compose(rcpt.Lang, r)
 	if r.Media != nil && r.Media.Ref != "" {
 		caption := ""
 		if utf8.RuneCountInString(text) <= bot.MaxCaption {
@@ -109,9 +109,9 @@ func (c *Channel) sendPhoto(ctx context.Context, cl Client, to types.JID, name, 
 }
 
 // compose writes a reply as WhatsApp text: the text, how to share a location when
-// asked for one, then the options as numbered lines and the hint to answer by number.
-func (c *Channel) compose(ctx context.Context, r bot.Reply) string {
-	lang := bot.LangOf(ctx)
+// asked for one, then the options as numbered lines and the hint to answer by number,
+// the channel's own words in lang.
+func (c *Channel) compose(lang string, r bot.Reply) string {
 	var blocks []string
 	if t := strings.TrimSpace(r.Text); t != "" {
 		blocks = append(blocks, t)

@@ -25,7 +25,7 @@ func TestSend(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name  string
-		ctx   context.Context
+		lang  string // of the recipient
 		reply bot.Reply
 		want  []string
 	}{
@@ -43,7 +43,7 @@ func TestSend(t *testing.T) {
 		},
 		{
 			name:  "the hint is in the person's language",
-			ctx:   bot.WithLang(ctx, "en"),
+			lang:  "en",
 			reply: bot.Reply{Text: "Choose:", Options: []bot.Option{{ID: "id", Label: "Bahasa Indonesia"}, {ID: "en", Label: "English"}}},
 			want:  []string{"Choose:\n\n1. Bahasa Indonesia\n2. English\n\nReply with a number."},
 		},
@@ -66,11 +66,7 @@ func TestSend(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			c := tt.ctx
-			if c == nil {
-				c = ctx
-			}
-			if err := h.c.Send(c, phone+"@s.whatsapp.net", tt.reply); err != nil {
+			if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net", Lang: tt.lang}, tt.reply); err != nil {
 				t.Fatal(err)
 			}
 			if got := h.client.texts(); !slices.Equal(got, tt.want) {
@@ -102,7 +98,7 @@ func TestSendChatIDs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			err := h.c.Send(ctx, tt.chat, bot.Reply{Text: "halo"})
+			err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: tt.chat}, bot.Reply{Text: "halo"})
 			if tt.refuse {
 				if bot.KindOf(err) != bot.ErrPermanent {
 					t.Fatalf("Send = %v, want a permanent error", err)
@@ -145,7 +141,7 @@ func TestSendErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			h.client.sendErrs = []error{tt.err}
-			err := h.c.Send(ctx, phone, bot.Reply{Text: "halo"})
+			err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: "halo"})
 			var se *bot.SendError
 			if !errors.As(err, &se) {
 				t.Fatalf("Send = %v, want a *bot.SendError", err)
@@ -163,7 +159,7 @@ func TestSendErrors(t *testing.T) {
 		h := newHarness(t, nil)
 		cause := fmt.Errorf("failed to get LID for PN %s@s.whatsapp.net: %w", otherPhn, whatsmeow.ErrIQTimedOut)
 		h.client.sendErrs = []error{cause}
-		err := h.c.Send(ctx, otherPhn, bot.Reply{Text: "halo"})
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: otherPhn}, bot.Reply{Text: "halo"})
 		if strings.Contains(err.Error(), otherPhn) {
 			t.Errorf("error text holds the phone number: %v", err)
 		}
@@ -175,7 +171,7 @@ func TestSendErrors(t *testing.T) {
 	t.Run("without a connection nothing is tried and the error is temporary", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.detach(stateStandby)
-		err := h.c.Send(ctx, phone, bot.Reply{Text: "halo"})
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: "halo"})
 		if bot.KindOf(err) != bot.ErrTemporary || !errors.Is(err, ErrUnavailable) {
 			t.Errorf("Send = %v", err)
 		}
@@ -187,7 +183,7 @@ func TestSendErrors(t *testing.T) {
 	t.Run("when a later part of a long reply fails, the error is reported after the parts sent", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.client.sendErrs = []error{nil, whatsmeow.ErrNotConnected}
-		err := h.c.Send(ctx, phone, bot.Reply{Text: strings.Repeat("kata ", 1500)})
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: strings.Repeat("kata ", 1500)})
 		if bot.KindOf(err) != bot.ErrTemporary || len(h.client.texts()) != 1 {
 			t.Errorf("Send = %v after %d parts", err, len(h.client.texts()))
 		}
@@ -235,7 +231,7 @@ func TestSendAStaffPhoto(t *testing.T) {
 
 	t.Run("the photo is uploaded and sent as an image with the text as its caption", func(t *testing.T) {
 		h := newHarness(t, fakeMedia{dir: dir})
-		if err := h.c.Send(ctx, phone+"@s.whatsapp.net", photo(kept, "Petugas mengirim foto untuk Anda.")); err != nil {
+		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo(kept, "Petugas mengirim foto untuk Anda.")); err != nil {
 			t.Fatal(err)
 		}
 		if len(h.client.uploads) != 1 || !bytes.Equal(h.client.uploads[0].data, jpg.Bytes()) || h.client.uploads[0].kind != whatsmeow.MediaImage {
@@ -258,7 +254,7 @@ func TestSendAStaffPhoto(t *testing.T) {
 	})
 	t.Run("a WebP goes as a JPEG, which WhatsApp shows as a photo", func(t *testing.T) {
 		h := newHarness(t, fakeMedia{dir: dir})
-		if err := h.c.Send(ctx, phone+"@s.whatsapp.net", photo(keptWebP, "Foto")); err != nil {
+		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo(keptWebP, "Foto")); err != nil {
 			t.Fatal(err)
 		}
 		if _, format, err := image.DecodeConfig(bytes.NewReader(h.client.uploads[0].data)); err != nil || format != "jpeg" {
@@ -271,7 +267,7 @@ func TestSendAStaffPhoto(t *testing.T) {
 	t.Run("a text too long for a caption follows the photo", func(t *testing.T) {
 		h := newHarness(t, fakeMedia{dir: dir})
 		long := strings.Repeat("kata ", 300)
-		if err := h.c.Send(ctx, phone+"@s.whatsapp.net", photo(kept, long)); err != nil {
+		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo(kept, long)); err != nil {
 			t.Fatal(err)
 		}
 		if len(h.client.sent) != 2 || h.client.sent[0].image.GetCaption() != "" || h.client.sent[1].text != strings.TrimSpace(long) {
@@ -280,7 +276,7 @@ func TestSendAStaffPhoto(t *testing.T) {
 	})
 	t.Run("a photo no longer kept fails for good and sends nothing", func(t *testing.T) {
 		h := newHarness(t, fakeMedia{dir: dir})
-		err := h.c.Send(ctx, phone+"@s.whatsapp.net", photo("00000000000000000000000000000000.jpg", "Foto"))
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo("00000000000000000000000000000000.jpg", "Foto"))
 		if bot.KindOf(err) != bot.ErrPermanent || len(h.client.sent)+len(h.client.uploads) != 0 {
 			t.Errorf("Send = %v with %d sent, want a permanent failure and nothing sent", err, len(h.client.sent))
 		}
@@ -288,7 +284,7 @@ func TestSendAStaffPhoto(t *testing.T) {
 	t.Run("an upload cut off by a lost connection is tried again", func(t *testing.T) {
 		h := newHarness(t, fakeMedia{dir: dir})
 		h.client.uploadErr = whatsmeow.ErrNotConnected
-		err := h.c.Send(ctx, phone+"@s.whatsapp.net", photo(kept, "Foto"))
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo(kept, "Foto"))
 		if bot.KindOf(err) != bot.ErrTemporary || len(h.client.sent) != 0 {
 			t.Errorf("Send = %v, want a temporary failure and no message", err)
 		}

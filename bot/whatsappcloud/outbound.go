@@ -43,9 +43,10 @@ const (
 // kept in the media store (Media.Ref its name, such as one staff sent), is uploaded
 // and sent as an image inside the window, with the text as its caption when the
 // reply is plain text that fits in bot.MaxCaption; outside it only the template
-// goes. chatID is the person's number (wa_id).
-func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
-	to, err := waID(chatID)
+// goes. to.ChatID is the person's number (wa_id); the channel's own words and the
+// template are in to.Lang.
+func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) error {
+	to, err := waID(rcpt.ChatID)
 	if err != nil {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
 	}
@@ -61,9 +62,9 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 	}
 	tmpl := bot.TemplateOf(ctx)
 	if !ok || c.cfg.Now().Sub(last) >= windowLength {
-		return c.sendTemplate(ctx, to, tmpl)
+		return c.sendTemplate(ctx, to, rcpt.Lang, tmpl)
 	}
-	msgs := c.compose(bot.LangOf(ctx), to, r)
+	msgs := c.compose(rcpt.Lang, to, r)
 	if r.Media != nil && r.Media.Ref != "" {
 		img, err := c.photoMessage(ctx, to, r.Media.Ref)
 		if err != nil {
@@ -111,12 +112,12 @@ func (c *Channel) photoMessage(ctx context.Context, to, name string) (map[string
 const windowLength = 24 * time.Hour
 
 // sendTemplate sends, outside the window, the template for the purpose of tmpl in
-// the person's language: once per Template.
-func (c *Channel) sendTemplate(ctx context.Context, to string, tmpl *bot.Template) error {
+// lang: once per Template.
+func (c *Channel) sendTemplate(ctx context.Context, to, lang string, tmpl *bot.Template) error {
 	if tmpl == nil {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp cloud: %w", bot.ErrOutsideWindow)}
 	}
-	tp, ok := c.cfg.Templates.Find(tmpl.Purposes, bot.LangOf(ctx))
+	tp, ok := c.cfg.Templates.Find(tmpl.Purposes, lang)
 	if !ok {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp cloud: no template for %s: %w",
 			strings.Join(tmpl.Purposes, ", "), bot.ErrOutsideWindow)}
@@ -130,7 +131,7 @@ func (c *Channel) sendTemplate(ctx context.Context, to string, tmpl *bot.Templat
 		if params == nil {
 			params = map[string]string{}
 		}
-		params["region"] = c.text(bot.LangOf(ctx), "region")
+		params["region"] = c.text(lang, "region")
 	}
 	wamid, err := c.post(ctx, to, tp.message(to, params))
 	if err != nil {

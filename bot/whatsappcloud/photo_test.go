@@ -111,7 +111,7 @@ func TestAStaffPhotoGoesAsAnImage(t *testing.T) {
 
 	t.Run("uploaded to the number's media, then sent as an image with the text as caption", func(t *testing.T) {
 		ch, g, _ := start(t)
-		if err := ch.Send(ctx, person, photo); err != nil {
+		if err := ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, photo); err != nil {
 			t.Fatal(err)
 		}
 		if len(g.uploads) != 1 {
@@ -135,7 +135,7 @@ func TestAStaffPhotoGoesAsAnImage(t *testing.T) {
 		ch, g, _ := start(t)
 		r := photo
 		r.Options = []bot.Option{{ID: "ok", Label: "Oke"}}
-		if err := ch.Send(ctx, person, r); err != nil {
+		if err := ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, r); err != nil {
 			t.Fatal(err)
 		}
 		if len(g.messages) != 2 || g.messages[0]["type"] != "image" || g.messages[1]["type"] != "interactive" {
@@ -148,7 +148,7 @@ func TestAStaffPhotoGoesAsAnImage(t *testing.T) {
 	t.Run("an upload Meta cannot take now is tried again, and no text goes without the photo", func(t *testing.T) {
 		ch, g, _ := start(t)
 		g.refuse = 503
-		err := ch.Send(ctx, person, photo)
+		err := ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, photo)
 		if bot.KindOf(err) != bot.ErrTemporary || len(g.messages) != 0 {
 			t.Errorf("Send = %v with %d messages, want a temporary failure and nothing sent", err, len(g.messages))
 		}
@@ -157,7 +157,7 @@ func TestAStaffPhotoGoesAsAnImage(t *testing.T) {
 		ch, g, _ := start(t)
 		r := photo
 		r.Media = &bot.Media{Ref: "ffffffffffffffffffffffffffffffff.jpg"}
-		if err := ch.Send(ctx, person, r); bot.KindOf(err) != bot.ErrPermanent || len(g.uploads)+len(g.messages) != 0 {
+		if err := ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, r); bot.KindOf(err) != bot.ErrPermanent || len(g.uploads)+len(g.messages) != 0 {
 			t.Errorf("Send = %v, want a permanent failure and nothing sent", err)
 		}
 	})
@@ -176,7 +176,7 @@ func TestAStaffPhotoGoesAsAnImage(t *testing.T) {
 			t.Fatal(err)
 		}
 		tctx := bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": photo.Text}})
-		if err := ch.Send(tctx, person, photo); err != nil {
+		if err := ch.Send(tctx, bot.Recipient{Channel: ChannelName, ChatID: person}, photo); err != nil {
 			t.Fatal(err)
 		}
 		if len(g.uploads) != 0 || len(g.messages) != 1 || g.messages[0]["type"] != "template" ||

@@ -1,0 +1,352 @@
+// Package notify carries the news that happens outside a person's own turn:
+//
+//   - complaint news to the reporter and handoff news to a person talking to staff,
+//     each as an event turn of their own conversation (a bot.KindEvent message through
+//     the engine), so it comes in their language, with the options to answer, and
+//     their session follows;
+//   - alerts to staff in the STAFF_NOTIFY chat: new and reopened complaints, complaints
+//     overdue for verification, people asking for a person, trouble with a channel
+//     (else only the log names them);
+//   - the outbox: what this replica cannot send on a channel now (WhatsApp on a replica
+//     that does not hold the connection) waits there, with its recipient's language
+//     and template, for the replica that can.
+//
+// News is delivered in the background, since it may be made inside a turn of the very
+// conversation it must speak in. Run drains the outbox and watches for overdue
+// complaints until its context ends, then waits for the news still in flight.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/lanes"
+	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/store"
+)
+
+// Engine handles one message; *bot.Engine is one.
+type Engine interface {
+	Handle(ctx context.Context, m bot.Message) (bot.Outcome, error)
+}
+
+// Sender sends replies; *bot.Sender is one.
+type Sender interface {
+	// CanSend reports whether this replica can send on a channel now.
+	CanSend(channel string) bool
+	Send(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error
+}
+
+// Outbox keeps messages for a channel until a replica that can send on it takes them;
+// *store.Outbox is one.
+type Outbox interface {
+	Put(ctx context.Context, channel string, q store.Queued) error
+	// Take removes and returns the oldest message of a channel, or false.
+	Take(ctx context.Context, channel string) (store.Queued, bool, error)
+}
+
+// Texts renders the staff alerts; *locales.Catalog is one.
+type Texts interface {
+	Text(lang, key string, data map[string]any) (string, error)
+}
+
+// Complaints finds complaints overdue for verification; *store.Complaints is one.
+type Complaints interface {
+	Overdue(ctx context.Context, before time.Time) ([]*domain.Complaint, error)
+}
+
+// Config is what a Notifier needs. Engine, Sender and Texts are required.
+type Config struct {
+	Engine Engine
+	Sender Sender
+	Texts  Texts
+	// Outbox keeps news for channels this replica cannot send on now; nil: such news
+	// goes to the sender, which fails it.
+	Outbox Outbox
+	// Channels are the channels whose outbox Run drains (those this service runs).
+	Channels []string
+	// Staff is the STAFF_NOTIFY chat (its language is left empty: staff read the
+	// default); no Channel: staff alerts go to the log only.
+	Staff bot.Recipient
+	// Complaints and SLA: Run alerts staff, once, of every complaint still unverified
+	// SLA after it was filed. Nil Complaints: no watch.
+	Complaints Complaints
+	SLA        time.Duration
+	Location   *time.Location // dates in staff alerts; default UTC
+	Logger     *slog.Logger   // default slog.Default()
+}
+
+// The notifier's rhythm.
+const (
+	drainEvery  = 2 * time.Second
+	slaEvery    = time.Minute
+	newsTimeout = time.Minute // one piece of news, from the event to the last reply sent
+	eventTries  = 5           // an event turn is tried this often (the chat may be busy)
+	eventPause  = time.Second // before the second try; doubling
+)
+
+// Notifier carries news to people and staff. It implements flows.Alerts,
+// flows.HandoffCourier and admin's Notifier. Its methods return at once and deliver
+// in the background; Wait (or Run's return) waits for that.
+type Notifier struct {
+	cfg   Config
+	log   *slog.Logger
+	wg    sync.WaitGroup // news being delivered in the background
+	lanes *lanes.Lanes   // news that must keep its order: one talk's, the staff chat's
+}
+
+var (
+	_ flows.Alerts         = (*Notifier)(nil)
+	_ flows.HandoffCourier = (*Notifier)(nil)
+)
+
+// New returns a Notifier.
+func New(cfg Config) (*Notifier, error) {
+	if cfg.Engine == nil || cfg.Sender == nil || cfg.Texts == nil {
+		return nil, fmt.Errorf("notify: engine, sender and texts are required")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Notifier{cfg: cfg, log: cfg.Logger, lanes: lanes.New(0)}, nil
+}
+
+// Run drains the outbox of the configured channels every two seconds and looks for
+// overdue complaints every minute, until ctx ends; then it waits for the news still
+// being delivered and returns nil. Any number of replicas may run it.
+func (n *Notifier) Run(ctx context.Context) error {
+	defer n.Wait()
+	drain := time.NewTicker(drainEvery)
+	defer drain.Stop()
+	sla := time.NewTicker(slaEvery)
+	defer sla.Stop()
+	n.DrainOutbox(ctx)
+	n.CheckSLA(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-drain.C:
+			n.DrainOutbox(ctx)
+		case <-sla.C:
+			n.CheckSLA(ctx)
+		}
+	}
+}
+
+// Wait waits for the news being delivered in the background.
+func (n *Notifier) Wait() { n.wg.Wait() }
+
+// StatusChanged tells the reporter of the complaint's last change (flows.Alerts). Outside
+// WhatsApp's 24-hour window the news goes as the approved complaint_status template.
+func (n *Notifier) StatusChanged(_ context.Context, c *domain.Complaint) {
+	user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
+	m := bot.Message{
+		Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
+		ID:   fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), // once per change
+		Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History)),
+	}
+	n.background(func(ctx context.Context) {
+		out, ok := n.event(ctx, m, "complaint", c.ID)
+		if !ok || len(out.Replies) == 0 {
+			return
+		}
+		status, _ := n.cfg.Texts.Text(out.To.Lang, "complaint.status."+string(c.Status), nil)
+		ctx = bot.WithTemplate(ctx, &bot.Template{
+			Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": c.ID, "status": status},
+		})
+		if err := n.send(ctx, out.To, out.Replies...); err != nil {
+			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", out.To.Channel, "err", err)
+		}
+	})
+}
+
+// Tell has the person of a handoff hear of it in their own conversation
+// (flows.HandoffCourier). Outside WhatsApp's 24-hour window a staff reply goes as the
+// approved handoff_reply template; without one it is not sent there.
+func (n *Notifier) Tell(_ context.Context, ho *domain.Handoff, event string) {
+	m := bot.Message{
+		Channel: ho.Channel, ChatID: ho.ChatID, UserID: strings.TrimPrefix(ho.Conv, ho.Channel+":"),
+		ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event,
+	}
+	// The news of one talk goes out in the order told: the note that staff joined
+	// before their first reply.
+	n.inOrder("handoff:"+ho.ID, func(ctx context.Context) {
+		out, ok := n.event(ctx, m, "handoff", ho.ID)
+		if !ok || len(out.Replies) == 0 {
+			return
+		}
+		ctx = bot.WithTemplate(ctx, &bot.Template{
+			Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": out.Replies[0].Text},
+		})
+		if err := n.send(ctx, out.To, out.Replies...); err != nil {
+			n.log.Error("handoff news not delivered", "handoff", ho.ID, "channel", out.To.Channel, "err", err)
+		}
+	})
+}
+
+// event has the engine handle an event message, tried eventTries times from a pause
+// of about eventPause (the chat may be busy or the store away: the event's id makes
+// a retry safe), never pausing after the last try; ok is false when there is nothing
+// to send (failed and logged, or handled before).
+func (n *Notifier) event(ctx context.Context, m bot.Message, what, id string) (bot.Outcome, bool) {
+	out, err := bot.Retry(ctx, bot.Backoff(eventPause, 0), eventTries, func() (bot.Outcome, error) {
+		m.Time = time.Now()
+		out, err := n.cfg.Engine.Handle(ctx, m)
+		if err == nil && out.Failed {
+			return out, errors.New("the turn failed")
+		}
+		return out, err
+	}, nil)
+	if err != nil {
+		n.log.Error(what+" news not prepared", what, id, "err", err)
+		return out, false
+	}
+	return out, !out.Duplicate
+}
+
+// NewComplaint alerts staff (flows.Alerts).
+func (n *Notifier) NewComplaint(ctx context.Context, c *domain.Complaint) {
+	n.complaintAlert(ctx, c, "staff.new_complaint")
+}
+
+// Reopened alerts staff (flows.Alerts).
+func (n *Notifier) Reopened(ctx context.Context, c *domain.Complaint) {
+	n.complaintAlert(ctx, c, "staff.reopened_alert")
+}
+
+// Overdue alerts staff that a complaint waits too long for verification.
+func (n *Notifier) Overdue(ctx context.Context, c *domain.Complaint) {
+	n.complaintAlert(ctx, c, "staff.sla_alert")
+}
+
+func (n *Notifier) complaintAlert(_ context.Context, c *domain.Complaint, key string) {
+	category, _ := n.cfg.Texts.Text(locales.Default, "complaint.category."+c.Category, nil)
+	text, err := n.cfg.Texts.Text(locales.Default, key, map[string]any{
+		"ID": c.ID, "Category": category, "Summary": flows.Summarize(c.Description),
+		"Date": c.CreatedAt.In(n.cfg.Location).Format("02-01-2006 15:04"),
+	})
+	if err != nil {
+		n.log.Error("staff alert text", "err", err)
+	}
+	// The log names the ticket and the category only: the description may hold
+	// personal data.
+	n.log.Info("staff alert", "kind", key, "complaint", c.ID, "category", c.Category)
+	n.background(func(ctx context.Context) { n.toStaff(ctx, "complaint "+c.ID, bot.Reply{Text: text}) })
+}
+
+// Staff sends a text to the staff chat, if there is one (flows.HandoffCourier).
+func (n *Notifier) Staff(_ context.Context, id, text string) {
+	n.inOrder("staff", func(ctx context.Context) {
+		n.toStaff(ctx, "handoff", bot.Reply{Text: text, About: flows.HandoffAbout(id)})
+	})
+}
+
+// StaffNews sends staff a ready text about a channel (WhatsApp logged out, the Cloud
+// API refusing the token) and logs its kind at Warn. It returns once the text is
+// sent or has failed.
+func (n *Notifier) StaffNews(ctx context.Context, kind, text string) {
+	n.log.Warn("staff alert", "kind", kind)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), newsTimeout)
+	defer cancel()
+	n.toStaff(ctx, kind, bot.Reply{Text: text})
+}
+
+// toStaff sends text to the staff chat, as the staff_alert template outside
+// WhatsApp's window; about names what it is about in the log.
+func (n *Notifier) toStaff(ctx context.Context, about string, r bot.Reply) {
+	if n.cfg.Staff.Channel == "" {
+		return
+	}
+	ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": r.Text}})
+	if err := n.send(ctx, n.cfg.Staff, r); err != nil {
+		n.log.Error("staff alert not delivered", "about", about, "channel", n.cfg.Staff.Channel, "err", err)
+	}
+}
+
+// background runs f with a context of its own, bounded by newsTimeout; Wait waits
+// for it.
+func (n *Notifier) background(f func(ctx context.Context)) {
+	n.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), newsTimeout)
+		defer cancel()
+		f(ctx)
+	})
+}
+
+// inOrder runs f like background, behind the earlier work of key.
+func (n *Notifier) inOrder(key string, f func(ctx context.Context)) {
+	n.wg.Add(1)
+	n.lanes.Submit(key, func() error {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), newsTimeout)
+		defer cancel()
+		f(ctx)
+		return nil
+	}, nil)
+}
+
+// send delivers now when this replica can send on the recipient's channel, else
+// leaves the message in the outbox, with the recipient's language and the template
+// in ctx, for the replica that can (see DrainOutbox).
+func (n *Notifier) send(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
+	if n.cfg.Sender.CanSend(to.Channel) || n.cfg.Outbox == nil {
+		return n.cfg.Sender.Send(ctx, to, replies...)
+	}
+	q := store.Queued{ChatID: to.ChatID, Replies: replies, Lang: to.Lang}
+	if t := bot.TemplateOf(ctx); t != nil {
+		q.Template = &store.QueuedTemplate{Purposes: t.Purposes, Params: t.Params, Run: t.Run}
+	}
+	return n.cfg.Outbox.Put(ctx, to.Channel, q)
+}
+
+// DrainOutbox sends what other replicas left in the outbox for each configured
+// channel this replica can send on now, each in the language and with the template it
+// was queued with (one queued without a language goes in the default one).
+func (n *Notifier) DrainOutbox(ctx context.Context) {
+	if n.cfg.Outbox == nil {
+		return
+	}
+	for _, ch := range n.cfg.Channels {
+		for n.cfg.Sender.CanSend(ch) && ctx.Err() == nil {
+			q, ok, err := n.cfg.Outbox.Take(ctx, ch)
+			if err != nil || !ok {
+				break
+			}
+			sctx := ctx
+			if t := q.Template; t != nil {
+				sctx = bot.WithTemplate(ctx, &bot.Template{Purposes: t.Purposes, Params: t.Params, Run: t.Run})
+			}
+			to := bot.Recipient{Channel: ch, ChatID: q.ChatID, Lang: q.Lang}
+			if err := n.cfg.Sender.Send(sctx, to, q.Replies...); err != nil {
+				n.log.Error("queued news not delivered", "channel", ch, "err", err)
+			}
+		}
+	}
+}
+
+// CheckSLA alerts staff, once, of every complaint still unverified SLA after it was
+// filed.
+func (n *Notifier) CheckSLA(ctx context.Context) {
+	if n.cfg.Complaints == nil {
+		return
+	}
+	due, err := n.cfg.Complaints.Overdue(ctx, time.Now().Add(-n.cfg.SLA))
+	if err != nil && ctx.Err() == nil {
+		n.log.Warn("look for overdue complaints", "err", err)
+	}
+	for _, c := range due {
+		n.Overdue(ctx, c)
+	}
+}
