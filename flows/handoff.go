@@ -64,12 +64,12 @@ type HandoffConfig struct {
 	// Staff reports whether a conversation key is a staff member's (for the chat
 	// commands /antrian, /ambil, /balas, /akhiri).
 	Staff    func(key string) bool
-	Location *time.Location   // the region's time zone, for dates people read; default UTC
+	Location *time.Location // the region's time zone, for dates people read; default UTC
 	// Region is the region's extent: a place shared from far outside it is passed on
 	// with a note to staff and to the person. Nil: not checked.
 	Region *BBox
-	NewID    func() string    // required: a new handoff id
-	Now      func() time.Time // default time.Now
+	NewID  func() string    // required: a new handoff id
+	Now    func() time.Time // default time.Now
 }
 
 // The flow's steps.
