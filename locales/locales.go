@@ -251,8 +251,9 @@ func Sample() map[string]any {
 		"Channel": "telegram", "Command": "selesai",
 		"Position": 1, "Opens": "Senin, 30-11-2026 pukul 08.00", "Day": "Senin", "Time": "08.00",
 		"Text": "halo", "Lang": "id", "Since": "27-11-2026 09:00",
-		"Name": "Sukamaju", "District": "Sukamaju", "Place": "Kecamatan Sukamaju", "Typed": "dekat pasar",
+		"District": "Sukamaju", "Place": "Kecamatan Sukamaju", "Typed": "dekat pasar",
 		"Link": "https://maps.google.com/?q=-6.9,109.7",
+		"Until": "09.30", "Name": "budi", "Sent": 2,
 		"Hour": "06", "Minute": "00", "Month": "Desember", "Year": 2026,
 	}
 }

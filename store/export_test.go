@@ -1,0 +1,4 @@
+package store
+
+// TopologyError exposes topologyError to the external tests.
+func TopologyError(err error) bool { return topologyError(err) }
