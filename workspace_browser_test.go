@@ -168,11 +168,15 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 	})
 
 	t.Run("it is verified, passed to an agency and finished with a note", func(t *testing.T) {
-		do(t, "verify", chromedp.Click(chromedp.CSS(`#do-verify`)), chromedp.WaitVisible(chromedp.CSS(`#flash`)))
+		// Each action loads the page anew: wait for that action's own message.
+		flash := func(words string) chromedp.Search {
+			return chromedp.Search(fmt.Sprintf(`//p[@id="flash"][contains(., %q)]`, words))
+		}
+		do(t, "verify", chromedp.Click(chromedp.CSS(`#do-verify`)), chromedp.WaitVisible(flash("sudah diverifikasi")))
 		do(t, "pass it to Dinas PUPR",
 			chromedp.SetValue(chromedp.CSS(`#dispose-agency`), "pupr"),
 			chromedp.Click(chromedp.CSS(`#do-dispose`)),
-			chromedp.WaitVisible(chromedp.CSS(`#flash`)),
+			chromedp.WaitVisible(flash("sudah didisposisikan")),
 		)
 		agency, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#agency`)))
 		if !strings.Contains(agency, "Dinas Pekerjaan Umum") {
@@ -181,7 +185,7 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 		do(t, "finish it with a note",
 			chromedp.SendKeys(chromedp.CSS(`#finish-text`), "Trotoar sudah diperbaiki oleh tim PUPR."),
 			chromedp.Click(chromedp.CSS(`#do-finish`)),
-			chromedp.WaitVisible(chromedp.CSS(`#flash`)),
+			chromedp.WaitVisible(flash("sudah diselesaikan")),
 		)
 		status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#status`)))
 		if status != "Selesai" {
