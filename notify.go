@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/inbox"
+	"github.com/layan-id/layan/bot/lanes"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/domain"
@@ -31,6 +33,9 @@ type notifier struct {
 	staff  string // channel:chat, or ""
 	loc    *time.Location
 	wg     sync.WaitGroup // news being delivered in the background
+	// claimAfter is how long outbox news another replica took and never acknowledged
+	// waits before this one takes it over; 0: the queue worker's default.
+	claimAfter time.Duration
 }
 
 // wait waits for the news being delivered in the background.
@@ -104,29 +109,36 @@ func (n *notifier) sendQueued(ctx context.Context, channel string, q store.Queue
 	return n.sender.Send(ctx, channel, q.ChatID, q.Replies...)
 }
 
-// drainOutbox sends, every two seconds, what other replicas left in the outbox for a
-// channel this replica can send on, until ctx ends.
+// drainOutbox sends what other replicas left in the outbox for the channels this
+// replica can send on, until ctx ends: each message is taken by one replica and
+// acknowledged once sent, and one a replica took and never acknowledged (it died
+// before sending) is taken over by another after claimAfter (default 2 minutes). A message the channel
+// refuses for good is dropped; one that could not go out now is tried again.
 func (n *notifier) drainOutbox(ctx context.Context, channels []string) {
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
-	for {
-		for _, ch := range channels {
-			for n.sender.CanSend(ch) && ctx.Err() == nil {
-				q, ok, err := n.outbox.Take(ctx, ch)
-				if err != nil || !ok {
-					break
+	var wg sync.WaitGroup
+	for _, ch := range channels {
+		w := inbox.New(inbox.Config{
+			Name: "outbox " + ch, Item: "message", Queue: n.outbox.Queue(ch), Lanes: lanes.New(0),
+			Consumer: inbox.ConsumerName(), Gate: func() bool { return n.sender.CanSend(ch) },
+			MaxAge: 24 * time.Hour, ClaimAfter: n.claimAfter, Log: n.log,
+			Open: func(_ string, raw []byte) ([]inbox.Job, error) {
+				q, err := store.DecodeQueued(raw)
+				if err != nil {
+					return nil, err
 				}
-				if err := n.sendQueued(ctx, ch, q); err != nil {
-					n.log.Error("queued news not delivered", "channel", ch, "err", err)
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+				return []inbox.Job{{Lane: q.ChatID, Run: func(ctx context.Context) error {
+					err := n.sendQueued(ctx, ch, q)
+					if err != nil && bot.KindOf(err) != bot.ErrTemporary {
+						n.log.Error("queued news not delivered", "channel", ch, "err", err)
+						return nil // refused for good: trying again changes nothing
+					}
+					return err
+				}}}, nil
+			},
+		})
+		wg.Go(func() { w.Run(ctx, context.WithoutCancel(ctx)) })
 	}
+	wg.Wait()
 }
 
 // NewComplaint alerts staff.

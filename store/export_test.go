@@ -1,0 +1,4 @@
+package store
+
+// Key is key for the external tests: the full name of a key of this store.
+func (s *Store) Key(parts ...string) string { return s.key(parts...) }
