@@ -118,7 +118,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	router.RegisterIntents(intents)
 	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
 	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
-	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
+	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), news: st.News(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
 	staff := staffKeys(cfg.StaffIDs)
 	a.broadcasts = st.Broadcasts()
 	a.region = region

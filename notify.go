@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,7 @@ type notifier struct {
 	engine *bot.Engine
 	sender *bot.Sender
 	outbox *store.Outbox // for channels this replica cannot send on now
+	news   *store.Queue  // complaint news waiting to be told; nil: told at once, in memory
 	texts  *locales.Catalog
 	log    *slog.Logger
 	staff  string // channel:chat, or ""
@@ -41,34 +43,103 @@ type notifier struct {
 // wait waits for the news being delivered in the background.
 func (n *notifier) wait() { n.wg.Wait() }
 
-// StatusChanged tells the reporter. It runs in the background: it may be called from
-// a turn of the very conversation it must speak in (a staff member's own complaint).
-func (n *notifier) StatusChanged(_ context.Context, c *domain.Complaint) {
+// statusNews is complaint news as the news queue keeps it: what telling the
+// reporter needs, once per change of the complaint.
+type statusNews struct {
+	Complaint string        `json:"complaint"`
+	Change    int           `json:"change"` // len(History) after the change
+	Status    domain.Status `json:"status"`
+	Channel   string        `json:"channel"`
+	ChatID    string        `json:"chat_id"`
+	Key       string        `json:"key"` // the reporter's conversation
+}
+
+// StatusChanged tells the reporter. With a news queue the news is queued (it
+// outlives this process: any replica's deliverNews tells it, and news a replica took
+// and never finished is taken over by another); without one, or when queueing
+// fails, it is told in the background here. Either way it never waits for a
+// conversation: it may be called from a turn of the very conversation it must speak
+// in (a staff member's own complaint).
+func (n *notifier) StatusChanged(ctx context.Context, c *domain.Complaint) {
+	news := statusNews{
+		Complaint: c.ID, Change: len(c.History), Status: c.Status,
+		Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, Key: c.Reporter.Key,
+	}
+	if n.news != nil {
+		raw, err := json.Marshal(news)
+		if err == nil {
+			qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			err = n.news.Enqueue(qctx, raw)
+			cancel()
+		}
+		if err == nil {
+			return
+		}
+		n.log.Warn("complaint news not queued; telling it from here", "complaint", c.ID, "err", err)
+	}
 	n.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
-		m := bot.Message{
-			Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
-			ID:   fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), // once per change
-			Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History)), Time: time.Now(),
-		}
-		out, err := n.handleEvent(ctx, m)
-		if err != nil || out.Failed || out.Duplicate {
-			if err != nil || out.Failed {
-				n.log.Error("complaint news not prepared", "complaint", c.ID, "err", err)
-			}
-			return
-		}
-		// Outside WhatsApp's 24-hour window the news goes as the approved template.
-		status, _ := n.texts.Text(out.Lang, "complaint.status."+string(c.Status), nil)
-		ctx = bot.WithTemplate(bot.WithLang(ctx, out.Lang), &bot.Template{
-			Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": c.ID, "status": status},
-		})
-		if err := n.send(ctx, c.Reporter.Channel, c.Reporter.ChatID, out.Replies...); err != nil {
-			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", c.Reporter.Channel, "err", err)
-		}
+		n.tellStatus(ctx, news)
 	})
+}
+
+// deliverNews tells the complaint news in the news queue until ctx ends, each
+// reporter's news in order; news this replica could not prepare (the store away) is
+// tried again after claimAfter, news older than a day is dropped.
+func (n *notifier) deliverNews(ctx context.Context) {
+	if n.news == nil {
+		return
+	}
+	jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(10*time.Second, cancelJobs) })
+	defer stop()
+	inbox.New(inbox.Config{
+		Name: "complaint news", Item: "item", Queue: n.news, Lanes: lanes.New(16), Consumer: inbox.ConsumerName(),
+		MaxAge: 24 * time.Hour, ClaimAfter: n.claimAfter, Log: n.log,
+		Open: func(_ string, raw []byte) ([]inbox.Job, error) {
+			var news statusNews
+			if err := json.Unmarshal(raw, &news); err != nil {
+				return nil, err
+			}
+			return []inbox.Job{{Lane: news.Key, Run: func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeout(ctx, time.Minute)
+				defer cancel()
+				return n.tellStatus(ctx, news)
+			}}}, nil
+		},
+	}).Run(ctx, jobs)
+}
+
+// tellStatus has the engine prepare the news in the reporter's conversation (an
+// event, so it comes in their language with the options to rate or reopen) and
+// sends it. An error means it could not be prepared and is worth trying again; news
+// already prepared (a repeat) is not sent again, and a send that fails is logged.
+func (n *notifier) tellStatus(ctx context.Context, news statusNews) error {
+	user := strings.TrimPrefix(news.Key, news.Channel+":")
+	m := bot.Message{
+		Channel: news.Channel, ChatID: news.ChatID, UserID: user,
+		ID:   fmt.Sprintf("event:%s:%d", news.Complaint, news.Change), // once per change
+		Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", news.Complaint, news.Change), Time: time.Now(),
+	}
+	out, err := n.handleEvent(ctx, m)
+	if err != nil {
+		n.log.Error("complaint news not prepared", "complaint", news.Complaint, "err", err)
+		return err
+	}
+	if out.Duplicate {
+		return nil
+	}
+	// Outside WhatsApp's 24-hour window the news goes as the approved template.
+	status, _ := n.texts.Text(out.Lang, "complaint.status."+string(news.Status), nil)
+	ctx = bot.WithTemplate(bot.WithLang(ctx, out.Lang), &bot.Template{
+		Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": news.Complaint, "status": status},
+	})
+	if err := n.send(ctx, news.Channel, news.ChatID, out.Replies...); err != nil {
+		n.log.Error("complaint news not delivered", "complaint", news.Complaint, "channel", news.Channel, "err", err)
+	}
+	return nil
 }
 
 // handleEvent has the engine handle an event, trying 5 times from a pause of about

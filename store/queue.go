@@ -176,3 +176,6 @@ func appendMessages(ids []string, raws [][]byte, msgs []redis.XMessage) ([]strin
 	}
 	return ids, raws
 }
+
+// News returns the queue of complaint news waiting to be told to reporters (news).
+func (s *Store) News() *Queue { return s.queue(s.key("news"), "complaint news", 100_000) }
