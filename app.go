@@ -116,7 +116,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	router.RegisterIntents(intents)
-	router.Register("faq", flows.NewAskFlow(matcher, st.FAQStats(), router))
+	router.RegisterFAQ(matcher, st.FAQStats())
 	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
 	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), news: st.News(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
 	staff := staffKeys(cfg.StaffIDs)

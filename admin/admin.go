@@ -326,10 +326,11 @@ type statusRequest struct {
 	By     string        `json:"by"`
 }
 
-// changeStatus moves a complaint to another status. The lifecycle is checked before
-// the note: a change that is not allowed at all is a 409 even without its note; an
-// allowed finish (selesai) or rejection (ditolak) without a note is a 400, since
-// no status of the complaint would make that request succeed.
+// changeStatus moves a complaint to another status, by the rules of
+// domain.Complaint.Transition, which checks the lifecycle before the note: a change
+// that is not allowed at all is a 409 even without its note; an allowed finish
+// (selesai) or rejection (ditolak) without a note is a 400, since no status of the
+// complaint would make that request succeed.
 func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 	var req statusRequest
 	if !readJSON(w, r, &req) {
@@ -360,11 +361,6 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
 		from, refusal = c.Status, ""
 		if err := c.Transition(req.Status, by, note, now); err != nil {
 			refusal = explain(err, c, now)
-			return err
-		}
-		if req.Status == domain.StatusDone && note == "" {
-			err := fmt.Errorf("%w: finishing needs a note saying what was done", domain.ErrNoteRequired)
-			refusal = err.Error()
 			return err
 		}
 		return nil

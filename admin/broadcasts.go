@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -113,74 +111,29 @@ func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusCreated, map[string]string{"id": id})
 }
 
+// validBroadcast reads a request into a broadcast checked by the domain's rules
+// (domain.BroadcastRules); the problem names the field at fault.
 func (s *Server) validBroadcast(req broadcastRequest) (*domain.Broadcast, string) {
-	cfg := s.broadcasts
 	now := s.now()
-	if len(req.Topics) == 0 {
-		return nil, `"topics": name at least one topic (` + strings.Join(cfg.Topics, ", ") + ")"
-	}
-	for i, t := range req.Topics {
-		if !slices.Contains(cfg.Topics, t) {
-			return nil, fmt.Sprintf(`"topics": unknown topic %q (known: %s)`, t, strings.Join(cfg.Topics, ", "))
-		}
-		if slices.Contains(req.Topics[:i], t) {
-			return nil, fmt.Sprintf(`"topics": %q is named twice`, t)
-		}
-	}
-	for _, c := range req.Channels {
-		if !slices.Contains(cfg.Channels, c) {
-			return nil, fmt.Sprintf(`"channels": unknown channel %q (known: %s)`, c, strings.Join(cfg.Channels, ", "))
-		}
-	}
-	if strings.TrimSpace(req.Text["id"]) == "" {
-		return nil, `"text": the Indonesian text ("id") is required and may not be empty`
-	}
-	for lang, t := range req.Text {
-		if lang != "id" && lang != "en" {
-			return nil, fmt.Sprintf(`"text": unknown language %q (use "id" and "en")`, lang)
-		}
-		if strings.TrimSpace(t) == "" {
-			return nil, fmt.Sprintf(`"text": the %q text is empty`, lang)
-		}
-		if len([]rune(t)) > 4000 {
-			return nil, fmt.Sprintf(`"text": the %q text is longer than 4,000 characters`, lang)
-		}
-	}
-	bc := &domain.Broadcast{Topics: req.Topics, Channels: req.Channels, Text: req.Text, State: domain.BroadcastActive,
-		CreatedAt: now, CreatedBy: cmp.Or(strings.TrimSpace(req.By), "admin-api")}
-	switch {
-	case req.At != "" && req.Cron != "":
-		return nil, `give either "at" or "cron", not both`
-	case req.At != "":
+	bc := &domain.Broadcast{Topics: req.Topics, Channels: req.Channels, Text: req.Text, Cron: req.Cron,
+		State: domain.BroadcastActive, CreatedAt: now, CreatedBy: cmp.Or(strings.TrimSpace(req.By), "admin-api")}
+	if req.At != "" {
 		at, err := time.Parse(time.RFC3339, req.At)
 		if err != nil {
 			return nil, `"at": not an RFC 3339 time such as 2026-11-29T06:00:00+07:00`
 		}
-		if at.Before(now.Add(-time.Minute)) {
-			return nil, `"at": the time is in the past`
-		}
 		bc.At = &at
-	case req.Cron != "":
-		sched, err := domain.ParseSchedule(req.Cron)
-		if err != nil {
-			return nil, fmt.Sprintf(`"cron": not a schedule (%v); five fields: minute hour day month weekday, e.g. "0 6 * * 0"`, err)
-		}
-		if sched.Next(now).IsZero() {
-			return nil, `"cron": the schedule never runs`
-		}
-		bc.Cron = req.Cron
-	default:
-		return nil, `one of "at" (a time) or "cron" (a schedule) is required`
 	}
 	if req.End != "" {
 		end, err := time.Parse(time.RFC3339, req.End)
 		if err != nil {
 			return nil, `"end": not an RFC 3339 time`
 		}
-		if !end.After(now) {
-			return nil, `"end": the end date is in the past`
-		}
 		bc.End = &end
+	}
+	rules := domain.BroadcastRules{Topics: s.broadcasts.Topics, Channels: s.broadcasts.Channels}
+	if err := rules.Check(bc, now); err != nil {
+		return nil, err.Error()
 	}
 	return bc, ""
 }
@@ -251,20 +204,10 @@ func (s *Server) getBroadcast(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, v)
 }
 
-// errState marks an action the broadcast's state does not allow.
-var errState = errors.New("not allowed in this state")
-
 // broadcastAction pauses, resumes or cancels a broadcast.
 func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
-	action := r.PathValue("action")
-	from := map[string][]domain.BroadcastState{
-		// A finished broadcast may still be delivering its last run: that can be stopped.
-		"pause":  {domain.BroadcastActive, domain.BroadcastFinished},
-		"resume": {domain.BroadcastPaused},
-		"cancel": {domain.BroadcastActive, domain.BroadcastPaused, domain.BroadcastFinished},
-	}[action]
-	to := map[string]domain.BroadcastState{"pause": domain.BroadcastPaused, "resume": domain.BroadcastActive, "cancel": domain.BroadcastCancelled}[action]
-	if from == nil {
+	action := domain.BroadcastAction(r.PathValue("action"))
+	if !action.Valid() {
 		httpjson.Error(w, http.StatusNotFound, "unknown action: use pause, resume or cancel")
 		return
 	}
@@ -272,24 +215,19 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request) {
 	if runs, err := s.broadcasts.Store.Runs(r.Context(), r.PathValue("id"), 1); err == nil && len(runs) > 0 {
 		delivering = runs[0].State == domain.RunDelivering
 	}
-	var was domain.BroadcastState
 	bc, err := s.broadcasts.Store.Update(r.Context(), r.PathValue("id"), func(bc *domain.Broadcast) error {
-		was = bc.State
-		if !slices.Contains(from, bc.State) || bc.State == domain.BroadcastFinished && !delivering {
-			return errState
-		}
-		bc.State = to
-		return nil
+		return bc.Apply(action, delivering)
 	})
+	var refused *domain.BroadcastStateError
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		httpjson.Error(w, http.StatusNotFound, "broadcast not found")
-	case errors.Is(err, errState):
-		httpjson.Error(w, http.StatusConflict, fmt.Sprintf("cannot %s a broadcast that is %s", action, was))
+	case errors.As(err, &refused):
+		httpjson.Error(w, http.StatusConflict, refused.Error())
 	case err != nil:
 		httpjson.Error(w, http.StatusServiceUnavailable, "the store does not answer")
 	default:
-		s.log.Info("broadcast "+action, "broadcast", bc.ID)
+		s.log.Info("broadcast "+string(action), "broadcast", bc.ID)
 		v, _ := s.view(r.Context(), bc)
 		httpjson.Write(w, http.StatusOK, v)
 	}

@@ -282,6 +282,7 @@ func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, [
 
 func cloneSession(s *Session) *Session {
 	c := *s
+	c.State = maps.Clone(s.State)
 	c.Vars = maps.Clone(s.Vars)
 	c.Options = slices.Clone(s.Options)
 	c.History = slices.Clone(s.History)

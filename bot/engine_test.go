@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -277,12 +278,14 @@ func TestAFailedTurnDoesNotLeakChangesIntoTheSession(t *testing.T) {
 	ctx := context.Background()
 	setup := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
 		t.Session.Set("a", "1")
+		t.Session.State = map[string]json.RawMessage{"form": json.RawMessage(`{"step":1}`)}
 		t.Say(bot.Reply{Text: "pick", Options: []bot.Option{{ID: "x", Label: "X"}}})
 		return nil
 	})
 	newEngine(st, setup, time.Second).Handle(ctx, msg("c", "1", "x"))
 	mutate := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
 		t.Session.Vars["a"] = "changed" // the same map as the stored session's?
+		t.Session.State["form"] = json.RawMessage(`{"step":2}`)
 		t.Session.Options[0].Label = "changed"
 		return errors.New("then fails")
 	})
@@ -292,8 +295,8 @@ func TestAFailedTurnDoesNotLeakChangesIntoTheSession(t *testing.T) {
 		got = t.Session
 		return nil
 	}), time.Second).Handle(ctx, msg("c", "3", "x"))
-	if got.Get("a") != "1" || got.Options[0].Label != "X" {
-		t.Errorf("session after a failed turn: vars %v, options %v; want them unchanged", got.Vars, got.Options)
+	if got.Get("a") != "1" || got.Options[0].Label != "X" || string(got.State["form"]) != `{"step":1}` {
+		t.Errorf("session after a failed turn: vars %v, state %s, options %v; want them unchanged", got.Vars, got.State["form"], got.Options)
 	}
 }
 

@@ -16,6 +16,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -109,11 +110,17 @@ type Reply struct {
 }
 
 // Session is what Layan remembers about one conversation between messages. It is
-// plain data, stored as JSON; flows keep their state in Flow, Step and Vars.
+// plain data, stored as JSON; flows keep their state in Flow, Step and State.
 type Session struct {
-	Lang       string            `json:"lang,omitempty"`
-	Flow       string            `json:"flow,omitempty"`
-	Step       string            `json:"step,omitempty"`
+	Lang string `json:"lang,omitempty"`
+	Flow string `json:"flow,omitempty"`
+	Step string `json:"step,omitempty"`
+	// State is the flows' own state, by name (usually the active flow's), each the
+	// JSON of a struct the flow defines. A value is replaced, never changed in place,
+	// so copies of a session may share values.
+	State map[string]json.RawMessage `json:"state,omitempty"`
+	// Vars is flow state as sessions saved before State held it: strings by name.
+	// The flows read it into their State.
 	Vars       map[string]string `json:"vars,omitempty"`
 	Options    []Option          `json:"options,omitempty"` // the options last offered, for "2" or "bahasa"
 	Greeted    bool              `json:"greeted,omitempty"`
@@ -130,10 +137,11 @@ type Session struct {
 // Reset leaves the flow the session is in, keeping who the person is (language,
 // greeting) and nothing else.
 func (s *Session) Reset() {
-	s.Flow, s.Step, s.Vars, s.Options = "", "", nil, nil
+	s.Flow, s.Step, s.State, s.Vars, s.Options = "", "", nil, nil, nil
 }
 
-// Set stores a flow variable.
+// Set stores a string variable in Vars, the flow state of sessions saved before
+// State (the flows keep theirs in State).
 func (s *Session) Set(name, value string) {
 	if s.Vars == nil {
 		s.Vars = map[string]string{}

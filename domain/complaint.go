@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -50,7 +51,8 @@ var ErrNotFound = errors.New("not found")
 // ErrIllegalTransition is returned for a status change the lifecycle does not allow.
 var ErrIllegalTransition = errors.New("illegal status change")
 
-// ErrNoteRequired is returned when a rejection (or a finish) comes without its note.
+// ErrNoteRequired is returned when a finish comes without the note saying what was
+// done, or a rejection without its reason.
 var ErrNoteRequired = errors.New("a note is required")
 
 // ReopenWindow is how long after Done a citizen may reopen a complaint.
@@ -90,8 +92,11 @@ type Complaint struct {
 	SLAAlerted   bool      `json:"sla_alerted,omitempty"`
 }
 
-// Transition changes the status, recording who did it, when and why. It refuses a
-// change the lifecycle does not allow, and a rejection without a reason.
+// Transition changes the status, recording who did it, when and why. It refuses, in
+// this order: a change the lifecycle does not allow (ErrIllegalTransition, also
+// reopening more than ReopenWindow after Done), then a finish without a note saying
+// what was done or a rejection without its reason (ErrNoteRequired; a note of only
+// white space is none). A refused change leaves the complaint as it was.
 func (c *Complaint) Transition(to Status, by, note string, at time.Time) error {
 	allowed := false
 	for _, s := range transitions(c.Status) {
@@ -100,14 +105,29 @@ func (c *Complaint) Transition(to Status, by, note string, at time.Time) error {
 	if !allowed {
 		return fmt.Errorf("%w: from %s to %s", ErrIllegalTransition, c.Status, to)
 	}
-	if to == StatusRejected && note == "" {
-		return fmt.Errorf("%w: a rejection needs its reason", ErrNoteRequired)
-	}
 	if to == StatusReopened && at.Sub(c.doneAt()) > ReopenWindow {
 		return fmt.Errorf("%w: done more than 7 days ago", ErrIllegalTransition)
 	}
+	if err := noteRule(to, note); err != nil {
+		return err
+	}
 	c.Status, c.UpdatedAt = to, at
 	c.History = append(c.History, Event{At: at, Status: to, By: by, Note: note})
+	return nil
+}
+
+// noteRule is the rule of notes: finishing needs a note saying what was done,
+// rejecting needs its reason.
+func noteRule(to Status, note string) error {
+	if strings.TrimSpace(note) != "" {
+		return nil
+	}
+	switch to {
+	case StatusDone:
+		return fmt.Errorf("%w: finishing needs a note saying what was done", ErrNoteRequired)
+	case StatusRejected:
+		return fmt.Errorf("%w: a rejection needs its reason", ErrNoteRequired)
+	}
 	return nil
 }
 

@@ -24,16 +24,29 @@ type FAQStats interface {
 type askFlow struct {
 	matcher *faq.Matcher
 	stats   FAQStats
-	menu    *Router
 }
 
-// NewAskFlow returns the FAQ flow; register it as "faq".
-func NewAskFlow(m *faq.Matcher, stats FAQStats, menu *Router) Flow {
-	return &askFlow{matcher: m, stats: stats, menu: menu}
+// askState is what the FAQ remembers: the question it offered entries for, or the
+// entry it answered (for the feedback).
+type askState struct {
+	Question string `json:"question,omitempty"`
+	Entry    string `json:"entry,omitempty"`
+}
+
+// legacyAsk reads the state of sessions saved before typed state.
+func legacyAsk(flow string, v map[string]string) (any, bool) {
+	return askState{Question: v["question"], Entry: v["entry"]}, flow == FlowFAQ
+}
+
+// RegisterFAQ adds answering questions from the knowledge base m: the menu entry, the
+// "tanya" keywords, and every text no flow claims.
+func (r *Router) RegisterFAQ(m *faq.Matcher, stats FAQStats) {
+	r.Register(FlowFAQ, &askFlow{matcher: m, stats: stats})
+	r.handleLegacy(FlowFAQ, legacyAsk)
 }
 
 func (f *askFlow) Start(_ context.Context, c *Conv) error {
-	c.Session.Flow, c.Session.Step = "faq", "question"
+	c.Session.Flow, c.Session.Step = FlowFAQ, "question"
 	c.Say("faq.prompt")
 	return nil
 }
@@ -43,7 +56,7 @@ func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	case in.Option == "faq:yes" || in.Option == "faq:no":
 		return f.feedback(ctx, c, in.Option == "faq:yes")
 	case in.Option == "faq:none":
-		return f.noMatch(ctx, c, c.Session.Get("question"), nil)
+		return f.noMatch(ctx, c, loadState[askState](c, FlowFAQ).Question, nil)
 	case strings.HasPrefix(in.Option, "faq:entry:"):
 		for i := range f.matcher.Entries() {
 			if e := &f.matcher.Entries()[i]; "faq:entry:"+e.ID == in.Option {
@@ -57,7 +70,7 @@ func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	if isNumber(in.Text) { // a pick from options no longer offered
 		c.Leave()
 		c.Say("not_understood")
-		f.menu.ShowMenu(c)
+		c.ShowMenu()
 		return nil
 	}
 	return f.Ask(ctx, c, in.Text)
@@ -72,14 +85,14 @@ func (f *askFlow) Ask(ctx context.Context, c *Conv, question string) error {
 	case len(r.Candidates) == 1:
 		// One likely entry: "Maksud Anda: …?" Ya / Bukan.
 		e := r.Candidates[0]
-		c.Session.Flow, c.Session.Step = "faq", "choose"
-		c.Session.Set("question", question)
+		c.Session.Flow, c.Session.Step = FlowFAQ, "choose"
+		saveState(c, FlowFAQ, askState{Question: question})
 		c.Turn.Say(bot.Reply{Text: c.T("faq.did_you_mean_one", "Description", f.label(c, e)), Options: []bot.Option{
 			{ID: "faq:entry:" + e.ID, Label: c.T("faq.mean_yes")}, c.Opt("faq:none", "faq.not_this")}})
 		return nil
 	case len(r.Candidates) > 0:
-		c.Session.Flow, c.Session.Step = "faq", "choose"
-		c.Session.Set("question", question)
+		c.Session.Flow, c.Session.Step = FlowFAQ, "choose"
+		saveState(c, FlowFAQ, askState{Question: question})
 		opts := make([]bot.Option, 0, len(r.Candidates)+1)
 		for _, e := range r.Candidates {
 			opts = append(opts, bot.Option{ID: "faq:entry:" + e.ID, Label: f.label(c, e)})
@@ -99,9 +112,8 @@ func (f *askFlow) answer(c *Conv, e, also *faq.Entry) error {
 	if !own {
 		text += "\n\n" + c.T("faq.only_indonesian")
 	}
-	c.Session.Flow, c.Session.Step = "faq", "feedback"
-	c.Session.Vars = nil
-	c.Session.Set("entry", e.ID)
+	c.Session.Flow, c.Session.Step = FlowFAQ, "feedback"
+	saveState(c, FlowFAQ, askState{Entry: e.ID})
 	opts := []bot.Option{c.Opt("faq:yes", "faq.yes"), c.Opt("faq:no", "faq.no")}
 	if also != nil {
 		text += "\n\n" + c.T("faq.or_maybe", "Description", f.label(c, also))
@@ -112,13 +124,14 @@ func (f *askFlow) answer(c *Conv, e, also *faq.Entry) error {
 }
 
 func (f *askFlow) feedback(ctx context.Context, c *Conv, helpful bool) error {
-	id := c.Session.Get("entry")
+	id := loadState[askState](c, FlowFAQ).Entry
 	if id != "" {
 		if err := f.stats.CountFeedback(ctx, id, helpful); err != nil {
 			return fmt.Errorf("count feedback: %w", err)
 		}
 	}
-	c.Session.Flow, c.Session.Step, c.Session.Vars = "faq", "question", nil
+	c.Session.Flow, c.Session.Step = FlowFAQ, "question"
+	dropState(c, FlowFAQ)
 	if helpful {
 		c.Turn.Say(bot.Reply{Text: c.V("faq.thanks")})
 		return nil
@@ -135,7 +148,8 @@ func (f *askFlow) noMatch(ctx context.Context, c *Conv, question string, near []
 			return fmt.Errorf("count unanswered question: %w", err)
 		}
 	}
-	c.Session.Flow, c.Session.Step, c.Session.Vars = "faq", "question", nil
+	c.Session.Flow, c.Session.Step = FlowFAQ, "question"
+	dropState(c, FlowFAQ)
 	noMatch := "faq.no_match"
 	if c.Lang() == "en" {
 		noMatch = "faq.no_match_visitor"
@@ -155,12 +169,12 @@ func (f *askFlow) noMatch(ctx context.Context, c *Conv, question string, near []
 // nextSteps fit the person: a citizen may file a complaint, a visitor writing in
 // English is more likely after tourism.
 func (f *askFlow) nextSteps(c *Conv) []bot.Option {
-	opts := []bot.Option{c.Opt("complaint", "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}
+	opts := []bot.Option{c.Opt(FlowComplaint, "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}
 	if c.Lang() == "en" {
-		opts[0] = c.Opt("tourism", "faq.option_tourism")
+		opts[0] = c.Opt(FlowTourism, "faq.option_tourism")
 	}
-	if f.menu.handoff != nil { // a person can answer what the FAQ cannot
-		opts = slices.Insert(opts, 1, c.Opt(handoffID, "faq.option_human"))
+	if c.Has(FlowHuman) { // a person can answer what the FAQ cannot
+		opts = slices.Insert(opts, 1, c.Opt(FlowHuman, "faq.option_human"))
 	}
 	return opts
 }

@@ -10,14 +10,11 @@ import (
 
 // comingSoon stands in the menu for a flow that a later release brings: it says so
 // honestly and shows the menu again.
-type comingSoon struct {
-	key  string
-	menu *Router
-}
+type comingSoon struct{ key string }
 
 func (f comingSoon) Start(_ context.Context, c *Conv) error {
 	c.Say(f.key)
-	f.menu.ShowMenu(c)
+	c.ShowMenu()
 	return nil
 }
 
@@ -25,12 +22,12 @@ func (f comingSoon) Continue(ctx context.Context, c *Conv, _ Input) error { retu
 
 // helpFlow explains the keywords; it keeps the active flow, so a person can ask for
 // help in the middle of something and carry on.
-type helpFlow struct{ menu *Router }
+type helpFlow struct{}
 
 func (f helpFlow) Start(_ context.Context, c *Conv) error {
 	if c.Session.Flow == "" {
 		c.Turn.Say(bot.Reply{Text: c.T("help")})
-		f.menu.ShowMenu(c)
+		c.ShowMenu()
 		return nil
 	}
 	c.Say("help")
@@ -41,13 +38,13 @@ func (f helpFlow) Continue(ctx context.Context, c *Conv, _ Input) error { return
 
 // languageFlow lets a person choose Indonesian or English; the choice is remembered
 // in their session.
-type languageFlow struct{ menu *Router }
+type languageFlow struct{}
 
 func (f languageFlow) Start(_ context.Context, c *Conv) error {
-	c.Session.Flow, c.Session.Step = "language", "choose"
+	c.Session.Flow, c.Session.Step = FlowLanguage, "choose"
 	opts := make([]bot.Option, 0, len(locales.Languages()))
 	for _, lang := range locales.Languages() {
-		opts = append(opts, bot.Option{ID: "lang:" + lang, Label: f.menu.label(lang, "lang.name")})
+		opts = append(opts, bot.Option{ID: "lang:" + lang, Label: c.Label(lang, "lang.name")})
 	}
 	c.Ask("language.prompt", opts...)
 	return nil
@@ -70,7 +67,7 @@ func setLanguage(ctx context.Context, c *Conv, r *Router, lang string) error {
 		}
 	}
 	c.Say("language.changed")
-	r.ShowMenu(c)
+	c.ShowMenu()
 	return nil
 }
 
@@ -92,10 +89,10 @@ func (r *Router) RegisterEraser(e Eraser) { r.eraser = e }
 // memory of their messages with the answers given, their web chat token and inbox,
 // and the photos no filed complaint holds. Filed complaints stay (locales: privacy).
 // The next message starts afresh with a greeting.
-type eraseFlow struct{ menu *Router }
+type eraseFlow struct{}
 
 func (f eraseFlow) Start(_ context.Context, c *Conv) error {
-	c.Session.Flow, c.Session.Step = "erase", "confirm"
+	c.Session.Flow, c.Session.Step = FlowErase, "confirm"
 	c.Ask("erase.confirm", c.Opt("erase:yes", "erase.yes"), c.Opt("erase:no", "erase.no"))
 	return nil
 }
@@ -103,12 +100,12 @@ func (f eraseFlow) Start(_ context.Context, c *Conv) error {
 func (f eraseFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	switch in.Option {
 	case "erase:yes":
-		if subs := f.menu.subscriptions; subs != nil {
+		if subs := c.r.subscriptions; subs != nil {
 			if err := subs.UnsubscribeAll(ctx, c.Msg.Key()); err != nil {
 				return fmt.Errorf("erase subscriptions: %w", err)
 			}
 		}
-		if e := f.menu.eraser; e != nil {
+		if e := c.r.eraser; e != nil {
 			if err := e.Erase(ctx, c.Msg.Key()); err != nil {
 				return fmt.Errorf("erase conversation: %w", err)
 			}
@@ -118,7 +115,7 @@ func (f eraseFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	case "erase:no":
 		c.Leave()
 		c.Say("erase.kept")
-		f.menu.ShowMenu(c)
+		c.ShowMenu()
 	default:
 		c.Say("not_understood")
 		return f.Start(ctx, c)

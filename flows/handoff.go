@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/locales"
 )
 
 // HandoffStore is what talking to a person needs of the store (*store.Handoffs).
@@ -61,9 +63,8 @@ type HandoffConfig struct {
 	Now      func() time.Time // default time.Now
 }
 
-// The flow's name (also its menu entry) and steps.
+// The flow's steps.
 const (
-	handoffID          = "human"
 	stepHandoffWaiting = "waiting"
 	stepHandoffActive  = "active"
 	stepHandoffConfirm = "confirm_end"
@@ -73,9 +74,21 @@ const (
 // office hours, a message left for staff outside them. While staff handle the
 // conversation the bot is quiet and passes everything on; "selesai" asks whether to
 // end it, and ending it returns to the bot with a note and a rating.
+// handoffState is the conversation with staff a person is in.
+type handoffState struct {
+	ID   string `json:"id"`
+	Told bool   `json:"told,omitempty"` // the person was told their messages go to staff
+}
+
+// legacyHandoff reads the state of sessions saved before typed state.
+func legacyHandoff(flow string, v map[string]string) (any, bool) {
+	return handoffState{ID: v["id"], Told: v["told"] != ""}, flow == FlowHuman
+}
+
 type handoffFlow struct {
-	cfg  HandoffConfig
-	menu *Router
+	cfg   HandoffConfig
+	texts *locales.Catalog // for staff, who read the default language
+	log   *slog.Logger
 }
 
 // RegisterHandoff adds talking to a person: the menu entry, the "human" intent, the
@@ -97,16 +110,15 @@ func (r *Router) RegisterHandoff(cfg HandoffConfig) *Desk {
 	if cfg.Staff == nil {
 		cfg.Staff = func(string) bool { return false }
 	}
-	f := &handoffFlow{cfg: cfg, menu: r}
-	r.flows[handoffID] = f
-	r.handoff = f
-	if !r.isMenu(handoffID) {
-		at := slices.IndexFunc(r.menu, func(m MenuItem) bool { return m.ID == "language" })
-		if at < 0 {
-			at = len(r.menu)
-		}
-		r.menu = slices.Insert(r.menu, at, MenuItem{handoffID, "menu.human"})
-	}
+	f := &handoffFlow{cfg: cfg, texts: r.texts, log: r.log}
+	r.Register(FlowHuman, f)
+	r.handleLegacy(FlowHuman, legacyHandoff)
+	r.AddMenuItem(MenuItem{FlowHuman, "menu.human"}, FlowLanguage)
+	r.HandleCommand(f.staffCommand)
+	r.HandleOption("handoff:leave", f.option)
+	r.HandleOption("hrate:", f.option)
+	r.HandleIntent("human", AlwaysInterrupts, func(ctx context.Context, c *Conv, _ Input) error { return f.Start(ctx, c) })
+	r.HandleEvent("handoff", f.event)
 	return &Desk{f: f}
 }
 
@@ -123,7 +135,7 @@ func (f *handoffFlow) Start(ctx context.Context, c *Conv) error {
 	if !f.cfg.Hours.Open(now) {
 		c.Leave()
 		c.Turn.Say(bot.Reply{Text: c.T("handoff.closed", "Opens", f.opens(c, now)), Options: []bot.Option{
-			c.Opt("handoff:leave", "handoff.leave"), c.Opt("complaint", "handoff.complaint"), c.Opt("menu", "faq.option_menu"),
+			c.Opt("handoff:leave", "handoff.leave"), c.Opt(FlowComplaint, "handoff.complaint"), c.Opt("menu", "faq.option_menu"),
 		}})
 		return nil
 	}
@@ -131,10 +143,10 @@ func (f *handoffFlow) Start(ctx context.Context, c *Conv) error {
 }
 
 // Continue is reached only when the held conversation passed a message on to the
-// router (see held); it never is in practice.
+// router (see Hold); it never is in practice.
 func (f *handoffFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	c.Leave()
-	return f.menu.unclaimed(ctx, c, in)
+	return c.Fallback(ctx, in)
 }
 
 // Accepts implements the router's step check: while held, photos and places go to
@@ -174,7 +186,7 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 		if afterHours {
 			key = "handoff.staff.new_after_hours"
 		}
-		f.cfg.Courier.Staff(ctx, f.menu.staffText(key, "ID", got.ID, "Channel", got.Channel, "Lang", got.Lang))
+		f.cfg.Courier.Staff(ctx, f.staffText(key, "ID", got.ID, "Channel", got.Channel, "Lang", got.Lang))
 	}
 	return f.joined(ctx, c, got)
 }
@@ -183,8 +195,8 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 // stands.
 func (f *handoffFlow) joined(ctx context.Context, c *Conv, ho *domain.Handoff) error {
 	c.Leave()
-	c.Session.Flow, c.Session.Step = handoffID, stepHandoffWaiting
-	c.Session.Set("id", ho.ID)
+	c.Session.Flow, c.Session.Step = FlowHuman, stepHandoffWaiting
+	saveState(c, FlowHuman, handoffState{ID: ho.ID})
 	switch {
 	case ho.State == domain.HandoffActive:
 		c.Session.Step = stepHandoffActive
@@ -201,13 +213,13 @@ func (f *handoffFlow) joined(ctx context.Context, c *Conv, ho *domain.Handoff) e
 	return nil
 }
 
-// held handles a message while the person talks with staff (or waits for them). It
+// Hold handles a message while the person talks with staff (or waits for them). It
 // reports false when the conversation has ended meanwhile, or the person chose
 // something the bot does (a complaint, erasing their data): the router then handles
 // the message as usual.
-func (f *handoffFlow) held(ctx context.Context, c *Conv, in Input) (bool, error) {
+func (f *handoffFlow) Hold(ctx context.Context, c *Conv, in Input) (bool, error) {
 	c.Session.Options = nil
-	id := c.Session.Get("id")
+	id := loadState[handoffState](c, FlowHuman).ID
 	ho, err := f.cfg.Store.Get(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		c.Leave()
@@ -220,7 +232,6 @@ func (f *handoffFlow) held(ctx context.Context, c *Conv, in Input) (bool, error)
 		f.endedNote(c, ho, "handoff.ended_by_staff")
 		return false, nil
 	}
-	r := f.menu
 	switch {
 	case in.Option == "handoff:end:yes":
 		return true, f.endByCitizen(ctx, c, ho, true)
@@ -232,10 +243,10 @@ func (f *handoffFlow) held(ctx context.Context, c *Conv, in Input) (bool, error)
 		c.Session.Step = stateStep(ho)
 		c.Say("handoff.left")
 		return true, nil
-	case in.Option == "complaint" || r.keyword(in.Text) == "erase" || r.keyword(in.Text) == "complaint":
+	case in.Option == FlowComplaint || c.IsWord(keyErase, in.Text) || c.IsWord(keyComplaint, in.Text):
 		// The person chose what the bot does: the talk with staff ends quietly first.
 		return false, f.endByCitizen(ctx, c, ho, false)
-	case in.Option != "" || r.isWord("keywords.handoff_end", in.Text) || r.keyword(in.Text) == "menu" || r.keyword(in.Text) == "cancel":
+	case in.Option != "" || c.IsWord("keywords.handoff_end", in.Text) || c.IsWord(keyMenu, in.Text) || c.IsWord(keyCancel, in.Text):
 		c.Session.Step = stepHandoffConfirm
 		c.Ask("handoff.confirm_end", c.Opt("handoff:end:yes", "handoff.end_yes"), c.Opt("handoff:end:no", "handoff.end_no"))
 		return true, nil
@@ -287,10 +298,11 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *domain.Handoff, 
 		if text == "" && l.Media != "" {
 			text = "[foto]"
 		}
-		f.cfg.Courier.Staff(ctx, f.menu.staffText("handoff.staff.citizen", "ID", ho.ID, "Text", text))
+		f.cfg.Courier.Staff(ctx, f.staffText("handoff.staff.citizen", "ID", ho.ID, "Text", text))
 	}
-	if c.Session.Get("told") == "" {
-		c.Session.Set("told", "1")
+	if st := loadState[handoffState](c, FlowHuman); !st.Told {
+		st.Told = true
+		saveState(c, FlowHuman, st)
 		c.Say("handoff.forwarded")
 	}
 	return true, nil
@@ -356,7 +368,7 @@ func (f *handoffFlow) option(ctx context.Context, c *Conv, opt string) (bool, er
 // event handles handoff news in the person's conversation (see HandoffCourier).
 func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 	id, what, _ := strings.Cut(arg, ":")
-	mine := c.Session.Flow == handoffID && c.Session.Get("id") == id
+	mine := c.Session.Flow == FlowHuman && loadState[handoffState](c, FlowHuman).ID == id
 	kept := c.Session.Options
 	switch {
 	case what == "taken":
@@ -366,7 +378,7 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 		}
 	case what == "timeout":
 		if mine && c.Session.Step == stepHandoffWaiting {
-			c.Ask("handoff.timeout", c.Opt("handoff:leave", "handoff.leave"), c.Opt("complaint", "handoff.complaint"),
+			c.Ask("handoff.timeout", c.Opt("handoff:leave", "handoff.leave"), c.Opt(FlowComplaint, "handoff.complaint"),
 				c.Opt("handoff:end:yes", "handoff.back_to_bot"))
 			return nil
 		}

@@ -117,7 +117,7 @@ func (d *Desk) Expire(ctx context.Context) (int, error) {
 
 // Canned returns the canned replies in a language (content: canned.<lang>.yaml).
 func (d *Desk) Canned(lang string) []domain.Canned {
-	texts := d.f.menu.texts
+	texts := d.f.texts
 	lang = texts.Lang(lang)
 	var out []domain.Canned
 	for _, k := range texts.Keys(lang) {
@@ -141,15 +141,15 @@ func (d *Desk) CannedText(lang, id string) (string, bool) {
 }
 
 // staffText renders a text for staff, in the default language.
-func (r *Router) staffText(key string, kv ...any) string {
+func (f *handoffFlow) staffText(key string, kv ...any) string {
 	data := map[string]any{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		name, _ := kv[i].(string)
 		data[name] = kv[i+1]
 	}
-	s, err := r.texts.Text(locales.Default, key, data)
+	s, err := f.texts.Text(locales.Default, key, data)
 	if err != nil {
-		r.log.Error("text missing or broken", "err", err)
+		f.log.Error("text missing or broken", "err", err)
 	}
 	return s
 }

@@ -30,7 +30,7 @@ const (
 // keyword, a command, a ticket, small talk, yes or no, a request for a language, a
 // staff member's broadcast text.
 func (r *Router) messageLang(s *bot.Session, in Input) string {
-	if in.Kind != bot.KindText || in.Option != "" || in.Text == "" || s.Flow == "staff-broadcast" {
+	if in.Kind != bot.KindText || in.Option != "" || in.Text == "" || r.traits(s.Flow).verbatim {
 		return ""
 	}
 	if rd := in.reading.Intent; smallTalk[rd] || rd == "yes" || rd == "no" || rd == "ticket" || strings.HasPrefix(rd, "lang:") {

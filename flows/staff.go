@@ -57,10 +57,6 @@ func (f *complaintFlow) staffCommand(ctx context.Context, c *Conv, text string) 
 		return true, f.staffShow(ctx, c, strings.ToUpper(args[0]))
 	}
 	id, note := strings.ToUpper(args[0]), strings.Join(args[1:], " ")
-	if note == "" && (to == domain.StatusDone || to == domain.StatusRejected) {
-		c.Say("staff.note_required", "Command", cmd, "ID", id)
-		return true, nil
-	}
 	var from domain.Status
 	cp, err := f.store.Update(ctx, id, func(cp *domain.Complaint) error {
 		from = cp.Status
@@ -81,7 +77,9 @@ func (f *complaintFlow) staffCommand(ctx context.Context, c *Conv, text string) 
 		c.Say("staff.changed", "ID", id, "Status", statusLabel(c, to))
 	case errors.Is(err, domain.ErrNotFound):
 		c.Say("complaint.not_found", "ID", id)
-	case errors.Is(err, domain.ErrIllegalTransition), errors.Is(err, domain.ErrNoteRequired):
+	case errors.Is(err, domain.ErrNoteRequired): // finishing and rejecting need a note (the domain's rule)
+		c.Say("staff.note_required", "Command", cmd, "ID", id)
+	case errors.Is(err, domain.ErrIllegalTransition):
 		c.Say("staff.illegal", "ID", id, "From", statusLabel(c, from), "To", statusLabel(c, to))
 	case err != nil:
 		return true, fmt.Errorf("staff status change: %w", err)

@@ -1,9 +1,10 @@
 package flows
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -16,16 +17,46 @@ type BroadcastCreator interface {
 	Create(ctx context.Context, bc *domain.Broadcast) (string, error)
 }
 
-// staffBroadcastFlow lets staff schedule a broadcast from chat ("/siaran"): topic,
-// Indonesian text, English text (or none), when (now, a date and time, or a cron
-// schedule), then a preview to send or cancel.
+// staffBroadcastFlow lets staff schedule a broadcast from chat ("/siaran"): a form
+// (wizard) of topic, Indonesian text, English text (or none), when (now, a date and
+// time, or a cron schedule), then a preview to schedule or cancel. The texts are kept
+// as written (verbatim), and checked by the domain's rules (domain.BroadcastRules)
+// as the staff API checks them.
 type staffBroadcastFlow struct {
 	store  BroadcastCreator
 	topics []string
 	staff  func(key string) bool
 	loc    *time.Location
 	now    func() time.Time
-	menu   *Router
+	form   *wizard[broadcastDraft]
+}
+
+// The steps of /siaran (Session.Step keeps these names).
+const (
+	stepTopic   = "topic"
+	stepTextID  = "text_id"
+	stepTextEN  = "text_en"
+	stepWhen    = "when"
+	stepPreview = "preview"
+)
+
+// broadcastDraft is a broadcast being written in chat.
+type broadcastDraft struct {
+	Topic  string     `json:"topic,omitempty"`
+	TextID string     `json:"text_id,omitempty"`
+	TextEN string     `json:"text_en,omitempty"`
+	Now    bool       `json:"now,omitempty"` // at the moment of the confirmation, or
+	At     *time.Time `json:"at,omitempty"`  // at a time, or
+	Cron   string     `json:"cron,omitempty"`
+}
+
+// legacyBroadcast reads a draft as sessions saved it before typed state.
+func legacyBroadcast(v map[string]string) broadcastDraft {
+	d := broadcastDraft{Topic: v["topic"], TextID: v["text_id"], TextEN: v["text_en"], Now: v["at"] == "now", Cron: v["cron"]}
+	if at, err := time.Parse(time.RFC3339, v["at"]); err == nil {
+		d.At = &at
+	}
+	return d
 }
 
 // RegisterStaffBroadcasts adds "/siaran" ("/broadcast") for staff.
@@ -33,165 +64,193 @@ func (r *Router) RegisterStaffBroadcasts(store BroadcastCreator, topics []string
 	if now == nil {
 		now = time.Now
 	}
-	r.flows["staff-broadcast"] = &staffBroadcastFlow{store: store, topics: topics, staff: staff, loc: loc, now: now, menu: r}
+	f := &staffBroadcastFlow{store: store, topics: topics, staff: staff, loc: loc, now: now}
+	f.form = &wizard[broadcastDraft]{
+		name: FlowBroadcast, resume: "broadcast.resume", pickOne: "complaint.pick_one", verbatim: true,
+		legacy: legacyBroadcast,
+		steps: []formStep[broadcastDraft]{
+			{name: stepTopic, ask: f.askTopic, answer: f.topic},
+			{name: stepTextID, ask: f.askTextID, answer: f.text("id")},
+			{name: stepTextEN, ask: f.askTextEN, answer: f.text("en")},
+			{name: stepWhen, ask: f.askWhen, answer: f.when},
+		},
+		preview: formPreview[broadcastDraft]{
+			step: stepPreview, show: f.preview, confirm: "send", confirmKey: "broadcast.send", cancelKey: "complaint.cancel",
+			done: f.create,
+		},
+	}
+	f.form.register(r)
+	r.HandleCommand(f.command)
 }
 
-// staffBroadcastCommand starts the flow for staff typing /siaran; for anyone else the
-// command does not exist.
-func (r *Router) staffBroadcastCommand(ctx context.Context, c *Conv, text string) (bool, error) {
-	f, ok := r.flows["staff-broadcast"].(*staffBroadcastFlow)
+// command starts the flow for staff typing /siaran; for anyone else the command does
+// not exist.
+func (f *staffBroadcastFlow) command(ctx context.Context, c *Conv, text string) (bool, error) {
 	cmd := strings.ToLower(strings.TrimSpace(text))
-	if !ok || (cmd != "/siaran" && cmd != "/broadcast") || !f.staff(c.Msg.Key()) {
+	if (cmd != "/siaran" && cmd != "/broadcast") || !f.staff(c.Msg.Key()) {
 		return false, nil
 	}
-	return true, f.Start(ctx, c)
+	return true, f.form.Start(ctx, c)
 }
 
-func (f *staffBroadcastFlow) Start(_ context.Context, c *Conv) error {
-	c.Leave()
-	c.Session.Flow = "staff-broadcast"
-	f.ask(c, "topic")
-	return nil
-}
-
-func (f *staffBroadcastFlow) ask(c *Conv, step string) {
-	c.Session.Step = step
-	switch step {
-	case "topic":
-		var opts []bot.Option
-		for _, t := range f.topics {
-			opts = append(opts, c.Opt("topic:"+t, "subscribe.topic."+t+".name"))
-		}
-		c.Ask("broadcast.ask_topic", opts...)
-	case "text_id":
-		c.Say("broadcast.ask_text_id")
-	case "text_en":
-		c.Ask("broadcast.ask_text_en", c.Opt("skip", "complaint.skip"))
-	case "when":
-		c.Ask("broadcast.ask_when", c.Opt("now", "broadcast.now"))
+func (f *staffBroadcastFlow) askTopic(c *Conv, _ *broadcastDraft) {
+	var opts []bot.Option
+	for _, t := range f.topics {
+		opts = append(opts, c.Opt("topic:"+t, "subscribe.topic."+t+".name"))
 	}
+	c.Ask("broadcast.ask_topic", opts...)
 }
 
-func (f *staffBroadcastFlow) Continue(ctx context.Context, c *Conv, in Input) error {
-	text := strings.TrimSpace(in.Text)
-	switch c.Session.Step {
-	case "topic":
-		t, ok := strings.CutPrefix(in.Option, "topic:")
-		if !ok || !slices.Contains(f.topics, t) {
-			c.Say("complaint.pick_one")
-			f.ask(c, "topic")
-			return nil
-		}
-		c.Session.Set("topic", t)
-		f.ask(c, "text_id")
-	case "text_id":
-		if len(strings.Fields(text)) < 3 {
-			c.Say("broadcast.text_short")
-			return nil
-		}
-		c.Session.Set("text_id", text)
-		f.ask(c, "text_en")
-	case "text_en":
-		if in.Option != "skip" && !f.menu.isWord("keywords.skip", text) {
-			if len(strings.Fields(text)) < 3 {
-				c.Say("broadcast.text_short")
-				return nil
+func (f *staffBroadcastFlow) topic(_ context.Context, _ *Conv, d *broadcastDraft, in Input) outcome {
+	t, ok := strings.CutPrefix(in.Option, "topic:")
+	if !ok || (domain.BroadcastRules{Topics: f.topics}).CheckTopics([]string{t}) != nil {
+		return useless
+	}
+	d.Topic = t
+	return kept
+}
+
+func (f *staffBroadcastFlow) askTextID(c *Conv, _ *broadcastDraft) { c.Say("broadcast.ask_text_id") }
+
+func (f *staffBroadcastFlow) askTextEN(c *Conv, _ *broadcastDraft) {
+	c.Ask("broadcast.ask_text_en", c.Opt("skip", "complaint.skip"))
+}
+
+// text is the answer to the step of the text in lang (id or en); the English one may
+// be skipped.
+func (f *staffBroadcastFlow) text(lang string) func(context.Context, *Conv, *broadcastDraft, Input) outcome {
+	return func(_ context.Context, c *Conv, d *broadcastDraft, in Input) outcome {
+		text, into := strings.TrimSpace(in.Text), &d.TextID
+		if lang == "en" {
+			into = &d.TextEN
+			if in.Option == "skip" || c.IsWord(keySkip, text) {
+				*into = ""
+				return kept
 			}
-			c.Session.Set("text_en", text)
 		}
-		f.ask(c, "when")
-	case "when":
-		if problem := f.when(c, in.Option, text); problem != "" {
-			c.Say(problem)
-			return nil
+		if problem := textProblem(lang, text); problem != "" {
+			c.Say(problem, "Max", domain.MaxBroadcastText)
+			return waiting
 		}
-		f.preview(c)
-	case "preview":
-		switch in.Option {
-		case "send":
-			return f.create(ctx, c)
-		case "cancel":
-			c.Leave()
-			c.Say("cancelled")
-			return nil
-		}
-		f.preview(c)
+		*into = text
+		return kept
 	}
-	return nil
 }
 
-// when reads "now", a date and time ("29-11-2026 06:00") or a cron schedule, and
-// returns the text key of the problem, or "".
-func (f *staffBroadcastFlow) when(c *Conv, option, text string) string {
-	switch {
-	case option == "now" || strings.EqualFold(text, "sekarang") || strings.EqualFold(text, "now"):
-		c.Session.Set("at", "now") // the moment of the confirmation
-		return ""
-	case strings.Count(text, " ") >= 4:
-		if _, err := domain.ParseSchedule(text); err != nil {
-			return "broadcast.bad_when"
-		}
-		c.Session.Set("cron", text)
-		return ""
+func (f *staffBroadcastFlow) askWhen(c *Conv, _ *broadcastDraft) {
+	c.Ask("broadcast.ask_when", c.Opt("now", "broadcast.now"))
+}
+
+// textProblem returns the text key of what is wrong with a broadcast's text in lang
+// (domain.CheckBroadcastText), or "". Typed in chat, a text also needs three words:
+// "ok" or "tes" sent by mistake is no announcement.
+func textProblem(lang, text string) string {
+	err := domain.CheckBroadcastText(lang, text)
+	var p *domain.BroadcastProblem
+	if errors.As(err, &p) && p.Reason == domain.LongText {
+		return "broadcast.text_long"
 	}
-	at, err := time.ParseInLocation("02-01-2006 15:04", text, f.loc)
-	if err != nil {
-		return "broadcast.bad_when"
+	if err != nil || len(strings.Fields(text)) < 3 {
+		return "broadcast.text_short"
 	}
-	if at.Before(f.now()) {
-		return "broadcast.past"
-	}
-	c.Session.Set("at", at.Format(time.RFC3339))
 	return ""
 }
 
-func (f *staffBroadcastFlow) preview(c *Conv) {
-	c.Session.Step = "preview"
-	when := c.Session.Get("cron")
-	if c.Session.Get("at") == "now" {
-		when = c.T("broadcast.now")
-	} else if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil {
-		when = at.In(f.loc).Format("02-01-2006 15:04")
+// timingProblem returns the text key of what the domain finds wrong with a broadcast's
+// time (domain.CheckBroadcastTiming), or "".
+func timingProblem(err error) string {
+	var p *domain.BroadcastProblem
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &p) && p.Reason == domain.PastTime:
+		return "broadcast.past"
 	}
-	en := c.Session.Get("text_en")
+	return "broadcast.bad_when"
+}
+
+// when reads "now", a date and time ("29-11-2026 06:00") or a cron schedule, checked
+// by the domain's rules.
+func (f *staffBroadcastFlow) when(_ context.Context, c *Conv, d *broadcastDraft, in Input) outcome {
+	text := strings.TrimSpace(in.Text)
+	var next broadcastDraft // one way of saying when, replacing any other
+	switch {
+	case in.Option == "now" || strings.EqualFold(text, "sekarang") || strings.EqualFold(text, "now"):
+		next.Now = true
+	case strings.Count(text, " ") >= 4:
+		next.Cron = text
+	default:
+		at, err := time.ParseInLocation("02-01-2006 15:04", text, f.loc)
+		if err != nil {
+			c.Say("broadcast.bad_when")
+			return waiting
+		}
+		next.At = &at
+	}
+	if !next.Now {
+		if problem := timingProblem(domain.CheckBroadcastTiming(next.At, next.Cron, nil, f.now())); problem != "" {
+			c.Say(problem)
+			return waiting
+		}
+	}
+	d.Now, d.At, d.Cron = next.Now, next.At, next.Cron
+	return kept
+}
+
+// preview is the broadcast as it will be scheduled, its time in words ("setiap hari
+// kerja pukul 06.00"), never raw cron.
+func (f *staffBroadcastFlow) preview(c *Conv, d *broadcastDraft) string {
+	when := c.T("broadcast.now")
+	if !d.Now {
+		when = c.Schedule((&domain.Broadcast{At: d.At, Cron: d.Cron}).Timing(f.loc, f.now()))
+	}
+	en := d.TextEN
 	if en == "" {
 		en = c.T("complaint.none")
 	}
-	c.Turn.Say(bot.Reply{
-		Text: c.T("broadcast.preview", "Category", c.T("subscribe.topic."+c.Session.Get("topic")+".name"),
-			"Description", c.Session.Get("text_id"), "Summary", en, "Date", when),
-		Options: []bot.Option{c.Opt("send", "broadcast.send"), c.Opt("cancel", "complaint.cancel")},
-	})
+	return c.T("broadcast.preview", "Category", c.T("subscribe.topic."+d.Topic+".name"),
+		"Description", d.TextID, "Summary", en, "Date", when)
 }
 
-func (f *staffBroadcastFlow) create(ctx context.Context, c *Conv) error {
+// create schedules the confirmed broadcast, after the domain's rules: a time that
+// passed while the preview waited, or a topic no longer there, sends the person back
+// to that step.
+func (f *staffBroadcastFlow) create(ctx context.Context, c *Conv, d *broadcastDraft) (string, error) {
 	if !f.staff(c.Msg.Key()) { // no longer staff since the flow began
 		c.Leave()
-		return f.menu.unclaimed(ctx, c, Input{Text: c.Msg.Text})
+		return "", c.Fallback(ctx, Input{Text: c.Msg.Text})
 	}
-	if c.Session.Get("at") == "now" {
-		c.Session.Set("at", f.now().Format(time.RFC3339))
-	}
-	if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil && at.Before(f.now().Add(-time.Minute)) {
-		c.Say("broadcast.past") // confirmed after its time had passed
-		f.ask(c, "when")
-		return nil
-	}
+	now := f.now()
 	bc := &domain.Broadcast{
-		Topics: []string{c.Session.Get("topic")}, Text: map[string]string{"id": c.Session.Get("text_id")},
-		State: domain.BroadcastActive, CreatedAt: f.now(), CreatedBy: c.Msg.Key(), Cron: c.Session.Get("cron"),
+		Topics: []string{d.Topic}, Text: map[string]string{"id": d.TextID},
+		State: domain.BroadcastActive, CreatedAt: now, CreatedBy: c.Msg.Key(), At: d.At, Cron: d.Cron,
 	}
-	if en := c.Session.Get("text_en"); en != "" {
-		bc.Text["en"] = en
+	if d.Now {
+		bc.At = &now
 	}
-	if at, err := time.Parse(time.RFC3339, c.Session.Get("at")); err == nil {
-		bc.At = &at
+	if d.TextEN != "" {
+		bc.Text["en"] = d.TextEN
+	}
+	if err := (domain.BroadcastRules{Topics: f.topics}).Check(bc, now); err != nil {
+		var p *domain.BroadcastProblem
+		errors.As(err, &p)
+		switch {
+		case p != nil && p.Field == "topics":
+			c.Say("complaint.pick_one")
+			return stepTopic, nil
+		case p != nil && p.Field == "text":
+			lang := cmp.Or(p.Value, "id")
+			c.Say(textProblem(lang, bc.Text[lang]), "Max", domain.MaxBroadcastText)
+			return "text_" + lang, nil
+		}
+		c.Say(timingProblem(err))
+		return stepWhen, nil
 	}
 	id, err := f.store.Create(ctx, bc)
 	if err != nil {
-		return fmt.Errorf("schedule broadcast: %w", err)
+		return "", fmt.Errorf("schedule broadcast: %w", err)
 	}
 	c.Leave()
 	c.Say("broadcast.scheduled", "ID", id)
-	return nil
+	return "", nil
 }

@@ -29,7 +29,7 @@ func (f *statusFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		return f.one(ctx, c, id)
 	}
 	c.Leave()
-	return f.complaints.menu.unclaimed(ctx, c, in)
+	return c.Fallback(ctx, in)
 }
 
 // mine lists the person's complaints, newest first, each offered as an option.
@@ -49,7 +49,7 @@ func (f *statusFlow) mine(ctx context.Context, c *Conv) error {
 		lines = append(lines, c.T("complaint.mine_line", "ID", cp.ID, "Status", statusLabel(c, cp.Status), "Date", f.complaints.date(cp.CreatedAt)))
 		opts = append(opts, bot.Option{ID: "ticket:" + cp.ID, Label: cp.ID})
 	}
-	c.Session.Flow = "status"
+	c.Session.Flow = FlowStatus
 	c.Turn.Say(bot.Reply{Text: strings.Join(lines, "\n"), Options: opts})
 	return nil
 }
@@ -111,7 +111,7 @@ func (f *complaintFlow) event(ctx context.Context, c *Conv, arg string) error {
 	if e.Status == domain.StatusDone && n == len(cp.History) {
 		f.askRating(c, cp)
 	}
-	if c.Session.Flow == "complaint" || c.Session.Flow == "staff-broadcast" {
+	if c.InForm() {
 		c.Session.Options = kept // in the middle of filling something in
 	}
 	return nil
@@ -132,7 +132,7 @@ func (f *complaintFlow) option(ctx context.Context, c *Conv, opt string) (bool, 
 	kind, rest, _ := strings.Cut(opt, ":")
 	switch kind {
 	case "ticket":
-		return true, (&statusFlow{complaints: f}).one(ctx, c, rest)
+		return true, f.status.one(ctx, c, rest)
 	case "rate":
 		i := strings.LastIndexByte(rest, ':')
 		n, err := strconv.Atoi(rest[i+1:])

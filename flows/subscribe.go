@@ -25,17 +25,22 @@ type Subscriptions interface {
 type subscribeFlow struct {
 	subs   Subscriptions
 	topics []string
-	menu   *Router
 }
 
 // RegisterSubscriptions adds the subscription flow ("subscribe", also "langganan")
 // and "berhenti"/"stop", for the topics of the region.
 func (r *Router) RegisterSubscriptions(subs Subscriptions, topics []string) {
-	f := &subscribeFlow{subs: subs, topics: topics, menu: r}
-	r.flows["subscribe"] = f
-	r.flows["unsubscribe"] = unsubscribeFlow{f}
-	r.RegisterKeyword("keywords.subscribe", "subscribe")
-	r.RegisterKeyword("keywords.unsubscribe", "unsubscribe")
+	f := &subscribeFlow{subs: subs, topics: topics}
+	r.Register(FlowSubscribe, f)
+	r.Register(FlowUnsubscribe, unsubscribeFlow{f})
+	r.RegisterKeyword("keywords.subscribe", FlowSubscribe)
+	r.RegisterKeyword("keywords.unsubscribe", FlowUnsubscribe)
+	r.HandleIntent("subscribe", NeverInterrupts, func(ctx context.Context, c *Conv, in Input) error {
+		return f.join(ctx, c, in.reading.Slot)
+	})
+	r.HandleIntent("unsubscribe", NeverInterrupts, func(ctx context.Context, c *Conv, in Input) error {
+		return f.leave(ctx, c, in.reading.Slot)
+	})
 	r.subscriptions = subs
 }
 
@@ -61,7 +66,7 @@ func (f *subscribeFlow) show(ctx context.Context, c *Conv) error {
 		opts = append(opts, bot.Option{ID: "sub:" + t, Label: c.T(action) + " " + c.T("subscribe.topic."+t+".name")})
 	}
 	opts = append(opts, c.Opt("sub:done", "subscribe.done"))
-	c.Session.Flow, c.Session.Step = "subscribe", "choose"
+	c.Session.Flow, c.Session.Step = FlowSubscribe, "choose"
 	c.Turn.Say(bot.Reply{Text: strings.Join(lines, "\n"), Options: opts})
 	return nil
 }
@@ -89,7 +94,7 @@ func (f *subscribeFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		return f.show(ctx, c)
 	}
 	c.Leave()
-	return f.menu.unclaimed(ctx, c, in) // a question in the middle: answer it
+	return c.Fallback(ctx, in) // a question in the middle: answer it
 }
 
 // unsubscribeFlow leaves every topic at once.

@@ -396,9 +396,43 @@ const farKm = 50
 // (description, hours, tips) and how to get there, or share a location and get the
 // three nearest attractions. "kembali" goes up one level: how to get there →
 // attraction → its category (or the nearest list it came from) → categories → menu.
-type tourismFlow struct {
-	t    Tourism
-	menu *Router
+type tourismFlow struct{ t Tourism }
+
+// tourismState is where a person is in the tourism flow.
+type tourismState struct {
+	Category string           `json:"category,omitempty"` // the category listed
+	Place    string           `json:"place,omitempty"`    // the attraction shown
+	From     string           `json:"from,omitempty"`     // "nearby": the attraction came from the nearest list
+	Point    *domain.Location `json:"point,omitempty"`    // the place shared, for the nearest list
+}
+
+// legacyTourism reads the state of sessions saved before typed state.
+func legacyTourism(flow string, v map[string]string) (any, bool) {
+	return tourismState{Category: v["cat"], Place: v["place"], From: v["from"], Point: legacyPoint(v)}, flow == FlowTourism
+}
+
+func (f *tourismFlow) state(c *Conv) tourismState { return loadState[tourismState](c, FlowTourism) }
+
+func (f *tourismFlow) keep(c *Conv, st tourismState) { saveState(c, FlowTourism, st) }
+
+// tipsGiven are the travel tips given in this conversation (indexes in the pool),
+// until the person's flow ends: asking again gives the next.
+type tipsGiven struct {
+	Given []int `json:"given"`
+}
+
+// stateTips is the name the tips given are kept under.
+const stateTips = "tips"
+
+// legacyTips reads the tips given as sessions saved them before typed state.
+func legacyTips(_ string, v map[string]string) (any, bool) {
+	var t tipsGiven
+	for _, s := range legacyList(v["tips"]) {
+		if i, err := strconv.Atoi(s); err == nil {
+			t.Given = append(t.Given, i)
+		}
+	}
+	return t, len(t.Given) > 0
 }
 
 // tourismNearby is the entry of the "terdekat"/"nearby" keywords: the tourism flow,
@@ -408,18 +442,46 @@ type tourismNearby struct{ f *tourismFlow }
 // RegisterTourism adds the tourism flow: the menu entry "tourism" and the keywords
 // under keywords.tourism ("wisata", ...) open the categories; those under
 // keywords.nearby ("terdekat", ...) ask for a location and answer the three nearest
-// attractions.
+// attractions, as does a place shared outside any step that asks for one. Requests
+// in plain words: a travel tip now, what is near, a kind of attraction.
 func (r *Router) RegisterTourism(t Tourism) {
-	f := &tourismFlow{t: t, menu: r}
-	r.Register("tourism", f)
-	r.Register("tourism_nearby", tourismNearby{f})
-	r.RegisterKeyword("keywords.tourism", "tourism")
-	r.RegisterKeyword("keywords.nearby", "tourism_nearby")
+	f := &tourismFlow{t: t}
+	r.Register(FlowTourism, f)
+	r.Register(FlowNearby, tourismNearby{f})
+	r.handleLegacy(FlowTourism, legacyTourism)
+	r.handleLegacy(stateTips, legacyTips)
+	r.RegisterKeyword("keywords.tourism", FlowTourism)
+	r.RegisterKeyword("keywords.nearby", FlowNearby)
+	r.HandleKind(bot.KindLocation, func(_ context.Context, c *Conv, in Input) (bool, error) {
+		if in.Location == nil {
+			return false, nil
+		}
+		c.Leave()
+		c.Session.Flow = FlowTourism
+		f.located(c, in.Location)
+		return true, nil
+	})
+	r.HandleIntent("tip", NeverInterrupts, func(_ context.Context, c *Conv, _ Input) error {
+		f.tipNow(c)
+		return nil
+	})
+	r.HandleIntent("nearby", NeverInterrupts, func(ctx context.Context, c *Conv, _ Input) error {
+		return c.StartFlow(ctx, FlowNearby)
+	})
+	r.HandleIntent("tourism", NeverInterrupts, func(ctx context.Context, c *Conv, in Input) error {
+		if cat := in.reading.Slot; slices.Contains(TourismCategories(), cat) {
+			c.Leave()
+			c.Session.Flow = FlowTourism
+			f.list(c, cat) // straight to the kind asked for
+			return nil
+		}
+		return f.Start(ctx, c)
+	})
 }
 
 func (n tourismNearby) Start(_ context.Context, c *Conv) error {
 	c.Leave()
-	c.Session.Flow = "tourism"
+	c.Session.Flow = FlowTourism
 	n.f.askLocation(c, "tourism.ask_location", nil)
 	return nil
 }
@@ -430,7 +492,7 @@ func (n tourismNearby) Continue(ctx context.Context, c *Conv, in Input) error {
 
 func (f *tourismFlow) Start(_ context.Context, c *Conv) error {
 	c.Leave()
-	c.Session.Flow = "tourism"
+	c.Session.Flow = FlowTourism
 	f.categories(c, c.T("tourism.intro"))
 	return nil
 }
@@ -452,7 +514,7 @@ func (f *tourismFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		f.typedPlace(c, text)
 		return nil
 	}
-	if cat, ok := f.typedCategory(text); ok {
+	if cat, ok := f.typedCategory(c, text); ok {
 		f.list(c, cat)
 		return nil
 	}
@@ -464,10 +526,9 @@ func (f *tourismFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		f.offer(c, c.T("tourism.did_you_mean"), found)
 		return nil
 	}
-	if a, ok := f.menu.flows["faq"].(Asker); ok && looksLikeQuestion(text) {
-		// A question asked while browsing ("apakah ada penginapan dekat pantai") is for the FAQ.
-		c.Leave()
-		return a.Ask(ctx, c, text)
+	// A question asked while browsing ("apakah ada penginapan dekat pantai") is for the FAQ.
+	if asked, err := c.Question(ctx, text); asked || err != nil {
+		return err
 	}
 	f.repeat(c)
 	return nil
@@ -498,8 +559,8 @@ func (f *tourismFlow) option(c *Conv, opt string) bool {
 			f.place(c, arg, "nearby")
 		case "how":
 			from := ""
-			if c.Session.Get("place") == arg {
-				from = c.Session.Get("from") // how to get there keeps the way back
+			if st := f.state(c); st.Place == arg {
+				from = st.From // how to get there keeps the way back
 			}
 			f.how(c, arg, from)
 		}
@@ -521,7 +582,8 @@ func (f *tourismFlow) option(c *Conv, opt string) bool {
 
 // Back goes up one level.
 func (f *tourismFlow) Back(_ context.Context, c *Conv) error {
-	place, from := c.Session.Get("place"), c.Session.Get("from")
+	st := f.state(c)
+	place, from := st.Place, st.From
 	switch c.Session.Step {
 	case tourHow:
 		f.place(c, place, from)
@@ -538,7 +600,7 @@ func (f *tourismFlow) Back(_ context.Context, c *Conv) error {
 		f.askLocation(c, "tourism.ask_location", nil)
 	default:
 		c.Leave()
-		f.menu.ShowMenu(c)
+		c.ShowMenu()
 	}
 	return nil
 }
@@ -546,7 +608,7 @@ func (f *tourismFlow) Back(_ context.Context, c *Conv) error {
 // categories offers the categories that have attractions, the nearby search and the menu.
 func (f *tourismFlow) categories(c *Conv, text string) {
 	c.Session.Step = tourCategories
-	c.Session.Vars = nil
+	dropState(c, FlowTourism)
 	c.Turn.Say(bot.Reply{Text: text, Options: f.categoryOptions(c)})
 }
 
@@ -562,7 +624,7 @@ func (f *tourismFlow) categoryOptions(c *Conv) []bot.Option {
 
 // typedCategory recognises a category typed by its id or label in any language, or
 // by one word of the label ("budaya", "religi", "beach").
-func (f *tourismFlow) typedCategory(text string) (string, bool) {
+func (f *tourismFlow) typedCategory(c *Conv, text string) (string, bool) {
 	norm := fold.Label(text)
 	if len([]rune(norm)) < 3 {
 		return "", false
@@ -575,7 +637,7 @@ func (f *tourismFlow) typedCategory(text string) (string, bool) {
 			return cat, true
 		}
 		for _, lang := range locales.Languages() {
-			label := fold.Label(f.menu.label(lang, "tourism.category."+cat))
+			label := fold.Label(c.Label(lang, "tourism.category."+cat))
 			if norm == label || len([]rune(norm)) >= 4 && strings.HasPrefix(label, norm) || slices.Contains(nameWords(label), norm) {
 				return cat, true
 			}
@@ -587,8 +649,7 @@ func (f *tourismFlow) typedCategory(text string) (string, bool) {
 // list offers the attractions of a category.
 func (f *tourismFlow) list(c *Conv, cat string) {
 	c.Session.Step = tourList
-	c.Session.Vars = nil
-	c.Session.Set("cat", cat)
+	f.keep(c, tourismState{Category: cat})
 	c.Turn.Say(bot.Reply{Text: c.T("tourism.list", "Category", c.T("tourism.category."+cat)), Options: f.listOptions(c, cat)})
 }
 
@@ -608,10 +669,12 @@ func (f *tourismFlow) open(c *Conv, id, from, step string) (Attraction, bool) {
 		f.categories(c, c.T("tourism.choose_category"))
 		return a, false
 	}
-	f.keepPoint(c, from)
+	st := tourismState{Place: a.ID, From: from}
+	if from == "nearby" {
+		st.Point = f.state(c).Point // kept for "kembali" to the nearest list
+	}
+	f.keep(c, st)
 	c.Session.Step = step
-	c.Session.Set("place", a.ID)
-	c.Session.Set("from", from)
 	return a, true
 }
 
@@ -660,21 +723,11 @@ func (f *tourismFlow) howOptions(c *Conv, a Attraction, from string) []bot.Optio
 	return append(opts, f.placeOptions(c, a, from)[1:]...)
 }
 
-// keepPoint forgets the shared point unless the person came from the nearest list.
-func (f *tourismFlow) keepPoint(c *Conv, from string) {
-	lat, lon := c.Session.Get("lat"), c.Session.Get("lon")
-	c.Session.Vars = nil
-	if from == "nearby" && lat != "" {
-		c.Session.Set("lat", lat)
-		c.Session.Set("lon", lon)
-	}
-}
-
 // askLocation asks the person to share where they are; matches are attractions the
 // person may have meant by a name they typed.
 func (f *tourismFlow) askLocation(c *Conv, key string, matches []Attraction) {
 	c.Session.Step = tourLocate
-	c.Session.Vars = nil
+	dropState(c, FlowTourism)
 	text := c.T(key)
 	var opts []bot.Option
 	if len(matches) > 0 {
@@ -704,9 +757,7 @@ func (f *tourismFlow) located(c *Conv, l *domain.Location) {
 		f.askLocation(c, "tourism.location_invalid", nil)
 		return
 	}
-	c.Session.Vars = nil
-	c.Session.Set("lat", strconv.FormatFloat(l.Lat, 'f', 6, 64))
-	c.Session.Set("lon", strconv.FormatFloat(l.Lon, 'f', 6, 64))
+	f.keep(c, tourismState{Point: keptPoint(*l)})
 	f.results(c)
 }
 
@@ -729,12 +780,11 @@ func (f *tourismFlow) results(c *Conv) {
 // nearestOptions offers the three attractions nearest the point in the session; far
 // reports that even the nearest is more than farKm away, ok that there is a point.
 func (f *tourismFlow) nearestOptions(c *Conv) (opts []bot.Option, far, ok bool) {
-	lat, err1 := strconv.ParseFloat(c.Session.Get("lat"), 64)
-	lon, err2 := strconv.ParseFloat(c.Session.Get("lon"), 64)
-	if err1 != nil || err2 != nil {
+	p := f.state(c).Point
+	if p == nil {
 		return nil, false, false
 	}
-	near := f.t.Nearest(domain.Location{Lat: lat, Lon: lon}, 3)
+	near := f.t.Nearest(*p, 3)
 	for _, n := range near {
 		opts = append(opts, bot.Option{ID: "tourism:near:" + n.Attraction.ID,
 			Label: n.Attraction.Name.In(c.Lang()) + " · " + f.km(c, n.Km)})
@@ -761,7 +811,7 @@ func (f *tourismFlow) km(c *Conv, km float64) string {
 // offer lists attractions the person may have meant.
 func (f *tourismFlow) offer(c *Conv, text string, found []Attraction) {
 	c.Session.Step = tourCategories
-	c.Session.Vars = nil
+	dropState(c, FlowTourism)
 	var opts []bot.Option
 	for _, a := range found {
 		opts = append(opts, bot.Option{ID: "tourism:place:" + a.ID, Label: a.Name.In(c.Lang())})
@@ -773,18 +823,19 @@ func (f *tourismFlow) offer(c *Conv, text string, found []Attraction) {
 // repeat asks kindly for one of the options of the current step again.
 func (f *tourismFlow) repeat(c *Conv) {
 	var opts []bot.Option
+	st := f.state(c)
 	switch c.Session.Step {
 	case tourList:
-		opts = f.listOptions(c, c.Session.Get("cat"))
+		opts = f.listOptions(c, st.Category)
 	case tourPlace, tourHow:
-		a, ok := f.t.Attraction(c.Session.Get("place"))
+		a, ok := f.t.Attraction(st.Place)
 		if !ok {
 			break
 		}
 		if c.Session.Step == tourHow {
-			opts = f.howOptions(c, a, c.Session.Get("from"))
+			opts = f.howOptions(c, a, st.From)
 		} else {
-			opts = f.placeOptions(c, a, c.Session.Get("from"))
+			opts = f.placeOptions(c, a, st.From)
 		}
 	case tourNearest:
 		opts, _, _ = f.nearestOptions(c)
@@ -801,17 +852,13 @@ func (f *tourismFlow) repeat(c *Conv) {
 // here are remembered in the session until the person's flow ends, so asking again
 // gives the next one.
 func (f *tourismFlow) tipNow(c *Conv) {
-	var seen []int
-	for _, s := range splitList(c.Session.Get("tips")) {
-		if i, err := strconv.Atoi(s); err == nil {
-			seen = append(seen, i)
-		}
-	}
-	i, tip := f.t.NextTip(c.Lang(), seen)
+	tips := loadState[tipsGiven](c, stateTips)
+	i, tip := f.t.NextTip(c.Lang(), tips.Given)
 	if i < 0 {
 		c.Say("tourism.no_tip")
 		return
 	}
-	c.Session.Set("tips", strings.Trim(c.Session.Get("tips")+","+strconv.Itoa(i), ","))
+	tips.Given = append(tips.Given, i)
+	saveState(c, stateTips, tips)
 	c.Say("tourism.tip_now", "Description", tip)
 }

@@ -81,6 +81,7 @@ type harness struct {
 	desk   *flows.Desk
 	now    time.Time // the clock of the flows
 	ids    int       // handoff ids given
+	store  storetest.Backend
 }
 
 // courier delivers handoff news the way the service does (an event through the
@@ -153,9 +154,9 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
-	h := &harness{staff: "test:staff", now: transcriptTime}
+	h := &harness{staff: "test:staff", now: transcriptTime, store: b}
 	router := flows.NewRouter(texts, log)
-	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
+	router.RegisterFAQ(matcher, b.Store.FAQStats())
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: alerts{h}, Region: region, Location: jakarta,
 		Staff: func(key string) bool { return key == h.staff },

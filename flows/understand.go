@@ -3,8 +3,6 @@ package flows
 import (
 	"context"
 	"io/fs"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/layan-id/layan/bot"
@@ -100,110 +98,39 @@ func (r *Router) isMainMenu(opts []bot.Option) bool {
 var smallTalk = map[string]bool{"greet": true, "thanks": true, "ack": true, "bye": true, "who": true,
 	"laugh": true, "sorry": true, "angry": true}
 
-// asides are the intents that may interrupt filling in a complaint: the draft is kept
-// and the step asked again afterwards. A request for another flow in the middle of a
-// description is taken as part of the description.
-var asides = map[string]bool{"ticket": true, "lang:en": true, "lang:id": true, "erase": true, "human": true,
-	"cancel": true, "menu": true, "back": true, "help": true, "privacy": true}
-
 // understood does what the message asks for when the intent reader recognised a
-// request or small talk; it reports whether it did.
+// request or small talk; it reports whether it did. In a form only small talk and the
+// requests that may interrupt it are taken (HandleIntent); anything else is the
+// step's answer.
 func (r *Router) understood(ctx context.Context, c *Conv, in Input) (bool, error) {
-	if r.asksForComplaintsMidForm(c, in) {
-		return true, r.aside(c, func() error { return (&statusFlow{complaints: r.complaints}).mine(ctx, c) })
-	}
 	rd := in.reading
 	if in.Option != "" || rd.Intent == "" || rd.Intent == "yes" || rd.Intent == "no" {
 		return false, nil // yes or no that no offered option takes: the step asks again
 	}
-	if c.Session.Flow == "complaint" && !asides[rd.Intent] && !smallTalk[rd.Intent] {
-		return false, nil
+	if c.InForm() && !smallTalk[rd.Intent] {
+		switch r.requests[rd.Intent].interrupts {
+		case NeverInterrupts:
+			return false, nil
+		case InterruptsAtChoice:
+			if !in.offered {
+				return false, nil
+			}
+		}
 	}
 	return true, r.do(ctx, c, in)
 }
 
-// asksForComplaintsMidForm reports whether, at a step of the complaint form that offers
-// choices, the person asks for their complaints ("cek status laporan saya"): clearly
-// not an answer to the step. In a description the same words are part of the
-// description.
-func (r *Router) asksForComplaintsMidForm(c *Conv, in Input) bool {
-	return c.Session.Flow == "complaint" && r.complaints != nil && in.Option == "" &&
-		in.offered && in.reading.Intent == "status"
-}
-
-// do carries out a recognised intent.
+// do carries out a recognised intent: small talk, or the request's handler; a request
+// nobody handles goes to the FAQ, which decides.
 func (r *Router) do(ctx context.Context, c *Conv, in Input) error {
-	rd := in.reading
-	if smallTalk[rd.Intent] {
-		return r.aside(c, func() error { r.smallTalk(c, rd.Intent); return nil })
+	name := in.reading.Intent
+	if smallTalk[name] {
+		return c.Aside(func() error { r.smallTalk(c, name); return nil })
 	}
-	switch rd.Intent {
-	case "ticket":
-		if r.complaints == nil {
-			break
-		}
-		return r.aside(c, func() error { return (&statusFlow{complaints: r.complaints}).one(ctx, c, rd.Ticket) })
-	case "lang:en", "lang:id":
-		lang := strings.TrimPrefix(rd.Intent, "lang:")
-		if c.Session.Flow == "" {
-			return setLanguage(ctx, c, r, lang)
-		}
-		return r.aside(c, func() error {
-			c.Session.Lang = c.texts.Lang(lang)
-			c.Say("language.changed")
-			return nil
-		})
-	case "human":
-		if r.handoff != nil {
-			return r.handoff.Start(ctx, c)
-		}
-		return r.aside(c, func() error { c.Say("human.contacts"); return nil })
-	case "cancel", "menu", "back", "help", "privacy", "erase":
-		if rd.Intent == "help" || rd.Intent == "privacy" {
-			return r.aside(c, func() error { _, err := r.doKeyword(ctx, c, rd.Intent); return err })
-		}
-		_, err := r.doKeyword(ctx, c, rd.Intent)
-		return err
-	case "status", "complaint":
-		if r.complaints == nil {
-			break
-		}
-		if rd.Intent == "status" {
-			return r.flows["status"].Start(ctx, c)
-		}
-		r.complaints.startWith(c, rd.Slot, in.Text)
-		return nil
-	case "subscribe", "unsubscribe":
-		f, ok := r.flows["subscribe"].(*subscribeFlow)
-		if !ok {
-			break
-		}
-		if rd.Intent == "unsubscribe" {
-			return f.leave(ctx, c, rd.Slot)
-		}
-		return f.join(ctx, c, rd.Slot)
-	case "tip":
-		if f, ok := r.flows["tourism"].(*tourismFlow); ok {
-			f.tipNow(c)
-			return nil
-		}
-	case "nearby", "tourism":
-		f, ok := r.flows["tourism"].(*tourismFlow)
-		if !ok {
-			break
-		}
-		if rd.Intent == "nearby" {
-			return r.flows["tourism_nearby"].Start(ctx, c)
-		}
-		if rd.Slot == "" || !slices.Contains(TourismCategories(), rd.Slot) {
-			return f.Start(ctx, c)
-		}
-		c.Leave()
-		c.Session.Flow = "tourism"
-		f.list(c, rd.Slot) // straight to the kind asked for
-		return nil
+	if route, ok := r.requests[name]; ok {
+		return route.h(ctx, c, in)
 	}
-	return r.unclaimed(ctx, c, in) // a flow this service does not run: the FAQ decides
+	return r.unclaimed(ctx, c, in)
 }
 
 // smallTalk answers greetings, thanks and the like in a few warm words, never with
@@ -213,7 +140,7 @@ func (r *Router) smallTalk(c *Conv, name string) {
 	switch {
 	case name == "angry":
 		c.Turn.Say(bot.Reply{Text: c.T("smalltalk.angry"), Options: []bot.Option{
-			c.Opt("complaint", "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}})
+			c.Opt(FlowComplaint, "faq.option_complaint"), c.Opt("menu", "faq.option_menu")}})
 	case c.Session.Flow == "" && (name == "greet" || name == "who"):
 		c.Say("smalltalk." + name)
 		r.ShowMenu(c)
@@ -231,14 +158,14 @@ type Resumer interface {
 // shown, the office's contacts) and then puts the flow back where it was: a draft is
 // not lost, and the step is asked again, so the way back is right there.
 func (r *Router) aside(c *Conv, do func() error) error {
-	flow, step, vars := c.Session.Flow, c.Session.Step, maps.Clone(c.Session.Vars)
+	flow, step, state := c.Session.Flow, c.Session.Step, c.Session.State
 	if err := do(); err != nil {
 		return err
 	}
 	if flow == "" || c.Session.Flow != "" && c.Session.Flow != flow {
 		return nil
 	}
-	c.Session.Flow, c.Session.Step, c.Session.Vars = flow, step, vars
+	c.Session.Flow, c.Session.Step, c.Session.State = flow, step, state
 	if rs, ok := r.flows[flow].(Resumer); ok {
 		rs.Resume(c)
 	}

@@ -9,6 +9,10 @@
 // variables (Region, ...) merged with the data of the call. The region's name is
 // content too: the text "region" of each language, unless the operator names it
 // (REGION_NAME), which then holds for every language.
+//
+// Catalog.Schedule says when a broadcast runs (a domain.Timing) in words, from the
+// texts schedule.*: the one place a schedule is put in words, for the chat and the
+// staff's pages.
 package locales
 
 import (
@@ -247,5 +251,6 @@ func Sample() map[string]any {
 		"Channel": "telegram", "Command": "selesai",
 		"Position": 1, "Opens": "Senin, 30-11-2026 pukul 08.00", "Day": "Senin", "Time": "08.00",
 		"Text": "halo", "Lang": "id", "Since": "27-11-2026 09:00",
+		"Hour": "06", "Minute": "00", "Month": "Desember", "Year": 2026,
 	}
 }

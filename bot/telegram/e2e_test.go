@@ -419,7 +419,7 @@ func e2eEngine(t testing.TB, b storetest.Backend) *bot.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	router.Register("faq", flows.NewAskFlow(matcher, b.Store.FAQStats(), router))
+	router.RegisterFAQ(matcher, b.Store.FAQStats())
 	region, err := flows.LoadRegion(locales.Content(""))
 	if err != nil {
 		t.Fatal(err)
