@@ -91,10 +91,8 @@ func (n *notifier) deliverNews(ctx context.Context) {
 	if n.news == nil {
 		return
 	}
-	jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelJobs()
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(10*time.Second, cancelJobs) })
-	defer stop()
+	jobs, release := bot.Grace(ctx, 10*time.Second)
+	defer release()
 	inbox.New(inbox.Config{
 		Name: "complaint news", Item: "item", Queue: n.news, Lanes: lanes.New(16), Consumer: inbox.ConsumerName(),
 		MaxAge: 24 * time.Hour, ClaimAfter: n.claimAfter, Log: n.log,
