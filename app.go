@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -11,15 +13,20 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/layan-id/layan/admin"
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/guard"
 	"github.com/layan-id/layan/bot/telegram"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/bot/whatsappcloud"
+	"github.com/layan-id/layan/broadcast"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/metrics"
+	"github.com/layan-id/layan/notify"
+	"github.com/layan-id/layan/staff"
 	"github.com/layan-id/layan/store"
 )
 
@@ -30,26 +37,333 @@ const (
 	sessionTTL     = 90 * 24 * time.Hour // the privacy notice promises this
 )
 
-// app is Layan assembled: store, texts, engine and sender.
+// app is Layan assembled. build makes every part once, in one phase, from parts
+// already made; nothing is filled in later. Parts a service runs and the terminal
+// chat does not (channels, HTTP, broadcasts) are nil in the latter.
 type app struct {
 	cfg      config
 	log      *slog.Logger
 	embedded *store.Embedded // nil on a real Redis
 	store    *store.Store
 	texts    *locales.Catalog
-	engine   *bot.Engine
+	metrics  *metrics.Metrics
 	sender   *bot.Sender
+	engine   *bot.Engine
+	notifier *notify.Notifier
+	desk     *flows.Desk // the staff side of talking to a person
 
 	complaints *store.Complaints
-	notifier   *notifier
 	broadcasts *store.Broadcasts
-	region     flows.Region
-	tips       tips
-	pseudonyms bot.Pseudonymizer
-	desk       *flows.Desk            // the staff side of talking to a person
-	whatsapp   *whatsapp.Channel      // nil unless enabled; set before any message is handled
-	cloud      *whatsappcloud.Channel // nil unless WHATSAPP_CLOUD_* is set
-	metrics    *metrics.Metrics
+
+	// Only for the service.
+	media     *store.Media
+	web       *webchat.Server
+	telegram  *telegram.Channel      // nil unless TELEGRAM_TOKEN is set
+	cloud     *whatsappcloud.Channel // nil unless WHATSAPP_CLOUD_* is set
+	whatsapp  *whatsapp.Channel      // nil unless WHATSAPP_ENABLED
+	scheduler *broadcast.Service
+	handler   http.Handler // everything on HTTP_ADDR
+	listener  net.Listener // on HTTP_ADDR
+}
+
+// purpose is what build assembles Layan for.
+type purpose int
+
+const (
+	forService  purpose = iota // the channels, HTTP routes and the listener on HTTP_ADDR, broadcasts
+	forTerminal                // the engine and the flows only (layan chat)
+)
+
+// build assembles Layan for its purpose, in order of need. The router is the one
+// registry: it is made empty, the engine is built on it, and the flows are registered
+// once what they need exists (the notifier, which needs the engine; who is staff,
+// which needs WhatsApp) — all before anything runs. On error, what was opened is
+// closed.
+func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app, err error) {
+	texts, err := locales.Load(cfg.ContentDir, map[string]any{"Region": cfg.RegionName})
+	if err != nil {
+		return nil, err
+	}
+	if err := texts.Check(locales.Sample()); err != nil {
+		return nil, fmt.Errorf("texts are incomplete:\n%w", err)
+	}
+	if cfg.RegionName == "" && cfg.ContentDir == "" {
+		region, _ := texts.Text(locales.Default, "region", nil)
+		log.Warn("serving the embedded content, written for one region; set REGION_NAME and CONTENT_DIR for another",
+			"region", region)
+	}
+	content := locales.Content(cfg.ContentDir)
+	matcher, err := faq.Load(content)
+	if err != nil {
+		return nil, err
+	}
+	region, err := flows.LoadRegion(content)
+	if err != nil {
+		return nil, err
+	}
+	intents, err := flows.LoadIntents(content)
+	if err != nil {
+		return nil, err
+	}
+	tourism, err := flows.LoadTourism(content)
+	if err != nil {
+		return nil, err
+	}
+	hours, err := region.Hours(cfg.Handoff.OfficeHours, cfg.Location)
+	if err != nil {
+		return nil, fmt.Errorf("OFFICE_HOURS: %w", err)
+	}
+
+	st, emb, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeStore(st, emb)
+		}
+	}()
+	a := &app{
+		cfg: cfg, log: log, embedded: emb, store: st, texts: texts, metrics: metrics.New(buildVersion()),
+		sender: bot.NewSender(log), complaints: st.Complaints(cfg.TicketPrefix, cfg.Location), broadcasts: st.Broadcasts(),
+	}
+	if emb != nil {
+		a.measureEmbedded(emb)
+	}
+	secret, err := st.Secret(ctx, "log-pseudonyms")
+	if err != nil {
+		log.Warn("no shared secret for log pseudonyms; using one for this process only", "err", err)
+		secret = nil
+	}
+	pseudonyms := bot.NewPseudonymizer(secret)
+
+	router := flows.NewRouter(texts, log)
+	a.engine = bot.NewEngine(bot.EngineConfig{
+		Store:      st.Conversations(chatLockTTL, sessionTTL),
+		Handler:    router,
+		Timeout:    messageTimeout,
+		Apology:    router.Apology,
+		Logger:     log,
+		Pseudonyms: pseudonyms,
+		History:    bot.HistoryLimits{Lines: historyLines, Age: cfg.Handoff.keep()},
+		Observe:    a.metrics.Observe,
+	})
+	news := notify.Config{
+		Engine: a.engine, Sender: a.sender, Texts: texts, Outbox: st.Outbox(),
+		Staff: staffChat(cfg.StaffNotify), Location: cfg.Location, Logger: log,
+	}
+	if p == forService { // the terminal chat neither drains the outbox, nor queues news, nor claims SLA alerts
+		news.Channels, news.Complaints, news.SLA = a.channels(), a.complaints, cfg.ComplaintSLA
+		news.News = st.News()
+	}
+	if a.notifier, err = notify.New(news); err != nil {
+		return nil, err
+	}
+	var phones staff.Phones // WhatsApp people known by LID, when whatsmeow runs
+	if p == forService {
+		if err := a.channelsFor(pseudonyms); err != nil {
+			return nil, err
+		}
+		if a.whatsapp != nil {
+			phones = a.whatsapp
+		}
+	}
+	isStaff := staff.New(cfg.StaffIDs, phones).IsStaff
+
+	router.RegisterIntents(intents)
+	router.RegisterFAQ(matcher, st.FAQStats())
+	router.RegisterSubscriptions(a.broadcasts, region.Topics)
+	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store's directory
+	router.RegisterComplaints(flows.ComplaintConfig{
+		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff,
+	})
+	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, isStaff, cfg.Location, nil)
+	a.desk = router.RegisterHandoff(flows.HandoffConfig{
+		Store: st.Handoffs(), Courier: a.notifier, Hours: hours, Wait: cfg.Handoff.Wait,
+		Keep: cfg.Handoff.keep(), Staff: isStaff, Location: cfg.Location, NewID: store.NewHandoffID,
+	})
+	router.RegisterTourism(tourism)
+
+	if p == forService {
+		a.scheduler = broadcast.New(broadcast.Config{
+			Store: a.broadcasts, Sender: a.sender, Tips: tips{tourism: tourism, store: a.broadcasts},
+			Location: cfg.Location, Logger: log,
+		})
+		tip := tipOfTheDay(cfg.TipSchedule)
+		tip.CreatedAt = time.Now()
+		if err := a.broadcasts.Ensure(ctx, tip); err != nil {
+			log.Warn("tip of the day not scheduled", "err", err)
+		}
+		a.handler = a.routes(ctx, region)
+		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		}
+	}
+	return a, nil
+}
+
+// staffChat is the recipient of staff alerts named by STAFF_NOTIFY (channel:chat, as
+// the configuration checked it); none when it is unset.
+func staffChat(notify string) bot.Recipient {
+	ch, chat, ok := strings.Cut(notify, ":")
+	if !ok {
+		return bot.Recipient{}
+	}
+	return bot.Recipient{Channel: ch, ChatID: chat}
+}
+
+// channelsFor makes the service's channels, each registered with the sender: the web
+// chat, and Telegram and WhatsApp (whatsmeow or the Cloud API) when configured, with
+// the media store for the photos people send.
+func (a *app) channelsFor(pseudonyms bot.Pseudonymizer) error {
+	cfg, log := a.cfg, a.log
+	media, err := store.NewMedia(filepath.Join(cfg.DataDir, "media"))
+	if err != nil {
+		return err
+	}
+	media.SetQuota(cfg.Web.MediaQuota)
+	a.media = media
+
+	chats := a.store.WebChats()
+	a.sender.Register(webchat.NewChannel(chats), bot.Limits{})
+	if a.web, err = webchat.NewServer(a.engine, chats, a.texts, log); err != nil {
+		return err
+	}
+	a.web.AllowFraming(cfg.Web.FrameAncestors)
+	if !cfg.Web.AddressLimits {
+		a.web.LiftAddressLimits()
+		log.Info("web chat: limits per client address are off (WEBCHAT_LIMITS=off)")
+	}
+	a.web.AcceptPhotos(media)
+
+	// A person who blocked the bot, or whom WhatsApp cannot reach, has opted out of
+	// everything.
+	unsubscribe := func(why string) func(context.Context, string) {
+		return func(ctx context.Context, key string) {
+			if err := a.broadcasts.UnsubscribeAll(ctx, key); err != nil {
+				log.Warn("unsubscribe "+why, "err", err)
+			}
+		}
+	}
+	if cfg.TelegramToken != "" {
+		a.telegram, err = telegram.New(telegram.Config{
+			Token: cfg.TelegramToken, Endpoint: cfg.TelegramEndpoint,
+			WebhookURL: cfg.TelegramWebhookURL, WebhookSecret: cfg.TelegramWebhookSecret,
+			StaffChatID: cfg.TelegramStaffChat, Logger: log, Pseudonyms: pseudonyms,
+			Limits: cfg.TelegramLimits, Blocked: unsubscribe("a person who blocked the bot"),
+		}, a.engine, a.sender, a.store.Telegram(), a.texts)
+		if err != nil {
+			return fmt.Errorf("TELEGRAM_*: %w", err)
+		}
+		a.telegram.AcceptPhotos(media)
+	}
+	if wc := cfg.WhatsAppCloud; wc.Enabled() {
+		templates, err := whatsappcloud.LoadTemplates(locales.Content(cfg.ContentDir))
+		if err != nil {
+			return err
+		}
+		a.cloud, err = whatsappcloud.New(whatsappcloud.Config{
+			Token: wc.Token, PhoneID: wc.PhoneID, AppSecret: wc.AppSecret, VerifyToken: wc.VerifyToken,
+			API: wc.API, PerSecond: wc.PerSecond, Limits: cfg.WhatsAppCloudLimits, Store: a.store.WhatsAppCloud(), Media: media,
+			Templates: templates, Logger: log, Pseudonyms: pseudonyms,
+			Alert: func(ctx context.Context, al whatsappcloud.Alert) {
+				a.notifier.StaffNews(ctx, "whatsapp_cloud_"+string(al.Kind), al.Text)
+			},
+			Blocked: unsubscribe("a person WhatsApp cannot reach"),
+		}, a.engine, a.sender, a.texts)
+		if err != nil {
+			return fmt.Errorf("WHATSAPP_CLOUD_*: %w", err)
+		}
+	}
+	if cfg.WhatsAppEnabled {
+		a.whatsapp, err = whatsapp.New(whatsapp.Config{
+			DataDir: cfg.DataDir, DB: cfg.WhatsAppDB, Lock: a.store.WhatsApp(), Media: media,
+			Logger: log, Pseudonyms: pseudonyms, Location: cfg.Location, Limits: cfg.WhatsAppLimits,
+			Alert: func(ctx context.Context, al whatsapp.Alert) {
+				a.notifier.StaffNews(ctx, "whatsapp_"+string(al.Kind), al.Text)
+			},
+		}, a.engine, a.sender, a.texts)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// routes is everything on HTTP_ADDR: the web chat, the webhooks, the staff API,
+// health, readiness and metrics, behind the trusted proxies' middleware.
+func (a *app) routes(ctx context.Context, region flows.Region) http.Handler {
+	cfg, log := a.cfg, a.log
+	mux := http.NewServeMux()
+	a.web.Register(mux)
+	if a.telegram != nil {
+		a.telegram.Register(mux) // POST /telegram/webhook, in webhook mode only
+	}
+	if a.cloud != nil {
+		a.cloud.Register(mux) // GET and POST /whatsapp/webhook
+	}
+	// With staff accounts the API is on, also without ADMIN_TOKEN.
+	var accounts admin.Accounts
+	if accs, err := a.store.Staff().List(ctx); err != nil {
+		// the store may come back: keep the API reachable for accounts meanwhile
+		log.Warn("staff accounts not read; the staff API stays on for them", "err", err)
+		accounts = a.store.Staff()
+	} else if len(accs) > 0 {
+		accounts = a.store.Staff()
+	}
+	staffAPI := admin.New(admin.Config{
+		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
+		Logger: log, Location: cfg.Location, Accounts: accounts,
+	})
+	bcfg := admin.BroadcastConfig{
+		Store: a.broadcasts, Scheduler: a.scheduler, Topics: region.Topics, Channels: a.channels(),
+	}
+	if a.cloud != nil {
+		bcfg.WhatsAppStatuses = a.store.WhatsAppCloud()
+	}
+	staffAPI.EnableBroadcasts(bcfg)
+	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply, Media: a.media})
+	staffAPI.Register(mux)
+	if !staffAPI.Enabled() {
+		log.Info("staff API off: ADMIN_TOKEN is not set and there are no staff accounts (layan staff add)")
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET /metrics", bearer(a.metrics.Handler(), guard.New(guard.Config{Name: "metrics", Logger: log}), cfg.AdminToken, cfg.MetricsToken))
+	mux.HandleFunc("GET /readyz", a.ready)
+	return cfg.Web.TrustedProxies.Middleware(mux)
+}
+
+// ready answers GET /readyz: 200 while the store answers and the embedded store's
+// journal takes writes, else 503; the channels' state is reported, never failing it.
+func (a *app) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.store.Ping(ctx); err != nil {
+		writeStatus(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
+		return
+	}
+	status := map[string]string{"status": "ok", "store": "ok"}
+	if a.embedded != nil {
+		journal, snapshot := a.embedded.Health()
+		if journal != nil { // writes fail: nothing could be promised
+			writeStatus(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "journal: " + journal.Error()})
+			return
+		}
+		if snapshot != nil { // nothing lost; the next start replays more
+			status["store_snapshot"] = snapshot.Error()
+		}
+	}
+	if a.whatsapp != nil {
+		// Reported, never failing readiness: a standby replica is healthy, and a
+		// logged-out WhatsApp must not take the web chat down.
+		_, status["whatsapp"] = a.whatsapp.Health()
+	}
+	if a.cloud != nil {
+		_, status["whatsapp"] = a.cloud.Health() // reported the same way
+	}
+	writeStatus(w, http.StatusOK, status)
 }
 
 // openStore connects to REDIS_URL or starts the embedded default in DATA_DIR.
@@ -74,102 +388,6 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*store.Store,
 	return st, nil, nil
 }
 
-// newApp assembles Layan.
-func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	texts, err := locales.Load(cfg.ContentDir, map[string]any{"Region": cfg.RegionName})
-	if err != nil {
-		return nil, err
-	}
-	if err := texts.Check(locales.Sample()); err != nil {
-		return nil, fmt.Errorf("texts are incomplete:\n%w", err)
-	}
-	if cfg.RegionName == "" && cfg.ContentDir == "" {
-		region, _ := texts.Text(locales.Default, "region", nil)
-		log.Warn("serving the embedded content, written for one region; set REGION_NAME and CONTENT_DIR for another",
-			"region", region)
-	}
-	st, emb, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	a := &app{cfg: cfg, log: log, embedded: emb, store: st, texts: texts, sender: bot.NewSender(log), metrics: metrics.New(buildVersion())}
-	if emb != nil {
-		a.measureEmbedded(emb)
-	}
-	matcher, err := faq.Load(locales.Content(cfg.ContentDir))
-	if err != nil {
-		return nil, err
-	}
-	secret, err := st.Secret(ctx, "log-pseudonyms")
-	if err != nil {
-		log.Warn("no shared secret for log pseudonyms; using one for this process only", "err", err)
-		secret = nil
-	}
-	region, err := flows.LoadRegion(locales.Content(cfg.ContentDir))
-	if err != nil {
-		return nil, err
-	}
-	a.pseudonyms = bot.NewPseudonymizer(secret)
-	router := flows.NewRouter(texts, log)
-	intents, err := flows.LoadIntents(locales.Content(cfg.ContentDir))
-	if err != nil {
-		return nil, err
-	}
-	router.RegisterIntents(intents)
-	router.RegisterFAQ(matcher, st.FAQStats())
-	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location)
-	a.notifier = &notifier{sender: a.sender, outbox: st.Outbox(), news: st.News(), texts: texts, log: log, staff: cfg.StaffNotify, loc: cfg.Location}
-	staff := staffKeys(cfg.StaffIDs)
-	a.broadcasts = st.Broadcasts()
-	a.region = region
-	router.RegisterSubscriptions(a.broadcasts, region.Topics)
-	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store of serve.go
-	// STAFF_IDS names WhatsApp staff by phone; the channel keys people by LID once known.
-	isStaff := func(key string) bool {
-		if staff[key] {
-			return true
-		}
-		if user, ok := strings.CutPrefix(key, whatsapp.ChannelName+":"); ok && a.whatsapp != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if phone, ok := a.whatsapp.Phone(ctx, user); ok {
-				return staff[whatsapp.ChannelName+":"+phone]
-			}
-		}
-		return false
-	}
-	router.RegisterComplaints(flows.ComplaintConfig{
-		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff,
-	})
-	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, isStaff, cfg.Location, nil)
-	hours, err := region.Hours(cfg.Handoff.OfficeHours, cfg.Location)
-	if err != nil {
-		return nil, fmt.Errorf("OFFICE_HOURS: %w", err)
-	}
-	a.desk = router.RegisterHandoff(flows.HandoffConfig{
-		Store: st.Handoffs(), Courier: handoffCourier{a.notifier}, Hours: hours, Wait: cfg.Handoff.Wait,
-		Keep: cfg.Handoff.keep(), Staff: isStaff, Location: cfg.Location, NewID: store.NewHandoffID,
-	})
-	tourism, err := flows.LoadTourism(locales.Content(cfg.ContentDir))
-	if err != nil {
-		return nil, err
-	}
-	router.RegisterTourism(tourism)
-	a.tips = tips{tourism: tourism, store: a.broadcasts}
-	a.engine = bot.NewEngine(bot.EngineConfig{
-		Store:      st.Conversations(chatLockTTL, sessionTTL),
-		Handler:    router,
-		Timeout:    messageTimeout,
-		Apology:    router.Apology,
-		Logger:     log,
-		Pseudonyms: a.pseudonyms,
-		History:    bot.HistoryLimits{Lines: historyLines, Age: cfg.Handoff.keep()},
-		Observe:    a.metrics.Observe,
-	})
-	a.notifier.engine = a.engine
-	return a, nil
-}
-
 // close releases the store, writing the embedded store's last snapshot.
 func (a *app) close() error { return closeStore(a.store, a.embedded) }
 
@@ -190,63 +408,6 @@ func (a *app) channels() []string {
 		chs = append(chs, whatsapp.ChannelName)
 	}
 	return chs
-}
-
-// whatsappCloud returns the WhatsApp channel on Meta's Cloud API, registered with the
-// sender, or nil when WHATSAPP_CLOUD_* is not set.
-func (a *app) whatsappCloud(media *store.Media) (*whatsappcloud.Channel, error) {
-	wc := a.cfg.WhatsAppCloud
-	if !wc.Enabled() {
-		return nil, nil
-	}
-	templates, err := whatsappcloud.LoadTemplates(locales.Content(a.cfg.ContentDir))
-	if err != nil {
-		return nil, err
-	}
-	ch, err := whatsappcloud.New(whatsappcloud.Config{
-		Token: wc.Token, PhoneID: wc.PhoneID, AppSecret: wc.AppSecret, VerifyToken: wc.VerifyToken,
-		API: wc.API, PerSecond: wc.PerSecond, Limits: a.cfg.WhatsAppCloudLimits, Store: a.store.WhatsAppCloud(), Media: media,
-		Templates: templates, Logger: a.log, Pseudonyms: a.pseudonyms,
-		Alert: func(ctx context.Context, al whatsappcloud.Alert) {
-			a.notifier.staffNews(ctx, "whatsapp_cloud_"+string(al.Kind), al.Text)
-		},
-		// Meta says the number is not on WhatsApp or takes no messages from the
-		// business: an opt-out from everything, as a blocked Telegram bot.
-		Blocked: func(ctx context.Context, key string) {
-			if err := a.broadcasts.UnsubscribeAll(ctx, key); err != nil {
-				a.log.Warn("unsubscribe a person WhatsApp cannot reach", "err", err)
-			}
-		},
-	}, a.engine, a.sender, a.texts)
-	if err != nil {
-		return nil, fmt.Errorf("WHATSAPP_CLOUD_*: %w", err)
-	}
-	return ch, nil
-}
-
-// telegram returns the Telegram channel, registered with the sender, or nil when
-// TELEGRAM_TOKEN is not set.
-func (a *app) telegram(media *store.Media) (*telegram.Channel, error) {
-	if a.cfg.TelegramToken == "" {
-		return nil, nil
-	}
-	tg, err := telegram.New(telegram.Config{
-		Token: a.cfg.TelegramToken, Endpoint: a.cfg.TelegramEndpoint,
-		WebhookURL: a.cfg.TelegramWebhookURL, WebhookSecret: a.cfg.TelegramWebhookSecret,
-		StaffChatID: a.cfg.TelegramStaffChat, Logger: a.log, Pseudonyms: a.pseudonyms,
-		Limits: a.cfg.TelegramLimits,
-		// A person who blocked the bot has opted out of everything.
-		Blocked: func(ctx context.Context, key string) {
-			if err := a.broadcasts.UnsubscribeAll(ctx, key); err != nil {
-				a.log.Warn("unsubscribe a person who blocked the bot", "err", err)
-			}
-		},
-	}, a.engine, a.sender, a.store.Telegram(), a.texts)
-	if err != nil {
-		return nil, fmt.Errorf("TELEGRAM_*: %w", err)
-	}
-	tg.AcceptPhotos(media)
-	return tg, nil
 }
 
 // buildVersion names this build for metrics: the module version, or "devel".

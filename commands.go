@@ -14,6 +14,7 @@ import (
 
 	"github.com/layan-id/layan/bot/console"
 	"github.com/layan-id/layan/bot/whatsapp"
+	"github.com/layan-id/layan/rungroup"
 	"github.com/layan-id/layan/store"
 )
 
@@ -26,16 +27,21 @@ func chat(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Wr
 	defer unlock()
 	// Keep the terminal for the conversation: only warnings and errors are logged.
 	quiet := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: max(cfg.LogLevel, slog.LevelWarn)}))
-	a, err := newApp(ctx, cfg, quiet)
+	a, err := build(ctx, cfg, quiet, forTerminal)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	intro, err := a.texts.Text("", "console.intro", nil)
-	if err != nil {
-		return err
-	}
-	return console.Run(ctx, a.engine, intro, stdin, stdout)
+	g := &rungroup.Group{Logger: quiet}
+	g.Add("store", a.runStore)
+	g.Add("news", a.notifier.Run)
+	g.Add("terminal", func(ctx context.Context) error { // ends the group when the input ends
+		intro, err := a.texts.Text("", "console.intro", nil)
+		if err != nil {
+			return err
+		}
+		return console.Run(ctx, a.engine, intro, stdin, stdout)
+	})
+	return g.Run(ctx)
 }
 
 // backup writes every key under REDIS_PREFIX to stdout.

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/layan-id/layan/bot"
-	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 )
 
@@ -48,76 +43,3 @@ func (h handoffConfig) keep() time.Duration { return time.Duration(h.HistoryDays
 
 // historyLines is how many recent messages a session keeps (both sides).
 const historyLines = 30
-
-// handoffCourier carries handoff news like complaint news (see notifier): an event
-// through the person's conversation, whose replies go out on their channel, and texts
-// for the staff chat. It works in the background and logs no message text.
-type handoffCourier struct{ n *notifier }
-
-var _ flows.HandoffCourier = handoffCourier{}
-
-// Tell implements flows.HandoffCourier.
-func (k handoffCourier) Tell(_ context.Context, ho *domain.Handoff, event string) {
-	n := k.n
-	n.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		m := bot.Message{
-			Channel: ho.Channel, ChatID: ho.ChatID, UserID: strings.TrimPrefix(ho.Conv, ho.Channel+":"),
-			ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event, Time: time.Now(),
-		}
-		out, err := n.handleEvent(ctx, m)
-		if err != nil || out.Failed {
-			n.log.Error("handoff news not prepared", "handoff", ho.ID, "err", err)
-			return
-		}
-		if out.Duplicate || len(out.Replies) == 0 {
-			return
-		}
-		// Outside WhatsApp's 24-hour window a staff reply needs an approved template
-		// (purpose "handoff_reply"); without one it is not sent there.
-		ctx = bot.WithTemplate(bot.WithLang(ctx, out.Lang), &bot.Template{
-			Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": out.Replies[0].Text},
-		})
-		if err := n.send(ctx, ho.Channel, ho.ChatID, out.Replies...); err != nil {
-			n.log.Error("handoff news not delivered", "handoff", ho.ID, "channel", ho.Channel, "err", err)
-		}
-	})
-}
-
-// Staff implements flows.HandoffCourier: the text goes to STAFF_NOTIFY, if set.
-func (k handoffCourier) Staff(_ context.Context, text string) {
-	n := k.n
-	ch, chat, ok := strings.Cut(n.staff, ":")
-	if !ok {
-		return
-	}
-	n.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-		if err := n.send(ctx, ch, chat, bot.Reply{Text: text}); err != nil {
-			n.log.Error("handoff staff news not delivered", "channel", ch, "err", err)
-		}
-	})
-}
-
-// watchHandoffs tells people who waited longer than HANDOFF_WAIT that nobody came
-// yet, looking every 30 seconds until ctx ends. Any number of replicas may run it:
-// each person is told once.
-func watchHandoffs(ctx context.Context, desk *flows.Desk, log *slog.Logger) {
-	tick := time.NewTicker(30 * time.Second)
-	defer tick.Stop()
-	for {
-		if n, err := desk.Expire(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("look for people waiting too long for staff", "err", err)
-		} else if n > 0 {
-			log.Info("people told that staff are busy", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}

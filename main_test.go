@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -667,5 +668,38 @@ func TestTheTipOfTheDayNeverRepeatsUntilAllWereSent(t *testing.T) {
 	}
 	if bc := tipOfTheDay("0 7 * * *"); bc.State != domain.BroadcastActive || bc.Kind != domain.TipOfTheDay || bc.Topics[0] != "wisata" {
 		t.Errorf("the tip of the day broadcast is %+v", bc)
+	}
+}
+
+// On SIGTERM the service stops its parts one after another, the last started first:
+// HTTP (requests in flight finish), the receivers (messages in hand are handled), the
+// background work, the news (delivered), and the store last, which every other part
+// may still use until it has stopped.
+func TestTheServiceStopsItsPartsInReverseOrderAndTheStoreLast(t *testing.T) {
+	graph := newFakeGraph(t)
+	vars := graph.env(t, map[string]string{
+		"LOG_LEVEL": "debug",
+	})
+	stop := startServe(t, vars)
+	post(t, vars["HTTP_ADDR"], "", `{"text":"halo"}`)
+	var started, stopped []string
+	for _, line := range strings.Split(stop(), "\n") {
+		_, part, ok := strings.Cut(line, "part=")
+		part = strings.Trim(part, `"`)
+		switch {
+		case !ok:
+		case strings.Contains(line, `msg="run group: start"`):
+			started = append(started, part)
+		case strings.Contains(line, `msg="run group: stopped"`):
+			stopped = append(stopped, part)
+		}
+	}
+	want := []string{"http", "whatsapp cloud", "photo pruning", "handoff waits", "broadcasts", "news", "store"}
+	if !slices.Equal(stopped, want) {
+		t.Errorf("parts stopped in the order %q, want %q", stopped, want)
+	}
+	slices.Reverse(started)
+	if !slices.Equal(started, want) {
+		t.Errorf("parts started in the order %q, want the reverse of %q", started, want)
 	}
 }

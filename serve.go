@@ -10,214 +10,112 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/layan-id/layan/admin"
-	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/guard"
-	"github.com/layan-id/layan/bot/webchat"
-	"github.com/layan-id/layan/bot/whatsapp"
-	"github.com/layan-id/layan/broadcast"
-	"github.com/layan-id/layan/flows"
-	"github.com/layan-id/layan/store"
+	"github.com/layan-id/layan/rungroup"
 )
 
-// serve runs the HTTP server until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) (err error) {
+// serve runs the service until ctx ends (SIGINT, SIGTERM) or a part of it fails,
+// then stops it gracefully: the parts stop one after another in the reverse of the
+// order below, each after the one started after it has finished what it had in
+// hand. A store that cannot close cleanly makes serve fail, so the process exits
+// non-zero.
+func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
 	unlock, err := lockDataDir(cfg)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	a, err := newApp(ctx, cfg, log)
+	defer unlock() // after the group: the store is closed by then
+	a, err := build(ctx, cfg, log, forService)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		// A store that cannot close cleanly may not have kept every write: say so, and
-		// exit non-zero so that a supervisor notices.
-		if cerr := a.close(); cerr != nil {
-			log.Error("close store", "err", cerr)
-			if err == nil {
-				err = fmt.Errorf("close store: %w", cerr)
-			}
-		}
-	}()
-
-	chats := a.store.WebChats()
-	a.sender.Register(webchat.NewChannel(chats), bot.Limits{})
-	web, err := webchat.NewServer(a.engine, chats, a.texts, log)
-	if err != nil {
-		return err
+	g := &rungroup.Group{Logger: log}
+	g.Add("store", a.runStore)    // closed last: every part below may use it
+	g.Add("news", a.notifier.Run) // after the parts that make news: what they made in flight is delivered
+	if a.whatsapp != nil {
+		g.Add("whatsapp", a.whatsapp.Run) // releases its connection lock as it stops
 	}
-	web.AllowFraming(cfg.Web.FrameAncestors)
-	if !cfg.Web.AddressLimits {
-		web.LiftAddressLimits()
-		log.Info("web chat: limits per client address are off (WEBCHAT_LIMITS=off)")
-	}
-	media, err := store.NewMedia(filepath.Join(cfg.DataDir, "media"))
-	if err != nil {
-		return err
-	}
-	media.SetQuota(cfg.Web.MediaQuota)
-	web.AcceptPhotos(media)
-	tg, err := a.telegram(media)
-	if err != nil {
-		return err
-	}
-
-	cloud, err := a.whatsappCloud(media)
-	if err != nil {
-		return err
-	}
-	a.cloud = cloud
-	waDone := make(chan struct{})
-	waCtx, stopWA := context.WithCancel(ctx)
-	defer func() { stopWA(); <-waDone }() // WhatsApp releases its lock before the store closes
-	if cfg.WhatsAppEnabled {
-		wa, err := whatsapp.New(whatsapp.Config{
-			DataDir: cfg.DataDir, DB: cfg.WhatsAppDB, Lock: a.store.WhatsApp(), Media: media,
-			Logger: log, Pseudonyms: a.pseudonyms, Location: cfg.Location, Limits: cfg.WhatsAppLimits,
-			Alert: func(ctx context.Context, al whatsapp.Alert) {
-				a.notifier.staffNews(ctx, "whatsapp_"+string(al.Kind), al.Text)
-			},
-		}, a.engine, a.sender, a.texts)
-		if err != nil {
-			close(waDone)
-			return err
-		}
-		a.whatsapp = wa
-		go func() { defer close(waDone); wa.Run(waCtx) }()
-	} else {
-		close(waDone)
-	}
-	mux := http.NewServeMux()
-	web.Register(mux)
-	if tg != nil {
-		tg.Register(mux) // POST /telegram/webhook, in webhook mode only
-	}
-	if cloud != nil {
-		cloud.Register(mux) // GET and POST /whatsapp/webhook
-	}
-	broadcasts := broadcast.New(broadcast.Config{Store: a.broadcasts, Sender: a.sender, Tips: a.tips, Location: cfg.Location, Logger: log})
-	tip := tipOfTheDay(cfg.TipSchedule)
-	tip.CreatedAt = time.Now()
-	if err := a.broadcasts.Ensure(ctx, tip); err != nil {
-		log.Warn("tip of the day not scheduled", "err", err)
-	}
-	// With staff accounts the API is on, also without ADMIN_TOKEN.
-	var accounts admin.Accounts
-	if accs, err := a.store.Staff().List(ctx); err != nil {
-		// the store may come back: keep the API reachable for accounts meanwhile
-		log.Warn("staff accounts not read; the staff API stays on for them", "err", err)
-		accounts = a.store.Staff()
-	} else if len(accs) > 0 {
-		accounts = a.store.Staff()
-	}
-	staffAPI := admin.New(admin.Config{
-		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
-		Logger: log, Location: cfg.Location, Accounts: accounts,
-	})
-	bcfg := admin.BroadcastConfig{
-		Store: a.broadcasts, Scheduler: broadcasts, Topics: a.region.Topics, Channels: a.channels(),
+	g.Add("broadcasts", a.scheduler.Run)
+	g.Add("handoff waits", rungroup.Every(30*time.Second, a.expireWaits))
+	g.Add("photo pruning", rungroup.Every(time.Hour, a.prunePhotos))
+	if a.telegram != nil {
+		g.Add("telegram", a.telegram.Run) // updates in hand are handled before it returns
 	}
 	if a.cloud != nil {
-		bcfg.WhatsAppStatuses = a.store.WhatsAppCloud()
+		g.Add("whatsapp cloud", a.cloud.Run) // messages in hand likewise
 	}
-	staffAPI.EnableBroadcasts(bcfg)
-	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply, Media: media})
-	staffAPI.Register(mux)
-	if !staffAPI.Enabled() {
-		log.Info("staff API off: ADMIN_TOKEN is not set and there are no staff accounts (layan staff add)")
-	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeStatus(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.Handle("GET /metrics", bearer(a.metrics.Handler(), guard.New(guard.Config{Name: "metrics", Logger: log}), cfg.AdminToken, cfg.MetricsToken))
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := a.store.Ping(ctx); err != nil {
-			writeStatus(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
-			return
-		}
-		status := map[string]string{"status": "ok", "store": "ok"}
-		if a.embedded != nil {
-			journal, snapshot := a.embedded.Health()
-			if journal != nil { // writes fail: nothing could be promised
-				writeStatus(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "journal: " + journal.Error()})
-				return
-			}
-			if snapshot != nil { // nothing lost; the next start replays more
-				status["store_snapshot"] = snapshot.Error()
-			}
-		}
-		if a.whatsapp != nil {
-			// Reported, never failing readiness: a standby replica is healthy, and a
-			// logged-out WhatsApp must not take the web chat down.
-			_, status["whatsapp"] = a.whatsapp.Health()
-		}
-		if a.cloud != nil {
-			_, status["whatsapp"] = a.cloud.Health() // reported the same way
-		}
-		writeStatus(w, http.StatusOK, status)
-	})
+	g.Add("http", a.serveHTTP) // stopped first: requests in flight finish
+	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(a.listener.Addr()))
+	log.Info("serving", "addr", a.listener.Addr().String(), "store", storeKind(cfg))
+	stop := context.AfterFunc(ctx, func() { log.Info("shutting down") })
+	defer stop()
+	return g.Run(ctx)
+}
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+// runStore keeps the store open until ctx ends, then closes it (the embedded store
+// syncs and closes its journal). A store that cannot close cleanly may not have kept
+// every write: the error says so.
+func (a *app) runStore(ctx context.Context) error {
+	<-ctx.Done()
+	if err := a.close(); err != nil {
+		a.log.Error("close store", "err", err)
+		return fmt.Errorf("close store: %w", err)
 	}
-	srv := newHTTPServer(cfg.Web.TrustedProxies.Middleware(mux), log)
-	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
-	log.Info("serving", "addr", ln.Addr().String(), "store", storeKind(cfg))
+	return nil
+}
 
-	// Background work stops with ctx and is waited for before the store closes, so a
-	// delivery in progress records what it did (deferred calls run last to first).
-	var background sync.WaitGroup
-	defer background.Wait()
-	defer a.notifier.wait()
-	background.Go(func() { web.Run(ctx) }) // live streams end when ctx does, so the shutdown below is quick
-	background.Go(func() { a.notifier.watchSLA(ctx, a.complaints, cfg.ComplaintSLA) })
-	background.Go(func() { broadcasts.Run(ctx) })
-	background.Go(func() { prunePhotos(ctx, media, a.complaints, log) })
-	background.Go(func() { a.notifier.drainOutbox(ctx, a.channels()) })
-	background.Go(func() { a.notifier.deliverNews(ctx) })
-	background.Go(func() { watchHandoffs(ctx, a.desk, log) })
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	tgCtx, stopTelegram := context.WithCancel(ctx)
-	tgDone := make(chan struct{})
-	go func() {
-		defer close(tgDone)
-		if tg != nil {
-			tg.Run(tgCtx) // returns when tgCtx ends; an unreachable Bot API is retried meanwhile
-		}
-	}()
-	defer func() { stopTelegram(); <-tgDone }() // updates being handled finish before the store closes
-	cloudCtx, stopCloud := context.WithCancel(ctx)
-	cloudDone := make(chan struct{})
-	go func() {
-		defer close(cloudDone)
-		if cloud != nil {
-			cloud.Run(cloudCtx) // an unreachable Graph API is retried meanwhile
-		}
-	}()
-	defer func() { stopCloud(); <-cloudDone }() // messages being handled finish before the store closes
+// shutdownTimeout bounds the wait for HTTP requests in flight at shutdown.
+const shutdownTimeout = 10 * time.Second
+
+// serveHTTP serves HTTP_ADDR and the web chat's live streams until ctx ends; then it
+// ends the live streams and waits, up to shutdownTimeout, for the requests in flight
+// (a web chat message being answered, a webhook being queued) to finish.
+func (a *app) serveHTTP(ctx context.Context) error {
+	srv := newHTTPServer(a.handler, a.log)
+	streams, endStreams := context.WithCancel(ctx)
+	defer endStreams()
+	streamsDone := make(chan struct{})
+	go func() { defer close(streamsDone); a.web.Run(streams) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(a.listener) }()
 	select {
-	case err := <-errc:
+	case err := <-served:
+		endStreams()
+		<-streamsDone
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	endStreams() // live streams end now, so that the shutdown does not wait for them
+	<-streamsDone
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// expireWaits tells people who waited longer than HANDOFF_WAIT that nobody came yet.
+// Any number of replicas may do it: each person is told once.
+func (a *app) expireWaits(ctx context.Context) {
+	if n, err := a.desk.Expire(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("look for people waiting too long for staff", "err", err)
+	} else if n > 0 {
+		a.log.Info("people told that staff are busy", "count", n)
+	}
+}
+
+// prunePhotos removes the photos a day old that no filed complaint holds (see
+// store.UnfiledPhotoAge).
+func (a *app) prunePhotos(ctx context.Context) {
+	if n, err := a.complaints.PrunePhotos(ctx, a.media); err != nil {
+		a.log.Warn("prune photos", "err", err)
+	} else if n > 0 {
+		a.log.Info("photos of unfiled drafts removed", "count", n)
+	}
 }
 
 // The HTTP server's own limits, for every handler. The web chat's handlers set
@@ -264,27 +162,6 @@ func writeStatus(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
-}
-
-// prunePhotos removes, every hour, photos a day old that no filed complaint holds
-// (drafts that were cancelled, photos sent outside a complaint): UU PDP asks to keep
-// only what a purpose needs.
-func prunePhotos(ctx context.Context, media *store.Media, complaints *store.Complaints, log *slog.Logger) {
-	tick := time.NewTicker(time.Hour)
-	defer tick.Stop()
-	for {
-		n, err := media.Prune(24*time.Hour, func(name string) (bool, error) { return complaints.PhotoKept(ctx, name) })
-		if err != nil {
-			log.Warn("prune photos", "err", err)
-		} else if n > 0 {
-			log.Info("photos of unfiled drafts removed", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 // bearer lets through requests whose Authorization is "Bearer <one of tokens>" (empty

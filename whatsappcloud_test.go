@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -92,6 +93,19 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 	return f
 }
 
+// env is the environment of a service on the Cloud API through f, in a data directory
+// and on an address of its own unless more says otherwise.
+func (f *fakeGraph) env(t *testing.T, more map[string]string) map[string]string {
+	v := map[string]string{
+		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t),
+		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
+		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
+		"WHATSAPP_CLOUD_API": f.srv.URL + "/v23.0",
+	}
+	maps.Copy(v, more)
+	return v
+}
+
 // to returns what Layan sent to a number so far.
 func (f *fakeGraph) to(number string) []map[string]any {
 	f.mu.Lock()
@@ -99,7 +113,8 @@ func (f *fakeGraph) to(number string) []map[string]any {
 	return append([]map[string]any(nil), f.sent[number]...)
 }
 
-// show renders a sent message as a person sees it: its text, then [id] for each button or row.
+// show renders a sent message as a person sees it: its text, then [id] for each button
+// or row, and a list's button as (label).
 func show(m map[string]any) string {
 	get := func(v any, path ...string) any {
 		for _, p := range path {
@@ -134,6 +149,9 @@ func show(m map[string]any) string {
 					s += " [" + get(r, "id").(string) + "]"
 				}
 			}
+		}
+		if button, ok := get(in, "action", "button").(string); ok {
+			s += " (" + button + ")"
 		}
 		return s
 	}
@@ -222,13 +240,10 @@ func mustContain(t *testing.T, got []string, want string) {
 func TestWhatsAppOnTheCloudAPIFromHaloToATicketAndNewsAfterADay(t *testing.T) {
 	graph := newFakeGraph(t)
 	redis := storetest.Mini(t)
-	vars := map[string]string{
-		"DATA_DIR": t.TempDir(), "HTTP_ADDR": freeAddr(t), "REDIS_URL": "redis://" + redis.Mini.Addr(),
-		"ADMIN_TOKEN":          "rahasia-petugas-7f3a9c2e51b84d06a1e5",
-		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
-		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
-		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
-	}
+	vars := graph.env(t, map[string]string{
+		"REDIS_URL":   "redis://" + redis.Mini.Addr(),
+		"ADMIN_TOKEN": "rahasia-petugas-7f3a9c2e51b84d06a1e5",
+	})
 	stop := startServe(t, vars)
 	logs := ""
 	defer func() {
@@ -420,5 +435,85 @@ func TestWhatsAppOnTheCloudAPIFromHaloToATicketAndNewsAfterADay(t *testing.T) {
 		if len(got) != 2 || !strings.HasPrefix(got[0], "template layan_status_pengaduan:") {
 			t.Errorf("outside her window Siti got %q, want the status template then the warning", got)
 		}
+	})
+}
+
+// The channel's own words around the replies (the "or choose" over buttons after a
+// location request, a list's button) are in the language the replies are written
+// in: a whole English sentence in a conversation in Indonesian is answered in
+// English, and so are they; the next message in Indonesian brings Indonesian back.
+// Complaint news for a person who chose English comes with the rating list in English.
+func TestTheChannelsOwnWordsAreInTheLanguageOfTheReplies(t *testing.T) {
+	graph := newFakeGraph(t)
+	redis := storetest.Mini(t)
+	vars := graph.env(t, map[string]string{
+		"REDIS_URL":   "redis://" + redis.Mini.Addr(),
+		"ADMIN_TOKEN": "rahasia-petugas-7f3a9c2e51b84d06a1e5",
+	})
+	stop := startServe(t, vars)
+	defer stop()
+	addr := vars["HTTP_ADDR"]
+	queue := func() int64 {
+		n, err := redis.Store.WhatsAppCloud().Queued(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	pick := func(p *cloudPerson, id string) []string {
+		got, _ := p.send("interactive", map[string]any{"type": "button_reply", "button_reply": map[string]any{"id": id, "title": id}})
+		return got
+	}
+
+	t.Run("an English sentence in an Indonesian conversation", func(t *testing.T) {
+		siti := &cloudPerson{t: t, addr: addr, number: "6281200000011", graph: graph, queue: queue}
+		siti.send("text", map[string]any{"body": "halo"})
+		pick(siti, "complaint")
+		pick(siti, "cat:jalan")
+		got, _ := siti.send("text", map[string]any{"body": "The road near the beach has big holes and a motorbike fell there yesterday"})
+		mustContain(t, got, "location_request_message: Where is it?")
+		mustContain(t, got, "button: Or choose: [loc:skip]")
+		got = pick(siti, "switch:keep")
+		mustContain(t, got, "location_request_message: Di mana lokasinya?")
+		mustContain(t, got, "button: Atau pilih: [loc:skip]")
+	})
+
+	t.Run("complaint news for a person who chose English", func(t *testing.T) {
+		john := &cloudPerson{t: t, addr: addr, number: "6281200000012", graph: graph, queue: queue}
+		john.send("text", map[string]any{"body": "hello, I would like to report a problem"})
+		pick(john, "complaint")
+		pick(john, "cat:sampah")
+		john.send("text", map[string]any{"body": "Rubbish has piled up in front of the market since Monday"})
+		pick(john, "loc:skip")
+		pick(john, "photos:done")
+		pick(john, "conf:no")
+		got := pick(john, "confirm")
+		ticket := regexp.MustCompile(`ADU-\d{6}-\d{4}`).FindString(strings.Join(got, " "))
+		if ticket == "" {
+			t.Fatalf("no ticket in %q", got)
+		}
+		before := len(graph.to(john.number))
+		for _, change := range []string{`{"status":"diverifikasi","by":"Budi"}`, `{"status":"diproses","by":"Budi"}`, `{"status":"selesai","by":"Budi","note":"Sudah diangkut"}`} {
+			req, _ := http.NewRequest("POST", "http://"+addr+"/api/admin/complaints/"+ticket+"/status", strings.NewReader(change))
+			req.Header.Set("Authorization", "Bearer "+vars["ADMIN_TOKEN"])
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Fatalf("%s: %d", change, res.StatusCode)
+			}
+		}
+		var news []string
+		waitUntil(t, "the rating list reaches the person", func() bool {
+			news = news[:0]
+			for _, m := range graph.to(john.number)[before:] {
+				news = append(news, show(m))
+			}
+			return strings.Contains(strings.Join(news, "\n"), "[rate:"+ticket+":5]")
+		})
+		mustContain(t, news, "list: ")
+		mustContain(t, news, "(See choices)")
 	})
 }

@@ -61,12 +61,9 @@ func TestWhatsAppMovedToTheCloudAPIKeepsWhatWhatsmeowKnewByLID(t *testing.T) {
 		}
 	}
 
-	vars := map[string]string{
-		"DATA_DIR": dataDir, "HTTP_ADDR": freeAddr(t), "REDIS_URL": "redis://" + redis.Mini.Addr(),
-		"WHATSAPP_CLOUD_TOKEN": cloudToken, "WHATSAPP_CLOUD_PHONE_ID": cloudPhoneID,
-		"WHATSAPP_CLOUD_APP_SECRET": cloudSecret, "WHATSAPP_CLOUD_VERIFY_TOKEN": cloudVerify,
-		"WHATSAPP_CLOUD_API": graph.srv.URL + "/v23.0",
-	}
+	vars := graph.env(t, map[string]string{
+		"DATA_DIR": dataDir, "REDIS_URL": "redis://" + redis.Mini.Addr(),
+	})
 	t.Run("the command says how many it moved, and never a number", func(t *testing.T) {
 		var out, logs bytes.Buffer
 		if err := run(ctx, []string{"whatsapp", "migrate-cloud", "--dry-run"}, env(vars), strings.NewReader(""), &out, &logs); err != nil {

@@ -14,8 +14,19 @@ import (
 type Channel interface {
 	// Name is the channel's name as used in Message.Channel ("telegram", "webchat" ...).
 	Name() string
-	// Send delivers one reply to a chat.
-	Send(ctx context.Context, chatID string, r Reply) error
+	// Send delivers one reply to a recipient of this channel (to.Channel is Name()).
+	Send(ctx context.Context, to Recipient, r Reply) error
+}
+
+// Recipient is whom replies go to: a chat on a channel, and the language the replies
+// are written in. A channel writes the few words it adds itself (a "reply with a
+// number" hint, a button's label) and picks the template that stands in for the
+// replies outside a platform's messaging window in Lang; "" is the default language.
+// Sending is explicit: nothing about the recipient travels in the context.
+type Recipient struct {
+	Channel string // as in Message.Channel: "telegram", "whatsapp", "webchat" ...
+	ChatID  string // as in Message.ChatID
+	Lang    string // "id", "en", or "" for the default
 }
 
 // ErrorKind classifies a failed send.
@@ -82,7 +93,7 @@ type MessageHandler interface {
 // within its limits; *Sender is one. A channel registers itself when it is made.
 type ChannelSender interface {
 	Register(ch Channel, l Limits)
-	Send(ctx context.Context, channel, chatID string, replies ...Reply) error
+	Send(ctx context.Context, to Recipient, replies ...Reply) error
 }
 
 // Texts renders a text a person reads, by language and key; *locales.Catalog is one.

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -108,6 +109,10 @@ type Outcome struct {
 	// Lang is the person's language after the turn ("" when not chosen or forgotten),
 	// for clients that label their own controls.
 	Lang string
+	// To is whom the replies go to: the message's channel and chat, and the language
+	// the replies are written in (the turn's, when it answered a message in that
+	// message's own language, else the person's), for Sender.Send.
+	To Recipient
 	// Failed is true when the handler failed and Replies is only the apology; nothing
 	// changed, and the message was not marked handled.
 	Failed bool
@@ -152,12 +157,12 @@ func (e *Engine) handle(ctx context.Context, m Message) (Outcome, error) {
 			e.log.WarnContext(ctx, "release conversation", "conv", e.pseudo.Of(key), "err", err)
 		}
 		e.log.InfoContext(ctx, "duplicate message dropped", "channel", m.Channel, "conv", e.pseudo.Of(key))
-		return Outcome{Replies: claim.Replies, Duplicate: true, Lang: claim.Session.Lang}, nil
+		return Outcome{Replies: claim.Replies, Duplicate: true, Lang: claim.Session.Lang, To: m.replyTo(claim.Session.Lang)}, nil
 	}
 
 	start := e.now()
-	session, replies, ok := e.run(ctx, m, claim.Session)
-	out := Outcome{Replies: replies, Failed: !ok}
+	session, replies, lang, ok := e.run(ctx, m, claim.Session)
+	out := Outcome{Replies: replies, Failed: !ok, To: m.replyTo(lang)}
 	if session != nil {
 		session.LastActive = start
 		out.Lang = session.Lang
@@ -234,14 +239,14 @@ func (e *Engine) Recall(ctx context.Context, m Message) (Session, error) {
 }
 
 // run calls the handler on a copy of the session and returns the session to save, the
-// replies, and whether the handler succeeded; a nil session when the handler asked to
-// forget the person. On error, panic or timeout it returns the original session and an
+// replies and the language they are in, and whether the handler succeeded; a nil
+// session when the handler asked to forget the person. On error, panic or timeout it returns the original session and an
 // apology, so a failed turn changes nothing.
 //
 // A handler that overruns its time is cancelled and given a grace period to return,
 // so that it does not overlap the conversation's next turn; one that ignores its
 // context even then is logged and abandoned.
-func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, []Reply, bool) {
+func (e *Engine) run(ctx context.Context, m Message, orig *Session) (session *Session, replies []Reply, lang string, ok bool) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 
@@ -269,15 +274,16 @@ func (e *Engine) run(ctx context.Context, m Message, orig *Session) (*Session, [
 		}
 		grace.Stop()
 	}
-	if err == nil && t.forget {
-		return nil, t.Replies, true
-	}
 	if err == nil {
-		return t.Session, t.Replies, true
+		lang := cmp.Or(t.ReplyLang, t.Session.Lang)
+		if t.forget {
+			return nil, t.Replies, lang, true
+		}
+		return t.Session, t.Replies, lang, true
 	}
 	e.log.ErrorContext(ctx, "message not handled", "channel", m.Channel, "conv", e.pseudo.Of(m.Key()),
 		"flow", orig.Flow, "step", orig.Step, "err", err, "timeout", errors.Is(err, context.DeadlineExceeded))
-	return orig, []Reply{e.apology(orig.Lang)}, false
+	return orig, []Reply{e.apology(orig.Lang)}, orig.Lang, false
 }
 
 func cloneSession(s *Session) *Session {

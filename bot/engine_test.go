@@ -169,6 +169,9 @@ func TestAFailingHandlerApologisesAndChangesNothing(t *testing.T) {
 			if len(out.Replies) != 1 || out.Replies[0].Text != "maaf/en" {
 				t.Errorf("replies = %v, want the English apology", out.Replies)
 			}
+			if out.To.Lang != "en" {
+				t.Errorf("the apology goes out marked as %q, want English", out.To.Lang)
+			}
 			var step string
 			newEngine(st, bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
 				step = t.Session.Get("step")
@@ -344,4 +347,34 @@ func TestAnAdapterCanAskWhetherTheCurrentStepTakesAPhoto(t *testing.T) {
 			t.Errorf("a handler that cannot tell: %v, %v; want accepted", ok, err)
 		}
 	})
+}
+
+// The replies go to the message's chat, marked with the language they are written
+// in, so that a channel adds its own words (a hint, a button label) in it: the
+// person's, or the turn's when the handler answered a message in its own language.
+func TestRepliesGoToTheChatInTheLanguageTheyAreWrittenIn(t *testing.T) {
+	b := storetest.Mini(t)
+	st := b.Store.Conversations(5*time.Second, time.Hour)
+	ctx := context.Background()
+	h := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+		t.Session.Lang = "id"
+		if t.Msg.Text == "an English sentence" {
+			t.ReplyLang = "en"
+		}
+		t.Say(bot.Reply{Text: "ok"})
+		return nil
+	})
+	e := newEngine(st, h, time.Second)
+	for _, tc := range []struct{ id, text, want string }{
+		{"1", "kalimat", "id"}, {"2", "an English sentence", "en"}, {"3", "kalimat lagi", "id"},
+	} {
+		out, err := e.Handle(ctx, msg("c-7", tc.id, tc.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bot.Recipient{Channel: "test", ChatID: "c-7", Lang: tc.want}
+		if out.To != want || out.Lang != "id" {
+			t.Errorf("%q: replies go to %+v (person's language %q), want %+v (person's language id)", tc.text, out.To, out.Lang, want)
+		}
+	}
 }

@@ -4,10 +4,11 @@
 // with per-chat ordering, deduplication, timeouts and panic recovery, and the Sender
 // that paces and retries what goes out, with the one retry policy (Backoff, Retry)
 // and what a channel needs of the runtime (MessageHandler, ChannelSender, Texts,
-// MediaSaver). Its subpackages are the channels (telegram, whatsapp, whatsappcloud,
-// webchat, console) and what they share: lanes (the keyed queue), inbox (the worker
-// of a webhook's durable queue), ratemap (token buckets per key), httpjson, guard and
-// clientip.
+// MediaSaver). Sending is explicit: replies go to a Recipient (channel, chat and the
+// language they are written in), never to anything carried in the context. Its
+// subpackages are the channels (telegram, whatsapp, whatsappcloud, webchat, console)
+// and what they share: lanes (the keyed queue), inbox (the worker of a webhook's
+// durable queue), ratemap (token buckets per key), httpjson, guard and clientip.
 //
 // The package knows no platform, no store implementation and no conversation content:
 // the domain (complaints, broadcasts, handoffs, staff) is package domain; channels,
@@ -15,7 +16,6 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,6 +91,11 @@ func (m Message) Key() string {
 	return m.Channel + ":" + id
 }
 
+// replyTo is the recipient of replies to m written in lang.
+func (m Message) replyTo(lang string) Recipient {
+	return Recipient{Channel: m.Channel, ChatID: m.ChatID, Lang: lang}
+}
+
 // Option is a choice offered with a reply: a button on Telegram and the web chat, a
 // numbered line on WhatsApp and in the terminal.
 type Option struct {
@@ -158,7 +163,11 @@ type Turn struct {
 	Msg     Message
 	Session *Session
 	Replies []Reply
-	forget  bool
+	// ReplyLang is the language the replies are written in when it is not the
+	// session's (a message answered in its own language); "" means the session's.
+	// The channel adds its own words to the replies in it (see Outcome.To).
+	ReplyLang string
+	forget    bool
 }
 
 // Forget asks the engine to erase the session when the turn ends (the person asked
@@ -176,19 +185,3 @@ func (t *Turn) Say(r Reply) {
 
 // Text returns the message text with surrounding white space removed.
 func (t *Turn) Text() string { return strings.TrimSpace(t.Msg.Text) }
-
-type langKey struct{}
-
-// WithLang tells a Channel's Send the person's language, for the few texts a channel
-// adds itself (a "reply with a number" hint, a location button).
-func WithLang(ctx context.Context, lang string) context.Context {
-	return context.WithValue(ctx, langKey{}, lang)
-}
-
-// LangOf returns the language WithLang put in ctx, else Indonesian.
-func LangOf(ctx context.Context) string {
-	if l, _ := ctx.Value(langKey{}).(string); l != "" {
-		return l
-	}
-	return "id"
-}

@@ -97,45 +97,45 @@ func (s *Sender) Register(ch Channel, l Limits) {
 	s.mu.Unlock()
 }
 
-// Send delivers the replies to one chat in order, stopping at the first that fails
-// for good. The error is a *SendError when the channel reported one. Send is for
+// Send delivers the replies to one recipient in order, stopping at the first that
+// fails for good. The error is a *SendError when the channel reported one. Send is for
 // replies and news to one person: it keeps the per-chat rate and the platform's
 // "retry after", but never waits behind bulk sending (see SendBulk).
-func (s *Sender) Send(ctx context.Context, channel, chatID string, replies ...Reply) error {
-	return s.send(ctx, channel, chatID, false, replies)
+func (s *Sender) Send(ctx context.Context, to Recipient, replies ...Reply) error {
+	return s.send(ctx, to, false, replies)
 }
 
 // SendBulk is Send for broadcasts: it also keeps the channel's global rate, which
 // only bulk sending consumes, so replies to people chatting are never queued behind a
 // broadcast.
-func (s *Sender) SendBulk(ctx context.Context, channel, chatID string, replies ...Reply) error {
-	return s.send(ctx, channel, chatID, true, replies)
+func (s *Sender) SendBulk(ctx context.Context, to Recipient, replies ...Reply) error {
+	return s.send(ctx, to, true, replies)
 }
 
-func (s *Sender) send(ctx context.Context, channel, chatID string, bulk bool, replies []Reply) error {
+func (s *Sender) send(ctx context.Context, to Recipient, bulk bool, replies []Reply) error {
 	s.mu.Lock()
-	ln := s.lanes[channel]
+	ln := s.lanes[to.Channel]
 	s.mu.Unlock()
 	if ln == nil {
-		return &SendError{Kind: ErrPermanent, Err: fmt.Errorf("no channel %q", channel)}
+		return &SendError{Kind: ErrPermanent, Err: fmt.Errorf("no channel %q", to.Channel)}
 	}
 	for _, r := range replies {
-		if err := s.sendOne(ctx, ln, chatID, bulk, r); err != nil {
+		if err := s.sendOne(ctx, ln, to, bulk, r); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Sender) sendOne(ctx context.Context, ln *lane, chatID string, bulk bool, r Reply) error {
+func (s *Sender) sendOne(ctx context.Context, ln *lane, to Recipient, bulk bool, r Reply) error {
 	backoff := Backoff(ln.limits.Backoff, 0)
 	limited := 0 // rate limits met; they are pacing, not failures, but not forever
 	var err error
 	for attempt := 1; attempt <= ln.limits.Attempts; attempt++ {
-		if err = ln.wait(ctx, chatID, bulk); err != nil {
+		if err = ln.wait(ctx, to.ChatID, bulk); err != nil {
 			return err
 		}
-		err = ln.ch.Send(ctx, chatID, r)
+		err = ln.ch.Send(ctx, to, r)
 		if err == nil {
 			return nil
 		}

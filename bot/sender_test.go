@@ -20,7 +20,7 @@ type scripted struct {
 
 func (s *scripted) Name() string { return "fake" }
 
-func (s *scripted) Send(ctx context.Context, chatID string, r bot.Reply) error {
+func (s *scripted) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.times = append(s.times, time.Now())
@@ -29,7 +29,7 @@ func (s *scripted) Send(ctx context.Context, chatID string, r bot.Reply) error {
 		s.errs = s.errs[1:]
 		return err
 	}
-	s.sent = append(s.sent, chatID+":"+r.Text)
+	s.sent = append(s.sent, to.ChatID+":"+to.Lang+":"+r.Text)
 	return nil
 }
 
@@ -57,7 +57,7 @@ func TestSenderRetriesByErrorType(t *testing.T) {
 			ch := &scripted{errs: tc.errs}
 			s := bot.NewSender(quiet())
 			s.Register(ch, bot.Limits{Attempts: 3, Backoff: time.Millisecond})
-			err := s.Send(context.Background(), "fake", "42", bot.Reply{Text: "halo"})
+			err := s.Send(context.Background(), bot.Recipient{Channel: "fake", ChatID: "42"}, bot.Reply{Text: "halo"})
 			if tc.wantKind == 0 && err != nil {
 				t.Fatalf("Send = %v, want delivered", err)
 			}
@@ -75,7 +75,7 @@ func TestSenderHonoursRetryAfterForTheWholeChannel(t *testing.T) {
 	ch := &scripted{errs: []error{&bot.SendError{Kind: bot.ErrRateLimited, RetryAfter: 150 * time.Millisecond}}}
 	s := bot.NewSender(quiet())
 	s.Register(ch, bot.Limits{Backoff: time.Millisecond})
-	if err := s.Send(context.Background(), "fake", "1", bot.Reply{Text: "a"}); err != nil {
+	if err := s.Send(context.Background(), bot.Recipient{Channel: "fake", ChatID: "1"}, bot.Reply{Text: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	if gap := ch.times[1].Sub(ch.times[0]); gap < 150*time.Millisecond {
@@ -88,18 +88,34 @@ func TestSenderKeepsThePerChatRate(t *testing.T) {
 	s := bot.NewSender(quiet())
 	s.Register(ch, bot.Limits{PerChat: 20}) // one message per 50 ms to one chat
 	ctx := context.Background()
-	s.Send(ctx, "fake", "1", bot.Reply{Text: "a"}, bot.Reply{Text: "b"}, bot.Reply{Text: "c"})
+	s.Send(ctx, bot.Recipient{Channel: "fake", ChatID: "1"}, bot.Reply{Text: "a"}, bot.Reply{Text: "b"}, bot.Reply{Text: "c"})
 	if gap := ch.times[2].Sub(ch.times[0]); gap < 90*time.Millisecond {
 		t.Errorf("three messages to one chat went out within %v, want at least 100ms apart in all", gap)
 	}
-	if len(ch.sent) != 3 || ch.sent[0] != "1:a" || ch.sent[2] != "1:c" {
+	if len(ch.sent) != 3 || ch.sent[0] != "1::a" || ch.sent[2] != "1::c" {
 		t.Errorf("sent %v, want a, b, c in order", ch.sent)
 	}
 }
 
 func TestSenderRefusesAnUnknownChannel(t *testing.T) {
-	err := bot.NewSender(quiet()).Send(context.Background(), "nowhere", "1", bot.Reply{Text: "a"})
+	err := bot.NewSender(quiet()).Send(context.Background(), bot.Recipient{Channel: "nowhere", ChatID: "1"}, bot.Reply{Text: "a"})
 	if bot.KindOf(err) != bot.ErrPermanent {
 		t.Errorf("Send to an unknown channel = %v, want a permanent error", err)
+	}
+}
+
+func TestSenderGivesTheChannelTheRecipientsLanguage(t *testing.T) {
+	ch := &scripted{}
+	s := bot.NewSender(quiet())
+	s.Register(ch, bot.Limits{})
+	to := bot.Recipient{Channel: "fake", ChatID: "7", Lang: "en"}
+	if err := s.Send(context.Background(), to, bot.Reply{Text: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendBulk(context.Background(), to, bot.Reply{Text: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.sent) != 2 || ch.sent[0] != "7:en:a" || ch.sent[1] != "7:en:b" {
+		t.Errorf("the channel was given %v, want both replies for chat 7 in English", ch.sent)
 	}
 }

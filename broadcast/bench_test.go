@@ -19,7 +19,7 @@ import (
 type countingChannel struct{ n atomic.Int64 }
 
 func (c *countingChannel) Name() string { return "fake" }
-func (c *countingChannel) Send(context.Context, string, bot.Reply) error {
+func (c *countingChannel) Send(context.Context, bot.Recipient, bot.Reply) error {
 	c.n.Add(1)
 	return nil
 }

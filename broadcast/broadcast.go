@@ -43,7 +43,7 @@ type Tips interface {
 
 // Sender delivers bulk messages (*bot.Sender is one).
 type Sender interface {
-	SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error
+	SendBulk(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error
 	// CanSend reports whether this process can send on a channel now (a replica that
 	// does not hold the WhatsApp connection cannot).
 	CanSend(channel string) bool
@@ -422,8 +422,8 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *domain.Broadca
 	for i, t := range bc.Topics {
 		purposes[i] = "broadcast." + t
 	}
-	tctx := bot.WithTemplate(bot.WithLang(sctx, r.Lang), &bot.Template{Purposes: purposes, Params: map[string]string{"text": text}, Run: run})
-	err = s.cfg.Sender.SendBulk(tctx, r.Channel, r.ChatID, bot.Reply{Text: text})
+	tctx := bot.WithTemplate(sctx, &bot.Template{Purposes: purposes, Params: map[string]string{"text": text}, Run: run})
+	err = s.cfg.Sender.SendBulk(tctx, bot.Recipient{Channel: r.Channel, ChatID: r.ChatID, Lang: r.Lang}, bot.Reply{Text: text})
 	if err == nil {
 		record(domain.Sent, "")
 		return

@@ -27,22 +27,24 @@ func jakarta(t testing.TB) *time.Location {
 type counting struct {
 	mu      sync.Mutex
 	got     map[string][]string // chat → texts
+	langs   map[string]string   // chat → the recipient's language
 	blocked map[string]bool
 }
 
 func newCounting() *counting {
-	return &counting{got: map[string][]string{}, blocked: map[string]bool{}}
+	return &counting{got: map[string][]string{}, langs: map[string]string{}, blocked: map[string]bool{}}
 }
 
-func (c *counting) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+func (c *counting) SendBulk(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.blocked[chatID] {
+	if c.blocked[to.ChatID] {
 		return &bot.SendError{Kind: bot.ErrBlocked}
 	}
 	for _, r := range replies {
-		c.got[chatID] = append(c.got[chatID], r.Text)
+		c.got[to.ChatID] = append(c.got[to.ChatID], r.Text)
 	}
+	c.langs[to.ChatID] = to.Lang
 	return nil
 }
 
@@ -127,12 +129,12 @@ func TestARunReachesEverySubscriberOnceInTheirLanguage(t *testing.T) {
 			t.Errorf("%d deliveries, want 49 (50 subscribers, one blocked)", got)
 		}
 		for chat, texts := range sender.got {
-			want := "Peringatan banjir"
+			want, lang := "Peringatan banjir", "id"
 			if chat[:8] == "telegram" {
-				want = "Flood warning"
+				want, lang = "Flood warning", "en"
 			}
-			if len(texts) != 1 || texts[0] != want {
-				t.Errorf("%s got %q, want once %q", chat, texts, want)
+			if len(texts) != 1 || texts[0] != want || sender.langs[chat] != lang {
+				t.Errorf("%s got %q for a recipient in %q, want once %q in %q", chat, texts, sender.langs[chat], want, lang)
 			}
 		}
 		runs, _ := st.Runs(ctx, id, 10)
@@ -255,13 +257,13 @@ type slow struct {
 	channels map[string]bool // reachable; nil: all
 }
 
-func (s *slow) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+func (s *slow) SendBulk(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
 	select {
 	case <-time.After(s.delay):
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return s.counting.SendBulk(ctx, channel, chatID, replies...)
+	return s.counting.SendBulk(ctx, to, replies...)
 }
 
 func (s *slow) CanSend(channel string) bool { return s.channels == nil || s.channels[channel] }

@@ -28,11 +28,11 @@ type fileSender struct {
 	f  *os.File
 }
 
-func (s *fileSender) SendBulk(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
+func (s *fileSender) SendBulk(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
 	time.Sleep(2 * time.Millisecond) // a real channel takes a while
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprintln(s.f, chatID)
+	fmt.Fprintln(s.f, to.ChatID)
 	return s.f.Sync()
 }
 

@@ -71,22 +71,22 @@ func (r *Router) traits(name string) flowTraits {
 
 // Conv is a turn with the means to speak (localised texts in the person's language)
 // and to use what the router offers every flow: the menu, the FAQ, other flows, the
-// keywords, asides. Flows reach the router only through it.
+// keywords, asides. Flows reach the router only through it. The turn's ReplyLang,
+// when set, is the language of this message, which is answered in it although the
+// conversation is in another (see messageLang); the channel then adds its own words
+// in it too.
 type Conv struct {
 	*bot.Turn
 	texts *locales.Catalog
 	log   *slog.Logger
 	r     *Router
-	// lang, when set, is the language of this message, which is answered in it
-	// although the conversation is in another (see messageLang).
-	lang string
 }
 
 // Lang is the language the bot speaks in this turn: the person's, or the language of
 // their message when it is a whole sentence in another.
 func (c *Conv) Lang() string {
-	if c.lang != "" {
-		return c.texts.Lang(c.lang)
+	if c.ReplyLang != "" {
+		return c.texts.Lang(c.ReplyLang)
 	}
 	return c.Chosen()
 }

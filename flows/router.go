@@ -365,12 +365,12 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	}
 	// A whole sentence in the other language is answered in it, with the offer
 	// (once) to go on in it.
-	c.lang = r.messageLang(t.Session, in)
+	c.ReplyLang = r.messageLang(t.Session, in)
 	from := len(t.Replies)
-	if err := r.answer(ctx, c, in); err != nil || c.lang == "" {
+	if err := r.answer(ctx, c, in); err != nil || c.ReplyLang == "" {
 		return err
 	}
-	r.offerSwitch(c, c.lang, from)
+	r.offerSwitch(c, c.ReplyLang, from)
 	return nil
 }
 

@@ -1,14 +1,17 @@
 package flows_test
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/notify"
 	"github.com/layan-id/layan/store/storetest"
 )
 
@@ -27,7 +31,8 @@ var update = flag.Bool("update", false, "rewrite the expected bot lines of flows
 //
 // Transcript format: '>' lines are the person, '<' lines the bot, '#' lines comments.
 // A reply's options follow its text as "<   N. Label {id}"; replies are separated by
-// a lone '<'. News the turn sent to other conversations follows as "<< who: ..." lines. The person can also send:
+// a lone '<'. News the service's notifier sent to other conversations and to the staff
+// chat follows as "<< who: ..." lines. The person can also send:
 //
 //	> [sticker]  > [voice]  > [image]  > [bad_file]    a message of that kind
 //	> [location LAT LON]                               a shared location pin
@@ -73,63 +78,77 @@ func (h failOnError) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
-// harness is the engine with every flow, and what the flows told others.
+// harness is the engine with every flow, and the news the service's notifier sent
+// to other conversations and to the staff chat.
 type harness struct {
 	engine *bot.Engine
-	told   []string // news pushed to other conversations during the last turn, rendered
-	staff  string   // the staff member's conversation key
+	news   *notify.Notifier
+	sent   *newsLog
+	staff  string // the staff member's conversation key
 	desk   *flows.Desk
 	now    time.Time // the clock of the flows
 	ids    int       // handoff ids given
 	store  storetest.Backend
 }
 
-// courier delivers handoff news the way the service does (an event through the
-// person's conversation; a line for the staff chat) and records it.
-type courier struct{ h *harness }
+// staffChat is the chat of STAFF_NOTIFY in the transcripts.
+const staffChat = "staff-chat"
 
-func (k courier) Tell(ctx context.Context, ho *domain.Handoff, event string) {
-	user := strings.TrimPrefix(ho.Conv, ho.Channel+":")
-	out, err := k.h.engine.Handle(ctx, bot.Message{Channel: ho.Channel, ChatID: ho.ChatID, UserID: user,
-		ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event})
-	if err != nil {
-		k.h.told = append(k.h.told, "<< error: "+err.Error())
-		return
-	}
-	for _, line := range strings.Split(strings.TrimRight(render(out.Replies), "\n"), "\n") {
-		if line != "" {
-			k.h.told = append(k.h.told, "<< "+user+": "+strings.TrimPrefix(line, "< "))
+// newsLog is the notifier's sender: it records each piece of news (the replies of one
+// send) and whom it went to.
+type newsLog struct {
+	mu    sync.Mutex
+	items []newsItem
+}
+
+type newsItem struct {
+	to      bot.Recipient
+	replies []bot.Reply
+}
+
+func (l *newsLog) CanSend(string) bool { return true }
+
+func (l *newsLog) Send(_ context.Context, to bot.Recipient, replies ...bot.Reply) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.items = append(l.items, newsItem{to, replies})
+	return nil
+}
+
+// told waits for the news of the last step and renders it, "<< who: line" for every
+// line: news to people first, by chat, then the staff chat ("<< staff chat: ..."). The
+// notifier sends in the background; this order makes a transcript read the same every
+// run.
+func (h *harness) told() []string {
+	h.news.Wait()
+	h.sent.mu.Lock()
+	items := h.sent.items
+	h.sent.items = nil
+	h.sent.mu.Unlock()
+	slices.SortStableFunc(items, func(a, b newsItem) int {
+		return cmp.Or(cmp.Compare(boolRank(a.to.ChatID == staffChat), boolRank(b.to.ChatID == staffChat)),
+			cmp.Compare(a.to.ChatID, b.to.ChatID), cmp.Compare(render(a.replies), render(b.replies)))
+	})
+	var lines []string
+	for _, it := range items {
+		who := it.to.ChatID
+		if who == staffChat {
+			who = "staff chat"
+		}
+		for _, line := range strings.Split(strings.TrimRight(render(it.replies), "\n"), "\n") {
+			if line != "" {
+				lines = append(lines, "<< "+who+": "+strings.TrimPrefix(line, "< "))
+			}
 		}
 	}
+	return lines
 }
 
-func (k courier) Staff(ctx context.Context, text string) {
-	k.h.told = append(k.h.told, "<< staff chat: "+text)
-}
-
-// alerts delivers complaint news the way the service does (an event through the
-// engine for the citizen; a line for staff) and records it for the transcript.
-type alerts struct{ h *harness }
-
-func (a alerts) NewComplaint(ctx context.Context, c *domain.Complaint) {
-	a.h.told = append(a.h.told, "<< staff: new complaint "+c.ID)
-}
-
-func (a alerts) Reopened(ctx context.Context, c *domain.Complaint) {
-	a.h.told = append(a.h.told, "<< staff: reopened "+c.ID)
-}
-
-func (a alerts) StatusChanged(ctx context.Context, c *domain.Complaint) {
-	user := strings.TrimPrefix(c.Reporter.Key, c.Reporter.Channel+":")
-	out, err := a.h.engine.Handle(ctx, bot.Message{Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, UserID: user,
-		ID: fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History))})
-	if err != nil {
-		a.h.told = append(a.h.told, "<< error: "+err.Error())
-		return
+func boolRank(b bool) int {
+	if b {
+		return 1
 	}
-	for _, line := range strings.Split(strings.TrimRight(render(out.Replies), "\n"), "\n") {
-		a.h.told = append(a.h.told, "<< "+user+": "+strings.TrimPrefix(line, "< "))
-	}
+	return 0
 }
 
 // transcriptTime is the fixed time of every transcript, so ticket numbers and dates
@@ -154,11 +173,27 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
-	h := &harness{staff: "test:staff", now: transcriptTime, store: b}
+	h := &harness{staff: "test:staff", now: transcriptTime, sent: &newsLog{}, store: b}
+	// As the service assembles it: the router, the engine on it, the notifier on the
+	// engine, then the flows that send news through the notifier.
 	router := flows.NewRouter(texts, log)
+	h.engine = bot.NewEngine(bot.EngineConfig{
+		Store:   b.Store.Conversations(30*time.Second, time.Hour),
+		Handler: router,
+		Apology: router.Apology,
+		Logger:  log,
+		History: bot.HistoryLimits{Lines: 20},
+	})
+	h.news, err = notify.New(notify.Config{
+		Engine: h.engine, Sender: h.sent, Texts: texts, Location: jakarta, Logger: log,
+		Staff: bot.Recipient{Channel: "test", ChatID: staffChat},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	router.RegisterFAQ(matcher, b.Store.FAQStats())
 	router.RegisterComplaints(flows.ComplaintConfig{
-		Store: b.Store.Complaints("TST", jakarta), Alerts: alerts{h}, Region: region, Location: jakarta,
+		Store: b.Store.Complaints("TST", jakarta), Alerts: h.news, Region: region, Location: jakarta,
 		Staff: func(key string) bool { return key == h.staff },
 		Now:   func() time.Time { return h.now },
 	})
@@ -175,16 +210,9 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.desk = router.RegisterHandoff(flows.HandoffConfig{
-		Store: b.Store.Handoffs(), Courier: courier{h}, Hours: hours, Location: jakarta,
+		Store: b.Store.Handoffs(), Courier: h.news, Hours: hours, Location: jakarta,
 		Staff: func(key string) bool { return key == h.staff || key == "test:colleague" }, NewID: func() string { h.ids++; return fmt.Sprintf("ho%d", h.ids) },
 		Now: func() time.Time { return h.now },
-	})
-	h.engine = bot.NewEngine(bot.EngineConfig{
-		Store:   b.Store.Conversations(30*time.Second, time.Hour),
-		Handler: router,
-		Apology: router.Apology,
-		Logger:  log,
-		History: bot.HistoryLimits{Lines: 20},
 	})
 	return h
 }
@@ -279,9 +307,8 @@ func runTranscript(t *testing.T, file string) {
 			user = strings.TrimSuffix(who, "]") // the following lines are this person's
 			continue
 		}
-		h.told = nil
 		if h.staffDoes(t, said) {
-			for _, l := range h.told {
+			for _, l := range h.told() {
 				out.WriteString(strings.TrimRight(l, " ") + "\n")
 			}
 			continue
@@ -292,7 +319,6 @@ func runTranscript(t *testing.T, file string) {
 			msg = last
 		}
 		last = msg
-		h.told = nil
 		res, err := e.Handle(context.Background(), msg)
 		if err != nil {
 			t.Fatalf("%s: message %d: %v", file, n, err)
@@ -300,7 +326,7 @@ func runTranscript(t *testing.T, file string) {
 		if !res.Duplicate {
 			out.WriteString(render(res.Replies))
 		}
-		for _, l := range h.told {
+		for _, l := range h.told() {
 			out.WriteString(strings.TrimRight(l, " ") + "\n")
 		}
 	}

@@ -41,14 +41,16 @@ const callTimeout = 20 * time.Second
 // keyboard. A reply with media sends the photo (or file) first: Media.Ref is a
 // Telegram file id, an http(s) URL, or with AcceptPhotos the name of a photo kept in
 // the media store (uploaded from there). When a later part fails, a retry of the reply
-// may repeat the parts that were sent.
-func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
+// may repeat the parts that were sent. The share-location button is labelled in
+// to.Lang.
+func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error {
+	chatID := to.ChatID
 	id, err := strconv.ParseInt(chatID, 10, 64)
 	if err != nil || id == 0 {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("telegram: chat id %q is not a Telegram chat id", chatID)}
 	}
 	private := id > 0 // users have positive ids, groups negative
-	markup, err := c.markup(ctx, r, private)
+	markup, err := c.markup(ctx, to.Lang, r, private)
 	if err != nil {
 		return &bot.SendError{Kind: bot.ErrTemporary, Err: err}
 	}
@@ -84,9 +86,9 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 
 // markup returns the keyboard for a reply, or nil. In a private chat a reply without
 // options removes a share-location keyboard left from an earlier question.
-func (c *Channel) markup(ctx context.Context, r bot.Reply, private bool) (any, error) {
+func (c *Channel) markup(ctx context.Context, lang string, r bot.Reply, private bool) (any, error) {
 	if r.AskLocation && private { // Telegram offers location buttons in private chats only
-		label, err := c.texts.Text(bot.LangOf(ctx), "telegram.share_location", nil)
+		label, err := c.texts.Text(lang, "telegram.share_location", nil)
 		if err != nil {
 			c.log.Warn("telegram: text missing", "err", err)
 		}

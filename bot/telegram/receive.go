@@ -76,7 +76,7 @@ func (c *Channel) handle(ctx context.Context, in inbound) error {
 	if out.Duplicate || len(out.Replies) == 0 {
 		return nil // a redelivered update was answered the first time
 	}
-	if err := c.sender.Send(bot.WithLang(ctx, out.Lang), ChannelName, m.ChatID, out.Replies...); err != nil {
+	if err := c.sender.Send(ctx, out.To, out.Replies...); err != nil {
 		c.log.Warn("telegram: reply not delivered", "conv", conv, "kind", bot.KindOf(err).String(), "err", err)
 	}
 	return nil

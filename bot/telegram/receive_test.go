@@ -136,7 +136,7 @@ func TestWebhook(t *testing.T) {
 
 		t.Run("a pressed button is answered, its spinner stopped, and a long option id comes back whole", func(t *testing.T) {
 			long := "faq:entry:" + strings.Repeat("izin-usaha-mikro-", 5)
-			if err := r.ch.Send(ctx, "1122334455", bot.Reply{Text: "Maksud Anda?", Options: []bot.Option{{ID: long, Label: "Izin usaha"}}}); err != nil {
+			if err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Maksud Anda?", Options: []bot.Option{{ID: long, Label: "Izin usaha"}}}); err != nil {
 				t.Fatal(err)
 			}
 			kb := last(t, r.api.callsOf("sendMessage")).markup(t)["inline_keyboard"].([]any)

@@ -27,7 +27,7 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("options become an inline keyboard, one button a row, carrying the option ids", func(t *testing.T) {
-		err := r.ch.Send(ctx, "1122334455", bot.Reply{Text: "Pilih bahasa:", Options: []bot.Option{
+		err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Pilih bahasa:", Options: []bot.Option{
 			{ID: "lang:id", Label: "Bahasa Indonesia"}, {ID: "lang:en", Label: "English"},
 		}})
 		if err != nil {
@@ -48,7 +48,7 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 
 	t.Run("an option id longer than 64 bytes travels as a short key", func(t *testing.T) {
 		long := "faq:entry:" + strings.Repeat("persyaratan-izin-usaha-", 4)
-		if err := r.ch.Send(ctx, "1122334455", bot.Reply{Text: "Maksud Anda?", Options: []bot.Option{{ID: long, Label: "Izin usaha"}}}); err != nil {
+		if err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Maksud Anda?", Options: []bot.Option{{ID: long, Label: "Izin usaha"}}}); err != nil {
 			t.Fatal(err)
 		}
 		kb := last(t, r.api.callsOf("sendMessage")).markup(t)["inline_keyboard"].([]any)
@@ -61,15 +61,15 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 		}
 	})
 
-	t.Run("asking for a location shows a one-time keyboard whose first button shares it", func(t *testing.T) {
-		err := r.ch.Send(ctx, "1122334455", bot.Reply{Text: "Di mana lokasinya?", AskLocation: true,
+	t.Run("asking for a location shows a one-time keyboard whose first button shares it, labelled in the recipient's language", func(t *testing.T) {
+		err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455", Lang: "en"}, bot.Reply{Text: "Where is it?", AskLocation: true,
 			Options: []bot.Option{{ID: "skip", Label: "Lewati"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]any{
 			"keyboard": []any{
-				[]any{map[string]any{"text": "id:telegram.share_location", "request_location": true}},
+				[]any{map[string]any{"text": "en:telegram.share_location", "request_location": true}},
 				[]any{map[string]any{"text": "Lewati"}},
 			},
 			"resize_keyboard": true, "one_time_keyboard": true,
@@ -80,7 +80,7 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 	})
 
 	t.Run("a plain reply in a private chat removes a keyboard left from before", func(t *testing.T) {
-		if err := r.ch.Send(ctx, "1122334455", bot.Reply{Text: "Terima kasih."}); err != nil {
+		if err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Terima kasih."}); err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]any{"remove_keyboard": true}
@@ -90,7 +90,7 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 	})
 
 	t.Run("a plain reply in a group carries no keyboard at all", func(t *testing.T) {
-		if err := r.ch.Send(ctx, "-1001234567890", bot.Reply{Text: "Jam buka 08.00."}); err != nil {
+		if err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "-1001234567890"}, bot.Reply{Text: "Jam buka 08.00."}); err != nil {
 			t.Fatal(err)
 		}
 		if got := last(t, r.api.callsOf("sendMessage")).Params.Get("reply_markup"); got != "" {
@@ -100,7 +100,7 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 
 	t.Run("text goes without parse_mode, so Markdown and HTML in it are shown as typed", func(t *testing.T) {
 		text := "Laporan Anda: *tebal* <b>jalan</b> [rusak](http://contoh.test) _miring_ `kode`"
-		if err := r.ch.Send(ctx, "1122334455", bot.Reply{Text: text}); err != nil {
+		if err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: text}); err != nil {
 			t.Fatal(err)
 		}
 		c := last(t, r.api.callsOf("sendMessage"))
@@ -119,7 +119,7 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 		sentence := "Kalimat ini panjangnya tidak seberapa, tetapi diulang berkali-kali sampai melewati batas Telegram. "
 		text := strings.Repeat(sentence, 100) // about 10,000 characters
 		before := len(r.api.callsOf("sendMessage"))
-		err := r.ch.Send(ctx, "1122334455", bot.Reply{Text: text, Options: []bot.Option{{ID: "menu", Label: "Menu"}}})
+		err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: text, Options: []bot.Option{{ID: "menu", Label: "Menu"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 	})
 
 	t.Run("a reply with a photo sends the photo first, by URL or file id", func(t *testing.T) {
-		err := r.ch.Send(ctx, "1122334455", bot.Reply{Text: "Pantai Sigandu", Media: &bot.Media{Ref: "https://contoh.test/sigandu.jpg", MIME: "image/jpeg"}})
+		err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Pantai Sigandu", Media: &bot.Media{Ref: "https://contoh.test/sigandu.jpg", MIME: "image/jpeg"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = r.ch.Send(ctx, "1122334455", bot.Reply{Text: "Petugas mengirim foto untuk Anda.", Media: &bot.Media{Ref: name, MIME: mime}})
+		err = r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Petugas mengirim foto untuk Anda.", Media: &bot.Media{Ref: name, MIME: mime}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,14 +195,14 @@ func TestSendShapesMessagesTheWayTelegramShowsThem(t *testing.T) {
 		}
 		r.ch.AcceptPhotos(media)
 		defer r.ch.AcceptPhotos(nil)
-		err = r.ch.Send(ctx, "1122334455", bot.Reply{Text: "x", Media: &bot.Media{Ref: "0123456789abcdef0123456789abcdef.jpg"}})
+		err = r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "x", Media: &bot.Media{Ref: "0123456789abcdef0123456789abcdef.jpg"}})
 		if bot.KindOf(err) != bot.ErrPermanent {
 			t.Errorf("error %v, want permanent", err)
 		}
 	})
 
 	t.Run("a chat id that is no number is a permanent error", func(t *testing.T) {
-		err := r.ch.Send(ctx, "web-123", bot.Reply{Text: "x"})
+		err := r.ch.Send(ctx, bot.Recipient{Channel: telegram.ChannelName, ChatID: "web-123"}, bot.Reply{Text: "x"})
 		if bot.KindOf(err) != bot.ErrPermanent {
 			t.Errorf("error %v, want permanent", err)
 		}
@@ -237,7 +237,7 @@ func TestSendErrorsAreTypedByWhatTheSenderShouldDo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, storetest.Mini(t), nil)
 			r.api.script("sendMessage", answer{tc.status, tc.body})
-			err := r.ch.Send(context.Background(), "1122334455", bot.Reply{Text: "Halo"})
+			err := r.ch.Send(context.Background(), bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Halo"})
 			var se *bot.SendError
 			if !errors.As(err, &se) {
 				t.Fatalf("error %v (%T), want *bot.SendError", err, err)
@@ -263,7 +263,7 @@ func TestSendErrorsAreTypedByWhatTheSenderShouldDo(t *testing.T) {
 		r.api.script("sendMessage",
 			answer{429, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`},
 			answer{200, `{"ok":true,"result":{"message_id":1,"date":1,"chat":{"id":1122334455,"type":"private"}}}`})
-		if err := r.sender.Send(context.Background(), telegram.ChannelName, "1122334455", bot.Reply{Text: "Halo"}); err != nil {
+		if err := r.sender.Send(context.Background(), bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Halo"}); err != nil {
 			t.Fatal(err)
 		}
 		sends := r.api.callsOf("sendMessage")
@@ -295,7 +295,7 @@ func TestTheTokenNeverAppearsInErrorsOrLogs(t *testing.T) {
 	} {
 		t.Run("with "+tc.name, func(t *testing.T) {
 			r := newRig(t, storetest.Mini(t), func(c *telegram.Config) { c.Endpoint = tc.endpoint })
-			err := r.ch.Send(context.Background(), "1122334455", bot.Reply{Text: "Halo"})
+			err := r.ch.Send(context.Background(), bot.Recipient{Channel: telegram.ChannelName, ChatID: "1122334455"}, bot.Reply{Text: "Halo"})
 			if err == nil {
 				t.Fatal("Send to an unreachable API succeeded")
 			}

@@ -177,7 +177,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("token in localStorage %q (%v)", token, err)
 		}
 		const text = "Pengumuman: festival budaya hari Sabtu."
-		if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: text}); err != nil {
+		if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, bot.Reply{Text: text}); err != nil {
 			t.Fatal(err)
 		}
 		do(t, "see the pushed message", chromedp.WaitVisible(pushedBubble))
@@ -298,10 +298,10 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("token after %q (%v), want a new one", fresh, err)
 		}
 		// News for the old conversation no longer reaches this page; the new one's does.
-		if err := h.channel.Send(ctx, webchat.ChatID(old), bot.Reply{Text: "Untuk percakapan lama"}); err != nil {
+		if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(old)}, bot.Reply{Text: "Untuk percakapan lama"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.channel.Send(ctx, webchat.ChatID(fresh), bot.Reply{Text: "Untuk percakapan baru"}); err != nil {
+		if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(fresh)}, bot.Reply{Text: "Untuk percakapan baru"}); err != nil {
 			t.Fatal(err)
 		}
 		do(t, "see the new conversation's news", chromedp.WaitVisible(pushedBubble))
@@ -508,7 +508,7 @@ func TestBrowserShowsAStaffPhoto(t *testing.T) {
 		}
 		// A message pushed after it comes on the live stream: by then the stream has
 		// given what it held, and the staff reply must still be there once.
-		if err := h.channel.Send(context.Background(), webchat.ChatID(token), bot.Reply{Text: "Pengumuman: kantor tutup Jumat."}); err != nil {
+		if err := h.channel.Send(context.Background(), bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, bot.Reply{Text: "Pengumuman: kantor tutup Jumat."}); err != nil {
 			t.Fatal(err)
 		}
 		if err := chromedp.Do(tab3, chromedp.WaitVisible(botSays("Pengumuman: kantor tutup Jumat."))); err != nil {

@@ -7,7 +7,8 @@ import (
 )
 
 // Channel pushes replies to a web chat conversation's inbox, from where the page
-// shows them live. chatID is the conversation id (ChatID of its token).
+// shows them live. A recipient's ChatID is the conversation id (ChatID of its token);
+// the page labels its own controls itself, so the language is not needed here.
 type Channel struct{ store Store }
 
 var _ bot.Channel = (*Channel)(nil)
@@ -19,8 +20,8 @@ func NewChannel(store Store) *Channel { return &Channel{store: store} }
 func (c *Channel) Name() string { return ChannelName }
 
 // Send implements bot.Channel. A store failure is temporary.
-func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
-	if err := c.store.Push(ctx, chatID, r); err != nil {
+func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error {
+	if err := c.store.Push(ctx, to.ChatID, r); err != nil {
 		return &bot.SendError{Kind: bot.ErrTemporary, Err: err}
 	}
 	return nil

@@ -121,7 +121,7 @@ func (e *memEngine) Handle(_ context.Context, m bot.Message) (bot.Outcome, error
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.handled = append(e.handled, m)
-	return bot.Outcome{Replies: []bot.Reply{{Text: "ok"}}}, nil
+	return bot.Outcome{Replies: []bot.Reply{{Text: "ok"}}, To: bot.Recipient{Channel: m.Channel, ChatID: m.ChatID}}, nil
 }
 
 func (e *memEngine) Accepts(context.Context, bot.Message) (bool, error) { return true, nil }

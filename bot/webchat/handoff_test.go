@@ -50,7 +50,7 @@ func (c *deliveringCourier) Tell(_ context.Context, ho *domain.Handoff, event st
 			panic(err)
 		}
 		for _, r := range out.Replies {
-			c.h.channel.Send(ctx, ho.ChatID, r)
+			c.h.channel.Send(ctx, out.To, r)
 		}
 	})
 }

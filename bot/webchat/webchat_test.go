@@ -366,7 +366,7 @@ func TestInbox(t *testing.T) {
 
 		t.Run("a pushed reply is fetched once, then the inbox is empty", func(t *testing.T) {
 			token := h.start(t)
-			if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: "Pengumuman"}); err != nil {
+			if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, bot.Reply{Text: "Pengumuman"}); err != nil {
 				t.Fatal(err)
 			}
 			a := h.do(t, "GET", "/api/chat/inbox", token, nil)
@@ -386,7 +386,7 @@ func TestInbox(t *testing.T) {
 				{Text: "Pengumuman 2", Options: []bot.Option{{ID: "menu", Label: "Menu"}}},
 			}
 			for _, r := range want {
-				if err := h.channel.Send(ctx, webchat.ChatID(token), r); err != nil {
+				if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, r); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -403,7 +403,7 @@ func TestInbox(t *testing.T) {
 
 		t.Run("a second conversation cannot read the first one's inbox", func(t *testing.T) {
 			first, second := h.start(t), h.start(t)
-			if err := h.channel.Send(ctx, webchat.ChatID(first), bot.Reply{Text: "Untuk yang pertama"}); err != nil {
+			if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(first)}, bot.Reply{Text: "Untuk yang pertama"}); err != nil {
 				t.Fatal(err)
 			}
 			if a := h.do(t, "GET", "/api/chat/inbox", second, nil); a.Status != http.StatusOK || len(a.Replies) != 0 {
@@ -427,14 +427,14 @@ func TestStream(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			events := openStream(t, ctx, srv.URL, token)
-			if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: "Pengumuman"}); err != nil {
+			if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, bot.Reply{Text: "Pengumuman"}); err != nil {
 				t.Fatal(err)
 			}
 			got := nextEvent(t, ctx, events)
 			if len(got.Replies) != 1 || got.Replies[0].Text != "Pengumuman" {
 				t.Errorf("event %+v, want the reply Pengumuman", got)
 			}
-			if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: "Pengumuman lagi"}); err != nil {
+			if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, bot.Reply{Text: "Pengumuman lagi"}); err != nil {
 				t.Fatal(err)
 			}
 			if got := nextEvent(t, ctx, events); len(got.Replies) != 1 || got.Replies[0].Text != "Pengumuman lagi" {
@@ -464,7 +464,7 @@ func TestStream(t *testing.T) {
 			token := h.start(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: "Selagi Anda pergi"}); err != nil {
+			if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, bot.Reply{Text: "Selagi Anda pergi"}); err != nil {
 				t.Fatal(err)
 			}
 			events := openStream(t, ctx, srv.URL, token)
@@ -511,7 +511,7 @@ func TestTwoTabsEachGetEveryPushedReplyOnce(t *testing.T) {
 		want = append(want, last)
 		go func() { // pushed while both tabs read
 			for _, text := range want {
-				if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: text}); err != nil {
+				if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, bot.Reply{Text: text}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -561,7 +561,7 @@ func TestAStreamThatReconnectsResumesWhereItWas(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	send := func(text string) {
-		if err := h.channel.Send(ctx, webchat.ChatID(token), bot.Reply{Text: text}); err != nil {
+		if err := h.channel.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: webchat.ChatID(token)}, bot.Reply{Text: text}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -126,6 +126,7 @@ func (e *fakeEngine) Handle(_ context.Context, m bot.Message) (bot.Outcome, erro
 	if err != nil {
 		return bot.Outcome{}, err
 	}
+	out.To.Channel, out.To.ChatID = m.Channel, m.ChatID // as the engine answers
 	return out, nil
 }
 
@@ -158,8 +159,8 @@ func (s *fakeSender) Register(ch bot.Channel, l bot.Limits) {
 	s.mu.Unlock()
 }
 
-func (s *fakeSender) Send(ctx context.Context, channel, chatID string, replies ...bot.Reply) error {
-	call := senderCall{chat: chatID, lang: bot.LangOf(ctx), replies: replies}
+func (s *fakeSender) Send(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
+	call := senderCall{chat: to.ChatID, lang: to.Lang, replies: replies}
 	s.mu.Lock()
 	s.sends = append(s.sends, call)
 	s.mu.Unlock()

@@ -28,12 +28,12 @@ const RateLimitPause = time.Minute
 // reply's options become numbered lines ("1. Layanan publik") followed by the hint to
 // answer with a number; a question for a location adds how to share one; texts longer
 // than MaxText go as several messages, cut at paragraph, sentence or word boundaries.
-// A reply's media is not sent (WhatsApp replies are text only). chatID is a JID as
-// in bot.Message.ChatID ("6281234567890@s.whatsapp.net", "123@lid", a group's
+// A reply's media is not sent (WhatsApp replies are text only); the channel's own
+// words are in rcpt.Lang. rcpt.ChatID is a JID as in bot.Message.ChatID ("6281234567890@s.whatsapp.net", "123@lid", a group's
 // "…@g.us" for staff) or a bare international phone number ("6281234567890"). When a
 // later part fails, a retry of the reply may repeat the parts that were sent.
-func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
-	to, err := parseChat(chatID)
+func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) error {
+	to, err := parseChat(rcpt.ChatID)
 	if err != nil {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
 	}
@@ -43,7 +43,7 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 	if cl == nil || st.paused() {
 		return &bot.SendError{Kind: bot.ErrTemporary, Err: fmt.Errorf("%w: %s", ErrUnavailable, st.detail(c.cfg.Location))}
 	}
-	parts := splitText(c.compose(ctx, r), MaxText)
+	parts := splitText(c.compose(rcpt.Lang, r), MaxText)
 	for _, p := range parts {
 		callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
 		_, err := cl.SendMessage(callCtx, to, &waE2E.Message{Conversation: proto.String(p)})
@@ -56,9 +56,9 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 }
 
 // compose writes a reply as WhatsApp text: the text, how to share a location when
-// asked for one, then the options as numbered lines and the hint to answer by number.
-func (c *Channel) compose(ctx context.Context, r bot.Reply) string {
-	lang := bot.LangOf(ctx)
+// asked for one, then the options as numbered lines and the hint to answer by number,
+// the channel's own words in lang.
+func (c *Channel) compose(lang string, r bot.Reply) string {
 	var blocks []string
 	if t := strings.TrimSpace(r.Text); t != "" {
 		blocks = append(blocks, t)

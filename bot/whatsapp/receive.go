@@ -136,8 +136,8 @@ func (c *Channel) onMessage(ctx, jobs context.Context, e *events.Message) bool {
 		c.presence(ctx, cl, in.chat, types.ChatPresencePaused)
 		return true // a redelivered message was answered the first time
 	}
-	j := sendJob{chat: m.ChatID, lang: out.Lang, conv: conv, replies: out.Replies}
-	c.outbox.Submit(j.chat, func() error { c.deliver(jobs, j); return nil }, nil)
+	j := sendJob{to: out.To, conv: conv, replies: out.Replies}
+	c.outbox.Submit(j.to.ChatID, func() error { c.deliver(jobs, j); return nil }, nil)
 	return true
 }
 
@@ -223,14 +223,15 @@ func (c *Channel) presence(ctx context.Context, cl Client, chat types.JID, p typ
 
 // sendJob is the replies to one handled message.
 type sendJob struct {
-	chat, lang, conv string
-	replies          []bot.Reply
+	to      bot.Recipient
+	conv    string
+	replies []bot.Reply
 }
 
 // deliver sends one job's replies through the shared sender. A reply that cannot be
 // delivered is logged, not retried: the turn is saved and acknowledged.
 func (c *Channel) deliver(ctx context.Context, j sendJob) {
-	if err := c.sender.Send(bot.WithLang(ctx, j.lang), ChannelName, j.chat, j.replies...); err != nil {
+	if err := c.sender.Send(ctx, j.to, j.replies...); err != nil {
 		c.log.Warn("whatsapp: reply not delivered", "conv", j.conv, "kind", bot.KindOf(err).String(), "err", err)
 	}
 }

@@ -47,7 +47,7 @@ func TestReceive(t *testing.T) {
 
 	t.Run("a handled message is acknowledged and its replies go to the sender for the chat it came from", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.engine.out = bot.Outcome{Replies: replies, Lang: "en"}
+		h.engine.out = bot.Outcome{Replies: replies, To: bot.Recipient{Lang: "en"}}
 		if !h.c.onEvent(ctx, ctx, direct(text("menu"))) {
 			t.Fatal("handler returned false for a handled message: WhatsApp would deliver it again")
 		}
@@ -291,7 +291,7 @@ func TestLifecycle(t *testing.T) {
 	}
 	sendRefused := func(t *testing.T, h *harness) {
 		t.Helper()
-		err := h.c.Send(ctx, phone, bot.Reply{Text: "halo"})
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: "halo"})
 		if bot.KindOf(err) != bot.ErrTemporary || !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("Send = %v, want a temporary error wrapping ErrUnavailable", err)
 		}
@@ -332,7 +332,7 @@ func TestLifecycle(t *testing.T) {
 		if ok, _ := h.c.Health(); !ok {
 			t.Error("Health not ok after re-pairing")
 		}
-		if err := h.c.Send(ctx, phone, bot.Reply{Text: "halo"}); err != nil {
+		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: "halo"}); err != nil {
 			t.Errorf("Send after recovery = %v", err)
 		}
 	}))
@@ -384,7 +384,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("Health = %v %q", ok, detail)
 		}
 		h.client.sendErrs = []error{whatsmeow.ErrNotConnected}
-		if err := h.c.Send(ctx, phone, bot.Reply{Text: "x"}); bot.KindOf(err) != bot.ErrTemporary {
+		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: "x"}); bot.KindOf(err) != bot.ErrTemporary {
 			t.Errorf("Send while reconnecting = %v, want temporary", err)
 		}
 		h.c.onEvent(ctx, ctx, &events.Connected{})

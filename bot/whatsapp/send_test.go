@@ -19,7 +19,7 @@ func TestSend(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name  string
-		ctx   context.Context
+		lang  string // of the recipient
 		reply bot.Reply
 		want  []string
 	}{
@@ -37,7 +37,7 @@ func TestSend(t *testing.T) {
 		},
 		{
 			name:  "the hint is in the person's language",
-			ctx:   bot.WithLang(ctx, "en"),
+			lang:  "en",
 			reply: bot.Reply{Text: "Choose:", Options: []bot.Option{{ID: "id", Label: "Bahasa Indonesia"}, {ID: "en", Label: "English"}}},
 			want:  []string{"Choose:\n\n1. Bahasa Indonesia\n2. English\n\nReply with a number."},
 		},
@@ -64,11 +64,7 @@ func TestSend(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			c := tt.ctx
-			if c == nil {
-				c = ctx
-			}
-			if err := h.c.Send(c, phone+"@s.whatsapp.net", tt.reply); err != nil {
+			if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net", Lang: tt.lang}, tt.reply); err != nil {
 				t.Fatal(err)
 			}
 			if got := h.client.texts(); !slices.Equal(got, tt.want) {
@@ -100,7 +96,7 @@ func TestSendChatIDs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			err := h.c.Send(ctx, tt.chat, bot.Reply{Text: "halo"})
+			err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: tt.chat}, bot.Reply{Text: "halo"})
 			if tt.refuse {
 				if bot.KindOf(err) != bot.ErrPermanent {
 					t.Fatalf("Send = %v, want a permanent error", err)
@@ -143,7 +139,7 @@ func TestSendErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			h.client.sendErrs = []error{tt.err}
-			err := h.c.Send(ctx, phone, bot.Reply{Text: "halo"})
+			err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: "halo"})
 			var se *bot.SendError
 			if !errors.As(err, &se) {
 				t.Fatalf("Send = %v, want a *bot.SendError", err)
@@ -161,7 +157,7 @@ func TestSendErrors(t *testing.T) {
 		h := newHarness(t, nil)
 		cause := fmt.Errorf("failed to get LID for PN %s@s.whatsapp.net: %w", otherPhn, whatsmeow.ErrIQTimedOut)
 		h.client.sendErrs = []error{cause}
-		err := h.c.Send(ctx, otherPhn, bot.Reply{Text: "halo"})
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: otherPhn}, bot.Reply{Text: "halo"})
 		if strings.Contains(err.Error(), otherPhn) {
 			t.Errorf("error text holds the phone number: %v", err)
 		}
@@ -173,7 +169,7 @@ func TestSendErrors(t *testing.T) {
 	t.Run("without a connection nothing is tried and the error is temporary", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.detach(stateStandby)
-		err := h.c.Send(ctx, phone, bot.Reply{Text: "halo"})
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: "halo"})
 		if bot.KindOf(err) != bot.ErrTemporary || !errors.Is(err, ErrUnavailable) {
 			t.Errorf("Send = %v", err)
 		}
@@ -185,7 +181,7 @@ func TestSendErrors(t *testing.T) {
 	t.Run("when a later part of a long reply fails, the error is reported after the parts sent", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.client.sendErrs = []error{nil, whatsmeow.ErrNotConnected}
-		err := h.c.Send(ctx, phone, bot.Reply{Text: strings.Repeat("kata ", 1500)})
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: strings.Repeat("kata ", 1500)})
 		if bot.KindOf(err) != bot.ErrTemporary || len(h.client.texts()) != 1 {
 			t.Errorf("Send = %v after %d parts", err, len(h.client.texts()))
 		}

@@ -86,7 +86,7 @@ func (e *echo) Handle(_ context.Context, m bot.Message) (bot.Outcome, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.seen = append(e.seen, m)
-	return bot.Outcome{Replies: []bot.Reply{{Text: "ok " + string(m.Kind)}}}, nil
+	return bot.Outcome{Replies: []bot.Reply{{Text: "ok " + string(m.Kind)}}, To: bot.Recipient{Channel: m.Channel, ChatID: m.ChatID}}, nil
 }
 
 type savedMedia struct{ n int }

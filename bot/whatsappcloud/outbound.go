@@ -39,10 +39,10 @@ const (
 // out as text, reply buttons, a list, or a location request (see the package
 // documentation). Outside it, a reply whose context carries a bot.Template goes out
 // as the approved template for its purpose (once for all the replies sent with that
-// Template); any other fails with bot.ErrOutsideWindow. chatID is the person's
-// number (wa_id).
-func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
-	to, err := waID(chatID)
+// Template); any other fails with bot.ErrOutsideWindow. to.ChatID is the person's
+// number (wa_id); the channel's own words and the template are in to.Lang.
+func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) error {
+	to, err := waID(rcpt.ChatID)
 	if err != nil {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: err}
 	}
@@ -58,9 +58,9 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 	}
 	tmpl := bot.TemplateOf(ctx)
 	if !ok || c.cfg.Now().Sub(last) >= windowLength {
-		return c.sendTemplate(ctx, to, tmpl)
+		return c.sendTemplate(ctx, to, rcpt.Lang, tmpl)
 	}
-	for _, msg := range c.compose(bot.LangOf(ctx), to, r) {
+	for _, msg := range c.compose(rcpt.Lang, to, r) {
 		wamid, err := c.post(ctx, to, msg)
 		if err != nil {
 			return err
@@ -74,12 +74,12 @@ func (c *Channel) Send(ctx context.Context, chatID string, r bot.Reply) error {
 const windowLength = 24 * time.Hour
 
 // sendTemplate sends, outside the window, the template for the purpose of tmpl in
-// the person's language: once per Template.
-func (c *Channel) sendTemplate(ctx context.Context, to string, tmpl *bot.Template) error {
+// lang: once per Template.
+func (c *Channel) sendTemplate(ctx context.Context, to, lang string, tmpl *bot.Template) error {
 	if tmpl == nil {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp cloud: %w", bot.ErrOutsideWindow)}
 	}
-	tp, ok := c.cfg.Templates.Find(tmpl.Purposes, bot.LangOf(ctx))
+	tp, ok := c.cfg.Templates.Find(tmpl.Purposes, lang)
 	if !ok {
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp cloud: no template for %s: %w",
 			strings.Join(tmpl.Purposes, ", "), bot.ErrOutsideWindow)}
@@ -93,7 +93,7 @@ func (c *Channel) sendTemplate(ctx context.Context, to string, tmpl *bot.Templat
 		if params == nil {
 			params = map[string]string{}
 		}
-		params["region"] = c.text(bot.LangOf(ctx), "region")
+		params["region"] = c.text(lang, "region")
 	}
 	wamid, err := c.post(ctx, to, tp.message(to, params))
 	if err != nil {

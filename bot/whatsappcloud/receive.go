@@ -136,7 +136,7 @@ func (c *Channel) handleMessage(ctx context.Context, it item) error {
 	c.log.Debug("whatsapp cloud: message handled", "kind", string(m.Kind), "conv", conv,
 		"duplicate", out.Duplicate, "replies", len(out.Replies))
 	if !out.Duplicate && len(out.Replies) > 0 {
-		if err := c.sender.Send(bot.WithLang(ctx, out.Lang), ChannelName, m.ChatID, out.Replies...); err != nil {
+		if err := c.sender.Send(ctx, out.To, out.Replies...); err != nil {
 			c.log.Warn("whatsapp cloud: reply not delivered", "conv", conv, "kind", bot.KindOf(err).String(), "err", err)
 		}
 	}

@@ -103,7 +103,7 @@ func TestRepliesLookRightOnWhatsApp(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, nil, nil)
 			inWindow(t, h)
-			if err := h.ch.Send(bot.WithLang(context.Background(), tc.lang), person, tc.reply); err != nil {
+			if err := h.ch.Send(context.Background(), bot.Recipient{Channel: ChannelName, ChatID: person, Lang: tc.lang}, tc.reply); err != nil {
 				t.Fatal(err)
 			}
 			var got []string
@@ -118,13 +118,13 @@ func TestRepliesLookRightOnWhatsApp(t *testing.T) {
 	t.Run("a whatsmeow chat id of a number still reaches that number", func(t *testing.T) {
 		h := newHarness(t, nil, nil)
 		inWindow(t, h)
-		if err := h.ch.Send(context.Background(), person+"@s.whatsapp.net", bot.Reply{Text: "Halo"}); err != nil {
+		if err := h.ch.Send(context.Background(), bot.Recipient{Channel: ChannelName, ChatID: person + "@s.whatsapp.net"}, bot.Reply{Text: "Halo"}); err != nil {
 			t.Fatal(err)
 		}
 		if msgs := h.graph.messages(); len(msgs) != 1 || msgs[0]["to"] != person {
 			t.Errorf("sent %v", msgs)
 		}
-		if err := h.ch.Send(context.Background(), "123456789@lid", bot.Reply{Text: "Halo"}); bot.KindOf(err) != bot.ErrPermanent {
+		if err := h.ch.Send(context.Background(), bot.Recipient{Channel: ChannelName, ChatID: "123456789@lid"}, bot.Reply{Text: "Halo"}); bot.KindOf(err) != bot.ErrPermanent {
 			t.Errorf("a LID: %v, want a permanent error", err)
 		}
 	})
@@ -132,7 +132,7 @@ func TestRepliesLookRightOnWhatsApp(t *testing.T) {
 		h := newHarness(t, nil, nil)
 		inWindow(t, h)
 		long := strings.Repeat("Kalimat yang cukup panjang untuk diuji. ", 150) // ~6,000 characters
-		if err := h.ch.Send(context.Background(), person, bot.Reply{Text: long, Options: opts("Ya")}); err != nil {
+		if err := h.ch.Send(context.Background(), bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: long, Options: opts("Ya")}); err != nil {
 			t.Fatal(err)
 		}
 		msgs := h.graph.messages()
@@ -159,7 +159,7 @@ func TestOutsideTheWindow(t *testing.T) {
 	ctx := context.Background()
 	t.Run("free text to someone who never wrote, or wrote over 24 hours ago, is refused as outside the window", func(t *testing.T) {
 		h := newHarness(t, templates, nil)
-		err := h.ch.Send(ctx, person, bot.Reply{Text: "Halo"})
+		err := h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "Halo"})
 		if !errors.Is(err, bot.ErrOutsideWindow) || bot.KindOf(err) != bot.ErrPermanent {
 			t.Errorf("never wrote: %v", err)
 		}
@@ -167,7 +167,7 @@ func TestOutsideTheWindow(t *testing.T) {
 		h2 := newHarness(t, templates, func() time.Time { return time.Now().Add(time.Hour) })
 		h2.store = h.store
 		h2.ch.store = h.store
-		if err := h2.ch.Send(ctx, person, bot.Reply{Text: "Halo"}); !errors.Is(err, bot.ErrOutsideWindow) {
+		if err := h2.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "Halo"}); !errors.Is(err, bot.ErrOutsideWindow) {
 			t.Errorf("wrote 24 h 1 s ago: %v", err)
 		}
 		if n := len(h.graph.messages()) + len(h2.graph.messages()); n != 0 {
@@ -177,8 +177,8 @@ func TestOutsideTheWindow(t *testing.T) {
 	t.Run("complaint news goes as its template, once for all the replies, in the person's language", func(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		tm := &bot.Template{Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": "ADU-261127-0001", "status": "Verified"}}
-		tctx := bot.WithTemplate(bot.WithLang(ctx, "en"), tm)
-		if err := h.sender.Send(tctx, ChannelName, person, bot.Reply{Text: "news"}, bot.Reply{Text: "rate us", Options: opts("1", "2")}); err != nil {
+		tctx := bot.WithTemplate(ctx, tm)
+		if err := h.sender.Send(tctx, bot.Recipient{Channel: ChannelName, ChatID: person, Lang: "en"}, bot.Reply{Text: "news"}, bot.Reply{Text: "rate us", Options: opts("1", "2")}); err != nil {
 			t.Fatal(err)
 		}
 		msgs := h.graph.messages()
@@ -189,7 +189,7 @@ func TestOutsideTheWindow(t *testing.T) {
 	t.Run("a broadcast's template gets the region's name and the text on one line", func(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		tm := &bot.Template{Purposes: []string{"broadcast.wisata", "broadcast.darurat"}, Params: map[string]string{"text": "Waspada banjir.\n\nMengungsi ke balai desa."}}
-		if err := h.ch.Send(bot.WithTemplate(ctx, tm), person, bot.Reply{Text: "x"}); err != nil {
+		if err := h.ch.Send(bot.WithTemplate(ctx, tm), bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "x"}); err != nil {
 			t.Fatal(err)
 		}
 		msgs := h.graph.messages()
@@ -206,8 +206,8 @@ func TestOutsideTheWindow(t *testing.T) {
 			h := newHarness(t, templates, nil)
 			// What the handoff courier asks for when it delivers a staff reply.
 			tm := &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": tc.text}}
-			tctx := bot.WithTemplate(bot.WithLang(ctx, tc.lang), tm)
-			if err := h.sender.Send(tctx, ChannelName, person, bot.Reply{Text: tc.text, From: bot.FromStaff}); err != nil {
+			tctx := bot.WithTemplate(ctx, tm)
+			if err := h.sender.Send(tctx, bot.Recipient{Channel: ChannelName, ChatID: person, Lang: tc.lang}, bot.Reply{Text: tc.text, From: bot.FromStaff}); err != nil {
 				t.Fatalf("%s: %v", tc.lang, err)
 			}
 			msgs := h.graph.messages()
@@ -220,7 +220,7 @@ func TestOutsideTheWindow(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		inWindow(t, h)
 		tm := &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": "Petugas: Baik."}}
-		if err := h.sender.Send(bot.WithTemplate(ctx, tm), ChannelName, person, bot.Reply{Text: "Petugas: Baik.", From: bot.FromStaff}); err != nil {
+		if err := h.sender.Send(bot.WithTemplate(ctx, tm), bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "Petugas: Baik.", From: bot.FromStaff}); err != nil {
 			t.Fatal(err)
 		}
 		if msgs := h.graph.messages(); len(msgs) != 1 || strings.HasPrefix(look(msgs[0]), "template") {
@@ -230,7 +230,7 @@ func TestOutsideTheWindow(t *testing.T) {
 	t.Run("a purpose without a template is outside the window", func(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		tm := &bot.Template{Purposes: []string{"broadcast.wisata"}}
-		if err := h.ch.Send(bot.WithTemplate(ctx, tm), person, bot.Reply{Text: "tip"}); !errors.Is(err, bot.ErrOutsideWindow) {
+		if err := h.ch.Send(bot.WithTemplate(ctx, tm), bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "tip"}); !errors.Is(err, bot.ErrOutsideWindow) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -240,7 +240,7 @@ func TestOutsideTheWindow(t *testing.T) {
 		h.graph.answer = func(int, map[string]any) (int, string) {
 			return 400, `{"error":{"message":"Re-engagement message","code":131047}}`
 		}
-		if err := h.ch.Send(ctx, person, bot.Reply{Text: "x"}); !errors.Is(err, bot.ErrOutsideWindow) {
+		if err := h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "x"}); !errors.Is(err, bot.ErrOutsideWindow) {
 			t.Errorf("got %v", err)
 		}
 		if _, open, _ := h.store.LastInbound(ctx, person); open {
@@ -262,7 +262,7 @@ func TestLimitsAndErrors(t *testing.T) {
 				return 200, ""
 			}
 			start := time.Now()
-			if err := h.ch.Send(ctx, person, bot.Reply{Text: "Halo"}); err != nil {
+			if err := h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "Halo"}); err != nil {
 				t.Fatal(err)
 			}
 			if waited := time.Since(start); waited < pairWait {
@@ -279,7 +279,7 @@ func TestLimitsAndErrors(t *testing.T) {
 		h.graph.answer = func(int, map[string]any) (int, string) {
 			return 400, `{"error":{"message":"Rate limit hit","code":130429}}`
 		}
-		err := h.ch.Send(ctx, person, bot.Reply{Text: "x"})
+		err := h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "x"})
 		var se *bot.SendError
 		if !errors.As(err, &se) || se.Kind != bot.ErrRateLimited || se.RetryAfter <= 0 {
 			t.Errorf("got %v", err)
@@ -291,7 +291,7 @@ func TestLimitsAndErrors(t *testing.T) {
 		h.graph.answer = func(int, map[string]any) (int, string) {
 			return 400, `{"error":{"message":"Message undeliverable","code":131026}}`
 		}
-		if err := h.ch.Send(ctx, person, bot.Reply{Text: "x"}); bot.KindOf(err) != bot.ErrBlocked {
+		if err := h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "x"}); bot.KindOf(err) != bot.ErrBlocked {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -301,7 +301,7 @@ func TestLimitsAndErrors(t *testing.T) {
 		h.graph.answer = func(int, map[string]any) (int, string) {
 			return 401, `{"error":{"message":"Error validating access token: Session has expired; token ` + testToken + `","type":"OAuthException","code":190}}`
 		}
-		err := h.ch.Send(ctx, person, bot.Reply{Text: "x"})
+		err := h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "x"})
 		if err == nil || strings.Contains(err.Error(), testToken) {
 			t.Errorf("error %v: want one without the token", err)
 		}
@@ -312,7 +312,7 @@ func TestLimitsAndErrors(t *testing.T) {
 		if ok, detail := h.ch.Health(); ok || !strings.Contains(detail, "WHATSAPP_CLOUD_TOKEN") || h.ch.Ready() {
 			t.Errorf("health %v %q, ready %v", ok, detail, h.ch.Ready())
 		}
-		h.ch.Send(ctx, person, bot.Reply{Text: "y"}) // refused at once, no second alert
+		h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "y"}) // refused at once, no second alert
 		select {
 		case al := <-h.alerts:
 			t.Errorf("a second alert: %+v", al)
@@ -325,7 +325,7 @@ func TestLimitsAndErrors(t *testing.T) {
 		h.graph.answer = func(int, map[string]any) (int, string) {
 			return 400, `{"error":{"message":"Temporarily blocked for policies violations","code":368}}`
 		}
-		h.ch.Send(ctx, person, bot.Reply{Text: "x"})
+		h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "x"})
 		if al := <-h.alerts; al.Kind != AlertRestricted {
 			t.Errorf("alert %+v", al)
 		}

@@ -1,4 +1,4 @@
-package main
+package notify_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/notify"
 )
 
 // downStore is a conversation store that is away: every Acquire fails.
@@ -35,19 +36,22 @@ func TestComplaintNewsIsTriedFiveTimesWithoutAPauseAfterTheLast(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := &downStore{}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		n := &notifier{
-			engine: bot.NewEngine(bot.EngineConfig{
+		n, err := notify.New(notify.Config{
+			Engine: bot.NewEngine(bot.EngineConfig{
 				Store: st, Handler: bot.HandlerFunc(func(context.Context, *bot.Turn) error { return nil }),
 				Apology: func(string) bot.Reply { return bot.Reply{} }, Logger: log,
 			}),
-			sender: bot.NewSender(log), log: log,
+			Sender: bot.NewSender(log), Texts: texts(t), Logger: log,
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		start := time.Now()
 		n.StatusChanged(context.Background(), &domain.Complaint{
 			ID: "ADU-261201-0001", Status: domain.StatusInProgress,
 			Reporter: domain.Reporter{Channel: "webchat", ChatID: "c1", Key: "webchat:c1"},
 		})
-		n.wait()
+		n.Wait()
 		if got := st.tries.Load(); got != 5 {
 			t.Errorf("the news was tried %d times, want 5", got)
 		}

@@ -1,0 +1,52 @@
+package staff_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/layan-id/layan/bot/webchat"
+	"github.com/layan-id/layan/staff"
+)
+
+// lids is a WhatsApp channel that knows the numbers of some LIDs.
+type lids map[string]string
+
+func (l lids) Phone(_ context.Context, user string) (string, bool) {
+	p, ok := l[user]
+	return p, ok
+}
+
+func TestStaffAreKnownByTheirConversationAsEachChannelWritesIt(t *testing.T) {
+	const token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+	d := staff.New([]string{"telegram:123456", "whatsapp:+62 812-3456-7890", "webchat:" + token},
+		lids{"998877@lid": "6281234567890", "554433@lid": "6289999999999"})
+	for _, tc := range []struct {
+		name string
+		key  string
+		want bool
+	}{
+		{"a Telegram user id in STAFF_IDS", "telegram:123456", true},
+		{"another Telegram user", "telegram:654321", false},
+		{"a WhatsApp number written with + and dashes", "whatsapp:6281234567890", true},
+		{"the same person known by their LID", "whatsapp:998877@lid", true},
+		{"a LID whose number is not staff", "whatsapp:554433@lid", false},
+		{"a LID whose number is not known yet", "whatsapp:112233@lid", false},
+		{"a web chat conversation opened with the token", "webchat:" + webchat.ChatID(token), true},
+		{"the token itself is not a conversation", "webchat:" + token, false},
+		{"the same id on another channel", "whatsapp:123456", false},
+	} {
+		if got := d.IsStaff(tc.key); got != tc.want {
+			t.Errorf("%s (%s): staff = %v, want %v", tc.name, tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestWithoutWhatsAppRunningALIDIsNotStaff(t *testing.T) {
+	d := staff.New([]string{"whatsapp:6281234567890"}, nil)
+	if !d.IsStaff("whatsapp:6281234567890") {
+		t.Error("the number itself is not staff")
+	}
+	if d.IsStaff("whatsapp:998877@lid") {
+		t.Error("a LID counts as staff with nobody to look up its number")
+	}
+}
