@@ -39,8 +39,9 @@ func TestWorkOfOneKeyRunsOneAtATimeInTheOrderItCame(t *testing.T) {
 		if most.Load() != 1 {
 			t.Errorf("%d pieces of one chat ran at once, want 1", most.Load())
 		}
-		if len(l.queues) != 0 {
-			t.Errorf("the queue keeps %d keys after all work is done", len(l.queues))
+		synctest.Wait() // the lanes' goroutines end
+		if n := l.keys(); n != 0 {
+			t.Errorf("the queue keeps %d keys after all work is done", n)
 		}
 	})
 }
@@ -141,8 +142,9 @@ func TestAcquireLetsHoldersInInArrivalOrder(t *testing.T) {
 				t.Fatalf("order = %v, want arrival order 0..9", order)
 			}
 		}
-		if len(l.queues) != 0 {
-			t.Errorf("the queue keeps %d keys after all work is done", len(l.queues))
+		synctest.Wait() // the lanes' goroutines end
+		if n := l.keys(); n != 0 {
+			t.Errorf("the queue keeps %d keys after all work is done", n)
 		}
 	})
 }
@@ -200,4 +202,11 @@ func TestWaitEndsWhenTheLastPieceIsDoneOrCtxEnds(t *testing.T) {
 		}
 		l.Wait(context.Background())
 	})
+}
+
+// keys returns how many keys the queue keeps.
+func (l *Lanes) keys() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queues)
 }
