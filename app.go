@@ -21,19 +21,21 @@ import (
 	"github.com/layan-id/layan/bot/whatsapp"
 	"github.com/layan-id/layan/bot/whatsappcloud"
 	"github.com/layan-id/layan/broadcast"
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/metrics"
 	"github.com/layan-id/layan/notify"
 	"github.com/layan-id/layan/staff"
+	"github.com/layan-id/layan/staffweb"
 	"github.com/layan-id/layan/store"
 )
 
 // Tunables of the engine, chosen here and documented in the README.
 const (
 	messageTimeout = 10 * time.Second    // one handler run
-	chatLockTTL    = 30 * time.Second    // must outlive twice messageTimeout plus the store calls
+	chatLockTTL    = 5 * time.Second     // a lease, renewed while a turn runs: a replica that dies mid-turn frees the chat within it
 	sessionTTL     = 90 * 24 * time.Hour // the privacy notice promises this
 )
 
@@ -130,6 +132,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	if emb != nil {
 		a.measureEmbedded(emb)
 	}
+	a.measure(cfg)
 	secret, err := st.Secret(ctx, "log-pseudonyms")
 	if err != nil {
 		log.Warn("no shared secret for log pseudonyms; using one for this process only", "err", err)
@@ -171,7 +174,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	isStaff := staff.New(cfg.StaffIDs, phones).IsStaff
 
 	router.RegisterIntents(intents)
-	router.RegisterFAQ(matcher, st.FAQStats())
+	router.RegisterFAQ(matcher, faqStats{st.FAQStats(), a.metrics})
 	router.RegisterSubscriptions(a.broadcasts, region.Topics)
 	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store's directory
 	router.RegisterComplaints(flows.ComplaintConfig{
@@ -187,14 +190,19 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	if p == forService {
 		a.scheduler = broadcast.New(broadcast.Config{
 			Store: a.broadcasts, Sender: a.sender, Tips: tips{tourism: tourism, store: a.broadcasts},
-			Location: cfg.Location, Logger: log,
+			Location: cfg.Location, Logger: log, Guarantees: region.Delivery,
+			Observe: func(o domain.Delivery) { a.metrics.Delivery(string(o)) },
 		})
 		tip := tipOfTheDay(cfg.TipSchedule)
 		tip.CreatedAt = time.Now()
 		if err := a.broadcasts.Ensure(ctx, tip); err != nil {
 			log.Warn("tip of the day not scheduled", "err", err)
 		}
-		a.handler = a.routes(ctx, region)
+		staffWeb, err := a.workspace(region) // the staff workspace, /staff/ (workspace.go)
+		if err != nil {
+			return nil, err
+		}
+		a.handler = a.routes(ctx, region, staffWeb)
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
@@ -230,8 +238,12 @@ func (a *app) channelsFor(pseudonyms bot.Pseudonymizer) error {
 		return err
 	}
 	a.web.AllowFraming(cfg.Web.FrameAncestors)
-	if !cfg.Web.AddressLimits {
-		a.web.LiftAddressLimits()
+	var shared webchat.SharedLimiter // the embedded store serves one process: it counts in memory
+	if a.embedded == nil {
+		shared = webLimits{a.store.RateLimits()}
+	}
+	a.web.SetLimits(cfg.Web.Limits, shared)
+	if cfg.Web.Limits.Off {
 		log.Info("web chat: limits per client address are off (WEBCHAT_LIMITS=off)")
 	}
 	a.web.AcceptPhotos(media)
@@ -290,9 +302,9 @@ func (a *app) channelsFor(pseudonyms bot.Pseudonymizer) error {
 	return nil
 }
 
-// routes is everything on HTTP_ADDR: the web chat, the webhooks, the staff API,
-// health, readiness and metrics, behind the trusted proxies' middleware.
-func (a *app) routes(ctx context.Context, region flows.Region) http.Handler {
+// routes is everything on HTTP_ADDR: the web chat, the webhooks, the staff API and
+// workspace, health, readiness and metrics, behind the trusted proxies' middleware.
+func (a *app) routes(ctx context.Context, region flows.Region, staffWeb *staffweb.Server) http.Handler {
 	cfg, log := a.cfg, a.log
 	mux := http.NewServeMux()
 	a.web.Register(mux)
@@ -311,9 +323,10 @@ func (a *app) routes(ctx context.Context, region flows.Region) http.Handler {
 	} else if len(accs) > 0 {
 		accounts = a.store.Staff()
 	}
+	staffWeb.Register(mux)
 	staffAPI := admin.New(admin.Config{
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
-		Logger: log, Location: cfg.Location, Accounts: accounts,
+		Logger: log, Location: cfg.Location, Accounts: accounts, Session: staffWeb.Account,
 	})
 	bcfg := admin.BroadcastConfig{
 		Store: a.broadcasts, Scheduler: a.scheduler, Topics: region.Topics, Channels: a.channels(),
@@ -380,7 +393,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*store.Store,
 		return nil, nil, err
 	}
 	redis.SetLogger(redisLogger{log})
-	st := store.New(redis.NewUniversalClient(opts), cfg.RedisPrefix)
+	st := store.New(store.NewClient(opts), cfg.RedisPrefix)
 	if err := st.Ping(ctx); err != nil {
 		// Keep going: the client reconnects by itself and /readyz says so meanwhile.
 		log.Warn("Redis does not answer yet; will keep trying", "err", err)
@@ -416,6 +429,44 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// faqStats counts FAQ outcomes as metrics beside the store's counts.
+type faqStats struct {
+	*store.FAQStats
+	m *metrics.Metrics
+}
+
+func (f faqStats) FAQOutcome(outcome string) { f.m.FAQ(outcome) }
+
+// measure reports the sender's queues, Redis's errors and latency, and complaints by
+// status as metrics.
+func (a *app) measure(cfg config) {
+	m := a.metrics
+	m.Senders(a.sender.Stats)
+	a.store.Client().AddHook(m.RedisHook())
+	complaints := a.store.Complaints(cfg.TicketPrefix, cfg.Location)
+	count := func() (map[domain.Status]int64, int64) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		counts, overdue, err := complaints.Counts(ctx, time.Now().Add(-cfg.ComplaintSLA))
+		if err != nil {
+			a.log.Warn("metrics: count complaints", "err", err)
+		}
+		return counts, overdue
+	}
+	m.GaugeVec("layan_complaints", "Complaints by status.", "status", func() map[string]float64 {
+		counts, _ := count()
+		out := make(map[string]float64, len(counts))
+		for st, n := range counts {
+			out[string(st)] = float64(n)
+		}
+		return out
+	})
+	m.Gauge("layan_complaints_overdue", "Complaints still waiting for verification past COMPLAINT_SLA.", func() float64 {
+		_, overdue := count()
+		return float64(overdue)
+	})
 }
 
 // measureEmbedded reports the embedded store's figures as metrics.

@@ -40,6 +40,7 @@ type config struct {
 	StaffNotify  string   // channel:chat, as in STAFF_NOTIFY; "" = the log and the staff API
 	AdminToken   string
 	MetricsToken string // METRICS_TOKEN: reads /metrics only (ADMIN_TOKEN does too)
+	MetricsAddr  string // METRICS_ADDR: a second listener serving /metrics without a token; "" none
 	TipSchedule  string // cron, in TZ_REGION
 
 	TelegramToken         string // enables Telegram
@@ -61,6 +62,8 @@ type config struct {
 	Web webConfig // WEBCHAT_LIMITS, WEBCHAT_FRAME_ANCESTORS, MEDIA_QUOTA (webconfig.go)
 
 	Handoff handoffConfig // HANDOFF_WAIT, OFFICE_HOURS, HISTORY_DAYS (handoff.go)
+
+	Workspace workspaceConfig // STAFF_SESSION_IDLE, STAFF_MAP_TILES (workspace.go)
 }
 
 // loadConfig reads and validates the environment. getenv is os.Getenv outside tests.
@@ -138,6 +141,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("ADMIN_TOKEN: %w; %s", err, guard.GenerateHint))
 		}
 	}
+	c.MetricsAddr = get("METRICS_ADDR", "")
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR %q: want host:port, e.g. 127.0.0.1:9090", c.MetricsAddr))
+		} else if c.MetricsAddr == c.HTTPAddr {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR %q: must differ from HTTP_ADDR (it serves /metrics without a token)", c.MetricsAddr))
+		}
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTPAddr))
 	}
@@ -157,6 +168,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	errs = append(errs, c.Web.load(get)...)
 	errs = append(errs, c.Handoff.load(get)...)
+	errs = append(errs, c.Workspace.load(get)...)
 	if !strings.HasSuffix(c.RedisPrefix, ":") {
 		c.RedisPrefix += ":"
 	}

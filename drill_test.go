@@ -76,12 +76,17 @@ func (c *child) kill() {
 // chat sends one message; it returns the reply texts, or an error when the process is
 // gone (it may be killed at any moment).
 func (c *child) chat(token, id, text string) (string, []string, error) {
+	return c.chatWith(http.DefaultClient, token, id, text)
+}
+
+// chatWith is chat through the given client.
+func (c *child) chatWith(client *http.Client, token, id, text string) (string, []string, error) {
 	body, _ := json.Marshal(map[string]string{"text": text, "id": id})
 	req, _ := http.NewRequest("POST", "http://"+c.addr+"/api/chat", bytes.NewReader(body))
 	if token != "" {
 		req.Header.Set("X-Chat-Token", token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return "", nil, err
 	}

@@ -47,6 +47,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if a.cloud != nil {
 		g.Add("whatsapp cloud", a.cloud.Run) // messages in hand likewise
 	}
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			a.close()
+			return fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		log.Info("metrics without a token", "addr", ln.Addr().String())
+		g.Add("metrics", func(ctx context.Context) error { return a.serveMetrics(ctx, ln) })
+	}
 	g.Add("http", a.serveHTTP) // stopped first: requests in flight finish
 	fmt.Fprintf(stdout, "Layan is running: chat at http://%s (Ctrl+C to stop)\n", displayAddr(a.listener.Addr()))
 	log.Info("serving", "addr", a.listener.Addr().String(), "store", storeKind(cfg))
@@ -96,6 +105,22 @@ func (a *app) serveHTTP(ctx context.Context) error {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves GET /metrics without a token on ln (METRICS_ADDR: a port only
+// Prometheus reaches, and nothing else there) until ctx ends.
+func (a *app) serveMetrics(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	srv := newHTTPServer(mux, a.log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("metrics listener: %w", err)
+	case <-ctx.Done():
+	}
+	return srv.Close()
 }
 
 // expireWaits tells people who waited longer than HANDOFF_WAIT that nobody came yet.

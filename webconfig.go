@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -14,9 +15,9 @@ import (
 
 // webConfig is what the web chat and its photos read from the environment.
 type webConfig struct {
-	AddressLimits  bool   // WEBCHAT_LIMITS: on (default) or off, the limits per client address
-	FrameAncestors string // WEBCHAT_FRAME_ANCESTORS: who may frame the page, default 'self'
-	MediaQuota     int64  // MEDIA_QUOTA: bytes DATA_DIR/media may hold, default 2 GiB
+	Limits         webchat.Limits // WEBCHAT_LIMITS: the web chat's rate limits, or off per client address
+	FrameAncestors string         // WEBCHAT_FRAME_ANCESTORS: who may frame the page, default 'self'
+	MediaQuota     int64          // MEDIA_QUOTA: bytes DATA_DIR/media may hold, default 2 GiB
 	// TrustedProxies (TRUSTED_PROXIES): proxies whose X-Forwarded-For names the client.
 	TrustedProxies clientip.Trusted
 }
@@ -25,14 +26,11 @@ type webConfig struct {
 // returns what is wrong with them, each naming its variable.
 func (w *webConfig) load(get func(name, def string) string) []error {
 	var errs []error
-	switch v := strings.ToLower(get("WEBCHAT_LIMITS", "on")); v {
-	case "on", "true", "1":
-		w.AddressLimits = true
-	case "off", "false", "0":
-		w.AddressLimits = false
-	default:
-		errs = append(errs, fmt.Errorf("WEBCHAT_LIMITS %q: want on or off", v))
+	limits, err := webchat.ParseLimits(get("WEBCHAT_LIMITS", ""))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("WEBCHAT_LIMITS: %w (e.g. new=20/min,burst=30,messages=5/s, or off)", err))
 	}
+	w.Limits = limits
 	fa, err := webchat.ParseFrameAncestors(get("WEBCHAT_FRAME_ANCESTORS", webchat.DefaultFrameAncestors))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("WEBCHAT_FRAME_ANCESTORS: %w", err))
@@ -80,4 +78,11 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size such as 2GiB or 500MiB", s)
 	}
 	return int64(f * scale), nil
+}
+
+// webLimits counts the web chat's limits in Redis, for every replica at once.
+type webLimits struct{ rl *store.RateLimits }
+
+func (l webLimits) Allow(ctx context.Context, key string, r webchat.Rate, burst int) (bool, error) {
+	return l.rl.Allow(ctx, key, r.N, r.Per, burst)
 }

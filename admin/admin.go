@@ -96,6 +96,14 @@ type Config struct {
 	// Accounts finds the staff account of a personal token; nil: only Token lets
 	// anyone in. With accounts the API is on even without Token.
 	Accounts Accounts
+	// Session finds the account of a request signed in to the staff workspace (its
+	// cookie), for the reads its pages make, such as the live streams that a
+	// browser's EventSource opens without a bearer token. It is asked only for GET
+	// and HEAD requests without an Authorization header: changes always need a token
+	// (the workspace's own forms carry a CSRF token instead). ok is false without a
+	// good session. Nil: no session lets anyone in. A session does not turn the API
+	// on: without Token and Accounts it stays off.
+	Session func(r *http.Request) (acc domain.StaffAccount, ok bool, err error)
 }
 
 // Accounts finds staff accounts by personal API token; *store.Staff is one. An
@@ -130,6 +138,7 @@ type Server struct {
 	handoffs   *HandoffConfig   // nil: no conversation routes
 	guard      *guard.Guard
 	accounts   Accounts
+	session    func(r *http.Request) (domain.StaffAccount, bool, error)
 }
 
 // New returns the staff API described by cfg.
@@ -137,6 +146,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		tokenSum:   sha256.Sum256([]byte(cfg.Token)),
 		enabled:    cfg.Token != "" || cfg.Accounts != nil,
+		session:    cfg.Session,
 		hasToken:   cfg.Token != "",
 		accounts:   cfg.Accounts,
 		complaints: cfg.Complaints,
@@ -196,6 +206,24 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 			httpjson.Error(w, http.StatusTooManyRequests, "too many wrong tokens from this address; try again later")
 			return
 		}
+		admit := func(acc domain.StaffAccount) {
+			if !acc.Role.Can(perm) {
+				httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
+				return
+			}
+			h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
+		}
+		if s.session != nil && r.Header.Get("Authorization") == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			acc, ok, err := s.session(r)
+			if err != nil {
+				s.unavailable(w, r, err)
+				return
+			}
+			if ok {
+				admit(acc)
+				return
+			}
+		}
 		presented, ok := bearer(r.Header.Get("Authorization"))
 		reason := "no bearer token"
 		if ok {
@@ -205,11 +233,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 				return
 			}
 			if found {
-				if !acc.Role.Can(perm) {
-					httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
-					return
-				}
-				h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
+				admit(acc)
 				return
 			}
 			reason = "wrong token"

@@ -61,7 +61,7 @@ func TestARunShowsWhatWhatsAppReportedOfItsMessages(t *testing.T) {
 		}
 		older, newer := at.Add(-24*time.Hour), at
 		for _, fire := range []time.Time{older, newer} {
-			if _, err := bcs.StartRun(ctx, bc, fire, domain.RunDelivering, at); err != nil {
+			if _, err := bcs.StartRun(ctx, bc, fire, domain.RunDelivering, domain.AtMostOnce, at); err != nil {
 				t.Fatal(err)
 			}
 		}

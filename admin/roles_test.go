@@ -121,3 +121,45 @@ func TestAdminTokenStillNamesWhoActed(t *testing.T) {
 		}
 	})
 }
+
+// A workspace session lets its pages read (the live streams a browser opens without
+// a token), with its account's role, and never change anything: a change needs a
+// token, whatever the cookie.
+func TestAWorkspaceSessionOnlyReads(t *testing.T) {
+	cs := storetest.Mini(t).Store.Complaints("BTG", jakarta(t))
+	sessions := map[string]domain.StaffAccount{
+		"viewer-session": {Name: "ani", Role: domain.RoleViewer},
+		"admin-session":  {Name: "sari", Role: domain.RoleAdmin},
+	}
+	server := admin.New(admin.Config{Token: token, Complaints: cs, Session: func(r *http.Request) (domain.StaffAccount, bool, error) {
+		c, err := r.Cookie("layan_staff")
+		if err != nil {
+			return domain.StaffAccount{}, false, nil
+		}
+		acc, ok := sessions[c.Value]
+		return acc, ok, nil
+	}})
+	mux := http.NewServeMux()
+	server.Register(mux)
+	do := func(cookie, method, path string) int {
+		req := httptest.NewRequest(method, path, strings.NewReader(`{"status":"diverifikasi"}`))
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "layan_staff", Value: cookie})
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if got := do("viewer-session", "GET", "/api/admin/complaints"); got != 200 {
+		t.Errorf("a viewer's session reading: %d, want 200", got)
+	}
+	if got := do("admin-session", "POST", "/api/admin/complaints/x/status"); got != 401 {
+		t.Errorf("an admin's session changing a complaint without a token: %d, want 401", got)
+	}
+	if got := do("stolen-or-old", "GET", "/api/admin/complaints"); got != 401 {
+		t.Errorf("an unknown session: %d, want 401", got)
+	}
+	if got := do("", "GET", "/api/admin/complaints"); got != 401 {
+		t.Errorf("no session: %d, want 401", got)
+	}
+}

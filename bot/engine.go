@@ -53,7 +53,8 @@ type EngineConfig struct {
 	Store   ConversationStore
 	Handler Handler
 	// Timeout bounds one handler run; default 10 s. A handler that overruns gets as long
-	// again to return: the store's lock must outlive twice the timeout plus the store calls.
+	// again to return: the store must keep the conversation's lock for twice the timeout
+	// plus the store calls (store.Conversations renews it while the turn runs).
 	Timeout time.Duration
 	// Apology is what a person sees when their message could not be handled, in
 	// their language. Required.
@@ -266,7 +267,7 @@ func (e *Engine) run(ctx context.Context, m Message, orig *Session) (session *Se
 	case err = <-done:
 	case <-ctx.Done():
 		err = fmt.Errorf("handler did not finish: %w", ctx.Err())
-		grace := time.NewTimer(e.timeout) // the store lock must outlive twice the timeout
+		grace := time.NewTimer(e.timeout) // the store keeps the lock for twice the timeout
 		select {
 		case <-done:
 		case <-grace.C:

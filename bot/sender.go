@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -64,6 +65,27 @@ type lane struct {
 
 	mu       sync.Mutex
 	pauseTil time.Time // set by a RetryAfter; every send on the channel waits for it
+
+	waiting, retries, throttled atomic.Int64 // see SenderStats
+}
+
+// SenderStats are one channel's sending figures since the start, for metrics.
+type SenderStats struct {
+	Channel   string
+	Waiting   int64 // messages waiting for their turn now (rates, a platform's pause, jitter)
+	Retries   int64 // tries repeated after a temporary error
+	Throttled int64 // "retry after" answers from the platform
+}
+
+// Stats returns each registered channel's figures.
+func (s *Sender) Stats() []SenderStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SenderStats, 0, len(s.lanes))
+	for name, ln := range s.lanes {
+		out = append(out, SenderStats{Channel: name, Waiting: ln.waiting.Load(), Retries: ln.retries.Load(), Throttled: ln.throttled.Load()})
+	}
+	return out
 }
 
 // NewSender returns a Sender without channels.
@@ -144,6 +166,7 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, to Recipient, bulk bool,
 		case ErrBlocked, ErrPermanent:
 			return err
 		case ErrRateLimited:
+			ln.throttled.Add(1)
 			ln.pause(retryAfter(err, ln.limits.Backoff))
 			if limited++; limited < maxRateLimited {
 				attempt--
@@ -152,6 +175,7 @@ func (s *Sender) sendOne(ctx context.Context, ln *lane, to Recipient, bulk bool,
 		}
 		s.log.WarnContext(ctx, "send failed, will retry", "channel", ln.ch.Name(), "attempt", attempt, "err", err)
 		if attempt < ln.limits.Attempts {
+			ln.retries.Add(1)
 			if werr := Sleep(ctx, backoff.NextBackOff()); werr != nil {
 				return err
 			}
@@ -179,6 +203,8 @@ func (ln *lane) pause(d time.Duration) {
 // wait blocks until the channel may send to chatID: after any pause, within the
 // per-chat rate and, for bulk sending, the global rate, plus jitter.
 func (ln *lane) wait(ctx context.Context, chatID string, bulk bool) error {
+	ln.waiting.Add(1)
+	defer ln.waiting.Add(-1)
 	ln.mu.Lock()
 	pause := time.Until(ln.pauseTil)
 	ln.mu.Unlock()

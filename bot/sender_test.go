@@ -119,3 +119,21 @@ func TestSenderGivesTheChannelTheRecipientsLanguage(t *testing.T) {
 		t.Errorf("the channel was given %v, want both replies for chat 7 in English", ch.sent)
 	}
 }
+
+// TestSenderCountsRetriesAndThrottling: what metrics read of a channel: tries repeated
+// after temporary errors, the platform's "retry after" answers, and nothing left
+// waiting once the sends are done.
+func TestSenderCountsRetriesAndThrottling(t *testing.T) {
+	temp := &bot.SendError{Kind: bot.ErrTemporary, Err: errors.New("502")}
+	limited := &bot.SendError{Kind: bot.ErrRateLimited, RetryAfter: time.Millisecond}
+	ch := &scripted{errs: []error{temp, limited, limited, temp}}
+	s := bot.NewSender(quiet())
+	s.Register(ch, bot.Limits{Attempts: 4, Backoff: time.Millisecond})
+	if err := s.Send(context.Background(), bot.Recipient{Channel: "fake", ChatID: "42"}, bot.Reply{Text: "halo"}); err != nil {
+		t.Fatal(err)
+	}
+	stats := s.Stats()
+	if len(stats) != 1 || stats[0] != (bot.SenderStats{Channel: "fake", Retries: 2, Throttled: 2}) {
+		t.Errorf("stats %+v, want 2 retries and 2 throttled on fake, none waiting", stats)
+	}
+}

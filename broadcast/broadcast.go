@@ -1,7 +1,9 @@
 // Package broadcast runs the broadcasts staff schedule: it turns each scheduled time
 // into one run (once, across any number of replicas), takes the run's recipients from
-// the subscribers of its topics, and delivers to each of them at most once, at the
-// pace the channels allow, also when a process dies in the middle.
+// the subscribers of its topics, and delivers to each of them once, at the pace the
+// channels allow. When a process dies in the middle of a send, the topic decides (see
+// domain.Guarantee): at most once (counted unknown) or at least once (sent again by
+// whichever replica carries on, once the dead process's lease lapses).
 //
 // Schedules live in the store, not in memory: a run missed while the service was down
 // is sent on start when it is less than Grace late, and recorded as missed otherwise.
@@ -25,11 +27,15 @@ type Store interface {
 	Live(ctx context.Context) ([]*domain.Broadcast, error) // active and paused ones
 	Get(ctx context.Context, id string) (*domain.Broadcast, error)
 	Update(ctx context.Context, id string, f func(*domain.Broadcast) error) (*domain.Broadcast, error)
-	StartRun(ctx context.Context, bc *domain.Broadcast, fire time.Time, state domain.RunState, now time.Time) (bool, error)
+	StartRun(ctx context.Context, bc *domain.Broadcast, fire time.Time, state domain.RunState, g domain.Guarantee, now time.Time) (bool, error)
 	ActiveRuns(ctx context.Context) ([]string, error)
-	Take(ctx context.Context, run string, n int, now time.Time) ([]string, error)
+	// Prepare finishes the start of a run whose starter died before its recipients
+	// were all in place (g and now stand in for its record if it has none).
+	Prepare(ctx context.Context, run string, g domain.Guarantee, now time.Time) error
+	Take(ctx context.Context, run string, n int, lease time.Duration, now time.Time) ([]string, error)
+	Renew(ctx context.Context, run string, keys []string, now time.Time) error
 	Done(ctx context.Context, run, key string, o domain.Delivery, reason string) error
-	Finish(ctx context.Context, run string, state domain.RunState, stale time.Duration, now time.Time) (bool, error)
+	Finish(ctx context.Context, run string, state domain.RunState, lease time.Duration, now time.Time) (bool, error)
 	GiveBack(ctx context.Context, run, key string) error
 	Recipient(ctx context.Context, key string) (domain.Recipient, error)
 	UnsubscribeAll(ctx context.Context, key string) error
@@ -58,12 +64,23 @@ type Config struct {
 	Grace    time.Duration  // how late a missed run may still be sent; default 1 h
 	Tick     time.Duration  // how often schedules and runs are looked at; default 5 s
 	Workers  int            // deliveries at once; default 32
-	// Stale is how long a delivery may stay in flight before its run closes without
-	// it (counting it unknown); it must exceed the slowest send. Default 2 min.
-	Stale  time.Duration
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Lease is how long a taken delivery stays this process's without renewal; the
+	// process renews its leases every Lease/3 while it delivers, however slow the
+	// channel. When a process dies, its leases lapse after Lease: its deliveries then
+	// count unknown (at most once) or are sent again (at least once), and the run
+	// closes. Default 15 s.
+	Lease time.Duration
+	// Guarantees gives the guarantee of a topic (region.yaml, delivery); a broadcast
+	// to several topics is at least once when one of them is. Default AtMostOnce.
+	Guarantees map[string]domain.Guarantee
+	// Observe, when set, is told of every delivery this process records (for metrics).
+	Observe func(domain.Delivery)
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
+
+// DefaultLease is Config.Lease's default.
+const DefaultLease = 15 * time.Second
 
 // Service schedules and delivers broadcasts.
 type Service struct {
@@ -86,8 +103,8 @@ func New(cfg Config) *Service {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 32
 	}
-	if cfg.Stale <= 0 {
-		cfg.Stale = 2 * time.Minute
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -199,7 +216,7 @@ func (s *Service) scheduleOne(ctx context.Context, bc *domain.Broadcast, now tim
 		if i == len(fires)-1 && now.Sub(fire) <= s.cfg.Grace {
 			state = domain.RunDelivering
 		}
-		claimed, err := s.cfg.Store.StartRun(ctx, bc, fire, state, now)
+		claimed, err := s.cfg.Store.StartRun(ctx, bc, fire, state, s.guarantee(bc), now)
 		if err != nil {
 			return err
 		}
@@ -220,6 +237,17 @@ func (s *Service) scheduleOne(ctx context.Context, bc *domain.Broadcast, now tim
 		return nil
 	})
 	return err
+}
+
+// guarantee returns what a run of bc promises: at least once when one of its topics
+// asks for it.
+func (s *Service) guarantee(bc *domain.Broadcast) domain.Guarantee {
+	for _, t := range bc.Topics {
+		if s.cfg.Guarantees[t] == domain.AtLeastOnce {
+			return domain.AtLeastOnce
+		}
+	}
+	return domain.AtMostOnce
 }
 
 // due returns the scheduled times of bc that have come since its last one (the
@@ -321,15 +349,21 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 	case domain.BroadcastPaused:
 		return nil
 	case domain.BroadcastCancelled:
-		_, err := s.cfg.Store.Finish(ctx, run, domain.RunCancelled, s.cfg.Stale, s.cfg.Now())
+		_, err := s.cfg.Store.Finish(ctx, run, domain.RunCancelled, s.cfg.Lease, s.cfg.Now())
 		return err
 	}
+	if err := s.cfg.Store.Prepare(ctx, run, s.guarantee(bc), s.cfg.Now()); err != nil {
+		return err
+	}
+	held := s.renewLeases(ctx, run)
+	defer held.stop()
 	jobs := make(chan string)
 	var wg sync.WaitGroup
 	for range s.cfg.Workers {
 		wg.Go(func() {
 			for key := range jobs {
 				s.deliverOne(ctx, run, bc, key)
+				held.drop(key)
 			}
 		})
 	}
@@ -341,7 +375,7 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 		}
 		// Take no more than the workers can start at once: a recipient's in-flight mark
 		// must not grow stale while it waits in line behind a slow channel.
-		keys, err := s.cfg.Store.Take(ctx, run, min(batch, s.cfg.Workers), s.cfg.Now())
+		keys, err := s.cfg.Store.Take(ctx, run, min(batch, s.cfg.Workers), s.cfg.Lease, s.cfg.Now())
 		if err != nil {
 			takeErr = err
 			break
@@ -349,12 +383,14 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 		if len(keys) == 0 {
 			break
 		}
+		held.add(keys...)
 	hand:
 		for i, k := range keys {
 			select {
 			case jobs <- k:
 			case <-ctx.Done():
 				s.giveBack(ctx, run, keys[i:]...) // stopping: nothing was sent to these
+				held.drop(keys[i:]...)
 				break hand
 			}
 		}
@@ -367,12 +403,71 @@ func (s *Service) deliverRun(ctx context.Context, run string) error {
 	if takeErr != nil || ctx.Err() != nil {
 		return takeErr
 	}
-	_, err = s.cfg.Store.Finish(ctx, run, domain.RunDone, s.cfg.Stale, s.cfg.Now())
+	_, err = s.cfg.Store.Finish(ctx, run, domain.RunDone, s.cfg.Lease, s.cfg.Now())
 	return err
 }
 
-// deliverOne delivers a broadcast to one taken recipient and records the outcome. A
-// recipient is taken once: whatever happens here, it is never delivered again.
+// leases are the deliveries of one run this process holds, renewed every Lease/3
+// until stop, also while the process is stopping (a delivery begun is finished).
+type leases struct {
+	mu   sync.Mutex
+	keys map[string]bool
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func (s *Service) renewLeases(ctx context.Context, run string) *leases {
+	l := &leases{keys: map[string]bool{}, done: make(chan struct{})}
+	rctx := context.WithoutCancel(ctx)
+	l.wg.Go(func() {
+		tick := time.NewTicker(s.cfg.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.done:
+				return
+			case <-tick.C:
+			}
+			l.mu.Lock()
+			keys := make([]string, 0, len(l.keys))
+			for k := range l.keys {
+				keys = append(keys, k)
+			}
+			l.mu.Unlock()
+			cctx, cancel := context.WithTimeout(rctx, s.cfg.Lease/3)
+			if err := s.cfg.Store.Renew(cctx, run, keys, s.cfg.Now()); err != nil {
+				s.cfg.Logger.Warn("broadcast: renew leases", "run", run, "err", err)
+			}
+			cancel()
+		}
+	})
+	return l
+}
+
+func (l *leases) add(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		l.keys[k] = true
+	}
+}
+
+func (l *leases) drop(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		delete(l.keys, k)
+	}
+}
+
+func (l *leases) stop() {
+	close(l.done)
+	l.wg.Wait()
+}
+
+// deliverOne delivers a broadcast to one taken recipient and records the outcome.
+// Whatever happens here, this process never delivers it again (only a lapsed lease,
+// on a run at least once, hands it to another taker).
 func (s *Service) deliverOne(ctx context.Context, run string, bc *domain.Broadcast, key string) {
 	record := func(o domain.Delivery, reason string) {
 		// Recorded even when ctx ends: the send may have happened.
@@ -380,6 +475,9 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *domain.Broadca
 		defer cancel()
 		if err := s.cfg.Store.Done(rctx, run, key, o, reason); err != nil {
 			s.cfg.Logger.Error("broadcast: record delivery", "run", run, "err", err)
+		}
+		if s.cfg.Observe != nil {
+			s.cfg.Observe(o)
 		}
 	}
 	if ctx.Err() != nil { // stopping before anything was done for this one

@@ -71,7 +71,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func service(t testing.TB, st *store.Broadcasts, sender broadcast.Sender, clk *clock) *broadcast.Service {
 	return broadcast.New(broadcast.Config{Store: st, Sender: sender, Location: jakarta(t), Now: clk.now,
-		Stale: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler)})
 }
 
 func subscribe(t testing.TB, st *store.Broadcasts, n int, topic, channel, lang string) {
@@ -278,7 +278,7 @@ func TestAGracefulStopHandsBackWhatItDidNotSend(t *testing.T) {
 		first := &slow{counting: newCounting(), delay: 5 * time.Millisecond}
 		ctx, stop := context.WithCancel(context.Background())
 		s := broadcast.New(broadcast.Config{Store: st, Sender: first, Now: clk.now, Workers: 8,
-			Stale: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+			Logger: slog.New(slog.DiscardHandler)})
 		s.Schedule(ctx)
 		go func() {
 			for first.total() < 50 {
@@ -317,5 +317,28 @@ func TestAReplicaThatCannotReachAChannelLeavesItsRecipientsToAnother(t *testing.
 	if standby.total() != 20 || holder.total() != 20 || runs[0].Sent != 40 || runs[0].Failed != 0 {
 		t.Errorf("standby sent %d, holder %d, run %+v: want Telegram from the standby, WhatsApp from the holder, none failed",
 			standby.total(), holder.total(), runs[0])
+	}
+}
+
+// TestEveryRecordedDeliveryIsObserved: metrics see each delivery's outcome once.
+func TestEveryRecordedDeliveryIsObserved(t *testing.T) {
+	st := storetest.Mini(t).Store.Broadcasts()
+	subscribe(t, st, 5, "darurat", "telegram", "id")
+	subscribe(t, st, 3, "darurat", "webchat", "id")
+	at := time.Now().Add(-time.Minute)
+	create(t, st, &domain.Broadcast{Topics: []string{"darurat"}, Channels: []string{"telegram"}, At: &at, CreatedAt: at.Add(-time.Hour)})
+	var mu sync.Mutex
+	seen := map[domain.Delivery]int{}
+	s := broadcast.New(broadcast.Config{Store: st, Sender: newCounting(), Logger: slog.New(slog.DiscardHandler),
+		Observe: func(o domain.Delivery) { mu.Lock(); seen[o]++; mu.Unlock() }})
+	ctx := context.Background()
+	if err := s.Schedule(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if seen[domain.Sent] != 5 || seen[domain.Skipped] != 3 || len(seen) != 2 {
+		t.Errorf("observed %v, want 5 sent on Telegram and 3 skipped (web chat is not a channel of this broadcast)", seen)
 	}
 }

@@ -78,10 +78,37 @@ type Run struct {
 	Sent       int64     `json:"sent"`
 	Failed     int64     `json:"failed"`
 	Skipped    int64     `json:"skipped"` // not on a channel the broadcast is for, or cancelled
-	Unknown    int64     `json:"unknown"` // in flight when a process died: never resent
+	Unknown    int64     `json:"unknown"` // in flight when a process died, at most once: never resent
+	Resent     int64     `json:"resent"`  // in flight when a process died, at least once: sent again
 	Pending    int64     `json:"pending"`
+	Guarantee  Guarantee `json:"guarantee"`
 	Started    time.Time `json:"started,omitzero"`
 	Finished   time.Time `json:"finished,omitzero"`
+}
+
+// Guarantee is what a run promises a recipient whose delivery a dying process cut off
+// (SIGKILL, a lost machine) in the middle of the send, when nobody can know whether the
+// message left.
+type Guarantee string
+
+// The guarantees, set per topic in the region content (region.yaml, delivery).
+const (
+	// AtMostOnce never sends twice: the recipient is counted unknown. Right for tips
+	// and announcements, where a repeat annoys and a rare miss costs little.
+	AtMostOnce Guarantee = "at_most_once"
+	// AtLeastOnce sends again once the dead process's lease on the delivery lapses:
+	// a duplicate rather than a missed warning (darurat). The web chat drops a repeat
+	// of the same run; Telegram and WhatsApp may show it twice.
+	AtLeastOnce Guarantee = "at_least_once"
+)
+
+// ParseGuarantee reads a guarantee as region.yaml spells it.
+func ParseGuarantee(s string) (Guarantee, bool) {
+	switch g := Guarantee(s); g {
+	case AtMostOnce, AtLeastOnce:
+		return g, true
+	}
+	return "", false
 }
 
 // RunState says where a run stands.

@@ -90,6 +90,9 @@ type Complaint struct {
 	History      []Event   `json:"history"`
 	Rating       int       `json:"rating,omitempty"` // 1–5 after Done
 	SLAAlerted   bool      `json:"sla_alerted,omitempty"`
+	// Notes are what staff wrote on the complaint, oldest first: internal notes, and
+	// the messages sent to the reporter. The citizen's own views never show them.
+	Notes []Note `json:"notes,omitempty"`
 }
 
 // Transition changes the status, recording who did it, when and why. It refuses, in
@@ -145,3 +148,24 @@ func (c *Complaint) doneAt() time.Time {
 func (c *Complaint) CanReopen(now time.Time) bool {
 	return c.Status == StatusDone && now.Sub(c.doneAt()) <= ReopenWindow
 }
+
+// Note is something staff wrote on a complaint: an internal note that only staff
+// see, or a message that was sent to the reporter.
+type Note struct {
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+	Kind NoteKind  `json:"kind"`
+	Text string    `json:"text"`
+}
+
+// NoteKind says whether a note stayed with staff or went to the reporter.
+type NoteKind string
+
+// The kinds of note.
+const (
+	NoteInternal NoteKind = "internal" // staff see it, the citizen never does
+	NoteMessage  NoteKind = "message"  // sent to the reporter on their channel
+)
+
+// MaxNote is the longest note or message, in characters.
+const MaxNote = 2000

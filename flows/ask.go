@@ -17,6 +17,13 @@ type FAQStats interface {
 	CountFeedback(ctx context.Context, entryID string, helpful bool) error
 }
 
+// FAQObserver, when the FAQStats given to RegisterFAQ is one too, is told the outcome of
+// every question asked (for metrics): "answered", "suggested" (did you mean…) or
+// "none".
+type FAQObserver interface {
+	FAQOutcome(outcome string)
+}
+
 // askFlow answers questions from the knowledge base: directly when the matcher is
 // sure, with "did you mean" options when it is unsure, and with a kind "I cannot
 // answer that yet" and next steps when nothing matches. Every answer asks whether it
@@ -79,6 +86,16 @@ func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 // Ask answers one question.
 func (f *askFlow) Ask(ctx context.Context, c *Conv, question string) error {
 	r := f.matcher.Match(question)
+	if o, ok := f.stats.(FAQObserver); ok {
+		switch {
+		case r.Answered:
+			o.FAQOutcome("answered")
+		case len(r.Candidates) > 0:
+			o.FAQOutcome("suggested")
+		default:
+			o.FAQOutcome("none")
+		}
+	}
 	switch {
 	case r.Answered:
 		return f.answer(c, r.Entry, r.Also)

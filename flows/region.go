@@ -15,6 +15,9 @@ type Region struct {
 	BBox       BBox     `yaml:"bbox"`
 	Categories []string `yaml:"complaint_categories"`
 	Topics     []string `yaml:"topics"`
+	// Delivery is the guarantee of a topic's broadcasts when a process dies in the
+	// middle of a send (domain.Guarantee); a topic not named is at most once.
+	Delivery map[string]domain.Guarantee `yaml:"delivery"`
 	// OfficeHours is when staff answer people who ask for a person, in TZ_REGION
 	// ("mon-fri 08:00-16:00; sat 08:00-12:00" or "always"); OFFICE_HOURS overrides it.
 	OfficeHours string `yaml:"office_hours"`
@@ -56,6 +59,14 @@ func LoadRegion(content fs.FS) (Region, error) {
 	}
 	if len(r.Topics) == 0 {
 		return r, fmt.Errorf("flows: region.yaml: no topics")
+	}
+	for topic, g := range r.Delivery {
+		if !slices.Contains(r.Topics, topic) {
+			return r, fmt.Errorf("flows: region.yaml: delivery names %q, which is not a topic", topic)
+		}
+		if _, ok := domain.ParseGuarantee(string(g)); !ok {
+			return r, fmt.Errorf("flows: region.yaml: delivery of %s: %q is neither at_most_once nor at_least_once", topic, g)
+		}
 	}
 	if _, err := r.Hours("", nil); err != nil {
 		return r, fmt.Errorf("flows: region.yaml: %w", err)

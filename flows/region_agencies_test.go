@@ -5,6 +5,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
 )
@@ -35,5 +36,24 @@ func TestRegionRejectsBadRouting(t *testing.T) {
 	}
 	if _, err := flows.LoadRegion(fstest.MapFS{"region.yaml": {Data: []byte(base)}}); err != nil {
 		t.Errorf("no agencies at all should be fine: %v", err)
+	}
+}
+
+func TestRegionDeliveryGuaranteePerTopic(t *testing.T) {
+	r, err := flows.LoadRegion(locales.Content(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Delivery["darurat"] != domain.AtLeastOnce || r.Delivery["wisata"] != "" {
+		t.Errorf("delivery %v: want darurat at least once, tips at most once (unset)", r.Delivery)
+	}
+	base := "bbox: {south: -7.25, west: 109.55, north: -6.80, east: 110.20}\ncomplaint_categories: [jalan]\ntopics: [wisata, darurat]\n"
+	for name, extra := range map[string]string{
+		"unknown topic":     "delivery: {banjir: at_least_once}\n",
+		"unknown guarantee": "delivery: {darurat: exactly_once}\n",
+	} {
+		if _, err := flows.LoadRegion(fstest.MapFS{"region.yaml": {Data: []byte(base + extra)}}); err == nil {
+			t.Errorf("%s: region.yaml accepted", name)
+		}
 	}
 }

@@ -251,6 +251,7 @@ func Sample() map[string]any {
 		"Channel": "telegram", "Command": "selesai",
 		"Position": 1, "Opens": "Senin, 30-11-2026 pukul 08.00", "Day": "Senin", "Time": "08.00",
 		"Text": "halo", "Lang": "id", "Since": "27-11-2026 09:00",
+		"Until": "09.30", "Name": "budi", "Sent": 2,
 		"Hour": "06", "Minute": "00", "Month": "Desember", "Year": 2026,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,23 +32,34 @@ var ErrLockLost = errors.New("store: conversation lock lost")
 // {c:conv}:ans:<id>, the replies given to one message, kept 1 hour so that a client
 // retrying a lost response gets the same answer. After that hour a redelivery is
 // still dropped, and answered with nothing.
+//
+// The per-conversation lock is a lease: taken for lockTTL and renewed every lockTTL/3
+// while the turn runs (until Commit or Release), so a turn may take as long as it
+// needs while a process that died mid-turn frees the conversation within lockTTL.
 type Conversations struct {
 	s          *Store
 	lockTTL    time.Duration
 	sessionTTL time.Duration
 	now        func() time.Time
+	held       *heldLocks
 }
+
+// MaxLockHold bounds how long one turn keeps renewing its lock: past it the lease
+// lapses even if Commit or Release never came (a stuck turn must not lock a person
+// out forever). The engine ends every turn well before (twice its handler timeout
+// plus its store calls).
+const MaxLockHold = time.Minute
 
 // AnswerWindow is how long the replies to a handled message are kept for a client
 // that retries it; the id alone is kept for bot.DedupeWindow.
 const AnswerWindow = time.Hour
 
-// Conversations returns the conversation store. lockTTL bounds how long a crashed
-// worker can hold a conversation (it must exceed twice the engine's per-message timeout
-// plus a few seconds: see bot.EngineConfig.Timeout);
-// sessionTTL is how long a silent conversation is remembered.
+// Conversations returns the conversation store. lockTTL is the lock's lease: how long
+// a process that died mid-turn keeps the conversation locked (a few seconds; the lease
+// is renewed every lockTTL/3 while a turn runs, so it must exceed a few round trips
+// to Redis). sessionTTL is how long a silent conversation is remembered.
 func (s *Store) Conversations(lockTTL, sessionTTL time.Duration) *Conversations {
-	return &Conversations{s: s, lockTTL: lockTTL, sessionTTL: sessionTTL, now: time.Now}
+	return &Conversations{s: s, lockTTL: lockTTL, sessionTTL: sessionTTL, now: time.Now, held: &heldLocks{stop: map[string]func(){}}}
 }
 
 // WithClock returns the store reading the time from now (for tests): the dedupe and
@@ -155,6 +167,7 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 			return nil, fmt.Errorf("store: acquire conversation: %w", err)
 		}
 		if res[0].(int64) == 1 {
+			c.hold(keys[0], token)
 			return c.claim(conv, msgID, token, res)
 		}
 		if err := bot.Sleep(ctx, pause.NextBackOff()); err != nil {
@@ -202,6 +215,7 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 	if cl.MsgID != "" {
 		hasID = "1"
 	}
+	c.held.end(cl.Token)
 	now := c.now().Unix()
 	ok, err := commitScript.Run(ctx, c.s.rdb, c.keys(cl.Key, cl.MsgID)[:4], cl.Token,
 		string(sess), c.sessionTTL.Milliseconds(), string(answer), hasID, shortID(cl.MsgID),
@@ -217,10 +231,80 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 
 // Release implements bot.ConversationStore.
 func (c *Conversations) Release(ctx context.Context, cl *bot.Claim) error {
+	c.held.end(cl.Token)
 	if err := releaseScript.Run(ctx, c.s.rdb, c.keys(cl.Key, "")[:1], cl.Token).Err(); err != nil {
 		return fmt.Errorf("store: release conversation: %w", err)
 	}
 	return nil
+}
+
+// hold renews the lease on lock (ours by token) every lockTTL/3 until Commit or
+// Release ends the turn, the lock turns out lost, or MaxLockHold passed. Most turns
+// end long before the first renewal is due: only a timer waits for it, and the
+// renewing goroutine starts when it fires.
+func (c *Conversations) hold(lock, token string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	deadline := time.Now().Add(MaxLockHold)
+	period := c.lockTTL / 3
+	renew := func(ctx context.Context) bool {
+		ok, err := renewScript.Run(ctx, c.s.rdb, []string{lock}, token, c.lockTTL.Milliseconds()).Int()
+		return err != nil || ok == 1 // a failed call may succeed next time; a lost lock will not come back
+	}
+	t := time.AfterFunc(period, func() {
+		defer c.held.end(token)
+		ctx, stop := context.WithDeadline(ctx, deadline)
+		defer stop()
+		rctx, done := context.WithTimeout(ctx, period)
+		more := renew(rctx)
+		done()
+		if more {
+			renewEvery(ctx, period, renew)
+		}
+	})
+	c.held.start(token, func() { t.Stop(); cancel() })
+}
+
+// renewEvery calls renew every period, each call bounded by period, until ctx ends or
+// renew returns false.
+func renewEvery(ctx context.Context, period time.Duration, renew func(context.Context) bool) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, period)
+		more := renew(rctx)
+		cancel()
+		if !more {
+			return
+		}
+	}
+}
+
+// heldLocks are the locks this process is renewing, by token.
+type heldLocks struct {
+	mu   sync.Mutex
+	stop map[string]func()
+}
+
+func (h *heldLocks) start(token string, stop func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stop[token] = stop
+}
+
+// end stops renewing the lock of token, if it still is.
+func (h *heldLocks) end(token string) {
+	h.mu.Lock()
+	stop := h.stop[token]
+	delete(h.stop, token)
+	h.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }
 
 // newToken returns 128 random bits as hex.

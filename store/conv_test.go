@@ -3,9 +3,12 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/store"
@@ -170,4 +173,70 @@ func TestDedupeBytesPerMessage(t *testing.T) {
 	}
 	old, _ := usage("{c:whatsapp:old}:*")
 	t.Logf("former layout: %d B/message for 48 h", old/20)
+}
+
+// TestTheConversationLockIsALease: a turn that runs for three leases keeps its
+// conversation and saves its work (the lease is renewed while it runs), and a process
+// that dies mid-turn frees the conversation one lease later, not after a long expiry.
+func TestTheConversationLockIsALease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		const lease = 900 * time.Millisecond
+		ctx := context.Background()
+		live := b.Store.Conversations(lease, time.Hour)
+		// leaseTime lets one lease's time pass for the lock: on miniredis, whose keys
+		// expire only when told, after the renewals of real time had their chance.
+		leaseTime := func() {
+			time.Sleep(lease)
+			if b.Mini != nil {
+				b.Mini.FastForward(lease * 2 / 3)
+			}
+		}
+		cl, err := live.Acquire(ctx, "webchat:lease", "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			leaseTime()
+		}
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		if _, err := live.Acquire(short, "webchat:lease", "m2"); err == nil {
+			t.Fatal("another worker took the conversation while its turn still ran")
+		}
+		cancel()
+		if err := live.Commit(ctx, cl, &bot.Session{Flow: "complaint", Step: "describe"}, []bot.Reply{{Text: "ok"}}); err != nil {
+			t.Fatalf("a turn of three leases could not save its work: %v", err)
+		}
+
+		// A process that dies mid-turn: its client is gone, nothing is committed.
+		var other redis.UniversalClient
+		if b.Mini != nil {
+			other = redis.NewClient(&redis.Options{Addr: b.Mini.Addr()})
+		} else {
+			opts, err := store.ClientOptions(os.Getenv("LAYAN_TEST_REDIS_URL"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			other = store.NewClient(opts)
+		}
+		dying := store.New(other, b.Store.Prefix()).Conversations(lease, time.Hour)
+		if _, err := dying.Acquire(ctx, "webchat:lease", "m3"); err != nil {
+			t.Fatal(err)
+		}
+		other.Close() // kill -9
+		start := time.Now()
+		if b.Mini != nil {
+			b.Mini.FastForward(lease)
+		}
+		wait, cancel := context.WithTimeout(ctx, 10*lease)
+		defer cancel()
+		cl, err = live.Acquire(wait, "webchat:lease", "m3")
+		if err != nil {
+			t.Fatalf("the conversation of a dead process stayed locked: %v", err)
+		}
+		if cl.Session.Step != "describe" {
+			t.Errorf("after the dead process's lease lapsed the session is %+v, want the saved one", cl.Session)
+		}
+		t.Logf("freed %v after the holder died (lease %v)", time.Since(start).Round(10*time.Millisecond), lease)
+		live.Release(ctx, cl)
+	})
 }

@@ -33,17 +33,13 @@ const (
 // Errors of the staff accounts.
 var (
 	ErrAccountExists  = errors.New("an account of that name exists")
-	ErrBadCredentials = errors.New("wrong name or password")
+	ErrBadCredentials = domain.ErrBadCredentials
 	ErrWeakPassword   = fmt.Errorf("the password must be at least %d characters", MinPasswordLength)
 	ErrIdentityTaken  = errors.New("that chat identity is linked to another account")
 )
 
 // LockedError reports an account locked after too many wrong passwords.
-type LockedError struct{ Until time.Time }
-
-func (e *LockedError) Error() string {
-	return "account locked after too many wrong passwords until " + e.Until.UTC().Format(time.RFC3339)
-}
+type LockedError = domain.LockedError
 
 // Staff keeps the staff accounts. All its keys share one hash tag ({staff}), so an
 // account, its tokens and its chat identities change in one transaction, also on

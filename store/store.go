@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,11 +30,14 @@ import (
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
+	// runLayouts remembers, per broadcast run, under which keys it lives (see
+	// Broadcasts.keysOf); a run's layout never changes.
+	runLayouts *sync.Map
 }
 
 // New wraps a connected client. prefix is prepended to every key.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix}
+	return &Store{rdb: rdb, prefix: prefix, runLayouts: &sync.Map{}}
 }
 
 // Client returns the underlying client (for backups and benchmarks).
@@ -42,8 +46,16 @@ func (s *Store) Client() redis.UniversalClient { return s.rdb }
 // Prefix returns the key prefix.
 func (s *Store) Prefix() string { return s.prefix }
 
-// Ping reports whether Redis answers.
+// Ping reports whether the store can serve: Redis answers, and on Redis Cluster every
+// master answers and the cluster covers every slot (a dead master not yet replaced
+// makes it fail).
 func (s *Store) Ping(ctx context.Context) error {
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		if err := clusterReady(ctx, cc); err != nil {
+			return fmt.Errorf("store: cluster: %w", err)
+		}
+		return nil
+	}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
@@ -60,7 +72,7 @@ func (s *Store) convKey(conv, kind string) string {
 	return s.prefix + "{c:" + conv + "}:" + kind
 }
 
-// ClientOptions turns a REDIS_URL into options for redis.NewUniversalClient.
+// ClientOptions turns a REDIS_URL into options for NewClient.
 //
 // Accepted forms:
 //

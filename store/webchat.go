@@ -92,8 +92,19 @@ end
 `
 
 // pushScript gives the reply ARGV[2] the next sequence number and keeps the newest
-// ARGV[3] replies.
+// ARGV[3] replies. ARGV[4], when not empty, names what the reply belongs to (a
+// broadcast run): a second push of the same name is dropped (returns 0). The newest
+// webOnceMax names are kept, in the hash's field once.
 var pushScript = redis.NewScript(inboxMigrate + `
+if ARGV[4] ~= '' then
+  local names = redis.call('HGET', KEYS[2], 'once') or ''
+  if string.find(' ' .. names .. ' ', ' ' .. ARGV[4] .. ' ', 1, true) then return 0 end
+  local kept = {}
+  for n in string.gmatch(names, '%S+') do kept[#kept + 1] = n end
+  kept[#kept + 1] = ARGV[4]
+  while #kept > tonumber(ARGV[5]) do table.remove(kept, 1) end
+  redis.call('HSET', KEYS[2], 'once', table.concat(kept, ' '))
+end
 local s = redis.call('HINCRBY', KEYS[2], 'seq', 1)
 redis.call('ZADD', KEYS[1], s, s .. ':' .. ARGV[2])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
@@ -137,15 +148,34 @@ return seen
 // they are served. Only a failure to store the reply is an error: a stream that misses
 // the wake-up finds the reply at its next heartbeat.
 func (w *WebChats) Push(ctx context.Context, id string, r bot.Reply) error {
+	_, err := w.PushOnce(ctx, id, "", r)
+	return err
+}
+
+// webOnceMax is how many names of PushOnce one inbox remembers.
+const webOnceMax = 32
+
+// PushOnce is Push for a reply that must reach the inbox once however often it is
+// sent, named by once (a broadcast run resent after a dying replica's lease lapsed):
+// a push whose name the inbox already had is dropped, and pushed is false. Among the
+// last 32 names, while the inbox lives. An empty once is a plain Push.
+func (w *WebChats) PushOnce(ctx context.Context, id, once string, r bot.Reply) (pushed bool, err error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("store: encode pushed reply: %w", err)
+		return false, fmt.Errorf("store: encode pushed reply: %w", err)
 	}
-	if err := pushScript.Run(ctx, w.s.rdb, w.inboxKeys(id), webInboxTTL.Milliseconds(), b, webInboxMax).Err(); err != nil {
-		return fmt.Errorf("store: push to web chat: %w", err)
+	if strings.ContainsAny(once, " \t\n") {
+		return false, fmt.Errorf("store: push to web chat: the name %q holds a space", once)
+	}
+	n, err := pushScript.Run(ctx, w.s.rdb, w.inboxKeys(id), webInboxTTL.Milliseconds(), b, webInboxMax, once, webOnceMax).Int64()
+	if err != nil {
+		return false, fmt.Errorf("store: push to web chat: %w", err)
+	}
+	if n == 0 {
+		return false, nil
 	}
 	w.s.rdb.Publish(ctx, w.topic(), id) // best effort, see above
-	return nil
+	return true, nil
 }
 
 // FromDelivered is the cursor that starts after the replies already delivered.

@@ -23,8 +23,8 @@ func (s *Store) WhatsApp() *WhatsApp { return &WhatsApp{s: s} }
 
 func (w *WhatsApp) connKey() string { return w.s.key("wa", "conn") }
 
-// renewScript extends the lock only when token holds it. KEYS: lock. ARGV: token,
-// ttl ms. Returns 1 when renewed.
+// renewScript extends a lock only when token holds it (the WhatsApp connection's, a
+// conversation's). KEYS: lock. ARGV: token, ttl ms. Returns 1 when renewed.
 var renewScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0

@@ -27,7 +27,8 @@ import (
 //	                            answers, photos, and any other kind under the tag)
 //	{cmp}:by:<key>, {cmp}:c:*   the reporter index and each complaint's reporter
 //	{bc}:r|m|tips:<key>, {bc}:t:<topic>   the subscriber, its topics, the tips it had
-//	{bc}:rcpt:<run>, {bc}:d:<run>         recipients of runs not yet taken, and who got what
+//	{bc:<run>}:rcpt, {bc:<run>}:d         recipients of runs not yet taken, and who got what
+//	                                      (under {bc}:rcpt:<run>, {bc}:d:<run> for earlier runs)
 //	outbox:whatsapp             news queued for the replica holding the channel (a stream)
 //
 // Every step copies before it deletes, and each step stays within one hash tag (a
@@ -469,11 +470,15 @@ func (b *Broadcasts) allRuns(ctx context.Context) ([]string, error) {
 // lidKeysOfRun returns the LID conversation keys among a run's recipients not yet
 // taken and its record of who got what.
 func (b *Broadcasts) lidKeysOfRun(ctx context.Context, run string) ([]string, error) {
+	ks, err := b.keysOf(ctx, run)
+	if err != nil {
+		return nil, err
+	}
 	match := escapeGlob(waChannel+":") + "*@lid"
 	var out []string
 	var cursor uint64
 	for {
-		kv, next, err := b.s.rdb.HScan(ctx, b.key("d", run), cursor, match, 1000).Result()
+		kv, next, err := b.s.rdb.HScan(ctx, ks.d, cursor, match, 1000).Result()
 		if err != nil {
 			return nil, fmt.Errorf("store: read deliveries of %s: %w", run, err)
 		}
@@ -487,7 +492,7 @@ func (b *Broadcasts) lidKeysOfRun(ctx context.Context, run string) ([]string, er
 	}
 	cursor = 0
 	for {
-		ms, next, err := b.s.rdb.SScan(ctx, b.key("rcpt", run), cursor, match, 1000).Result()
+		ms, next, err := b.s.rdb.SScan(ctx, ks.rcpt, cursor, match, 1000).Result()
 		if err != nil {
 			return nil, fmt.Errorf("store: read recipients of %s: %w", run, err)
 		}
@@ -530,9 +535,13 @@ func (b *Broadcasts) moveRunRecords(ctx context.Context, run string, keys []stri
 			args = append(args, k, waChannel+":"+phones[lid])
 		}
 	}
+	ks, err := b.keysOf(ctx, run)
+	if err != nil {
+		return 0, err
+	}
 	total := 0
 	for chunk := range slices.Chunk(args, 2*batchCommands) {
-		n, err := moveRunRecordsScript.Run(ctx, b.s.rdb, []string{b.key("d", run), b.key("rcpt", run)}, chunk...).Int()
+		n, err := moveRunRecordsScript.Run(ctx, b.s.rdb, []string{ks.d, ks.rcpt}, chunk...).Int()
 		if err != nil {
 			return total, fmt.Errorf("store: move recipients of run %s: %w", run, err)
 		}

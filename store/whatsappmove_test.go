@@ -84,12 +84,12 @@ func whatsmeowDays(t *testing.T, st *store.Store, at time.Time) (delivered, pend
 		t.Fatal(err)
 	}
 	for i, fire := range []time.Time{at.Add(-time.Hour), at} {
-		if _, err := b.StartRun(ctx, bc, fire, domain.RunDelivering, at); err != nil {
+		if _, err := b.StartRun(ctx, bc, fire, domain.RunDelivering, domain.AtMostOnce, at); err != nil {
 			t.Fatal(err)
 		}
 		run := domain.RunID(id, fire)
 		if i == 0 {
-			taken, err := b.Take(ctx, run, 10, at)
+			taken, err := b.Take(ctx, run, 10, time.Minute, at)
 			if err != nil || len(taken) != 1 {
 				t.Fatalf("take %v %v", taken, err)
 			}
@@ -142,7 +142,7 @@ func sariFoundByNumber(t *testing.T, st *store.Store, delivered, pending string,
 	if fate, _ := b.Fate(ctx, delivered); fate[sariNew] != "sent" || fate[sariOld] != "" {
 		t.Errorf("who got the delivered run: %v", fate)
 	}
-	if taken, _ := b.Take(ctx, pending, 10, at); !slices.Equal(taken, []string{sariNew}) {
+	if taken, _ := b.Take(ctx, pending, 10, time.Minute, at); !slices.Equal(taken, []string{sariNew}) {
 		t.Errorf("the run still going out takes %v, want her number", taken)
 	}
 	_, raws, err := st.Outbox().Queue("whatsapp").Read(ctx, "test", 10, time.Millisecond)

@@ -9,6 +9,7 @@
 package clientip
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -74,20 +75,50 @@ func (t Trusted) Client(r *http.Request) netip.Addr {
 }
 
 // Middleware sets each request's RemoteAddr to its client address (port 0), so that
-// every handler and limiter after it sees the client, not the proxy. With nobody
+// every handler and limiter after it sees the client, not the proxy, and remembers
+// whether a trusted proxy says the client came over HTTPS (see HTTPS). With nobody
 // trusted it changes nothing.
 func (t Trusted) Middleware(next http.Handler) http.Handler {
 	if len(t) == 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		https := t.forwardedHTTPS(r)
 		if c := t.Client(r); c.IsValid() {
 			r2 := *r
 			r2.RemoteAddr = netip.AddrPortFrom(c, 0).String()
 			r = &r2
 		}
+		if https {
+			r = r.WithContext(context.WithValue(r.Context(), httpsKey{}, true))
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+type httpsKey struct{}
+
+// forwardedHTTPS reports whether r comes from a trusted proxy that says, in
+// X-Forwarded-Proto (its last value: the one this proxy wrote), that the client used
+// HTTPS.
+func (t Trusted) forwardedHTTPS(r *http.Request) bool {
+	peer := addrOf(r.RemoteAddr)
+	if !peer.IsValid() || !t.trusts(peer) {
+		return false
+	}
+	protos := forwarded(r.Header.Values("X-Forwarded-Proto"))
+	return len(protos) > 0 && strings.EqualFold(protos[len(protos)-1], "https")
+}
+
+// HTTPS reports whether the client reached the service over HTTPS: the connection
+// itself is TLS, or a trusted proxy said so (through Middleware). A client's own
+// X-Forwarded-Proto is never believed.
+func HTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	https, _ := r.Context().Value(httpsKey{}).(bool)
+	return https
 }
 
 // Key is the key to limit a client by: its address, or for IPv6 its /64, which one

@@ -65,3 +65,43 @@ func TestBadTrustedProxiesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPSIsBelievedOnlyFromATrustedProxy(t *testing.T) {
+	trusted, _ := Parse("10.0.0.0/8")
+	cases := []struct {
+		name, remote string
+		proto        []string
+		want         bool
+	}{
+		{"a trusted proxy that says https", "10.0.0.2:443", []string{"https"}, true},
+		{"a trusted proxy that says http", "10.0.0.2:443", []string{"http"}, false},
+		{"the proxy's own value is the last one", "10.0.0.2:443", []string{"https, http"}, false},
+		{"a client that claims https itself", "203.0.113.7:5000", []string{"https"}, false},
+		{"a trusted proxy that says nothing", "10.0.0.2:443", nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got bool
+			h := trusted.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = HTTPS(r) }))
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = c.remote
+			for _, p := range c.proto {
+				r.Header.Add("X-Forwarded-Proto", p)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if got != c.want {
+				t.Errorf("HTTPS = %v, want %v", got, c.want)
+			}
+		})
+	}
+	t.Run("nobody trusted: a client's claim is not believed", func(t *testing.T) {
+		var got bool
+		h := Trusted(nil).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = HTTPS(r) }))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Forwarded-Proto", "https")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got {
+			t.Error("HTTPS believed a client's own X-Forwarded-Proto")
+		}
+	})
+}

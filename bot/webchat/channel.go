@@ -19,9 +19,15 @@ func NewChannel(store Store) *Channel { return &Channel{store: store} }
 // Name implements bot.Channel.
 func (c *Channel) Name() string { return ChannelName }
 
-// Send implements bot.Channel. A store failure is temporary.
+// Send implements bot.Channel. A store failure is temporary. A message of a broadcast
+// run (bot.Template's Run) reaches the inbox once, also when the run sends it again
+// (a run at least once whose sender died mid-send).
 func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error {
-	if err := c.store.Push(ctx, to.ChatID, r); err != nil {
+	var once string
+	if t := bot.TemplateOf(ctx); t != nil {
+		once = t.Run
+	}
+	if _, err := c.store.PushOnce(ctx, to.ChatID, once, r); err != nil {
 		return &bot.SendError{Kind: bot.ErrTemporary, Err: err}
 	}
 	return nil

@@ -103,6 +103,10 @@ func (m *memStore) Delivered(_ context.Context, id string, cursor int64) error {
 	return nil
 }
 
+func (m *memStore) PushOnce(ctx context.Context, id, once string, r bot.Reply) (bool, error) {
+	return true, m.Push(ctx, id, r) // these tests push no broadcast twice
+}
+
 func (m *memStore) Pushes(ctx context.Context) (<-chan string, func() error, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -197,7 +198,8 @@ func TestPhotosAreCountedPerConversationAndPerAddress(t *testing.T) {
 			h := newHarness(t, storetest.Mini(t))
 			h.withMedia(t)
 			if lifted {
-				h.server.LiftAddressLimits()
+				off, _ := webchat.ParseLimits("off")
+				h.server.SetLimits(off, nil)
 			}
 			refused := 0
 			for range 6 { // six conversations, six photos each: each within its own limit
@@ -238,7 +240,8 @@ func TestOneAddressMayHoldOnlySoManyRequestsAtOnce(t *testing.T) {
 			h := newHarness(t, storetest.Mini(t))
 			h.server.MaxPerAddress = 3
 			if lifted {
-				h.server.LiftAddressLimits()
+				off, _ := webchat.ParseLimits("off")
+				h.server.SetLimits(off, nil)
 			}
 			srv := httptest.NewServer(h.mux) // its clients come from 127.0.0.1
 			t.Cleanup(srv.Close)
@@ -304,4 +307,54 @@ func TestTheChatPageMayBeFramedOnlyByAllowedSites(t *testing.T) {
 			t.Errorf("WEBCHAT_FRAME_ANCESTORS %q accepted as %q", bad, got)
 		}
 	}
+}
+
+// sharedLimits counts in the store, as serve does on a real Redis.
+type sharedLimits struct{ rl *store.RateLimits }
+
+func (l sharedLimits) Allow(ctx context.Context, key string, r webchat.Rate, burst int) (bool, error) {
+	return l.rl.Allow(ctx, key, r.N, r.Per, burst)
+}
+
+// TestLimitsAreSharedAcrossReplicas: two replicas behind one load balancer, with the
+// limits counted in the store, let one address start as many new conversations as one
+// replica would (new=2/min,burst=3: three in all, not three each), and count one
+// conversation's messages together too; another address is not held back.
+func TestLimitsAreSharedAcrossReplicas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		limits, err := webchat.ParseLimits("new=2/min,burst=3,messages=1/min")
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas := []*harness{newHarness(t, b), newHarness(t, b)}
+		for _, h := range replicas {
+			h.server.SetLimits(limits, sharedLimits{b.Store.RateLimits()})
+		}
+		started := 0
+		var token string
+		for i := range 8 {
+			a := replicas[i%2].post(t, "/api/chat", "", "198.51.100.20", strings.NewReader(`{"text":"halo"}`))
+			if a.Status == http.StatusOK {
+				started++
+				token = a.Token
+			}
+		}
+		if started != 3 {
+			t.Errorf("one address started %d conversations through two replicas, want the burst of 3 in all", started)
+		}
+		if a := replicas[0].post(t, "/api/chat", "", "203.0.113.20", strings.NewReader(`{"text":"halo"}`)); a.Status != http.StatusOK {
+			t.Errorf("another address was refused a new conversation: %d", a.Status)
+		}
+		// One conversation: 20 at once (the burst), then held back on either replica.
+		sent := 0
+		for i := range 30 {
+			a := replicas[i%2].post(t, "/api/chat", token, "198.51.100.20", strings.NewReader(fmt.Sprintf(`{"text":"menu","id":"m%d"}`, i)))
+			if a.Status == http.StatusOK {
+				sent++
+			}
+		}
+		if sent != 20 {
+			t.Errorf("one conversation sent %d of 30 messages through two replicas, want its burst of 20 in all", sent)
+		}
+	})
 }

@@ -45,11 +45,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/httpjson"
-	"github.com/layan-id/layan/bot/ratemap"
 	"github.com/layan-id/layan/domain"
 )
 
@@ -64,6 +61,8 @@ type Store interface {
 	Register(ctx context.Context, id string) error
 	Known(ctx context.Context, id string) (bool, error)
 	Push(ctx context.Context, id string, r bot.Reply) error
+	// PushOnce is Push, dropping a reply whose name once the inbox already had.
+	PushOnce(ctx context.Context, id, once string, r bot.Reply) (pushed bool, err error)
 	// Pending reads up to max replies pushed after cursor, oldest first, without
 	// removing them, and the cursor after them; a negative cursor starts after the
 	// conversation's delivered mark. Delivered raises that mark to cursor (never
@@ -111,7 +110,8 @@ type Server struct {
 	hub    *hub
 	// newChats limits new conversations and addrUploads photos per client address;
 	// messages and uploads limit the messages and photos of one conversation.
-	newChats, messages, uploads, addrUploads *ratemap.Map
+	newChats, messages, uploads, addrUploads *limit
+	shared                                   SharedLimiter // nil: counted in this process
 	// byAddr counts the requests in progress per client address; nil when the
 	// per-address limits are lifted.
 	byAddr *gate
@@ -137,20 +137,28 @@ func NewServer(engine Engine, store Store, texts bot.Texts, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second,
-		newChats:    ratemap.New(rate.Every(3*time.Second), 30), // a school's computer room may start 30 at once
-		messages:    ratemap.New(5, 20),                         // far above any person's typing
-		uploads:     ratemap.New(rate.Every(10*time.Second), 6), // photos: three per complaint, and retries
-		addrUploads: ratemap.New(rate.Every(2*time.Second), 30), // a computer room filing complaints together
+	s := &Server{engine: engine, store: store, page: p, log: log, hub: newHub(), Heartbeat: 25 * time.Second,
+		uploads:     newLimit("up", Rate{6, time.Minute}, 6),       // photos: three per complaint, and retries
+		addrUploads: newLimit("addrup", Rate{30, time.Minute}, 30), // a computer room filing complaints together
 		byAddr:      newGate(), MaxPerAddress: DefaultMaxPerAddress,
-	}, nil
+	}
+	s.SetLimits(DefaultLimits(), nil)
+	return s, nil
 }
 
-// LiftAddressLimits turns off what is limited per client address: new conversations,
-// photos and requests in progress (WEBCHAT_LIMITS=off). For a proxy in front that
-// limits by itself, where every client has the proxy's address. The limits per
-// conversation stay.
-func (s *Server) LiftAddressLimits() { s.byAddr = nil }
+// SetLimits sets the rate limits (WEBCHAT_LIMITS; NewServer starts with
+// DefaultLimits), counted in shared, for every replica at once, when it is not nil.
+// Limits.Off lifts what is limited per client address: new conversations, photos and
+// requests in progress, for a proxy in front that limits by itself, where every
+// client has the proxy's address. The limits per conversation stay.
+func (s *Server) SetLimits(l Limits, shared SharedLimiter) {
+	s.newChats = newLimit("new", l.New, l.NewBurst)
+	s.messages = newLimit("msg", l.Messages, messagesBurst)
+	s.shared = shared
+	if l.Off {
+		s.byAddr = nil
+	}
+}
 
 // AllowFraming sets who may show the page in a frame: the sources of the
 // Content-Security-Policy frame-ancestors directive, as ParseFrameAncestors returns
@@ -264,13 +272,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	token := r.Header.Get("X-Chat-Token")
 	var id string
 	if token == "" {
-		if s.byAddr != nil && !s.newChats.Allow(clientAddr(r)) {
+		if s.byAddr != nil && !s.allow(r.Context(), s.newChats, clientAddr(r)) {
 			tooMany(w)
 			return
 		}
 	} else if id = s.known(w, r, token); id == "" {
 		return
-	} else if !s.messages.Allow(id) {
+	} else if !s.allow(r.Context(), s.messages, id) {
 		tooMany(w)
 		return
 	}
@@ -350,7 +358,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		return
 	}
-	if !s.uploads.Allow(id) || s.byAddr != nil && !s.addrUploads.Allow(clientAddr(r)) {
+	if !s.allow(r.Context(), s.uploads, id) || s.byAddr != nil && !s.allow(r.Context(), s.addrUploads, clientAddr(r)) {
 		tooMany(w)
 		return
 	}
@@ -626,7 +634,7 @@ func (s *Server) known(w http.ResponseWriter, r *http.Request, token string) str
 // rate of requests (else 429); "" when the request was answered.
 func (s *Server) knownAndAllowed(w http.ResponseWriter, r *http.Request) string {
 	id := s.known(w, r, r.Header.Get("X-Chat-Token"))
-	if id != "" && !s.messages.Allow(id) {
+	if id != "" && !s.allow(r.Context(), s.messages, id) {
 		tooMany(w)
 		return ""
 	}

@@ -63,7 +63,7 @@ func Real(t testing.TB) (Backend, bool) {
 	if err != nil {
 		t.Fatalf("LAYAN_TEST_REDIS_URL: %v", err)
 	}
-	rdb := redis.NewUniversalClient(opts)
+	rdb := store.NewClient(opts)
 	ctx := context.Background()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		t.Fatalf("LAYAN_TEST_REDIS_URL is set but Redis does not answer: %v", err)

@@ -1,0 +1,85 @@
+package staffweb
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/layan-id/layan/domain"
+)
+
+// tr renders the workspace's texts in one language; pages call it as {{.T.S "key"}}.
+type tr struct {
+	Lang  string
+	texts Texts
+	loc   *time.Location
+}
+
+func (s *Server) tr(lang string) tr { return tr{Lang: lang, texts: s.cfg.Texts, loc: s.loc} }
+
+// Other is the language the switch offers.
+func (t tr) Other() string {
+	if t.Lang == "en" {
+		return "id"
+	}
+	return "en"
+}
+
+// S renders key with pairs of a name and a value: {{.T.S "key" "N" 3}}. A missing
+// key shows as [key] (and fails the tests).
+func (t tr) S(key string, pairs ...any) string {
+	var data map[string]any
+	if len(pairs) > 0 {
+		data = map[string]any{}
+		for i := 0; i+1 < len(pairs); i += 2 {
+			data[fmt.Sprint(pairs[i])] = pairs[i+1]
+		}
+	}
+	s, _ := t.texts.Text(t.Lang, key, data)
+	return s
+}
+
+// Date is a time as staff read it: 01-12-2026 09.05, in the region's zone.
+func (t tr) Date(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	return at.In(t.loc).Format("02-01-2006 15.04")
+}
+
+// Day is a date without the time.
+func (t tr) Day(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	return at.In(t.loc).Format("02-01-2006")
+}
+
+// Status is a complaint status's name.
+func (t tr) Status(st domain.Status) string { return t.S("complaint.status." + string(st)) }
+
+// Category is a complaint category's name.
+func (t tr) Category(c string) string { return t.S("complaint.category." + c) }
+
+// Topic is a broadcast topic's name.
+func (t tr) Topic(topic string) string { return t.S("subscribe.topic." + topic + ".name") }
+
+// Channel is a channel's name as staff know it.
+func (t tr) Channel(ch string) string { return t.S("workspace.channel." + ch) }
+
+// funcs are the helpers every template may use.
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"lines": func(s string) []string { return strings.Split(s, "\n") },
+		"add":   func(a, b int) int { return a + b },
+		"has": func(list []string, s string) bool {
+			for _, x := range list {
+				if x == s {
+					return true
+				}
+			}
+			return false
+		},
+	}
+}
