@@ -56,6 +56,7 @@ type app struct {
 
 	complaints *store.Complaints
 	broadcasts *store.Broadcasts
+	calendar   domain.Calendar // working days: the complaint deadlines and the daily digest
 
 	// Only for the service.
 	media     *store.Media
@@ -111,6 +112,10 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	if err != nil {
 		return nil, err
 	}
+	places, err := flows.LoadGazetteer(content, region.BBox, tourism.Attractions)
+	if err != nil {
+		return nil, err
+	}
 	hours, err := region.Hours(cfg.Handoff.OfficeHours, cfg.Location)
 	if err != nil {
 		return nil, fmt.Errorf("OFFICE_HOURS: %w", err)
@@ -127,8 +132,13 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	}()
 	a := &app{
 		cfg: cfg, log: log, embedded: emb, store: st, texts: texts, metrics: metrics.New(buildVersion()),
-		sender: bot.NewSender(log), complaints: st.Complaints(cfg.TicketPrefix, cfg.Location), broadcasts: st.Broadcasts(),
+		sender: bot.NewSender(log), broadcasts: st.Broadcasts(),
 	}
+	if a.calendar, err = region.Calendar(cfg.Location); err != nil {
+		return nil, err
+	}
+	a.complaints = st.Complaints(cfg.TicketPrefix, cfg.Location).WithSLA(domain.SLA{
+		VerifyDays: cfg.VerifyDays, FollowUpDays: cfg.FollowUpDays, Calendar: a.calendar})
 	if emb != nil {
 		a.measureEmbedded(emb)
 	}
@@ -156,8 +166,19 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 		Staff: staffChat(cfg.StaffNotify), Location: cfg.Location, Logger: log,
 	}
 	if p == forService { // the terminal chat neither drains the outbox, nor queues news, nor claims SLA alerts
-		news.Channels, news.Complaints, news.SLA = a.channels(), a.complaints, cfg.ComplaintSLA
+		news.Channels, news.Complaints, news.Calendar = a.channels(), a.complaints, a.calendar
 		news.News = st.News()
+		news.Agencies, news.AgencyChats = region.Agencies, map[string]bot.Recipient{}
+		for _, ag := range region.Agencies {
+			if ag.Notify == "" {
+				continue
+			}
+			chat, err := cfg.NotifyTarget(fmt.Sprintf("region.yaml agencies[%s].notify", ag.Code), ag.Notify)
+			if err != nil {
+				return nil, err
+			}
+			news.AgencyChats[ag.Code] = staffChat(chat)
+		}
 	}
 	if a.notifier, err = notify.New(news); err != nil {
 		return nil, err
@@ -171,7 +192,10 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 			phones = a.whatsapp
 		}
 	}
-	isStaff := staff.New(cfg.StaffIDs, phones).IsStaff
+	// A STAFF_IDS identity is an admin; a chat identity linked to an account acts with
+	// its role and agency.
+	who := staff.New(cfg.StaffIDs, phones).WithAccounts(st.Staff(), log)
+	isStaff := who.May(domain.PermRead)
 
 	router.RegisterIntents(intents)
 	router.RegisterFAQ(matcher, faqStats{st.FAQStats(), a.metrics})
@@ -179,13 +203,15 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store's directory
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: a.complaints, Alerts: a.notifier, Region: region, Location: cfg.Location, Staff: isStaff,
+		Accounts: who.Account, Audit: st.Audit(),
 	})
-	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, isStaff, cfg.Location, nil)
+	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, who.May(domain.PermBroadcasts), cfg.Location, nil)
 	a.desk = router.RegisterHandoff(flows.HandoffConfig{
 		Store: st.Handoffs(), Courier: a.notifier, Hours: hours, Wait: cfg.Handoff.Wait,
-		Keep: cfg.Handoff.keep(), Staff: isStaff, Location: cfg.Location, NewID: store.NewHandoffID,
+		Keep: cfg.Handoff.keep(), Staff: who.May(domain.PermConversation), Location: cfg.Location, NewID: store.NewHandoffID, Region: &region.BBox,
 	})
 	router.RegisterTourism(tourism)
+	router.RegisterPlaces(places)
 
 	if p == forService {
 		a.scheduler = broadcast.New(broadcast.Config{
@@ -327,6 +353,7 @@ func (a *app) routes(ctx context.Context, region flows.Region, staffWeb *staffwe
 	staffAPI := admin.New(admin.Config{
 		Token: cfg.AdminToken, Complaints: a.complaints, Notifier: a.notifier,
 		Logger: log, Location: cfg.Location, Accounts: accounts, Session: staffWeb.Account,
+		Agencies: region.Agencies, Audit: a.store.Audit(), Reports: a.complaints,
 	})
 	bcfg := admin.BroadcastConfig{
 		Store: a.broadcasts, Scheduler: a.scheduler, Topics: region.Topics, Channels: a.channels(),
@@ -445,11 +472,11 @@ func (a *app) measure(cfg config) {
 	m := a.metrics
 	m.Senders(a.sender.Stats)
 	a.store.Client().AddHook(m.RedisHook())
-	complaints := a.store.Complaints(cfg.TicketPrefix, cfg.Location)
+	complaints := a.complaints
 	count := func() (map[domain.Status]int64, int64) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		counts, overdue, err := complaints.Counts(ctx, time.Now().Add(-cfg.ComplaintSLA))
+		counts, overdue, err := complaints.Counts(ctx, time.Now())
 		if err != nil {
 			a.log.Warn("metrics: count complaints", "err", err)
 		}

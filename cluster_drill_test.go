@@ -222,23 +222,37 @@ func TestClusterDrillMasterKilled(t *testing.T) {
 
 	// fileComplaint walks the complaint form, each message to the next process in turn,
 	// and returns the ticket shown and the conversation's token.
+	// The confirmation goes to two processes at once with the same message id (a
+	// platform's redelivery, a retry through another replica): one complaint, and
+	// both answers show its ticket.
 	fileComplaint := func(who int) (string, string, error) {
 		token := ""
-		var shown string
-		for i, text := range []string{"halo", "lapor", "1", "Jalan desa berlubang besar di depan balai desa sejak dua minggu", "lewati", "lanjut", "2", "1"} {
-			tok, replies, err := layans[(who+i)%3].chat(token, fmt.Sprintf("cmp%d-%d", who, i), text)
+		steps := []string{"halo", "lapor", "1", "Jalan desa berlubang besar di depan balai desa sejak dua minggu", "lewati", "lanjut", "2"}
+		for i, text := range steps {
+			tok, _, err := layans[(who+i)%3].chat(token, fmt.Sprintf("cmp%d-%d", who, i), text)
 			if err != nil {
 				return "", "", fmt.Errorf("citizen %d, %q: %w", who, text, err)
 			}
 			token = tok
-			if i == 7 {
-				shown = ticketRE.FindString(strings.Join(replies, "\n"))
-			}
 		}
-		if shown == "" {
-			return "", "", fmt.Errorf("citizen %d: no ticket shown", who)
+		var shown [2]string
+		var errs [2]error
+		var both sync.WaitGroup
+		for k := range 2 {
+			both.Go(func() {
+				var replies []string
+				_, replies, errs[k] = layans[(who+len(steps)+k)%3].chat(token, fmt.Sprintf("cmp%d-confirm", who), "1")
+				shown[k] = ticketRE.FindString(strings.Join(replies, "\n"))
+			})
 		}
-		return shown, token, nil
+		both.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			return "", "", fmt.Errorf("citizen %d, the confirmation: %v, %v", who, errs[0], errs[1])
+		}
+		if shown[0] == "" || shown[0] != shown[1] {
+			return "", "", fmt.Errorf("citizen %d: the confirmation sent to two processes at once showed tickets %q", who, shown)
+		}
+		return shown[0], token, nil
 	}
 	type filed struct{ ticket, token string }
 	var tickets []filed
@@ -409,7 +423,8 @@ func TestClusterDrillMasterKilled(t *testing.T) {
 			t.Errorf("the citizen of %s asked for status after the failover and got %q (%v)", f.ticket, replies, err)
 		}
 	}
-	// Complaints filed after the failover get new, distinct tickets.
+	// Complaints filed after the failover get new, distinct tickets, and there are as
+	// many complaints as tickets shown: no confirmation had two effects.
 	seen := map[string]bool{}
 	for _, f := range tickets {
 		seen[f.ticket] = true
@@ -424,6 +439,12 @@ func TestClusterDrillMasterKilled(t *testing.T) {
 			t.Errorf("ticket %s given out twice", ticket)
 		}
 		seen[ticket] = true
+	}
+	var list struct {
+		Total int `json:"total"`
+	}
+	if code, err := layans[0].staff(adminToken, "GET", "/api/admin/complaints", nil, &list); err != nil || code != 200 || list.Total != len(seen) {
+		t.Errorf("the staff API lists %d complaints (%d %v), want the %d tickets shown", list.Total, code, err, len(seen))
 	}
 }
 

@@ -35,7 +35,10 @@ type config struct {
 	LogLevel    slog.Level
 
 	TicketPrefix string
-	ComplaintSLA time.Duration
+	// SLA_VERIFY_DAYS, SLA_FOLLOWUP_DAYS: the complaint deadlines in working days.
+	VerifyDays, FollowUpDays int
+	// Warnings are said once at start: deprecated settings still read.
+	Warnings     []string
 	StaffIDs     []string // channel:identity, as in STAFF_IDS
 	StaffNotify  string   // channel:chat, as in STAFF_NOTIFY; "" = the log and the staff API
 	AdminToken   string
@@ -87,11 +90,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if !ticketPrefix.MatchString(c.TicketPrefix) {
 		errs = append(errs, fmt.Errorf("TICKET_PREFIX %q: want 2 to 10 letters or digits", c.TicketPrefix))
 	}
-	sla, err := time.ParseDuration(get("COMPLAINT_SLA", "48h"))
-	if err != nil || sla <= 0 {
-		errs = append(errs, fmt.Errorf("COMPLAINT_SLA: want a duration such as 48h"))
-	}
-	c.ComplaintSLA = sla
+	errs = append(errs, c.loadSLA(get)...)
 	c.TipSchedule = get("TIP_SCHEDULE", "0 7 * * *")
 	if _, err := domain.ParseSchedule(c.TipSchedule); err != nil {
 		errs = append(errs, fmt.Errorf("TIP_SCHEDULE %q: not a cron schedule (minute hour day month weekday, e.g. 0 7 * * *): %w", c.TipSchedule, err))
@@ -175,6 +174,36 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, errors.Join(errs...)
 }
 
+// loadSLA reads SLA_VERIFY_DAYS and SLA_FOLLOWUP_DAYS, working days from 1 to 60.
+// The older COMPLAINT_SLA (a duration to verification) is still read when
+// SLA_VERIFY_DAYS is not set, as its whole days rounded up, with a warning.
+func (c *config) loadSLA(get func(name, def string) string) []error {
+	var errs []error
+	days := func(name string, def int) int {
+		v := get(name, strconv.Itoa(def))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 60 {
+			errs = append(errs, fmt.Errorf("%s %q: want a whole number of working days from 1 to 60", name, v))
+		}
+		return n
+	}
+	c.VerifyDays = days("SLA_VERIFY_DAYS", domain.DefaultVerifyDays)
+	c.FollowUpDays = days("SLA_FOLLOWUP_DAYS", domain.DefaultFollowUpDays)
+	if old := get("COMPLAINT_SLA", ""); old != "" {
+		d, err := time.ParseDuration(old)
+		switch {
+		case err != nil || d <= 0:
+			errs = append(errs, fmt.Errorf("COMPLAINT_SLA: want a duration such as 48h (deprecated: use SLA_VERIFY_DAYS, in working days)"))
+		case get("SLA_VERIFY_DAYS", "") != "":
+			c.Warnings = append(c.Warnings, "COMPLAINT_SLA is deprecated and ignored: SLA_VERIFY_DAYS is set")
+		default:
+			c.VerifyDays = int((d + 24*time.Hour - 1) / (24 * time.Hour))
+			c.Warnings = append(c.Warnings, fmt.Sprintf("COMPLAINT_SLA is deprecated: read as SLA_VERIFY_DAYS=%d (working days); set SLA_VERIFY_DAYS instead", c.VerifyDays))
+		}
+	}
+	return errs
+}
+
 // readStaff reads STAFF_IDS (a list of channel:identity) and STAFF_NOTIFY (one
 // channel:chat) into c, after TELEGRAM_TOKEN and WHATSAPP_ENABLED. Only the channels
 // Layan has are taken, each identity in its channel's form, and a channel that is not
@@ -222,43 +251,56 @@ func (c *config) readStaff(ids, notify string) []error {
 	if notify == "" {
 		return errs
 	}
+	target, err := c.NotifyTarget("STAFF_NOTIFY", notify)
+	if err != nil {
+		return append(errs, err)
+	}
+	if ch, to, _ := strings.Cut(target, ":"); ch == telegram.ChannelName {
+		c.TelegramStaffChat, _ = strconv.ParseInt(to, 10, 64)
+	}
+	c.StaffNotify = target
+	return errs
+}
+
+// NotifyTarget reads a staff chat written as STAFF_NOTIFY (name says which setting,
+// for errors) into channel:chat as the sender takes it; a channel that is not
+// configured cannot be named, and a web chat token is never repeated in an error.
+func (c *config) NotifyTarget(name, notify string) (string, error) {
 	ch, to, ok := strings.Cut(notify, ":")
 	if !ok || ch == "" || to == "" {
-		return append(errs, fmt.Errorf("STAFF_NOTIFY %q: want channel:chat, e.g. telegram:-100123", redactToken(notify)))
+		return "", fmt.Errorf("%s %q: want channel:chat, e.g. telegram:-100123", name, redactToken(notify))
 	}
 	switch ch {
 	case telegram.ChannelName:
 		id, err := strconv.ParseInt(to, 10, 64)
 		if err != nil || id == 0 {
-			return append(errs, fmt.Errorf("STAFF_NOTIFY %q: a Telegram chat id is a number, e.g. telegram:-1001234567890", notify))
+			return "", fmt.Errorf("%s %q: a Telegram chat id is a number, e.g. telegram:-1001234567890", name, notify)
 		}
 		if c.TelegramToken == "" {
-			return append(errs, fmt.Errorf("STAFF_NOTIFY is a Telegram chat, but TELEGRAM_TOKEN is not set: Telegram is off"))
+			return "", fmt.Errorf("%s is a Telegram chat, but TELEGRAM_TOKEN is not set: Telegram is off", name)
 		}
-		c.TelegramStaffChat = id
 	case whatsapp.ChannelName:
 		if err := whatsapp.CheckChat(to); err != nil {
-			return append(errs, fmt.Errorf("STAFF_NOTIFY %q: want a phone number (e.g. whatsapp:6281234567890) or a group (whatsapp:120363…@g.us): %w", notify, err))
+			return "", fmt.Errorf("%s %q: want a phone number (e.g. whatsapp:6281234567890) or a group (whatsapp:120363…@g.us): %w", name, notify, err)
 		}
 		if c.WhatsAppCloud.Enabled() {
 			phone, err := whatsapp.NormalizePhone(to)
 			if err != nil || strings.ContainsRune(to, '@') {
-				return append(errs, fmt.Errorf("STAFF_NOTIFY %q: on the Cloud API a WhatsApp chat is a phone number (e.g. whatsapp:6281234567890), not a group", notify))
+				return "", fmt.Errorf("%s %q: on the Cloud API a WhatsApp chat is a phone number (e.g. whatsapp:6281234567890), not a group", name, notify)
 			}
 			to = phone
 		} else if !c.WhatsAppEnabled {
-			return append(errs, fmt.Errorf("STAFF_NOTIFY is a WhatsApp chat, but neither WHATSAPP_ENABLED nor WHATSAPP_CLOUD_TOKEN is set: WhatsApp is off"))
+			return "", fmt.Errorf("%s is a WhatsApp chat, but neither WHATSAPP_ENABLED nor WHATSAPP_CLOUD_TOKEN is set: WhatsApp is off", name)
 		}
 	case webchat.ChannelName:
 		if !webchatToken(to) {
-			return append(errs, fmt.Errorf("STAFF_NOTIFY: a webchat: chat is a web chat token (32 characters of A-Z a-z 0-9 _ -, as the chat page keeps it)"))
+			return "", fmt.Errorf("%s: a webchat: chat is a web chat token (32 characters of A-Z a-z 0-9 _ -, as the chat page keeps it)", name)
 		}
 		to = webchat.ChatID(to) // the conversation the token names
 	default:
-		return append(errs, fmt.Errorf("STAFF_NOTIFY: unknown channel %q (known: %s)", ch, staffChannels))
+		return "", fmt.Errorf("%s: unknown channel %q (known: %s)", name, ch, staffChannels)
 	}
-	c.StaffNotify = ch + ":" + to
-	return errs
+	return ch + ":" + to, nil
 }
 
 // staffChannels are the channels STAFF_IDS and STAFF_NOTIFY may name, for messages.

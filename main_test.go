@@ -555,7 +555,8 @@ func TestStaffChangeAComplaintThroughTheAPIAndTheCitizenHears(t *testing.T) {
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if strings.Contains(string(body), id) && strings.Contains(string(body), "Diverifikasi") {
+		// sampah is routed to Dinas Lingkungan Hidup: verified, it is passed to it
+		if strings.Contains(string(body), id) && strings.Contains(string(body), "diverifikasi") && strings.Contains(string(body), "Dinas Lingkungan Hidup") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
@@ -86,6 +87,19 @@ func staffCommand(ctx context.Context, cfg config, log *slog.Logger, args []stri
 		return err
 	}
 	err = runStaff(ctx, st.Staff(), sub, pos, acc, password, stdout)
+	if err == nil && sub != "list" {
+		// The audit log names the account acted on, never a password or token.
+		e := domain.AuditEntry{At: time.Now(), Account: "cli", Action: "staff." + sub, Target: pos[0], From: "cli"}
+		switch sub {
+		case "add":
+			e.Detail = "role=" + describeRole(acc)
+		case "link":
+			e.Detail = "identity=" + pos[1]
+		}
+		if aerr := st.Audit().Record(ctx, e); aerr != nil {
+			log.Warn("staff: audit entry not recorded", "err", aerr)
+		}
+	}
 	if cerr := closeStore(st, emb); err == nil {
 		err = cerr
 	}

@@ -44,32 +44,27 @@ func (a *app) workspace(region flows.Region) (*staffweb.Server, error) {
 		Idle: a.cfg.Workspace.Idle, HTTPS: clientip.HTTPS, Location: a.cfg.Location, Logger: a.log,
 		MinPassword: store.MinPasswordLength,
 		Complaints: &staffweb.ComplaintsConfig{
-			Store: a.complaints, Inbox: listInbox{a.complaints}, Photos: a.media, Notifier: a.notifier, Messenger: a.notifier,
+			Store: a.complaints, Inbox: storeInbox{a.complaints}, Photos: a.media, Notifier: a.notifier, Messenger: a.notifier,
 			Agencies: region.Agencies, Categories: region.Categories, Tiles: a.cfg.Workspace.Tiles,
-			AgencyOf: func(c *domain.Complaint) string { return region.Routing[c.Category] },
+			AgencyOf: func(c *domain.Complaint) string { return c.Agency },
+			Overdue:  func(c *domain.Complaint, now time.Time) bool { return c.Overdue(now) },
 		},
 		Broadcasts: &staffweb.BroadcastsConfig{Store: a.broadcasts, NextRun: a.scheduler.NextRun, Topics: region.Topics, Channels: a.channels()},
 		Handoffs:   &staffweb.HandoffsConfig{Desk: a.desk},
 	})
 }
 
-// listInbox answers the inbox from the store's list by status, newest first.
-type listInbox struct{ cs *store.Complaints }
+// storeInbox answers the workspace's inbox with the store's (store.Complaints.Inbox:
+// indexes per status, agency, category, deadline and word).
+type storeInbox struct{ cs *store.Complaints }
 
-func (l listInbox) Inbox(ctx context.Context, q staffweb.InboxQuery) (staffweb.InboxPage, error) {
-	list, total, err := l.cs.List(ctx, q.Status, q.Page, q.Size)
+func (l storeInbox) Inbox(ctx context.Context, q staffweb.InboxQuery) (staffweb.InboxPage, error) {
+	res, err := l.cs.Inbox(ctx, domain.InboxQuery{Status: q.Status, Category: q.Category, Agency: q.Agency,
+		Overdue: q.Overdue, From: q.From, To: q.To, Text: q.Search, Sort: domain.Sort(q.Sort), Page: q.Page, Size: q.Size}, time.Now())
 	if err != nil {
 		return staffweb.InboxPage{}, err
 	}
-	p := staffweb.InboxPage{Complaints: list, Total: total, Counts: map[domain.Status]int64{}}
-	for _, st := range domain.Statuses() {
-		_, n, err := l.cs.List(ctx, st, 1, 1)
-		if err != nil {
-			return staffweb.InboxPage{}, err
-		}
-		p.Counts[st] = n
-	}
-	return p, nil
+	return staffweb.InboxPage{Complaints: res.Complaints, Total: res.Total, Counts: res.Counts}, nil
 }
 
 var (

@@ -1,13 +1,22 @@
-// Package admin is Layan's staff JSON API: the complaints, for the people who handle
-// them, behind one bearer token (ADMIN_TOKEN). Without a token the API is off and
-// none of its routes exist.
+// Package admin is Layan's staff JSON API, behind personal tokens of staff accounts
+// (their role decides what they may do) or the shared ADMIN_TOKEN (an admin). With
+// neither the API is off and none of its routes exist.
 //
-//	GET  /api/admin/complaints?status=&page=   newest first, 50 a page:
-//	                                           {"complaints": [...], "page": 1, "page_size": 50, "total": N}
-//	GET  /api/admin/complaints/{id}            one complaint with its full history
-//	POST /api/admin/complaints/{id}/status     {"status": "diverifikasi", "note": "...", "by": "..."}
-//	                                           answers the updated complaint; the citizen is told
-//	GET  /api/admin/complaints.csv             every complaint, one row each, for a spreadsheet
+//	GET  /api/admin/complaints?status=&category=&agency=&overdue=&from=&to=&q=&sort=&page=&size=
+//	                                           the inbox (complaints.go): a page, the total, counts per status
+//	GET  /api/admin/complaints/{id}            one complaint: history, internal notes, agency, deadline
+//	POST /api/admin/complaints/{id}/{action}   verify, dispose, process, finish, reject, reopen,
+//	                                           duplicate, notes, messages (ActionRequest)
+//	POST /api/admin/complaints/{id}/status     {"status": "diverifikasi", "note": "..."}: that status's action
+//	GET  /api/admin/complaints.csv             every complaint (an officer's: their agency's), for a spreadsheet
+//	GET  /api/admin/agencies                   the region's agencies
+//	GET  /api/admin/reports?month=, .csv       the leaders' monthly report (reports.go)
+//	GET  /api/admin/audit?…, audit.csv         the audit log, admins only (audit.go)
+//
+// Every route checks the role on the server: 401 without identity, 403 for a role
+// that may not (domain.Role.Can, domain.Action.Permission), 404 for a complaint
+// outside an officer's agency (domain.Complaint.VisibleTo). Every change is recorded
+// under the account and, with Config.Audit, in the audit log.
 //
 // and, with EnableHandoffs, the conversations of people who asked for a member of
 // staff (see handoff.go): the queue, taking one, its messages, replying, handing it
@@ -25,6 +34,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -35,7 +45,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -46,7 +55,8 @@ import (
 	"github.com/layan-id/layan/domain"
 )
 
-// PageSize is how many complaints one page of the list holds.
+// PageSize is how many complaints one page of the inbox holds unless ?size= asks for
+// another number (at most domain.MaxInboxPage).
 const PageSize = 50
 
 // MaxPage is the highest page number the list accepts (50 million complaints).
@@ -62,13 +72,15 @@ const MaxBy = 64
 const DefaultBy = "admin-api"
 
 // Complaints is the complaint store the API reads and changes; *store.Complaints is
-// one. Get and Update report a complaint that does not exist with an error for which
-// errors.Is(err, domain.ErrNotFound) holds. Update changes the record and its status
-// indexes atomically, and changes nothing when f returns an error.
+// one. Get, Update and MarkDuplicate report a complaint that does not exist with an
+// error for which errors.Is(err, domain.ErrNotFound) holds. Update and MarkDuplicate
+// change the records and their indexes atomically, and change nothing when f returns
+// an error (returned as it is). Inbox answers the inbox's queries at now.
 type Complaints interface {
-	List(ctx context.Context, status domain.Status, page, size int) ([]*domain.Complaint, int64, error)
+	Inbox(ctx context.Context, q domain.InboxQuery, now time.Time) (domain.InboxPage, error)
 	Get(ctx context.Context, id string) (*domain.Complaint, error)
 	Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error)
+	MarkDuplicate(ctx context.Context, id, of, by string, at time.Time, f func(dup, orig *domain.Complaint) error) (*domain.Complaint, *domain.Complaint, error)
 }
 
 // Notifier tells the citizen that their complaint's status changed. It is called once
@@ -96,6 +108,14 @@ type Config struct {
 	// Accounts finds the staff account of a personal token; nil: only Token lets
 	// anyone in. With accounts the API is on even without Token.
 	Accounts Accounts
+	// Agencies are the region's agencies (region.yaml), to which complaints are
+	// passed; none: disposition is refused.
+	Agencies []domain.Agency
+	// Audit, when set, records every change made through the API (who, what, when,
+	// from which address) and serves the log to admins (GET /api/admin/audit).
+	Audit AuditLog
+	// Reports, when set, serves the leaders' monthly reports (GET /api/admin/reports).
+	Reports Reports
 	// Session finds the account of a request signed in to the staff workspace (its
 	// cookie), for the reads its pages make, such as the live streams that a
 	// browser's EventSource opens without a bearer token. It is asked only for GET
@@ -138,6 +158,9 @@ type Server struct {
 	handoffs   *HandoffConfig   // nil: no conversation routes
 	guard      *guard.Guard
 	accounts   Accounts
+	agencies   []domain.Agency
+	audit      AuditLog
+	reports    Reports
 	session    func(r *http.Request) (domain.StaffAccount, bool, error)
 }
 
@@ -149,6 +172,9 @@ func New(cfg Config) *Server {
 		session:    cfg.Session,
 		hasToken:   cfg.Token != "",
 		accounts:   cfg.Accounts,
+		agencies:   cfg.Agencies,
+		audit:      cfg.Audit,
+		reports:    cfg.Reports,
 		complaints: cfg.Complaints,
 		notifier:   cfg.Notifier,
 		now:        cfg.Now,
@@ -183,12 +209,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.complaints == nil {
 		panic("admin: Config.Complaints is required when Config.Token or Config.Accounts is set")
 	}
-	// "complaints.csv" and "complaints/{id}" never overlap: {id} is a segment of its
-	// own below "complaints/", so the export cannot be taken for a complaint id.
-	mux.HandleFunc("GET /api/admin/complaints", s.authorized(domain.PermRead, s.list))
-	mux.HandleFunc("GET /api/admin/complaints.csv", s.authorized(domain.PermRead, s.exportCSV))
-	mux.HandleFunc("GET /api/admin/complaints/{id}", s.authorized(domain.PermRead, s.get))
-	mux.HandleFunc("POST /api/admin/complaints/{id}/status", s.authorized(domain.PermComplaints, s.changeStatus))
+	s.registerComplaints(mux)
+	s.registerAudit(mux)
+	s.registerReports(mux)
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
 }
@@ -211,7 +234,7 @@ func (s *Server) authorized(perm domain.Permission, h http.HandlerFunc) http.Han
 				httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("forbidden: the %s role may not do this", acc.Role))
 				return
 			}
-			h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
+			s.audited(acc, h)(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, acc)))
 		}
 		if s.session != nil && r.Header.Get("Authorization") == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			acc, ok, err := s.session(r)
@@ -276,57 +299,13 @@ func bearer(header string) (string, bool) {
 	return token, token != ""
 }
 
-type listResponse struct {
-	Complaints []*domain.Complaint `json:"complaints"`
-	Page       int                 `json:"page"`
-	PageSize   int                 `json:"page_size"`
-	Total      int64               `json:"total"`
-}
-
-func (s *Server) list(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	status := domain.Status(q.Get("status"))
-	if status != "" && !known(status) {
-		httpjson.Error(w, http.StatusBadRequest, "status must be one of: "+statusList(domain.Statuses()))
-		return
-	}
-	page := 1
-	if p := q.Get("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > MaxPage {
-			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("page must be a whole number from 1 to %d", MaxPage))
-			return
-		}
-		page = n
-	}
-	cs, total, err := s.complaints.List(r.Context(), status, page, PageSize)
-	if err != nil {
-		s.unavailable(w, r, err)
-		return
-	}
-	if cs == nil {
-		cs = []*domain.Complaint{}
-	}
-	httpjson.Write(w, http.StatusOK, listResponse{Complaints: cs, Page: page, PageSize: PageSize, Total: total})
-}
-
-func (s *Server) get(w http.ResponseWriter, r *http.Request) {
-	c, err := s.complaints.Get(r.Context(), r.PathValue("id"))
-	if errors.Is(err, domain.ErrNotFound) {
-		httpjson.Error(w, http.StatusNotFound, "complaint not found")
-		return
-	}
-	if err != nil {
-		s.unavailable(w, r, err)
-		return
-	}
-	httpjson.Write(w, http.StatusOK, c)
-}
-
 // readJSON reads a request body of at most MaxBody bytes holding one JSON object into
 // v, or writes the error (413 too large, 400 unreadable or not one object) and reports
 // false.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool { return readBody(w, r, v, false) }
+
+// readBody is readJSON; with optional, an empty body is an empty object.
+func readBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -337,78 +316,14 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		httpjson.Error(w, http.StatusBadRequest, "request body could not be read")
 		return false
 	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		httpjson.Error(w, http.StatusBadRequest, "request body is not one valid JSON object")
 		return false
 	}
 	return true
-}
-
-type statusRequest struct {
-	Status domain.Status `json:"status"`
-	Note   string        `json:"note"`
-	By     string        `json:"by"`
-}
-
-// changeStatus moves a complaint to another status, by the rules of
-// domain.Complaint.Transition, which checks the lifecycle before the note: a change
-// that is not allowed at all is a 409 even without its note; an allowed finish
-// (selesai) or rejection (ditolak) without a note is a 400, since no status of the
-// complaint would make that request succeed.
-func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) {
-	var req statusRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	if !known(req.Status) {
-		httpjson.Error(w, http.StatusBadRequest, `"status" must be one of: `+statusList(domain.Statuses()))
-		return
-	}
-	// A staff account is recorded by its name; "by" is only for ADMIN_TOKEN, which
-	// names nobody.
-	by := account(r).Name
-	if by == DefaultBy {
-		if b := strings.TrimSpace(req.By); b != "" {
-			by = b
-		}
-	}
-	if msg := checkBy(by); msg != "" {
-		httpjson.Error(w, http.StatusBadRequest, msg)
-		return
-	}
-	note := strings.TrimSpace(req.Note)
-
-	ctx, id, now := r.Context(), r.PathValue("id"), s.now()
-	var from domain.Status
-	var refusal string // why the change was refused, for the staff member
-	updated, err := s.complaints.Update(ctx, id, func(c *domain.Complaint) error {
-		from, refusal = c.Status, ""
-		if err := c.Transition(req.Status, by, note, now); err != nil {
-			refusal = explain(err, c, now)
-			return err
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		httpjson.Error(w, http.StatusNotFound, "complaint not found")
-		return
-	case errors.Is(err, domain.ErrIllegalTransition):
-		httpjson.Error(w, http.StatusConflict, refusal)
-		return
-	case errors.Is(err, domain.ErrNoteRequired):
-		httpjson.Error(w, http.StatusBadRequest, refusal)
-		return
-	case err != nil:
-		s.unavailable(w, r, err)
-		return
-	}
-	s.log.InfoContext(ctx, "admin API: complaint status changed",
-		"id", updated.ID, "from", from, "to", updated.Status, "by", by)
-	if s.notifier != nil {
-		s.notifier.StatusChanged(context.WithoutCancel(ctx), updated)
-	}
-	httpjson.Write(w, http.StatusOK, updated)
 }
 
 // explain says why a status change was refused and, for an illegal one, which

@@ -19,7 +19,7 @@ const exportBatch = 200
 // csvHeader names the export's columns.
 var csvHeader = []string{
 	"id", "status", "category", "description", "address", "latitude", "longitude", "photos",
-	"confidential", "channel", "created_at", "updated_at", "rating", "last_note",
+	"confidential", "channel", "created_at", "updated_at", "rating", "last_note", "agency", "due", "overdue",
 }
 
 // csvTime is how the export writes a moment, in the region's time zone.
@@ -44,7 +44,9 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	batch, total, err := s.complaints.List(ctx, "", 1, exportBatch)
+	q := domain.InboxQuery{Agency: scope(account(r)), Page: 1, Size: exportBatch}
+	res, err := s.complaints.Inbox(ctx, q, s.now())
+	batch, total := res.Complaints, res.Total
 	if err != nil {
 		s.unavailable(w, r, err)
 		return
@@ -74,7 +76,9 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 		if int64(page)*exportBatch >= total {
 			break
 		}
-		if batch, total, err = s.complaints.List(ctx, "", page+1, exportBatch); err != nil {
+		q.Page = page + 1
+		res, err = s.complaints.Inbox(ctx, q, s.now())
+		if batch, total = res.Complaints, res.Total; err != nil {
 			s.log.ErrorContext(ctx, "admin API: CSV export cut off", "rows", len(seen), "err", err)
 			cw.Flush()
 			panic(http.ErrAbortHandler) // the client sees a broken download, not a short file
@@ -105,6 +109,7 @@ func (s *Server) csvRow(c *domain.Complaint) []string {
 		textCell(c.ID), textCell(string(c.Status)), textCell(c.Category), textCell(c.Description),
 		textCell(c.Address), lat, lon, strconv.Itoa(len(c.Photos)), strconv.FormatBool(c.Confidential),
 		textCell(channel), s.csvTime(c.CreatedAt), s.csvTime(c.UpdatedAt), rating, textCell(lastNote(c)),
+		textCell(c.Agency), s.csvTime(c.Due), strconv.FormatBool(c.Overdue(s.now())),
 	}
 }
 

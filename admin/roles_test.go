@@ -65,17 +65,17 @@ func TestPersonalTokensAndRoles(t *testing.T) {
 			domain.RoleViewer:      {200, 403, 403},
 		}
 		for role, codes := range want {
-			c := f.fileAt(t, 10)
+			c := f.fileAt(t, 10, domain.StatusVerified)
 			got := [3]int{
 				do(tokens[role], "GET", "/api/admin/complaints/"+c.ID, "").Code,
-				do(tokens[role], "POST", "/api/admin/complaints/"+c.ID+"/status", `{"status":"diverifikasi","by":"orang lain"}`).Code,
+				do(tokens[role], "POST", "/api/admin/complaints/"+c.ID+"/status", `{"status":"diproses","by":"orang lain"}`).Code,
 				do(tokens[role], "POST", "/api/admin/broadcasts", bcast).Code,
 			}
 			if got != codes {
 				t.Errorf("%s: read, change, broadcast = %v, want %v", role, got, codes)
 			}
 			after, _ := f.cs.Get(ctx, c.ID)
-			changed := after.Status == domain.StatusVerified
+			changed := after.Status == domain.StatusInProgress
 			if changed != (codes[1] == 200) {
 				t.Errorf("%s: complaint is %s after the answer %d", role, after.Status, got[1])
 			}

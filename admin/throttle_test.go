@@ -17,8 +17,11 @@ import (
 // none is a store without complaints, in memory.
 type none struct{}
 
-func (none) List(context.Context, domain.Status, int, int) ([]*domain.Complaint, int64, error) {
-	return nil, 0, nil
+func (none) Inbox(context.Context, domain.InboxQuery, time.Time) (domain.InboxPage, error) {
+	return domain.InboxPage{}, nil
+}
+func (none) MarkDuplicate(context.Context, string, string, string, time.Time, func(dup, orig *domain.Complaint) error) (*domain.Complaint, *domain.Complaint, error) {
+	return nil, nil, domain.ErrNotFound
 }
 func (none) Get(context.Context, string) (*domain.Complaint, error) { return nil, domain.ErrNotFound }
 func (none) Update(context.Context, string, func(*domain.Complaint) error) (*domain.Complaint, error) {

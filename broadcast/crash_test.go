@@ -87,6 +87,7 @@ func killedDelivery(t *testing.T, topic string, g domain.Guarantee) {
 	run := domain.RunID(id, at)
 
 	// The first process delivers until it is killed with SIGKILL mid-run.
+	conns := m.CurrentConnectionCount() // this process's own
 	logPath := t.TempDir() + "/child.log"
 	child := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
 	child.Env = append(os.Environ(), "LAYAN_CRASH_CHILD_REDIS="+m.Addr(), "LAYAN_CRASH_CHILD_LOG="+logPath)
@@ -103,6 +104,14 @@ func killedDelivery(t *testing.T, topic string, g domain.Guarantee) {
 	}
 	child.Process.Kill() // kill -9: no cleanup, deliveries in flight are cut off
 	child.Wait()
+	// Commands the child wrote just before it died are still carried out: wait until
+	// the store has read its connections to the end, so "in flight" below is final.
+	for m.CurrentConnectionCount() > conns {
+		if time.Now().After(deadline) {
+			t.Fatal("the killed child's connections stayed open")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	killed := time.Now()
 	byChild := readLines(t, logPath)
 	cut := map[string]bool{} // in flight at the kill

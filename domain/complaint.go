@@ -66,13 +66,38 @@ type Reporter struct {
 	Lang    string `json:"lang,omitempty"`
 }
 
-// Event is one change in a complaint's life: who, when, what, and why.
+// EventKind says what an entry of a complaint's history records.
+type EventKind string
+
+// The kinds of history entries. A status change has no kind (so the entries of
+// complaints filed before kinds existed read as status changes).
+const (
+	EventStatus    EventKind = ""          // Status is the new status
+	EventDispose   EventKind = "dispose"   // passed to Agency; Status is unchanged
+	EventDuplicate EventKind = "duplicate" // marked a duplicate of Ref (Status is ditolak)
+	EventMessage   EventKind = "message"   // staff wrote Note to the citizen; Status is unchanged
+)
+
+// Event is one change in a complaint's life: who, when, what, and why. Every entry is
+// shown to the citizen; internal notes are kept apart (Complaint.Notes).
 type Event struct {
 	At     time.Time `json:"at"`
-	Status Status    `json:"status"`
-	By     string    `json:"by"` // "citizen", "system" or a staff identity
-	Note   string    `json:"note,omitempty"`
+	Status Status    `json:"status"` // the status after the event
+	// By is "citizen", "system", a staff account's name, or the chat identity of a
+	// STAFF_IDS entry (telegram:123), which has no account.
+	By   string    `json:"by"`
+	Note string    `json:"note,omitempty"`
+	Kind EventKind `json:"kind,omitempty"`
+	// Agency is the agency the complaint was passed to: set on EventDispose, and on a
+	// verification that passed it to the agency it was routed to.
+	Agency string `json:"agency,omitempty"`
+	Ref    string `json:"ref,omitempty"` // the original, for EventDuplicate
 }
+
+// ComplaintSchema is the record version of complaints filed with agencies and working-
+// day deadlines. Older records (0) are read as they are: no agency, and the old
+// rule that only verification has a deadline before the follow-up.
+const ComplaintSchema = 2
 
 // Complaint is a citizen's report and its history.
 type Complaint struct {
@@ -90,9 +115,27 @@ type Complaint struct {
 	History      []Event   `json:"history"`
 	Rating       int       `json:"rating,omitempty"` // 1–5 after Done
 	SLAAlerted   bool      `json:"sla_alerted,omitempty"`
-	// Notes are what staff wrote on the complaint, oldest first: internal notes, and
-	// the messages sent to the reporter. The citizen's own views never show them.
+
+	// Schema is the record version (ComplaintSchema for complaints filed now, 0 for
+	// older ones).
+	Schema int `json:"schema,omitempty"`
+	// Agency is the code of the agency (region.yaml agencies) that must act: routed
+	// from the category when filed, then set by each disposition. Empty: with the
+	// admins.
+	Agency string `json:"agency,omitempty"`
+	// DuplicateOf is the complaint this one repeats; its reporter follows that one.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// Followers are the reporters of duplicates: they hear this complaint's news too.
+	Followers []Reporter `json:"followers,omitempty"`
+	// Notes are what staff wrote on the complaint, oldest first: internal notes (the
+	// citizen never sees them; domain.Complaint.AddNote), and messages the staff
+	// workspace sent to the reporter. Chat and API messages are history entries
+	// (EventMessage).
 	Notes []Note `json:"notes,omitempty"`
+	// Phase and Due are the running deadline (see SLA.Deadline), kept by the store on
+	// every write; no phase once the complaint is finished or rejected.
+	Phase Phase     `json:"phase,omitempty"`
+	Due   time.Time `json:"due,omitzero"`
 }
 
 // Transition changes the status, recording who did it, when and why. It refuses, in

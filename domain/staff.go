@@ -38,13 +38,16 @@ type Permission string
 // The permissions the staff side checks.
 const (
 	PermRead         Permission = "read"          // see complaints, broadcasts, conversations
-	PermComplaints   Permission = "complaints"    // change a complaint
+	PermComplaints   Permission = "complaints"    // work on a complaint: process, finish, notes, messages
+	PermTriage       Permission = "triage"        // verify, dispose to an agency, reject, mark a duplicate
+	PermAudit        Permission = "audit"         // read the audit log
 	PermBroadcasts   Permission = "broadcasts"    // create, pause, resume, cancel broadcasts and tips
 	PermConversation Permission = "conversations" // take and answer conversations handed to a person
 	PermAccounts     Permission = "accounts"      // manage staff accounts
 )
 
-// Can reports whether role r may do p.
+// Can reports whether role r may do p. An officer's complaint permissions hold
+// only for the complaints of their agency (Complaint.VisibleTo).
 func (r Role) Can(p Permission) bool {
 	switch r {
 	case RoleAdmin:
@@ -75,6 +78,9 @@ type StaffAccount struct {
 type Agency struct {
 	Code string `yaml:"code" json:"code"`
 	Name string `yaml:"name" json:"name"`
+	// Notify is the agency's staff chat (as STAFF_NOTIFY: telegram:-100123, ...),
+	// where its overdue complaints and daily digest go; empty: STAFF_NOTIFY.
+	Notify string `yaml:"notify,omitempty" json:"notify,omitempty"`
 }
 
 var staffName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)

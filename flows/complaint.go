@@ -22,8 +22,10 @@ type ComplaintStore interface {
 	Create(ctx context.Context, c *domain.Complaint, idem string) (*domain.Complaint, bool, error)
 	Get(ctx context.Context, id string) (*domain.Complaint, error)
 	Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error)
-	List(ctx context.Context, status domain.Status, page, size int) ([]*domain.Complaint, int64, error)
 	ByReporter(ctx context.Context, conv string, max int) ([]*domain.Complaint, error)
+	// Inbox and MarkDuplicate serve the staff commands (flows/staff.go).
+	Inbox(ctx context.Context, q domain.InboxQuery, now time.Time) (domain.InboxPage, error)
+	MarkDuplicate(ctx context.Context, id, of, by string, at time.Time, f func(dup, orig *domain.Complaint) error) (*domain.Complaint, *domain.Complaint, error)
 }
 
 // Alerts carries news of complaints to the people who must hear it: staff learn of new
@@ -66,6 +68,10 @@ type complaintFlow struct {
 	now    func() time.Time
 	loc    *time.Location
 	staff  func(key string) bool
+	// accounts, when set, tells who a staff identity is (role, agency); else staff
+	// says who is staff, each an admin.
+	accounts StaffAccount
+	audit    Auditor // nil: staff actions are not recorded
 }
 
 // complaintDraft is a complaint being filled in.
@@ -218,6 +224,10 @@ func (f *complaintFlow) location(_ context.Context, c *Conv, d *complaintDraft, 
 		return waiting
 	}
 	d.Point, d.Address = nil, text
+	if p, ok := c.Place(text); ok {
+		// A place of the region: its point, approximately, and the person is told so.
+		d.Point, d.Address = keptPoint(p.Point), c.T("places.approx", "Typed", text, "Place", placeLabel(c, p))
+	}
 	return kept
 }
 
@@ -292,7 +302,7 @@ func (f *complaintFlow) summary(c *Conv, d *complaintDraft) string {
 		return c.T("complaint.no")
 	}
 	loc := d.Address
-	if p := d.Point; p != nil {
+	if p := d.Point; p != nil && loc == "" {
 		loc = strconv.FormatFloat(p.Lat, 'f', 6, 64) + ", " + strconv.FormatFloat(p.Lon, 'f', 6, 64)
 	}
 	if loc == "" {
@@ -308,6 +318,7 @@ func (f *complaintFlow) file(ctx context.Context, c *Conv, d *complaintDraft) (s
 	now := f.now()
 	cp := &domain.Complaint{
 		Status: domain.StatusReceived, Category: d.Category, Description: d.Description,
+		Agency:   f.region.Routing[d.Category], // passed to it when verified
 		Location: d.Point, Address: d.Address, Photos: d.Photos, Confidential: d.Confidential,
 		Reporter:  domain.Reporter{Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Key: c.Msg.Key(), Lang: c.Chosen()},
 		CreatedAt: now, UpdatedAt: now,
@@ -341,6 +352,12 @@ type ComplaintConfig struct {
 	Location *time.Location
 	// Staff reports whether a conversation key (Message.Key) is a staff member's.
 	Staff func(key string) bool
+	// Accounts, when set, gives the staff account a conversation key acts as (a
+	// linked chat identity, or a STAFF_IDS admin) and takes Staff's place for the
+	// complaint commands.
+	Accounts StaffAccount
+	// Audit, when set, records the staff commands that change a complaint.
+	Audit Auditor
 	Now   func() time.Time // default time.Now
 }
 
@@ -357,7 +374,7 @@ func (r *Router) RegisterComplaints(cfg ComplaintConfig) {
 		cfg.Staff = func(string) bool { return false }
 	}
 	f := &complaintFlow{store: cfg.Store, alerts: cfg.Alerts, region: cfg.Region,
-		now: cfg.Now, loc: cfg.Location, staff: cfg.Staff}
+		now: cfg.Now, loc: cfg.Location, staff: cfg.Staff, accounts: cfg.Accounts, audit: cfg.Audit}
 	f.status = &statusFlow{complaints: f}
 	f.form = f.wizard()
 	f.form.register(r)

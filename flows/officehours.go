@@ -5,15 +5,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/layan-id/layan/domain"
 )
 
 // OfficeHours says when staff answer people: spans of the day per weekday in the
 // region's time zone, minus holidays. The zero value is always open.
 type OfficeHours struct {
-	always   bool
-	days     [7][]span // by time.Weekday
-	holidays map[string]bool
-	loc      *time.Location
+	always bool
+	days   [7][]span // by time.Weekday
+	cal    domain.Calendar
+	loc    *time.Location
 }
 
 // span is a part of a day, in minutes from midnight, [from, to).
@@ -33,16 +35,15 @@ var weekdays = map[string]time.Weekday{
 // ParseOfficeHours reads a spec such as "mon-fri 08:00-16:00; sat 08:00-12:00" or
 // "always", in loc; holidays are dates (2026-12-25) on which the office is closed.
 func ParseOfficeHours(spec string, holidays []string, loc *time.Location) (OfficeHours, error) {
-	h := OfficeHours{loc: loc, holidays: map[string]bool{}}
+	h := OfficeHours{loc: loc}
 	if loc == nil {
 		h.loc = time.UTC
 	}
-	for _, d := range holidays {
-		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			return h, fmt.Errorf("holiday %q: want a date such as 2026-12-25", d)
-		}
-		h.holidays[d] = true
+	cal, err := domain.NewCalendar(h.loc, holidays)
+	if err != nil {
+		return h, err
 	}
+	h.cal = cal
 	spec = strings.ToLower(strings.TrimSpace(spec))
 	if spec == "always" {
 		h.always = true
@@ -121,7 +122,7 @@ func (h OfficeHours) Open(t time.Time) bool {
 		return true
 	}
 	t = t.In(h.loc)
-	if h.holidays[t.Format(time.DateOnly)] {
+	if h.cal.Holiday(t) {
 		return false
 	}
 	m := t.Hour()*60 + t.Minute()
@@ -143,7 +144,7 @@ func (h OfficeHours) NextOpen(t time.Time) (time.Time, bool) {
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, h.loc)
 	for i := range 60 {
 		d := day.AddDate(0, 0, i)
-		if h.holidays[d.Format(time.DateOnly)] {
+		if h.cal.Holiday(d) {
 			continue
 		}
 		best := -1

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -21,7 +22,9 @@ type Region struct {
 	// OfficeHours is when staff answer people who ask for a person, in TZ_REGION
 	// ("mon-fri 08:00-16:00; sat 08:00-12:00" or "always"); OFFICE_HOURS overrides it.
 	OfficeHours string `yaml:"office_hours"`
-	// Holidays are the dates (2026-12-25) the office is closed.
+	// Holidays are the dates (2026-12-25) the offices are closed: holidays.yaml (and,
+	// as before it existed, region.yaml's own list). Office hours and the complaint
+	// deadlines read this one list (Calendar).
 	Holidays []string `yaml:"holidays"`
 	// Agencies are the agencies (OPD) that act on complaints.
 	Agencies []domain.Agency `yaml:"agencies"`
@@ -54,6 +57,14 @@ func LoadRegion(content fs.FS) (Region, error) {
 	if err := yaml.Unmarshal(b, &r); err != nil {
 		return r, fmt.Errorf("flows: region.yaml: %w", err)
 	}
+	holidays, err := loadHolidays(content)
+	if err != nil {
+		return r, err
+	}
+	r.Holidays = append(r.Holidays, holidays...)
+	if _, err := r.Calendar(nil); err != nil {
+		return r, fmt.Errorf("flows: holidays: %w", err)
+	}
 	if len(r.Categories) == 0 {
 		return r, fmt.Errorf("flows: region.yaml: no complaint_categories")
 	}
@@ -78,6 +89,30 @@ func LoadRegion(content fs.FS) (Region, error) {
 		return r, fmt.Errorf("flows: region.yaml: bbox must have south < north and west < east")
 	}
 	return r, nil
+}
+
+// loadHolidays reads holidays.yaml from content; none there is no holidays.
+func loadHolidays(content fs.FS) ([]string, error) {
+	b, err := fs.ReadFile(content, "holidays.yaml")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("flows: read holidays.yaml: %w", err)
+	}
+	var f struct {
+		Holidays []string `yaml:"holidays"`
+	}
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("flows: holidays.yaml: %w", err)
+	}
+	return f.Holidays, nil
+}
+
+// Calendar returns the region's working days in loc: Monday to Friday minus the
+// holidays.
+func (r Region) Calendar(loc *time.Location) (domain.Calendar, error) {
+	return domain.NewCalendar(loc, r.Holidays)
 }
 
 // Hours returns the office hours: spec (OFFICE_HOURS) when it is not empty, else the

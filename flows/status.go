@@ -78,9 +78,26 @@ func (f *complaintFlow) detail(c *Conv, cp *domain.Complaint) string {
 	lines := []string{c.T("complaint.detail", "ID", cp.ID, "Category", c.T("complaint.category."+cp.Category),
 		"Status", statusLabel(c, cp.Status), "Description", cp.Description)}
 	for _, e := range cp.History {
-		lines = append(lines, c.T("complaint.history_line", "Date", f.date(e.At), "Status", statusLabel(c, e.Status), "Note", e.Note))
+		lines = append(lines, f.historyLine(c, e))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// historyLine is one entry of a complaint's history as its reporter reads it.
+func (f *complaintFlow) historyLine(c *Conv, e domain.Event) string {
+	date := f.date(e.At)
+	switch e.Kind {
+	case domain.EventDispose:
+		return c.T("complaint.history_dispose", "Date", date, "Agency", f.agencyName(e.Agency))
+	case domain.EventDuplicate:
+		return c.T("complaint.history_duplicate", "Date", date, "Of", e.Ref)
+	case domain.EventMessage:
+		return c.T("complaint.history_message", "Date", date, "Note", e.Note)
+	}
+	if e.Status == domain.StatusVerified && e.Agency != "" {
+		return c.T("complaint.history_verified", "Date", date, "Agency", f.agencyName(e.Agency), "Note", e.Note)
+	}
+	return c.T("complaint.history_line", "Date", date, "Status", statusLabel(c, e.Status), "Note", e.Note)
 }
 
 func statusLabel(c *Conv, s domain.Status) string { return c.T("complaint.status." + string(s)) }
@@ -107,8 +124,22 @@ func (f *complaintFlow) event(ctx context.Context, c *Conv, arg string) error {
 	}
 	e := cp.History[n-1]
 	kept := c.Session.Options
-	c.Turn.Say(bot.Reply{Text: c.T("complaint.update", "ID", cp.ID, "Status", statusLabel(c, e.Status), "Note", e.Note)})
-	if e.Status == domain.StatusDone && n == len(cp.History) {
+	reporter := cp.Reporter.Key == c.Msg.Key() // else a follower: the reporter of a duplicate
+	switch {
+	case e.Kind == domain.EventDispose:
+		c.Say("complaint.disposed_update", "ID", cp.ID, "Agency", f.agencyName(e.Agency), "Note", e.Note)
+	case e.Kind == domain.EventDuplicate:
+		c.Say("complaint.duplicate_update", "ID", cp.ID, "Of", e.Ref)
+	case e.Kind == domain.EventMessage:
+		c.Say("complaint.message_update", "ID", cp.ID, "Note", e.Note)
+	case !reporter:
+		c.Say("complaint.follow_update", "ID", cp.ID, "Status", statusLabel(c, e.Status), "Note", e.Note)
+	case e.Status == domain.StatusVerified && e.Agency != "":
+		c.Say("complaint.verified_update", "ID", cp.ID, "Agency", f.agencyName(e.Agency), "Note", e.Note)
+	default:
+		c.Say("complaint.update", "ID", cp.ID, "Status", statusLabel(c, e.Status), "Note", e.Note)
+	}
+	if reporter && e.Kind == domain.EventStatus && e.Status == domain.StatusDone && n == len(cp.History) {
 		f.askRating(c, cp)
 	}
 	if c.InForm() {

@@ -194,14 +194,21 @@ func newHarness(t *testing.T) *harness {
 	router.RegisterFAQ(matcher, b.Store.FAQStats())
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: h.news, Region: region, Location: jakarta,
-		Staff: func(key string) bool { return key == h.staff },
-		Now:   func() time.Time { return h.now },
+		Staff:    func(key string) bool { return key == h.staff },
+		Accounts: h.staffAccounts,
+		Audit:    b.Store.Audit(),
+		Now:      func() time.Time { return h.now },
 	})
 	tourism, err := flows.LoadTourism(content)
 	if err != nil {
 		t.Fatal(err)
 	}
 	router.RegisterTourism(tourism)
+	places, err := flows.LoadGazetteer(content, region.BBox, tourism.Attractions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router.RegisterPlaces(places)
 	router.RegisterSubscriptions(b.Store.Broadcasts(), region.Topics)
 	router.RegisterStaffBroadcasts(b.Store.Broadcasts(), region.Topics, func(key string) bool { return key == h.staff },
 		jakarta, func() time.Time { return transcriptTime })
@@ -210,7 +217,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.desk = router.RegisterHandoff(flows.HandoffConfig{
-		Store: b.Store.Handoffs(), Courier: h.news, Hours: hours, Location: jakarta,
+		Store: b.Store.Handoffs(), Courier: h.news, Hours: hours, Location: jakarta, Region: &region.BBox,
 		Staff: func(key string) bool { return key == h.staff || key == "test:colleague" }, NewID: func() string { h.ids++; return fmt.Sprintf("ho%d", h.ids) },
 		Now: func() time.Time { return h.now },
 	})
@@ -387,6 +394,11 @@ func person(t *testing.T, s string, n int) bot.Message {
 			t.Fatalf("bad [quoted %s]: %v", arg, err)
 		}
 		m.Text = q
+	case "answer":
+		// [answer ho1 TEXT]: a reply to the bot's message about handoff ho1 (a reply
+		// in the Telegram staff group).
+		id, text, _ := strings.Cut(arg, " ")
+		m.InReplyTo, m.Text = flows.HandoffAbout(id), text
 	case "empty":
 		m.Text = "   "
 	case "redeliver":
@@ -402,6 +414,9 @@ func render(replies []bot.Reply) string {
 	for i, r := range replies {
 		if i > 0 {
 			b.WriteString("<\n")
+		}
+		if r.Media != nil {
+			fmt.Fprintf(&b, "< (photo %s)\n", r.Media.Ref)
 		}
 		for _, l := range strings.Split(r.Text, "\n") {
 			b.WriteString(strings.TrimRight("< "+l, " ") + "\n")
@@ -428,4 +443,60 @@ func diff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// A staff command that changes a complaint is in the audit log: the account, the
+// action, the ticket, and the chat it was typed in; one that changes nothing is not.
+func TestStaffCommandsAreAudited(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	cs := h.store.Store.Complaints("TST", time.UTC)
+	c, _, err := cs.Create(ctx, &domain.Complaint{Status: domain.StatusReceived, Category: "jalan", Agency: "pupr",
+		Reporter: domain.Reporter{Channel: "test", ChatID: "user-1", Key: "test:user-1"}, CreatedAt: h.now,
+		History: []domain.Event{{At: h.now, Status: domain.StatusReceived, By: "citizen"}}}, "audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range []struct{ user, text string }{
+		{"staff", "/disposisi " + c.ID + " dlh"},
+		{"viewer", "/tolak " + c.ID + " bukan jalan kabupaten"}, // refused: not audited
+		{"officer-dlh", "/catatan " + c.ID + " cek lokasi besok"},
+	} {
+		if _, err := h.engine.Handle(ctx, bot.Message{Channel: "test", ChatID: "group-9", UserID: m.user, ID: fmt.Sprint("audit-", i),
+			Kind: bot.KindText, Text: m.text, Time: h.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _, err := h.store.Store.Audit().List(ctx, domain.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, fmt.Sprintf("%s %s %s %s %s %s", e.Account, e.Role, e.Action, e.Target, e.Detail, e.From))
+	}
+	want := []string{
+		"dewi officer complaint.note " + c.ID + "  test:group-9",
+		"test:staff admin complaint.dispose " + c.ID + " agency=dlh test:group-9",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// staffAccounts are the staff of the transcripts: "[as staff]" is a STAFF_IDS admin;
+// "[as officer]" an officer of pupr, "[as officer-dlh]" of dlh, "[as viewer]" a
+// viewer (chat identities linked to accounts).
+func (h *harness) staffAccounts(_ context.Context, key string) (domain.StaffAccount, bool) {
+	switch key {
+	case h.staff:
+		return domain.StaffAccount{Name: key, Role: domain.RoleAdmin}, true
+	case "test:officer":
+		return domain.StaffAccount{Name: "budi", Role: domain.RoleOfficer, Agency: "pupr"}, true
+	case "test:officer-dlh":
+		return domain.StaffAccount{Name: "dewi", Role: domain.RoleOfficer, Agency: "dlh"}, true
+	case "test:viewer":
+		return domain.StaffAccount{Name: "eko", Role: domain.RoleViewer}, true
+	}
+	return domain.StaffAccount{}, false
 }

@@ -5,8 +5,9 @@
 //     the engine), so it comes in their language, with the options to answer, and
 //     their session follows;
 //   - alerts to staff in the STAFF_NOTIFY chat: new and reopened complaints, complaints
-//     overdue for verification, people asking for a person, trouble with a channel
-//     (else only the log names them);
+//     past their deadline (a follow-up in its agency's own chat) and the daily digest
+//     of the overdue, people asking for a person, trouble with a channel (else only
+//     the log names them);
 //   - the outbox: what this replica cannot send on a channel now (WhatsApp on a replica
 //     that does not hold the connection) waits there, with its recipient's language
 //     and template, for the replica that can; and the news queue, where complaint
@@ -63,9 +64,13 @@ type Texts interface {
 	Text(lang, key string, data map[string]any) (string, error)
 }
 
-// Complaints finds complaints overdue for verification; *store.Complaints is one.
+// Complaints is what the deadline watch needs of the complaint store;
+// *store.Complaints is one. ClaimOverdue gives each passed deadline to one caller
+// across replicas, ClaimDigest each day's digest; Inbox lists the overdue.
 type Complaints interface {
-	Overdue(ctx context.Context, before time.Time) ([]*domain.Complaint, error)
+	ClaimOverdue(ctx context.Context, now time.Time) ([]*domain.Complaint, error)
+	ClaimDigest(ctx context.Context, day string) (bool, error)
+	Inbox(ctx context.Context, q domain.InboxQuery, now time.Time) (domain.InboxPage, error)
 }
 
 // Config is what a Notifier needs. Engine, Sender and Texts are required.
@@ -89,12 +94,18 @@ type Config struct {
 	// Staff is the STAFF_NOTIFY chat (its language is left empty: staff read the
 	// default); no Channel: staff alerts go to the log only.
 	Staff bot.Recipient
-	// Complaints and SLA: Run alerts staff, once, of every complaint still unverified
-	// SLA after it was filed. Nil Complaints: no watch.
+	// Complaints and Calendar: Run announces, once, every complaint whose deadline
+	// passes (domain.SLA), and sends the daily digest of the overdue at DigestHour on
+	// the calendar's working days. Nil Complaints: no watch.
 	Complaints Complaints
-	SLA        time.Duration
-	Location   *time.Location // dates in staff alerts; default UTC
-	Logger     *slog.Logger   // default slog.Default()
+	Calendar   domain.Calendar
+	// Agencies are the region's agencies; AgencyChats the staff chat of those that
+	// have one (agencies[].notify), where their overdue follow-ups and digest go.
+	Agencies    []domain.Agency
+	AgencyChats map[string]bot.Recipient
+	Now         func() time.Time // nil: time.Now
+	Location    *time.Location   // dates in staff alerts; default UTC
+	Logger      *slog.Logger     // default slog.Default()
 }
 
 // The notifier's rhythm.
@@ -112,8 +123,9 @@ const (
 type Notifier struct {
 	cfg      Config
 	log      *slog.Logger
-	consumer string         // this replica among the queues' consumers
 	wg       sync.WaitGroup // news being delivered in the background
+	lanes    *lanes.Lanes   // news that must keep its order: one talk's, the staff chat's
+	consumer string         // this replica among the queues' consumers
 }
 
 var (
@@ -135,7 +147,7 @@ func New(cfg Config) (*Notifier, error) {
 	if cfg.ClaimAfter <= 0 {
 		cfg.ClaimAfter = 2 * time.Minute
 	}
-	return &Notifier{cfg: cfg, log: cfg.Logger, consumer: inbox.ConsumerName()}, nil
+	return &Notifier{cfg: cfg, log: cfg.Logger, lanes: lanes.New(0), consumer: inbox.ConsumerName()}, nil
 }
 
 // Run tells the complaint news in the news queue as it comes, drains the outbox of
@@ -168,8 +180,8 @@ func (n *Notifier) Run(ctx context.Context) error {
 // Wait waits for the news being delivered in the background.
 func (n *Notifier) Wait() { n.wg.Wait() }
 
-// statusNews is complaint news as the news queue keeps it: what telling the
-// reporter needs, once per change of the complaint.
+// statusNews is complaint news for one reporter as the news queue keeps it: what
+// telling them needs, once per change of the complaint.
 type statusNews struct {
 	Complaint string        `json:"complaint"`
 	Change    int           `json:"change"` // len(History) after the change
@@ -179,31 +191,33 @@ type statusNews struct {
 	Key       string        `json:"key"` // the reporter's conversation
 }
 
-// StatusChanged tells the reporter of the complaint's last change (flows.Alerts). With
-// a news queue the news is queued (it outlives this process: Run tells it, on any
-// replica, and news a replica took and never finished is taken over by another);
-// without one, or when queueing fails, it is told in the background here. Either way
-// it never waits for a conversation: it may be called from a turn of the very
-// conversation it must speak in. Outside WhatsApp's 24-hour window the news goes as
-// the approved complaint_status template.
+// StatusChanged tells the reporter of the complaint's last change, and the reporters of
+// its duplicates, who follow it (flows.Alerts). With a news queue the news is queued
+// (it outlives this process: Run tells it, on any replica, and news a replica took
+// and never finished is taken over by another); without one, or when queueing fails,
+// it is told in the background here. Either way it never waits for a conversation: it
+// may be called from a turn of the very conversation it must speak in. Outside
+// WhatsApp's 24-hour window the news goes as the approved complaint_status template.
 func (n *Notifier) StatusChanged(ctx context.Context, c *domain.Complaint) {
-	news := statusNews{
-		Complaint: c.ID, Change: len(c.History), Status: c.Status,
-		Channel: c.Reporter.Channel, ChatID: c.Reporter.ChatID, Key: c.Reporter.Key,
-	}
-	if n.cfg.News != nil {
-		raw, err := json.Marshal(news)
-		if err == nil {
-			qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			err = n.cfg.News.Enqueue(qctx, raw)
-			cancel()
+	for _, r := range append([]domain.Reporter{c.Reporter}, c.Followers...) {
+		news := statusNews{
+			Complaint: c.ID, Change: len(c.History), Status: c.Status,
+			Channel: r.Channel, ChatID: r.ChatID, Key: r.Key,
 		}
-		if err == nil {
-			return
+		if n.cfg.News != nil {
+			raw, err := json.Marshal(news)
+			if err == nil {
+				qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				err = n.cfg.News.Enqueue(qctx, raw)
+				cancel()
+			}
+			if err == nil {
+				continue
+			}
+			n.log.Warn("complaint news not queued; telling it from here", "complaint", c.ID, "err", err)
 		}
-		n.log.Warn("complaint news not queued; telling it from here", "complaint", c.ID, "err", err)
+		n.background(func(ctx context.Context) { n.tellStatus(ctx, news) })
 	}
-	n.background(func(ctx context.Context) { n.tellStatus(ctx, news) })
 }
 
 // deliverNews tells the complaint news in the news queue until ctx ends, each
@@ -260,7 +274,9 @@ func (n *Notifier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 		Channel: ho.Channel, ChatID: ho.ChatID, UserID: strings.TrimPrefix(ho.Conv, ho.Channel+":"),
 		ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event,
 	}
-	n.background(func(ctx context.Context) {
+	// The news of one talk goes out in the order told: the note that staff joined
+	// before their first reply.
+	n.inOrder("handoff:"+ho.ID, func(ctx context.Context) {
 		out, ok, _ := n.event(ctx, m, "handoff", ho.ID)
 		if !ok || len(out.Replies) == 0 {
 			return
@@ -304,29 +320,110 @@ func (n *Notifier) Reopened(ctx context.Context, c *domain.Complaint) {
 	n.complaintAlert(ctx, c, "staff.reopened_alert")
 }
 
-// Overdue alerts staff that a complaint waits too long for verification.
-func (n *Notifier) Overdue(ctx context.Context, c *domain.Complaint) {
-	n.complaintAlert(ctx, c, "staff.sla_alert")
-}
-
 func (n *Notifier) complaintAlert(_ context.Context, c *domain.Complaint, key string) {
-	category, _ := n.cfg.Texts.Text(locales.Default, "complaint.category."+c.Category, nil)
-	text, err := n.cfg.Texts.Text(locales.Default, key, map[string]any{
-		"ID": c.ID, "Category": category, "Summary": flows.Summarize(c.Description),
+	text := n.staffText(key, map[string]any{
+		"ID": c.ID, "Category": n.category(c), "Summary": flows.Summarize(c.Description),
 		"Date": c.CreatedAt.In(n.cfg.Location).Format("02-01-2006 15:04"),
 	})
-	if err != nil {
-		n.log.Error("staff alert text", "err", err)
-	}
 	// The log names the ticket and the category only: the description may hold
 	// personal data.
 	n.log.Info("staff alert", "kind", key, "complaint", c.ID, "category", c.Category)
-	n.background(func(ctx context.Context) { n.toStaff(ctx, "complaint "+c.ID, text) })
+	n.background(func(ctx context.Context) { n.toStaff(ctx, n.cfg.Staff, "complaint "+c.ID, bot.Reply{Text: text}) })
 }
 
-// Staff sends a text to the staff chat, if there is one (flows.HandoffCourier).
-func (n *Notifier) Staff(_ context.Context, text string) {
-	n.background(func(ctx context.Context) { n.toStaff(ctx, "handoff", text) })
+// staffText renders a text for staff, in the default language.
+func (n *Notifier) staffText(key string, data map[string]any) string {
+	text, err := n.cfg.Texts.Text(locales.Default, key, data)
+	if err != nil {
+		n.log.Error("staff alert text", "key", key, "err", err)
+	}
+	return text
+}
+
+func (n *Notifier) category(c *domain.Complaint) string {
+	category, _ := n.cfg.Texts.Text(locales.Default, "complaint.category."+c.Category, nil)
+	return category
+}
+
+// chatOf is where news of a complaint's deadline goes: its agency's chat during the
+// agency's follow-up, when the agency has one; else STAFF_NOTIFY (verification and
+// disposition are the admins').
+func (n *Notifier) chatOf(c *domain.Complaint) bot.Recipient {
+	if chat, ok := n.cfg.AgencyChats[c.Agency]; ok && c.Phase == domain.PhaseFollowUp {
+		return chat
+	}
+	return n.cfg.Staff
+}
+
+// dueDay is the last day before a deadline (at midnight), as staff read it.
+func (n *Notifier) dueDay(due time.Time) string {
+	return due.Add(-time.Second).In(n.cfg.Location).Format("02-01-2006")
+}
+
+// Overdue announces a complaint whose deadline passed (once: the store's claim), to
+// its agency's chat during the agency's follow-up, else to STAFF_NOTIFY.
+func (n *Notifier) Overdue(_ context.Context, c *domain.Complaint) {
+	key := "staff.overdue_alert"
+	text := n.staffText(key, map[string]any{
+		"ID": c.ID, "Category": n.category(c), "Summary": flows.Summarize(c.Description),
+		"Phase": n.staffText("staff.phase."+string(c.Phase), nil), "Due": n.dueDay(c.Due),
+	})
+	n.log.Info("staff alert", "kind", key, "complaint", c.ID, "agency", c.Agency, "phase", c.Phase)
+	to := n.chatOf(c)
+	n.background(func(ctx context.Context) { n.toStaff(ctx, to, "complaint "+c.ID, bot.Reply{Text: text}) })
+}
+
+// DigestHour is when the daily digest of overdue complaints goes, in the calendar's
+// time zone, on working days.
+const DigestHour = 7
+
+// digestMax is how many overdue complaints one digest names.
+const digestMax = 20
+
+// digest sends the daily digest of overdue complaints: all of them to STAFF_NOTIFY,
+// and each agency's to its own chat; nothing where none is overdue.
+func (n *Notifier) digest(ctx context.Context, now time.Time) {
+	targets := map[string]bot.Recipient{"": n.cfg.Staff} // agency ("" all) → chat
+	for code, chat := range n.cfg.AgencyChats {
+		targets[code] = chat
+	}
+	names := map[string]string{}
+	for _, a := range n.cfg.Agencies {
+		names[a.Code] = a.Name
+	}
+	for code, chat := range targets {
+		if chat.Channel == "" {
+			continue
+		}
+		res, err := n.cfg.Complaints.Inbox(ctx, domain.InboxQuery{Agency: code, Overdue: true, Sort: domain.SortOverdue, Size: digestMax}, now)
+		if err != nil {
+			n.log.Warn("daily digest of overdue complaints", "agency", code, "err", err)
+			continue
+		}
+		if res.Total == 0 {
+			continue
+		}
+		lines := []string{n.staffText("staff.digest", map[string]any{
+			"Date": now.In(n.cfg.Location).Format("02-01-2006"), "Agency": names[code], "Total": res.Total})}
+		for _, c := range res.Complaints {
+			lines = append(lines, n.staffText("staff.digest_line", map[string]any{"ID": c.ID, "Category": n.category(c),
+				"Phase": n.staffText("staff.phase."+string(c.Phase), nil), "Due": n.dueDay(c.Due)}))
+		}
+		if more := res.Total - int64(len(res.Complaints)); more > 0 {
+			lines = append(lines, n.staffText("staff.digest_more", map[string]any{"More": more}))
+		}
+		text := strings.Join(lines, "\n")
+		n.log.Info("staff alert", "kind", "digest", "agency", code, "overdue", res.Total)
+		n.background(func(ctx context.Context) { n.toStaff(ctx, chat, "digest", bot.Reply{Text: text}) })
+	}
+}
+
+// Staff sends a text to the staff chat, if there is one (flows.HandoffCourier), in
+// the order the handoff told it; id names the talk it is about.
+func (n *Notifier) Staff(_ context.Context, id, text string) {
+	n.inOrder("staff", func(ctx context.Context) {
+		n.toStaff(ctx, n.cfg.Staff, "handoff", bot.Reply{Text: text, About: flows.HandoffAbout(id)})
+	})
 }
 
 // StaffNews sends staff a ready text about a channel (WhatsApp logged out, the Cloud
@@ -336,18 +433,18 @@ func (n *Notifier) StaffNews(ctx context.Context, kind, text string) {
 	n.log.Warn("staff alert", "kind", kind)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), newsTimeout)
 	defer cancel()
-	n.toStaff(ctx, kind, text)
+	n.toStaff(ctx, n.cfg.Staff, kind, bot.Reply{Text: text})
 }
 
-// toStaff sends text to the staff chat, as the staff_alert template outside
-// WhatsApp's window; about names what it is about in the log.
-func (n *Notifier) toStaff(ctx context.Context, about, text string) {
-	if n.cfg.Staff.Channel == "" {
+// toStaff sends r to a staff chat (none: the log only), as the staff_alert template
+// outside WhatsApp's window; about names what it is about in the log.
+func (n *Notifier) toStaff(ctx context.Context, to bot.Recipient, about string, r bot.Reply) {
+	if to.Channel == "" {
 		return
 	}
-	ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-	if err := n.send(ctx, n.cfg.Staff, bot.Reply{Text: text}); err != nil {
-		n.log.Error("staff alert not delivered", "about", about, "channel", n.cfg.Staff.Channel, "err", err)
+	ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": r.Text}})
+	if err := n.send(ctx, to, r); err != nil {
+		n.log.Error("staff alert not delivered", "about", about, "channel", to.Channel, "err", err)
 	}
 }
 
@@ -359,6 +456,18 @@ func (n *Notifier) background(f func(ctx context.Context)) {
 		defer cancel()
 		f(ctx)
 	})
+}
+
+// inOrder runs f like background, behind the earlier work of key.
+func (n *Notifier) inOrder(key string, f func(ctx context.Context)) {
+	n.wg.Add(1)
+	n.lanes.Submit(key, func() error {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), newsTimeout)
+		defer cancel()
+		f(ctx)
+		return nil
+	}, nil)
 }
 
 // send delivers now when this replica can send on the recipient's channel, else
@@ -433,17 +542,33 @@ func (n *Notifier) sendQueued(ctx context.Context, ch string, raw []byte) bool {
 	return true
 }
 
-// CheckSLA alerts staff, once, of every complaint still unverified SLA after it was
-// filed.
+// CheckSLA announces, once, every complaint whose deadline passed, and sends the
+// daily digest when it is due (DigestHour on a working day; once a day across
+// replicas).
 func (n *Notifier) CheckSLA(ctx context.Context) {
 	if n.cfg.Complaints == nil {
 		return
 	}
-	due, err := n.cfg.Complaints.Overdue(ctx, time.Now().Add(-n.cfg.SLA))
+	now := time.Now()
+	if n.cfg.Now != nil {
+		now = n.cfg.Now()
+	}
+	due, err := n.cfg.Complaints.ClaimOverdue(ctx, now)
 	if err != nil && ctx.Err() == nil {
 		n.log.Warn("look for overdue complaints", "err", err)
 	}
 	for _, c := range due {
 		n.Overdue(ctx, c)
+	}
+	day, ok := n.cfg.Calendar.DigestDay(now, DigestHour)
+	if !ok {
+		return
+	}
+	mine, err := n.cfg.Complaints.ClaimDigest(ctx, day)
+	if err != nil && ctx.Err() == nil {
+		n.log.Warn("claim the daily digest", "err", err)
+	}
+	if mine {
+		n.digest(ctx, now)
 	}
 }

@@ -264,28 +264,36 @@ func staffChat(t *testing.T, catalog *locales.Catalog) (*phone, *bot.Sender) {
 	return tg, sender
 }
 
+// overdue is a complaint store whose complaints are all past their deadline (the
+// claims and the digest are tested in notify_sla_test.go).
 type overdue []*domain.Complaint
 
-func (o overdue) Overdue(context.Context, time.Time) ([]*domain.Complaint, error) { return o, nil }
+func (o overdue) ClaimOverdue(context.Context, time.Time) ([]*domain.Complaint, error) { return o, nil }
+func (o overdue) ClaimDigest(context.Context, string) (bool, error)                    { return false, nil }
+func (o overdue) Inbox(context.Context, domain.InboxQuery, time.Time) (domain.InboxPage, error) {
+	return domain.InboxPage{}, nil
+}
 
 func TestStaffHearOfComplaintsInTheirChat(t *testing.T) {
 	catalog := texts(t)
 	tg, sender := staffChat(t, catalog)
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
+	late := complaint(domain.StatusReceived)
+	late.Phase, late.Due = domain.PhaseVerify, time.Date(2026, 12, 2, 0, 0, 0, 0, jakarta)
 	n := newNotifier(t, notify.Config{Engine: &engine{}, Sender: sender, Texts: catalog, Location: jakarta,
-		Staff: bot.Recipient{Channel: "telegram", ChatID: "-100123"}, Complaints: overdue{complaint(domain.StatusReceived)}, SLA: 48 * time.Hour})
+		Staff: bot.Recipient{Channel: "telegram", ChatID: "-100123"}, Complaints: overdue{late}})
 	ctx := context.Background()
 	n.NewComplaint(ctx, complaint(domain.StatusReceived))
 	n.Reopened(ctx, complaint(domain.StatusReopened))
 	n.CheckSLA(ctx)
-	n.Staff(ctx, "Warga menunggu petugas: ho1")
+	n.Staff(ctx, "ho1", "Warga menunggu petugas: ho1")
 	n.StaffNews(ctx, "whatsapp_logged_out", "WhatsApp Layan keluar.")
 	n.Wait()
 	got := strings.Join(tg.read("-100123"), "\n")
 	for _, want := range []string{
 		"Pengaduan baru ADU-261127-0001 [Jalan rusak]: Jalan berlubang di depan SD",
 		"Pengaduan ADU-261127-0001 [Jalan rusak] dibuka kembali oleh pelapor.",
-		"Perhatian: pengaduan ADU-261127-0001 [Jalan rusak] belum diverifikasi sejak 27-11-2026 09:00.",
+		"Perhatian: pengaduan ADU-261127-0001 [Jalan rusak] melewati batas waktu verifikasi dan disposisi (01-12-2026).",
 		"Warga menunggu petugas: ho1",
 		"WhatsApp Layan keluar.",
 	} {

@@ -5,14 +5,19 @@
 // was written ("+62 812-…"), and a WhatsApp person the channel knows by their LID
 // matches once the channel can tell their number.
 //
-// Staff accounts' linked chat identities (layan staff link) and roles are not read
-// here yet: in chat only STAFF_IDS makes staff (see README, Staff accounts).
+// A STAFF_IDS identity is an admin; with Accounts, a chat identity linked to a staff
+// account (layan staff link NAME telegram:123) acts with that account's role and
+// agency while the account is not disabled.
 package staff
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/layan-id/layan/domain"
 
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/bot/whatsapp"
@@ -29,8 +34,67 @@ const phoneTimeout = 2 * time.Second
 
 // Directory knows the staff identities. It is safe for concurrent use.
 type Directory struct {
-	keys   map[string]bool // conversation keys (Message.Key) of staff
-	phones Phones          // nil: WhatsApp LIDs are not looked up
+	keys     map[string]bool // conversation keys (Message.Key) of staff
+	phones   Phones          // nil: WhatsApp LIDs are not looked up
+	accounts Accounts        // nil: only STAFF_IDS
+	log      *slog.Logger
+}
+
+// Accounts finds the staff account a chat identity is linked to (*store.Staff); an
+// unlinked identity or a disabled account is domain.ErrNotFound.
+type Accounts interface {
+	ByIdentity(ctx context.Context, identity string) (domain.StaffAccount, error)
+}
+
+// WithAccounts returns the directory that also knows the chat identities linked to
+// staff accounts; a store that does not answer is logged on log, and its identities
+// have no staff powers meanwhile.
+func (d *Directory) WithAccounts(accounts Accounts, log *slog.Logger) *Directory {
+	out := *d
+	out.accounts, out.log = accounts, log
+	return &out
+}
+
+// Account returns the staff account the conversation key acts as: a STAFF_IDS entry
+// is an admin named by the key; a linked identity is its account. False for anyone
+// else.
+func (d *Directory) Account(ctx context.Context, key string) (domain.StaffAccount, bool) {
+	keys := []string{key}
+	if user, ok := strings.CutPrefix(key, whatsapp.ChannelName+":"); ok && d.phones != nil {
+		pctx, cancel := context.WithTimeout(ctx, phoneTimeout)
+		phone, found := d.phones.Phone(pctx, user)
+		cancel()
+		if found {
+			keys = append(keys, whatsapp.ChannelName+":"+phone)
+		}
+	}
+	for _, k := range keys {
+		if d.keys[k] {
+			return domain.StaffAccount{Name: key, Role: domain.RoleAdmin}, true
+		}
+		if d.accounts == nil {
+			continue
+		}
+		acc, err := d.accounts.ByIdentity(ctx, k)
+		if err == nil {
+			return acc, true
+		}
+		if !errors.Is(err, domain.ErrNotFound) && d.log != nil {
+			d.log.WarnContext(ctx, "look up a linked staff identity", "err", err)
+		}
+	}
+	return domain.StaffAccount{}, false
+}
+
+// May returns whether a conversation key's account may do p, for the flows that ask
+// only that (the broadcasts' and conversations' staff commands).
+func (d *Directory) May(p domain.Permission) func(key string) bool {
+	return func(key string) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), phoneTimeout)
+		defer cancel()
+		acc, ok := d.Account(ctx, key)
+		return ok && acc.Role.Can(p)
+	}
 }
 
 // New returns the directory of the identities ids (channel:identity, as STAFF_IDS

@@ -459,10 +459,14 @@ func (s *Server) complaintAction(w http.ResponseWriter, r *http.Request, v *visi
 	http.Redirect(w, r, "/staff/complaints/"+url.PathEscape(c.ID)+"?done="+action, http.StatusSeeOther)
 }
 
-// dispose returns the change that passes a complaint to an agency, or nil while the
-// complaint has no agency to pass on.
+// dispose returns the change that passes a complaint to an agency
+// (domain.Complaint.Dispose: recorded in its history with the account).
 func (s *Server) dispose(agency, by, note string, at time.Time) func(*domain.Complaint) error {
-	return nil
+	var codes []string
+	for _, a := range s.cfg.Complaints.Agencies {
+		codes = append(codes, a.Code)
+	}
+	return func(c *domain.Complaint) error { return c.Dispose(agency, codes, by, note, at) }
 }
 
 // photo serves one photo of a complaint the member of staff may see. Its name is the

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -125,44 +126,65 @@ func TestStatusChangesMoveTheIndexesAndKeepHistory(t *testing.T) {
 	})
 }
 
-func TestAnOverdueComplaintIsAlertedOnce(t *testing.T) {
+func TestAnOverdueComplaintIsAnnouncedOncePerDeadline(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
-		cs := b.Store.Complaints("BTG", jakarta(t))
-		old, _, _ := cs.Create(ctx, newComplaint(time.Now().Add(-72*time.Hour), "a"), "1")
-		verified, _, _ := cs.Create(ctx, newComplaint(time.Now().Add(-72*time.Hour), "b"), "2")
-		cs.Update(ctx, verified.ID, func(c *domain.Complaint) error {
-			return c.Transition(domain.StatusVerified, "staff", "", time.Now())
-		})
-		cs.Create(ctx, newComplaint(time.Now(), "c"), "3")
-		deadline := time.Now().Add(-48 * time.Hour)
-		var wg sync.WaitGroup
-		got := make(chan *domain.Complaint, 10)
-		for range 3 { // three replicas at once
-			wg.Go(func() {
-				due, err := cs.Overdue(ctx, deadline)
-				if err != nil {
-					t.Error(err)
-				}
-				for _, d := range due {
-					got <- d
-				}
-			})
+		loc := jakarta(t)
+		cs := b.Store.Complaints("BTG", loc)
+		monday := time.Date(2026, 11, 30, 8, 0, 0, 0, loc)
+		routed := func(at time.Time, who string) *domain.Complaint {
+			c := newComplaint(at, who)
+			c.Agency = "pupr"
+			return c
 		}
-		wg.Wait()
-		close(got)
-		var ids []string
-		for d := range got {
-			ids = append(ids, d.ID)
-			if !d.SLAAlerted {
-				t.Errorf("%s not marked alerted", d.ID)
+		old, _, _ := cs.Create(ctx, routed(monday, "a"), "1")
+		verified, _, _ := cs.Create(ctx, routed(monday, "b"), "2")
+		cs.Update(ctx, verified.ID, func(c *domain.Complaint) error { return c.Verify("sari", "", monday.Add(time.Hour)) })
+		cs.Create(ctx, routed(monday.AddDate(0, 0, 3), "c"), "3")
+		if old.Phase != domain.PhaseVerify || !old.Due.Equal(time.Date(2026, 12, 4, 0, 0, 0, 0, loc)) {
+			t.Errorf("filed Monday: %s due %s, want verification due Friday 00:00", old.Phase, old.Due)
+		}
+		claim := func(now time.Time) []string {
+			var wg sync.WaitGroup
+			got := make(chan string, 10)
+			for range 3 { // three replicas at once
+				wg.Go(func() {
+					due, err := cs.ClaimOverdue(ctx, now)
+					if err != nil {
+						t.Error(err)
+					}
+					for _, d := range due {
+						got <- d.ID
+					}
+				})
 			}
+			wg.Wait()
+			close(got)
+			var ids []string
+			for id := range got {
+				ids = append(ids, id)
+			}
+			return ids
 		}
-		if len(ids) != 1 || ids[0] != old.ID {
-			t.Errorf("alerted %v, want only %s once", ids, old.ID)
+		if ids := claim(time.Date(2026, 12, 3, 23, 59, 0, 0, loc)); len(ids) != 0 {
+			t.Errorf("announced before the deadline: %v", ids)
 		}
-		if due, _ := cs.Overdue(ctx, deadline); len(due) != 0 {
-			t.Errorf("alerted again: %v", due)
+		if ids := claim(time.Date(2026, 12, 4, 0, 1, 0, 0, loc)); len(ids) != 1 || ids[0] != old.ID {
+			t.Errorf("announced %v, want only %s once", ids, old.ID)
+		}
+		if ids := claim(time.Date(2026, 12, 4, 9, 0, 0, 0, loc)); len(ids) != 0 {
+			t.Errorf("announced again: %v", ids)
+		}
+		// Verified late, it has a new deadline: the agency's, announced when it passes.
+		got, _ := cs.Update(ctx, old.ID, func(c *domain.Complaint) error { return c.Verify("sari", "", time.Date(2026, 12, 4, 9, 0, 0, 0, loc)) })
+		if got.Phase != domain.PhaseFollowUp || !got.Due.Equal(time.Date(2026, 12, 12, 0, 0, 0, 0, loc)) {
+			t.Errorf("verified Friday: %s due %s, want follow-up due the next Friday's end", got.Phase, got.Due)
+		}
+		if ids := claim(time.Date(2026, 12, 8, 0, 1, 0, 0, loc)); len(ids) != 1 || ids[0] != verified.ID {
+			t.Errorf("Tuesday: %v, want %s (verified Monday, follow-up due end of the next Monday)", ids, verified.ID)
+		}
+		if ids := claim(time.Date(2026, 12, 12, 0, 1, 0, 0, loc)); len(ids) != 2 || !slices.Contains(ids, old.ID) {
+			t.Errorf("the next Saturday: %v, want %s's follow-up and the third complaint's verification", ids, old.ID)
 		}
 	})
 }

@@ -399,58 +399,79 @@ func (m *Miniredis) makeCmdZinter(store bool) func(c *server.Peer, cmd string, a
 		withTx(m, c, func(c *server.Peer, ctx *connCtx) {
 			db := m.db(ctx.selectedDB)
 
-			// We collect everything and remove all keys which turned out not to be
-			// present in every set.
-			sset := map[string]float64{}
-			counts := map[string]int{}
+			// Layan: walk the smallest input and look each of its members up in the
+			// others. Upstream copied every input into one map, O(the sum of their
+			// sizes); an index of 100,000 complaints intersected with a small one cost
+			// tens of milliseconds under the lock. Same result.
+			type input struct {
+				set  map[string]struct{}
+				sset map[string]float64
+			}
+			inputs := make([]input, len(opts.Keys))
+			smallest, empty := -1, false
 			for i, key := range opts.Keys {
 				if !db.exists(key) {
+					empty = true
 					continue
 				}
-
-				var set map[string]float64
 				switch db.t(key) {
 				case keyTypeSet:
-					set = map[string]float64{}
-					for elem := range db.setKeys[key] {
-						set[elem] = 1.0
-					}
+					inputs[i].set = db.setKeys[key]
 				case keyTypeSortedSet:
-					set = db.sortedSet(key)
+					inputs[i].sset = db.sortedSet(key)
 				default:
 					c.WriteError(msgWrongType)
 					return
 				}
-				for member, score := range set {
+				if smallest < 0 || len(inputs[i].set)+len(inputs[i].sset) < len(inputs[smallest].set)+len(inputs[smallest].sset) {
+					smallest = i
+				}
+			}
+			lookup := func(in input, member string) (float64, bool) {
+				if in.sset != nil {
+					score, ok := in.sset[member]
+					return score, ok
+				}
+				_, ok := in.set[member]
+				return 1.0, ok
+			}
+			sset := map[string]float64{}
+			var candidates []string
+			if !empty && smallest >= 0 {
+				for member := range inputs[smallest].set {
+					candidates = append(candidates, member)
+				}
+				for member := range inputs[smallest].sset {
+					candidates = append(candidates, member)
+				}
+			}
+		members:
+			for _, member := range candidates {
+				var total float64
+				for i, in := range inputs {
+					score, ok := lookup(in, member)
+					if !ok {
+						continue members
+					}
 					if opts.WithWeights {
 						score *= opts.Weights[i]
 					}
-					counts[member]++
-					old, ok := sset[member]
-					if !ok {
-						sset[member] = score
-						continue
-					}
-					switch opts.Aggregate {
+					switch {
+					case i == 0:
+						total = score
+					case opts.Aggregate == "min":
+						if score < total {
+							total = score
+						}
+					case opts.Aggregate == "max":
+						if score > total {
+							total = score
+						}
 					default:
-						panic("Invalid aggregate")
-					case "sum":
-						sset[member] += score
-					case "min":
-						if score < old {
-							sset[member] = score
-						}
-					case "max":
-						if score > old {
-							sset[member] = score
-						}
+						total += score
 					}
 				}
-			}
-			for key, count := range counts {
-				if count != numKeys {
-					delete(sset, key)
-				}
+				sset[member] = total
 			}
 
 			if opts.Store {

@@ -54,6 +54,7 @@ func (db *RedisDB) flush() {
 	db.setKeys = map[string]setKey{}
 	db.hllKeys = map[string]*hll{}
 	db.sortedsetKeys = map[string]sortedSet{}
+	db.ssOrder = map[string]ssElems{}
 	db.ttl = newTTLs()
 	db.hashTTLs = map[string]map[string]time.Duration{}
 	db.streamKeys = map[string]*streamKey{}
@@ -84,6 +85,7 @@ func (db *RedisDB) move(key string, to *RedisDB) bool {
 		to.setKeys[key] = db.setKeys[key]
 	case keyTypeSortedSet:
 		to.sortedsetKeys[key] = db.sortedsetKeys[key]
+		delete(to.ssOrder, key) // Layan: see ssetElements
 	case keyTypeStream:
 		to.streamKeys[key] = db.streamKeys[key]
 	case keyTypeHll:
@@ -118,6 +120,7 @@ func (db *RedisDB) rename(from, to string) {
 		db.setKeys[to] = db.setKeys[from]
 	case keyTypeSortedSet:
 		db.sortedsetKeys[to] = db.sortedsetKeys[from]
+		delete(db.ssOrder, to) // Layan: see ssetElements
 	case keyTypeStream:
 		db.streamKeys[to] = db.streamKeys[from]
 	case keyTypeHll:
@@ -157,6 +160,7 @@ func (db *RedisDB) del(k string, delTTL bool) {
 		delete(db.setKeys, k)
 	case keyTypeSortedSet:
 		delete(db.sortedsetKeys, k)
+		delete(db.ssOrder, k) // Layan: see ssetElements
 	case keyTypeStream:
 		delete(db.streamKeys, k)
 	case keyTypeHll:
@@ -435,6 +439,7 @@ func (db *RedisDB) sortedSet(key string) map[string]float64 {
 
 // ssetSet sets a complete sorted set.
 func (db *RedisDB) ssetSet(key string, sset sortedSet) {
+	delete(db.ssOrder, key) // Layan: see ssetElements
 	db.keys[key] = keyTypeSortedSet
 	db.incr(key)
 	db.sortedsetKeys[key] = sset
@@ -442,6 +447,7 @@ func (db *RedisDB) ssetSet(key string, sset sortedSet) {
 
 // ssetAdd adds member to a sorted set. Returns whether this was a new member.
 func (db *RedisDB) ssetAdd(key string, score float64, member string) bool {
+	delete(db.ssOrder, key) // Layan: see ssetElements
 	ss, ok := db.sortedsetKeys[key]
 	if !ok {
 		ss = newSortedSet()
@@ -469,12 +475,23 @@ func (db *RedisDB) ssetMembers(key string) []string {
 }
 
 // All members+scores from a sorted set, ordered by score.
+//
+// Layan: the order is kept per key (db.ssOrder) until the set changes, and a copy is
+// returned: upstream sorted the whole set on every ZRANGE, ZRANGEBYSCORE, ZCOUNT...,
+// which at 100,000 members cost tens of milliseconds per read under the lock. Every
+// change of a sorted set goes through ssetAdd, ssetRem, ssetIncrby, ssetSet or del
+// (and rename, move, copy), which drop the kept order.
 func (db *RedisDB) ssetElements(key string) ssElems {
 	ss, ok := db.sortedsetKeys[key]
 	if !ok {
 		return nil
 	}
-	return ss.byScore(asc)
+	order, ok := db.ssOrder[key]
+	if !ok || len(order) != len(ss) {
+		order = ss.byScore(asc)
+		db.ssOrder[key] = order
+	}
+	return append(ssElems(nil), order...)
 }
 
 func (db *RedisDB) ssetRandomMember(key string) string {
@@ -515,6 +532,7 @@ func (db *RedisDB) ssetMScore(key string, members []string) []float64 {
 
 // ssetRem is sorted set key delete.
 func (db *RedisDB) ssetRem(key, member string) bool {
+	delete(db.ssOrder, key) // Layan: see ssetElements
 	ss := db.sortedsetKeys[key]
 	_, ok := ss[member]
 	delete(ss, member)
@@ -534,6 +552,7 @@ func (db *RedisDB) ssetExists(key, member string) bool {
 
 // ssetIncrby changes float sorted set score.
 func (db *RedisDB) ssetIncrby(k, m string, delta float64) float64 {
+	delete(db.ssOrder, k) // Layan: see ssetElements
 	ss, ok := db.sortedsetKeys[k]
 	if !ok {
 		ss = newSortedSet()

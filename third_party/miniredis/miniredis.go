@@ -49,6 +49,7 @@ type RedisDB struct {
 	setKeys       map[string]setKey                   // SADD &c. keys
 	hllKeys       map[string]*hll                     // PFADD &c. keys
 	sortedsetKeys map[string]sortedSet                // ZADD &c. keys
+	ssOrder       map[string]ssElems                  // Layan: sorted sets' order, kept until they change (ssetElements)
 	streamKeys    map[string]*streamKey               // XADD &c. keys
 	ttl           *ttls                               // effective TTL values (Layan: deadlines, see ttl.go)
 	hashTTLs      map[string]map[string]time.Duration // Hash TTL values
@@ -123,6 +124,7 @@ func newRedisDB(id int, m *Miniredis) RedisDB {
 		setKeys:       map[string]setKey{},
 		hllKeys:       map[string]*hll{},
 		sortedsetKeys: map[string]sortedSet{},
+		ssOrder:       map[string]ssElems{},
 		streamKeys:    map[string]*streamKey{},
 		ttl:           newTTLs(),
 		hashTTLs:      make(map[string]map[string]time.Duration),
@@ -848,6 +850,7 @@ func (m *Miniredis) copy(
 		destDB.setKeys[dst] = copySetKey(srcDB.setKeys[src])
 	case keyTypeSortedSet:
 		destDB.sortedsetKeys[dst] = copySortedSet(srcDB.sortedsetKeys[src])
+		delete(destDB.ssOrder, dst) // Layan: see ssetElements
 	case keyTypeStream:
 		destDB.streamKeys[dst] = srcDB.streamKeys[src].copy()
 	case keyTypeHll:
