@@ -165,8 +165,9 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 		Engine: a.engine, Sender: a.sender, Texts: texts, Outbox: st.Outbox(),
 		Staff: staffChat(cfg.StaffNotify), Location: cfg.Location, Logger: log,
 	}
-	if p == forService { // the terminal chat neither drains the outbox nor claims SLA alerts
+	if p == forService { // the terminal chat neither drains the outbox, nor queues news, nor claims SLA alerts
 		news.Channels, news.Complaints, news.Calendar = a.channels(), a.complaints, a.calendar
+		news.News = st.News()
 		news.Agencies, news.AgencyChats = region.Agencies, map[string]bot.Recipient{}
 		for _, ag := range region.Agencies {
 			if ag.Notify == "" {

@@ -46,3 +46,12 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Grace returns a context for work that ctx starts and that should finish rather
+// than stop halfway (save a turn, send its replies): it ends grace after ctx does. Call
+// release when the work is over.
+func Grace(ctx context.Context, grace time.Duration) (work context.Context, release func()) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return work, func() { stop(); cancel() }
+}

@@ -58,3 +58,28 @@ func TestBackoffDoublesUpToItsCap(t *testing.T) {
 		t.Errorf("after Reset the pause is %v, want about 1 s again", got)
 	}
 }
+
+func TestGraceOutlivesItsContextByTheGraceOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		work, release := Grace(ctx, 10*time.Second)
+		defer release()
+		time.Sleep(time.Hour)
+		if work.Err() != nil {
+			t.Fatal("the work's context ended while ctx still runs")
+		}
+		cancel()
+		time.Sleep(10*time.Second - time.Nanosecond)
+		if work.Err() != nil {
+			t.Fatal("the work's context ended before its grace was over")
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait() // the grace's timer fires at this very instant
+		if work.Err() == nil {
+			t.Error("the work's context outlived ctx by more than its grace")
+		}
+
+		_, release2 := Grace(context.Background(), time.Second)
+		release2()
+	})
+}

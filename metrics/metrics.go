@@ -177,9 +177,12 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 
 func (h redisHook) observe(start time.Time, err error) {
 	h.m.redisTime.Observe(time.Since(start).Seconds())
-	// A missing key is an answer, and NOSCRIPT is how a script is loaded the first
-	// time on a server (go-redis then sends its source).
-	if err != nil && !errors.Is(err, redis.Nil) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+	// A missing key is an answer, NOSCRIPT is how a script is loaded the first time
+	// on a server (go-redis then sends its source), and NOGROUP and BUSYGROUP are how
+	// a queue's consumer group is made the first time (store.Queue then creates it,
+	// and another replica may have just done so).
+	if err != nil && !errors.Is(err, redis.Nil) && !redis.HasErrorPrefix(err, "NOSCRIPT") &&
+		!redis.HasErrorPrefix(err, "NOGROUP") && !redis.HasErrorPrefix(err, "BUSYGROUP") {
 		h.m.redisErrs.Inc()
 	}
 }

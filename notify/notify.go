@@ -10,7 +10,9 @@
 //     the log names them);
 //   - the outbox: what this replica cannot send on a channel now (WhatsApp on a replica
 //     that does not hold the connection) waits there, with its recipient's language
-//     and template, for the replica that can.
+//     and template, for the replica that can; and the news queue, where complaint
+//     news waits until a replica has told it. Both are store.Queues: what a replica
+//     took and never finished (it died) is taken over by another.
 //
 // News is delivered in the background, since it may be made inside a turn of the very
 // conversation it must speak in. Run drains the outbox and watches for overdue
@@ -19,6 +21,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +30,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/inbox"
 	"github.com/layan-id/layan/bot/lanes"
 	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
@@ -46,12 +50,13 @@ type Sender interface {
 	Send(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error
 }
 
-// Outbox keeps messages for a channel until a replica that can send on it takes them;
-// *store.Outbox is one.
+// Outbox keeps messages for a channel until a replica that can send on it has sent
+// them; *store.Outbox is one.
 type Outbox interface {
 	Put(ctx context.Context, channel string, q store.Queued) error
-	// Take removes and returns the oldest message of a channel, or false.
-	Take(ctx context.Context, channel string) (store.Queued, bool, error)
+	// Queue is the reliable queue of one channel's messages (store.DecodeQueued reads
+	// an entry): a message taken and never acknowledged is taken over later.
+	Queue(channel string) *store.Queue
 }
 
 // Texts renders the staff alerts; *locales.Catalog is one.
@@ -78,6 +83,14 @@ type Config struct {
 	Outbox Outbox
 	// Channels are the channels whose outbox Run drains (those this service runs).
 	Channels []string
+	// News is the queue complaint news waits in until a replica has told it (Run
+	// tells it); nil: StatusChanged tells it at once, in the background, and news in
+	// flight when the process dies is lost.
+	News *store.Queue
+	// ClaimAfter is how long an outbox message or a piece of news another replica
+	// took and never acknowledged (it died) waits before this one takes it over;
+	// default 2 minutes.
+	ClaimAfter time.Duration
 	// Staff is the STAFF_NOTIFY chat (its language is left empty: staff read the
 	// default); no Channel: staff alerts go to the log only.
 	Staff bot.Recipient
@@ -108,10 +121,11 @@ const (
 // flows.HandoffCourier and admin's Notifier. Its methods return at once and deliver
 // in the background; Wait (or Run's return) waits for that.
 type Notifier struct {
-	cfg   Config
-	log   *slog.Logger
-	wg    sync.WaitGroup // news being delivered in the background
-	lanes *lanes.Lanes   // news that must keep its order: one talk's, the staff chat's
+	cfg      Config
+	log      *slog.Logger
+	wg       sync.WaitGroup // news being delivered in the background
+	lanes    *lanes.Lanes   // news that must keep its order: one talk's, the staff chat's
+	consumer string         // this replica among the queues' consumers
 }
 
 var (
@@ -130,14 +144,21 @@ func New(cfg Config) (*Notifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Notifier{cfg: cfg, log: cfg.Logger, lanes: lanes.New(0)}, nil
+	if cfg.ClaimAfter <= 0 {
+		cfg.ClaimAfter = 2 * time.Minute
+	}
+	return &Notifier{cfg: cfg, log: cfg.Logger, lanes: lanes.New(0), consumer: inbox.ConsumerName()}, nil
 }
 
-// Run drains the outbox of the configured channels every two seconds and looks for
-// overdue complaints every minute, until ctx ends; then it waits for the news still
-// being delivered and returns nil. Any number of replicas may run it.
+// Run tells the complaint news in the news queue as it comes, drains the outbox of
+// the configured channels every two seconds and looks for overdue complaints every
+// minute, until ctx ends; then it waits for the news still being delivered and
+// returns nil. Any number of replicas may run it.
 func (n *Notifier) Run(ctx context.Context) error {
 	defer n.Wait()
+	if n.cfg.News != nil {
+		n.wg.Go(func() { n.deliverNews(ctx) })
+	}
 	drain := time.NewTicker(drainEvery)
 	defer drain.Stop()
 	sla := time.NewTicker(slaEvery)
@@ -159,36 +180,90 @@ func (n *Notifier) Run(ctx context.Context) error {
 // Wait waits for the news being delivered in the background.
 func (n *Notifier) Wait() { n.wg.Wait() }
 
+// statusNews is complaint news for one reporter as the news queue keeps it: what
+// telling them needs, once per change of the complaint.
+type statusNews struct {
+	Complaint string        `json:"complaint"`
+	Change    int           `json:"change"` // len(History) after the change
+	Status    domain.Status `json:"status"`
+	Channel   string        `json:"channel"`
+	ChatID    string        `json:"chat_id"`
+	Key       string        `json:"key"` // the reporter's conversation
+}
+
 // StatusChanged tells the reporter of the complaint's last change, and the reporters of
-// its duplicates, who follow it (flows.Alerts). Outside WhatsApp's 24-hour window the
-// news goes as the approved complaint_status template.
-func (n *Notifier) StatusChanged(_ context.Context, c *domain.Complaint) {
+// its duplicates, who follow it (flows.Alerts). With a news queue the news is queued
+// (it outlives this process: Run tells it, on any replica, and news a replica took
+// and never finished is taken over by another); without one, or when queueing fails,
+// it is told in the background here. Either way it never waits for a conversation: it
+// may be called from a turn of the very conversation it must speak in. Outside
+// WhatsApp's 24-hour window the news goes as the approved complaint_status template.
+func (n *Notifier) StatusChanged(ctx context.Context, c *domain.Complaint) {
 	for _, r := range append([]domain.Reporter{c.Reporter}, c.Followers...) {
-		n.tell(c, r)
+		news := statusNews{
+			Complaint: c.ID, Change: len(c.History), Status: c.Status,
+			Channel: r.Channel, ChatID: r.ChatID, Key: r.Key,
+		}
+		if n.cfg.News != nil {
+			raw, err := json.Marshal(news)
+			if err == nil {
+				qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				err = n.cfg.News.Enqueue(qctx, raw)
+				cancel()
+			}
+			if err == nil {
+				continue
+			}
+			n.log.Warn("complaint news not queued; telling it from here", "complaint", c.ID, "err", err)
+		}
+		n.background(func(ctx context.Context) { n.tellStatus(ctx, news) })
 	}
 }
 
-// tell delivers the news of the complaint's last change to one reporter.
-func (n *Notifier) tell(c *domain.Complaint, r domain.Reporter) {
-	user := strings.TrimPrefix(r.Key, r.Channel+":")
+// deliverNews tells the complaint news in the news queue until ctx ends, each
+// reporter's news in order; news that could not be prepared (the store away) is tried
+// again after ClaimAfter, news older than a day is dropped.
+func (n *Notifier) deliverNews(ctx context.Context) {
+	jobs, release := bot.Grace(ctx, 10*time.Second)
+	defer release()
+	inbox.New(inbox.Config{
+		Name: "complaint news", Item: "item", Queue: n.cfg.News, Lanes: lanes.New(16), Consumer: n.consumer,
+		MaxAge: 24 * time.Hour, ClaimAfter: n.cfg.ClaimAfter, Log: n.log,
+		Open: func(_ string, raw []byte) ([]inbox.Job, error) {
+			var news statusNews
+			if err := json.Unmarshal(raw, &news); err != nil {
+				return nil, err
+			}
+			return []inbox.Job{{Lane: news.Key, Run: func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeout(ctx, newsTimeout)
+				defer cancel()
+				return n.tellStatus(ctx, news)
+			}}}, nil
+		},
+	}).Run(ctx, jobs)
+}
+
+// tellStatus has the engine prepare the news in the reporter's conversation and
+// sends it. An error means it could not be prepared and is worth trying again; news
+// prepared before (a repeat) is not sent again, and a send that fails is logged.
+func (n *Notifier) tellStatus(ctx context.Context, news statusNews) error {
 	m := bot.Message{
-		Channel: r.Channel, ChatID: r.ChatID, UserID: user,
-		ID:   fmt.Sprintf("event:%s:%d", c.ID, len(c.History)), // once per change
-		Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", c.ID, len(c.History)),
+		Channel: news.Channel, ChatID: news.ChatID, UserID: strings.TrimPrefix(news.Key, news.Channel+":"),
+		ID:   fmt.Sprintf("event:%s:%d", news.Complaint, news.Change), // once per change
+		Kind: bot.KindEvent, Text: fmt.Sprintf("complaint:%s:%d", news.Complaint, news.Change),
 	}
-	n.background(func(ctx context.Context) {
-		out, ok := n.event(ctx, m, "complaint", c.ID)
-		if !ok || len(out.Replies) == 0 {
-			return
-		}
-		status, _ := n.cfg.Texts.Text(out.To.Lang, "complaint.status."+string(c.Status), nil)
-		ctx = bot.WithTemplate(ctx, &bot.Template{
-			Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": c.ID, "status": status},
-		})
-		if err := n.send(ctx, out.To, out.Replies...); err != nil {
-			n.log.Error("complaint news not delivered", "complaint", c.ID, "channel", out.To.Channel, "err", err)
-		}
+	out, ok, err := n.event(ctx, m, "complaint", news.Complaint)
+	if !ok || len(out.Replies) == 0 {
+		return err
+	}
+	status, _ := n.cfg.Texts.Text(out.To.Lang, "complaint.status."+string(news.Status), nil)
+	ctx = bot.WithTemplate(ctx, &bot.Template{
+		Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": news.Complaint, "status": status},
 	})
+	if err := n.send(ctx, out.To, out.Replies...); err != nil {
+		n.log.Error("complaint news not delivered", "complaint", news.Complaint, "channel", out.To.Channel, "err", err)
+	}
+	return nil
 }
 
 // Tell has the person of a handoff hear of it in their own conversation
@@ -202,7 +277,7 @@ func (n *Notifier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 	// The news of one talk goes out in the order told: the note that staff joined
 	// before their first reply.
 	n.inOrder("handoff:"+ho.ID, func(ctx context.Context) {
-		out, ok := n.event(ctx, m, "handoff", ho.ID)
+		out, ok, _ := n.event(ctx, m, "handoff", ho.ID)
 		if !ok || len(out.Replies) == 0 {
 			return
 		}
@@ -218,8 +293,8 @@ func (n *Notifier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 // event has the engine handle an event message, tried eventTries times from a pause
 // of about eventPause (the chat may be busy or the store away: the event's id makes
 // a retry safe), never pausing after the last try; ok is false when there is nothing
-// to send (failed and logged, or handled before).
-func (n *Notifier) event(ctx context.Context, m bot.Message, what, id string) (bot.Outcome, bool) {
+// to send (failed, logged and returned, or handled before).
+func (n *Notifier) event(ctx context.Context, m bot.Message, what, id string) (bot.Outcome, bool, error) {
 	out, err := bot.Retry(ctx, bot.Backoff(eventPause, 0), eventTries, func() (bot.Outcome, error) {
 		m.Time = time.Now()
 		out, err := n.cfg.Engine.Handle(ctx, m)
@@ -230,9 +305,9 @@ func (n *Notifier) event(ctx context.Context, m bot.Message, what, id string) (b
 	}, nil)
 	if err != nil {
 		n.log.Error(what+" news not prepared", what, id, "err", err)
-		return out, false
+		return out, false, err
 	}
-	return out, !out.Duplicate
+	return out, !out.Duplicate, nil
 }
 
 // NewComplaint alerts staff (flows.Alerts).
@@ -411,27 +486,60 @@ func (n *Notifier) send(ctx context.Context, to bot.Recipient, replies ...bot.Re
 
 // DrainOutbox sends what other replicas left in the outbox for each configured
 // channel this replica can send on now, each in the language and with the template it
-// was queued with (one queued without a language goes in the default one).
+// was queued with (one queued without a language goes in the default one), and
+// acknowledges it. A message another replica took and never acknowledged (it died
+// before sending) is taken over once it has waited ClaimAfter; one that could not go
+// out now stays for a later drain; one the channel refuses for good is dropped.
 func (n *Notifier) DrainOutbox(ctx context.Context) {
 	if n.cfg.Outbox == nil {
 		return
 	}
 	for _, ch := range n.cfg.Channels {
+		q := n.cfg.Outbox.Queue(ch)
+		reclaim := true
 		for n.cfg.Sender.CanSend(ch) && ctx.Err() == nil {
-			q, ok, err := n.cfg.Outbox.Take(ctx, ch)
-			if err != nil || !ok {
+			var ids []string
+			var raws [][]byte
+			var err error
+			if reclaim {
+				ids, raws, err = q.Reclaim(ctx, n.consumer, 100, n.cfg.ClaimAfter)
+				reclaim = err == nil && len(ids) > 0
+			}
+			if err == nil && len(ids) == 0 {
+				ids, raws, err = q.Read(ctx, n.consumer, 100, time.Millisecond)
+			}
+			if err != nil || len(ids) == 0 {
 				break
 			}
-			sctx := ctx
-			if t := q.Template; t != nil {
-				sctx = bot.WithTemplate(ctx, &bot.Template{Purposes: t.Purposes, Params: t.Params, Run: t.Run})
-			}
-			to := bot.Recipient{Channel: ch, ChatID: q.ChatID, Lang: q.Lang}
-			if err := n.cfg.Sender.Send(sctx, to, q.Replies...); err != nil {
-				n.log.Error("queued news not delivered", "channel", ch, "err", err)
+			for i, id := range ids {
+				if n.sendQueued(ctx, ch, raws[i]) {
+					if err := q.Ack(ctx, id); err != nil {
+						n.log.Warn("acknowledge queued news (it may be sent again)", "channel", ch, "err", err)
+					}
+				}
 			}
 		}
 	}
+}
+
+// sendQueued sends one outbox message; false when it could not go out now and is
+// worth another try.
+func (n *Notifier) sendQueued(ctx context.Context, ch string, raw []byte) bool {
+	q, err := store.DecodeQueued(raw)
+	if err != nil {
+		n.log.Error("queued news dropped", "channel", ch, "err", err)
+		return true
+	}
+	sctx := ctx
+	if t := q.Template; t != nil {
+		sctx = bot.WithTemplate(ctx, &bot.Template{Purposes: t.Purposes, Params: t.Params, Run: t.Run})
+	}
+	to := bot.Recipient{Channel: ch, ChatID: q.ChatID, Lang: q.Lang}
+	if err := n.cfg.Sender.Send(sctx, to, q.Replies...); err != nil {
+		n.log.Error("queued news not delivered", "channel", ch, "err", err)
+		return bot.KindOf(err) != bot.ErrTemporary
+	}
+	return true
 }
 
 // CheckSLA announces, once, every complaint whose deadline passed, and sends the

@@ -250,8 +250,8 @@ func TestTheOutboxKeepsTheLanguageForTheReplicaThatCanSend(t *testing.T) {
 		if got, want := wa.read("6281200000002"), []string{"Berita lama | Balas dengan angka."}; strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("news queued without a language read %q, want %q", got, want)
 		}
-		if _, left, _ := outbox.Take(ctx, "whatsapp"); left {
-			t.Error("the outbox still holds news after the drain")
+		if left, _ := outbox.Queue("whatsapp").Queued(ctx); left != 0 {
+			t.Errorf("the outbox still holds %d messages after the drain", left)
 		}
 	})
 }

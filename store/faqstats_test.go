@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -58,22 +57,4 @@ func TestMaskQuestionKeepsQuestionsShortAndWithoutLongNumbers(t *testing.T) {
 	if got := store.MaskQuestion(strings.Repeat("é", 300)); len(got) > 200 {
 		t.Errorf("masked to %d bytes, want at most 200", len(got))
 	}
-}
-
-func TestTheOutboxKeepsMessagesInOrderForTheReplicaThatCanSend(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
-		ctx := context.Background()
-		o := b.Store.Outbox()
-		o.Put(ctx, "whatsapp", store.Queued{ChatID: "62812", Replies: []bot.Reply{{Text: "kabar 1"}}})
-		o.Put(ctx, "whatsapp", store.Queued{ChatID: "62813", Replies: []bot.Reply{{Text: "kabar 2"}}})
-		for _, want := range []string{"kabar 1", "kabar 2"} {
-			q, ok, err := o.Take(ctx, "whatsapp")
-			if err != nil || !ok || q.Replies[0].Text != want {
-				t.Fatalf("took %+v %v %v, want %q", q, ok, err, want)
-			}
-		}
-		if _, ok, _ := o.Take(ctx, "whatsapp"); ok {
-			t.Error("the outbox gave a message twice")
-		}
-	})
 }

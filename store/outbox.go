@@ -3,16 +3,15 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
 )
 
 // Outbox keeps messages for a channel that this replica cannot send on now (WhatsApp
-// on a replica that does not hold the connection), for the replica that can.
+// on a replica that does not hold the connection), for the replica that can: one
+// Queue per channel (outbox:CHANNEL), so a message is delivered at least once even
+// when the replica draining it dies between taking it and sending it.
 type Outbox struct{ s *Store }
 
 // Outbox returns the outbox.
@@ -38,30 +37,27 @@ type QueuedTemplate struct {
 
 func (o *Outbox) key(channel string) string { return o.s.key("outbox", channel) }
 
+// Queue returns the outbox of one channel. Its entries decode with DecodeQueued.
+func (o *Outbox) Queue(channel string) *Queue {
+	q := o.s.queue(o.key(channel), "outbox messages", 0)
+	q.fromList = true
+	return q
+}
+
 // Put queues a message for a chat (q.ChatID) of a channel.
 func (o *Outbox) Put(ctx context.Context, channel string, q Queued) error {
 	b, err := json.Marshal(q)
 	if err != nil {
 		return fmt.Errorf("store: encode outbox message: %w", err)
 	}
-	if err := o.s.rdb.RPush(ctx, o.key(channel), b).Err(); err != nil {
-		return fmt.Errorf("store: queue outbox message: %w", err)
-	}
-	return nil
+	return o.Queue(channel).Enqueue(ctx, b)
 }
 
-// Take removes and returns the oldest queued message of a channel, or false.
-func (o *Outbox) Take(ctx context.Context, channel string) (Queued, bool, error) {
-	raw, err := o.s.rdb.LPop(ctx, o.key(channel)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return Queued{}, false, nil
-	}
-	if err != nil {
-		return Queued{}, false, fmt.Errorf("store: take outbox message: %w", err)
-	}
+// DecodeQueued reads an outbox entry.
+func DecodeQueued(raw []byte) (Queued, error) {
 	var q Queued
 	if err := json.Unmarshal(raw, &q); err != nil {
-		return Queued{}, false, fmt.Errorf("store: decode outbox message: %w", err)
+		return Queued{}, fmt.Errorf("store: decode outbox message: %w", err)
 	}
-	return q, true, nil
+	return q, nil
 }

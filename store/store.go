@@ -1,7 +1,7 @@
 // Package store keeps everything Layan must remember in Redis, through go-redis's
 // UniversalClient: sessions, the memory of handled messages, per-chat locks, web chat
-// tokens and inboxes, complaints, subscribers, broadcasts, handoffs and the queues of
-// the webhooks.
+// tokens and inboxes, complaints, subscribers, broadcasts, handoffs, and the reliable
+// queues (Queue): the webhooks' updates, the outbox and complaint news.
 //
 // The Redis is a real one (ClientOptions reads REDIS_URL) or the embedded default
 // (StartEmbedded): an in-process miniredis whose every write is journalled and fsynced

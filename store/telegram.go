@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,149 +12,33 @@ import (
 
 // Telegram keeps the Telegram channel's state:
 //
-//   - tg:updates  the queue of received updates, a stream read through the consumer
-//     group "workers". An entry is acknowledged and deleted only once it has been
-//     handled, and an entry taken by a worker that died is claimed again by another,
-//     so an update that reached the queue is handled at least once (the engine's
-//     dedupe makes that exactly once for the person). The stream holds only what is
-//     not yet handled, so a stream restored from a backup without its group (backups
-//     do not keep groups) is simply read again from its start.
+//   - tg:updates  the queue of received updates (a Queue: acknowledged once
+//     handled, taken over from a worker that died), so an update that reached the
+//     queue is handled at least once; the engine's dedupe makes that exactly once for
+//     the person.
 //   - tg:poller   the lease of the one process that may long-poll the Bot API.
 //   - tg:opt:KEY  the full id of an option whose id does not fit in callback_data.
 //   - tg:about:CHAT:MESSAGE  what a message the bot sent is about (bot.Reply.About,
 //     such as a talk with staff announced in the staff group), so that a reply to it
 //     can be traced back.
-type Telegram struct{ s *Store }
+type Telegram struct {
+	*Queue // tg:updates
+	s      *Store
+}
 
 // Telegram returns the Telegram channel's store.
-func (s *Store) Telegram() *Telegram { return &Telegram{s: s} }
+func (s *Store) Telegram() *Telegram {
+	return &Telegram{Queue: s.queue(s.key("tg", "updates"), "telegram updates", tgQueueMax), s: s}
+}
 
-const (
-	tgGroup = "workers"
-	// tgQueueMax bounds the queue when no worker runs for a long time; beyond it the
-	// oldest entries go (Telegram itself gives up on an update after 24 h).
-	tgQueueMax = 100_000
-	tgField    = "u"
-)
+// tgQueueMax bounds the queue when no worker runs for a long time; beyond it the
+// oldest entries go (Telegram itself gives up on an update after 24 h).
+const tgQueueMax = 100_000
 
-func (t *Telegram) queueKey() string          { return t.s.key("tg", "updates") }
 func (t *Telegram) leaseKey() string          { return t.s.key("tg", "poller") }
 func (t *Telegram) optionKey(k string) string { return t.s.key("tg", "opt", k) }
 func (t *Telegram) aboutKey(chat int64, message int) string {
 	return t.s.key("tg", "about", strconv.FormatInt(chat, 10)+":"+strconv.Itoa(message))
-}
-
-// Enqueue appends one raw update to the queue. When it returns nil the update is in
-// Redis and survives this process.
-func (t *Telegram) Enqueue(ctx context.Context, raw []byte) error {
-	err := t.s.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: t.queueKey(), MaxLen: tgQueueMax, Approx: true, Values: []any{tgField, raw},
-	}).Err()
-	if err != nil {
-		return fmt.Errorf("store: queue telegram update: %w", err)
-	}
-	return nil
-}
-
-// Read returns up to count queued updates that no worker has taken yet, and gives
-// them to consumer; it waits up to block (at least 1 ms) when there are none. ids[i]
-// is the queue id of raws[i], for Ack.
-func (t *Telegram) Read(ctx context.Context, consumer string, count int, block time.Duration) (ids []string, raws [][]byte, err error) {
-	block = max(block, time.Millisecond)
-	for range 2 {
-		var streams []redis.XStream
-		streams, err = t.s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-			Group: tgGroup, Consumer: consumer, Streams: []string{t.queueKey(), ">"},
-			Count: int64(count), Block: block,
-		}).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil, nil, nil
-		}
-		if isNoGroup(err) {
-			if err = t.createGroup(ctx); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("store: read telegram queue: %w", err)
-		}
-		for _, s := range streams {
-			ids, raws = appendMessages(ids, raws, s.Messages)
-		}
-		return ids, raws, nil
-	}
-	return nil, nil, fmt.Errorf("store: read telegram queue: %w", err)
-}
-
-// Reclaim gives consumer up to count updates that another worker took more than
-// minIdle ago without acknowledging them (it crashed or lost Redis), oldest first.
-func (t *Telegram) Reclaim(ctx context.Context, consumer string, count int, minIdle time.Duration) (ids []string, raws [][]byte, err error) {
-	for range 2 {
-		var msgs []redis.XMessage
-		msgs, _, err = t.s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-			Stream: t.queueKey(), Group: tgGroup, Consumer: consumer,
-			MinIdle: minIdle, Start: "0-0", Count: int64(count),
-		}).Result()
-		if isNoGroup(err) {
-			if err = t.createGroup(ctx); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("store: reclaim telegram updates: %w", err)
-		}
-		ids, raws = appendMessages(ids, raws, msgs)
-		return ids, raws, nil
-	}
-	return nil, nil, fmt.Errorf("store: reclaim telegram updates: %w", err)
-}
-
-// Ack marks queued updates as handled and deletes them.
-func (t *Telegram) Ack(ctx context.Context, ids ...string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := t.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, t.queueKey(), tgGroup, ids...)
-		p.XDel(ctx, t.queueKey(), ids...)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: acknowledge telegram updates: %w", err)
-	}
-	return nil
-}
-
-// Queued returns how many updates wait in the queue, taken or not (for tests and
-// health checks).
-func (t *Telegram) Queued(ctx context.Context) (int64, error) {
-	n, err := t.s.rdb.XLen(ctx, t.queueKey()).Result()
-	if err != nil {
-		return 0, fmt.Errorf("store: count telegram queue: %w", err)
-	}
-	return n, nil
-}
-
-func (t *Telegram) createGroup(ctx context.Context) error {
-	// From the start of the stream: the stream only holds updates not yet handled.
-	err := t.s.rdb.XGroupCreateMkStream(ctx, t.queueKey(), tgGroup, "0").Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("store: create telegram queue group: %w", err)
-	}
-	return nil
-}
-
-func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }
-
-func appendMessages(ids []string, raws [][]byte, msgs []redis.XMessage) ([]string, [][]byte) {
-	for _, m := range msgs {
-		raw, _ := m.Values[tgField].(string)
-		ids = append(ids, m.ID)
-		raws = append(raws, []byte(raw))
-	}
-	return ids, raws
 }
 
 // leaseScript takes the lease when free and renews it when owner holds it.

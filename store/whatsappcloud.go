@@ -14,10 +14,9 @@ import (
 
 // WhatsAppCloud keeps the state of the WhatsApp channel on Meta's Cloud API:
 //
-//   - wac:inbox        the queue of webhook payloads, a stream read through the consumer
-//     group "workers", as for Telegram (see Telegram): an entry is deleted only once
-//     every message in it was handled, and one taken by a worker that died is taken
-//     over by another.
+//   - wac:inbox        the queue of webhook payloads (a Queue): an entry is deleted
+//     only once every message in it was handled, and one taken by a worker that died
+//     is taken over by another.
 //   - wac:done:WAMID   a message handled (48 h), so a redelivered payload does not
 //     download its photo or mark it read again; the engine's dedupe is what keeps it
 //     from being answered twice.
@@ -30,13 +29,17 @@ import (
 //     read, failed; 30 days).
 //   - wac:failed       the latest 1,000 messages Meta reported as failed, newest first,
 //     with the error code (no text, no number: a pseudonym of the conversation).
-type WhatsAppCloud struct{ s *Store }
+type WhatsAppCloud struct {
+	*Queue // wac:inbox
+	s      *Store
+}
 
 // WhatsAppCloud returns the Cloud API channel's store.
-func (s *Store) WhatsAppCloud() *WhatsAppCloud { return &WhatsAppCloud{s: s} }
+func (s *Store) WhatsAppCloud() *WhatsAppCloud {
+	return &WhatsAppCloud{Queue: s.queue(s.key("wac", "inbox"), "whatsapp payloads", wacQueueMax), s: s}
+}
 
 const (
-	wacGroup      = "workers"
 	wacQueueMax   = 100_000
 	wacDoneTTL    = 48 * time.Hour
 	wacMsgTTL     = 7 * 24 * time.Hour
@@ -47,116 +50,12 @@ const (
 	WindowLength = 24 * time.Hour
 )
 
-func (w *WhatsAppCloud) queueKey() string          { return w.s.key("wac", "inbox") }
 func (w *WhatsAppCloud) doneKey(id string) string  { return w.s.key("wac", "done", id) }
 func (w *WhatsAppCloud) winKey(waID string) string { return w.s.key("wac", "win", waID) }
 func (w *WhatsAppCloud) msgKey(id string) string   { return w.s.key("wac", "msg", id) }
 func (w *WhatsAppCloud) stKey(id, s string) string { return w.s.key("wac", "st", id, s) }
 func (w *WhatsAppCloud) runKey(run string) string  { return w.s.key("wac", "run", run) }
 func (w *WhatsAppCloud) failedKey() string         { return w.s.key("wac", "failed") }
-
-// Enqueue appends one raw webhook payload to the queue. When it returns nil the
-// payload is in Redis and survives this process.
-func (w *WhatsAppCloud) Enqueue(ctx context.Context, raw []byte) error {
-	err := w.s.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: w.queueKey(), MaxLen: wacQueueMax, Approx: true, Values: []any{tgField, raw},
-	}).Err()
-	if err != nil {
-		return fmt.Errorf("store: queue whatsapp payload: %w", err)
-	}
-	return nil
-}
-
-// Read returns up to count queued payloads no worker has taken yet and gives them to
-// consumer, waiting up to block (at least 1 ms) when there are none.
-func (w *WhatsAppCloud) Read(ctx context.Context, consumer string, count int, block time.Duration) (ids []string, raws [][]byte, err error) {
-	block = max(block, time.Millisecond)
-	for range 2 {
-		var streams []redis.XStream
-		streams, err = w.s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-			Group: wacGroup, Consumer: consumer, Streams: []string{w.queueKey(), ">"},
-			Count: int64(count), Block: block,
-		}).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil, nil, nil
-		}
-		if isNoGroup(err) {
-			if err = w.createGroup(ctx); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("store: read whatsapp queue: %w", err)
-		}
-		for _, s := range streams {
-			ids, raws = appendMessages(ids, raws, s.Messages)
-		}
-		return ids, raws, nil
-	}
-	return nil, nil, fmt.Errorf("store: read whatsapp queue: %w", err)
-}
-
-// Reclaim gives consumer up to count payloads another worker took more than minIdle
-// ago without acknowledging them.
-func (w *WhatsAppCloud) Reclaim(ctx context.Context, consumer string, count int, minIdle time.Duration) (ids []string, raws [][]byte, err error) {
-	for range 2 {
-		var msgs []redis.XMessage
-		msgs, _, err = w.s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-			Stream: w.queueKey(), Group: wacGroup, Consumer: consumer,
-			MinIdle: minIdle, Start: "0-0", Count: int64(count),
-		}).Result()
-		if isNoGroup(err) {
-			if err = w.createGroup(ctx); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("store: reclaim whatsapp payloads: %w", err)
-		}
-		ids, raws = appendMessages(ids, raws, msgs)
-		return ids, raws, nil
-	}
-	return nil, nil, fmt.Errorf("store: reclaim whatsapp payloads: %w", err)
-}
-
-// Ack marks queued payloads as handled and deletes them.
-func (w *WhatsAppCloud) Ack(ctx context.Context, ids ...string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := w.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, w.queueKey(), wacGroup, ids...)
-		p.XDel(ctx, w.queueKey(), ids...)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: acknowledge whatsapp payloads: %w", err)
-	}
-	return nil
-}
-
-// Queued returns how many payloads wait in the queue, taken or not.
-func (w *WhatsAppCloud) Queued(ctx context.Context) (int64, error) {
-	n, err := w.s.rdb.XLen(ctx, w.queueKey()).Result()
-	if err != nil {
-		return 0, fmt.Errorf("store: count whatsapp queue: %w", err)
-	}
-	return n, nil
-}
-
-func (w *WhatsAppCloud) createGroup(ctx context.Context) error {
-	err := w.s.rdb.XGroupCreateMkStream(ctx, w.queueKey(), wacGroup, "0").Err()
-	if err != nil && !isBusyGroup(err) {
-		return fmt.Errorf("store: create whatsapp queue group: %w", err)
-	}
-	return nil
-}
-
-func isBusyGroup(err error) bool {
-	return err != nil && len(err.Error()) >= 9 && err.Error()[:9] == "BUSYGROUP"
-}
 
 // Handled reports whether the message with this id was handled in the last 48 hours.
 func (w *WhatsAppCloud) Handled(ctx context.Context, wamid string) (bool, error) {

@@ -29,7 +29,7 @@ import (
 //	{bc}:r|m|tips:<key>, {bc}:t:<topic>   the subscriber, its topics, the tips it had
 //	{bc:<run>}:rcpt, {bc:<run>}:d         recipients of runs not yet taken, and who got what
 //	                                      (under {bc}:rcpt:<run>, {bc}:d:<run> for earlier runs)
-//	outbox:whatsapp             news queued for the replica holding the channel
+//	outbox:whatsapp             news queued for the replica holding the channel (a stream)
 //
 // Every step copies before it deletes, and each step stays within one hash tag (a
 // Lua script or a WATCH transaction on one slot, so Redis Cluster takes it); the
@@ -552,14 +552,24 @@ func (b *Broadcasts) moveRunRecords(ctx context.Context, run string, keys []stri
 
 // --- the outbox ---
 
+// entries returns the queued messages of a channel (turning an older version's list
+// into the stream first).
+func (o *Outbox) entries(ctx context.Context, rdb redis.Cmdable, channel string) ([]redis.XMessage, error) {
+	if err := fromListScript.Run(ctx, o.s.rdb, []string{o.key(channel)}, queueField).Err(); err != nil {
+		return nil, err
+	}
+	return rdb.XRange(ctx, o.key(channel), "-", "+").Result()
+}
+
 // lidChats returns the LIDs of the chats queued messages of a channel are for.
 func (o *Outbox) lidChats(ctx context.Context, channel string) ([]string, error) {
-	raws, err := o.s.rdb.LRange(ctx, o.key(channel), 0, -1).Result()
+	msgs, err := o.entries(ctx, o.s.rdb, channel)
 	if err != nil {
 		return nil, fmt.Errorf("store: read outbox: %w", err)
 	}
 	var out []string
-	for _, raw := range raws {
+	for _, m := range msgs {
+		raw, _ := m.Values[queueField].(string)
 		var q struct {
 			ChatID string `json:"chat_id"`
 		}
@@ -573,20 +583,23 @@ func (o *Outbox) lidChats(ctx context.Context, channel string) ([]string, error)
 }
 
 // readdress rewrites the chat id of queued messages for a LID whose number is known,
-// keeping everything else of each message and their order, in one transaction on the
-// outbox's key. It returns how many it rewrote.
+// keeping everything else of each message, their ids and their order, in one
+// transaction on the outbox's key. It returns how many it rewrote. The stream is
+// written anew, so its consumer group goes: messages a replica has taken and not yet
+// sent are handed out again (at least once, as ever).
 func (o *Outbox) readdress(ctx context.Context, channel string, phones map[string]string) (int, error) {
 	key := o.key(channel)
 	for range 10 {
 		n := 0
 		err := o.s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			raws, err := tx.LRange(ctx, key, 0, -1).Result()
+			msgs, err := o.entries(ctx, tx, channel)
 			if err != nil {
 				return err
 			}
 			n = 0
-			out := make([]any, len(raws))
-			for i, raw := range raws {
+			out := make([]string, len(msgs))
+			for i, m := range msgs {
+				raw, _ := m.Values[queueField].(string)
 				out[i] = raw
 				var q map[string]json.RawMessage
 				if json.Unmarshal([]byte(raw), &q) != nil {
@@ -612,7 +625,9 @@ func (o *Outbox) readdress(ctx context.Context, channel string, phones map[strin
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Del(ctx, key)
-				p.RPush(ctx, key, out...)
+				for i, m := range msgs {
+					p.XAdd(ctx, &redis.XAddArgs{Stream: key, ID: m.ID, Values: []any{queueField, out[i]}})
+				}
 				return nil
 			})
 			return err

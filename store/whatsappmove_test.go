@@ -145,7 +145,12 @@ func sariFoundByNumber(t *testing.T, st *store.Store, delivered, pending string,
 	if taken, _ := b.Take(ctx, pending, 10, time.Minute, at); !slices.Equal(taken, []string{sariNew}) {
 		t.Errorf("the run still going out takes %v, want her number", taken)
 	}
-	q, ok, err := st.Outbox().Take(ctx, "whatsapp")
+	_, raws, err := st.Outbox().Queue("whatsapp").Read(ctx, "test", 10, time.Millisecond)
+	ok := len(raws) == 1
+	var q store.Queued
+	if ok {
+		q, err = store.DecodeQueued(raws[0])
+	}
 	if err != nil || !ok || q.ChatID != sariPhone || len(q.Replies) != 1 || q.Lang != "en" ||
 		q.Template == nil || q.Template.Params["ticket"] != "BTG-1" {
 		t.Errorf("queued news: %+v %v %v", q, ok, err)

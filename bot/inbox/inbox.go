@@ -54,7 +54,11 @@ type Config struct {
 	Consumer string       // this process's name among the queue's consumers
 	// Open turns an entry into its jobs (none: acknowledged at once). An error drops
 	// the entry: it is logged and acknowledged.
-	Open       func(id string, raw []byte) ([]Job, error)
+	Open func(id string, raw []byte) ([]Job, error)
+	// Gate, when set, says whether this process may take entries now (a replica that
+	// cannot send on the outbox's channel must leave them to one that can); while it
+	// says no, the worker looks again every Wait.
+	Gate       func() bool
 	MaxAge     time.Duration    // an entry queued longer ago is dropped; 0: no limit
 	Slots      int              // entries read but not finished; default 256
 	ClaimAfter time.Duration    // an entry taken but not acknowledged is taken over after; default 2 min
@@ -107,6 +111,10 @@ func (w *Worker) Run(ctx, jobs context.Context) {
 	var lastReclaim time.Time
 	pause := bot.Backoff(min(time.Second, cfg.MaxBackoff), cfg.MaxBackoff)
 	for ctx.Err() == nil {
+		if cfg.Gate != nil && !cfg.Gate() {
+			bot.Sleep(ctx, cfg.Wait)
+			continue
+		}
 		n := takeSlots(ctx, slots, 100)
 		if n == 0 {
 			break

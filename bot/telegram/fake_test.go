@@ -276,14 +276,17 @@ func (h *recordingHandler) handled() []bot.Message {
 	return append([]bot.Message(nil), h.msgs...)
 }
 
-// failingStore wraps a conversation store and fails Acquire while fail is set.
+// failingStore wraps a conversation store and fails Acquire while fail is set,
+// counting the failures.
 type failingStore struct {
 	bot.ConversationStore
-	fail atomic.Bool
+	fail   atomic.Bool
+	failed atomic.Int32
 }
 
 func (s *failingStore) Acquire(ctx context.Context, key, msgID string) (*bot.Claim, error) {
 	if s.fail.Load() {
+		s.failed.Add(1)
 		return nil, fmt.Errorf("store: redis is down")
 	}
 	return s.ConversationStore.Acquire(ctx, key, msgID)

@@ -118,8 +118,8 @@ func TestWebhook(t *testing.T) {
 					t.Fatalf("status %d, want 200", code)
 				}
 			}
+			// An update leaves the queue only once it was handled: both deliveries are done.
 			waitFor(t, 5*time.Second, "the queue to empty", func() bool { n, _ := queue.Queued(ctx); return n == 0 })
-			time.Sleep(100 * time.Millisecond)
 			n := 0
 			for _, m := range r.handler.handled() {
 				if m.ID == "1122334455:42" {
@@ -219,7 +219,7 @@ func TestAQueuedUpdateIsKeptUntilTheEngineCanHandleIt(t *testing.T) {
 	if code := r.post(t, testSecret, textUpdate(30, 1122334455, 70, "halo")); code != http.StatusOK {
 		t.Fatalf("status %d", code)
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, 5*time.Second, "the engine to fail on the update", func() bool { return r.conv.failed.Load() > 0 })
 	if n, _ := b.Store.Telegram().Queued(ctx); n != 1 {
 		t.Fatalf("%d queued while the engine fails, want the update kept", n)
 	}

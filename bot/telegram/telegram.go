@@ -277,12 +277,6 @@ func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, st Sto
 	if cfg.Workers <= 0 {
 		cfg.Workers = 16
 	}
-	if cfg.ClaimAfter <= 0 {
-		cfg.ClaimAfter = 2 * time.Minute
-	}
-	if cfg.QueueWait <= 0 {
-		cfg.QueueWait = 2 * time.Second
-	}
 	if cfg.Commands == nil {
 		cfg.Commands = DefaultCommands()
 	}
@@ -381,10 +375,8 @@ func (c *Channel) Run(ctx context.Context) error {
 		c.log.Info("telegram: receiving by long polling", "bot", c.Me().UserName)
 	}
 	// Updates being handled when ctx ends get shutdownGrace to finish on jobs.
-	jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelJobs()
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelJobs) })
-	defer stop()
+	jobs, release := bot.Grace(ctx, shutdownGrace)
+	defer release()
 
 	c.receiving.Store(true)
 	defer c.receiving.Store(false)

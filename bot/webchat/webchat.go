@@ -427,12 +427,8 @@ type historyLine struct {
 // messages as the server keeps them (HISTORY_DAYS, the newest few), so that a page
 // opened again shows them. It changes nothing.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	id := s.known(w, r, r.Header.Get("X-Chat-Token"))
+	id := s.knownAndAllowed(w, r)
 	if id == "" {
-		return
-	}
-	if !s.allow(r.Context(), s.messages, id) {
-		tooMany(w)
 		return
 	}
 	setDeadlines(w, BodyTimeout, AnswerTimeout)
@@ -460,12 +456,8 @@ const PhotoPath = "/api/chat/photo/"
 // conversation (a photo staff sent), as the conversation's history names it. Any
 // other name, a photo of another conversation included, is 404.
 func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
-	id := s.known(w, r, r.Header.Get("X-Chat-Token"))
+	id := s.knownAndAllowed(w, r)
 	if id == "" {
-		return
-	}
-	if !s.allow(r.Context(), s.messages, id) {
-		tooMany(w)
 		return
 	}
 	o, ok := s.media.(bot.MediaStore)
@@ -630,6 +622,17 @@ func (s *Server) known(w http.ResponseWriter, r *http.Request, token string) str
 	}
 	if !ok {
 		httpjson.Error(w, http.StatusUnauthorized, "unknown conversation token: start a new conversation without it")
+		return ""
+	}
+	return id
+}
+
+// knownAndAllowed is known for the request's X-Chat-Token, within the conversation's
+// rate of requests (else 429); "" when the request was answered.
+func (s *Server) knownAndAllowed(w http.ResponseWriter, r *http.Request) string {
+	id := s.known(w, r, r.Header.Get("X-Chat-Token"))
+	if id != "" && !s.allow(r.Context(), s.messages, id) {
+		tooMany(w)
 		return ""
 	}
 	return id

@@ -349,7 +349,7 @@ func TestLogger(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	t.Run("while no device is linked Run waits, says once how to pair, and returns when stopped", func(t *testing.T) {
+	t.Run("while no device is linked Run waits, says once how to pair, and returns when stopped", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.detach(stateStarting)
 		h.c.cfg.DB, h.c.cfg.LinkPoll = memDB(t), 10*time.Millisecond
@@ -373,7 +373,7 @@ func TestRun(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("Run did not return when stopped")
 		}
-	})
+	}))
 
 	t.Run("a replica that does not hold the connection lock stands by and never connects", func(t *testing.T) {
 		h := newHarness(t, nil)
@@ -413,7 +413,7 @@ func TestRun(t *testing.T) {
 		}
 	})
 
-	t.Run("a device still being paired is left alone until the pairing command is done", func(t *testing.T) {
+	t.Run("a device still being paired is left alone until the pairing command is done", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.detach(stateStarting)
 		h.c.lock = &fakeLock{holder: "the-other-replica"} // so that nothing ever connects here
@@ -438,9 +438,9 @@ func TestRun(t *testing.T) {
 		waitFor(t, func() bool { _, d := h.c.Health(); return strings.HasPrefix(d, "standby") })
 		cancel()
 		<-done
-	})
+	}))
 
-	t.Run("a holder that loses the lock disconnects at once", func(t *testing.T) {
+	t.Run("a holder that loses the lock disconnects at once", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.cfg.LockRenew, h.c.cfg.LockTTL = 10*time.Millisecond, 100*time.Millisecond
 		h.lock.renew = false // another replica took it
@@ -460,9 +460,9 @@ func TestRun(t *testing.T) {
 		if kind, _, _, found, _ := d.lastState(context.Background()); !found || kind != stateConnected {
 			t.Errorf("the state was not recorded for the status command: %q %v", kind, found)
 		}
-	})
+	}))
 
-	t.Run("a holder that cannot reach Redis disconnects before another may take over", func(t *testing.T) {
+	t.Run("a holder that cannot reach Redis disconnects before another may take over", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.cfg.LockRenew, h.c.cfg.LockTTL = 10*time.Millisecond, 60*time.Millisecond
 		h.lock.err = context.DeadlineExceeded
@@ -483,7 +483,7 @@ func TestRun(t *testing.T) {
 		if time.Since(start) < h.c.cfg.LockTTL-h.c.cfg.LockRenew {
 			t.Errorf("gave up after %v, before the lock could expire", time.Since(start))
 		}
-	})
+	}))
 }
 
 func waitFor(t *testing.T, cond func() bool) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -373,4 +374,11 @@ func direct(m *waE2E.Message) *events.Message {
 func with(e *events.Message, f func(*events.Message)) *events.Message {
 	f(e)
 	return e
+}
+
+// inBubble runs a subtest in a synctest bubble: the channel's goroutines and timers
+// run on its fake clock, so "nothing is sent" is checked once everything that could
+// happen has, and a wait for something that never comes fails at once.
+func inBubble(f func(t *testing.T)) func(t *testing.T) {
+	return func(t *testing.T) { synctest.Test(t, f) }
 }

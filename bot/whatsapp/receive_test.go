@@ -45,7 +45,7 @@ func TestReceive(t *testing.T) {
 	ctx := context.Background()
 	replies := []bot.Reply{{Text: "Silakan pilih:", Options: []bot.Option{{ID: "faq", Label: "Tanya"}}}}
 
-	t.Run("a handled message is acknowledged and its replies go to the sender for the chat it came from", func(t *testing.T) {
+	t.Run("a handled message is acknowledged and its replies go to the sender for the chat it came from", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.engine.out = bot.Outcome{Replies: replies, To: bot.Recipient{Lang: "en"}}
 		if !h.c.onEvent(ctx, ctx, direct(text("menu"))) {
@@ -58,9 +58,9 @@ func TestReceive(t *testing.T) {
 		if got := h.engine.messages(); len(got) != 1 || got[0].Key() != "whatsapp:"+phone {
 			t.Errorf("engine got %+v", got)
 		}
-	})
+	}))
 
-	t.Run("a message the engine could not handle is not acknowledged, and a reconnect is asked for", func(t *testing.T) {
+	t.Run("a message the engine could not handle is not acknowledged, and a reconnect is asked for", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		boom := errors.New("store: redis down")
 		h.engine.errs = []error{boom, boom, boom}
@@ -81,9 +81,9 @@ func TestReceive(t *testing.T) {
 		if len(h.sender.sends) != 0 {
 			t.Error("something was sent for an unhandled message")
 		}
-	})
+	}))
 
-	t.Run("a store hiccup is retried within the handler", func(t *testing.T) {
+	t.Run("a store hiccup is retried within the handler", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.engine.errs = []error{errors.New("store: timeout")}
 		h.engine.out = bot.Outcome{Replies: replies}
@@ -91,9 +91,9 @@ func TestReceive(t *testing.T) {
 			t.Fatal("handler returned false although the second try succeeded")
 		}
 		waitSend(t, h.sender)
-	})
+	}))
 
-	t.Run("a redelivered message is acknowledged and nothing is sent again", func(t *testing.T) {
+	t.Run("a redelivered message is acknowledged and nothing is sent again", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.engine.out = bot.Outcome{Replies: replies, Duplicate: true}
 		if !h.c.onEvent(ctx, ctx, direct(text("menu"))) {
@@ -104,9 +104,9 @@ func TestReceive(t *testing.T) {
 			t.Fatalf("a duplicate's replies were sent again: %+v", call)
 		case <-time.After(50 * time.Millisecond):
 		}
-	})
+	}))
 
-	t.Run("the message is marked read and the person sees typing while the engine works", func(t *testing.T) {
+	t.Run("the message is marked read and the person sees typing while the engine works", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		var seen []types.ChatPresence
 		var read []types.MessageID
@@ -125,9 +125,9 @@ func TestReceive(t *testing.T) {
 		if last := h.client.presences[len(h.client.presences)-1]; last != types.ChatPresencePaused {
 			t.Errorf("after a turn without replies the presence is %q, want paused", last)
 		}
-	})
+	}))
 
-	t.Run("ignored messages are acknowledged without reaching the engine", func(t *testing.T) {
+	t.Run("ignored messages are acknowledged without reaching the engine", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		for _, e := range []*events.Message{
 			with(direct(text("x")), func(e *events.Message) { e.Info.IsFromMe = true }),
@@ -143,9 +143,9 @@ func TestReceive(t *testing.T) {
 		if len(h.client.reads) != 0 {
 			t.Error("an ignored message was marked read")
 		}
-	})
+	}))
 
-	t.Run("while the channel stops, messages are left for the next connection", func(t *testing.T) {
+	t.Run("while the channel stops, messages are left for the next connection", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		stopped, cancel := context.WithCancel(ctx)
 		cancel()
@@ -155,9 +155,9 @@ func TestReceive(t *testing.T) {
 		if len(h.engine.messages()) != 0 {
 			t.Error("a message received while stopping reached the engine")
 		}
-	})
+	}))
 
-	t.Run("the replies to one chat are sent in the order the messages came", func(t *testing.T) {
+	t.Run("the replies to one chat are sent in the order the messages came", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		for i, s := range []string{"satu", "dua", "tiga"} {
 			h.engine.out = bot.Outcome{Replies: []bot.Reply{{Text: s}}}
@@ -172,7 +172,7 @@ func TestReceive(t *testing.T) {
 		if !slices.Equal(got, []string{"satu", "dua", "tiga"}) {
 			t.Errorf("replies sent as %v", got)
 		}
-	})
+	}))
 }
 
 func TestReceivePhotos(t *testing.T) {
@@ -300,7 +300,7 @@ func TestLifecycle(t *testing.T) {
 		}
 	}
 
-	t.Run("when the device is logged out sending stops, staff are alerted and readiness says why", func(t *testing.T) {
+	t.Run("when the device is logged out sending stops, staff are alerted and readiness says why", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		if ok, detail := h.c.Health(); !ok || detail != "connected" {
 			t.Fatalf("Health before = %v %q", ok, detail)
@@ -335,9 +335,9 @@ func TestLifecycle(t *testing.T) {
 		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone}, bot.Reply{Text: "halo"}); err != nil {
 			t.Errorf("Send after recovery = %v", err)
 		}
-	})
+	}))
 
-	t.Run("a temporary ban stops sending and staff learn until when", func(t *testing.T) {
+	t.Run("a temporary ban stops sending and staff learn until when", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.onEvent(ctx, ctx, &events.TemporaryBan{Code: events.TempBanSentToTooManyPeople, Expire: 2 * time.Hour})
 		a := nextAlert(t, h)
@@ -351,9 +351,9 @@ func TestLifecycle(t *testing.T) {
 		if s := <-h.c.signals; s.kind != sigBanned || s.until.IsZero() {
 			t.Errorf("session loop told %+v", s)
 		}
-	})
+	}))
 
-	t.Run("a replaced stream stops sending and is alerted once however often it happens", func(t *testing.T) {
+	t.Run("a replaced stream stops sending and is alerted once however often it happens", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.onEvent(ctx, ctx, &events.StreamReplaced{})
 		if a := nextAlert(t, h); a.Kind != AlertReplaced {
@@ -365,18 +365,18 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("Health = %v %q", ok, detail)
 		}
 		sendRefused(t, h)
-	})
+	}))
 
-	t.Run("an outdated client is alerted and stops sending", func(t *testing.T) {
+	t.Run("an outdated client is alerted and stops sending", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.onEvent(ctx, ctx, &events.ClientOutdated{})
 		if a := nextAlert(t, h); a.Kind != AlertOutdated {
 			t.Errorf("alert = %+v", a)
 		}
 		sendRefused(t, h)
-	})
+	}))
 
-	t.Run("a network disconnect is not alerted and sending is still tried", func(t *testing.T) {
+	t.Run("a network disconnect is not alerted and sending is still tried", inBubble(func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.c.onEvent(ctx, ctx, &events.Disconnected{})
 		noAlert(t, h)
@@ -389,5 +389,5 @@ func TestLifecycle(t *testing.T) {
 		}
 		h.c.onEvent(ctx, ctx, &events.Connected{})
 		noAlert(t, h)
-	})
+	}))
 }

@@ -37,10 +37,8 @@ func (c *Channel) Run(ctx context.Context) error {
 	defer devices.Close()
 
 	// Replies queued when ctx ends get shutdownGrace to go out.
-	jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelJobs()
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelJobs) })
-	defer stop()
+	jobs, release := bot.Grace(ctx, shutdownGrace)
+	defer release()
 
 	for ctx.Err() == nil {
 		dev := c.waitLinked(ctx, devices)

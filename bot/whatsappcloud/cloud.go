@@ -228,12 +228,6 @@ func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, texts 
 	if cfg.Workers <= 0 {
 		cfg.Workers = 16
 	}
-	if cfg.ClaimAfter <= 0 {
-		cfg.ClaimAfter = 2 * time.Minute
-	}
-	if cfg.QueueWait <= 0 {
-		cfg.QueueWait = 2 * time.Second
-	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = time.Minute
 	}

@@ -22,10 +22,8 @@ const maxAge = 7 * 24 * time.Hour
 // Run checks the token against the Graph API (retrying, without holding anything
 // up, while it does not answer) and works on the queue until ctx ends. It returns nil.
 func (c *Channel) Run(ctx context.Context) error {
-	jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelJobs()
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelJobs) })
-	defer stop()
+	jobs, release := bot.Grace(ctx, shutdownGrace)
+	defer release()
 	var wg sync.WaitGroup
 	wg.Go(func() { c.watch(ctx) })
 	wg.Go(func() { c.inbox.Run(ctx, jobs) })
