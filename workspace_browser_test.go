@@ -93,6 +93,13 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 		t.Fatalf("no ticket in %q", replies)
 	}
 
+	// Another citizen's complaint, so that the inbox holds more than one.
+	other, _ := post(t, addr, "", `{"text":"halo"}`)
+	for _, m := range []string{`{"text":"lapor"}`, `{"option":"cat:sampah"}`, `{"text":"Sampah menumpuk di depan pasar Batang sejak Senin"}`,
+		`{"text":"Jl. Gajah Mada, depan pasar"}`, `{"text":"lanjut"}`, `{"option":"conf:yes"}`, `{"option":"confirm","id":"confirm-2"}`} {
+		post(t, addr, other, m)
+	}
+
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(execPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -168,11 +175,15 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 	})
 
 	t.Run("it is verified, passed to an agency and finished with a note", func(t *testing.T) {
-		do(t, "verify", chromedp.Click(chromedp.CSS(`#do-verify`)), chromedp.WaitVisible(chromedp.CSS(`#flash`)))
+		// Each action loads the page anew: wait for that action's own message.
+		flash := func(words string) chromedp.Search {
+			return chromedp.Search(fmt.Sprintf(`//p[@id="flash"][contains(., %q)]`, words))
+		}
+		do(t, "verify", chromedp.Click(chromedp.CSS(`#do-verify`)), chromedp.WaitVisible(flash("sudah diverifikasi")))
 		do(t, "pass it to Dinas PUPR",
 			chromedp.SetValue(chromedp.CSS(`#dispose-agency`), "pupr"),
 			chromedp.Click(chromedp.CSS(`#do-dispose`)),
-			chromedp.WaitVisible(chromedp.CSS(`#flash`)),
+			chromedp.WaitVisible(flash("sudah didisposisikan")),
 		)
 		agency, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#agency`)))
 		if !strings.Contains(agency, "Dinas Pekerjaan Umum") {
@@ -181,7 +192,7 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 		do(t, "finish it with a note",
 			chromedp.SendKeys(chromedp.CSS(`#finish-text`), "Trotoar sudah diperbaiki oleh tim PUPR."),
 			chromedp.Click(chromedp.CSS(`#do-finish`)),
-			chromedp.WaitVisible(chromedp.CSS(`#flash`)),
+			chromedp.WaitVisible(flash("sudah diselesaikan")),
 		)
 		status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#status`)))
 		if status != "Selesai" {
@@ -224,10 +235,20 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#send`)),
 			chromedp.WaitVisible(chromedp.CSS(`#runs-body tr[data-state=done]`)),
 		)
-		sent, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#runs-body tr[data-state=done] td:nth-child(4)`)))
+		// Once delivered, the page loads itself anew: read it when it has.
+		var sent string
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === "complete" && !document.querySelector("#runs-body[data-live='1']") ? ` +
+				`(document.querySelector("#runs-body tr[data-state=done] td:nth-child(4)") || {}).textContent || "" : ""`))
+			if err == nil && got != "" {
+				sent = got
+				break
+			}
+		}
 		if sent != "1" {
 			t.Errorf("the run sent %q messages, want 1 (the one subscriber)", sent)
 		}
+		shoot(t, "workspace-broadcast.png")
 	})
 
 	t.Run("an officer of another agency cannot open the complaint", func(t *testing.T) {
