@@ -238,7 +238,7 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 		// Once delivered, the page loads itself anew: read it when it has.
 		var sent string
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === "complete" && !document.querySelector("#runs-body[data-live='1']") ? ` +
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === "complete" && !document.querySelector("#runs-body[data-live='1']") ? `+
 				`(document.querySelector("#runs-body tr[data-state=done] td:nth-child(4)") || {}).textContent || "" : ""`))
 			if err == nil && got != "" {
 				sent = got
