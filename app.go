@@ -112,6 +112,10 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	if err != nil {
 		return nil, err
 	}
+	places, err := flows.LoadGazetteer(content, region.BBox, tourism.Attractions)
+	if err != nil {
+		return nil, err
+	}
 	hours, err := region.Hours(cfg.Handoff.OfficeHours, cfg.Location)
 	if err != nil {
 		return nil, fmt.Errorf("OFFICE_HOURS: %w", err)
@@ -203,9 +207,10 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	router.RegisterStaffBroadcasts(a.broadcasts, region.Topics, who.May(domain.PermBroadcasts), cfg.Location, nil)
 	a.desk = router.RegisterHandoff(flows.HandoffConfig{
 		Store: st.Handoffs(), Courier: a.notifier, Hours: hours, Wait: cfg.Handoff.Wait,
-		Keep: cfg.Handoff.keep(), Staff: who.May(domain.PermConversation), Location: cfg.Location, NewID: store.NewHandoffID,
+		Keep: cfg.Handoff.keep(), Staff: who.May(domain.PermConversation), Location: cfg.Location, NewID: store.NewHandoffID, Region: &region.BBox,
 	})
 	router.RegisterTourism(tourism)
+	router.RegisterPlaces(places)
 
 	if p == forService {
 		a.scheduler = broadcast.New(broadcast.Config{

@@ -35,10 +35,11 @@ type fakeGraph struct {
 	srv *httptest.Server
 	png []byte
 
-	mu    sync.Mutex
-	sent  map[string][]map[string]any // by recipient, in order
-	reads []string
-	n     int
+	mu      sync.Mutex
+	sent    map[string][]map[string]any // by recipient, in order
+	reads   []string
+	uploads [][]byte // photos Layan uploaded, in order
+	n       int
 }
 
 func newFakeGraph(t *testing.T) *fakeGraph {
@@ -88,6 +89,19 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 		f.n++
 		fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":"wamid.out.%d"}]}`, to, to, f.n)
 	}))
+	mux.HandleFunc("POST /v23.0/{phone}/media", authed(func(w http.ResponseWriter, r *http.Request) {
+		file, _, err := r.FormFile("file")
+		if err != nil || r.PathValue("phone") != cloudPhoneID || r.FormValue("messaging_product") != "whatsapp" {
+			w.WriteHeader(400)
+			io.WriteString(w, `{"error":{"message":"bad upload","code":100}}`)
+			return
+		}
+		data, _ := io.ReadAll(file)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.uploads = append(f.uploads, data)
+		fmt.Fprintf(w, `{"id":"media-up-%d"}`, len(f.uploads))
+	}))
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -135,6 +149,8 @@ func show(m map[string]any) string {
 			}
 		}
 		return s
+	case "image":
+		return "image " + get(m, "image", "id").(string) + ": " + fmt.Sprint(get(m, "image", "caption"))
 	case "interactive":
 		in := get(m, "interactive")
 		s := get(in, "type").(string) + ": " + get(in, "body", "text").(string)

@@ -36,7 +36,7 @@ func (c *courier) Tell(ctx context.Context, ho *domain.Handoff, event string) {
 	c.told = append(c.told, event)
 }
 
-func (c *courier) Staff(ctx context.Context, text string) {}
+func (c *courier) Staff(ctx context.Context, id, text string) {}
 
 func (c *courier) events() []string {
 	c.mu.Lock()

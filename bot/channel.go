@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 )
 
@@ -105,4 +106,12 @@ type Texts interface {
 // MIME type; a refused file's error wraps ErrFileRefused. *store.Media is one.
 type MediaSaver interface {
 	Save(r io.Reader) (name, mime string, err error)
+}
+
+// MediaStore is a MediaSaver that also opens the files it keeps by the name Save gave
+// them (a photo staff send, delivered by a channel that uploads it); *store.Media is
+// one.
+type MediaStore interface {
+	MediaSaver
+	Open(name string) (*os.File, error)
 }

@@ -356,7 +356,7 @@ func (e *Engine) remember(s, before *Session, m Message, replies []Reply, at tim
 		if r.From != "" {
 			from = r.From
 		}
-		l := Line{From: from, Text: cut(r.Text), Options: r.Options, At: at}
+		l := Line{From: from, Text: cut(r.Text), Options: r.Options, At: at, Status: r.Status}
 		if r.Media != nil {
 			l.Media = r.Media.Ref // a photo shown to the person, who may see it again
 		}

@@ -58,6 +58,9 @@ type Message struct {
 	Location *domain.Location
 	Media    *Media
 	Time     time.Time
+	// InReplyTo is the About of the bot's message this one answers, when the channel
+	// can tell (a reply to the bot's message in Telegram); "" otherwise.
+	InReplyTo string
 }
 
 // Media refers to a file a person sent; the adapter stores or fetches it.
@@ -112,7 +115,23 @@ type Reply struct {
 	// From is who speaks: "" the bot, FromStaff a member of staff whose words the bot
 	// carries (a live handoff).
 	From string `json:"from,omitempty"`
+	// About names what the message is about ("handoff:<id>" for news of a talk with
+	// staff), for a channel that remembers it so that an answer to the message comes
+	// back as Message.InReplyTo. People never see it.
+	About string `json:"about,omitempty"`
+	// Status is the state of the conversation after this reply, for a page that
+	// shows it beside the messages (the web chat's status bar): StatusWaiting,
+	// StatusActive, StatusEnded; "" says nothing new.
+	Status string `json:"status,omitempty"`
 }
+
+// The states of a conversation a page may show (Reply.Status): waiting for staff,
+// talking with a member of staff, and that talk just ended.
+const (
+	StatusWaiting = "handoff:waiting"
+	StatusActive  = "handoff:active"
+	StatusEnded   = "handoff:ended"
+)
 
 // Session is what Layan remembers about one conversation between messages. It is
 // plain data, stored as JSON; flows keep their state in Flow, Step and State.

@@ -16,6 +16,7 @@ type Line struct {
 	Text    string    `json:"text"`
 	Options []Option  `json:"options,omitempty"`
 	At      time.Time `json:"at"`
-	By      string    `json:"by,omitempty"`    // the staff member, for FromStaff
-	Media   string    `json:"media,omitempty"` // a stored photo's name
+	By      string    `json:"by,omitempty"`     // the staff member, for FromStaff
+	Media   string    `json:"media,omitempty"`  // a stored photo's name
+	Status  string    `json:"status,omitempty"` // the reply's Status
 }

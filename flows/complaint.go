@@ -224,6 +224,10 @@ func (f *complaintFlow) location(_ context.Context, c *Conv, d *complaintDraft, 
 		return waiting
 	}
 	d.Point, d.Address = nil, text
+	if p, ok := c.Place(text); ok {
+		// A place of the region: its point, approximately, and the person is told so.
+		d.Point, d.Address = keptPoint(p.Point), c.T("places.approx", "Typed", text, "Place", placeLabel(c, p))
+	}
 	return kept
 }
 
@@ -298,7 +302,7 @@ func (f *complaintFlow) summary(c *Conv, d *complaintDraft) string {
 		return c.T("complaint.no")
 	}
 	loc := d.Address
-	if p := d.Point; p != nil {
+	if p := d.Point; p != nil && loc == "" {
 		loc = strconv.FormatFloat(p.Lat, 'f', 6, 64) + ", " + strconv.FormatFloat(p.Lon, 'f', 6, 64)
 	}
 	if loc == "" {

@@ -189,7 +189,7 @@ func keysWith(t *testing.T, b storetest.Backend, s string) []string {
 type quietCourier struct{}
 
 func (quietCourier) Tell(context.Context, *domain.Handoff, string) {}
-func (quietCourier) Staff(context.Context, string)                 {}
+func (quietCourier) Staff(context.Context, string, string)         {}
 
 type noAlerts struct{}
 

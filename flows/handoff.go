@@ -35,13 +35,19 @@ type HandoffStore interface {
 // HandoffCourier carries handoff news. Tell has the person's own conversation handle
 // the event ("handoff:<id>:taken", "…:line:<n>", "…:ended", "…:timeout", a KindEvent
 // message, so it is said in their language and their session follows) and delivers
-// what it says on their channel; Staff sends a text to the staff chat (STAFF_NOTIFY).
+// what it says on their channel; Staff sends a text about the handoff id to the staff
+// chat (STAFF_NOTIFY) as a reply whose About is HandoffAbout(id), so that a staff
+// member's answer to it (Message.InReplyTo, on Telegram) goes to that person.
 // Both may be called inside a turn of another conversation: they must not wait for
-// it (deliver in the background) and they handle their own failures.
+// it (deliver in the background, the news of one talk in the order told) and they
+// handle their own failures.
 type HandoffCourier interface {
 	Tell(ctx context.Context, ho *domain.Handoff, event string)
-	Staff(ctx context.Context, text string)
+	Staff(ctx context.Context, id, text string)
 }
+
+// HandoffAbout is what a message about the handoff id is about (bot.Reply.About).
+func HandoffAbout(id string) string { return "handoff:" + id }
 
 // HandoffConfig is what talking to a person needs.
 type HandoffConfig struct {
@@ -58,9 +64,12 @@ type HandoffConfig struct {
 	// Staff reports whether a conversation key is a staff member's (for the chat
 	// commands /antrian, /ambil, /balas, /akhiri).
 	Staff    func(key string) bool
-	Location *time.Location   // the region's time zone, for dates people read; default UTC
-	NewID    func() string    // required: a new handoff id
-	Now      func() time.Time // default time.Now
+	Location *time.Location // the region's time zone, for dates people read; default UTC
+	// Region is the region's extent: a place shared from far outside it is passed on
+	// with a note to staff and to the person. Nil: not checked.
+	Region *BBox
+	NewID  func() string    // required: a new handoff id
+	Now    func() time.Time // default time.Now
 }
 
 // The flow's steps.
@@ -186,7 +195,7 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 		if afterHours {
 			key = "handoff.staff.new_after_hours"
 		}
-		f.cfg.Courier.Staff(ctx, f.staffText(key, "ID", got.ID, "Channel", got.Channel, "Lang", got.Lang))
+		f.cfg.Courier.Staff(ctx, got.ID, f.staffText(key, "ID", got.ID, "Channel", got.Channel, "Lang", got.Lang))
 	}
 	return f.joined(ctx, c, got)
 }
@@ -194,6 +203,8 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 // joined puts the session in the held conversation ho and says where the person
 // stands.
 func (f *handoffFlow) joined(ctx context.Context, c *Conv, ho *domain.Handoff) error {
+	from := len(c.Turn.Replies)
+	defer func() { markStatus(c, from, stateStatus(ho)) }()
 	c.Leave()
 	c.Session.Flow, c.Session.Step = FlowHuman, stepHandoffWaiting
 	saveState(c, FlowHuman, handoffState{ID: ho.ID})
@@ -221,6 +232,11 @@ func (f *handoffFlow) Hold(ctx context.Context, c *Conv, in Input) (bool, error)
 	c.Session.Options = nil
 	id := loadState[handoffState](c, FlowHuman).ID
 	ho, err := f.cfg.Store.Get(ctx, id)
+	if err == nil {
+		// What is said while held tells the page where the talk stands.
+		from := len(c.Turn.Replies)
+		defer func() { markStatus(c, from, stateStatus(ho)) }()
+	}
 	if errors.Is(err, domain.ErrNotFound) {
 		c.Leave()
 		return false, nil
@@ -266,7 +282,33 @@ func (f *handoffFlow) Hold(ctx context.Context, c *Conv, in Input) (bool, error)
 		c.Say("bad_input."+problem, "Max", MaxText)
 		return true, nil
 	}
+	if in.Kind == bot.KindLocation && (in.Location == nil || !validPoint(*in.Location)) {
+		c.Say("handoff.location_invalid") // a device without a fix: nothing staff could use
+		return true, nil
+	}
 	return f.forward(ctx, c, ho, in)
+}
+
+// stateStatus is what a page shows of a conversation in state ho.State
+// (bot.Reply.Status).
+func stateStatus(ho *domain.Handoff) string {
+	switch ho.State {
+	case domain.HandoffActive:
+		return bot.StatusActive
+	case domain.HandoffEnded:
+		return bot.StatusEnded
+	}
+	return bot.StatusWaiting
+}
+
+// markStatus gives the replies of the turn from index from on that say nothing of
+// the conversation's state the status st.
+func markStatus(c *Conv, from int, st string) {
+	for i := from; i < len(c.Turn.Replies); i++ {
+		if c.Turn.Replies[i].Status == "" {
+			c.Turn.Replies[i].Status = st
+		}
+	}
 }
 
 // stateStep is the step of a held conversation in state ho.State.
@@ -283,8 +325,15 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *domain.Handoff, 
 	if in.Media != nil {
 		l.Media = in.Media.Ref
 	}
+	far := false
 	if p := in.Location; p != nil {
-		l.Text = strings.TrimSpace(fmt.Sprintf("%s https://maps.google.com/?q=%.6f,%.6f", l.Text, p.Lat, p.Lon))
+		l.Text = strings.TrimSpace(l.Text + " " + mapsLink(*p))
+		if far = f.cfg.Region != nil && !f.cfg.Region.Contains(*p); far {
+			l.Text += "\n" + f.staffText("handoff.staff.far")
+		}
+	} else if place, ok := c.Place(in.Text); ok {
+		// A place of the region named in words: staff get its point on a map.
+		l.Text += "\n" + f.staffText("handoff.staff.place", "Place", labelPlace(f.staffText, place.Name, place), "Link", mapsLink(place.Point))
 	}
 	if _, err := f.cfg.Store.Append(ctx, ho.ID, l); errors.Is(err, domain.ErrHandoffEnded) {
 		f.endedNote(c, ho, "handoff.ended_by_staff")
@@ -298,9 +347,11 @@ func (f *handoffFlow) forward(ctx context.Context, c *Conv, ho *domain.Handoff, 
 		if text == "" && l.Media != "" {
 			text = "[foto]"
 		}
-		f.cfg.Courier.Staff(ctx, f.staffText("handoff.staff.citizen", "ID", ho.ID, "Text", text))
+		f.cfg.Courier.Staff(ctx, ho.ID, f.staffText("handoff.staff.citizen", "ID", ho.ID, "Text", text))
 	}
-	if st := loadState[handoffState](c, FlowHuman); !st.Told {
+	if far {
+		c.Say("handoff.location_far")
+	} else if st := loadState[handoffState](c, FlowHuman); !st.Told {
 		st.Told = true
 		saveState(c, FlowHuman, st)
 		c.Say("handoff.forwarded")
@@ -333,7 +384,7 @@ func (f *handoffFlow) endedNote(c *Conv, ho *domain.Handoff, key string) {
 	for n := 1; n <= 5; n++ {
 		opts = append(opts, bot.Option{ID: fmt.Sprintf("hrate:%s:%d", ho.ID, n), Label: strconv.Itoa(n)})
 	}
-	c.Ask(key, opts...)
+	c.Turn.Say(bot.Reply{Text: c.T(key), Options: opts, Status: bot.StatusEnded})
 }
 
 // option handles the handoff's options outside the held conversation: leaving a
@@ -370,16 +421,19 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 	id, what, _ := strings.Cut(arg, ":")
 	mine := c.Session.Flow == FlowHuman && loadState[handoffState](c, FlowHuman).ID == id
 	kept := c.Session.Options
+	from := len(c.Turn.Replies)
 	switch {
 	case what == "taken":
 		if mine {
 			c.Session.Step = stepHandoffActive
 			c.Say("handoff.taken")
+			markStatus(c, from, bot.StatusActive)
 		}
 	case what == "timeout":
 		if mine && c.Session.Step == stepHandoffWaiting {
 			c.Ask("handoff.timeout", c.Opt("handoff:leave", "handoff.leave"), c.Opt(FlowComplaint, "handoff.complaint"),
 				c.Opt("handoff:end:yes", "handoff.back_to_bot"))
+			markStatus(c, from, bot.StatusWaiting)
 			return nil
 		}
 	case what == "ended":
@@ -413,6 +467,9 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 				r.Media = &bot.Media{Ref: l.Media, MIME: mimeOf(l.Media)}
 			}
 		}
+		if mine {
+			r.Status = bot.StatusActive // staff speak: someone holds the talk
+		}
 		c.Turn.Say(r)
 	default:
 		return fmt.Errorf("unknown handoff event %q", what)
@@ -422,10 +479,10 @@ func (f *handoffFlow) event(ctx context.Context, c *Conv, arg string) error {
 }
 
 // PhotoChannels are the channels that deliver a photo kept in the media store (a
-// reply's Media.Ref is its name): the web chat shows it on the page, Telegram
-// uploads it. The WhatsApp channels send no photos yet; there a staff photo is a
+// reply's Media.Ref is its name): the web chat shows it on the page, Telegram and
+// both WhatsApp transports upload it. Elsewhere (the terminal) a staff photo is a
 // kind note instead.
-var PhotoChannels = []string{"webchat", "telegram"}
+var PhotoChannels = []string{"webchat", "telegram", "whatsapp"}
 
 // mimeOf guesses a kept photo's type from its name's extension.
 func mimeOf(name string) string {

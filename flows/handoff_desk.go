@@ -156,8 +156,12 @@ func (f *handoffFlow) staffText(key string, kv ...any) string {
 
 // staffCommand handles the conversation commands of staff in chat: /antrian
 // (/queue), /ambil <id> (/take), /balas <id> <text> (/reply), /akhiri <id> (/end).
-// For everyone else they do not exist.
+// For everyone else they do not exist. A text that answers a message about a
+// handoff (Message.InReplyTo, a reply in the Telegram staff group) is /balas to it.
 func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (bool, error) {
+	if id, ok := strings.CutPrefix(c.Msg.InReplyTo, HandoffAbout("")); ok && id != "" && !strings.HasPrefix(text, "/") {
+		return true, f.staffAnswer(ctx, c, id, text)
+	}
 	if !strings.HasPrefix(text, "/") || !f.cfg.Staff(c.Msg.Key()) {
 		return false, nil
 	}
@@ -184,7 +188,7 @@ func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (b
 	case "ambil", "take":
 		_, err = d.Take(ctx, id, who)
 		if err == nil {
-			c.Say("handoff.staff.taken", "ID", id)
+			c.Turn.Say(bot.Reply{Text: c.T("handoff.staff.taken", "ID", id), About: HandoffAbout(id)})
 		}
 	case "balas", "reply":
 		// The text as typed, after the command and the id.
@@ -192,7 +196,7 @@ func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (b
 		rest = strings.TrimSpace(strings.TrimPrefix(rest, fields[1]))
 		_, err = d.Reply(ctx, id, who, rest)
 		if err == nil {
-			c.Say("handoff.staff.sent", "ID", id)
+			c.Turn.Say(bot.Reply{Text: c.T("handoff.staff.sent", "ID", id), About: HandoffAbout(id)})
 		}
 	case "akhiri", "end":
 		var ho *domain.Handoff
@@ -207,6 +211,12 @@ func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (b
 			c.Say("handoff.staff.closed", "ID", id)
 		}
 	}
+	return true, staffRefusal(c, id, err)
+}
+
+// staffRefusal tells a staff member kindly why what they did about the handoff id
+// failed with err (nil: nothing to say); an error the store gave is returned.
+func staffRefusal(c *Conv, id string, err error) error {
 	switch {
 	case err == nil:
 	case errors.Is(err, domain.ErrHandoffHeld):
@@ -216,9 +226,29 @@ func (f *handoffFlow) staffCommand(ctx context.Context, c *Conv, text string) (b
 	case errors.Is(err, ErrEmptyReply):
 		c.Say("handoff.staff.usage")
 	default:
-		return true, fmt.Errorf("staff handoff command: %w", err)
+		return fmt.Errorf("staff handoff command: %w", err)
 	}
-	return true, nil
+	return nil
+}
+
+// staffAnswer sends text, written in answer to a message about the handoff id, to
+// that person: it takes the conversation when it waits, and is refused kindly when a
+// colleague holds it or it has ended. Only staff may answer; the message of anyone
+// else in the staff chat is not passed on.
+func (f *handoffFlow) staffAnswer(ctx context.Context, c *Conv, id, text string) error {
+	if !f.cfg.Staff(c.Msg.Key()) {
+		c.Say("handoff.staff.not_staff")
+		return nil
+	}
+	_, err := (&Desk{f: f}).Reply(ctx, id, c.Msg.Key(), text)
+	if errors.Is(err, domain.ErrHandoffHeld) {
+		c.Say("handoff.staff.answer_held", "ID", id)
+		return nil
+	}
+	if err == nil {
+		c.Turn.Say(bot.Reply{Text: c.T("handoff.staff.sent", "ID", id), About: HandoffAbout(id)})
+	}
+	return staffRefusal(c, id, err)
 }
 
 func (f *handoffFlow) staffQueue(ctx context.Context, c *Conv) error {

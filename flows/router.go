@@ -98,6 +98,7 @@ type Router struct {
 	commands []CommandHandler
 	events   map[string]EventHandler
 	legacy   map[string]legacyReader // state names → readers of old sessions' Vars
+	places   *Gazetteer              // typed places of the region (RegisterPlaces); nil: none
 
 	// subscriptions, when registered, learn a person's new language and forget a
 	// person who erases their data.

@@ -740,12 +740,18 @@ func (f *tourismFlow) askLocation(c *Conv, key string, matches []Attraction) {
 	c.Turn.Say(bot.Reply{Text: text, Options: opts, AskLocation: true})
 }
 
-// typedPlace answers text sent where a location pin was asked for: a place name or
-// an address, which Layan cannot look up. It asks again kindly and offers browsing,
-// and the attractions the words may name.
+// typedPlace answers text sent where a location pin was asked for: a place of the
+// region's gazetteer gives the attractions nearest it (its point is approximate, and
+// the person is told so); any other place name or address, which Layan cannot look
+// up, is asked again kindly, with browsing and the attractions the words may name.
 func (f *tourismFlow) typedPlace(c *Conv, text string) {
 	if text == "" {
 		f.askLocation(c, "tourism.ask_location", nil)
+		return
+	}
+	if p, ok := c.Place(text); ok {
+		c.Say("places.near", "Place", placeLabel(c, p))
+		f.located(c, &p.Point)
 		return
 	}
 	f.askLocation(c, "tourism.location_typed", f.t.find(text))

@@ -332,7 +332,7 @@ func TestTheNearbySearchAsksTheChannelForALocation(t *testing.T) {
 		ask  bool
 	}{
 		{"the request for a location", bot.Message{Text: "terdekat"}, true},
-		{"the answer to a typed place name", bot.Message{Text: "Pantai Sigandu"}, true},
+		{"the answer to a typed address it cannot find", bot.Message{Text: "Jalan Pemuda nomor 5"}, true},
 		{"the answer to a pin that cannot be", bot.Message{Kind: bot.KindLocation, Location: &domain.Location{}}, true},
 		{"the nearest attractions, which ask for nothing", bot.Message{Kind: bot.KindLocation, Location: &domain.Location{Lat: -6.9, Lon: 109.73}}, false},
 	} {

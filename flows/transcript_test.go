@@ -204,6 +204,11 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	router.RegisterTourism(tourism)
+	places, err := flows.LoadGazetteer(content, region.BBox, tourism.Attractions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router.RegisterPlaces(places)
 	router.RegisterSubscriptions(b.Store.Broadcasts(), region.Topics)
 	router.RegisterStaffBroadcasts(b.Store.Broadcasts(), region.Topics, func(key string) bool { return key == h.staff },
 		jakarta, func() time.Time { return transcriptTime })
@@ -212,7 +217,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.desk = router.RegisterHandoff(flows.HandoffConfig{
-		Store: b.Store.Handoffs(), Courier: h.news, Hours: hours, Location: jakarta,
+		Store: b.Store.Handoffs(), Courier: h.news, Hours: hours, Location: jakarta, Region: &region.BBox,
 		Staff: func(key string) bool { return key == h.staff || key == "test:colleague" }, NewID: func() string { h.ids++; return fmt.Sprintf("ho%d", h.ids) },
 		Now: func() time.Time { return h.now },
 	})
@@ -389,6 +394,11 @@ func person(t *testing.T, s string, n int) bot.Message {
 			t.Fatalf("bad [quoted %s]: %v", arg, err)
 		}
 		m.Text = q
+	case "answer":
+		// [answer ho1 TEXT]: a reply to the bot's message about handoff ho1 (a reply
+		// in the Telegram staff group).
+		id, text, _ := strings.Cut(arg, " ")
+		m.InReplyTo, m.Text = flows.HandoffAbout(id), text
 	case "empty":
 		m.Text = "   "
 	case "redeliver":

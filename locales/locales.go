@@ -254,6 +254,7 @@ func Sample() map[string]any {
 		"Address": "Jl. Contoh 1", "Agency": "Dinas PUPR", "Of": "ABC-261127-0002", "Codes": "pupr, dlh",
 		"Phase": "verifikasi", "Due": "30-11-2026 00:00", "Overdue": true, "Link": "https://www.openstreetmap.org/",
 		"By": "sari", "Role": "viewer", "More": 2,
+		"District": "Sukamaju", "Place": "Kecamatan Sukamaju", "Typed": "dekat pasar",
 		"Until": "09.30", "Name": "budi", "Sent": 2,
 		"Hour": "06", "Minute": "00", "Month": "Desember", "Year": 2026,
 	}

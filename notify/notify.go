@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/lanes"
 	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/locales"
@@ -107,9 +108,10 @@ const (
 // flows.HandoffCourier and admin's Notifier. Its methods return at once and deliver
 // in the background; Wait (or Run's return) waits for that.
 type Notifier struct {
-	cfg Config
-	log *slog.Logger
-	wg  sync.WaitGroup // news being delivered in the background
+	cfg   Config
+	log   *slog.Logger
+	wg    sync.WaitGroup // news being delivered in the background
+	lanes *lanes.Lanes   // news that must keep its order: one talk's, the staff chat's
 }
 
 var (
@@ -128,7 +130,7 @@ func New(cfg Config) (*Notifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Notifier{cfg: cfg, log: cfg.Logger}, nil
+	return &Notifier{cfg: cfg, log: cfg.Logger, lanes: lanes.New(0)}, nil
 }
 
 // Run drains the outbox of the configured channels every two seconds and looks for
@@ -197,7 +199,9 @@ func (n *Notifier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 		Channel: ho.Channel, ChatID: ho.ChatID, UserID: strings.TrimPrefix(ho.Conv, ho.Channel+":"),
 		ID: "event:handoff:" + event, Kind: bot.KindEvent, Text: "handoff:" + event,
 	}
-	n.background(func(ctx context.Context) {
+	// The news of one talk goes out in the order told: the note that staff joined
+	// before their first reply.
+	n.inOrder("handoff:"+ho.ID, func(ctx context.Context) {
 		out, ok := n.event(ctx, m, "handoff", ho.ID)
 		if !ok || len(out.Replies) == 0 {
 			return
@@ -249,7 +253,7 @@ func (n *Notifier) complaintAlert(_ context.Context, c *domain.Complaint, key st
 	// The log names the ticket and the category only: the description may hold
 	// personal data.
 	n.log.Info("staff alert", "kind", key, "complaint", c.ID, "category", c.Category)
-	n.background(func(ctx context.Context) { n.toStaff(ctx, n.cfg.Staff, "complaint "+c.ID, text) })
+	n.background(func(ctx context.Context) { n.toStaff(ctx, n.cfg.Staff, "complaint "+c.ID, bot.Reply{Text: text}) })
 }
 
 // staffText renders a text for staff, in the default language.
@@ -291,7 +295,7 @@ func (n *Notifier) Overdue(_ context.Context, c *domain.Complaint) {
 	})
 	n.log.Info("staff alert", "kind", key, "complaint", c.ID, "agency", c.Agency, "phase", c.Phase)
 	to := n.chatOf(c)
-	n.background(func(ctx context.Context) { n.toStaff(ctx, to, "complaint "+c.ID, text) })
+	n.background(func(ctx context.Context) { n.toStaff(ctx, to, "complaint "+c.ID, bot.Reply{Text: text}) })
 }
 
 // DigestHour is when the daily digest of overdue complaints goes, in the calendar's
@@ -335,13 +339,16 @@ func (n *Notifier) digest(ctx context.Context, now time.Time) {
 		}
 		text := strings.Join(lines, "\n")
 		n.log.Info("staff alert", "kind", "digest", "agency", code, "overdue", res.Total)
-		n.background(func(ctx context.Context) { n.toStaff(ctx, chat, "digest", text) })
+		n.background(func(ctx context.Context) { n.toStaff(ctx, chat, "digest", bot.Reply{Text: text}) })
 	}
 }
 
-// Staff sends a text to the staff chat, if there is one (flows.HandoffCourier).
-func (n *Notifier) Staff(_ context.Context, text string) {
-	n.background(func(ctx context.Context) { n.toStaff(ctx, n.cfg.Staff, "handoff", text) })
+// Staff sends a text to the staff chat, if there is one (flows.HandoffCourier), in
+// the order the handoff told it; id names the talk it is about.
+func (n *Notifier) Staff(_ context.Context, id, text string) {
+	n.inOrder("staff", func(ctx context.Context) {
+		n.toStaff(ctx, n.cfg.Staff, "handoff", bot.Reply{Text: text, About: flows.HandoffAbout(id)})
+	})
 }
 
 // StaffNews sends staff a ready text about a channel (WhatsApp logged out, the Cloud
@@ -351,17 +358,17 @@ func (n *Notifier) StaffNews(ctx context.Context, kind, text string) {
 	n.log.Warn("staff alert", "kind", kind)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), newsTimeout)
 	defer cancel()
-	n.toStaff(ctx, n.cfg.Staff, kind, text)
+	n.toStaff(ctx, n.cfg.Staff, kind, bot.Reply{Text: text})
 }
 
-// toStaff sends text to a staff chat (none: the log only), as the staff_alert
-// template outside WhatsApp's window; about names what it is about in the log.
-func (n *Notifier) toStaff(ctx context.Context, to bot.Recipient, about, text string) {
+// toStaff sends r to a staff chat (none: the log only), as the staff_alert template
+// outside WhatsApp's window; about names what it is about in the log.
+func (n *Notifier) toStaff(ctx context.Context, to bot.Recipient, about string, r bot.Reply) {
 	if to.Channel == "" {
 		return
 	}
-	ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": text}})
-	if err := n.send(ctx, to, bot.Reply{Text: text}); err != nil {
+	ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": r.Text}})
+	if err := n.send(ctx, to, r); err != nil {
 		n.log.Error("staff alert not delivered", "about", about, "channel", to.Channel, "err", err)
 	}
 }
@@ -374,6 +381,18 @@ func (n *Notifier) background(f func(ctx context.Context)) {
 		defer cancel()
 		f(ctx)
 	})
+}
+
+// inOrder runs f like background, behind the earlier work of key.
+func (n *Notifier) inOrder(key string, f func(ctx context.Context)) {
+	n.wg.Add(1)
+	n.lanes.Submit(key, func() error {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), newsTimeout)
+		defer cancel()
+		f(ctx)
+		return nil
+	}, nil)
 }
 
 // send delivers now when this replica can send on the recipient's channel, else

@@ -286,7 +286,7 @@ func TestStaffHearOfComplaintsInTheirChat(t *testing.T) {
 	n.NewComplaint(ctx, complaint(domain.StatusReceived))
 	n.Reopened(ctx, complaint(domain.StatusReopened))
 	n.CheckSLA(ctx)
-	n.Staff(ctx, "Warga menunggu petugas: ho1")
+	n.Staff(ctx, "ho1", "Warga menunggu petugas: ho1")
 	n.StaffNews(ctx, "whatsapp_logged_out", "WhatsApp Layan keluar.")
 	n.Wait()
 	got := strings.Join(tg.read("-100123"), "\n")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 //     do not keep groups) is simply read again from its start.
 //   - tg:poller   the lease of the one process that may long-poll the Bot API.
 //   - tg:opt:KEY  the full id of an option whose id does not fit in callback_data.
+//   - tg:about:CHAT:MESSAGE  what a message the bot sent is about (bot.Reply.About,
+//     such as a talk with staff announced in the staff group), so that a reply to it
+//     can be traced back.
 type Telegram struct{ s *Store }
 
 // Telegram returns the Telegram channel's store.
@@ -37,6 +41,9 @@ const (
 func (t *Telegram) queueKey() string          { return t.s.key("tg", "updates") }
 func (t *Telegram) leaseKey() string          { return t.s.key("tg", "poller") }
 func (t *Telegram) optionKey(k string) string { return t.s.key("tg", "opt", k) }
+func (t *Telegram) aboutKey(chat int64, message int) string {
+	return t.s.key("tg", "about", strconv.FormatInt(chat, 10)+":"+strconv.Itoa(message))
+}
 
 // Enqueue appends one raw update to the queue. When it returns nil the update is in
 // Redis and survives this process.
@@ -197,4 +204,25 @@ func (t *Telegram) Option(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("store: look up telegram option key: %w", err)
 	}
 	return id, nil
+}
+
+// SaveAbout remembers for ttl what the bot's message in chat is about.
+func (t *Telegram) SaveAbout(ctx context.Context, chat int64, message int, about string, ttl time.Duration) error {
+	if err := t.s.rdb.Set(ctx, t.aboutKey(chat, message), about, ttl).Err(); err != nil {
+		return fmt.Errorf("store: remember what a telegram message is about: %w", err)
+	}
+	return nil
+}
+
+// About returns what the bot's message in chat is about, or "" when nothing was
+// remembered (or it expired).
+func (t *Telegram) About(ctx context.Context, chat int64, message int) (string, error) {
+	about, err := t.s.rdb.Get(ctx, t.aboutKey(chat, message)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: look up what a telegram message is about: %w", err)
+	}
+	return about, nil
 }

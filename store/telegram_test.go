@@ -163,6 +163,29 @@ func TestTelegramOptionKeys(t *testing.T) {
 	})
 }
 
+func TestTelegramRemembersWhatAMessageIsAbout(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		q := b.Store.Telegram()
+		if err := q.SaveAbout(ctx, -100123, 42, "handoff:h1", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := q.About(ctx, -100123, 42); err != nil || got != "handoff:h1" {
+			t.Errorf("About(-100123, 42) = %q, %v; want handoff:h1", got, err)
+		}
+		// The same message number in another chat is another message.
+		if got, err := q.About(ctx, -100999, 42); err != nil || got != "" {
+			t.Errorf("About(-100999, 42) = %q, %v; want nothing", got, err)
+		}
+		if b.Mini != nil {
+			b.Mini.FastForward(2 * time.Hour)
+			if got, err := q.About(ctx, -100123, 42); err != nil || got != "" {
+				t.Errorf("after its time About = %q, %v; want nothing", got, err)
+			}
+		}
+	})
+}
+
 func strs(bs [][]byte) []string {
 	out := make([]string, len(bs))
 	for i, b := range bs {

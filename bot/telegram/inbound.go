@@ -29,6 +29,7 @@ type inbound struct {
 	callback string      // a callback query to answer (stop the button's spinner)
 	longKey  string      // msg.Option is a "~" key to look up in the store
 	label    string      // the pressed button's label, when known (fallback for longKey)
+	replyTo  int         // the id of the bot's message this one replies to, 0 = none
 	blocked  string      // the conversation key of a person who blocked the bot
 	ignored  string      // why nothing is handled, for debug logs
 }
@@ -132,6 +133,10 @@ func parseMessage(in *inbound, m *tgbotapi.Message, e env) {
 	if text == "" {
 		text = m.Caption
 	}
+	replyToMe := m.ReplyToMessage != nil && m.ReplyToMessage.From != nil && m.ReplyToMessage.From.ID == me.ID
+	if replyToMe {
+		in.replyTo = m.ReplyToMessage.MessageID
+	}
 
 	if name, at, args, ok := splitCommand(m.Text); ok { // a caption is never a command
 		if at != "" && !strings.EqualFold(at, me.UserName) {
@@ -153,7 +158,6 @@ func parseMessage(in *inbound, m *tgbotapi.Message, e env) {
 	}
 	if group {
 		mentioned := me.UserName != "" && hasMention(text, me.UserName)
-		replyToMe := m.ReplyToMessage != nil && m.ReplyToMessage.From != nil && m.ReplyToMessage.From.ID == me.ID
 		if !mentioned && !replyToMe {
 			in.ignored = "group message not addressed to the bot"
 			return

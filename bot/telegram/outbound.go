@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,6 +30,10 @@ const longPrefix = "~"
 
 // optionKeyTTL is how long a pressed button with a long option id keeps working.
 const optionKeyTTL = 30 * 24 * time.Hour
+
+// aboutTTL is how long a reply to a message about something (Reply.About) is traced
+// back to it.
+const aboutTTL = 30 * 24 * time.Hour
 
 // callTimeout bounds one Bot API call other than getUpdates.
 const callTimeout = 20 * time.Second
@@ -75,10 +78,17 @@ func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error
 			m.ReplyMarkup = markup
 		}
 		callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-		_, err := c.api(callCtx).Send(m)
+		sent, err := c.api(callCtx).Send(m)
 		cancel()
 		if err != nil {
 			return c.sendError(ctx, chatID, err)
+		}
+		if r.About != "" {
+			// A reply to any part of it is a reply about the same thing. Sent is sent:
+			// a failure here costs only the tracing of a reply.
+			if err := c.store.SaveAbout(ctx, id, sent.MessageID, r.About, aboutTTL); err != nil {
+				c.log.Warn("telegram: remember what a message is about", "err", err)
+			}
 		}
 	}
 	return nil
@@ -140,7 +150,7 @@ func (c *Channel) sendMedia(ctx context.Context, chat int64, m *bot.Media) error
 	var file tgbotapi.RequestFileData = tgbotapi.FileID(m.Ref)
 	if strings.HasPrefix(m.Ref, "https://") || strings.HasPrefix(m.Ref, "http://") {
 		file = tgbotapi.FileURL(m.Ref)
-	} else if o, ok := c.media.(opener); ok && keptName.MatchString(m.Ref) {
+	} else if o, ok := c.media.(bot.MediaStore); ok && keptName.MatchString(m.Ref) {
 		// A photo kept in the media store (one staff sent): uploaded from there.
 		f, err := o.Open(m.Ref)
 		if err != nil {
@@ -211,11 +221,6 @@ func utf16Len(s string) int {
 		}
 	}
 	return n
-}
-
-// opener is a media store that hands out the photos it keeps (*store.Media).
-type opener interface {
-	Open(name string) (*os.File, error)
 }
 
 // keptName is the name the media store gives a photo (never a Telegram file id,

@@ -61,6 +61,16 @@ func (c *Channel) handle(ctx context.Context, in inbound) error {
 			m.Kind, m.Option, m.Text = bot.KindText, "", in.label
 		}
 	}
+	if in.replyTo != 0 {
+		// A reply to one of the bot's messages: what that message was about, if it
+		// was about something (an announced talk with staff).
+		chat, _ := strconv.ParseInt(m.ChatID, 10, 64)
+		about, err := c.store.About(ctx, chat, in.replyTo)
+		if err != nil {
+			return err
+		}
+		m.InReplyTo = about
+	}
 	if m.Kind == bot.KindImage && m.Media != nil && c.media != nil {
 		if err := c.keepPhoto(ctx, &m); err != nil {
 			return err

@@ -44,6 +44,12 @@
 // other group: what a person does in private (their complaints, their status) is never
 // answered in front of a group. ChatID is always the chat to answer in.
 //
+// Replies to the bot's messages. A reply sent with an About (bot.Reply.About, such as
+// a talk with staff announced in the staff group) is remembered by its message ids
+// for 30 days; a message that replies to one of them (in any chat) reaches the engine
+// with that About as Message.InReplyTo, so a staff member may answer a person by
+// replying to the message that announced or passed on what the person said.
+//
 // Sending. Options become an inline keyboard, one button a row; an option id longer
 // than the 64 bytes Telegram allows in callback_data travels as "~" plus a hash of it,
 // and the store maps the hash back (for 30 days; after that the pressed button's label
@@ -113,6 +119,10 @@ type Store interface {
 	SaveOption(ctx context.Context, key, id string, ttl time.Duration) error
 	// Option returns the id of a short callback key, "" when unknown.
 	Option(ctx context.Context, key string) (string, error)
+	// SaveAbout remembers what the bot's message in a chat is about (Reply.About).
+	SaveAbout(ctx context.Context, chat int64, message int, about string, ttl time.Duration) error
+	// About returns what the bot's message in a chat is about, "" when unknown.
+	About(ctx context.Context, chat int64, message int) (string, error)
 }
 
 // Command is a bot command offered in Telegram's menu (setMyCommands) and the menu

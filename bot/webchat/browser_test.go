@@ -19,7 +19,6 @@ import (
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/bot/webchat"
 	"github.com/layan-id/layan/domain"
-	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/store"
 	"github.com/layan-id/layan/store/storetest"
 )
@@ -392,17 +391,7 @@ func TestBrowserInEnglish(t *testing.T) {
 // photo a staff member sent, live and again when the page is opened anew.
 func TestBrowserShowsAStaffPhoto(t *testing.T) {
 	execPath := findBrowser(t)
-	b := storetest.Mini(t)
-	hours, err := flows.ParseOfficeHours("always", nil, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	courier := &deliveringCourier{}
-	var desk *flows.Desk
-	h := newHarness(t, b, func(r *flows.Router) {
-		desk = r.RegisterHandoff(flows.HandoffConfig{Store: b.Store.Handoffs(), Courier: courier, Hours: hours, NewID: store.NewHandoffID})
-	})
-	courier.h = h
+	h, desk, courier := staffedHarness(t, storetest.Mini(t))
 	media, err := store.NewMedia(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

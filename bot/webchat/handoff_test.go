@@ -31,7 +31,7 @@ func (c *quietCourier) Tell(_ context.Context, _ *domain.Handoff, event string) 
 	defer c.mu.Unlock()
 	c.events = append(c.events, event)
 }
-func (c *quietCourier) Staff(context.Context, string) {}
+func (c *quietCourier) Staff(context.Context, string, string) {}
 
 // deliveringCourier has the person's conversation handle the handoff's news and
 // pushes what it says to the web chat, as the service's courier does.
@@ -54,22 +54,28 @@ func (c *deliveringCourier) Tell(_ context.Context, ho *domain.Handoff, event st
 		}
 	})
 }
-func (c *deliveringCourier) Staff(context.Context, string) {}
+func (c *deliveringCourier) Staff(context.Context, string, string) {}
+
+// staffedHarness is the web chat with talking to a person at any hour, its news
+// delivered to the page; staff act through the returned desk.
+func staffedHarness(t testing.TB, b storetest.Backend) (*harness, *flows.Desk, *deliveringCourier) {
+	t.Helper()
+	hours, err := flows.ParseOfficeHours("always", nil, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	courier := &deliveringCourier{}
+	var desk *flows.Desk
+	h := newHarness(t, b, func(r *flows.Router) {
+		desk = r.RegisterHandoff(flows.HandoffConfig{Store: b.Store.Handoffs(), Courier: courier, Hours: hours, NewID: store.NewHandoffID})
+	})
+	courier.h = h
+	return h, desk, courier
+}
 
 func TestAPhotoFromStaffIsShownOnTheWebChat(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
-		hours, err := flows.ParseOfficeHours("always", nil, time.UTC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		courier := &deliveringCourier{}
-		var desk *flows.Desk
-		h := newHarness(t, b, func(r *flows.Router) {
-			desk = r.RegisterHandoff(flows.HandoffConfig{
-				Store: b.Store.Handoffs(), Courier: courier, Hours: hours, NewID: store.NewHandoffID,
-			})
-		})
-		courier.h = h
+		h, desk, courier := staffedHarness(t, b)
 		media, err := store.NewMedia(t.TempDir())
 		if err != nil {
 			t.Fatal(err)

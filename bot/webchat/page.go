@@ -101,7 +101,8 @@ func newPage(texts bot.Texts) (*page, error) {
 	labels := map[string]map[string]string{} // lang → name → text
 	for _, lang := range pageLangs() {
 		labels[lang] = map[string]string{}
-		for _, k := range []string{"title", "placeholder", "send", "offline", "error", "attach", "share_location", "no_location", "new_chat", "new_chat_hint"} {
+		for _, k := range []string{"title", "placeholder", "send", "offline", "error", "attach", "share_location", "no_location", "location_denied", "new_chat", "new_chat_hint",
+			"status_waiting", "status_active", "status_ended"} {
 			s, err := texts.Text(lang, "webchat."+k, nil)
 			if err != nil {
 				return nil, fmt.Errorf("webchat: page text: %w", err)

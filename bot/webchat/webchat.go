@@ -9,7 +9,7 @@
 //	                      like /api/chat; taken only where the conversation's step
 //	                      takes photos
 //	GET  /api/chat/history the conversation's recent messages, both sides, oldest first:
-//	                      {"messages": [{"from", "text", "options", "at"}], "lang": "id"}
+//	                      {"messages": [{"from", "text", "options", "at", "photo", "status"}], "lang": "id"}
 //	GET  /api/chat/photo/{name} a photo said to this conversation (staff sent it)
 //	GET  /api/chat/inbox  replies pushed to the conversation since the last call, as
 //	                      {"replies": [...]}; when Accept names text/event-stream a live
@@ -419,6 +419,8 @@ type historyLine struct {
 	// Photo is a photo shown with the message (one staff sent): its path,
 	// GET /api/chat/photo/<name> with X-Chat-Token.
 	Photo string `json:"photo,omitempty"`
+	// Status is the conversation's state the message told (bot.Reply.Status).
+	Status string `json:"status,omitempty"`
 }
 
 // history answers GET /api/chat/history with X-Chat-Token: the conversation's recent
@@ -441,7 +443,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	}
 	out := historyResponse{Messages: []historyLine{}, Lang: sess.Lang}
 	for _, l := range sess.History {
-		hl := historyLine{From: l.From, Text: l.Text, Options: l.Options, At: l.At}
+		hl := historyLine{From: l.From, Text: l.Text, Options: l.Options, At: l.At, Status: l.Status}
 		if l.Media != "" && l.From != bot.FromCitizen {
 			hl.Photo = PhotoPath + l.Media
 		}
@@ -453,11 +455,6 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 // PhotoPath is where the page reads a photo said to the person (a reply's
 // Media.Ref is the name after it), with X-Chat-Token.
 const PhotoPath = "/api/chat/photo/"
-
-// photoOpener is a media store that hands out the photos it keeps (*store.Media).
-type photoOpener interface {
-	Open(name string) (*os.File, error)
-}
 
 // photo answers GET /api/chat/photo/{name} with X-Chat-Token: a photo shown to this
 // conversation (a photo staff sent), as the conversation's history names it. Any
@@ -471,7 +468,7 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
 		tooMany(w)
 		return
 	}
-	o, ok := s.media.(photoOpener)
+	o, ok := s.media.(bot.MediaStore)
 	name := r.PathValue("name")
 	if !ok || name == "" {
 		httpjson.Error(w, http.StatusNotFound, "no such photo")

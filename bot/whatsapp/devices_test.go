@@ -20,7 +20,7 @@ import (
 )
 
 var _ Lock = (*store.WhatsApp)(nil)
-var _ bot.MediaSaver = (*store.Media)(nil)
+var _ bot.MediaStore = (*store.Media)(nil)
 
 // memDB names an in-memory SQLite database of the test's own.
 func memDB(t *testing.T) string {

@@ -2,10 +2,14 @@ package whatsapp
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,11 +32,14 @@ type fakeClient struct {
 	presences []types.ChatPresence
 	sendErrs  []error // returned by the next SendMessage calls, in order
 	download  func(whatsmeow.DownloadableMessage) ([]byte, error)
+	uploads   []upload
+	uploadErr error
 }
 
 type sentMessage struct {
-	to   types.JID
-	text string
+	to    types.JID
+	text  string
+	image *waE2E.ImageMessage // a photo
 }
 
 var _ Client = (*fakeClient)(nil)
@@ -47,7 +54,7 @@ func (f *fakeClient) SendMessage(_ context.Context, to types.JID, m *waE2E.Messa
 			return whatsmeow.SendResponse{}, err
 		}
 	}
-	f.sent = append(f.sent, sentMessage{to: to, text: m.GetConversation()})
+	f.sent = append(f.sent, sentMessage{to: to, text: m.GetConversation(), image: m.GetImageMessage()})
 	return whatsmeow.SendResponse{ID: fmt.Sprintf("OUT%d", len(f.sent))}, nil
 }
 
@@ -70,6 +77,28 @@ func (f *fakeClient) Download(_ context.Context, d whatsmeow.DownloadableMessage
 		return nil, errors.New("fake: no download configured")
 	}
 	return f.download(d)
+}
+
+// Upload records what it is given and answers as WhatsApp's media servers would,
+// with the hashes of the bytes (whatsmeow encrypts them before uploading).
+func (f *fakeClient) Upload(_ context.Context, data []byte, kind whatsmeow.MediaType) (whatsmeow.UploadResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.uploadErr != nil {
+		return whatsmeow.UploadResponse{}, f.uploadErr
+	}
+	f.uploads = append(f.uploads, upload{data: data, kind: kind})
+	sum := sha256.Sum256(data)
+	n := len(f.uploads)
+	return whatsmeow.UploadResponse{
+		URL: fmt.Sprintf("https://mmg.whatsapp.net/o1/v/t62/%d", n), DirectPath: fmt.Sprintf("/o1/v/t62/%d", n),
+		MediaKey: []byte("media-key-32-bytes-long-00000000"), FileSHA256: sum[:], FileEncSHA256: []byte("enc"), FileLength: uint64(len(data)),
+	}, nil
+}
+
+type upload struct {
+	data []byte
+	kind whatsmeow.MediaType
 }
 
 func (f *fakeClient) texts() []string {
@@ -236,8 +265,16 @@ func (l *fakeLock) DropConnLock(_ context.Context, token string) error {
 	return nil
 }
 
-// fakeMedia keeps what it is given in memory, refusing what is not a PNG.
-type fakeMedia struct{}
+// fakeMedia keeps what it is given in memory, refusing what is not a PNG; it opens
+// the photos in dir as kept ones.
+type fakeMedia struct{ dir string }
+
+func (m fakeMedia) Open(name string) (*os.File, error) {
+	if m.dir == "" || filepath.Base(name) != name {
+		return nil, fs.ErrNotExist
+	}
+	return os.Open(filepath.Join(m.dir, name))
+}
 
 func (fakeMedia) Save(r io.Reader) (string, string, error) {
 	b, err := io.ReadAll(r)
@@ -279,7 +316,7 @@ type harness struct {
 }
 
 // newHarness returns a channel on fakes, attached to a fake client as if connected.
-func newHarness(t *testing.T, media bot.MediaSaver) *harness {
+func newHarness(t *testing.T, media bot.MediaStore) *harness {
 	t.Helper()
 	h := &harness{
 		client: &fakeClient{}, engine: &fakeEngine{}, sender: newFakeSender(),

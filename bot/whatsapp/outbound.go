@@ -1,12 +1,15 @@
 package whatsapp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
@@ -28,8 +31,11 @@ const RateLimitPause = time.Minute
 // reply's options become numbered lines ("1. Layanan publik") followed by the hint to
 // answer with a number; a question for a location adds how to share one; texts longer
 // than MaxText go as several messages, cut at paragraph, sentence or word boundaries.
-// A reply's media is not sent (WhatsApp replies are text only); the channel's own
-// words are in rcpt.Lang. rcpt.ChatID is a JID as in bot.Message.ChatID ("6281234567890@s.whatsapp.net", "123@lid", a group's
+// A reply's media is a photo kept in the media store (Media.Ref is its name, such as
+// one staff sent): it is uploaded and sent as an image (a WebP as a JPEG) with the
+// text as its caption when the text fits in bot.MaxCaption, else before the text; a
+// photo no longer kept is a permanent failure. The channel's own words are in
+// rcpt.Lang. rcpt.ChatID is a JID as in bot.Message.ChatID ("6281234567890@s.whatsapp.net", "123@lid", a group's
 // "…@g.us" for staff) or a bare international phone number ("6281234567890"). When a
 // later part fails, a retry of the reply may repeat the parts that were sent.
 func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) error {
@@ -43,7 +49,17 @@ func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) err
 	if cl == nil || st.paused() {
 		return &bot.SendError{Kind: bot.ErrTemporary, Err: fmt.Errorf("%w: %s", ErrUnavailable, st.detail(c.cfg.Location))}
 	}
-	parts := splitText(c.compose(rcpt.Lang, r), MaxText)
+	text := c.compose(rcpt.Lang, r)
+	if r.Media != nil && r.Media.Ref != "" {
+		caption := ""
+		if utf8.RuneCountInString(text) <= bot.MaxCaption {
+			caption, text = text, ""
+		}
+		if err := c.sendPhoto(ctx, cl, to, r.Media.Ref, caption); err != nil {
+			return err
+		}
+	}
+	parts := splitText(text, MaxText)
 	for _, p := range parts {
 		callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
 		_, err := cl.SendMessage(callCtx, to, &waE2E.Message{Conversation: proto.String(p)})
@@ -51,6 +67,43 @@ func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) err
 		if err != nil {
 			return classify(redactErr(err, c.pseudo))
 		}
+	}
+	return nil
+}
+
+// sendPhoto uploads the kept photo name (encrypted by whatsmeow) and sends it as an
+// image with the caption.
+func (c *Channel) sendPhoto(ctx context.Context, cl Client, to types.JID, name, caption string) error {
+	f, err := c.media.Open(name)
+	if err != nil {
+		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp: open kept photo: %w", err)}
+	}
+	data, mime, err := bot.SendablePhoto(f)
+	f.Close()
+	if err != nil {
+		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp: kept photo: %w", err)}
+	}
+	callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+	up, err := cl.Upload(callCtx, data, whatsmeow.MediaImage)
+	cancel()
+	if err != nil {
+		return classify(redactErr(fmt.Errorf("whatsapp: upload photo: %w", err), c.pseudo))
+	}
+	img := &waE2E.ImageMessage{
+		Mimetype: proto.String(mime), URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath),
+		MediaKey: up.MediaKey, FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: proto.Uint64(up.FileLength),
+	}
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err == nil {
+		img.Width, img.Height = proto.Uint32(uint32(cfg.Width)), proto.Uint32(uint32(cfg.Height))
+	}
+	if caption != "" {
+		img.Caption = proto.String(caption)
+	}
+	callCtx, cancel = context.WithTimeout(ctx, sendTimeout)
+	_, err = cl.SendMessage(callCtx, to, &waE2E.Message{ImageMessage: img})
+	cancel()
+	if err != nil {
+		return classify(redactErr(err, c.pseudo))
 	}
 	return nil
 }

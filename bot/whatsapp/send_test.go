@@ -1,9 +1,15 @@
 package whatsapp
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -50,10 +56,6 @@ func TestSend(t *testing.T) {
 			name:  "a question for a location with options has the hint before the options",
 			reply: bot.Reply{Text: "Di mana?", AskLocation: true, Options: []bot.Option{{ID: "skip", Label: "Lewati"}}},
 			want:  []string{"Di mana?\n\nUntuk berbagi lokasi: ketuk 📎 lalu Lokasi.\n\n1. Lewati\n\nBalas dengan angka."},
-		},
-		{
-			name:  "a reply with only media sends nothing (WhatsApp replies are text only)",
-			reply: bot.Reply{Media: &bot.Media{Ref: "x.jpg"}},
 		},
 		{
 			name:  "a long text goes as several messages cut between paragraphs",
@@ -207,6 +209,84 @@ func TestDefaultLimits(t *testing.T) {
 		}
 		if s.limits != custom {
 			t.Errorf("registered %+v, want %+v", s.limits, custom)
+		}
+	})
+}
+
+func TestSendAStaffPhoto(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	const kept, keptWebP = "0123456789abcdef0123456789abcdef.jpg", "fedcba9876543210fedcba9876543210.webp"
+	os.WriteFile(filepath.Join(dir, kept), jpg.Bytes(), 0o600)
+	// A 1×1 lossless WebP, as a staff member's browser may send.
+	os.WriteFile(filepath.Join(dir, keptWebP), []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"), 0o600)
+	photo := func(name, text string) bot.Reply {
+		return bot.Reply{Text: text, Media: &bot.Media{Ref: name, MIME: "image/jpeg"}, From: bot.FromStaff}
+	}
+
+	t.Run("the photo is uploaded and sent as an image with the text as its caption", func(t *testing.T) {
+		h := newHarness(t, fakeMedia{dir: dir})
+		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo(kept, "Petugas mengirim foto untuk Anda.")); err != nil {
+			t.Fatal(err)
+		}
+		if len(h.client.uploads) != 1 || !bytes.Equal(h.client.uploads[0].data, jpg.Bytes()) || h.client.uploads[0].kind != whatsmeow.MediaImage {
+			t.Fatalf("uploaded %d files, want the kept JPEG as an image", len(h.client.uploads))
+		}
+		if len(h.client.sent) != 1 || h.client.sent[0].image == nil {
+			t.Fatalf("sent %+v, want one image message", h.client.sent)
+		}
+		im := h.client.sent[0].image
+		sum := sha256.Sum256(jpg.Bytes())
+		if im.GetCaption() != "Petugas mengirim foto untuk Anda." || im.GetMimetype() != "image/jpeg" ||
+			im.GetDirectPath() != "/o1/v/t62/1" || im.GetURL() != "https://mmg.whatsapp.net/o1/v/t62/1" ||
+			!bytes.Equal(im.GetFileSHA256(), sum[:]) || len(im.GetMediaKey()) != 32 || im.GetFileLength() != uint64(jpg.Len()) ||
+			im.GetWidth() != 40 || im.GetHeight() != 30 {
+			t.Errorf("the image message does not describe the upload: %v", im)
+		}
+		if h.client.sent[0].to != pn(phone) {
+			t.Errorf("sent to %v", h.client.sent[0].to)
+		}
+	})
+	t.Run("a WebP goes as a JPEG, which WhatsApp shows as a photo", func(t *testing.T) {
+		h := newHarness(t, fakeMedia{dir: dir})
+		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo(keptWebP, "Foto")); err != nil {
+			t.Fatal(err)
+		}
+		if _, format, err := image.DecodeConfig(bytes.NewReader(h.client.uploads[0].data)); err != nil || format != "jpeg" {
+			t.Errorf("uploaded a %q (%v), want a JPEG", format, err)
+		}
+		if im := h.client.sent[0].image; im.GetMimetype() != "image/jpeg" {
+			t.Errorf("mimetype %q", im.GetMimetype())
+		}
+	})
+	t.Run("a text too long for a caption follows the photo", func(t *testing.T) {
+		h := newHarness(t, fakeMedia{dir: dir})
+		long := strings.Repeat("kata ", 300)
+		if err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo(kept, long)); err != nil {
+			t.Fatal(err)
+		}
+		if len(h.client.sent) != 2 || h.client.sent[0].image.GetCaption() != "" || h.client.sent[1].text != strings.TrimSpace(long) {
+			t.Errorf("sent %d messages, want the photo without caption, then the text", len(h.client.sent))
+		}
+	})
+	t.Run("a photo no longer kept fails for good and sends nothing", func(t *testing.T) {
+		h := newHarness(t, fakeMedia{dir: dir})
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo("00000000000000000000000000000000.jpg", "Foto"))
+		if bot.KindOf(err) != bot.ErrPermanent || len(h.client.sent)+len(h.client.uploads) != 0 {
+			t.Errorf("Send = %v with %d sent, want a permanent failure and nothing sent", err, len(h.client.sent))
+		}
+	})
+	t.Run("an upload cut off by a lost connection is tried again", func(t *testing.T) {
+		h := newHarness(t, fakeMedia{dir: dir})
+		h.client.uploadErr = whatsmeow.ErrNotConnected
+		err := h.c.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: phone + "@s.whatsapp.net"}, photo(kept, "Foto"))
+		if bot.KindOf(err) != bot.ErrTemporary || len(h.client.sent) != 0 {
+			t.Errorf("Send = %v, want a temporary failure and no message", err)
 		}
 	})
 }

@@ -96,6 +96,7 @@ type Client interface {
 	MarkRead(ctx context.Context, ids []types.MessageID, timestamp time.Time, chat, sender types.JID, receiptTypeExtra ...types.ReceiptType) error
 	SendChatPresence(ctx context.Context, jid types.JID, state types.ChatPresence, media types.ChatPresenceMedia) error
 	Download(ctx context.Context, msg whatsmeow.DownloadableMessage) ([]byte, error)
+	Upload(ctx context.Context, plaintext []byte, appInfo whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 }
 
 // LIDMap maps phone-number JIDs to LIDs and back; a linked device's Store.LIDs is one.
@@ -156,8 +157,9 @@ type Config struct {
 	DB string
 	// Lock is the connection lock the replicas share (*store.WhatsApp).
 	Lock Lock
-	// Media keeps the photos people send (*store.Media).
-	Media  bot.MediaSaver
+	// Media keeps the photos people send, and opens those staff send them
+	// (*store.Media).
+	Media  bot.MediaStore
 	Logger *slog.Logger
 	// Pseudonyms names conversations (and phone numbers) in logs; default unkeyed hashes.
 	Pseudonyms bot.Pseudonymizer
@@ -186,7 +188,7 @@ type Channel struct {
 	engine bot.MessageHandler
 	sender bot.ChannelSender
 	texts  bot.Texts
-	media  bot.MediaSaver
+	media  bot.MediaStore
 	lock   Lock
 	token  string // this process's token for the connection lock
 

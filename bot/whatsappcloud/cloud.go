@@ -137,8 +137,8 @@ type Config struct {
 	API string
 
 	Store     Store
-	Media     bot.MediaSaver
-	Templates *Templates // approved templates; nil: none
+	Media     bot.MediaStore // the photos people send, and those staff send them
+	Templates *Templates     // approved templates; nil: none
 	Logger    *slog.Logger
 	// Pseudonyms names conversations in logs; default unkeyed hashes.
 	Pseudonyms bot.Pseudonymizer

@@ -39,8 +39,12 @@ const (
 // out as text, reply buttons, a list, or a location request (see the package
 // documentation). Outside it, a reply whose context carries a bot.Template goes out
 // as the approved template for its purpose (once for all the replies sent with that
-// Template); any other fails with bot.ErrOutsideWindow. to.ChatID is the person's
-// number (wa_id); the channel's own words and the template are in to.Lang.
+// Template); any other fails with bot.ErrOutsideWindow. A reply's media, a photo
+// kept in the media store (Media.Ref its name, such as one staff sent), is uploaded
+// and sent as an image inside the window, with the text as its caption when the
+// reply is plain text that fits in bot.MaxCaption; outside it only the template
+// goes. to.ChatID is the person's number (wa_id); the channel's own words and the
+// template are in to.Lang.
 func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) error {
 	to, err := waID(rcpt.ChatID)
 	if err != nil {
@@ -60,7 +64,20 @@ func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) err
 	if !ok || c.cfg.Now().Sub(last) >= windowLength {
 		return c.sendTemplate(ctx, to, rcpt.Lang, tmpl)
 	}
-	for _, msg := range c.compose(rcpt.Lang, to, r) {
+	msgs := c.compose(rcpt.Lang, to, r)
+	if r.Media != nil && r.Media.Ref != "" {
+		img, err := c.photoMessage(ctx, to, r.Media.Ref)
+		if err != nil {
+			return err
+		}
+		// The text of a plain reply goes as the photo's caption when it fits.
+		if text := strings.TrimSpace(r.Text); len(msgs) == 1 && msgs[0]["type"] == "text" && utf8.RuneCountInString(text) <= bot.MaxCaption {
+			img["image"].(map[string]any)["caption"] = text
+			msgs = nil
+		}
+		msgs = append([]map[string]any{img}, msgs...)
+	}
+	for _, msg := range msgs {
 		wamid, err := c.post(ctx, to, msg)
 		if err != nil {
 			return err
@@ -68,6 +85,27 @@ func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) err
 		c.noteRun(ctx, tmpl, wamid)
 	}
 	return nil
+}
+
+// photoMessage uploads the photo kept in the media store as name (a WebP as a JPEG:
+// WhatsApp shows WebP as stickers only) and returns the image message that shows it.
+// A photo no longer kept is a permanent failure.
+func (c *Channel) photoMessage(ctx context.Context, to, name string) (map[string]any, error) {
+	f, err := c.cfg.Media.Open(name)
+	if err != nil {
+		return nil, &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp cloud: open kept photo: %w", err)}
+	}
+	data, mime, err := bot.SendablePhoto(f)
+	f.Close()
+	if err != nil {
+		return nil, &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("whatsapp cloud: kept photo: %w", err)}
+	}
+	id, err := c.upload(ctx, data, mime)
+	if err != nil {
+		c.noteAPIError(ctx, err)
+		return nil, classify(err)
+	}
+	return map[string]any{"recipient_type": "individual", "to": to, "type": "image", "image": map[string]any{"id": id}}, nil
 }
 
 // windowLength is WhatsApp's customer service window.

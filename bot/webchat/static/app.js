@@ -8,6 +8,7 @@
   const fileInput = document.getElementById("file");
   const sendButton = document.getElementById("send");
   const status = document.getElementById("status");
+  const handoffBar = document.getElementById("handoff");
   const newButton = document.getElementById("new");
   const labels = JSON.parse(document.body.dataset.labels);
   let lang = document.body.dataset.lang;
@@ -42,6 +43,48 @@
     newButton.title = t.new_chat_hint;
     input.placeholder = t.placeholder;
     sendButton.textContent = t.send;
+    setStatus(handoffBar.dataset.status || "");
+  }
+
+  // setStatus shows where a talk with staff stands (a reply's status): waiting for
+  // staff, talking with one, or just ended; "" hides the bar. It sits above the
+  // messages, so it never covers their buttons.
+  const STATUS_LABELS = { "handoff:waiting": "status_waiting", "handoff:active": "status_active", "handoff:ended": "status_ended" };
+  function setStatus(st) {
+    const key = STATUS_LABELS[st];
+    handoffBar.dataset.status = key ? st : "";
+    handoffBar.textContent = key ? texts()[key] : "";
+    handoffBar.hidden = !key;
+    if (key) sessionStorage.setItem("layan.status", st); else sessionStorage.removeItem("layan.status");
+  }
+
+  // linkify turns text into nodes where every http(s) address is a link that opens
+  // in a new tab, without access to this page; everything else stays plain text
+  // (nothing is read as HTML).
+  const URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
+  function linkify(text) {
+    const out = document.createDocumentFragment();
+    let at = 0;
+    for (const m of text.matchAll(URL_RE)) {
+      let url = m[0];
+      // A sentence's punctuation after an address is not part of it.
+      while (/[.,;:!?'\]]$/.test(url) || (url.endsWith(")") && url.split("(").length < url.split(")").length)) {
+        url = url.slice(0, -1);
+      }
+      let href = null;
+      try { href = new URL(url); } catch (e) { href = null; }
+      if (!href || (href.protocol !== "http:" && href.protocol !== "https:")) continue;
+      out.append(text.slice(at, m.index));
+      const a = document.createElement("a");
+      a.href = href.href;
+      a.textContent = url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      out.append(a);
+      at = m.index + url.length;
+    }
+    out.append(text.slice(at));
+    return out;
   }
 
   // clock gives a message's time as the person reads it (14.05), or "".
@@ -54,7 +97,7 @@
   function bubble(entry) {
     const li = document.createElement("li");
     li.className = "msg " + entry.who + (entry.pushed ? " pushed" : "") + (entry.staff ? " staff" : "");
-    li.textContent = entry.text;
+    li.append(linkify(entry.text || ""));
     if (entry.photo) {
       // A photo staff sent: read with the token (never in a URL), shown from memory.
       const img = document.createElement("img");
@@ -111,6 +154,10 @@
 
   function showReplies(replies, pushed) {
     for (const r of replies || []) {
+      // Every reply while a person holds the talk says where it stands; the bot
+      // answering the person by itself means the talk is over.
+      if (r.status) setStatus(r.status);
+      else if (!pushed && r.from !== "staff") setStatus("");
       const seen = pushed ? restored.indexOf(r.text) : -1;
       if (seen >= 0) { restored.splice(seen, 1); continue; }
       show({ who: "bot", staff: r.from === "staff", photo: photoOf(r), text: r.text, options: r.options || [], askLocation: !!r.ask_location, pushed: !!pushed });
@@ -202,7 +249,7 @@
   function shareLocation() {
     navigator.geolocation.getCurrentPosition(
       (pos) => send({ location: { lat: pos.coords.latitude, lon: pos.coords.longitude } }, "📍 " + texts().share_location),
-      () => notice(texts().no_location),
+      (err) => notice(err && err.code === 1 ? texts().location_denied : texts().no_location),
       { enableHighAccuracy: true, timeout: 15000 });
   }
 
@@ -310,6 +357,7 @@
     restored = [];
     log.replaceChildren();
     notice("");
+    setStatus("");
     begin(lang); // in the language the page shows
   });
 
@@ -319,6 +367,7 @@
   async function restore() {
     if (history.length) {
       for (const entry of history) bubble(entry);
+      setStatus(sessionStorage.getItem("layan.status") || "");
       return;
     }
     let data = null;
@@ -329,6 +378,14 @@
     } catch (e) { data = null; }
     const msgs = (data && data.messages) || [];
     if (data) setLang(data.lang);
+    // Where a talk with staff stood: the newest status said, unless the bot later
+    // answered the person by itself (the talk is over) or it had just ended.
+    let st = "";
+    msgs.forEach((m, i) => {
+      if (m.status) st = m.status;
+      else if (m.from === "bot" && i > 0 && msgs[i - 1].from === "citizen") st = "";
+    });
+    setStatus(st === "handoff:ended" ? "" : st);
     restored = msgs.filter((m) => m.from !== "citizen").map((m) => m.text);
     msgs.forEach((m, i) => {
       // Only the newest message keeps its buttons: older ones answered other questions.
