@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -44,32 +46,32 @@ func (a *app) workspace(region flows.Region) (*staffweb.Server, error) {
 		Idle: a.cfg.Workspace.Idle, HTTPS: clientip.HTTPS, Location: a.cfg.Location, Logger: a.log,
 		MinPassword: store.MinPasswordLength,
 		Complaints: &staffweb.ComplaintsConfig{
-			Store: a.complaints, Inbox: storeInbox{a.complaints}, Photos: a.media, Notifier: a.notifier, Messenger: a.notifier,
+			Store: a.complaints, Photos: a.media, Notifier: a.notifier,
 			Agencies: region.Agencies, Categories: region.Categories, Tiles: a.cfg.Workspace.Tiles,
-			AgencyOf: func(c *domain.Complaint) string { return c.Agency },
-			Overdue:  func(c *domain.Complaint, now time.Time) bool { return c.Overdue(now) },
 		},
 		Broadcasts: &staffweb.BroadcastsConfig{Store: a.broadcasts, NextRun: a.scheduler.NextRun, Topics: region.Topics, Channels: a.channels()},
 		Handoffs:   &staffweb.HandoffsConfig{Desk: a.desk},
+		Audit:      a.auditWorkspace,
 	})
 }
 
-// storeInbox answers the workspace's inbox with the store's (store.Complaints.Inbox:
-// indexes per status, agency, category, deadline and word).
-type storeInbox struct{ cs *store.Complaints }
-
-func (l storeInbox) Inbox(ctx context.Context, q staffweb.InboxQuery) (staffweb.InboxPage, error) {
-	res, err := l.cs.Inbox(ctx, domain.InboxQuery{Status: q.Status, Category: q.Category, Agency: q.Agency,
-		Overdue: q.Overdue, From: q.From, To: q.To, Text: q.Search, Sort: domain.Sort(q.Sort), Page: q.Page, Size: q.Size}, time.Now())
+// auditWorkspace records a change made in the workspace in the audit log, as the
+// staff API records its own: who, what, on what, from which address (after
+// TRUSTED_PROXIES) and the answer.
+func (a *app) auditWorkspace(r *http.Request, e staffweb.AuditEntry) {
+	from, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return staffweb.InboxPage{}, err
+		from = r.RemoteAddr
 	}
-	return staffweb.InboxPage{Complaints: res.Complaints, Total: res.Total, Counts: res.Counts}, nil
+	err = a.store.Audit().Record(context.WithoutCancel(r.Context()), domain.AuditEntry{At: time.Now(), Account: e.Account.Name,
+		Role: e.Account.Role, Action: e.Action, Target: e.Target, Detail: e.Detail, From: from, Status: e.Status})
+	if err != nil {
+		a.log.Error("staff workspace: audit entry not recorded", "action", e.Action, "account", e.Account.Name, "err", err)
+	}
 }
 
 var (
 	_ staffweb.Notifier   = (*notify.Notifier)(nil)
-	_ staffweb.Messenger  = (*notify.Notifier)(nil)
 	_ staffweb.Handoffs   = (*flows.Desk)(nil)
 	_ staffweb.Broadcasts = (*store.Broadcasts)(nil)
 	_ staffweb.Complaints = (*store.Complaints)(nil)

@@ -93,6 +93,13 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 		t.Fatalf("no ticket in %q", replies)
 	}
 
+	// Another citizen's complaint, so that the inbox holds more than one.
+	other, _ := post(t, addr, "", `{"text":"halo"}`)
+	for _, m := range []string{`{"text":"lapor"}`, `{"option":"cat:sampah"}`, `{"text":"Sampah menumpuk di depan pasar Batang sejak Senin"}`,
+		`{"text":"Jl. Gajah Mada, depan pasar"}`, `{"text":"lanjut"}`, `{"option":"conf:yes"}`, `{"option":"confirm","id":"confirm-2"}`} {
+		post(t, addr, other, m)
+	}
+
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(execPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -228,10 +235,20 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#send`)),
 			chromedp.WaitVisible(chromedp.CSS(`#runs-body tr[data-state=done]`)),
 		)
-		sent, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#runs-body tr[data-state=done] td:nth-child(4)`)))
+		// Once delivered, the page loads itself anew: read it when it has.
+		var sent string
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === "complete" && !document.querySelector("#runs-body[data-live='1']") ? `+
+				`(document.querySelector("#runs-body tr[data-state=done] td:nth-child(4)") || {}).textContent || "" : ""`))
+			if err == nil && got != "" {
+				sent = got
+				break
+			}
+		}
 		if sent != "1" {
 			t.Errorf("the run sent %q messages, want 1 (the one subscriber)", sent)
 		}
+		shoot(t, "workspace-broadcast.png")
 	})
 
 	t.Run("an officer of another agency cannot open the complaint", func(t *testing.T) {

@@ -20,9 +20,9 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	c.post("/staff/logout", nil)
 	got := strings.Join(h.audited.all(), "\n")
 	for _, want := range []string{
-		"sari admin sign-in  " + " 303",
-		"sari admin POST /staff/complaints/" + h.road.ID + "/note " + h.road.ID + "  303",
-		"ani viewer POST /staff/complaints/" + h.road.ID + "/verify " + h.road.ID + "  403",
+		"sari admin POST /staff/login   303",
+		"sari admin POST /staff/complaints/{id}/note " + h.road.ID + "  303",
+		"ani viewer POST /staff/complaints/{id}/verify " + h.road.ID + "  403",
 		"sari admin POST /staff/logout   303",
 	} {
 		if !strings.Contains(got, want) {

@@ -90,7 +90,11 @@ func (s *Server) form(perm domain.Permission, h func(http.ResponseWriter, *http.
 			if a := r.PostForm.Get("agency"); a != "" && len(a) <= 32 {
 				detail = "agency=" + a
 			}
-			s.audit(r, AuditEntry{Account: v.acc, Action: r.Method + " " + r.URL.Path, Target: r.PathValue("id"), Detail: detail, Status: rec.status})
+			action := r.Pattern // as the staff API names its changes
+			if a := r.PathValue("action"); a != "" {
+				action = strings.Replace(action, "{action}", a, 1)
+			}
+			s.audit(r, AuditEntry{Account: v.acc, Action: action, Target: r.PathValue("id"), Detail: detail, Status: rec.status})
 		}()
 		if !v.acc.Role.Can(perm) {
 			s.forbidden(rec, r, v)
@@ -294,7 +298,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSession(w, r, token)
 	s.log.InfoContext(ctx, "staff signed in", "account", acc.Name, "role", acc.Role)
-	s.audit(r, AuditEntry{Account: acc, Action: "sign-in", Status: http.StatusSeeOther})
+	s.audit(r, AuditEntry{Account: acc, Action: r.Pattern, Status: http.StatusSeeOther})
 	http.Redirect(w, r, "/staff/", http.StatusSeeOther)
 }
 

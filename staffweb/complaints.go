@@ -18,37 +18,14 @@ import (
 
 // Complaints is the complaint store the desk reads and changes (*store.Complaints).
 // Get and Update report a complaint that does not exist with domain.ErrNotFound;
-// Update changes nothing when f returns an error.
+// Update changes nothing when f returns an error. MarkDuplicate closes id as a
+// duplicate of of, both records in one step (f may refuse first). Inbox answers the
+// inbox's queries at now.
 type Complaints interface {
 	Get(ctx context.Context, id string) (*domain.Complaint, error)
 	Update(ctx context.Context, id string, f func(*domain.Complaint) error) (*domain.Complaint, error)
-}
-
-// InboxQuery is what the inbox shows: its filters (zero values filter nothing),
-// its order and its page (from 1).
-type InboxQuery struct {
-	Status   domain.Status
-	Category string
-	Agency   string // an officer's is forced to their own
-	Overdue  bool
-	From, To time.Time // created on or after From, before To
-	Search   string    // a ticket or words of the description or address
-	Sort     string    // "" newest first, "overdue" most overdue first
-	Page     int
-	Size     int
-}
-
-// InboxPage is one page of the inbox: its complaints, how many match, and how many
-// match the other filters in each status (for the counts above the list).
-type InboxPage struct {
-	Complaints []*domain.Complaint
-	Total      int64
-	Counts     map[domain.Status]int64
-}
-
-// Inbox answers the inbox's queries.
-type Inbox interface {
-	Inbox(ctx context.Context, q InboxQuery) (InboxPage, error)
+	MarkDuplicate(ctx context.Context, id, of, by string, at time.Time, f func(dup, orig *domain.Complaint) error) (*domain.Complaint, *domain.Complaint, error)
+	Inbox(ctx context.Context, q domain.InboxQuery, now time.Time) (domain.InboxPage, error)
 }
 
 // Photos opens the photos kept with complaints by name (*store.Media).
@@ -56,37 +33,25 @@ type Photos interface {
 	Open(name string) (*os.File, error)
 }
 
-// Notifier tells the citizen that their complaint's status changed (as
-// admin.Notifier): called once after each change, it returns quickly.
+// Notifier tells the citizen (and those who follow the complaint) of a change, a
+// message from staff included (as admin.Notifier): called once after each change,
+// it returns quickly.
 type Notifier interface {
 	StatusChanged(ctx context.Context, c *domain.Complaint)
 }
 
-// Messenger sends a member of staff's message about a complaint to its reporter, on
-// their own channel and framed in their language.
-type Messenger interface {
-	TellReporter(ctx context.Context, c *domain.Complaint, text string) error
-}
-
 // ComplaintsConfig enables the complaints desk.
 type ComplaintsConfig struct {
-	Store     Complaints
-	Inbox     Inbox
-	Photos    Photos    // nil: photos are listed but not shown
-	Notifier  Notifier  // nil: nobody is told
-	Messenger Messenger // nil: no messages to the reporter
+	Store    Complaints
+	Photos   Photos   // nil: photos are listed but not shown
+	Notifier Notifier // nil: nobody is told
 	// Agencies are the agencies (OPD) complaints go to; Categories the complaint
 	// categories, in order.
 	Agencies   []domain.Agency
 	Categories []string
-	// AgencyOf is the agency a complaint belongs to; an officer sees only their own
-	// agency's. Nil: none, and officers see no complaint.
-	AgencyOf func(*domain.Complaint) string
 	// Tiles is the map's tile URL template ({z}/{x}/{y}, optionally {s});
 	// "": DefaultTiles.
 	Tiles string
-	// Overdue reports whether a complaint is past its time limit now; nil: none is.
-	Overdue func(c *domain.Complaint, now time.Time) bool
 }
 
 // PageSize is how many complaints one page of the inbox shows.
@@ -120,19 +85,9 @@ func (s *Server) file(perm domain.Permission, h func(http.ResponseWriter, *http.
 	}
 }
 
-// agencyOf is the agency a complaint belongs to.
-func (s *Server) agencyOf(c *domain.Complaint) string {
-	if f := s.cfg.Complaints.AgencyOf; f != nil {
-		return f(c)
-	}
-	return ""
-}
-
 // visible reports whether the member of staff may see the complaint: an officer
 // only their agency's.
-func (s *Server) visible(v *visit, c *domain.Complaint) bool {
-	return v.acc.Role != domain.RoleOfficer || v.acc.Agency != "" && s.agencyOf(c) == v.acc.Agency
-}
+func (s *Server) visible(v *visit, c *domain.Complaint) bool { return c.VisibleTo(v.acc) }
 
 // load returns the complaint of the request's {id} if the member of staff may see
 // it, else answers 404 (also for one outside an officer's agency: they do not learn
@@ -155,12 +110,13 @@ func (s *Server) load(w http.ResponseWriter, r *http.Request, v *visit) *domain.
 
 // inboxData is what the inbox page shows.
 type inboxData struct {
-	Q          InboxQuery
+	Q          domain.InboxQuery
 	From, To   string // the date filters as typed
 	Rows       []inboxRow
 	Total      int64
 	Counts     []statusCount
 	AllCount   int64
+	Overdue    int64
 	Pages      int
 	Prev, Next string // links, "" when none
 	Categories []string
@@ -189,19 +145,19 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, v *visit) {
 	if v.acc.Role == domain.RoleOfficer {
 		q.Agency = v.acc.Agency
 	}
-	page, err := cc.Inbox.Inbox(r.Context(), q)
+	now := s.now()
+	page, err := cc.Store.Inbox(r.Context(), q, now)
 	if err != nil {
 		s.unavailable(w, r, v, err)
 		return
 	}
-	d := inboxData{Q: q, From: from, To: to, Total: page.Total, Categories: cc.Categories, Agencies: cc.Agencies,
-		Statuses: domain.Statuses(), Officer: v.acc.Role == domain.RoleOfficer}
-	now := s.now()
+	d := inboxData{Q: q, From: from, To: to, Total: page.Total, Overdue: page.Overdue, Categories: cc.Categories,
+		Agencies: cc.Agencies, Statuses: domain.Statuses(), Officer: v.acc.Role == domain.RoleOfficer}
 	for _, c := range page.Complaints {
 		if !s.visible(v, c) {
-			continue // the inbox answered outside the officer's agency: never shown
+			continue // never shown outside the officer's agency, whatever the store answered
 		}
-		d.Rows = append(d.Rows, inboxRow{C: c, Agency: s.agencyName(s.agencyOf(c)), Overdue: cc.Overdue != nil && cc.Overdue(c, now)})
+		d.Rows = append(d.Rows, inboxRow{C: c, Agency: s.agencyName(c.Agency), Overdue: c.Overdue(now)})
 	}
 	link := func(change func(url.Values)) string {
 		vals := r.URL.Query()
@@ -214,7 +170,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, v *visit) {
 		d.Counts = append(d.Counts, statusCount{Status: st, N: page.Counts[st], On: q.Status == st,
 			Link: link(func(v url.Values) { v.Set("status", string(st)) })})
 	}
-	d.Pages = int((page.Total + int64(q.Size) - 1) / int64(q.Size))
+	d.Pages = max(1, int((page.Total+int64(q.Size)-1)/int64(q.Size)))
 	if q.Page > 1 {
 		d.Prev = link(func(v url.Values) { v.Set("page", strconv.Itoa(q.Page-1)) })
 	}
@@ -225,24 +181,25 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 // inboxQuery reads the inbox's filters; a value it cannot read filters nothing.
-func (s *Server) inboxQuery(vals url.Values) (q InboxQuery, from, to string) {
-	q = InboxQuery{Page: 1, Size: PageSize}
-	if st := domain.Status(strings.ToLower(vals.Get("status"))); slices.Contains(domain.Statuses(), st) {
+// Status names are read in any case.
+func (s *Server) inboxQuery(vals url.Values) (q domain.InboxQuery, from, to string) {
+	q = domain.InboxQuery{Page: 1, Size: PageSize, Sort: domain.SortNewest}
+	if st, ok := domain.ParseStatus(vals.Get("status")); ok {
 		q.Status = st
 	}
 	if c := vals.Get("category"); slices.Contains(s.cfg.Complaints.Categories, c) {
 		q.Category = c
 	}
-	if a := vals.Get("agency"); s.agencyName(a) != "" {
+	if a := vals.Get("agency"); a == domain.NoAgency || s.agencyName(a) != "" {
 		q.Agency = a
 	}
 	q.Overdue = vals.Get("overdue") == "1"
-	if vals.Get("sort") == "overdue" {
-		q.Sort = "overdue"
+	if vals.Get("sort") == string(domain.SortOverdue) {
+		q.Sort = domain.SortOverdue
 	}
-	q.Search = strings.TrimSpace(vals.Get("q"))
-	if utf8.RuneCountInString(q.Search) > 100 {
-		q.Search = string([]rune(q.Search)[:100])
+	q.Text = strings.TrimSpace(vals.Get("q"))
+	if utf8.RuneCountInString(q.Text) > 100 {
+		q.Text = string([]rune(q.Text)[:100])
 	}
 	if t, err := time.ParseInLocation("2006-01-02", vals.Get("from"), s.loc); err == nil {
 		q.From, from = t, vals.Get("from")
@@ -276,19 +233,22 @@ type complaintData struct {
 	Tiles    string
 	Photos   []string // links to the photos
 	Timeline []entry
-	// Actions this member of staff may take on it now, and what they need.
+	// Actions this member of staff may take on it now.
 	Actions  map[string]bool
 	Agencies []domain.Agency
 	Flash    string // a text key: what the last action did
 	Problem  string // a text key: why the last action was refused
 }
 
-// entry is one line of a complaint's timeline: a status change, a note or a message.
+// entry is one line of a complaint's timeline: a change of its history (what the
+// citizen is told), or an internal note.
 type entry struct {
 	At       time.Time
 	By       string
-	Status   domain.Status // a status change
-	Kind     domain.NoteKind
+	Status   domain.Status
+	Kind     domain.EventKind
+	Agency   string // the agency's name, for a disposition
+	Ref      string // the original, for a duplicate
 	Text     string
 	Internal bool
 }
@@ -305,12 +265,11 @@ func (s *Server) complaint(w http.ResponseWriter, r *http.Request, v *visit) {
 // or why it was refused (problem), both text keys of workspace.complaint.*.
 func (s *Server) showComplaint(w http.ResponseWriter, r *http.Request, v *visit, c *domain.Complaint, status int, flash, problem string) {
 	cc := s.cfg.Complaints
-	d := complaintData{C: c, Agency: s.agencyName(s.agencyOf(c)), Tiles: cc.Tiles, Agencies: cc.Agencies,
-		Overdue: cc.Overdue != nil && cc.Overdue(c, s.now()), Actions: s.actions(v, c)}
-	if flash != "" && slices.Contains(actionNames(), flash) {
+	d := complaintData{C: c, Agency: s.agencyName(c.Agency), Tiles: cc.Tiles, Agencies: cc.Agencies,
+		Overdue: c.Overdue(s.now()), Actions: s.actions(v, c), Problem: problem}
+	if _, ok := actionPaths()[flash]; ok {
 		d.Flash = "workspace.complaint.done." + flash
 	}
-	d.Problem = problem
 	if l := c.Location; l != nil {
 		d.Lat, d.Lon = strconv.FormatFloat(l.Lat, 'f', 6, 64), strconv.FormatFloat(l.Lon, 'f', 6, 64)
 		d.MapLink = fmt.Sprintf("https://www.openstreetmap.org/?mlat=%s&mlon=%s#map=17/%s/%s", d.Lat, d.Lon, d.Lat, d.Lon)
@@ -319,53 +278,65 @@ func (s *Server) showComplaint(w http.ResponseWriter, r *http.Request, v *visit,
 		d.Photos = append(d.Photos, "/staff/complaints/"+url.PathEscape(c.ID)+"/photos/"+url.PathEscape(p))
 	}
 	for _, e := range c.History {
-		d.Timeline = append(d.Timeline, entry{At: e.At, By: e.By, Status: e.Status, Text: e.Note})
+		d.Timeline = append(d.Timeline, entry{At: e.At, By: e.By, Status: e.Status, Kind: e.Kind, Agency: s.agencyName(e.Agency),
+			Ref: e.Ref, Text: e.Note})
 	}
 	for _, n := range c.Notes {
-		d.Timeline = append(d.Timeline, entry{At: n.At, By: n.By, Kind: n.Kind, Text: n.Text, Internal: n.Kind == domain.NoteInternal})
+		e := entry{At: n.At, By: n.By, Text: n.Text, Internal: n.Kind != domain.NoteMessage}
+		if !e.Internal {
+			e.Kind = domain.EventMessage // a message kept with the notes before messages were history
+		}
+		d.Timeline = append(d.Timeline, e)
 	}
 	slices.SortStableFunc(d.Timeline, func(a, b entry) int { return a.At.Compare(b.At) })
 	s.render(w, r, v, status, "complaint", d)
 }
 
-// actionNames are the actions on a complaint.
-func actionNames() []string {
-	return []string{"verify", "dispose", "process", "finish", "reject", "message", "note"}
+// actionPaths are the actions by the last segment of their form's path.
+func actionPaths() map[string]domain.Action {
+	return map[string]domain.Action{
+		"verify": domain.ActVerify, "dispose": domain.ActDispose, "process": domain.ActProcess, "finish": domain.ActFinish,
+		"reject": domain.ActReject, "reopen": domain.ActReopen, "duplicate": domain.ActDuplicate,
+		"message": domain.ActMessage, "note": domain.ActNote,
+	}
 }
 
-// actions says which actions the member of staff may take on c now. An admin does
-// everything; an officer processes, finishes, writes notes and messages the
-// reporter on their agency's complaints; verifying, passing on (disposition) and
-// rejecting are the admins'. A status change is offered only when the complaint's
-// status allows it.
+// actions says which actions the member of staff may take on c now: what their
+// role may do (triage is the admins'; officers work on their agency's complaints)
+// and what the complaint's state allows.
 func (s *Server) actions(v *visit, c *domain.Complaint) map[string]bool {
-	role := v.acc.Role
 	can := map[string]bool{}
-	if !role.Can(domain.PermComplaints) || !s.visible(v, c) {
+	if !s.visible(v, c) {
 		return can
 	}
-	admin := role == domain.RoleAdmin
-	allowed := func(to domain.Status) bool {
+	now := s.now()
+	for path, a := range actionPaths() {
+		if !v.acc.Role.Can(a.Permission()) {
+			continue
+		}
 		probe := *c
-		probe.History = slices.Clone(c.History)
-		return probe.Transition(to, "", "probe", s.now()) == nil
+		probe.History, probe.Notes = slices.Clone(c.History), slices.Clone(c.Notes)
+		in := domain.ActionInput{Note: "probe"}
+		switch a {
+		case domain.ActDispose:
+			can[path] = !c.Status.Closed() && len(s.cfg.Complaints.Agencies) > 0
+			continue
+		case domain.ActDuplicate:
+			can[path] = c.DuplicateOf == "" && !c.Status.Closed()
+			continue
+		}
+		can[path] = probe.Do(a, v.acc.Name, in, now) == nil
 	}
-	can["verify"] = admin && allowed(domain.StatusVerified)
-	can["reject"] = admin && allowed(domain.StatusRejected)
-	can["dispose"] = admin && c.Status != domain.StatusDone && c.Status != domain.StatusRejected
-	can["process"] = allowed(domain.StatusInProgress)
-	can["finish"] = allowed(domain.StatusDone)
-	can["message"] = s.cfg.Complaints.Messenger != nil
-	can["note"] = true
 	return can
 }
 
-// complaintAction takes one action on a complaint and shows the complaint again: a
-// refused action (not allowed now, a note missing) is shown on the page with 409 or
-// 400 and changes nothing.
+// complaintAction takes one action on a complaint and goes back to its page (303);
+// a refused one (not allowed now, its note missing, an unknown agency) is shown on
+// the page with 409 or 400 and changes nothing. A role that may not is 403; a
+// complaint the account may not see, 404.
 func (s *Server) complaintAction(w http.ResponseWriter, r *http.Request, v *visit) {
-	action := r.PathValue("action")
-	if !slices.Contains(actionNames(), action) {
+	action, ok := actionPaths()[r.PathValue("action")]
+	if !ok {
 		s.notFound(w, r, v)
 		return
 	}
@@ -373,100 +344,70 @@ func (s *Server) complaintAction(w http.ResponseWriter, r *http.Request, v *visi
 	if c == nil {
 		return
 	}
-	if !s.actions(v, c)[action] {
-		if action == "verify" || action == "reject" || action == "dispose" {
-			if v.acc.Role != domain.RoleAdmin {
-				s.forbidden(w, r, v)
-				return
-			}
-		}
-		s.showComplaint(w, r, v, c, http.StatusConflict, "", "workspace.complaint.problem.not_now")
+	if !v.acc.Role.Can(action.Permission()) {
+		s.forbidden(w, r, v)
 		return
 	}
-	text := strings.TrimSpace(r.PostForm.Get("text"))
+	text := strings.TrimSpace(strings.ReplaceAll(r.PostForm.Get("text"), "\r\n", "\n"))
 	if utf8.RuneCountInString(text) > domain.MaxNote {
 		s.showComplaint(w, r, v, c, http.StatusBadRequest, "", "workspace.complaint.problem.too_long")
 		return
 	}
 	ctx, by, now := r.Context(), v.acc.Name, s.now()
 	cc := s.cfg.Complaints
-	var change func(*domain.Complaint) error
-	statusChange := false
-	switch action {
-	case "verify", "process", "finish", "reject":
-		to := map[string]domain.Status{"verify": domain.StatusVerified, "process": domain.StatusInProgress,
-			"finish": domain.StatusDone, "reject": domain.StatusRejected}[action]
-		if (action == "finish" || action == "reject") && text == "" {
-			s.showComplaint(w, r, v, c, http.StatusBadRequest, "", "workspace.complaint.problem.need_"+action)
-			return
-		}
-		statusChange = true
-		change = func(c *domain.Complaint) error { return c.Transition(to, by, text, now) }
-	case "dispose":
-		agency := r.PostForm.Get("agency")
-		if s.agencyName(agency) == "" {
-			s.showComplaint(w, r, v, c, http.StatusBadRequest, "", "workspace.complaint.problem.need_agency")
-			return
-		}
-		change = s.dispose(agency, by, text, now)
-		if change == nil {
-			s.showComplaint(w, r, v, c, http.StatusConflict, "", "workspace.complaint.problem.not_now")
-			return
-		}
-	case "note", "message":
-		if text == "" {
-			s.showComplaint(w, r, v, c, http.StatusBadRequest, "", "workspace.complaint.problem.need_text")
-			return
-		}
-		kind := domain.NoteInternal
-		if action == "message" {
-			kind = domain.NoteMessage
-		}
-		change = func(c *domain.Complaint) error {
-			c.Notes = append(c.Notes, domain.Note{At: now, By: by, Kind: kind, Text: text})
-			return nil
-		}
+	in := domain.ActionInput{Note: text, Agency: r.PostForm.Get("agency")}
+	for _, a := range cc.Agencies {
+		in.Agencies = append(in.Agencies, a.Code)
 	}
-	updated, err := cc.Store.Update(ctx, c.ID, func(c *domain.Complaint) error {
-		if !s.visible(v, c) {
-			return domain.ErrNotFound // passed on to another agency meanwhile
+	hidden := fmt.Errorf("complaint %s: %w", c.ID, domain.ErrNotFound) // passed to another agency meanwhile
+	var updated *domain.Complaint
+	var err error
+	if action == domain.ActDuplicate {
+		of := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("of")))
+		updated, _, err = cc.Store.MarkDuplicate(ctx, c.ID, of, by, now, func(dup, orig *domain.Complaint) error {
+			if !s.visible(v, dup) || !s.visible(v, orig) {
+				return hidden
+			}
+			return nil
+		})
+		if errors.Is(err, domain.ErrNotFound) && of != "" {
+			s.showComplaint(w, r, v, c, http.StatusBadRequest, "", "workspace.complaint.problem.no_original")
+			return
 		}
-		return change(c)
-	})
+	} else {
+		updated, err = cc.Store.Update(ctx, c.ID, func(c *domain.Complaint) error {
+			if !s.visible(v, c) {
+				return hidden
+			}
+			return c.Do(action, by, in, now)
+		})
+	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		s.notFound(w, r, v)
 		return
-	case errors.Is(err, domain.ErrIllegalTransition), errors.Is(err, domain.ErrNoteRequired):
+	case errors.Is(err, domain.ErrNoteRequired):
+		s.showComplaint(w, r, v, c, http.StatusBadRequest, "", "workspace.complaint.problem.need_"+string(action))
+		return
+	case errors.Is(err, domain.ErrUnknownAgency):
+		s.showComplaint(w, r, v, c, http.StatusBadRequest, "", "workspace.complaint.problem.need_dispose")
+		return
+	case errors.Is(err, domain.ErrBadDuplicate):
+		s.showComplaint(w, r, v, c, http.StatusConflict, "", "workspace.complaint.problem.bad_duplicate")
+		return
+	case errors.Is(err, domain.ErrIllegalTransition):
 		s.showComplaint(w, r, v, c, http.StatusConflict, "", "workspace.complaint.problem.not_now")
 		return
 	case err != nil:
 		s.unavailable(w, r, v, err)
 		return
 	}
-	s.log.InfoContext(ctx, "staff workspace: complaint "+action, "complaint", c.ID, "by", by, "status", updated.Status)
-	if statusChange && cc.Notifier != nil {
+	s.log.InfoContext(ctx, "staff workspace: complaint "+string(action), "complaint", c.ID, "by", by, "status", updated.Status)
+	if action != domain.ActNote && cc.Notifier != nil {
 		cc.Notifier.StatusChanged(context.WithoutCancel(ctx), updated)
 	}
-	if action == "message" {
-		if err := cc.Messenger.TellReporter(context.WithoutCancel(ctx), updated, text); err != nil {
-			s.log.ErrorContext(ctx, "staff workspace: message to the reporter not sent", "complaint", c.ID, "err", err)
-			s.showComplaint(w, r, v, updated, http.StatusServiceUnavailable, "", "workspace.complaint.problem.not_sent")
-			return
-		}
-	}
 	// Back to the page (303), so that a reload does not send the form again.
-	http.Redirect(w, r, "/staff/complaints/"+url.PathEscape(c.ID)+"?done="+action, http.StatusSeeOther)
-}
-
-// dispose returns the change that passes a complaint to an agency
-// (domain.Complaint.Dispose: recorded in its history with the account).
-func (s *Server) dispose(agency, by, note string, at time.Time) func(*domain.Complaint) error {
-	var codes []string
-	for _, a := range s.cfg.Complaints.Agencies {
-		codes = append(codes, a.Code)
-	}
-	return func(c *domain.Complaint) error { return c.Dispose(agency, codes, by, note, at) }
+	http.Redirect(w, r, "/staff/complaints/"+url.PathEscape(c.ID)+"?done="+r.PathValue("action"), http.StatusSeeOther)
 }
 
 // photo serves one photo of a complaint the member of staff may see. Its name is the

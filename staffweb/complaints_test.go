@@ -128,12 +128,9 @@ func TestWorkingAComplaint(t *testing.T) {
 		if got.Status != domain.StatusDone || got.History[len(got.History)-1].By != "budi" {
 			t.Errorf("stored: %s by %s, want selesai by budi", got.Status, got.History[len(got.History)-1].By)
 		}
-		changes, messages := h.told.seen()
-		if !slices.Equal(changes, []string{h.road.ID + ":diverifikasi", h.road.ID + ":selesai"}) {
-			t.Errorf("the citizen was told of %q", changes)
-		}
-		if !slices.Equal(messages, []string{h.road.ID + ":Mohon kirim foto dari sisi utara"}) {
-			t.Errorf("messages sent to the reporter: %q", messages)
+		want := []string{h.road.ID + ":diverifikasi", h.road.ID + ":message:Mohon kirim foto dari sisi utara", h.road.ID + ":selesai"}
+		if changes := h.told.seen(); !slices.Equal(changes, want) {
+			t.Errorf("the citizen was told of %q, want %q (never the internal note)", changes, want)
 		}
 	})
 }
@@ -243,5 +240,34 @@ func TestFormsNeedTheirSessionsToken(t *testing.T) {
 	}
 	if a := c.post(path, nil); a.status != http.StatusSeeOther {
 		t.Errorf("with its token: %d", a.status)
+	}
+}
+
+func TestTheInboxFilters(t *testing.T) {
+	h := newHarness(t, storetest.Mini(t))
+	c := h.signIn("sari")
+	cases := map[string][]string{ // query → the tickets listed
+		"category=sampah":        {h.bins.ID},
+		"agency=dlh":             {h.bins.ID},
+		"q=pungutan":             {h.secret.ID},
+		"q=" + h.road.ID:         {h.road.ID},
+		"status=Diterima&page=1": {h.road.ID, h.bins.ID, h.secret.ID},
+	}
+	for query, want := range cases {
+		a := c.get("/staff/?" + query)
+		for _, id := range []string{h.road.ID, h.bins.ID, h.secret.ID} {
+			listed := strings.Contains(a.body, `data-id="`+id+`"`)
+			if listed != slices.Contains(want, id) {
+				t.Errorf("%s: %s listed %v, want %v", query, id, listed, !listed)
+			}
+		}
+	}
+	officer := h.signIn("dewi")
+	a := officer.get("/staff/?agency=pupr")
+	if strings.Contains(a.body, `data-id="`+h.road.ID+`"`) || !strings.Contains(a.body, `data-id="`+h.bins.ID+`"`) {
+		t.Error("an officer asking for another agency's complaints sees them, or not their own")
+	}
+	if strings.Contains(a.body, `id="agency"`) {
+		t.Error("an officer is offered to filter by agency")
 	}
 }

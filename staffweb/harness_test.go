@@ -80,30 +80,28 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// recorder records the citizens told of changes and the messages sent to them.
+// recorder records the news citizens were told: the last entry of the history of
+// each change, as "id:status" or "id:message:text".
 type recorder struct {
-	mu       sync.Mutex
-	changes  []string // id:status
-	messages []string // id:text
+	mu      sync.Mutex
+	changes []string
 }
 
 func (r *recorder) StatusChanged(_ context.Context, c *domain.Complaint) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	e := c.History[len(c.History)-1]
+	if e.Kind == domain.EventMessage {
+		r.changes = append(r.changes, c.ID+":message:"+e.Note)
+		return
+	}
 	r.changes = append(r.changes, c.ID+":"+string(c.Status))
 }
 
-func (r *recorder) TellReporter(_ context.Context, c *domain.Complaint, text string) error {
+func (r *recorder) seen() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.messages = append(r.messages, c.ID+":"+text)
-	return nil
-}
-
-func (r *recorder) seen() (changes, messages []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.changes...), append([]string(nil), r.messages...)
+	return append([]string(nil), r.changes...)
 }
 
 func jakarta(t testing.TB) *time.Location {
@@ -147,9 +145,8 @@ func newHarness(t *testing.T, b storetest.Backend) *harness {
 		Texts: texts, Accounts: b.Store.Staff(), Sessions: b.Store.StaffSessions(), Location: jakarta(t),
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), MinPassword: store.MinPasswordLength,
 		Complaints: &staffweb.ComplaintsConfig{
-			Store: h.cs, Inbox: storeInbox{h.cs}, Photos: h.media, Notifier: h.told, Messenger: h.told,
+			Store: h.cs, Photos: h.media, Notifier: h.told,
 			Agencies: agencies, Categories: []string{"jalan", "sampah"},
-			AgencyOf: func(c *domain.Complaint) string { return routing[c.Category] },
 		},
 		Broadcasts: &staffweb.BroadcastsConfig{Store: h.bcs, NextRun: broadcast.New(broadcast.Config{Location: jakarta(t)}).NextRun,
 			Topics: []string{"wisata", "pengumuman"}, Channels: []string{"webchat", "telegram"}},
@@ -167,9 +164,10 @@ func newHarness(t *testing.T, b storetest.Backend) *harness {
 	return h
 }
 
-// file files a complaint as the chat does.
+// file files a complaint as the chat does, routed to its category's agency.
 func (h *harness) file(c *domain.Complaint) *domain.Complaint {
 	h.t.Helper()
+	c.Agency = routing[c.Category]
 	now := time.Now()
 	c.Status, c.CreatedAt, c.UpdatedAt = domain.StatusReceived, now, now
 	c.History = []domain.Event{{At: now, Status: domain.StatusReceived, By: "citizen"}}
@@ -178,25 +176,6 @@ func (h *harness) file(c *domain.Complaint) *domain.Complaint {
 		h.t.Fatal(err)
 	}
 	return got
-}
-
-// storeInbox answers the inbox from the store's list by status.
-type storeInbox struct{ cs *store.Complaints }
-
-func (s storeInbox) Inbox(ctx context.Context, q staffweb.InboxQuery) (staffweb.InboxPage, error) {
-	list, total, err := s.cs.List(ctx, q.Status, q.Page, q.Size)
-	if err != nil {
-		return staffweb.InboxPage{}, err
-	}
-	p := staffweb.InboxPage{Complaints: list, Total: total, Counts: map[domain.Status]int64{}}
-	for _, st := range domain.Statuses() {
-		_, n, err := s.cs.List(ctx, st, 1, 1)
-		if err != nil {
-			return p, err
-		}
-		p.Counts[st] = n
-	}
-	return p, nil
 }
 
 // client is one browser: its cookies, and the CSRF token of its session.

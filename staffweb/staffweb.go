@@ -97,7 +97,7 @@ type Config struct {
 	// MinPassword is the shortest new password accepted (store.MinPasswordLength).
 	MinPassword int
 	// Audit, when set, is told of every change made in the workspace, after it was
-	// answered: each form sent (its method and path, the id in its path, the agency
+	// answered: each form sent (its route, the id in its path, the agency
 	// it names as detail, the status answered; signing out is one) and each sign-in.
 	// Never a password, a token or a text typed into a form.
 	Audit func(r *http.Request, e AuditEntry)
@@ -106,7 +106,7 @@ type Config struct {
 // AuditEntry is one change made in the workspace, for the audit log.
 type AuditEntry struct {
 	Account domain.StaffAccount
-	Action  string // "POST /staff/complaints/BTG-261201-0001/dispose", "sign-in"
+	Action  string // the route: "POST /staff/complaints/{id}/dispose", "POST /staff/login"
 	Target  string // the id in the path: a ticket, a broadcast, a conversation
 	Detail  string // e.g. "agency=pupr"
 	Status  int    // the status answered
