@@ -160,7 +160,7 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 	pause := bot.Backoff(2*time.Millisecond, 50*time.Millisecond)
 	for {
 		now := c.now().Unix()
-		res, err := acquireScript.Run(ctx, c.s.rdb, keys, token, c.lockTTL.Milliseconds(), hasID, shortID(msgID),
+		res, err := c.s.batch.run(ctx, acquireScript, keys, token, c.lockTTL.Milliseconds(), hasID, shortID(msgID),
 			now-int64(bot.DedupeWindow/time.Second), now-int64(AnswerWindow/time.Second),
 			(bot.DedupeWindow - AnswerWindow).Milliseconds()).Slice()
 		if err != nil {
@@ -217,7 +217,7 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 	}
 	c.held.end(cl.Token)
 	now := c.now().Unix()
-	ok, err := commitScript.Run(ctx, c.s.rdb, c.keys(cl.Key, cl.MsgID)[:4], cl.Token,
+	ok, err := c.s.batch.run(ctx, commitScript, c.keys(cl.Key, cl.MsgID)[:4], cl.Token,
 		string(sess), c.sessionTTL.Milliseconds(), string(answer), hasID, shortID(cl.MsgID),
 		now, now-int64(bot.DedupeWindow/time.Second), bot.DedupeWindow.Milliseconds(), AnswerWindow.Milliseconds()).Int()
 	if err != nil {
@@ -232,7 +232,7 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 // Release implements bot.ConversationStore.
 func (c *Conversations) Release(ctx context.Context, cl *bot.Claim) error {
 	c.held.end(cl.Token)
-	if err := releaseScript.Run(ctx, c.s.rdb, c.keys(cl.Key, "")[:1], cl.Token).Err(); err != nil {
+	if err := c.s.batch.run(ctx, releaseScript, c.keys(cl.Key, "")[:1], cl.Token).Err(); err != nil {
 		return fmt.Errorf("store: release conversation: %w", err)
 	}
 	return nil

@@ -33,11 +33,14 @@ type Store struct {
 	// runLayouts remembers, per broadcast run, under which keys it lives (see
 	// Broadcasts.keysOf); a run's layout never changes.
 	runLayouts *sync.Map
+	// batch sends the hot path's commands (conversation locks, webhook queues) of
+	// concurrent callers in pipelines.
+	batch *batcher
 }
 
 // New wraps a connected client. prefix is prepended to every key.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix, runLayouts: &sync.Map{}}
+	return &Store{rdb: rdb, prefix: prefix, runLayouts: &sync.Map{}, batch: newBatcher(rdb)}
 }
 
 // Client returns the underlying client (for backups and benchmarks).

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// batcher sends the commands that many goroutines give it at about the same moment
+// as pipelines: each command is its own (its reply, its error), but a hundred
+// conversations' lock scripts cost Redis and this process one write and one read of
+// the connection instead of a hundred. It adds no wait: a command given while no
+// pipeline is under way is sent at once by its caller; commands given while
+// maxPipelines are under way wait for the first to finish and go out together in the
+// next. Alone, a command costs what it would cost sent directly.
+//
+// The commands of one batch are independent: nothing orders them against each other
+// (one goroutine's commands are ordered, since it waits for each). On a Redis Cluster
+// go-redis splits a pipeline by node. A script sent with EVALSHA that Redis does not
+// know (a restarted or flushed Redis) is sent again with its source.
+type batcher struct {
+	rdb redis.UniversalClient
+
+	mu      sync.Mutex
+	queue   []*batchCall
+	sending int // pipelines under way
+}
+
+// maxPipelines is how many pipelines may be under way at once; maxBatch, how many
+// commands one carries at most.
+const (
+	maxPipelines = 2
+	maxBatch     = 128
+)
+
+// batchCall is one command given to the batcher. For a script, script, keys and args
+// are set too, to send it again with EVAL on NOSCRIPT.
+type batchCall struct {
+	cmd    redis.Cmder
+	script *redis.Script
+	keys   []string
+	args   []any
+	done   chan struct{}
+}
+
+func newBatcher(rdb redis.UniversalClient) *batcher { return &batcher{rdb: rdb} }
+
+// do sends cmd, alone or in a pipeline with others, and returns its error; its reply
+// is in cmd. When ctx ends before the reply came, do returns ctx's error; the command
+// may still run.
+func (b *batcher) do(ctx context.Context, cmd redis.Cmder) error {
+	return b.call(ctx, &batchCall{cmd: cmd})
+}
+
+// run runs script like (*redis.Script).Run, in a pipeline with others.
+func (b *batcher) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
+	cmdArgs = append(cmdArgs, "evalsha", script.Hash(), len(keys))
+	for _, k := range keys {
+		cmdArgs = append(cmdArgs, k)
+	}
+	cmdArgs = append(cmdArgs, args...)
+	cmd := redis.NewCmd(ctx, cmdArgs...) // go-redis finds the first key of an EVALSHA itself (Cluster)
+	b.call(ctx, &batchCall{cmd: cmd, script: script, keys: keys, args: args})
+	return cmd
+}
+
+func (b *batcher) call(ctx context.Context, c *batchCall) error {
+	b.mu.Lock()
+	b.queue = append(b.queue, c)
+	if b.sending >= maxPipelines {
+		c.done = make(chan struct{})
+		b.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.cmd.Err()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	b.sending++
+	batch := b.take()
+	b.mu.Unlock()
+	b.send(ctx, batch) // c is in it
+	if next := b.next(); next != nil {
+		go b.keepSending(context.WithoutCancel(ctx), next)
+	}
+	return c.cmd.Err()
+}
+
+// take removes up to maxBatch calls from the queue. b.mu is held.
+func (b *batcher) take() []*batchCall {
+	n := min(len(b.queue), maxBatch)
+	batch := make([]*batchCall, n)
+	copy(batch, b.queue)
+	b.queue = append(b.queue[:0], b.queue[n:]...)
+	if len(b.queue) == 0 {
+		b.queue = nil // let a burst's long queue go
+	}
+	return batch
+}
+
+// next takes the next batch for a sender that finished one, or, with nothing queued,
+// ends its turn.
+func (b *batcher) next() []*batchCall {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.queue) == 0 {
+		b.sending--
+		return nil
+	}
+	return b.take()
+}
+
+// keepSending sends batches until the queue is empty.
+func (b *batcher) keepSending(ctx context.Context, batch []*batchCall) {
+	for batch != nil {
+		b.send(ctx, batch)
+		batch = b.next()
+	}
+}
+
+// send sends a batch and wakes its callers. The pipeline does not end with the
+// context of the caller that happens to send it: the others still wait for it.
+func (b *batcher) send(ctx context.Context, batch []*batchCall) {
+	ctx = context.WithoutCancel(ctx)
+	if len(batch) == 1 {
+		_ = b.rdb.Process(ctx, batch[0].cmd)
+	} else {
+		_, _ = b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, c := range batch {
+				_ = p.Process(ctx, c.cmd)
+			}
+			return nil
+		})
+	}
+	for _, c := range batch {
+		if c.script != nil && isNoScript(c.cmd.Err()) {
+			// Redis lost its scripts: send this one with its source, which loads it.
+			cmd := c.cmd.(*redis.Cmd)
+			v, err := c.script.Eval(ctx, b.rdb, c.keys, c.args...).Result()
+			cmd.SetVal(v)
+			cmd.SetErr(err)
+		}
+		if c.done != nil {
+			close(c.done)
+		}
+	}
+}
+
+func isNoScript(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") }
