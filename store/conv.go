@@ -5,12 +5,12 @@ import (
 	cryptorand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	json "github.com/goccy/go-json" // the same JSON as encoding/json, read 2-5 times as fast: sessions carry their history
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/bot"
