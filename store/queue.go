@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,11 +52,14 @@ func (s *Store) queue(key, what string, max int64) *Queue {
 
 // Enqueue appends one entry. When it returns nil the entry is in Redis.
 func (q *Queue) Enqueue(ctx context.Context, raw []byte) error {
-	args := &redis.XAddArgs{Stream: q.key, Values: []any{queueField, raw}}
+	args := make([]any, 0, 8)
+	args = append(args, "xadd", q.key)
 	if q.max > 0 {
-		args.MaxLen, args.Approx = q.max, true
+		args = append(args, "maxlen", "~", q.max)
 	}
-	if err := q.do(ctx, func() error { return q.s.rdb.XAdd(ctx, args).Err() }); err != nil {
+	args = append(args, "*", queueField, raw)
+	// In a pipeline with the entries that other requests add at the same moment.
+	if err := q.do(ctx, func() error { return q.s.batch.do(ctx, redis.NewStringCmd(ctx, args...)) }); err != nil {
 		return fmt.Errorf("store: queue %s: %w", q.what, err)
 	}
 	return nil
@@ -107,16 +111,26 @@ func (q *Queue) Ack(ctx context.Context, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := q.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, q.key, queueGroup, ids...)
-		p.XDel(ctx, q.key, ids...)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: acknowledge %s: %w", q.what, err)
+	for chunk := range slices.Chunk(ids, 1000) { // unpack in Lua takes a few thousand at most
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		// In a pipeline with what other workers acknowledge at the same moment.
+		if err := q.s.batch.run(ctx, ackScript, []string{q.key}, args...).Err(); err != nil {
+			return fmt.Errorf("store: acknowledge %s: %w", q.what, err)
+		}
 	}
 	return nil
 }
+
+// ackScript acknowledges entries and deletes them, in one step. KEYS: the queue.
+// ARGV: the entries' ids. A missing group (a stream restored or replayed without it)
+// does not keep the entries from being deleted.
+var ackScript = redis.NewScript(`
+redis.pcall('XACK', KEYS[1], '` + queueGroup + `', unpack(ARGV))
+return redis.call('XDEL', KEYS[1], unpack(ARGV))
+`)
 
 // Queued returns how many entries wait in the queue, taken or not.
 func (q *Queue) Queued(ctx context.Context) (int64, error) {

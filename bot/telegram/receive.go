@@ -43,7 +43,10 @@ func (c *Channel) handle(ctx context.Context, in inbound) error {
 		}
 	}
 	if in.callback != "" {
-		c.answerCallback(ctx, in.callback)
+		// Beside the turn: the spinner stops while the engine works.
+		var answered sync.WaitGroup
+		defer answered.Wait()
+		answered.Go(func() { c.answerCallback(ctx, in.callback) })
 	}
 	if !in.handle {
 		c.log.Debug("telegram: update ignored", "update", in.updateID, "why", in.ignored)

@@ -185,7 +185,8 @@ type Config struct {
 	PollInterval time.Duration
 	// MaxBackoff caps the pause between retries of a failing API; default 1 min.
 	MaxBackoff time.Duration
-	// Workers is how many chats are handled at once; default 16.
+	// Workers is how many chats are handled at once; default 64 (a turn mostly waits
+	// for Redis and the Bot API).
 	Workers int
 	// ClaimAfter is how long a queued update may stay taken but unacknowledged
 	// before another worker takes it over; default 2 min (longer than a turn with
@@ -275,7 +276,7 @@ func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, st Sto
 		cfg.MaxBackoff = time.Minute
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 16
+		cfg.Workers = 64
 	}
 	if cfg.Commands == nil {
 		cfg.Commands = DefaultCommands()
