@@ -35,10 +35,12 @@ const (
 	maxBatch     = 128
 )
 
-// batchCall is one command given to the batcher. For a script, script, keys and args
-// are set too, to send it again with EVAL on NOSCRIPT.
+// batchCall is what one caller gives the batcher: one command, or a few that go out
+// one after another in the same pipeline (not as a transaction: other clients'
+// commands may run between them). For a script, script, keys and args are set too,
+// to send it again with EVAL on NOSCRIPT.
 type batchCall struct {
-	cmd    redis.Cmder
+	cmds   []redis.Cmder
 	script *redis.Script
 	keys   []string
 	args   []any
@@ -47,11 +49,11 @@ type batchCall struct {
 
 func newBatcher(rdb redis.UniversalClient) *batcher { return &batcher{rdb: rdb} }
 
-// do sends cmd, alone or in a pipeline with others, and returns its error; its reply
-// is in cmd. When ctx ends before the reply came, do returns ctx's error; the command
-// may still run.
-func (b *batcher) do(ctx context.Context, cmd redis.Cmder) error {
-	return b.call(ctx, &batchCall{cmd: cmd})
+// do sends cmds, one after another, alone or in a pipeline with others' commands, and
+// returns the first error among them; each reply is in its command. When ctx ends
+// before the replies came, do returns ctx's error; the commands may still run.
+func (b *batcher) do(ctx context.Context, cmds ...redis.Cmder) error {
+	return b.call(ctx, &batchCall{cmds: cmds})
 }
 
 // run runs script like (*redis.Script).Run, in a pipeline with others.
@@ -63,7 +65,7 @@ func (b *batcher) run(ctx context.Context, script *redis.Script, keys []string, 
 	}
 	cmdArgs = append(cmdArgs, args...)
 	cmd := redis.NewCmd(ctx, cmdArgs...) // go-redis finds the first key of an EVALSHA itself (Cluster)
-	b.call(ctx, &batchCall{cmd: cmd, script: script, keys: keys, args: args})
+	b.call(ctx, &batchCall{cmds: []redis.Cmder{cmd}, script: script, keys: keys, args: args})
 	return cmd
 }
 
@@ -75,7 +77,7 @@ func (b *batcher) call(ctx context.Context, c *batchCall) error {
 		b.mu.Unlock()
 		select {
 		case <-c.done:
-			return c.cmd.Err()
+			return c.err()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -87,7 +89,17 @@ func (b *batcher) call(ctx context.Context, c *batchCall) error {
 	if next := b.next(); next != nil {
 		go b.keepSending(context.WithoutCancel(ctx), next)
 	}
-	return c.cmd.Err()
+	return c.err()
+}
+
+// err is the first error of the call's commands (a missing key, redis.Nil, counts).
+func (c *batchCall) err() error {
+	for _, cmd := range c.cmds {
+		if err := cmd.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // take removes up to maxBatch calls from the queue. b.mu is held.
@@ -126,20 +138,22 @@ func (b *batcher) keepSending(ctx context.Context, batch []*batchCall) {
 // context of the caller that happens to send it: the others still wait for it.
 func (b *batcher) send(ctx context.Context, batch []*batchCall) {
 	ctx = context.WithoutCancel(ctx)
-	if len(batch) == 1 {
-		_ = b.rdb.Process(ctx, batch[0].cmd)
+	if len(batch) == 1 && len(batch[0].cmds) == 1 {
+		_ = b.rdb.Process(ctx, batch[0].cmds[0])
 	} else {
 		_, _ = b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, c := range batch {
-				_ = p.Process(ctx, c.cmd)
+				for _, cmd := range c.cmds {
+					_ = p.Process(ctx, cmd)
+				}
 			}
 			return nil
 		})
 	}
 	for _, c := range batch {
-		if c.script != nil && isNoScript(c.cmd.Err()) {
+		if c.script != nil && isNoScript(c.cmds[0].Err()) {
 			// Redis lost its scripts: send this one with its source, which loads it.
-			cmd := c.cmd.(*redis.Cmd)
+			cmd := c.cmds[0].(*redis.Cmd)
 			v, err := c.script.Eval(ctx, b.rdb, c.keys, c.args...).Result()
 			cmd.SetVal(v)
 			cmd.SetErr(err)

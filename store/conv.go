@@ -23,8 +23,10 @@ var _ bot.ConversationStore = (*Conversations)(nil)
 var ErrLockLost = errors.New("store: conversation lock lost")
 
 // Conversations keeps sessions, per-conversation locks and the memory of handled
-// message ids. Each Acquire and each Commit is one round trip to Redis (a Lua script),
-// so handling a message costs two round trips plus what the flows themselves store.
+// message ids. Each Acquire (SET NX of the lock with the reads, sent together) and
+// each Commit (a Lua script that checks the lock) is one round trip to Redis, shared
+// with the conversations handled at the same moment (the store's pipelines), so
+// handling a message costs two round trips plus what the flows themselves store.
 //
 // The memory of handled messages is two keys per conversation, both under its hash
 // tag: {c:conv}:seen, a sorted set of the ids handled in the last 48 hours scored by
@@ -69,31 +71,6 @@ func (c *Conversations) WithClock(now func() time.Time) *Conversations {
 	cc.now = now
 	return &cc
 }
-
-// acquireScript takes the lock when free and reads the session and the dedupe mark.
-// KEYS: lock, session, seen (sorted set), answer, legacy mark (a seen:<id> string of
-// before the sorted set; it expires within 48 hours of the upgrade).
-// ARGV: token, lock ttl ms, "1" when there is a message id, the id, the second before
-// which a mark no longer counts, the second before which its answer is stale, the
-// legacy mark's least PTTL for a fresh answer.
-// Returns {0} when the lock is held by someone else, else {1, session, seen?, answer}.
-var acquireScript = redis.NewScript(`
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
-local sess = redis.call('GET', KEYS[2]) or ''
-if ARGV[3] ~= '1' then return {1, sess, 0, ''} end
-local at = redis.call('ZSCORE', KEYS[3], ARGV[4])
-if at and tonumber(at) > tonumber(ARGV[5]) then
-  local ans = ''
-  if tonumber(at) > tonumber(ARGV[6]) then ans = redis.call('GET', KEYS[4]) or '' end
-  return {1, sess, 1, ans}
-end
-local old = redis.call('GET', KEYS[5])
-if old then
-  if redis.call('PTTL', KEYS[5]) < tonumber(ARGV[7]) then old = '' end
-  return {1, sess, 1, old}
-end
-return {1, sess, 0, ''}
-`)
 
 // commitScript saves (or, given an empty session, deletes) the session, records the
 // message id and its answer, and releases the lock, only when the lock is still ours.
@@ -153,22 +130,35 @@ func shortID(id string) string {
 func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.Claim, error) {
 	token := newToken()
 	keys := c.keys(conv, msgID)
-	hasID := "0"
-	if msgID != "" {
-		hasID = "1"
-	}
+	id := shortID(msgID)
 	pause := bot.Backoff(2*time.Millisecond, 50*time.Millisecond)
 	for {
-		now := c.now().Unix()
-		res, err := c.s.batch.run(ctx, acquireScript, keys, token, c.lockTTL.Milliseconds(), hasID, shortID(msgID),
-			now-int64(bot.DedupeWindow/time.Second), now-int64(AnswerWindow/time.Second),
-			(bot.DedupeWindow - AnswerWindow).Milliseconds()).Slice()
-		if err != nil {
+		// Plain commands, no script: one SET NX and reads, sent together. What they
+		// read is what the holder before us left: every writer of these keys holds
+		// the lock (Commit checks it in its script), so once our SET NX succeeded
+		// nothing changes them but us. When it failed, the reads are dropped.
+		lock := redis.NewStatusCmd(ctx, "set", keys[0], token, "px", c.lockTTL.Milliseconds(), "nx")
+		sess := redis.NewStringCmd(ctx, "get", keys[1])
+		cmds := []redis.Cmder{lock, sess}
+		var seen *redis.FloatCmd
+		var answer, legacy *redis.StringCmd
+		var legacyTTL *redis.DurationCmd
+		if msgID != "" {
+			seen = redis.NewFloatCmd(ctx, "zscore", keys[2], id)
+			answer = redis.NewStringCmd(ctx, "get", keys[3])
+			legacy = redis.NewStringCmd(ctx, "get", keys[4])
+			legacyTTL = redis.NewDurationCmd(ctx, time.Millisecond, "pttl", keys[4])
+			cmds = append(cmds, seen, answer, legacy, legacyTTL)
+		}
+		if err := c.s.batch.do(ctx, cmds...); err != nil && ctx.Err() != nil {
+			return nil, fmt.Errorf("store: acquire conversation: %w", ctx.Err())
+		}
+		if err := failure(cmds); err != nil {
 			return nil, fmt.Errorf("store: acquire conversation: %w", err)
 		}
-		if res[0].(int64) == 1 {
+		if lock.Val() == "OK" {
 			c.hold(keys[0], token)
-			return c.claim(conv, msgID, token, res)
+			return c.claim(conv, msgID, token, sess.Val(), seen, answer, legacy, legacyTTL), nil
 		}
 		if err := bot.Sleep(ctx, pause.NextBackOff()); err != nil {
 			return nil, fmt.Errorf("store: wait for conversation lock: %w", err)
@@ -176,21 +166,49 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 	}
 }
 
-func (c *Conversations) claim(conv, msgID, token string, res []any) (*bot.Claim, error) {
+// failure is the first error among cmds other than redis.Nil (a key that is not
+// there, a lock not taken), or nil.
+func failure(cmds []redis.Cmder) error {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
+}
+
+// claim reads what Acquire found: the session, and whether the message was handled
+// before (a mark within bot.DedupeWindow in the seen set, or a mark of the earlier
+// one-key-per-message format) with the answer given then (kept AnswerWindow).
+func (c *Conversations) claim(conv, msgID, token, raw string, seen *redis.FloatCmd, answer, legacy *redis.StringCmd, legacyTTL *redis.DurationCmd) *bot.Claim {
 	cl := &bot.Claim{Key: conv, MsgID: msgID, Token: token, Session: &bot.Session{}}
-	if raw, _ := res[1].(string); raw != "" {
+	if raw != "" {
 		if err := json.Unmarshal([]byte(raw), cl.Session); err != nil {
 			// A session we cannot read must not lock the person out: start afresh.
 			cl.Session = &bot.Session{}
 		}
 	}
-	if res[2].(int64) == 1 {
+	if msgID == "" {
+		return cl
+	}
+	now := c.now().Unix()
+	ans := ""
+	switch {
+	case seen.Err() == nil && int64(seen.Val()) > now-int64(bot.DedupeWindow/time.Second):
 		cl.Duplicate = true
-		if raw, _ := res[3].(string); raw != "" {
-			_ = json.Unmarshal([]byte(raw), &cl.Replies) // replies are a courtesy; a bad mark is still a mark
+		if int64(seen.Val()) > now-int64(AnswerWindow/time.Second) {
+			ans = answer.Val()
+		}
+	case legacy.Err() == nil: // a mark of before the seen set; it expires within 48 hours
+		cl.Duplicate = true
+		if legacyTTL.Val() >= bot.DedupeWindow-AnswerWindow {
+			ans = legacy.Val()
 		}
 	}
-	return cl, nil
+	if ans != "" {
+		_ = json.Unmarshal([]byte(ans), &cl.Replies) // replies are a courtesy; a bad mark is still a mark
+	}
+	return cl
 }
 
 // Commit implements bot.ConversationStore.
