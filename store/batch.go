@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,7 +52,8 @@ func newBatcher(rdb redis.UniversalClient) *batcher { return &batcher{rdb: rdb} 
 
 // do sends cmds, one after another, alone or in a pipeline with others' commands, and
 // returns the first error among them; each reply is in its command. When ctx ends
-// before the replies came, do returns ctx's error; the commands may still run.
+// before the replies came, do returns ctx's error: commands still queued are not
+// sent, those already in a pipeline run.
 func (b *batcher) do(ctx context.Context, cmds ...redis.Cmder) error {
 	return b.call(ctx, &batchCall{cmds: cmds})
 }
@@ -79,6 +81,7 @@ func (b *batcher) call(ctx context.Context, c *batchCall) error {
 		case <-c.done:
 			return c.err()
 		case <-ctx.Done():
+			b.drop(c)
 			return ctx.Err()
 		}
 	}
@@ -100,6 +103,17 @@ func (c *batchCall) err() error {
 		}
 	}
 	return nil
+}
+
+// drop takes c out of the queue when no pipeline has taken it yet: a caller that
+// gave up has its commands not sent at all (once taken, they run, like a command
+// already written to the connection).
+func (b *batcher) drop(c *batchCall) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i := slices.Index(b.queue, c); i >= 0 {
+		b.queue = slices.Delete(b.queue, i, i+1)
+	}
 }
 
 // take removes up to maxBatch calls from the queue. b.mu is held.
