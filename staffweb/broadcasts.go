@@ -280,12 +280,7 @@ type broadcastData struct {
 
 func (s *Server) loadBroadcast(w http.ResponseWriter, r *http.Request, v *visit) *domain.Broadcast {
 	bc, err := s.cfg.Broadcasts.Store.Get(r.Context(), r.PathValue("id"))
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		s.notFound(w, r, v)
-		return nil
-	case err != nil:
-		s.unavailable(w, r, v, err)
+	if !s.found(w, r, v, err) {
 		return nil
 	}
 	return bc
@@ -296,11 +291,7 @@ func (s *Server) broadcastPage(w http.ResponseWriter, r *http.Request, v *visit)
 	if bc == nil {
 		return
 	}
-	flash := ""
-	if a := r.URL.Query().Get("done"); slices.Contains([]string{"pause", "resume", "cancel"}, a) {
-		flash = "workspace.broadcast.done." + a
-	}
-	s.showBroadcast(w, r, v, bc, http.StatusOK, "", flash)
+	s.showBroadcast(w, r, v, bc, http.StatusOK, "", doneFlash(r, "workspace.broadcast.done.", "pause", "resume", "cancel"))
 }
 
 func (s *Server) showBroadcast(w http.ResponseWriter, r *http.Request, v *visit, bc *domain.Broadcast, status int, confirm, flash string) {
@@ -376,15 +367,11 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request, v *visi
 	case errors.Is(err, domain.ErrBroadcastState):
 		s.showBroadcast(w, r, v, bc, http.StatusConflict, "", "workspace.broadcast.problem.state")
 		return
-	case errors.Is(err, domain.ErrNotFound):
-		s.notFound(w, r, v)
-		return
-	case err != nil:
-		s.unavailable(w, r, v, err)
+	case !s.found(w, r, v, err):
 		return
 	}
 	s.log.InfoContext(ctx, "staff workspace: broadcast "+action, "broadcast", bc.ID, "by", v.acc.Name)
-	http.Redirect(w, r, "/staff/broadcasts/"+url.PathEscape(bc.ID)+"?done="+action, http.StatusSeeOther)
+	done(w, r, "/staff/broadcasts/"+url.PathEscape(bc.ID), action)
 }
 
 // describe says when a broadcast runs, in words (domain.Broadcast.Timing, as the
