@@ -371,6 +371,7 @@ func (a *app) routes(ctx context.Context, region flows.Region, staffWeb *staffwe
 		bcfg.WhatsAppStatuses = a.store.WhatsAppCloud()
 	}
 	staffAPI.EnableBroadcasts(bcfg)
+	staffAPI.EnableKnowledge(a.kb)
 	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply, Media: a.media})
 	staffAPI.Register(mux)
 	if !staffAPI.Enabled() {
