@@ -8,7 +8,6 @@ import (
 
 	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
-	"github.com/layan-id/layan/knowledge"
 )
 
 // Knowledge is the FAQ's knowledge base in staff hands (*knowledge.Base).
@@ -17,7 +16,7 @@ type Knowledge interface {
 	Publish(ctx context.Context, e domain.FAQEntry, by string) (domain.FAQChange, error)
 	Try(ctx context.Context, draft domain.FAQEntry, question, lang string) (domain.FAQTry, error)
 	Changes(ctx context.Context, id string, n int) ([]domain.FAQChange, error)
-	Unanswered(ctx context.Context, newest bool, n int) ([]knowledge.Unanswered, error)
+	Unanswered(ctx context.Context, newest bool, n int) ([]domain.FAQUnanswered, error)
 }
 
 // EnableKnowledge adds the knowledge base's routes (admins only): GET

@@ -204,3 +204,10 @@ type FAQTry struct {
 	Offered  []string `json:"offered,omitempty"`
 	OfferIDs []string `json:"offered_ids,omitempty"`
 }
+
+// FAQUnanswered is a question the FAQ could not answer and what the knowledge base
+// answers to it now (Now.Outcome is FAQAnswered once an entry answers it).
+type FAQUnanswered struct {
+	FAQQuestion
+	Now FAQTry `json:"now"`
+}

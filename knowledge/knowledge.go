@@ -176,7 +176,7 @@ func (b *Base) Export(ctx context.Context) (map[string][]byte, error) {
 // Unanswered are up to n questions the FAQ could not answer, the newest or the most
 // frequent first, each with what the knowledge base answers to it now (Now; its
 // Outcome is FAQAnswered once an entry answers it).
-func (b *Base) Unanswered(ctx context.Context, newest bool, n int) ([]Unanswered, error) {
+func (b *Base) Unanswered(ctx context.Context, newest bool, n int) ([]domain.FAQUnanswered, error) {
 	read := b.stats.TopUnanswered
 	if newest {
 		read = b.stats.NewestUnanswered
@@ -189,17 +189,11 @@ func (b *Base) Unanswered(ctx context.Context, newest bool, n int) ([]Unanswered
 		return nil, fmt.Errorf("knowledge: read the staff's entries: %w", err)
 	}
 	m := b.live.Matcher()
-	out := make([]Unanswered, len(qs))
+	out := make([]domain.FAQUnanswered, len(qs))
 	for i, q := range qs {
-		out[i] = Unanswered{FAQQuestion: q, Now: tryOn(m, q.Question, "id")}
+		out[i] = domain.FAQUnanswered{FAQQuestion: q, Now: tryOn(m, q.Question, "id")}
 	}
 	return out, nil
-}
-
-// Unanswered is a question the FAQ could not answer and what it answers now.
-type Unanswered struct {
-	domain.FAQQuestion
-	Now domain.FAQTry `json:"now"`
 }
 
 // Feedback is, per entry id, how many people said its answer helped and how many

@@ -81,6 +81,7 @@ type Config struct {
 	Complaints *ComplaintsConfig
 	Broadcasts *BroadcastsConfig
 	Handoffs   *HandoffsConfig
+	Knowledge  Knowledge // nil: no knowledge base pages
 
 	// Idle ends a session unused this long (STAFF_SESSION_IDLE); Lifetime ends any
 	// session this long after signing in. Zero: DefaultIdle, DefaultLifetime.
@@ -204,6 +205,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerComplaints(mux)
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
+	s.registerKnowledge(mux)
 }
 
 // home is the first page after signing in: the first section the role works in.
@@ -261,6 +263,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, v *visit, status
 			"conversations": s.cfg.Handoffs != nil,
 			"broadcast":     v.acc.Role.Can(domain.PermBroadcasts),
 			"converse":      v.acc.Role.Can(domain.PermConversation),
+			"knowledge":     s.cfg.Knowledge != nil && v.acc.Role.Can(domain.PermKnowledge),
 		}}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", vw); err != nil {
@@ -316,6 +319,8 @@ func navOf(page string) string {
 		return "broadcasts"
 	case strings.HasPrefix(page, "conversation"):
 		return "conversations"
+	case strings.HasPrefix(page, "kb"):
+		return "kb"
 	}
 	return ""
 }
