@@ -20,12 +20,19 @@ import (
 
 const faqUsage = `usage:
   layan faq [--kb FILE]   read one question per line on stdin, write one JSON verdict per line
-  layan faq unanswered    list the questions the FAQ could not answer, most frequent first`
+  layan faq unanswered    list the questions the FAQ could not answer, most frequent first
+  layan faq export DIR    write the whole knowledge base (the files and the staff's entries) to DIR/*.yaml`
 
 // faqCommand measures the matcher or shows staff what it could not answer.
 func faqCommand(ctx context.Context, cfg config, log *slog.Logger, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "unanswered" {
 		return faqUnanswered(ctx, cfg, log, stdout)
+	}
+	if len(args) > 0 && args[0] == "export" {
+		if len(args) != 2 {
+			return errors.New(faqUsage)
+		}
+		return faqExport(ctx, cfg, log, args[1], stdout)
 	}
 	fl := flag.NewFlagSet("faq", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
@@ -107,5 +114,46 @@ func faqUnanswered(ctx context.Context, cfg config, log *slog.Logger, stdout io.
 	for _, c := range top {
 		fmt.Fprintf(stdout, "%6d  %s\n", c.Count, c.Question)
 	}
+	return nil
+}
+
+// faqExport writes the knowledge base as people are answered now (the content's
+// files under the entries staff published, from the store) to dir, one YAML file
+// per file of the content and faq.StaffFile for the entries staff added; files of
+// other names in dir are left alone.
+func faqExport(ctx context.Context, cfg config, log *slog.Logger, dir string, stdout io.Writer) error {
+	m, err := faq.Load(locales.Content(cfg.ContentDir))
+	if err != nil {
+		return err
+	}
+	unlock, err := lockDataDir(cfg)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, emb, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, emb)
+	edits, version, err := st.FAQBase().Entries(ctx)
+	if err != nil {
+		return err
+	}
+	live := faq.NewLive(m)
+	live.Apply(version, edits)
+	files, err := faq.Export(live.Matcher().Entries())
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	fmt.Fprintf(stdout, "%d entries (%d from staff) in %d files in %s\n", len(live.Matcher().Entries()), len(edits), len(files), dir)
 	return nil
 }
