@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net"
 	"net/http"
@@ -131,15 +130,7 @@ var auditHeader = []string{"at", "account", "role", "action", "target", "detail"
 // exportAudit writes the whole audit log, oldest first, as CSV for a spreadsheet
 // (as the complaints export: UTF-8 with a byte order mark, CRLF, formulas defused).
 func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s.csv"`, s.now().In(s.loc).Format("20060102")))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
+	cw := startCSV(w, "audit-"+s.now().In(s.loc).Format("20060102"))
 	cw.Write(auditHeader)
 	err := s.audit.Each(r.Context(), func(e domain.AuditEntry) error {
 		return cw.Write([]string{e.At.In(s.loc).Format("2006-01-02 15:04:05"), textCell(e.Account), textCell(string(e.Role)),

@@ -2,8 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/csv"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -90,15 +88,7 @@ func (s *Server) reportCSV(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="report-%s.csv"`, rep.Month))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
+	cw := startCSV(w, "report-"+rep.Month)
 	cw.Write(reportHeader)
 	row := func(v ReportRowView) []string {
 		f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
