@@ -14,8 +14,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/store"
 )
 
 const faqUsage = `usage:
@@ -93,28 +95,20 @@ func loadMatcher(cfg config, kbFile string) (*faq.Matcher, error) {
 }
 
 func faqUnanswered(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
-	unlock, err := lockDataDir(cfg)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	st, emb, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, emb)
-	top, err := st.FAQStats().TopUnanswered(ctx, 50)
-	if err != nil {
-		return err
-	}
-	if len(top) == 0 {
-		fmt.Fprintln(stdout, "no unanswered questions yet")
+	return withStore(ctx, cfg, log, "", func(st *store.Store, _ *store.Embedded) error {
+		top, err := st.FAQStats().TopUnanswered(ctx, 50)
+		if err != nil {
+			return err
+		}
+		if len(top) == 0 {
+			fmt.Fprintln(stdout, "no unanswered questions yet")
+			return nil
+		}
+		for _, c := range top {
+			fmt.Fprintf(stdout, "%6d  %s\n", c.Count, c.Question)
+		}
 		return nil
-	}
-	for _, c := range top {
-		fmt.Fprintf(stdout, "%6d  %s\n", c.Count, c.Question)
-	}
-	return nil
+	})
 }
 
 // faqExport writes the knowledge base as people are answered now (the content's
@@ -126,17 +120,12 @@ func faqExport(ctx context.Context, cfg config, log *slog.Logger, dir string, st
 	if err != nil {
 		return err
 	}
-	unlock, err := lockDataDir(cfg)
-	if err != nil {
+	var edits []domain.FAQEntry
+	var version int64
+	err = withStore(ctx, cfg, log, "", func(st *store.Store, _ *store.Embedded) error {
+		edits, version, err = st.FAQBase().Entries(ctx)
 		return err
-	}
-	defer unlock()
-	st, emb, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, emb)
-	edits, version, err := st.FAQBase().Entries(ctx)
+	})
 	if err != nil {
 		return err
 	}
