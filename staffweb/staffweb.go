@@ -247,6 +247,7 @@ type view struct {
 	Nav   string // the section the page belongs to
 	Can   map[string]bool
 	Title string
+	Tab   string // the tab of its section's sub-menu a page shows (the knowledge base's)
 	Data  any
 }
 

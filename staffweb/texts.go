@@ -76,7 +76,7 @@ func funcs() template.FuncMap {
 		// tab is the page's view marked with the tab of its section it shows (the
 		// knowledge base's sub-menu); withData is the view with other data, for a
 		// template shared by pages.
-		"tab":      func(v view, name string) view { v.Title = name; return v },
+		"tab":      func(v view, name string) view { v.Tab = name; return v },
 		"withData": func(v view, data any) view { v.Data = data; return v },
 		"has": func(list []string, s string) bool {
 			for _, x := range list {

@@ -110,15 +110,29 @@ func (f *FAQStats) CountFeedback(ctx context.Context, entryID string, helpful bo
 // Counted is a question and how often it was asked.
 type Counted = domain.FAQQuestion
 
-// TopUnanswered returns the n most frequent unanswered questions, most frequent first.
+// TopUnanswered returns the n most frequent unanswered questions, most frequent first,
+// with when each was last asked (zero for one counted before that was kept).
 func (f *FAQStats) TopUnanswered(ctx context.Context, n int) ([]Counted, error) {
 	zs, err := f.s.rdb.ZRevRangeWithScores(ctx, f.unansweredKey(), 0, int64(n)-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: read unanswered questions: %w", err)
 	}
 	out := make([]Counted, len(zs))
-	for i, z := range zs {
-		out[i] = Counted{Question: z.Member.(string), Count: int64(z.Score)}
+	lasts := make([]*redis.FloatCmd, len(zs))
+	_, err = f.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, z := range zs {
+			out[i] = Counted{Question: z.Member.(string), Count: int64(z.Score)}
+			lasts[i] = p.ZScore(ctx, f.lastKey(), out[i].Question)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("store: read when questions were asked: %w", err)
+	}
+	for i, l := range lasts {
+		if at, err := l.Result(); err == nil {
+			out[i].Last = time.Unix(int64(at), 0)
+		}
 	}
 	return out, nil
 }
