@@ -159,6 +159,7 @@ func newHarness(t *testing.T, b storetest.Backend) *harness {
 			Topics: []string{"wisata", "pengumuman"}, Channels: []string{"webchat", "telegram"}},
 		Handoffs:  &staffweb.HandoffsConfig{Desk: h.desk},
 		Knowledge: h.kb,
+		Records:   &staffweb.RecordsConfig{Reports: h.cs, Audit: b.Store.Audit(), Agencies: agencies},
 		Audit:     h.audited.add,
 	})
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package staffweb is the staff workspace in the browser, under /staff/: signing in,
 // the complaints desk (inbox, one complaint with its map, photos and history, and
-// the actions on it), broadcasts and the tip of the day, and the conversations that
-// people handed to a member of staff.
+// the actions on it), broadcasts and the tip of the day, the conversations that
+// people handed to a member of staff, the monthly report and the audit log.
 //
 // Pages are rendered on the server (html/template) in Indonesian or English, with a
 // few small embedded scripts and Leaflet (vendored in static/leaflet) for the map:
@@ -82,6 +82,7 @@ type Config struct {
 	Broadcasts *BroadcastsConfig
 	Handoffs   *HandoffsConfig
 	Knowledge  Knowledge // nil: no knowledge base pages
+	Records    *RecordsConfig
 
 	// Idle ends a session unused this long (STAFF_SESSION_IDLE); Lifetime ends any
 	// session this long after signing in. Zero: DefaultIdle, DefaultLifetime.
@@ -206,6 +207,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
 	s.registerKnowledge(mux)
+	s.registerRecords(mux)
 }
 
 // home is the first page after signing in: the first section the role works in.
@@ -265,6 +267,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, v *visit, status
 			"broadcast":     v.acc.Role.Can(domain.PermBroadcasts),
 			"converse":      v.acc.Role.Can(domain.PermConversation),
 			"knowledge":     s.cfg.Knowledge != nil && v.acc.Role.Can(domain.PermKnowledge),
+			"reports":       s.cfg.Records != nil && s.cfg.Records.Reports != nil,
+			"audit":         s.cfg.Records != nil && s.cfg.Records.Audit != nil && v.acc.Role.Can(domain.PermAudit),
 		}}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", vw); err != nil {
@@ -322,6 +326,8 @@ func navOf(page string) string {
 		return "conversations"
 	case strings.HasPrefix(page, "kb"):
 		return "kb"
+	case page == "reports", page == "audit":
+		return page
 	}
 	return ""
 }
