@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -97,13 +98,27 @@ func TestExportWritesFilesTheLoaderReadsBackAlike(t *testing.T) {
 
 // source is a store of staff entries in memory.
 type source struct {
+	mu      sync.Mutex
 	version int64
 	edits   []domain.FAQEntry
 	fail    error
 }
 
-func (s *source) Version(context.Context) (int64, error) { return s.version, s.fail }
+func (s *source) set(version int64, edits []domain.FAQEntry, fail error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version, s.edits, s.fail = version, edits, fail
+}
+
+func (s *source) Version(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version, s.fail
+}
+
 func (s *source) Entries(context.Context) ([]domain.FAQEntry, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.edits, s.version, s.fail
 }
 
@@ -119,11 +134,10 @@ func TestAPublishedEntryReachesAFollowingIndexWithinAnInterval(t *testing.T) {
 		if r := before.Match("syarat ikut seleksi cpns apa aja"); r.Answered && r.ID == "cpns-daftar" {
 			t.Fatal("answered before it was published")
 		}
-		src.fail = errors.New("redis down")
+		src.set(0, nil, errors.New("redis down"))
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
-		src.fail = nil
-		src.version, src.edits = 1, []domain.FAQEntry{cpns}
+		src.set(1, []domain.FAQEntry{cpns}, nil)
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
 		if live.Version() != 1 {
