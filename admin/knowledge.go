@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
@@ -63,7 +64,7 @@ func (s *Server) faqPublish(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, r, err)
 		return
 	}
-	noteAudit(r, "changed=%v", change.Fields)
+	noteAudit(r, "changed=%s", strings.Join(change.Fields, ","))
 	httpjson.Write(w, http.StatusOK, change)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestTheKnowledgeBaseRoutesAreForAdmins(t *testing.T) {
 		t.Fatal(err)
 	}
 	kb := knowledge.New(faq.NewLive(m), b.Store.FAQBase(), b.Store.FAQStats(), nil)
-	srv := admin.New(admin.Config{Complaints: b.Store.Complaints("BTG", jakarta(t)), Accounts: b.Store.Staff(),
+	srv := admin.New(admin.Config{Complaints: b.Store.Complaints("BTG", jakarta(t)), Accounts: b.Store.Staff(), Audit: b.Store.Audit(),
 		Guard: guard.New(guard.Config{Name: "test", Tries: 100})}) // the 401s below are on purpose
 	srv.EnableKnowledge(kb)
 	mux := http.NewServeMux()
@@ -80,6 +81,13 @@ func TestTheKnowledgeBaseRoutesAreForAdmins(t *testing.T) {
 	json.Unmarshal(do(tokens[domain.RoleAdmin], "GET", "/api/admin/faq/changes?id=cpns-daftar", "").Body.Bytes(), &changes)
 	if len(changes.Changes) != 1 || changes.Changes[0].By != "sari" {
 		t.Errorf("changes = %+v; want sari's publish", changes)
+	}
+	var audit []domain.AuditEntry
+	b.Store.Audit().Each(ctx, func(e domain.AuditEntry) error { audit = append(audit, e); return nil })
+	if !slices.ContainsFunc(audit, func(e domain.AuditEntry) bool {
+		return e.Account == "sari" && e.Action == "PUT /api/admin/faq/entries/{id}" && e.Target == "cpns-daftar" && strings.Contains(e.Detail, "changed=questions.id,answer.id")
+	}) {
+		t.Errorf("the audit log does not hold sari's publish: %+v", audit)
 	}
 	if got := do(tokens[domain.RoleAdmin], "PUT", "/api/admin/faq/entries/Bad!", entry); got.Code != http.StatusBadRequest {
 		t.Errorf("a bad id: %d, want 400", got.Code)
