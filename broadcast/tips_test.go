@@ -41,4 +41,3 @@ func TestTheTipOfTheDayNeverRepeatsUntilAllWereSent(t *testing.T) {
 		t.Errorf("the tip of the day broadcast is %+v", bc)
 	}
 }
-
