@@ -205,7 +205,7 @@ func TestTheInboxFindsATicketTypedLoosely(t *testing.T) {
 }
 
 // A complaint written before agencies, deadlines and the inbox's indexes loads as it
-// was, and Reindex puts it in the inbox, marked overdue by the old rule.
+// was, and Migrate puts it in the inbox, marked overdue by the old rule.
 func TestOldComplaintsLoadAndAreIndexed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
@@ -218,26 +218,26 @@ func TestOldComplaintsLoadAndAreIndexed(t *testing.T) {
 		rdb.Set(ctx, p+"{cmp}:c:BTG-261101-0001", old, 0)
 		rdb.ZAdd(ctx, p+"{cmp}:all", redisZ(1793494800000, "BTG-261101-0001"))
 		rdb.ZAdd(ctx, p+"{cmp}:status:diterima", redisZ(1793494800000, "BTG-261101-0001"))
+		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		if res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "-"}, now); res.Total != 0 {
+			t.Fatalf("found before Migrate: the test is not testing it")
+		}
+		if n, err := cs.Migrate(ctx); n != 1 || err != nil {
+			t.Fatalf("migrate: %d, %v", n, err)
+		}
 		c, err := cs.Get(ctx, "BTG-261101-0001")
 		if err != nil || c.Agency != "" || c.Phase != domain.PhaseVerify {
 			t.Fatalf("old record: %+v, %v", c, err)
 		}
-		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-		if res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "-"}, now); res.Total != 0 {
-			t.Fatalf("found before Reindex: the test is not testing it")
-		}
-		if n, err := cs.Reindex(ctx); n != 1 || err != nil {
-			t.Fatalf("reindex: %d, %v", n, err)
-		}
 		res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "-", Overdue: true, Text: "berlubang"}, now)
 		if res.Total != 1 || res.Complaints[0].ID != "BTG-261101-0001" || !res.Complaints[0].Overdue(now) {
-			t.Errorf("after Reindex: %d found, want the old complaint, overdue", res.Total)
+			t.Errorf("after Migrate: %d found, want the old complaint, overdue", res.Total)
 		}
 		if claimed, _ := cs.ClaimOverdue(ctx, now); len(claimed) != 0 {
 			t.Errorf("an old complaint's long-passed deadline was announced on its own: %d", len(claimed))
 		}
-		if n, _ := cs.Reindex(ctx); n != 0 {
-			t.Errorf("reindexed again: %d", n)
+		if n, _ := cs.Migrate(ctx); n != 0 {
+			t.Errorf("migrated again: %d", n)
 		}
 	})
 }
