@@ -113,9 +113,11 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 	offset := (q.Page - 1) * q.Size
 	first := offset + q.Size // each shard's first matches that may be on the page
 	var (
-		totals []*redis.IntCmd
-		ranked []*redis.ZSliceCmd
-		scr    []*redis.Cmd
+		totals  []*redis.IntCmd
+		ranked  []*redis.ZSliceCmd
+		scr     []*redis.Cmd
+		scrKeys [][]string
+		args    []any
 	)
 	p := c.s.rdb.Pipeline()
 	desc := true
@@ -148,16 +150,17 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 		if q.Overdue {
 			nowArg = strconv.FormatInt(now.UnixMilli(), 10)
 		}
+		args = []any{minScore, maxScore, nowArg, string(q.Sort), first}
 		for sh := range shards {
 			keys := []string{c.in(sh, "tmp", "1"), c.in(sh, "tmp", "2"), c.dueKey(sh, q.Agency)}
 			for _, set := range sets {
 				keys = append(keys, c.in(sh, set...))
 			}
-			// EVAL with the source: a pipeline cannot fall back from EVALSHA.
-			scr = append(scr, inboxScript.Eval(ctx, p, keys, minScore, maxScore, nowArg, string(q.Sort), first))
+			scrKeys = append(scrKeys, keys)
+			scr = append(scr, inboxScript.EvalSha(ctx, p, keys, args...))
 		}
 	}
-	if _, err := p.Exec(ctx); err != nil {
+	if _, err := p.Exec(ctx); err != nil && !isNoScript(err) {
 		return page, fmt.Errorf("store: inbox: %w", err)
 	}
 	var zs []redis.Z
@@ -167,6 +170,9 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 	}
 	for i, cmd := range scr {
 		res, err := cmd.Slice()
+		if isNoScript(err) { // the first query of its kind on this server: load the script
+			res, err = inboxScript.Run(ctx, c.s.rdb, scrKeys[i], args...).Slice()
+		}
 		if err != nil {
 			return page, fmt.Errorf("store: inbox (shard %d): %w", i, err)
 		}
@@ -185,6 +191,11 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 	cps, err := c.getMany(ctx, ids)
 	page.Complaints = cps
 	return page, err
+}
+
+// isNoScript reports a server that does not have a script loaded yet.
+func isNoScript(err error) bool {
+	return err != nil && redis.HasErrorPrefix(err, "NOSCRIPT")
 }
 
 // dueKey is the deadline index of an agency, or of all, in shard sh.
