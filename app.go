@@ -472,6 +472,8 @@ func (a *app) measure(cfg config) {
 	m := a.metrics
 	m.Senders(a.sender.Stats)
 	a.store.Client().AddHook(m.RedisHook())
+	m.Counter("layan_redis_unreplicated_total", "Tickets shown although no Redis replica confirmed them within the wait (WAIT): a failover then could lose them.",
+		func() float64 { return float64(a.store.Unreplicated()) })
 	complaints := a.complaints
 	count := func() (map[domain.Status]int64, int64) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

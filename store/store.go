@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,11 +34,13 @@ type Store struct {
 	// runLayouts remembers, per broadcast run, under which keys it lives (see
 	// Broadcasts.keysOf); a run's layout never changes.
 	runLayouts *sync.Map
+	// unreplicated counts promises no replica confirmed in time (see promise).
+	unreplicated *atomic.Int64
 }
 
 // New wraps a connected client. prefix is prepended to every key.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix, runLayouts: &sync.Map{}}
+	return &Store{rdb: rdb, prefix: prefix, runLayouts: &sync.Map{}, unreplicated: &atomic.Int64{}}
 }
 
 // Client returns the underlying client (for backups and benchmarks).
