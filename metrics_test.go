@@ -48,6 +48,11 @@ func TestMetricsCountMessagesAndTheEmbeddedStoreForStaffOnly(t *testing.T) {
 			`layan_complaints{status="diterima"} 0`, "layan_complaints_overdue 0",
 			`layan_sender_waiting{channel="webchat"} 0`, "layan_redis_seconds_count", "layan_redis_errors_total 0",
 			"layan_store_journal_syncs_total", "layan_store_keys", `layan_build_info{version=`,
+			`layan_faq_questions_total{outcome="suggested"} 0`, `layan_broadcast_deliveries_total{outcome="sent"} 0`,
+			`layan_sender_retries_total{channel="webchat"} 0`, `layan_sender_throttled_total{channel="webchat"} 0`,
+			`layan_message_seconds_bucket{channel="webchat",le="0.1"}`, `layan_redis_seconds_bucket{le="0.001"}`,
+			"layan_redis_unreplicated_total 0", "layan_store_snapshot_failures_total 0", "layan_store_snapshot_rebuilds_total",
+			"layan_store_journal_failed 0", "layan_store_journal_bytes",
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
