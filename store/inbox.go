@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,15 +112,8 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 		maxScore = "(" + strconv.FormatInt(q.To.UnixMilli(), 10)
 	}
 	offset := (q.Page - 1) * q.Size
-	first := offset + q.Size // each shard's first matches that may be on the page
-	var (
-		totals  []*redis.IntCmd
-		ranked  []*redis.ZSliceCmd
-		scr     []*redis.Cmd
-		scrKeys [][]string
-		args    []any
-	)
-	p := c.s.rdb.Pipeline()
+	first := offset + q.Size // the matches up to the page's end, in the query's order
+	var read shardRead
 	desc := true
 	switch {
 	case len(sets) == 1 && q.Sort == domain.SortOverdue && q.Status == "" && q.From.IsZero() && q.To.IsZero():
@@ -130,17 +124,19 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 		if q.Overdue {
 			dueMax = "(" + strconv.FormatInt(now.UnixMilli(), 10)
 		}
-		for sh := range shards {
+		read = func(p redis.Pipeliner, sh, limit int) func() (int64, []redis.Z, error) {
 			key := c.dueKey(sh, q.Agency)
-			ranked = append(ranked, p.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: dueMax, Count: int64(first)}))
-			totals = append(totals, p.ZCount(ctx, key, "-inf", dueMax))
+			zs := p.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: dueMax, Count: int64(limit)})
+			n := p.ZCount(ctx, key, "-inf", dueMax)
+			return func() (int64, []redis.Z, error) { return n.Val(), zs.Val(), zs.Err() }
 		}
 	case len(sets) == 1 && !q.Overdue && q.Sort == domain.SortNewest:
 		// One index: read the first matches straight from it.
-		for sh := range shards {
+		read = func(p redis.Pipeliner, sh, limit int) func() (int64, []redis.Z, error) {
 			key := c.in(sh, sets[0]...)
-			ranked = append(ranked, p.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: minScore, Max: maxScore, Count: int64(first)}))
-			totals = append(totals, p.ZCount(ctx, key, minScore, maxScore))
+			zs := p.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: minScore, Max: maxScore, Count: int64(limit)})
+			n := p.ZCount(ctx, key, minScore, maxScore)
+			return func() (int64, []redis.Z, error) { return n.Val(), zs.Val(), zs.Err() }
 		}
 	default:
 		// The script runs alone (as every script does) and deletes its temporary keys
@@ -150,47 +146,137 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 		if q.Overdue {
 			nowArg = strconv.FormatInt(now.UnixMilli(), 10)
 		}
-		args = []any{minScore, maxScore, nowArg, string(q.Sort), first}
-		for sh := range shards {
+		read = func(p redis.Pipeliner, sh, limit int) func() (int64, []redis.Z, error) {
 			keys := []string{c.in(sh, "tmp", "1"), c.in(sh, "tmp", "2"), c.dueKey(sh, q.Agency)}
 			for _, set := range sets {
 				keys = append(keys, c.in(sh, set...))
 			}
-			scrKeys = append(scrKeys, keys)
-			scr = append(scr, inboxScript.EvalSha(ctx, p, keys, args...))
+			args := []any{minScore, maxScore, nowArg, string(q.Sort), limit}
+			cmd := inboxScript.EvalSha(ctx, p, keys, args...)
+			return func() (int64, []redis.Z, error) {
+				res, err := cmd.Slice()
+				if isNoScript(err) { // the first query of its kind on this server: load the script
+					res, err = inboxScript.Run(ctx, c.s.rdb, keys, args...).Slice()
+				}
+				if err != nil {
+					return 0, nil, err
+				}
+				var zs []redis.Z
+				for j := 1; j+1 < len(res); j += 2 {
+					score, _ := strconv.ParseFloat(res[j+1].(string), 64)
+					zs = append(zs, redis.Z{Member: res[j].(string), Score: score})
+				}
+				return res[0].(int64), zs, nil
+			}
 		}
 	}
-	if _, err := p.Exec(ctx); err != nil && !isNoScript(err) {
+	total, ids, err := c.firstAcross(ctx, read, desc, first)
+	if err != nil {
 		return page, fmt.Errorf("store: inbox: %w", err)
 	}
-	var zs []redis.Z
-	for i := range ranked {
-		page.Total += totals[i].Val()
-		zs = append(zs, ranked[i].Val()...)
-	}
-	for i, cmd := range scr {
-		res, err := cmd.Slice()
-		if isNoScript(err) { // the first query of its kind on this server: load the script
-			res, err = inboxScript.Run(ctx, c.s.rdb, scrKeys[i], args...).Slice()
-		}
-		if err != nil {
-			return page, fmt.Errorf("store: inbox (shard %d): %w", i, err)
-		}
-		page.Total += res[0].(int64)
-		for j := 1; j+1 < len(res); j += 2 {
-			score, _ := strconv.ParseFloat(res[j+1].(string), 64)
-			zs = append(zs, redis.Z{Member: res[j].(string), Score: score})
-		}
-	}
-	ids := firstIDs(zs, desc, first)
+	page.Total = total
 	if offset >= len(ids) {
-		ids = nil
-	} else {
-		ids = ids[offset:]
+		return page, nil
 	}
-	cps, err := c.getMany(ctx, ids)
+	cps, err := c.getMany(ctx, ids[offset:])
 	page.Complaints = cps
 	return page, err
+}
+
+// shardRead queues, on p, the reading of one shard's first limit matches of a query
+// in its order, with the count of all its matches; the function it returns gives
+// them once p has run.
+type shardRead func(p redis.Pipeliner, sh, limit int) func() (total int64, zs []redis.Z, err error)
+
+// firstAcross returns the total matches of a query over every shard and the ids of
+// its first n matches in the query's order (by score, highest first when desc; ties
+// by id as one sorted set orders them). Days go to the shards in turn, so each holds
+// about a twelfth of any stretch of time: a deep page first asks each shard for a
+// little more than its share, and asks again, for all n, only a shard whose share
+// turned out too small (its last match read still lies within the first n).
+func (c *Complaints) firstAcross(ctx context.Context, read shardRead, desc bool, n int) (int64, []string, error) {
+	limit := n
+	if n > 4*shards {
+		limit = min(n, n/shards*3/2+50)
+	}
+	type result struct {
+		total int64
+		zs    []redis.Z
+	}
+	res := make([]result, shards)
+	ask := func(which []int, limit int) error {
+		p := c.s.rdb.Pipeline()
+		got := make([]func() (int64, []redis.Z, error), len(which))
+		for i, sh := range which {
+			got[i] = read(p, sh, limit)
+		}
+		if _, err := p.Exec(ctx); err != nil && !isNoScript(err) {
+			return err
+		}
+		for i, sh := range which {
+			total, zs, err := got[i]()
+			if err != nil {
+				return fmt.Errorf("shard %d: %w", sh, err)
+			}
+			res[sh] = result{total, zs}
+		}
+		return nil
+	}
+	all := make([]int, shards)
+	for sh := range all {
+		all[sh] = sh
+	}
+	if err := ask(all, limit); err != nil {
+		return 0, nil, err
+	}
+	before := func(a, b redis.Z) bool { // a comes before b in the query's order
+		r := cmpScore(a.Score, b.Score)
+		if r == 0 {
+			r = strings.Compare(a.Member.(string), b.Member.(string))
+		}
+		return desc && r > 0 || !desc && r < 0
+	}
+	merge := func() []redis.Z {
+		var zs []redis.Z
+		for _, r := range res {
+			zs = append(zs, r.zs...)
+		}
+		slices.SortFunc(zs, func(a, b redis.Z) int {
+			if before(a, b) {
+				return -1
+			}
+			if before(b, a) {
+				return 1
+			}
+			return 0
+		})
+		return zs[:min(len(zs), n)]
+	}
+	zs := merge()
+	if limit < n {
+		var again []int
+		for sh, r := range res {
+			cut := int64(len(r.zs)) < r.total // the shard has more than it gave
+			if cut && (len(zs) < n || before(r.zs[len(r.zs)-1], zs[len(zs)-1])) {
+				again = append(again, sh)
+			}
+		}
+		if len(again) > 0 {
+			if err := ask(again, n); err != nil {
+				return 0, nil, err
+			}
+			zs = merge()
+		}
+	}
+	var total int64
+	for _, r := range res {
+		total += r.total
+	}
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i] = z.Member.(string)
+	}
+	return total, ids, nil
 }
 
 // isNoScript reports a server that does not have a script loaded yet.

@@ -274,3 +274,64 @@ func TestADuplicateFollowsTheOriginal(t *testing.T) {
 		}
 	})
 }
+
+// Deep pages merge the shards right also when one day (one shard) holds most of the
+// complaints, so that its share of a page is far more than a twelfth: every page is
+// the next slice of the one order, by filing time or by deadline, ties by ticket.
+func TestDeepPagesOfTheInboxMergeTheShardsRight(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		loc := time.FixedZone("WIB", 7*3600)
+		cs := b.Store.Complaints("BTG", loc)
+		busy := time.Date(2026, 11, 10, 7, 0, 0, 0, loc)
+		var all []*domain.Complaint
+		for i := range 330 {
+			at := busy.Add(time.Duration(i/2) * time.Minute) // two at a time: ties
+			if i%3 == 0 {
+				at = busy.AddDate(0, 0, -1-i%25) // the rest over 25 other days
+			}
+			c := newComplaint(at, fmt.Sprint("p", i))
+			got, _, err := cs.Create(ctx, c, fmt.Sprint("deep-", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, got)
+		}
+		byTime := slices.Clone(all)
+		slices.SortFunc(byTime, func(a, b *domain.Complaint) int {
+			if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(b.ID, a.ID)
+		})
+		byDue := slices.Clone(all)
+		slices.SortFunc(byDue, func(a, b *domain.Complaint) int {
+			if c := a.Due.Compare(b.Due); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for _, tc := range []struct {
+			q    domain.InboxQuery
+			want []*domain.Complaint
+		}{{domain.InboxQuery{}, byTime}, {domain.InboxQuery{Sort: domain.SortOverdue}, byDue}, {domain.InboxQuery{Text: "berlubang pasar"}, byTime}} {
+			for page := 1; page <= 7; page++ {
+				q := tc.q
+				q.Page, q.Size = page, 50
+				res, err := cs.Inbox(ctx, q, busy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tc.want[min((page-1)*50, len(tc.want)):min(page*50, len(tc.want))]
+				if res.Total != 330 || len(res.Complaints) != len(want) {
+					t.Fatalf("%+v: %d of %d, want %d of 330", q, len(res.Complaints), res.Total, len(want))
+				}
+				for i, c := range res.Complaints {
+					if c.ID != want[i].ID {
+						t.Fatalf("%+v: #%d is %s, want %s", q, (page-1)*50+i, c.ID, want[i].ID)
+					}
+				}
+			}
+		}
+	})
+}
