@@ -215,13 +215,11 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 
 	if p == forService {
 		a.scheduler = broadcast.New(broadcast.Config{
-			Store: a.broadcasts, Sender: a.sender, Tips: tips{tourism: tourism, store: a.broadcasts},
+			Store: a.broadcasts, Sender: a.sender, Tips: broadcast.Rotation{Pool: tourism, Log: a.broadcasts},
 			Location: cfg.Location, Logger: log, Guarantees: region.Delivery,
 			Observe: func(o domain.Delivery) { a.metrics.Delivery(string(o)) },
 		})
-		tip := tipOfTheDay(cfg.TipSchedule)
-		tip.CreatedAt = time.Now()
-		if err := a.broadcasts.Ensure(ctx, tip); err != nil {
+		if err := a.broadcasts.Ensure(ctx, broadcast.TipOfTheDay(cfg.TipSchedule, time.Now())); err != nil {
 			log.Warn("tip of the day not scheduled", "err", err)
 		}
 		staffWeb, err := a.workspace(region) // the staff workspace, /staff/ (workspace.go)

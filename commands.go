@@ -46,37 +46,49 @@ func chat(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Wr
 
 // backup writes every key under REDIS_PREFIX to stdout.
 func backup(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
-	unlock, err := lockDataDir(cfg)
-	if err != nil {
-		return fmt.Errorf("%w\n(stop the service first; while it runs, copy the whole %s directory: snapshot and journal together)", err, cfg.DataDir)
-	}
-	defer unlock()
-	st, emb, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, emb)
-	w := bufio.NewWriter(stdout)
-	var n int
-	if emb != nil {
-		n, err = emb.Export(ctx, cfg.RedisPrefix, w) // in-process: no SCAN over a large store
-	} else {
-		n, err = store.Export(ctx, st.Client(), cfg.RedisPrefix, w)
-	}
-	if err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("write backup: %w", err)
-	}
-	log.Info("backup written", "keys", n)
-	return nil
+	stop := fmt.Sprintf("stop the service first; while it runs, copy the whole %s directory: snapshot and journal together", cfg.DataDir)
+	return withStore(ctx, cfg, log, stop, func(st *store.Store, emb *store.Embedded) error {
+		w := bufio.NewWriter(stdout)
+		var n int
+		var err error
+		if emb != nil {
+			n, err = emb.Export(ctx, cfg.RedisPrefix, w) // in-process: no SCAN over a large store
+		} else {
+			n, err = store.Export(ctx, st.Client(), cfg.RedisPrefix, w)
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("write backup: %w", err)
+		}
+		log.Info("backup written", "keys", n)
+		return nil
+	})
 }
 
 // restore reads a backup from stdin; a malformed file changes nothing.
 func restore(ctx context.Context, cfg config, log *slog.Logger, stdin io.Reader, stderr io.Writer) error {
+	return withStore(ctx, cfg, log, "", func(st *store.Store, _ *store.Embedded) error {
+		n, err := store.Import(ctx, st.Client(), stdin)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "restored %d keys\n", n)
+		return nil
+	})
+}
+
+// withStore runs a command's work f on the store while no service uses the embedded
+// store in DATA_DIR (stop, the hint of the refusal, says how), and closes the store
+// afterwards; an error closing it is the command's when f succeeded. emb is the
+// embedded store, nil on Redis.
+func withStore(ctx context.Context, cfg config, log *slog.Logger, stop string, f func(st *store.Store, emb *store.Embedded) error) error {
 	unlock, err := lockDataDir(cfg)
 	if err != nil {
+		if stop != "" {
+			err = fmt.Errorf("%w\n(%s)", err, stop)
+		}
 		return err
 	}
 	defer unlock()
@@ -84,15 +96,11 @@ func restore(ctx context.Context, cfg config, log *slog.Logger, stdin io.Reader,
 	if err != nil {
 		return err
 	}
-	n, err := store.Import(ctx, st.Client(), stdin)
+	err = f(st, emb)
 	if cerr := closeStore(st, emb); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "restored %d keys\n", n)
-	return nil
+	return err
 }
 
 // closeStore closes the client, or the embedded store after its last snapshot.
@@ -125,31 +133,22 @@ func migrateCloud(ctx context.Context, cfg config, log *slog.Logger, args []stri
 			return fmt.Errorf("no whatsmeow device store at %s (set DATA_DIR or WHATSAPP_DB as the whatsmeow service had it): %w", path, err)
 		}
 	}
-	unlock, err := lockDataDir(cfg)
-	if err != nil {
-		return fmt.Errorf("%w\n(stop the service first)", err)
-	}
-	defer unlock()
-	devices, err := whatsapp.OpenDevices(ctx, cfg.DataDir, cfg.WhatsAppDB, whatsapp.NewLogger(log, nil).Sub("Database"))
-	if err != nil {
-		return err
-	}
-	defer devices.Close()
-	st, emb, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	holder, err := st.WhatsApp().ConnLockHolder(ctx)
-	if err == nil && holder != "" {
-		err = errors.New("a running Layan holds the whatsmeow connection: stop it (or set WHATSAPP_ENABLED=false) first, so nobody writes under a LID while they move")
-	}
 	var rep store.LIDMove
-	if err == nil {
-		rep, err = st.MoveWhatsAppLIDs(ctx, devices.PhoneOfLID, *dry)
-	}
-	if cerr := closeStore(st, emb); err == nil {
-		err = cerr
-	}
+	err := withStore(ctx, cfg, log, "stop the service first", func(st *store.Store, _ *store.Embedded) error {
+		devices, err := whatsapp.OpenDevices(ctx, cfg.DataDir, cfg.WhatsAppDB, whatsapp.NewLogger(log, nil).Sub("Database"))
+		if err != nil {
+			return err
+		}
+		defer devices.Close()
+		holder, err := st.WhatsApp().ConnLockHolder(ctx)
+		if err == nil && holder != "" {
+			err = errors.New("a running Layan holds the whatsmeow connection: stop it (or set WHATSAPP_ENABLED=false) first, so nobody writes under a LID while they move")
+		}
+		if err == nil {
+			rep, err = st.MoveWhatsAppLIDs(ctx, devices.PhoneOfLID, *dry)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("whatsapp migrate-cloud: %w", err)
 	}

@@ -20,10 +20,6 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot/webchat"
-	"github.com/layan-id/layan/domain"
-	"github.com/layan-id/layan/flows"
-	"github.com/layan-id/layan/locales"
-	"github.com/layan-id/layan/store/storetest"
 )
 
 // env builds a getenv over a map.
@@ -639,36 +635,6 @@ func TestABroadcastScheduledThroughTheAPIReachesSubscribersOnce(t *testing.T) {
 	}
 	if status, _ := call("POST", "/api/admin/broadcasts/"+created.ID+"/pause", ""); status != 409 {
 		t.Errorf("pausing a finished broadcast: %d, want 409", status)
-	}
-}
-
-func TestTheTipOfTheDayNeverRepeatsUntilAllWereSent(t *testing.T) {
-	tourism, err := flows.LoadTourism(locales.Content(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := storetest.Mini(t)
-	tp := tips{tourism: tourism, store: b.Store.Broadcasts()}
-	r := domain.Recipient{Key: "telegram:7", Channel: "telegram", ChatID: "7", Lang: "en"}
-	n := len(tourism.Tips)
-	seen := map[string]int{}
-	for range 2 * n {
-		text, err := tp.Next(context.Background(), r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen[text]++
-		if len(seen) < n && seen[text] > 1 {
-			t.Fatalf("tip %q repeated before all %d were sent (%d seen)", text, n, len(seen))
-		}
-	}
-	for text, times := range seen {
-		if times != 2 {
-			t.Errorf("after two rounds tip %q was sent %d times", text, times)
-		}
-	}
-	if bc := tipOfTheDay("0 7 * * *"); bc.State != domain.BroadcastActive || bc.Kind != domain.TipOfTheDay || bc.Topics[0] != "wisata" {
-		t.Errorf("the tip of the day broadcast is %+v", bc)
 	}
 }
 

@@ -77,17 +77,11 @@ func staffCommand(ctx context.Context, cfg config, log *slog.Logger, args []stri
 		password = p
 	}
 
-	unlock, err := lockDataDir(cfg)
-	if err != nil {
-		return fmt.Errorf("%w\n(stop the service first, or run the command where REDIS_URL reaches the same Redis)", err)
-	}
-	defer unlock()
-	st, emb, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	err = runStaff(ctx, st.Staff(), sub, pos, acc, password, stdout)
-	if err == nil && sub != "list" {
+	stop := "stop the service first, or run the command where REDIS_URL reaches the same Redis"
+	return withStore(ctx, cfg, log, stop, func(st *store.Store, _ *store.Embedded) error {
+		if err := runStaff(ctx, st.Staff(), sub, pos, acc, password, stdout); err != nil || sub == "list" {
+			return err
+		}
 		// The audit log names the account acted on, never a password or token.
 		e := domain.AuditEntry{At: time.Now(), Account: "cli", Action: "staff." + sub, Target: pos[0], From: "cli"}
 		switch sub {
@@ -96,14 +90,11 @@ func staffCommand(ctx context.Context, cfg config, log *slog.Logger, args []stri
 		case "link":
 			e.Detail = "identity=" + pos[1]
 		}
-		if aerr := st.Audit().Record(ctx, e); aerr != nil {
-			log.Warn("staff: audit entry not recorded", "err", aerr)
+		if err := st.Audit().Record(ctx, e); err != nil {
+			log.Warn("staff: audit entry not recorded", "err", err)
 		}
-	}
-	if cerr := closeStore(st, emb); err == nil {
-		err = cerr
-	}
-	return err
+		return nil
+	})
 }
 
 func runStaff(ctx context.Context, st *store.Staff, sub string, pos []string, acc domain.StaffAccount, password string, stdout io.Writer) error {

@@ -51,6 +51,7 @@ func (a *app) workspace(region flows.Region) (*staffweb.Server, error) {
 		},
 		Broadcasts: &staffweb.BroadcastsConfig{Store: a.broadcasts, NextRun: a.scheduler.NextRun, Topics: region.Topics, Channels: a.channels()},
 		Handoffs:   &staffweb.HandoffsConfig{Desk: a.desk},
+		Records:    &staffweb.RecordsConfig{Reports: a.complaints, Audit: a.store.Audit(), Agencies: region.Agencies},
 		Audit:      a.auditWorkspace,
 	})
 }

@@ -2,12 +2,12 @@ package admin
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/layan-id/layan/bot/httpjson"
 	"github.com/layan-id/layan/domain"
@@ -131,23 +131,23 @@ var auditHeader = []string{"at", "account", "role", "action", "target", "detail"
 // exportAudit writes the whole audit log, oldest first, as CSV for a spreadsheet
 // (as the complaints export: UTF-8 with a byte order mark, CRLF, formulas defused).
 func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s.csv"`, s.now().In(s.loc).Format("20060102")))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	cw.Write(auditHeader)
-	err := s.audit.Each(r.Context(), func(e domain.AuditEntry) error {
-		return cw.Write([]string{e.At.In(s.loc).Format("2006-01-02 15:04:05"), textCell(e.Account), textCell(string(e.Role)),
-			textCell(e.Action), textCell(e.Target), textCell(e.Detail), textCell(e.From), strconv.Itoa(e.Status)})
-	})
-	cw.Flush()
-	if err != nil {
+	if err := WriteAuditCSV(r.Context(), w, s.audit, s.now(), s.loc); err != nil {
 		s.log.ErrorContext(r.Context(), "admin API: audit export cut off", "err", err)
 		panic(http.ErrAbortHandler) // the client sees a broken download, not a short file
 	}
+}
+
+// WriteAuditCSV answers with the whole audit log, oldest first, as the download
+// audit-<date>.csv (times in loc). An error means the download was cut off: the
+// caller must abort the response (panic(http.ErrAbortHandler)), so the client sees a
+// broken download, not a short file.
+func WriteAuditCSV(ctx context.Context, w http.ResponseWriter, log AuditLog, now time.Time, loc *time.Location) error {
+	cw := startCSV(w, "audit-"+now.In(loc).Format("20060102"))
+	cw.Write(auditHeader)
+	err := log.Each(ctx, func(e domain.AuditEntry) error {
+		return cw.Write([]string{e.At.In(loc).Format("2006-01-02 15:04:05"), textCell(e.Account), textCell(string(e.Role)),
+			textCell(e.Action), textCell(e.Target), textCell(e.Detail), textCell(e.From), strconv.Itoa(e.Status)})
+	})
+	cw.Flush()
+	return err
 }

@@ -22,6 +22,21 @@ var csvHeader = []string{
 	"confidential", "channel", "created_at", "updated_at", "rating", "last_note", "agency", "due", "overdue",
 }
 
+// startCSV starts a CSV download named name.csv for a spreadsheet: UTF-8 with a byte
+// order mark (so Excel reads Indonesian text right) and CRLF line ends.
+func startCSV(w http.ResponseWriter, name string) *csv.Writer {
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte("\uFEFF"))
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return cw
+}
+
 // csvTime is how the export writes a moment, in the region's time zone.
 const csvTime = "2006-01-02 15:04"
 
@@ -52,17 +67,8 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="complaints-%s.csv"`, s.now().In(s.loc).Format("20060102")))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write([]byte("\uFEFF")); err != nil {
-		return
-	}
-	cw := csv.NewWriter(w)
-	cw.Comma, cw.UseCRLF = comma, true
+	cw := startCSV(w, "complaints-"+s.now().In(s.loc).Format("20060102"))
+	cw.Comma = comma
 	cw.Write(csvHeader)
 	seen := make(map[string]bool)
 	for page := 1; ; page++ {

@@ -376,6 +376,27 @@ func (e *sse) keepAlive() error {
 	return e.rc.Flush()
 }
 
+// follow hands each event to on, and keeps the connection alive between events,
+// until the client leaves, the events end, or on or a write fails.
+func (e *sse) follow(ctx context.Context, events <-chan domain.HandoffEvent, on func(domain.HandoffEvent) error) {
+	tick := time.NewTicker(StreamKeepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok || on(ev) != nil {
+				return
+			}
+		case <-tick.C:
+			if e.keepAlive() != nil {
+				return
+			}
+		}
+	}
+}
+
 // streamQueue is a live stream of the queue: an event "queue" with the waiting and
 // active conversations at once and after every change.
 func (s *Server) streamQueue(w http.ResponseWriter, r *http.Request) {
@@ -404,28 +425,12 @@ func (s *Server) streamQueue(w http.ResponseWriter, r *http.Request) {
 	if err := snapshot(); err != nil {
 		return
 	}
-	tick := time.NewTicker(StreamKeepAlive)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			if e.Kind == "line" {
-				continue // a new message changes the list only by its last text
-			}
-			if snapshot() != nil {
-				return
-			}
-		case <-tick.C:
-			if stream.keepAlive() != nil {
-				return
-			}
+	stream.follow(ctx, events, func(e domain.HandoffEvent) error {
+		if e.Kind == "line" {
+			return nil // a new message changes the list only by its last text
 		}
-	}
+		return snapshot()
+	})
 }
 
 // streamConversation is a live stream of one conversation's messages: an event
@@ -470,36 +475,17 @@ func (s *Server) streamConversation(w http.ResponseWriter, r *http.Request) {
 	if catchUp() != nil {
 		return
 	}
-	tick := time.NewTicker(StreamKeepAlive)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			if e.ID != id {
-				continue
-			}
-			if e.Kind == "line" {
-				if catchUp() != nil {
-					return
-				}
-				continue
-			}
-			ho, err := s.handoffs.Desk.Get(ctx, id)
-			if err != nil {
-				return // erased
-			}
-			if stream.send("state", "", ho) != nil {
-				return
-			}
-		case <-tick.C:
-			if stream.keepAlive() != nil {
-				return
-			}
+	stream.follow(ctx, events, func(e domain.HandoffEvent) error {
+		switch {
+		case e.ID != id:
+			return nil
+		case e.Kind == "line":
+			return catchUp()
 		}
-	}
+		ho, err := s.handoffs.Desk.Get(ctx, id)
+		if err != nil {
+			return err // erased
+		}
+		return stream.send("state", "", ho)
+	})
 }

@@ -2,8 +2,7 @@ package admin
 
 import (
 	"context"
-	"encoding/csv"
-	"fmt"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -40,36 +39,53 @@ func (s *Server) registerReports(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/reports.csv", s.authorized(domain.PermRead, s.reportCSV))
 }
 
-// buildReport reads ?month= (YYYY-MM in TZ_REGION; default this month) and computes
-// the report, within an officer's agency; or writes the error and reports false.
-func (s *Server) buildReport(w http.ResponseWriter, r *http.Request) (ReportResponse, bool) {
-	now := s.now().In(s.loc)
-	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, s.loc)
-	if m := r.URL.Query().Get("month"); m != "" {
-		t, err := time.ParseInLocation("2006-01", m, s.loc)
+// ErrBadMonth is BuildReport's error for a month that is not YYYY-MM.
+var ErrBadMonth = errors.New("month must be a month such as 2026-11")
+
+// BuildReport computes the report of month (YYYY-MM in loc; "" this month) over the
+// complaints of agency ("" all), naming each row's agency from agencies; now decides
+// which are overdue.
+func BuildReport(ctx context.Context, rs Reports, agencies []domain.Agency, month, agency string, now time.Time, loc *time.Location) (ReportResponse, error) {
+	here := now.In(loc)
+	from := time.Date(here.Year(), here.Month(), 1, 0, 0, 0, 0, loc)
+	if month != "" {
+		t, err := time.ParseInLocation("2006-01", month, loc)
 		if err != nil {
-			httpjson.Error(w, http.StatusBadRequest, "month must be a month such as 2026-11")
-			return ReportResponse{}, false
+			return ReportResponse{}, ErrBadMonth
 		}
 		from = t
 	}
-	cs, err := s.reports.Filed(r.Context(), from, from.AddDate(0, 1, 0), scope(account(r)))
+	cs, err := rs.Filed(ctx, from, from.AddDate(0, 1, 0), agency)
 	if err != nil {
-		s.unavailable(w, r, err)
-		return ReportResponse{}, false
+		return ReportResponse{}, err
 	}
-	rows, total := domain.Report(cs, s.now())
+	rows, total := domain.Report(cs, now)
 	out := ReportResponse{Month: from.Format("2006-01"), Rows: make([]ReportRowView, 0, len(rows)), Total: total}
 	for _, row := range rows {
 		v := ReportRowView{ReportRow: row}
-		for _, a := range s.agencies {
+		for _, a := range agencies {
 			if a.Code == row.Agency {
 				v.AgencyName = a.Name
 			}
 		}
 		out.Rows = append(out.Rows, v)
 	}
-	return out, true
+	return out, nil
+}
+
+// buildReport reads ?month= (YYYY-MM in TZ_REGION; default this month) and computes
+// the report, within an officer's agency; or writes the error and reports false.
+func (s *Server) buildReport(w http.ResponseWriter, r *http.Request) (ReportResponse, bool) {
+	rep, err := BuildReport(r.Context(), s.reports, s.agencies, r.URL.Query().Get("month"), scope(account(r)), s.now(), s.loc)
+	switch {
+	case errors.Is(err, ErrBadMonth):
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
+		return ReportResponse{}, false
+	case err != nil:
+		s.unavailable(w, r, err)
+		return ReportResponse{}, false
+	}
+	return rep, true
 }
 
 // report: GET /api/admin/reports?month=2026-11.
@@ -86,19 +102,15 @@ var reportHeader = []string{"month", "category", "agency", "agency_name", "recei
 // reportCSV: GET /api/admin/reports.csv?month=2026-11, the same rows and a total row,
 // for a spreadsheet (UTF-8 with a byte order mark, CRLF).
 func (s *Server) reportCSV(w http.ResponseWriter, r *http.Request) {
-	rep, ok := s.buildReport(w, r)
-	if !ok {
-		return
+	if rep, ok := s.buildReport(w, r); ok {
+		WriteReportCSV(w, rep)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="report-%s.csv"`, rep.Month))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
+}
+
+// WriteReportCSV answers with rep as the download report-<month>.csv: its rows and a
+// total row, for a spreadsheet (UTF-8 with a byte order mark, CRLF).
+func WriteReportCSV(w http.ResponseWriter, rep ReportResponse) {
+	cw := startCSV(w, "report-"+rep.Month)
 	cw.Write(reportHeader)
 	row := func(v ReportRowView) []string {
 		f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }

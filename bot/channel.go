@@ -19,15 +19,18 @@ type Channel interface {
 	Send(ctx context.Context, to Recipient, r Reply) error
 }
 
-// Recipient is whom replies go to: a chat on a channel, and the language the replies
-// are written in. A channel writes the few words it adds itself (a "reply with a
-// number" hint, a button's label) and picks the template that stands in for the
-// replies outside a platform's messaging window in Lang; "" is the default language.
-// Sending is explicit: nothing about the recipient travels in the context.
+// Recipient is whom replies go to: a chat on a channel, the language the replies
+// are written in, and what they are for. A channel writes the few words it adds
+// itself (a "reply with a number" hint, a button's label) and picks the template that
+// stands in for the replies outside a platform's messaging window in Lang; "" is the
+// default language. Sending is explicit: nothing about a send travels in the context.
 type Recipient struct {
 	Channel string // as in Message.Channel: "telegram", "whatsapp", "webchat" ...
 	ChatID  string // as in Message.ChatID
 	Lang    string // "id", "en", or "" for the default
+	// Template says what news or a broadcast is for (see Template); nil for replies in
+	// a conversation, which need none.
+	Template *Template
 }
 
 // ErrorKind classifies a failed send.

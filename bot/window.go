@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"sync/atomic"
 )
@@ -17,7 +16,7 @@ var ErrOutsideWindow = errors.New("outside the platform's messaging window")
 // template in its place: Purposes names the purposes in order of preference
 // ("complaint_status", "broadcast.darurat"), Params the named values a template may
 // take ("ticket", "status", "text"). The template goes out once for all the replies
-// sent with one Template.
+// sent with one Template (Recipient.Template).
 type Template struct {
 	Purposes []string
 	Params   map[string]string
@@ -32,16 +31,3 @@ func (t *Template) Claim() bool { return t.sent.CompareAndSwap(false, true) }
 
 // Unclaim undoes a Claim whose template could not be sent, so that a retry sends it.
 func (t *Template) Unclaim() { t.sent.Store(false) }
-
-type templateKey struct{}
-
-// WithTemplate tells a Channel's Send what the replies are for (see Template).
-func WithTemplate(ctx context.Context, t *Template) context.Context {
-	return context.WithValue(ctx, templateKey{}, t)
-}
-
-// TemplateOf returns the Template WithTemplate put in ctx, or nil.
-func TemplateOf(ctx context.Context) *Template {
-	t, _ := ctx.Value(templateKey{}).(*Template)
-	return t
-}

@@ -520,8 +520,9 @@ func (s *Service) deliverOne(ctx context.Context, run string, bc *domain.Broadca
 	for i, t := range bc.Topics {
 		purposes[i] = "broadcast." + t
 	}
-	tctx := bot.WithTemplate(sctx, &bot.Template{Purposes: purposes, Params: map[string]string{"text": text}, Run: run})
-	err = s.cfg.Sender.SendBulk(tctx, bot.Recipient{Channel: r.Channel, ChatID: r.ChatID, Lang: r.Lang}, bot.Reply{Text: text})
+	to := bot.Recipient{Channel: r.Channel, ChatID: r.ChatID, Lang: r.Lang,
+		Template: &bot.Template{Purposes: purposes, Params: map[string]string{"text": text}, Run: run}}
+	err = s.cfg.Sender.SendBulk(sctx, to, bot.Reply{Text: text})
 	if err == nil {
 		record(domain.Sent, "")
 		return

@@ -256,6 +256,6 @@ func Sample() map[string]any {
 		"By": "sari", "Role": "viewer", "More": 2,
 		"District": "Sukamaju", "Place": "Kecamatan Sukamaju", "Typed": "dekat pasar",
 		"Until": "09.30", "Name": "budi", "Sent": 2,
-		"Hour": "06", "Minute": "00", "Month": "Desember", "Year": 2026,
+		"Hour": "06", "Minute": "00", "Month": "Desember", "Year": 2026, "Average": "4,5",
 	}
 }

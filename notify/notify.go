@@ -257,9 +257,9 @@ func (n *Notifier) tellStatus(ctx context.Context, news statusNews) error {
 		return err
 	}
 	status, _ := n.cfg.Texts.Text(out.To.Lang, "complaint.status."+string(news.Status), nil)
-	ctx = bot.WithTemplate(ctx, &bot.Template{
+	out.To.Template = &bot.Template{
 		Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": news.Complaint, "status": status},
-	})
+	}
 	if err := n.send(ctx, out.To, out.Replies...); err != nil {
 		n.log.Error("complaint news not delivered", "complaint", news.Complaint, "channel", out.To.Channel, "err", err)
 	}
@@ -281,9 +281,9 @@ func (n *Notifier) Tell(_ context.Context, ho *domain.Handoff, event string) {
 		if !ok || len(out.Replies) == 0 {
 			return
 		}
-		ctx = bot.WithTemplate(ctx, &bot.Template{
+		out.To.Template = &bot.Template{
 			Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": out.Replies[0].Text},
-		})
+		}
 		if err := n.send(ctx, out.To, out.Replies...); err != nil {
 			n.log.Error("handoff news not delivered", "handoff", ho.ID, "channel", out.To.Channel, "err", err)
 		}
@@ -442,7 +442,7 @@ func (n *Notifier) toStaff(ctx context.Context, to bot.Recipient, about string, 
 	if to.Channel == "" {
 		return
 	}
-	ctx = bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": r.Text}})
+	to.Template = &bot.Template{Purposes: []string{"staff_alert"}, Params: map[string]string{"text": r.Text}}
 	if err := n.send(ctx, to, r); err != nil {
 		n.log.Error("staff alert not delivered", "about", about, "channel", to.Channel, "err", err)
 	}
@@ -471,14 +471,13 @@ func (n *Notifier) inOrder(key string, f func(ctx context.Context)) {
 }
 
 // send delivers now when this replica can send on the recipient's channel, else
-// leaves the message in the outbox, with the recipient's language and the template
-// in ctx, for the replica that can (see DrainOutbox).
+// leaves the message in the outbox, with the recipient's language and template, for the replica that can (see DrainOutbox).
 func (n *Notifier) send(ctx context.Context, to bot.Recipient, replies ...bot.Reply) error {
 	if n.cfg.Sender.CanSend(to.Channel) || n.cfg.Outbox == nil {
 		return n.cfg.Sender.Send(ctx, to, replies...)
 	}
 	q := store.Queued{ChatID: to.ChatID, Replies: replies, Lang: to.Lang}
-	if t := bot.TemplateOf(ctx); t != nil {
+	if t := to.Template; t != nil {
 		q.Template = &store.QueuedTemplate{Purposes: t.Purposes, Params: t.Params, Run: t.Run}
 	}
 	return n.cfg.Outbox.Put(ctx, to.Channel, q)
@@ -530,12 +529,11 @@ func (n *Notifier) sendQueued(ctx context.Context, ch string, raw []byte) bool {
 		n.log.Error("queued news dropped", "channel", ch, "err", err)
 		return true
 	}
-	sctx := ctx
-	if t := q.Template; t != nil {
-		sctx = bot.WithTemplate(ctx, &bot.Template{Purposes: t.Purposes, Params: t.Params, Run: t.Run})
-	}
 	to := bot.Recipient{Channel: ch, ChatID: q.ChatID, Lang: q.Lang}
-	if err := n.cfg.Sender.Send(sctx, to, q.Replies...); err != nil {
+	if t := q.Template; t != nil {
+		to.Template = &bot.Template{Purposes: t.Purposes, Params: t.Params, Run: t.Run}
+	}
+	if err := n.cfg.Sender.Send(ctx, to, q.Replies...); err != nil {
 		n.log.Error("queued news not delivered", "channel", ch, "err", err)
 		return bot.KindOf(err) != bot.ErrTemporary
 	}

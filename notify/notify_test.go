@@ -52,7 +52,7 @@ func (p *phone) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error {
 		hint, _ := p.texts.Text(to.Lang, "whatsapp.reply_with_number", nil)
 		line += " | " + hint
 	}
-	if tm := bot.TemplateOf(ctx); p.closed && tm != nil {
+	if tm := to.Template; p.closed && tm != nil {
 		if !tm.Claim() {
 			return nil
 		}

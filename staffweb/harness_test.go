@@ -151,6 +151,7 @@ func newHarness(t *testing.T, b storetest.Backend) *harness {
 		Broadcasts: &staffweb.BroadcastsConfig{Store: h.bcs, NextRun: broadcast.New(broadcast.Config{Location: jakarta(t)}).NextRun,
 			Topics: []string{"wisata", "pengumuman"}, Channels: []string{"webchat", "telegram"}},
 		Handoffs: &staffweb.HandoffsConfig{Desk: h.desk},
+		Records:  &staffweb.RecordsConfig{Reports: h.cs, Audit: b.Store.Audit(), Agencies: agencies},
 		Audit:    h.audited.add,
 	})
 	if err != nil {

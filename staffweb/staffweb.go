@@ -1,7 +1,7 @@
 // Package staffweb is the staff workspace in the browser, under /staff/: signing in,
 // the complaints desk (inbox, one complaint with its map, photos and history, and
-// the actions on it), broadcasts and the tip of the day, and the conversations that
-// people handed to a member of staff.
+// the actions on it), broadcasts and the tip of the day, the conversations that
+// people handed to a member of staff, the monthly report and the audit log.
 //
 // Pages are rendered on the server (html/template) in Indonesian or English, with a
 // few small embedded scripts and Leaflet (vendored in static/leaflet) for the map:
@@ -81,6 +81,7 @@ type Config struct {
 	Complaints *ComplaintsConfig
 	Broadcasts *BroadcastsConfig
 	Handoffs   *HandoffsConfig
+	Records    *RecordsConfig
 
 	// Idle ends a session unused this long (STAFF_SESSION_IDLE); Lifetime ends any
 	// session this long after signing in. Zero: DefaultIdle, DefaultLifetime.
@@ -204,6 +205,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerComplaints(mux)
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
+	s.registerRecords(mux)
 }
 
 // home is the first page after signing in: the first section the role works in.
@@ -261,6 +263,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, v *visit, status
 			"conversations": s.cfg.Handoffs != nil,
 			"broadcast":     v.acc.Role.Can(domain.PermBroadcasts),
 			"converse":      v.acc.Role.Can(domain.PermConversation),
+			"reports":       s.cfg.Records != nil && s.cfg.Records.Reports != nil,
+			"audit":         s.cfg.Records != nil && s.cfg.Records.Audit != nil && v.acc.Role.Can(domain.PermAudit),
 		}}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", vw); err != nil {
@@ -316,6 +320,8 @@ func navOf(page string) string {
 		return "broadcasts"
 	case strings.HasPrefix(page, "conversation"):
 		return "conversations"
+	case page == "reports", page == "audit":
+		return page
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package staffweb
 import (
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,20 @@ func (t tr) Day(at time.Time) string {
 // Status is a complaint status's name.
 func (t tr) Status(st domain.Status) string { return t.S("complaint.status." + string(st)) }
 
+// Hours is a time to finish in words: in hours up to two days, else in days, with
+// one decimal written as the language writes it (5,5 jam; 3.2 days).
+func (t tr) Hours(h float64) string {
+	key, n := "workspace.reports.hours", h
+	if h >= 48 {
+		key, n = "workspace.reports.days", h/24
+	}
+	s := strconv.FormatFloat(n, 'f', 1, 64)
+	if t.Lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return t.S(key, "N", s)
+}
+
 // Category is a complaint category's name.
 func (t tr) Category(c string) string { return t.S("complaint.category." + c) }
 
@@ -73,6 +88,7 @@ func funcs() template.FuncMap {
 	return template.FuncMap{
 		"lines": func(s string) []string { return strings.Split(s, "\n") },
 		"add":   func(a, b int) int { return a + b },
+		"list":  func(v ...any) []any { return v },
 		"has": func(list []string, s string) bool {
 			for _, x := range list {
 				if x == s {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // SnapshotFile is the name of the embedded store's snapshot inside its directory.
@@ -170,6 +171,9 @@ func pipeOptions(m *miniredis.Miniredis) *redis.Options {
 		WriteTimeout:          -1,
 		PoolSize:              32,
 		DisableIdentity:       true,
+		// Maintenance notifications are a Redis server's upgrade protocol; left on,
+		// go-redis would look "embedded" up in DNS at every start.
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	}
 }
 

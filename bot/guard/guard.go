@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/layan-id/layan/bot/clientip"
+	"github.com/layan-id/layan/bot/ratemap"
 )
 
 // Defaults of Config.
@@ -29,9 +30,6 @@ const maxClients = 100_000
 
 // maxListed bounds the addresses one summary line counts one by one.
 const maxListed = 1_000
-
-// overflow is the key of the allowance shared beyond maxClients.
-const overflow = "(other addresses)"
 
 // Config configures a Guard.
 type Config struct {
@@ -59,9 +57,10 @@ type Guard struct {
 	every  time.Duration
 	window time.Duration
 
-	mu      sync.Mutex
-	clients map[string]*rate.Limiter // addresses with tries used
-	tally   *tally                   // since the last summary; nil: nothing to tell
+	clients *ratemap.Map // the tries of the addresses that used some
+
+	mu    sync.Mutex
+	tally *tally // since the last summary; nil: nothing to tell
 }
 
 // tally is what the next summary line tells.
@@ -75,8 +74,7 @@ type tally struct {
 
 // New returns a guard.
 func New(cfg Config) *Guard {
-	g := &Guard{name: cfg.Name, log: cfg.Logger, tries: cfg.Tries, every: cfg.Every, window: cfg.Window,
-		clients: map[string]*rate.Limiter{}}
+	g := &Guard{name: cfg.Name, log: cfg.Logger, tries: cfg.Tries, every: cfg.Every, window: cfg.Window}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -89,6 +87,7 @@ func New(cfg Config) *Guard {
 	if g.window <= 0 {
 		g.window = DefaultWindow
 	}
+	g.clients = ratemap.Bounded(rate.Every(g.every), g.tries, maxClients)
 	return g
 }
 
@@ -98,21 +97,16 @@ func New(cfg Config) *Guard {
 func (g *Guard) Throttled(r *http.Request) time.Duration {
 	key := clientKey(r.RemoteAddr)
 	now := time.Now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	lim := g.clients[key]
+	lim := g.clients.Peek(key)
 	if lim == nil {
-		if len(g.clients) < maxClients {
-			return 0
-		}
-		if lim = g.clients[overflow]; lim == nil {
-			return 0
-		}
+		return 0
 	}
 	tokens := lim.TokensAt(now)
 	if tokens >= 1 {
 		return 0
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.count(now, key, "")
 	return time.Duration(math.Ceil((1 - tokens) * float64(g.every)))
 }
@@ -122,22 +116,9 @@ func (g *Guard) Throttled(r *http.Request) time.Duration {
 func (g *Guard) Fail(r *http.Request, reason string) {
 	key := clientKey(r.RemoteAddr)
 	now := time.Now()
+	g.clients.Get(key).AllowN(now, 1)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	lim := g.clients[key]
-	if lim == nil {
-		if len(g.clients) >= maxClients {
-			g.prune(now)
-		}
-		if len(g.clients) >= maxClients {
-			key = overflow
-		}
-		if lim = g.clients[key]; lim == nil {
-			lim = rate.NewLimiter(rate.Every(g.every), g.tries)
-			g.clients[key] = lim
-		}
-	}
-	lim.AllowN(now, 1)
 	g.count(now, key, cmp.Or(reason, "refused"))
 }
 
@@ -162,13 +143,11 @@ func (g *Guard) count(now time.Time, key, reason string) {
 	}
 }
 
-// summarize logs one line for the window that ends, and forgets the addresses that
-// have all their tries back.
+// summarize logs one line for the window that ends.
 func (g *Guard) summarize() {
 	g.mu.Lock()
 	t := g.tally
 	g.tally = nil
-	g.prune(time.Now())
 	g.mu.Unlock()
 	if t == nil {
 		return
@@ -198,15 +177,6 @@ func (g *Guard) summarize() {
 	g.log.Warn(g.name+": wrong or missing secrets", "window", g.window.String(),
 		"failures", t.failures, "throttled", t.throttled, "addresses", addrs,
 		"most", strings.Join(top, ", "), "reasons", strings.Join(reasons, ", "))
-}
-
-// prune forgets the addresses that have all their tries back. g.mu is held.
-func (g *Guard) prune(now time.Time) {
-	for key, lim := range g.clients {
-		if lim.TokensAt(now) >= float64(g.tries) {
-			delete(g.clients, key)
-		}
-	}
 }
 
 // RetryAfter is the value of a Retry-After header for a wait: whole seconds, at

@@ -17,6 +17,7 @@ type Map struct {
 	limit rate.Limit
 	burst int
 	full  time.Duration // an unused bucket is full again after this
+	max   int           // 0: no bound (see Bounded)
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -37,26 +38,67 @@ func New(limit rate.Limit, burst int) *Map {
 	return m
 }
 
+// Overflow is the key whose bucket the keys beyond a bounded map's size share.
+const Overflow = "(others)"
+
+// Bounded returns a map like New's that keeps at most size buckets (plus the shared
+// Overflow one): once it is full even after forgetting the full buckets, a new key
+// gets the Overflow bucket, so many keys (an attack from many addresses) cost no more
+// memory than size buckets and still share one allowance.
+func Bounded(limit rate.Limit, burst, size int) *Map {
+	m := New(limit, burst)
+	m.max = size
+	return m
+}
+
 // Get returns key's bucket and marks it used now.
 func (m *Map) Get(key string) *rate.Limiter {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
 	if now.Sub(m.swept) > max(m.full, time.Minute) {
-		for k, b := range m.buckets {
-			if now.Sub(b.used) > m.full {
-				delete(m.buckets, k)
-			}
-		}
-		m.swept = now
+		m.sweep(now)
 	}
 	b := m.buckets[key]
+	if b == nil && m.max > 0 && len(m.buckets) >= m.max {
+		m.sweep(now)
+		if len(m.buckets) >= m.max {
+			key = Overflow
+			b = m.buckets[key]
+		}
+	}
 	if b == nil {
 		b = &bucket{lim: rate.NewLimiter(m.limit, m.burst)}
 		m.buckets[key] = b
 	}
 	b.used = now
 	return b.lim
+}
+
+// Peek returns the bucket Get would give key now without making one or marking it
+// used: nil when key has none (its bucket would be full).
+func (m *Map) Peek(key string) *rate.Limiter {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.buckets[key]
+	if b == nil && m.max > 0 && len(m.buckets) >= m.max {
+		b = m.buckets[Overflow]
+	}
+	if b == nil {
+		return nil
+	}
+	return b.lim
+}
+
+// sweep forgets the buckets that have stood unused long enough to be full. m.mu is
+// held.
+func (m *Map) sweep(now time.Time) {
+	for k, b := range m.buckets {
+		if now.Sub(b.used) > m.full {
+			delete(m.buckets, k)
+		}
+	}
+	m.swept = now
 }
 
 // Allow reports whether key may have one more event now, and takes it.

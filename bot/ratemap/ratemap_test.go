@@ -50,3 +50,30 @@ func TestBucketsFullAgainAreForgottenAndNothingChanges(t *testing.T) {
 		}
 	})
 }
+
+func TestABoundedMapSharesOneBucketBeyondItsSize(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := Bounded(rate.Every(time.Minute), 1, 2)
+		if m.Peek("a") != nil {
+			t.Error("Peek made a bucket for a key never used")
+		}
+		m.Allow("a")
+		m.Allow("b")
+		if !m.Allow("c") {
+			t.Fatal("the first key beyond the size was refused: the shared bucket should be full")
+		}
+		if m.Allow("d") {
+			t.Error("a fourth key got a bucket of its own: beyond the size, keys share one")
+		}
+		if m.Peek("e") == nil || m.Peek("e").TokensAt(time.Now()) >= 1 {
+			t.Error("Peek of a new key in a full map does not show the shared, spent bucket")
+		}
+		if m.Len() != 3 {
+			t.Errorf("%d buckets, want the 2 of the size and the shared one", m.Len())
+		}
+		time.Sleep(2 * time.Minute) // all full again: forgotten at the next sweep
+		if !m.Allow("f") || m.Len() != 1 {
+			t.Errorf("after the buckets refilled, a new key is refused or the old ones stayed (%d)", m.Len())
+		}
+	})
+}

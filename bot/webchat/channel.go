@@ -20,11 +20,11 @@ func NewChannel(store Store) *Channel { return &Channel{store: store} }
 func (c *Channel) Name() string { return ChannelName }
 
 // Send implements bot.Channel. A store failure is temporary. A message of a broadcast
-// run (bot.Template's Run) reaches the inbox once, also when the run sends it again
+// run (the recipient's Template.Run) reaches the inbox once, also when the run sends it again
 // (a run at least once whose sender died mid-send).
 func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error {
 	var once string
-	if t := bot.TemplateOf(ctx); t != nil {
+	if t := to.Template; t != nil {
 		once = t.Run
 	}
 	if _, err := c.store.PushOnce(ctx, to.ChatID, once, r); err != nil {

@@ -19,18 +19,18 @@ func TestABroadcastSentTwiceReachesTheInboxOnce(t *testing.T) {
 		w := b.Store.WebChats()
 		ch := webchat.NewChannel(w)
 		id := webchat.ChatID("token-broadcast")
-		run := func(r string) context.Context { return bot.WithTemplate(ctx, &bot.Template{Run: r}) }
+		run := func(r string) *bot.Template { return &bot.Template{Run: r} }
 		for _, s := range []struct {
-			ctx  context.Context
+			tm   *bot.Template
 			text string
 		}{
 			{run("S7:1764000000"), "Peringatan banjir"},
 			{run("S7:1764000000"), "Peringatan banjir"}, // resent after a lapsed lease
 			{run("S8:1764000000"), "Jalan ditutup"},
-			{ctx, "Halo"},
-			{ctx, "Halo"},
+			{nil, "Halo"},
+			{nil, "Halo"},
 		} {
-			if err := ch.Send(s.ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: id}, bot.Reply{Text: s.text}); err != nil {
+			if err := ch.Send(ctx, bot.Recipient{Channel: webchat.ChannelName, ChatID: id, Template: s.tm}, bot.Reply{Text: s.text}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -60,7 +60,7 @@ func (c *Channel) Send(ctx context.Context, rcpt bot.Recipient, r bot.Reply) err
 	if err != nil {
 		return &bot.SendError{Kind: bot.ErrTemporary, Err: err}
 	}
-	tmpl := bot.TemplateOf(ctx)
+	tmpl := rcpt.Template
 	if !ok || c.cfg.Now().Sub(last) >= windowLength {
 		return c.sendTemplate(ctx, to, rcpt.Lang, tmpl)
 	}

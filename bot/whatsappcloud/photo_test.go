@@ -175,8 +175,8 @@ func TestAStaffPhotoGoesAsAnImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tctx := bot.WithTemplate(ctx, &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": photo.Text}})
-		if err := ch.Send(tctx, bot.Recipient{Channel: ChannelName, ChatID: person}, photo); err != nil {
+		tm := &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": photo.Text}}
+		if err := ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person, Template: tm}, photo); err != nil {
 			t.Fatal(err)
 		}
 		if len(g.uploads) != 0 || len(g.messages) != 1 || g.messages[0]["type"] != "template" ||

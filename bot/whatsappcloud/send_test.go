@@ -177,8 +177,7 @@ func TestOutsideTheWindow(t *testing.T) {
 	t.Run("complaint news goes as its template, once for all the replies, in the person's language", func(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		tm := &bot.Template{Purposes: []string{"complaint_status"}, Params: map[string]string{"ticket": "ADU-261127-0001", "status": "Verified"}}
-		tctx := bot.WithTemplate(ctx, tm)
-		if err := h.sender.Send(tctx, bot.Recipient{Channel: ChannelName, ChatID: person, Lang: "en"}, bot.Reply{Text: "news"}, bot.Reply{Text: "rate us", Options: opts("1", "2")}); err != nil {
+		if err := h.sender.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person, Lang: "en", Template: tm}, bot.Reply{Text: "news"}, bot.Reply{Text: "rate us", Options: opts("1", "2")}); err != nil {
 			t.Fatal(err)
 		}
 		msgs := h.graph.messages()
@@ -189,7 +188,7 @@ func TestOutsideTheWindow(t *testing.T) {
 	t.Run("a broadcast's template gets the region's name and the text on one line", func(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		tm := &bot.Template{Purposes: []string{"broadcast.wisata", "broadcast.darurat"}, Params: map[string]string{"text": "Waspada banjir.\n\nMengungsi ke balai desa."}}
-		if err := h.ch.Send(bot.WithTemplate(ctx, tm), bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "x"}); err != nil {
+		if err := h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person, Template: tm}, bot.Reply{Text: "x"}); err != nil {
 			t.Fatal(err)
 		}
 		msgs := h.graph.messages()
@@ -206,8 +205,7 @@ func TestOutsideTheWindow(t *testing.T) {
 			h := newHarness(t, templates, nil)
 			// What the handoff courier asks for when it delivers a staff reply.
 			tm := &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": tc.text}}
-			tctx := bot.WithTemplate(ctx, tm)
-			if err := h.sender.Send(tctx, bot.Recipient{Channel: ChannelName, ChatID: person, Lang: tc.lang}, bot.Reply{Text: tc.text, From: bot.FromStaff}); err != nil {
+			if err := h.sender.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person, Lang: tc.lang, Template: tm}, bot.Reply{Text: tc.text, From: bot.FromStaff}); err != nil {
 				t.Fatalf("%s: %v", tc.lang, err)
 			}
 			msgs := h.graph.messages()
@@ -220,7 +218,7 @@ func TestOutsideTheWindow(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		inWindow(t, h)
 		tm := &bot.Template{Purposes: []string{"handoff_reply"}, Params: map[string]string{"text": "Petugas: Baik."}}
-		if err := h.sender.Send(bot.WithTemplate(ctx, tm), bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "Petugas: Baik.", From: bot.FromStaff}); err != nil {
+		if err := h.sender.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person, Template: tm}, bot.Reply{Text: "Petugas: Baik.", From: bot.FromStaff}); err != nil {
 			t.Fatal(err)
 		}
 		if msgs := h.graph.messages(); len(msgs) != 1 || strings.HasPrefix(look(msgs[0]), "template") {
@@ -230,7 +228,7 @@ func TestOutsideTheWindow(t *testing.T) {
 	t.Run("a purpose without a template is outside the window", func(t *testing.T) {
 		h := newHarness(t, templates, nil)
 		tm := &bot.Template{Purposes: []string{"broadcast.wisata"}}
-		if err := h.ch.Send(bot.WithTemplate(ctx, tm), bot.Recipient{Channel: ChannelName, ChatID: person}, bot.Reply{Text: "tip"}); !errors.Is(err, bot.ErrOutsideWindow) {
+		if err := h.ch.Send(ctx, bot.Recipient{Channel: ChannelName, ChatID: person, Template: tm}, bot.Reply{Text: "tip"}); !errors.Is(err, bot.ErrOutsideWindow) {
 			t.Errorf("got %v", err)
 		}
 	})
