@@ -559,19 +559,10 @@ func (c *Complaints) merged(ctx context.Context, desc bool, n int, read func(red
 	return firstIDs(all, desc, n), nil
 }
 
-// firstIDs sorts zs by score (highest first when desc; ties by member, in the same
-// direction) and returns the first n members (n < 0: all).
+// firstIDs sorts zs in a query's order (see order) and returns the first n members
+// (n < 0: all).
 func firstIDs(zs []redis.Z, desc bool, n int) []string {
-	slices.SortFunc(zs, func(a, b redis.Z) int {
-		r := cmpScore(a.Score, b.Score)
-		if r == 0 {
-			r = strings.Compare(a.Member.(string), b.Member.(string))
-		}
-		if desc {
-			return -r
-		}
-		return r
-	})
+	slices.SortFunc(zs, order(desc))
 	if n >= 0 && len(zs) > n {
 		zs = zs[:n]
 	}
@@ -582,14 +573,24 @@ func firstIDs(zs []redis.Z, desc bool, n int) []string {
 	return ids
 }
 
-func cmpScore(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// order compares members of sorted sets as one sorted set orders them: by score,
+// ties by member; highest first when desc.
+func order(desc bool) func(a, b redis.Z) int {
+	return func(a, b redis.Z) int {
+		r := 0
+		switch {
+		case a.Score < b.Score:
+			r = -1
+		case a.Score > b.Score:
+			r = 1
+		default:
+			r = strings.Compare(a.Member.(string), b.Member.(string))
+		}
+		if desc {
+			return -r
+		}
+		return r
 	}
-	return 0
 }
 
 // ClaimOverdue claims the complaints whose running deadline passed before now and

@@ -229,27 +229,13 @@ func (c *Complaints) firstAcross(ctx context.Context, read shardRead, desc bool,
 	if err := ask(all, limit); err != nil {
 		return 0, nil, err
 	}
-	before := func(a, b redis.Z) bool { // a comes before b in the query's order
-		r := cmpScore(a.Score, b.Score)
-		if r == 0 {
-			r = strings.Compare(a.Member.(string), b.Member.(string))
-		}
-		return desc && r > 0 || !desc && r < 0
-	}
+	cmp := order(desc)
 	merge := func() []redis.Z {
 		var zs []redis.Z
 		for _, r := range res {
 			zs = append(zs, r.zs...)
 		}
-		slices.SortFunc(zs, func(a, b redis.Z) int {
-			if before(a, b) {
-				return -1
-			}
-			if before(b, a) {
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(zs, cmp)
 		return zs[:min(len(zs), n)]
 	}
 	zs := merge()
@@ -257,7 +243,7 @@ func (c *Complaints) firstAcross(ctx context.Context, read shardRead, desc bool,
 		var again []int
 		for sh, r := range res {
 			cut := int64(len(r.zs)) < r.total // the shard has more than it gave
-			if cut && (len(zs) < n || before(r.zs[len(r.zs)-1], zs[len(zs)-1])) {
+			if cut && (len(zs) < n || cmp(r.zs[len(r.zs)-1], zs[len(zs)-1]) < 0) {
 				again = append(again, sh)
 			}
 		}
