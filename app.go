@@ -24,6 +24,7 @@ import (
 	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
 	"github.com/layan-id/layan/flows/faq"
+	"github.com/layan-id/layan/knowledge"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/metrics"
 	"github.com/layan-id/layan/notify"
@@ -37,6 +38,7 @@ const (
 	messageTimeout = 10 * time.Second    // one handler run
 	chatLockTTL    = 5 * time.Second     // a lease, renewed while a turn runs: a replica that dies mid-turn frees the chat within it
 	sessionTTL     = 90 * 24 * time.Hour // the privacy notice promises this
+	faqPoll        = 2 * time.Second     // how often a replica looks for a newer version of the knowledge base
 )
 
 // app is Layan assembled. build makes every part once, in one phase, from parts
@@ -52,7 +54,8 @@ type app struct {
 	sender   *bot.Sender
 	engine   *bot.Engine
 	notifier *notify.Notifier
-	desk     *flows.Desk // the staff side of talking to a person
+	desk     *flows.Desk     // the staff side of talking to a person
+	kb       *knowledge.Base // the FAQ's knowledge base: the files under the staff's entries, followed live
 
 	complaints *store.Complaints
 	broadcasts *store.Broadcasts
@@ -198,7 +201,15 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 	isStaff := who.May(domain.PermRead)
 
 	router.RegisterIntents(intents)
-	router.RegisterFAQ(matcher, faqStats{st.FAQStats(), a.metrics})
+	// The files under the entries staff published, as of now; serve follows later
+	// publishes (followFAQ).
+	a.kb = knowledge.New(faq.NewLive(matcher), st.FAQBase(), st.FAQStats(), nil)
+	if err := a.kb.Live().Refresh(ctx, st.FAQBase()); err != nil {
+		// Redis not answering yet (readiness says so): the files answer until the
+		// staff's entries can be read (followFAQ).
+		log.Warn("knowledge base: the staff's entries cannot be read yet; answering from the files meanwhile", "err", err)
+	}
+	router.RegisterFAQ(a.kb.Live(), faqStats{st.FAQStats(), a.metrics})
 	router.RegisterSubscriptions(a.broadcasts, region.Topics)
 	router.RegisterEraser(st.Privacy(filepath.Join(cfg.DataDir, "media"))) // the media store's directory
 	router.RegisterComplaints(flows.ComplaintConfig{
@@ -360,6 +371,7 @@ func (a *app) routes(ctx context.Context, region flows.Region, staffWeb *staffwe
 		bcfg.WhatsAppStatuses = a.store.WhatsAppCloud()
 	}
 	staffAPI.EnableBroadcasts(bcfg)
+	staffAPI.EnableKnowledge(a.kb)
 	staffAPI.EnableHandoffs(admin.HandoffConfig{Desk: a.desk, Events: a.store.Handoffs().Events, EmptyReply: flows.ErrEmptyReply, Media: a.media})
 	staffAPI.Register(mux)
 	if !staffAPI.Enabled() {

@@ -14,18 +14,27 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows/faq"
 	"github.com/layan-id/layan/locales"
+	"github.com/layan-id/layan/store"
 )
 
 const faqUsage = `usage:
   layan faq [--kb FILE]   read one question per line on stdin, write one JSON verdict per line
-  layan faq unanswered    list the questions the FAQ could not answer, most frequent first`
+  layan faq unanswered    list the questions the FAQ could not answer, most frequent first
+  layan faq export DIR    write the whole knowledge base (the files and the staff's entries) to DIR/*.yaml`
 
 // faqCommand measures the matcher or shows staff what it could not answer.
 func faqCommand(ctx context.Context, cfg config, log *slog.Logger, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "unanswered" {
 		return faqUnanswered(ctx, cfg, log, stdout)
+	}
+	if len(args) > 0 && args[0] == "export" {
+		if len(args) != 2 {
+			return errors.New(faqUsage)
+		}
+		return faqExport(ctx, cfg, log, args[1], stdout)
 	}
 	fl := flag.NewFlagSet("faq", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
@@ -86,26 +95,54 @@ func loadMatcher(cfg config, kbFile string) (*faq.Matcher, error) {
 }
 
 func faqUnanswered(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
-	unlock, err := lockDataDir(cfg)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	st, emb, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, emb)
-	top, err := st.FAQStats().TopUnanswered(ctx, 50)
-	if err != nil {
-		return err
-	}
-	if len(top) == 0 {
-		fmt.Fprintln(stdout, "no unanswered questions yet")
+	return withStore(ctx, cfg, log, "", func(st *store.Store, _ *store.Embedded) error {
+		top, err := st.FAQStats().TopUnanswered(ctx, 50)
+		if err != nil {
+			return err
+		}
+		if len(top) == 0 {
+			fmt.Fprintln(stdout, "no unanswered questions yet")
+			return nil
+		}
+		for _, c := range top {
+			fmt.Fprintf(stdout, "%6d  %s\n", c.Count, c.Question)
+		}
 		return nil
+	})
+}
+
+// faqExport writes the knowledge base as people are answered now (the content's
+// files under the entries staff published, from the store) to dir, one YAML file
+// per file of the content and faq.StaffFile for the entries staff added; files of
+// other names in dir are left alone.
+func faqExport(ctx context.Context, cfg config, log *slog.Logger, dir string, stdout io.Writer) error {
+	m, err := faq.Load(locales.Content(cfg.ContentDir))
+	if err != nil {
+		return err
 	}
-	for _, c := range top {
-		fmt.Fprintf(stdout, "%6d  %s\n", c.Count, c.Question)
+	var edits []domain.FAQEntry
+	var version int64
+	err = withStore(ctx, cfg, log, "", func(st *store.Store, _ *store.Embedded) error {
+		edits, version, err = st.FAQBase().Entries(ctx)
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	live := faq.NewLive(m)
+	live.Apply(version, edits)
+	files, err := faq.Export(live.Matcher().Entries())
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	fmt.Fprintf(stdout, "%d entries (%d from staff) in %d files in %s\n", len(live.Matcher().Entries()), len(edits), len(files), dir)
 	return nil
 }

@@ -42,6 +42,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		g.Add("whatsapp", a.whatsapp.Run) // releases its connection lock as it stops
 	}
 	g.Add("broadcasts", a.scheduler.Run)
+	g.Add("knowledge base", a.followFAQ)
 	g.Add("handoff waits", rungroup.Every(30*time.Second, a.expireWaits))
 	g.Add("photo pruning", rungroup.Every(time.Hour, a.prunePhotos))
 	if a.telegram != nil {
@@ -77,6 +78,12 @@ func (a *app) runStore(ctx context.Context) error {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil
+}
+
+// followFAQ rebuilds the FAQ's index whenever staff publish on any replica: it
+// looks at the store's version every faqPoll, until ctx ends.
+func (a *app) followFAQ(ctx context.Context) error {
+	return a.kb.Live().Follow(ctx, a.store.FAQBase(), faqPoll, a.log)
 }
 
 // shutdownTimeout bounds the wait for HTTP requests in flight at shutdown.

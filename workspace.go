@@ -12,6 +12,7 @@ import (
 	"github.com/layan-id/layan/bot/clientip"
 	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/flows"
+	"github.com/layan-id/layan/knowledge"
 	"github.com/layan-id/layan/notify"
 	"github.com/layan-id/layan/staffweb"
 	"github.com/layan-id/layan/store"
@@ -51,6 +52,7 @@ func (a *app) workspace(region flows.Region) (*staffweb.Server, error) {
 		},
 		Broadcasts: &staffweb.BroadcastsConfig{Store: a.broadcasts, NextRun: a.scheduler.NextRun, Topics: region.Topics, Channels: a.channels()},
 		Handoffs:   &staffweb.HandoffsConfig{Desk: a.desk},
+		Knowledge:  a.kb,
 		Records:    &staffweb.RecordsConfig{Reports: a.complaints, Audit: a.store.Audit(), Agencies: region.Agencies},
 		Audit:      a.auditWorkspace,
 	})
@@ -79,4 +81,5 @@ var (
 	_ staffweb.Photos     = (*store.Media)(nil)
 	_ staffweb.Sessions   = (*store.StaffSessions)(nil)
 	_ staffweb.Accounts   = (*store.Staff)(nil)
+	_ staffweb.Knowledge  = (*knowledge.Base)(nil)
 )

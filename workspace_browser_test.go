@@ -93,6 +93,12 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 		t.Fatalf("no ticket in %q", replies)
 	}
 
+	// A question the knowledge base cannot answer yet, asked twice.
+	const cpns = "syarat ikut seleksi cpns apa aja"
+	asker, _ := post(t, addr, "", `{"text":"halo"}`)
+	post(t, addr, asker, `{"text":"`+cpns+`"}`)
+	post(t, addr, asker, `{"text":"`+cpns+`"}`)
+
 	// Another citizen's complaint, so that the inbox holds more than one.
 	other, _ := post(t, addr, "", `{"text":"halo"}`)
 	for _, m := range []string{`{"text":"lapor"}`, `{"option":"cat:sampah"}`, `{"text":"Sampah menumpuk di depan pasar Batang sejak Senin"}`,
@@ -251,6 +257,55 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 		shoot(t, "workspace-broadcast.png")
 	})
 
+	t.Run("an entry made from an unanswered question, tried and published, answers the citizen", func(t *testing.T) {
+		makeLink := chromedp.Search(fmt.Sprintf(`//table[@id="unanswered"]//tr[td[contains(., %q)]]//a[contains(@class, "make")]`, cpns))
+		do(t, "find the question and make an entry from it",
+			chromedp.Click(chromedp.CSS(`#nav-kb`)),
+			chromedp.WaitVisible(makeLink),
+		)
+		shoot(t, "workspace-kb-unanswered.png")
+		do(t, "make an entry from it",
+			chromedp.Click(makeLink),
+			chromedp.WaitVisible(chromedp.CSS(`#questions_id`)),
+		)
+		first, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#questions_id`)))
+		if first != cpns {
+			t.Errorf("the new entry starts with the questions %q, want the one asked", first)
+		}
+		tried := chromedp.Search(`//div[@id="tried-answer"][contains(., "SSCASN")]`)
+		do(t, "write it and try the question against the draft",
+			chromedp.SendKeys(chromedp.CSS(`#id`), "cpns-daftar"),
+			chromedp.SetValue(chromedp.CSS(`#questions_id`), cpns+"\nbagaimana cara daftar cpns"),
+			chromedp.SendKeys(chromedp.CSS(`#answer_id`), "Pendaftaran CPNS lewat portal SSCASN milik BKN."),
+			chromedp.SendKeys(chromedp.CSS(`#tags`), "cpns"),
+			chromedp.Click(chromedp.CSS(`#try-button`)),
+			chromedp.WaitVisible(tried),
+		)
+		shoot(t, "workspace-kb.png")
+		// Trying published nothing: the citizen is not answered with the draft yet.
+		if _, replies := post(t, addr, asker, `{"text":"`+cpns+`"}`); strings.Contains(strings.Join(replies, " "), "SSCASN") {
+			t.Fatal("the citizen got the draft's answer before it was published")
+		}
+		do(t, "publish it",
+			chromedp.Click(chromedp.CSS(`#publish`)),
+			chromedp.WaitVisible(chromedp.Search(`//p[@id="flash"][contains(., "sudah diterbitkan")]`)),
+		)
+		tab, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		answer := chromedp.Search(`//li[contains(concat(" ", @class, " "), " bot ")][contains(., "SSCASN")]`)
+		if err := chromedp.Do(tab,
+			chromedp.Navigate(base+"/static/style.css"),
+			chromedp.Evaluate[chromedp.Void](`localStorage.setItem("layan.token", "`+asker+`")`),
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(chromedp.CSS(`#text`)),
+			chromedp.SendKeys(chromedp.CSS(`#text`), cpns),
+			chromedp.Click(chromedp.CSS(`#send`)),
+			chromedp.WaitVisible(answer),
+		); err != nil {
+			t.Fatalf("the citizen's web chat does not get the new answer: %v", err)
+		}
+	})
+
 	t.Run("an officer of another agency cannot open the complaint", func(t *testing.T) {
 		do(t, "sign out", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`#username`)))
 		signIn(t, "dewi")
@@ -267,12 +322,20 @@ func TestTheStaffWorkspaceInABrowser(t *testing.T) {
 	t.Run("the pages fit a phone", func(t *testing.T) {
 		do(t, "a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 			chromedp.Navigate(base+"/staff/"), chromedp.WaitVisible(chromedp.CSS(`#who`)))
-		for _, path := range []string{"/staff/", "/staff/broadcasts", "/staff/broadcasts/new"} {
-			do(t, "open "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(`h1`)))
-			wide, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`))
-			if err != nil || wide > 390 {
-				t.Errorf("%s is %v wide on a 390 px phone (%v)", path, wide, err)
+		fits := func(paths ...string) {
+			for _, path := range paths {
+				do(t, "open "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(`h1`)))
+				wide, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`))
+				if err != nil || wide > 390 {
+					t.Errorf("%s is %v wide on a 390 px phone (%v)", path, wide, err)
+				}
 			}
 		}
+		fits("/staff/", "/staff/broadcasts", "/staff/broadcasts/new")
+		// The admin's pages: the knowledge base and the tip of the day's new time.
+		do(t, "sign out", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+		signIn(t, "sari")
+		fits("/staff/kb", "/staff/kb/entries", "/staff/kb/new", "/staff/kb/entries/cpns-daftar", "/staff/kb/history",
+			"/staff/broadcasts/tip-of-the-day")
 	})
 }

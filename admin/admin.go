@@ -156,6 +156,7 @@ type Server struct {
 	loc        *time.Location
 	broadcasts *BroadcastConfig // nil: no broadcast routes
 	handoffs   *HandoffConfig   // nil: no conversation routes
+	knowledge  Knowledge        // nil: no knowledge base routes
 	guard      *guard.Guard
 	accounts   Accounts
 	agencies   []domain.Agency
@@ -214,6 +215,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerReports(mux)
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
+	s.registerKnowledge(mux)
 }
 
 // authorized lets a request through to h only with the right bearer token. The

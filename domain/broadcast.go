@@ -25,6 +25,10 @@ type Broadcast struct {
 	// Kind is "" for a broadcast of its Text, or TipOfTheDay: each recipient gets the
 	// next tip they have not had yet.
 	Kind string `json:"kind,omitempty"`
+	// RescheduledBy is who last changed the schedule of a repeated broadcast
+	// (Reschedule), "" while it keeps the one it was created with: the tip of the
+	// day then follows TIP_SCHEDULE, after that the staff's choice.
+	RescheduledBy string `json:"rescheduled_by,omitempty"`
 }
 
 // TipOfTheDay is the kind of the broadcast that sends each subscriber of the tourism

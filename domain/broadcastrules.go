@@ -65,6 +65,30 @@ func (b *Broadcast) Apply(a BroadcastAction, lastRunDelivering bool) error {
 	return nil
 }
 
+// ErrNotRepeated is returned for a new schedule of a broadcast that is not repeated.
+var ErrNotRepeated = errors.New("only a repeated broadcast's schedule can be changed")
+
+// Reschedule gives a repeated broadcast (Cron) a new schedule from now on, as by
+// changed it: times of the new schedule before now are not sent. A finished or
+// cancelled broadcast, a single one, or a schedule that cannot be read (domain
+// ParseSchedule) is refused and nothing changes.
+func (b *Broadcast) Reschedule(cron, by string, now time.Time) error {
+	if b.Cron == "" || b.At != nil {
+		return ErrNotRepeated
+	}
+	if b.State != BroadcastActive && b.State != BroadcastPaused {
+		return &BroadcastStateError{Action: "reschedule", State: b.State}
+	}
+	if _, err := ParseSchedule(cron); err != nil {
+		return err
+	}
+	b.Cron, b.RescheduledBy = cron, by
+	if now.After(b.LastFire) {
+		b.LastFire = now
+	}
+	return nil
+}
+
 // MaxBroadcastText is the longest text of a broadcast in one language, in characters,
 // so that it goes out as one message on every channel.
 const MaxBroadcastText = 4000

@@ -44,6 +44,7 @@ const (
 	PermBroadcasts   Permission = "broadcasts"    // create, pause, resume, cancel broadcasts and tips
 	PermConversation Permission = "conversations" // take and answer conversations handed to a person
 	PermAccounts     Permission = "accounts"      // manage staff accounts
+	PermKnowledge    Permission = "knowledge"     // read the FAQ's gaps and feedback, edit, publish and export the knowledge base
 )
 
 // Can reports whether role r may do p. An officer's complaint permissions hold

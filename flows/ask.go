@@ -29,8 +29,15 @@ type FAQObserver interface {
 // answer that yet" and next steps when nothing matches. Every answer asks whether it
 // helped. Free text that no other flow claims also comes here.
 type askFlow struct {
-	matcher *faq.Matcher
-	stats   FAQStats
+	index FAQIndex
+	stats FAQStats
+}
+
+// FAQIndex gives the current index of the knowledge base: a *faq.Matcher (fixed) or
+// a *faq.Live (which staff change while the service runs). A message takes it once
+// and uses that one throughout.
+type FAQIndex interface {
+	Matcher() *faq.Matcher
 }
 
 // askState is what the FAQ remembers: the question it offered entries for, or the
@@ -45,10 +52,10 @@ func legacyAsk(flow string, v map[string]string) (any, bool) {
 	return askState{Question: v["question"], Entry: v["entry"]}, flow == FlowFAQ
 }
 
-// RegisterFAQ adds answering questions from the knowledge base m: the menu entry, the
-// "tanya" keywords, and every text no flow claims.
-func (r *Router) RegisterFAQ(m *faq.Matcher, stats FAQStats) {
-	r.Register(FlowFAQ, &askFlow{matcher: m, stats: stats})
+// RegisterFAQ adds answering questions from the knowledge base index: the menu
+// entry, the "tanya" keywords, and every text no flow claims.
+func (r *Router) RegisterFAQ(index FAQIndex, stats FAQStats) {
+	r.Register(FlowFAQ, &askFlow{index: index, stats: stats})
 	r.handleLegacy(FlowFAQ, legacyAsk)
 }
 
@@ -65,8 +72,9 @@ func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 	case in.Option == "faq:none":
 		return f.noMatch(ctx, c, loadState[askState](c, FlowFAQ).Question, nil)
 	case strings.HasPrefix(in.Option, "faq:entry:"):
-		for i := range f.matcher.Entries() {
-			if e := &f.matcher.Entries()[i]; "faq:entry:"+e.ID == in.Option {
+		entries := f.index.Matcher().Entries()
+		for i := range entries {
+			if e := &entries[i]; "faq:entry:"+e.ID == in.Option {
 				return f.answer(c, e, nil)
 			}
 		}
@@ -85,7 +93,7 @@ func (f *askFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 
 // Ask answers one question.
 func (f *askFlow) Ask(ctx context.Context, c *Conv, question string) error {
-	r := f.matcher.Match(question)
+	r := f.index.Matcher().Match(question)
 	if o, ok := f.stats.(FAQObserver); ok {
 		switch {
 		case r.Answered:

@@ -1,6 +1,7 @@
 package staffweb
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -29,6 +30,9 @@ type visit struct {
 	sess  domain.StaffSession
 	token string
 	T     tr
+	// What a form's handler adds to its audit entry: the record it acted on when its
+	// path names none, and a detail (never a text typed into the form).
+	target, detail string
 }
 
 type visitKey struct{}
@@ -86,7 +90,7 @@ func (s *Server) form(perm domain.Permission, h func(http.ResponseWriter, *http.
 		}
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			detail := ""
+			detail, target := v.detail, cmp.Or(r.PathValue("id"), v.target)
 			if a := r.PostForm.Get("agency"); a != "" && len(a) <= 32 {
 				detail = "agency=" + a
 			}
@@ -94,7 +98,7 @@ func (s *Server) form(perm domain.Permission, h func(http.ResponseWriter, *http.
 			if a := r.PathValue("action"); a != "" {
 				action = strings.Replace(action, "{action}", a, 1)
 			}
-			s.audit(r, AuditEntry{Account: v.acc, Action: action, Target: r.PathValue("id"), Detail: detail, Status: rec.status})
+			s.audit(r, AuditEntry{Account: v.acc, Action: action, Target: target, Detail: detail, Status: rec.status})
 		}()
 		if !v.acc.Role.Can(perm) {
 			s.forbidden(rec, r, v)

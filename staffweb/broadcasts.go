@@ -41,6 +41,7 @@ func (s *Server) registerBroadcasts(mux *http.ServeMux) {
 	mux.HandleFunc("POST /staff/broadcasts", s.form(domain.PermBroadcasts, s.createBroadcast))
 	mux.HandleFunc("GET /staff/broadcasts/{id}", s.page(domain.PermRead, s.broadcastPage))
 	mux.HandleFunc("GET /staff/broadcasts/{id}/runs", s.file(domain.PermRead, s.broadcastRuns))
+	mux.HandleFunc("POST /staff/broadcasts/{id}/schedule", s.form(domain.PermBroadcasts, s.reschedule))
 	mux.HandleFunc("POST /staff/broadcasts/{id}/{action}", s.form(domain.PermBroadcasts, s.broadcastAction))
 }
 
@@ -152,21 +153,28 @@ func (s *Server) composePage(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (s *Server) renderCompose(w http.ResponseWriter, r *http.Request, v *visit, status int, f composeForm, problems []string, review bool) {
 	cfg := s.cfg.Broadcasts
-	cd := composeData{Topics: cfg.Topics, Channels: cfg.Channels, F: f, Problems: problems, Review: review}
-	days := strings.Split(v.T.S("schedule.days"), ",") // Sunday first, as time.Weekday
-	for n := range 7 {
-		d := (n + 1) % 7 // Monday first, as a week is read in the region
-		name := strconv.Itoa(d)
-		if len(days) == 7 {
-			name = strings.TrimSpace(days[d])
-		}
-		cd.Weekdays = append(cd.Weekdays, weekday{N: d, Name: name})
-	}
+	cd := composeData{Topics: cfg.Topics, Channels: cfg.Channels, F: f, Problems: problems, Review: review, Weekdays: weekdays(v.T)}
 	if review {
 		bc, _ := s.broadcastOf(f, v)
 		cd.When = s.describe(v.T, bc)
 	}
 	s.render(w, r, v, status, "broadcast_new", cd)
+}
+
+// weekdays are the days of the week in t's language, Monday first, as a week is
+// read in the region.
+func weekdays(t tr) []weekday {
+	var out []weekday
+	days := strings.Split(t.S("schedule.days"), ",") // Sunday first, as time.Weekday
+	for n := range 7 {
+		d := (n + 1) % 7
+		name := strconv.Itoa(d)
+		if len(days) == 7 {
+			name = strings.TrimSpace(days[d])
+		}
+		out = append(out, weekday{N: d, Name: name})
+	}
+	return out
 }
 
 func readCompose(form url.Values) composeForm {
@@ -212,19 +220,11 @@ func (s *Server) broadcastOf(f composeForm, v *visit) (*domain.Broadcast, []stri
 		}
 		bc.At = &at
 	case "repeat":
-		hm, err := time.Parse("15:04", f.Time)
-		days := map[string]string{"daily": "*", "weekdays": "1-5"}[f.Repeat]
-		if f.Repeat == "weekly" && f.Day >= 0 && f.Day <= 6 {
-			days = strconv.Itoa(f.Day)
+		cron, problem := repeatCron(f)
+		if problem != "" {
+			problems, read = append(problems, problem), false
 		}
-		switch {
-		case err != nil:
-			problems, read = append(problems, "workspace.broadcast.problem.time"), false
-		case days == "":
-			problems, read = append(problems, "workspace.broadcast.problem.repeat"), false
-		default:
-			bc.Cron = fmt.Sprintf("%d %d * * %s", hm.Minute(), hm.Hour(), days)
-		}
+		bc.Cron = cron
 		if f.Until != "" {
 			until, err := time.ParseInLocation("2006-01-02", f.Until, s.loc)
 			if err != nil {
@@ -240,6 +240,45 @@ func (s *Server) broadcastOf(f composeForm, v *visit) (*domain.Broadcast, []stri
 		add(domain.CheckBroadcastTiming(bc.At, bc.Cron, bc.End, now))
 	}
 	return bc, problems
+}
+
+// repeatCron is the schedule of a repeat chosen in words (every day, every weekday,
+// every week on a day, at a time), or the text key of what is wrong with it.
+func repeatCron(f composeForm) (cron, problem string) {
+	hm, err := time.Parse("15:04", f.Time)
+	days := map[string]string{"daily": "*", "weekdays": "1-5"}[f.Repeat]
+	if f.Repeat == "weekly" && f.Day >= 0 && f.Day <= 6 {
+		days = strconv.Itoa(f.Day)
+	}
+	switch {
+	case err != nil:
+		return "", "workspace.broadcast.problem.time"
+	case days == "":
+		return "", "workspace.broadcast.problem.repeat"
+	}
+	return fmt.Sprintf("%d %d * * %s", hm.Minute(), hm.Hour(), days), ""
+}
+
+// repeatOf is a schedule as the repeat form shows it: a time and every day, every
+// weekday or one day a week (another schedule shows as every day at its time).
+func repeatOf(cron string) composeForm {
+	f := composeForm{When: "repeat", Repeat: "daily", Day: 1, Time: "07:00"}
+	fields := strings.Fields(cron)
+	if len(fields) != 5 {
+		return f
+	}
+	if m, err1 := strconv.Atoi(fields[0]); err1 == nil {
+		if h, err2 := strconv.Atoi(fields[1]); err2 == nil {
+			f.Time = fmt.Sprintf("%02d:%02d", h, m)
+		}
+	}
+	switch d, err := strconv.Atoi(fields[4]); {
+	case fields[4] == "1-5":
+		f.Repeat = "weekdays"
+	case err == nil && d >= 0 && d <= 6:
+		f.Repeat, f.Day = "weekly", d
+	}
+	return f
 }
 
 // createBroadcast shows a complete form back in words (step "review"), and creates
@@ -276,16 +315,16 @@ type broadcastData struct {
 	Actions []string // pause, resume, cancel: what the state allows
 	Confirm string   // the action waiting for confirmation
 	Flash   string   // a text key
+	Problem string   // a text key: why the new schedule was refused
+	// Repeat is the schedule as the form to change it shows it, when staff may
+	// change it (a repeated broadcast, active or paused).
+	Repeat   *composeForm
+	Weekdays []weekday
 }
 
 func (s *Server) loadBroadcast(w http.ResponseWriter, r *http.Request, v *visit) *domain.Broadcast {
 	bc, err := s.cfg.Broadcasts.Store.Get(r.Context(), r.PathValue("id"))
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		s.notFound(w, r, v)
-		return nil
-	case err != nil:
-		s.unavailable(w, r, v, err)
+	if !s.found(w, r, v, err) {
 		return nil
 	}
 	return bc
@@ -296,11 +335,7 @@ func (s *Server) broadcastPage(w http.ResponseWriter, r *http.Request, v *visit)
 	if bc == nil {
 		return
 	}
-	flash := ""
-	if a := r.URL.Query().Get("done"); slices.Contains([]string{"pause", "resume", "cancel"}, a) {
-		flash = "workspace.broadcast.done." + a
-	}
-	s.showBroadcast(w, r, v, bc, http.StatusOK, "", flash)
+	s.showBroadcast(w, r, v, bc, http.StatusOK, "", doneFlash(r, "workspace.broadcast.done.", "pause", "resume", "cancel", "schedule"))
 }
 
 func (s *Server) showBroadcast(w http.ResponseWriter, r *http.Request, v *visit, bc *domain.Broadcast, status int, confirm, flash string) {
@@ -310,11 +345,18 @@ func (s *Server) showBroadcast(w http.ResponseWriter, r *http.Request, v *visit,
 		return
 	}
 	d := broadcastData{R: row, Confirm: confirm, Flash: flash}
+	if strings.HasPrefix(flash, "workspace.broadcast.problem.") {
+		d.Flash, d.Problem = "", flash
+	}
 	if v.acc.Role.Can(domain.PermBroadcasts) {
 		for _, a := range []string{"pause", "resume", "cancel"} {
 			if broadcastAllows(a, bc, row.Live) {
 				d.Actions = append(d.Actions, a)
 			}
+		}
+		if probe := *bc; probe.Reschedule(bc.Cron, v.acc.Name, s.now()) == nil {
+			f := repeatOf(bc.Cron)
+			d.Repeat, d.Weekdays = &f, weekdays(v.T)
 		}
 	}
 	s.render(w, r, v, status, "broadcast", d)
@@ -376,15 +418,40 @@ func (s *Server) broadcastAction(w http.ResponseWriter, r *http.Request, v *visi
 	case errors.Is(err, domain.ErrBroadcastState):
 		s.showBroadcast(w, r, v, bc, http.StatusConflict, "", "workspace.broadcast.problem.state")
 		return
-	case errors.Is(err, domain.ErrNotFound):
-		s.notFound(w, r, v)
-		return
-	case err != nil:
-		s.unavailable(w, r, v, err)
+	case !s.found(w, r, v, err):
 		return
 	}
 	s.log.InfoContext(ctx, "staff workspace: broadcast "+action, "broadcast", bc.ID, "by", v.acc.Name)
-	http.Redirect(w, r, "/staff/broadcasts/"+url.PathEscape(bc.ID)+"?done="+action, http.StatusSeeOther)
+	done(w, r, "/staff/broadcasts/"+url.PathEscape(bc.ID), action)
+}
+
+// reschedule gives a repeated broadcast (the tip of the day among them) a new time,
+// chosen in words like a new one's; it is kept in the store, so it outlives a
+// restart (and TIP_SCHEDULE).
+func (s *Server) reschedule(w http.ResponseWriter, r *http.Request, v *visit) {
+	bc := s.loadBroadcast(w, r, v)
+	if bc == nil {
+		return
+	}
+	cron, problem := repeatCron(readCompose(r.PostForm))
+	if problem != "" {
+		s.showBroadcast(w, r, v, bc, http.StatusBadRequest, "", problem)
+		return
+	}
+	_, err := s.cfg.Broadcasts.Store.Update(r.Context(), bc.ID, func(b *domain.Broadcast) error {
+		return b.Reschedule(cron, v.acc.Name, s.now())
+	})
+	var stateErr *domain.BroadcastStateError
+	switch {
+	case errors.As(err, &stateErr), errors.Is(err, domain.ErrNotRepeated):
+		s.showBroadcast(w, r, v, bc, http.StatusConflict, "", "workspace.broadcast.problem.state")
+		return
+	case !s.found(w, r, v, err):
+		return
+	}
+	v.detail = "schedule=" + cron
+	s.log.InfoContext(r.Context(), "staff workspace: broadcast rescheduled", "broadcast", bc.ID, "by", v.acc.Name, "cron", cron)
+	done(w, r, "/staff/broadcasts/"+url.PathEscape(bc.ID), "schedule")
 }
 
 // describe says when a broadcast runs, in words (domain.Broadcast.Timing, as the

@@ -159,3 +159,44 @@ func TestARunsProgressIsShown(t *testing.T) {
 		t.Errorf("the runs table: %d\n%s", runs.status, runs.body)
 	}
 }
+
+// Only a role that may broadcast changes a repeated broadcast's time; a single one
+// has no time to change.
+func TestRescheduleNeedsTheBroadcastRoleAndARepeat(t *testing.T) {
+	h := newHarness(t, storetest.Mini(t))
+	ctx := context.Background()
+	id, err := h.bcs.Create(ctx, &domain.Broadcast{Topics: []string{"wisata"}, Text: map[string]string{"id": "Senam pagi"},
+		Cron: "0 6 * * *", State: domain.BroadcastActive, CreatedAt: time.Now(), CreatedBy: "eko"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(time.Hour)
+	single, _ := h.bcs.Create(ctx, &domain.Broadcast{Topics: []string{"wisata"}, Text: map[string]string{"id": "Sekali"},
+		At: &at, State: domain.BroadcastActive, CreatedAt: time.Now(), CreatedBy: "eko"})
+	viewer := h.signIn("ani")
+	if page := viewer.get("/staff/broadcasts/" + id); strings.Contains(page.body, `id="reschedule"`) {
+		t.Error("a viewer is offered to change the time")
+	}
+	if a := viewer.post("/staff/broadcasts/"+id+"/schedule", url.Values{"repeat": {"daily"}, "time": {"08:00"}}); a.status != http.StatusForbidden {
+		t.Errorf("a viewer changing the time: %d, want 403", a.status)
+	}
+	eko := h.signIn("eko")
+	if page := eko.get("/staff/broadcasts/" + single); strings.Contains(page.body, `id="reschedule"`) {
+		t.Error("a single broadcast offers a new time")
+	}
+	if a := eko.post("/staff/broadcasts/"+single+"/schedule", url.Values{"repeat": {"daily"}, "time": {"08:00"}}); a.status != http.StatusConflict {
+		t.Errorf("a single broadcast's time: %d, want 409", a.status)
+	}
+	if a := eko.post("/staff/broadcasts/"+id+"/schedule", url.Values{"repeat": {"weekly"}, "day": {"1"}, "time": {"25:00"}}); a.status != http.StatusBadRequest {
+		t.Errorf("a time that is none: %d, want 400", a.status)
+	}
+	if a := eko.post("/staff/broadcasts/"+id+"/schedule", url.Values{"repeat": {"weekly"}, "day": {"1"}, "time": {"08:15"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("changing the time: %d", a.status)
+	}
+	if bc, _ := h.bcs.Get(ctx, id); bc.Cron != "15 8 * * 1" || bc.RescheduledBy != "eko" {
+		t.Errorf("stored: %q by %q", bc.Cron, bc.RescheduledBy)
+	}
+	if page := eko.get("/staff/broadcasts/" + id); !strings.Contains(page.body, "setiap Senin pukul 08.15") {
+		t.Error("the page does not say the new time in words")
+	}
+}

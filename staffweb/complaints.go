@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -95,11 +96,7 @@ func (s *Server) visible(v *visit, c *domain.Complaint) bool { return c.VisibleT
 func (s *Server) load(w http.ResponseWriter, r *http.Request, v *visit) *domain.Complaint {
 	c, err := s.cfg.Complaints.Store.Get(r.Context(), r.PathValue("id"))
 	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		s.notFound(w, r, v)
-		return nil
-	case err != nil:
-		s.unavailable(w, r, v, err)
+	case !s.found(w, r, v, err):
 		return nil
 	case !s.visible(v, c):
 		s.notFound(w, r, v)
@@ -258,7 +255,7 @@ func (s *Server) complaint(w http.ResponseWriter, r *http.Request, v *visit) {
 	if c == nil {
 		return
 	}
-	s.showComplaint(w, r, v, c, http.StatusOK, r.URL.Query().Get("done"), "")
+	s.showComplaint(w, r, v, c, http.StatusOK, doneFlash(r, "workspace.complaint.done.", slices.Collect(maps.Keys(actionPaths()))...), "")
 }
 
 // showComplaint renders a complaint's page, with what the last action did (flash)
@@ -266,10 +263,7 @@ func (s *Server) complaint(w http.ResponseWriter, r *http.Request, v *visit) {
 func (s *Server) showComplaint(w http.ResponseWriter, r *http.Request, v *visit, c *domain.Complaint, status int, flash, problem string) {
 	cc := s.cfg.Complaints
 	d := complaintData{C: c, Agency: s.agencyName(c.Agency), Tiles: cc.Tiles, Agencies: cc.Agencies,
-		Overdue: c.Overdue(s.now()), Actions: s.actions(v, c), Problem: problem}
-	if _, ok := actionPaths()[flash]; ok {
-		d.Flash = "workspace.complaint.done." + flash
-	}
+		Overdue: c.Overdue(s.now()), Actions: s.actions(v, c), Flash: flash, Problem: problem}
 	if l := c.Location; l != nil {
 		d.Lat, d.Lon = strconv.FormatFloat(l.Lat, 'f', 6, 64), strconv.FormatFloat(l.Lon, 'f', 6, 64)
 		d.MapLink = fmt.Sprintf("https://www.openstreetmap.org/?mlat=%s&mlon=%s#map=17/%s/%s", d.Lat, d.Lon, d.Lat, d.Lon)
@@ -383,9 +377,6 @@ func (s *Server) complaintAction(w http.ResponseWriter, r *http.Request, v *visi
 		})
 	}
 	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		s.notFound(w, r, v)
-		return
 	case errors.Is(err, domain.ErrNoteRequired):
 		s.showComplaint(w, r, v, c, http.StatusBadRequest, "", "workspace.complaint.problem.need_"+string(action))
 		return
@@ -398,16 +389,14 @@ func (s *Server) complaintAction(w http.ResponseWriter, r *http.Request, v *visi
 	case errors.Is(err, domain.ErrIllegalTransition):
 		s.showComplaint(w, r, v, c, http.StatusConflict, "", "workspace.complaint.problem.not_now")
 		return
-	case err != nil:
-		s.unavailable(w, r, v, err)
+	case !s.found(w, r, v, err):
 		return
 	}
 	s.log.InfoContext(ctx, "staff workspace: complaint "+string(action), "complaint", c.ID, "by", by, "status", updated.Status)
 	if action != domain.ActNote && cc.Notifier != nil {
 		cc.Notifier.StatusChanged(context.WithoutCancel(ctx), updated)
 	}
-	// Back to the page (303), so that a reload does not send the form again.
-	http.Redirect(w, r, "/staff/complaints/"+url.PathEscape(c.ID)+"?done="+r.PathValue("action"), http.StatusSeeOther)
+	done(w, r, "/staff/complaints/"+url.PathEscape(c.ID), r.PathValue("action"))
 }
 
 // photo serves one photo of a complaint the member of staff may see. Its name is the
@@ -424,12 +413,7 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	f, err := s.cfg.Complaints.Photos.Open(name)
-	if errors.Is(err, domain.ErrNotFound) {
-		s.notFound(w, r, v)
-		return
-	}
-	if err != nil {
-		s.unavailable(w, r, v, err)
+	if !s.found(w, r, v, err) {
 		return
 	}
 	defer f.Close()

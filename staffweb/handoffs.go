@@ -97,12 +97,7 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, v *vis
 func (s *Server) showConversation(w http.ResponseWriter, r *http.Request, v *visit, status int, problem string) {
 	ctx, id := r.Context(), r.PathValue("id")
 	ho, err := s.cfg.Handoffs.Desk.Get(ctx, id)
-	if errors.Is(err, domain.ErrNotFound) {
-		s.notFound(w, r, v)
-		return
-	}
-	if err != nil {
-		s.unavailable(w, r, v, err)
+	if !s.found(w, r, v, err) {
 		return
 	}
 	lines, last, err := s.cfg.Handoffs.Desk.Transcript(ctx, id, 0)
@@ -143,17 +138,13 @@ func (s *Server) conversationAction(w http.ResponseWriter, r *http.Request, v *v
 		return
 	}
 	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		s.notFound(w, r, v)
-		return
 	case errors.Is(err, domain.ErrHandoffHeld):
 		s.showConversation(w, r, v, http.StatusConflict, "workspace.conversation.problem.held")
 		return
 	case errors.Is(err, domain.ErrHandoffEnded):
 		s.showConversation(w, r, v, http.StatusConflict, "workspace.conversation.problem.ended")
 		return
-	case err != nil:
-		s.unavailable(w, r, v, err)
+	case !s.found(w, r, v, err):
 		return
 	}
 	s.log.InfoContext(ctx, "staff workspace: conversation "+action, "handoff", id, "by", v.acc.Name)

@@ -21,6 +21,8 @@ import (
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/broadcast"
 	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/flows/faq"
+	"github.com/layan-id/layan/knowledge"
 	"github.com/layan-id/layan/locales"
 	"github.com/layan-id/layan/staffweb"
 	"github.com/layan-id/layan/store"
@@ -58,6 +60,7 @@ type harness struct {
 	desk       *fakeDesk
 	bodies     *syncBuffer // every answer any client read
 	audited    *auditLog
+	kb         *knowledge.Base
 	road, bins *domain.Complaint
 	secret     *domain.Complaint // confidential
 	photo      string
@@ -119,7 +122,11 @@ func newHarness(t *testing.T, b storetest.Backend) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, b: b, cs: b.Store.Complaints("BTG", jakarta(t)), bcs: b.Store.Broadcasts(),
+	matcher, err := faq.Load(locales.Content(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, b: b, kb: knowledge.New(faq.NewLive(matcher), b.Store.FAQBase(), b.Store.FAQStats(), nil), cs: b.Store.Complaints("BTG", jakarta(t)), bcs: b.Store.Broadcasts(),
 		logs: &syncBuffer{}, told: &recorder{}, desk: newFakeDesk(), bodies: &syncBuffer{}, audited: &auditLog{}}
 	for _, acc := range accounts {
 		if err := b.Store.Staff().Add(ctx, acc, password); err != nil {
@@ -150,9 +157,10 @@ func newHarness(t *testing.T, b storetest.Backend) *harness {
 		},
 		Broadcasts: &staffweb.BroadcastsConfig{Store: h.bcs, NextRun: broadcast.New(broadcast.Config{Location: jakarta(t)}).NextRun,
 			Topics: []string{"wisata", "pengumuman"}, Channels: []string{"webchat", "telegram"}},
-		Handoffs: &staffweb.HandoffsConfig{Desk: h.desk},
-		Records:  &staffweb.RecordsConfig{Reports: h.cs, Audit: b.Store.Audit(), Agencies: agencies},
-		Audit:    h.audited.add,
+		Handoffs:  &staffweb.HandoffsConfig{Desk: h.desk},
+		Knowledge: h.kb,
+		Records:   &staffweb.RecordsConfig{Reports: h.cs, Audit: b.Store.Audit(), Agencies: agencies},
+		Audit:     h.audited.add,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -81,6 +81,7 @@ type Config struct {
 	Complaints *ComplaintsConfig
 	Broadcasts *BroadcastsConfig
 	Handoffs   *HandoffsConfig
+	Knowledge  Knowledge // nil: no knowledge base pages
 	Records    *RecordsConfig
 
 	// Idle ends a session unused this long (STAFF_SESSION_IDLE); Lifetime ends any
@@ -205,6 +206,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerComplaints(mux)
 	s.registerBroadcasts(mux)
 	s.registerHandoffs(mux)
+	s.registerKnowledge(mux)
 	s.registerRecords(mux)
 }
 
@@ -247,6 +249,7 @@ type view struct {
 	Nav   string // the section the page belongs to
 	Can   map[string]bool
 	Title string
+	Tab   string // the tab of its section's sub-menu a page shows (the knowledge base's)
 	Data  any
 }
 
@@ -263,6 +266,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, v *visit, status
 			"conversations": s.cfg.Handoffs != nil,
 			"broadcast":     v.acc.Role.Can(domain.PermBroadcasts),
 			"converse":      v.acc.Role.Can(domain.PermConversation),
+			"knowledge":     s.cfg.Knowledge != nil && v.acc.Role.Can(domain.PermKnowledge),
 			"reports":       s.cfg.Records != nil && s.cfg.Records.Reports != nil,
 			"audit":         s.cfg.Records != nil && s.cfg.Records.Audit != nil && v.acc.Role.Can(domain.PermAudit),
 		}}
@@ -320,6 +324,8 @@ func navOf(page string) string {
 		return "broadcasts"
 	case strings.HasPrefix(page, "conversation"):
 		return "conversations"
+	case strings.HasPrefix(page, "kb"):
+		return "kb"
 	case page == "reports", page == "audit":
 		return page
 	}

@@ -88,7 +88,12 @@ func funcs() template.FuncMap {
 	return template.FuncMap{
 		"lines": func(s string) []string { return strings.Split(s, "\n") },
 		"add":   func(a, b int) int { return a + b },
-		"list":  func(v ...any) []any { return v },
+		// tab is the page's view marked with the tab of its section it shows (the
+		// knowledge base's sub-menu); withData is the view with other data, for a
+		// template shared by pages.
+		"tab":      func(v view, name string) view { v.Tab = name; return v },
+		"withData": func(v view, data any) view { v.Data = data; return v },
+		"list":     func(v ...any) []any { return v },
 		"has": func(list []string, s string) bool {
 			for _, x := range list {
 				if x == s {

@@ -167,11 +167,15 @@ func (b *Broadcasts) Create(ctx context.Context, bc *domain.Broadcast) (string, 
 }
 
 // Ensure stores a broadcast with a fixed id (the service's own, such as the tip of the
-// day): created with its index when missing, else its schedule and topics are brought
-// up to date, keeping its state and last run.
+// day): created with its index when missing, else its topics and its schedule (unless
+// staff changed it: domain.Broadcast.RescheduledBy) are brought up to date, keeping its
+// state and last run.
 func (b *Broadcasts) Ensure(ctx context.Context, bc *domain.Broadcast) error {
 	_, err := b.Update(ctx, bc.ID, func(cur *domain.Broadcast) error {
-		cur.Cron, cur.Topics, cur.Kind, cur.Text = bc.Cron, bc.Topics, bc.Kind, bc.Text
+		cur.Topics, cur.Kind, cur.Text = bc.Topics, bc.Kind, bc.Text
+		if cur.RescheduledBy == "" { // staff's own schedule outlives the configured one
+			cur.Cron = bc.Cron
+		}
 		return nil
 	})
 	if !errors.Is(err, ErrNotFound) {

@@ -22,8 +22,8 @@ func TestUnansweredQuestionsAreCountedMaskedAndRanked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(top) != 3 || top[0].Question != "cara bikin paspor" || top[0].Count != 2 {
-			t.Fatalf("top = %+v, want the paspor question first, counted twice", top)
+		if len(top) != 3 || top[0].Question != "cara bikin paspor" || top[0].Count != 2 || top[0].Last.IsZero() {
+			t.Fatalf("top = %+v, want the paspor question first, counted twice, with when it was last asked", top)
 		}
 		for _, c := range top {
 			if strings.Contains(c.Question, "3325") {

@@ -23,7 +23,8 @@ type Entry struct {
 	Questions map[string][]string // language → phrasings
 	Answer    map[string]string   // language → answer text
 	Tags      []string
-	Source    string // "file:line", for messages
+	Source    string // "file:line", for messages; the file is where Export writes it
+	Staff     bool   // added or changed by staff (Overlay)
 }
 
 // AnswerIn returns the answer in lang, or the Indonesian one and false when the entry

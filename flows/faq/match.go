@@ -61,6 +61,7 @@ type Matcher struct {
 	an      *analyzer
 	sp      *speller
 	entries []Entry
+	lexicon Lexicon // what it was built with, to build another (With)
 
 	ids      map[string]int          // term → term number
 	idf      []float64               // by term number: inverse entry frequency
@@ -108,7 +109,7 @@ type Result struct {
 
 // NewMatcher indexes entries with the lexicon.
 func NewMatcher(entries []Entry, lx Lexicon) *Matcher {
-	m := &Matcher{an: newAnalyzer(lx), sp: newSpeller(), entries: entries, ids: map[string]int{}}
+	m := &Matcher{an: newAnalyzer(lx), sp: newSpeller(), entries: entries, lexicon: lx, ids: map[string]int{}}
 	asked := func(e *Entry) []string {
 		var out []string
 		for _, qs := range e.Questions {
