@@ -9,9 +9,14 @@ COPY third_party ./third_party
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/layan .
+# DATA_DIR must belong to the user the service runs as: a volume mounted on /data takes
+# the ownership of the image's /data (distroless has no shell to chown at run time;
+# 65532 is its nonroot user).
+RUN mkdir -m 0700 /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/layan /usr/local/bin/layan
+COPY --from=build --chown=65532:65532 /out/data /data
 ENV HTTP_ADDR=0.0.0.0:8080 \
     DATA_DIR=/data
 VOLUME /data

@@ -482,6 +482,17 @@ func (a *app) measure(cfg config) {
 	m := a.metrics
 	m.Senders(a.sender.Stats)
 	a.store.Client().AddHook(m.RedisHook())
+	m.Counter("layan_redis_unreplicated_total", "Tickets shown although no Redis replica confirmed them within the wait (WAIT): a failover then could lose them.",
+		func() float64 { return float64(a.store.Unreplicated()) })
+	m.GaugeVec("layan_whatsapp_state", "1 for the WhatsApp channel's state now (whatsmeow: connected, standby, logged_out, banned, …; Cloud API: connected, token_expired, restricted, …); none while WhatsApp is off.", "state", func() map[string]float64 {
+		switch {
+		case a.whatsapp != nil:
+			return map[string]float64{a.whatsapp.State(): 1}
+		case a.cloud != nil:
+			return map[string]float64{a.cloud.State(): 1}
+		}
+		return nil
+	})
 	complaints := a.complaints
 	count := func() (map[domain.Status]int64, int64) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

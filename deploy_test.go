@@ -39,7 +39,8 @@ func TestTheDockerfileBuildsStaticRunsAsNobodyAndChecksReadiness(t *testing.T) {
 		t.Fatal(err)
 	}
 	df := string(b)
-	for _, want := range []string{"CGO_ENABLED=0 go build", "USER nonroot", `HEALTHCHECK`, `"healthcheck"`, "COPY third_party"} {
+	for _, want := range []string{"CGO_ENABLED=0 go build", "USER nonroot", `HEALTHCHECK`, `"healthcheck"`, "COPY third_party",
+		"--chown=65532:65532 /out/data /data"} {
 		if !strings.Contains(df, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}

@@ -661,7 +661,7 @@ func TestTheServiceStopsItsPartsInReverseOrderAndTheStoreLast(t *testing.T) {
 			stopped = append(stopped, part)
 		}
 	}
-	want := []string{"http", "whatsapp cloud", "photo pruning", "handoff waits", "knowledge base", "broadcasts", "news", "store"}
+	want := []string{"http", "whatsapp cloud", "photo pruning", "handoff waits", "knowledge base", "broadcasts", "news", "complaint layout", "store"}
 	if !slices.Equal(stopped, want) {
 		t.Errorf("parts stopped in the order %q, want %q", stopped, want)
 	}

@@ -33,7 +33,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	g := &rungroup.Group{Logger: log}
-	g.Add("store", a.runStore)    // closed last: every part below may use it
+	g.Add("store", a.runStore) // closed last: every part below may use it
+	// Complaints an earlier version kept under {cmp} move into their shards: all at
+	// start, then what an old replica still files during a rolling upgrade.
+	g.Add("complaint layout", rungroup.Every(time.Minute, a.migrateComplaints))
 	g.Add("news", a.notifier.Run) // after the parts that make news: what they made in flight is delivered
 	if a.whatsapp != nil {
 		g.Add("whatsapp", a.whatsapp.Run) // releases its connection lock as it stops
@@ -137,6 +140,19 @@ func (a *app) expireWaits(ctx context.Context) {
 		a.log.Warn("look for people waiting too long for staff", "err", err)
 	} else if n > 0 {
 		a.log.Info("people told that staff are busy", "count", n)
+	}
+}
+
+// migrateComplaints moves complaints an earlier version kept under {cmp} into their
+// shards (store.Complaints.Migrate); any number of replicas may do it at once.
+func (a *app) migrateComplaints(ctx context.Context) {
+	start := time.Now()
+	if n, err := a.complaints.Migrate(ctx); err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("move complaints into their shards", "err", err, "moved", n)
+		}
+	} else if n > 0 {
+		a.log.Info("complaints moved into their shards", "count", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 

@@ -67,6 +67,13 @@ func New(version string) *Metrics {
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
+	// Known outcomes start at 0, so that dashboards and alerts see them from the start.
+	for _, o := range []string{"answered", "suggested", "none"} {
+		m.faq.WithLabelValues(o)
+	}
+	for _, o := range []string{"sent", "failed", "skipped"} {
+		m.deliveries.WithLabelValues(o)
+	}
 	m.reg.MustRegister(m.messages, m.seconds, m.faq, m.deliveries, m.redisErrs, m.redisTime, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -152,12 +152,15 @@ func newMini() (*miniredis.Miniredis, *redis.Client) {
 	return m, redis.NewClient(pipeOptions(m))
 }
 
+// embeddedAddr is the address the embedded store's client names (it has none).
+const embeddedAddr = "embedded"
+
 // pipeOptions connects a client to m through in-memory connections: no port another
 // local user could reach. Reads have no time limit of their own (memory does not
 // stall); a caller's context deadline still applies.
 func pipeOptions(m *miniredis.Miniredis) *redis.Options {
 	return &redis.Options{
-		Addr: "embedded",
+		Addr: embeddedAddr,
 		Dialer: func(context.Context, string, string) (net.Conn, error) {
 			c, s := memConnPair()
 			m.Server().ServeConn(s)

@@ -34,7 +34,7 @@ import (
 // opens the conversation); the conversation's talks with staff, under the handoff
 // tag ({ho}:conv:<conv>, {ho}:byconv:<conv>, and {ho}:h:<id>, {ho}:m:<id> of each:
 // deleted, see Handoffs.Erase); and the complaint records with their index by reporter
-// ({cmp}:…, kept). Subscriptions are the broadcast store's (Broadcasts.UnsubscribeAll).
+// ({cmp:N}:… in the complaint's shard, kept). Subscriptions are the broadcast store's (Broadcasts.UnsubscribeAll).
 type Privacy struct {
 	s        *Store
 	mediaDir string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,16 +18,18 @@ import (
 
 var looseTicket = regexp.MustCompile(`^\s*([A-Za-z0-9]{2,10})[\s.\-_]*(\d{6})[\s.\-_]*(\d{4,})\s*$`)
 
-// inboxScript runs a query that needs more than one index, in one step.
+// inboxScript runs, in one shard, a query that needs more than one index, in one
+// step.
 // KEYS: tmp1, tmp2, due (of the scope), then the sets to intersect: the first
 // scored by creation time, the others weigh 0.
 // ARGV: min, max (creation time, Redis score bounds), now (” when not only
-// overdue), sort ('newest' or 'overdue'), offset, count.
-// Returns {total, ids...}.
+// overdue), sort ('newest' or 'overdue'), count (the first count of the shard's
+// matches in the query's order).
+// Returns {total, id, score, id, score...}.
 var inboxScript = redis.NewScript(`
 local t1, t2, due = KEYS[1], KEYS[2], KEYS[3]
 local min, max, now, sort = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local off, cnt = tonumber(ARGV[5]), tonumber(ARGV[6])
+local cnt = tonumber(ARGV[5])
 local function inter(dest, sets, weights)
   local args = {'ZINTERSTORE', dest, #sets}
   for _, k in ipairs(sets) do args[#args + 1] = k end
@@ -47,14 +50,14 @@ if timed then
   if now ~= '' then redis.call('ZREMRANGEBYSCORE', t2, now, '+inf') end
   if sort == 'overdue' then
     result = {redis.call('ZCARD', t2)}
-    for _, id in ipairs(redis.call('ZRANGE', t2, off, off + cnt - 1)) do result[#result + 1] = id end
+    for _, v in ipairs(redis.call('ZRANGE', t2, 0, cnt - 1, 'WITHSCORES')) do result[#result + 1] = v end
   else
     inter(t1, {t2, t1}, {0, 1})
   end
 end
 if not result then
   result = {redis.call('ZCARD', t1)}
-  for _, id in ipairs(redis.call('ZREVRANGE', t1, off, off + cnt - 1)) do result[#result + 1] = id end
+  for _, v in ipairs(redis.call('ZREVRANGE', t1, 0, cnt - 1, 'WITHSCORES')) do result[#result + 1] = v end
 end
 redis.call('DEL', t1, t2)
 return result
@@ -63,7 +66,8 @@ return result
 // Inbox answers a staff query at now (for the overdue filter and counts): a page of
 // complaints in the query's order, the total matching, and the counts per status.
 // It reads indexes only (sorted sets per status, agency, category and deadline, and
-// sets per word), then the page's records in one round trip.
+// sets per word) in every shard at once, merges the shards' first matches into the
+// page, then reads the page's records in one round trip.
 func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Time) (domain.InboxPage, error) {
 	page := domain.InboxPage{Counts: map[domain.Status]int64{}}
 	q.Page, q.Size = max(q.Page, 1), min(max(q.Size, 1), domain.MaxInboxPage)
@@ -77,19 +81,19 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 		return c.ticket(ctx, strings.ToUpper(m[1])+"-"+m[2]+"-"+m[3], q, now, page)
 	}
 	// The first set is scored by creation time: the narrowest of status and agency.
-	var sets []string
+	var sets [][]string // parts of each set's key, in every shard
 	switch {
 	case q.Agency != "" && q.Status != "":
-		sets = append(sets, c.key("as", q.Agency, string(q.Status)))
+		sets = append(sets, []string{"as", q.Agency, string(q.Status)})
 	case q.Status != "":
-		sets = append(sets, c.key("status", string(q.Status)))
+		sets = append(sets, []string{"status", string(q.Status)})
 	case q.Agency != "":
-		sets = append(sets, c.key("agency", q.Agency))
+		sets = append(sets, []string{"agency", q.Agency})
 	default:
-		sets = append(sets, c.key("all"))
+		sets = append(sets, []string{"all"})
 	}
 	if q.Category != "" {
-		sets = append(sets, c.key("cat", q.Category))
+		sets = append(sets, []string{"cat", q.Category})
 	}
 	if q.Text != "" {
 		words := SearchWords(q.Text)
@@ -97,7 +101,7 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 			return page, nil // only words too common to look for
 		}
 		for _, w := range words {
-			sets = append(sets, c.key("w", w))
+			sets = append(sets, []string{"w", w})
 		}
 	}
 	minScore, maxScore := "-inf", "+inf"
@@ -107,83 +111,195 @@ func (c *Complaints) Inbox(ctx context.Context, q domain.InboxQuery, now time.Ti
 	if !q.To.IsZero() {
 		maxScore = "(" + strconv.FormatInt(q.To.UnixMilli(), 10)
 	}
-	offset := int64((q.Page - 1) * q.Size)
-	var ids []string
-	if len(sets) == 1 && q.Sort == domain.SortOverdue && q.Status == "" && q.From.IsZero() && q.To.IsZero() {
+	offset := (q.Page - 1) * q.Size
+	first := offset + q.Size // the matches up to the page's end, in the query's order
+	var read shardRead
+	desc := true
+	switch {
+	case len(sets) == 1 && q.Sort == domain.SortOverdue && q.Status == "" && q.From.IsZero() && q.To.IsZero():
 		// Every open complaint (of the agency), earliest deadline first: the deadline
 		// index is that order.
+		desc = false
 		dueMax := "+inf"
 		if q.Overdue {
 			dueMax = "(" + strconv.FormatInt(now.UnixMilli(), 10)
 		}
-		var err error
-		key := c.dueKey(q.Agency)
-		ids, err = c.s.rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: dueMax, Offset: offset, Count: int64(q.Size)}).Result()
-		if err != nil {
-			return page, fmt.Errorf("store: inbox: %w", err)
+		read = func(p redis.Pipeliner, sh, limit int) func() (int64, []redis.Z, error) {
+			key := c.dueKey(sh, q.Agency)
+			zs := p.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: dueMax, Count: int64(limit)})
+			n := p.ZCount(ctx, key, "-inf", dueMax)
+			return func() (int64, []redis.Z, error) { return n.Val(), zs.Val(), zs.Err() }
 		}
-		if page.Total, err = c.s.rdb.ZCount(ctx, key, "-inf", dueMax).Result(); err != nil {
-			return page, fmt.Errorf("store: inbox: %w", err)
+	case len(sets) == 1 && !q.Overdue && q.Sort == domain.SortNewest:
+		// One index: read the first matches straight from it.
+		read = func(p redis.Pipeliner, sh, limit int) func() (int64, []redis.Z, error) {
+			key := c.in(sh, sets[0]...)
+			zs := p.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: minScore, Max: maxScore, Count: int64(limit)})
+			n := p.ZCount(ctx, key, minScore, maxScore)
+			return func() (int64, []redis.Z, error) { return n.Val(), zs.Val(), zs.Err() }
 		}
-	} else if len(sets) == 1 && !q.Overdue && q.Sort == domain.SortNewest {
-		// One index: read the page straight from it.
-		var err error
-		ids, err = c.s.rdb.ZRevRangeByScore(ctx, sets[0], &redis.ZRangeBy{Min: minScore, Max: maxScore, Offset: offset, Count: int64(q.Size)}).Result()
-		if err != nil {
-			return page, fmt.Errorf("store: inbox: %w", err)
-		}
-		if page.Total, err = c.s.rdb.ZCount(ctx, sets[0], minScore, maxScore).Result(); err != nil {
-			return page, fmt.Errorf("store: inbox: %w", err)
-		}
-	} else {
+	default:
 		// The script runs alone (as every script does) and deletes its temporary keys
 		// before it ends: the same two names serve every query.
-		keys := append([]string{c.key("tmp", "1"), c.key("tmp", "2"), c.dueKey(q.Agency)}, sets...)
+		desc = q.Sort != domain.SortOverdue
 		nowArg := ""
 		if q.Overdue {
 			nowArg = strconv.FormatInt(now.UnixMilli(), 10)
 		}
-		res, err := inboxScript.Run(ctx, c.s.rdb, keys, minScore, maxScore, nowArg, string(q.Sort), offset, q.Size).Slice()
-		if err != nil {
-			return page, fmt.Errorf("store: inbox: %w", err)
-		}
-		page.Total = res[0].(int64)
-		for _, v := range res[1:] {
-			ids = append(ids, v.(string))
+		read = func(p redis.Pipeliner, sh, limit int) func() (int64, []redis.Z, error) {
+			keys := []string{c.in(sh, "tmp", "1"), c.in(sh, "tmp", "2"), c.dueKey(sh, q.Agency)}
+			for _, set := range sets {
+				keys = append(keys, c.in(sh, set...))
+			}
+			args := []any{minScore, maxScore, nowArg, string(q.Sort), limit}
+			cmd := inboxScript.EvalSha(ctx, p, keys, args...)
+			return func() (int64, []redis.Z, error) {
+				res, err := cmd.Slice()
+				if isNoScript(err) { // the first query of its kind on this server: load the script
+					res, err = inboxScript.Run(ctx, c.s.rdb, keys, args...).Slice()
+				}
+				if err != nil {
+					return 0, nil, err
+				}
+				var zs []redis.Z
+				for j := 1; j+1 < len(res); j += 2 {
+					score, _ := strconv.ParseFloat(res[j+1].(string), 64)
+					zs = append(zs, redis.Z{Member: res[j].(string), Score: score})
+				}
+				return res[0].(int64), zs, nil
+			}
 		}
 	}
-	cps, err := c.getMany(ctx, ids)
+	total, ids, err := c.firstAcross(ctx, read, desc, first)
+	if err != nil {
+		return page, fmt.Errorf("store: inbox: %w", err)
+	}
+	page.Total = total
+	if offset >= len(ids) {
+		return page, nil
+	}
+	cps, err := c.getMany(ctx, ids[offset:])
 	page.Complaints = cps
 	return page, err
 }
 
-// dueKey is the deadline index of an agency, or of all.
-func (c *Complaints) dueKey(agency string) string {
-	if agency == "" {
-		return c.key("due")
-	}
-	return c.key("due", agency)
-}
+// shardRead queues, on p, the reading of one shard's first limit matches of a query
+// in its order, with the count of all its matches; the function it returns gives
+// them once p has run.
+type shardRead func(p redis.Pipeliner, sh, limit int) func() (total int64, zs []redis.Z, err error)
 
-// counts fills the counts per status and overdue within agency ("" all).
-func (c *Complaints) counts(ctx context.Context, agency string, now time.Time, page *domain.InboxPage) error {
-	p := c.s.rdb.Pipeline()
-	cmds := map[domain.Status]*redis.IntCmd{}
-	for _, st := range domain.Statuses() {
-		if agency == "" {
-			cmds[st] = p.ZCard(ctx, c.key("status", string(st)))
-		} else {
-			cmds[st] = p.ZCard(ctx, c.key("as", agency, string(st)))
+// firstAcross returns the total matches of a query over every shard and the ids of
+// its first n matches in the query's order (by score, highest first when desc; ties
+// by id as one sorted set orders them). Days go to the shards in turn, so each holds
+// about a twelfth of any stretch of time: a deep page first asks each shard for a
+// little more than its share, and asks again, for all n, only a shard whose share
+// turned out too small (its last match read still lies within the first n).
+func (c *Complaints) firstAcross(ctx context.Context, read shardRead, desc bool, n int) (int64, []string, error) {
+	limit := n
+	if n > 4*shards {
+		limit = min(n, n/shards*3/2+50)
+	}
+	type result struct {
+		total int64
+		zs    []redis.Z
+	}
+	res := make([]result, shards)
+	ask := func(which []int, limit int) error {
+		p := c.s.rdb.Pipeline()
+		got := make([]func() (int64, []redis.Z, error), len(which))
+		for i, sh := range which {
+			got[i] = read(p, sh, limit)
+		}
+		if _, err := p.Exec(ctx); err != nil && !isNoScript(err) {
+			return err
+		}
+		for i, sh := range which {
+			total, zs, err := got[i]()
+			if err != nil {
+				return fmt.Errorf("shard %d: %w", sh, err)
+			}
+			res[sh] = result{total, zs}
+		}
+		return nil
+	}
+	all := make([]int, shards)
+	for sh := range all {
+		all[sh] = sh
+	}
+	if err := ask(all, limit); err != nil {
+		return 0, nil, err
+	}
+	cmp := order(desc)
+	merge := func() []redis.Z {
+		var zs []redis.Z
+		for _, r := range res {
+			zs = append(zs, r.zs...)
+		}
+		slices.SortFunc(zs, cmp)
+		return zs[:min(len(zs), n)]
+	}
+	zs := merge()
+	if limit < n {
+		var again []int
+		for sh, r := range res {
+			cut := int64(len(r.zs)) < r.total // the shard has more than it gave
+			if cut && (len(zs) < n || cmp(r.zs[len(r.zs)-1], zs[len(zs)-1]) < 0) {
+				again = append(again, sh)
+			}
+		}
+		if len(again) > 0 {
+			if err := ask(again, n); err != nil {
+				return 0, nil, err
+			}
+			zs = merge()
 		}
 	}
-	overdue := p.ZCount(ctx, c.dueKey(agency), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
+	var total int64
+	for _, r := range res {
+		total += r.total
+	}
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i] = z.Member.(string)
+	}
+	return total, ids, nil
+}
+
+// dueKey is the deadline index of an agency, or of all, in shard sh.
+func (c *Complaints) dueKey(sh int, agency string) string {
+	if agency == "" {
+		return c.in(sh, "due")
+	}
+	return c.in(sh, "due", agency)
+}
+
+// counts fills the counts per status and overdue within agency ("" all), summed
+// over the shards in one round trip.
+func (c *Complaints) counts(ctx context.Context, agency string, now time.Time, page *domain.InboxPage) error {
+	p := c.s.rdb.Pipeline()
+	cmds := map[domain.Status][]*redis.IntCmd{}
+	var overdue []*redis.IntCmd
+	for sh := range shards {
+		for _, st := range domain.Statuses() {
+			if agency == "" {
+				cmds[st] = append(cmds[st], p.ZCard(ctx, c.in(sh, "status", string(st))))
+			} else {
+				cmds[st] = append(cmds[st], p.ZCard(ctx, c.in(sh, "as", agency, string(st))))
+			}
+		}
+		overdue = append(overdue, p.ZCount(ctx, c.dueKey(sh, agency), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10)))
+	}
 	if _, err := p.Exec(ctx); err != nil {
 		return fmt.Errorf("store: count complaints: %w", err)
 	}
-	for st, cmd := range cmds {
-		page.Counts[st] = cmd.Val()
+	for st, cs := range cmds {
+		for _, cmd := range cs {
+			page.Counts[st] += cmd.Val()
+		}
 	}
-	page.Overdue = overdue.Val()
+	for _, cmd := range overdue {
+		page.Overdue += cmd.Val()
+	}
 	return nil
 }
 
@@ -233,70 +349,18 @@ func SearchWords(s string) []string {
 	return out
 }
 
-// indexVersion is the version of the inbox's indexes; Reindex builds them for
-// complaints filed before it.
-const indexVersion = "2"
-
-// Reindex builds the inbox's indexes and deadlines of complaints filed before them
-// (records without an agency or schema load as they are), once: it does nothing
-// when the store's indexes are of this version. Deadlines that passed long ago are
-// not announced one by one (they are in the daily digest). Safe to run on several
-// replicas at once.
-func (c *Complaints) Reindex(ctx context.Context) (int, error) {
-	v, err := c.s.rdb.Get(ctx, c.key("index")).Result()
-	if err != nil && err != redis.Nil {
-		return 0, fmt.Errorf("store: read index version: %w", err)
-	}
-	if v == indexVersion {
-		return 0, nil
-	}
-	n := 0
-	for start := int64(0); ; start += 500 {
-		ids, err := c.s.rdb.ZRange(ctx, c.key("all"), start, start+499).Result()
-		if err != nil {
-			return n, fmt.Errorf("store: reindex complaints: %w", err)
-		}
-		if len(ids) == 0 {
-			break
-		}
-		cps, err := c.getMany(ctx, ids)
-		if err != nil {
-			return n, err
-		}
-		p := c.s.rdb.Pipeline()
-		for _, cp := range cps {
-			z, words := c.indexes(cp)
-			for _, s := range z {
-				p.ZAdd(ctx, s.key, redis.Z{Score: s.score, Member: cp.ID})
-			}
-			for _, w := range words {
-				p.SAdd(ctx, w, cp.ID)
-			}
-		}
-		if _, err := p.Exec(ctx); err != nil {
-			return n, fmt.Errorf("store: reindex complaints: %w", err)
-		}
-		n += len(cps)
-	}
-	if err := c.s.rdb.Del(ctx, c.key("sla")).Err(); err != nil {
-		return n, fmt.Errorf("store: reindex complaints: %w", err)
-	}
-	if err := c.s.rdb.Set(ctx, c.key("index"), indexVersion, 0).Err(); err != nil {
-		return n, fmt.Errorf("store: reindex complaints: %w", err)
-	}
-	return n, nil
-}
-
 // Filed returns the complaints filed in [from, to), of one agency ("-" none yet; ""
 // all), oldest first, read in batches (the leaders' reports).
 func (c *Complaints) Filed(ctx context.Context, from, to time.Time, agency string) ([]*domain.Complaint, error) {
-	index := c.key("all")
+	parts := []string{"all"}
 	if agency != "" {
-		index = c.key("agency", agency)
+		parts = []string{"agency", agency}
 	}
-	ids, err := c.s.rdb.ZRangeByScore(ctx, index, &redis.ZRangeBy{
-		Min: strconv.FormatInt(from.UnixMilli(), 10), Max: "(" + strconv.FormatInt(to.UnixMilli(), 10),
-	}).Result()
+	ids, err := c.merged(ctx, false, -1, func(p redis.Pipeliner, sh int) *redis.ZSliceCmd {
+		return p.ZRangeByScoreWithScores(ctx, c.in(sh, parts...), &redis.ZRangeBy{
+			Min: strconv.FormatInt(from.UnixMilli(), 10), Max: "(" + strconv.FormatInt(to.UnixMilli(), 10),
+		})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: complaints filed: %w", err)
 	}

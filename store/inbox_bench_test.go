@@ -58,7 +58,7 @@ func fill(b *testing.B, c *Complaints, n int) {
 			c.keepDeadline(cp)
 			raw, _ := json.Marshal(cp)
 			c.write(ctx, p, nil, cp, raw)
-			p.ZAdd(ctx, c.key("by", cp.Reporter.Key), redis.Z{Score: float64(at.UnixMilli()), Member: cp.ID})
+			p.ZAdd(ctx, c.shardKeys(cp.ID)("by", cp.Reporter.Key), redis.Z{Score: float64(at.UnixMilli()), Member: cp.ID})
 		}
 		if _, err := p.Exec(ctx); err != nil {
 			b.Fatal(err)

@@ -205,7 +205,7 @@ func TestTheInboxFindsATicketTypedLoosely(t *testing.T) {
 }
 
 // A complaint written before agencies, deadlines and the inbox's indexes loads as it
-// was, and Reindex puts it in the inbox, marked overdue by the old rule.
+// was, and Migrate puts it in the inbox, marked overdue by the old rule.
 func TestOldComplaintsLoadAndAreIndexed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
@@ -218,26 +218,26 @@ func TestOldComplaintsLoadAndAreIndexed(t *testing.T) {
 		rdb.Set(ctx, p+"{cmp}:c:BTG-261101-0001", old, 0)
 		rdb.ZAdd(ctx, p+"{cmp}:all", redisZ(1793494800000, "BTG-261101-0001"))
 		rdb.ZAdd(ctx, p+"{cmp}:status:diterima", redisZ(1793494800000, "BTG-261101-0001"))
+		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		if res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "-"}, now); res.Total != 0 {
+			t.Fatalf("found before Migrate: the test is not testing it")
+		}
+		if n, err := cs.Migrate(ctx); n != 1 || err != nil {
+			t.Fatalf("migrate: %d, %v", n, err)
+		}
 		c, err := cs.Get(ctx, "BTG-261101-0001")
 		if err != nil || c.Agency != "" || c.Phase != domain.PhaseVerify {
 			t.Fatalf("old record: %+v, %v", c, err)
 		}
-		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-		if res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "-"}, now); res.Total != 0 {
-			t.Fatalf("found before Reindex: the test is not testing it")
-		}
-		if n, err := cs.Reindex(ctx); n != 1 || err != nil {
-			t.Fatalf("reindex: %d, %v", n, err)
-		}
 		res, _ := cs.Inbox(ctx, domain.InboxQuery{Agency: "-", Overdue: true, Text: "berlubang"}, now)
 		if res.Total != 1 || res.Complaints[0].ID != "BTG-261101-0001" || !res.Complaints[0].Overdue(now) {
-			t.Errorf("after Reindex: %d found, want the old complaint, overdue", res.Total)
+			t.Errorf("after Migrate: %d found, want the old complaint, overdue", res.Total)
 		}
 		if claimed, _ := cs.ClaimOverdue(ctx, now); len(claimed) != 0 {
 			t.Errorf("an old complaint's long-passed deadline was announced on its own: %d", len(claimed))
 		}
-		if n, _ := cs.Reindex(ctx); n != 0 {
-			t.Errorf("reindexed again: %d", n)
+		if n, _ := cs.Migrate(ctx); n != 0 {
+			t.Errorf("migrated again: %d", n)
 		}
 	})
 }
@@ -271,6 +271,67 @@ func TestADuplicateFollowsTheOriginal(t *testing.T) {
 		}
 		if res, _ := cs.Inbox(ctx, domain.InboxQuery{Status: domain.StatusRejected}, at); !slices.Contains(ids(res.Complaints), dup.ID) {
 			t.Error("the duplicate is not among the rejected")
+		}
+	})
+}
+
+// Deep pages merge the shards right also when one day (one shard) holds most of the
+// complaints, so that its share of a page is far more than a twelfth: every page is
+// the next slice of the one order, by filing time or by deadline, ties by ticket.
+func TestDeepPagesOfTheInboxMergeTheShardsRight(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		loc := time.FixedZone("WIB", 7*3600)
+		cs := b.Store.Complaints("BTG", loc)
+		busy := time.Date(2026, 11, 10, 7, 0, 0, 0, loc)
+		var all []*domain.Complaint
+		for i := range 330 {
+			at := busy.Add(time.Duration(i/2) * time.Minute) // two at a time: ties
+			if i%3 == 0 {
+				at = busy.AddDate(0, 0, -1-i%25) // the rest over 25 other days
+			}
+			c := newComplaint(at, fmt.Sprint("p", i))
+			got, _, err := cs.Create(ctx, c, fmt.Sprint("deep-", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, got)
+		}
+		byTime := slices.Clone(all)
+		slices.SortFunc(byTime, func(a, b *domain.Complaint) int {
+			if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(b.ID, a.ID)
+		})
+		byDue := slices.Clone(all)
+		slices.SortFunc(byDue, func(a, b *domain.Complaint) int {
+			if c := a.Due.Compare(b.Due); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for _, tc := range []struct {
+			q    domain.InboxQuery
+			want []*domain.Complaint
+		}{{domain.InboxQuery{}, byTime}, {domain.InboxQuery{Sort: domain.SortOverdue}, byDue}, {domain.InboxQuery{Text: "berlubang pasar"}, byTime}} {
+			for page := 1; page <= 7; page++ {
+				q := tc.q
+				q.Page, q.Size = page, 50
+				res, err := cs.Inbox(ctx, q, busy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tc.want[min((page-1)*50, len(tc.want)):min(page*50, len(tc.want))]
+				if res.Total != 330 || len(res.Complaints) != len(want) {
+					t.Fatalf("%+v: %d of %d, want %d of 330", q, len(res.Complaints), res.Total, len(want))
+				}
+				for i, c := range res.Complaints {
+					if c.ID != want[i].ID {
+						t.Fatalf("%+v: #%d is %s, want %s", q, (page-1)*50+i, c.ID, want[i].ID)
+					}
+				}
+			}
 		}
 	})
 }

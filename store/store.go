@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -36,11 +37,13 @@ type Store struct {
 	// batch sends the hot path's commands (conversation locks, webhook queues) of
 	// concurrent callers in pipelines.
 	batch *batcher
+	// unreplicated counts promises no replica confirmed in time (see promise).
+	unreplicated *atomic.Int64
 }
 
 // New wraps a connected client. prefix is prepended to every key.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix, runLayouts: &sync.Map{}, batch: newBatcher(rdb)}
+	return &Store{rdb: rdb, prefix: prefix, runLayouts: &sync.Map{}, batch: newBatcher(rdb), unreplicated: &atomic.Int64{}}
 }
 
 // Client returns the underlying client (for backups and benchmarks).

@@ -25,7 +25,9 @@ import (
 //
 //	{c:whatsapp:<lid>@lid}:*    the conversation (session, handled messages and their
 //	                            answers, photos, and any other kind under the tag)
-//	{cmp}:by:<key>, {cmp}:c:*   the reporter index and each complaint's reporter
+//	{cmp:N}:by:<key>, {cmp:N}:c:*  the reporter index and each complaint's reporter, in
+//	                            each shard (complaints under {cmp} are moved into
+//	                            their shard first, see Complaints.Migrate)
 //	{bc}:r|m|tips:<key>, {bc}:t:<topic>   the subscriber, its topics, the tips it had
 //	{bc:<run>}:rcpt, {bc:<run>}:d         recipients of runs not yet taken, and who got what
 //	                                      (under {bc}:rcpt:<run>, {bc}:d:<run> for earlier runs)
@@ -138,8 +140,13 @@ func (s *Store) MoveWhatsAppLIDs(ctx context.Context, resolve LIDResolver, dryRu
 			rep.Moved++
 			rep.Conversations += len(f.convKeys)
 			if f.complaints {
-				ids, _ := s.rdb.ZCard(ctx, s.Complaints("", time.UTC).key("by", lidKey(lid))).Result()
+				c := s.Complaints("", time.UTC)
+				ids, _ := s.rdb.ZCard(ctx, c.key("by", lidKey(lid))).Result()
 				rep.Complaints += int(ids)
+				for sh := range shards {
+					ids, _ := s.rdb.ZCard(ctx, c.in(sh, "by", lidKey(lid))).Result()
+					rep.Complaints += int(ids)
+				}
 			}
 			if f.subscriber {
 				rep.Subscribers++
@@ -303,9 +310,11 @@ func (s *Store) noteLIDKey(found map[string]*lidFound, full string) {
 		}
 		return
 	}
-	if conv, ok := strings.CutPrefix(k, "{cmp}:by:"); ok {
-		if lid, ok := lidOfKey(conv); ok {
-			get(lid).complaints = true
+	if rest, ok := strings.CutPrefix(k, "{cmp"); ok {
+		if _, conv, ok := strings.Cut(rest, "}:by:"); ok {
+			if lid, ok := lidOfKey(conv); ok {
+				get(lid).complaints = true
+			}
 		}
 		return
 	}
@@ -323,10 +332,33 @@ func (s *Store) noteLIDKey(found map[string]*lidFound, full string) {
 
 // moveComplaints files the complaints of conversation from under to: each record's
 // reporter (key, and chat id when it was the LID's) and the reporter index, in one
-// transaction on the {cmp} slot. It returns how many records it moved.
+// transaction per shard. It returns how many records it moved.
 func (s *Store) moveComplaints(ctx context.Context, from, to, fromChat, toChat string) (int, error) {
 	c := s.Complaints("", time.UTC)
-	byFrom, byTo := c.key("by", from), c.key("by", to)
+	// Complaints an earlier version kept under {cmp} go into their shards first.
+	ids, err := s.rdb.ZRange(ctx, c.key("by", from), 0, -1).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: move complaints to the number: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := c.migrate(ctx, id); err != nil {
+			return 0, err
+		}
+	}
+	moved := 0
+	for sh := range shards {
+		n, err := s.moveComplaintsIn(ctx, c, sh, from, to, fromChat, toChat)
+		if err != nil {
+			return moved, err
+		}
+		moved += n
+	}
+	return moved, nil
+}
+
+// moveComplaintsIn moves the complaints of from in shard sh, in one transaction.
+func (s *Store) moveComplaintsIn(ctx context.Context, c *Complaints, sh int, from, to, fromChat, toChat string) (int, error) {
+	byFrom, byTo := c.in(sh, "by", from), c.in(sh, "by", to)
 	var moved int
 	for range 10 {
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
@@ -336,7 +368,7 @@ func (s *Store) moveComplaints(ctx context.Context, from, to, fromChat, toChat s
 			}
 			keys := make([]string, len(zs))
 			for i, z := range zs {
-				keys[i] = c.key("c", z.Member.(string))
+				keys[i] = c.in(sh, "c", z.Member.(string))
 			}
 			if len(keys) > 0 {
 				if err := tx.Watch(ctx, keys...).Err(); err != nil {

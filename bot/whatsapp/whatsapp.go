@@ -283,6 +283,15 @@ func (c *Channel) Health() (ok bool, detail string) {
 	return c.state.ok(), c.state.detail(c.cfg.Location)
 }
 
+// State names the connection's state for metrics: starting, store_unavailable,
+// not_linked, standby, connecting, connected, disconnected, logged_out, replaced,
+// banned, outdated, stopped.
+func (c *Channel) State() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return string(c.state.kind)
+}
+
 // Ready reports whether this replica can send on WhatsApp now: it holds the connection
 // and is connected. The shared sender asks, so that broadcasts are left to the replica
 // that can deliver them.

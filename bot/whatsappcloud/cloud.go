@@ -310,6 +310,14 @@ func (c *Channel) Health() (ok bool, detail string) {
 	return !c.state.paused(c.cfg.Now()), c.state.detail()
 }
 
+// State names the channel's state for metrics: starting, unreachable, connected,
+// token_expired, restricted.
+func (c *Channel) State() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(c.state.kind)
+}
+
 // Ready reports whether the channel may send now; the shared sender asks, so that
 // broadcasts and news wait (in the outbox) while the token is expired or the number
 // restricted.
