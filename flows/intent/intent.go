@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -357,10 +358,10 @@ func (r *Reader) at(ws []string, i int, p phrase) bool {
 // words of five letters or more that the data does not know as they are, one letter
 // off or two swapped.
 func (r *Reader) same(typed, w string) bool {
-	if typed == w || typed == w+"nya" {
-		return true
+	if typed == w || len(typed) == len(w)+3 && strings.HasPrefix(typed, w) && strings.HasSuffix(typed, "nya") {
+		return true // (without building w+"nya": this runs for every word against every phrase)
 	}
-	if r.vocab[typed] || len(typed) < 4 || len(w) < 5 {
+	if len(typed) < 4 || len(w) < 5 || r.vocab[typed] {
 		return false
 	}
 	return closeEnough(typed, w)
@@ -590,6 +591,9 @@ func isNumber(w string) bool {
 // left out or added (words of four letters or more), two neighbours swapped, or one
 // letter replaced in a word of six letters or more ("hujan" is not "human").
 func closeEnough(a, b string) bool {
+	if d := utf8.RuneCountInString(a) - utf8.RuneCountInString(b); d > 1 || d < -1 {
+		return false // most pairs: decided without making runes of them
+	}
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) < len(rb) {
 		ra, rb = rb, ra
