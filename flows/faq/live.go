@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/domain"
+	"github.com/layan-id/layan/rungroup"
 )
 
 // StaffFile is the file Export puts the entries staff added in.
@@ -142,10 +143,8 @@ func (l *Live) Refresh(ctx context.Context, src Source) error {
 // one interval. A store that fails is logged and tried again at the next tick. It
 // returns nil when ctx ends.
 func (l *Live) Follow(ctx context.Context, src Source, every time.Duration, log *slog.Logger) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	failing := false
-	for {
+	return rungroup.Every(every, func(ctx context.Context) {
 		switch err := l.Refresh(ctx, src); {
 		case err != nil && ctx.Err() == nil && !failing:
 			log.Warn("faq: cannot read the knowledge base's staff entries; trying again", "err", err)
@@ -154,10 +153,5 @@ func (l *Live) Follow(ctx context.Context, src Source, every time.Duration, log 
 			log.Info("faq: the knowledge base's staff entries can be read again")
 			failing = false
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	})(ctx)
 }
