@@ -7,7 +7,6 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"github.com/layan-id/layan/broadcast"
 	"github.com/layan-id/layan/domain"
 	"github.com/layan-id/layan/store"
+	"github.com/layan-id/layan/store/storetest"
 )
 
 // redisNode is one redis-server of a test cluster, run as a child process.
@@ -35,20 +35,6 @@ type redisNode struct {
 }
 
 func (n *redisNode) addr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
-
-// redisServer returns the path of redis-server, skipping the test where it is missing
-// outside CI (CI installs it, so there the test fails instead).
-func redisServer(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server is missing in CI")
-		}
-		t.Skip("redis-server is not installed (apt-get install redis-server)")
-	}
-	return path
-}
 
 // clusterPorts returns n loopback ports that are free together with their cluster bus
 // ports (port+10000), outside the range .ci/run takes its Redis from.
@@ -81,7 +67,7 @@ func clusterPorts(t *testing.T, n int) []int {
 // cluster-node-timeout: how long a silent master has before its replica takes over.
 func startCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
 	t.Helper()
-	bin := redisServer(t)
+	bin := storetest.RedisServer(t)
 	dir := t.TempDir()
 	ctx := context.Background()
 	var nodes []*redisNode

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/layan-id/layan/store/storetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -34,13 +35,7 @@ type redisServer struct {
 // process is killed when the test ends.
 func newRedisServer(t *testing.T, persistence ...string) *redisServer {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("redis-server is not on PATH: install it (apt-get install redis-server) to run the Redis durability tests")
-		}
-		t.Fatal("redis-server is not on PATH, and CI is set: CI must install redis-server (see .ci/run)")
-	}
+	path := storetest.RedisServer(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

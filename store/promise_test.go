@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/layan-id/layan/store"
+	"github.com/layan-id/layan/store/storetest"
 )
 
 // startRedis starts a redis-server on a free loopback port with args and returns its
@@ -23,13 +24,7 @@ import (
 // test is skipped on a developer machine and fails in CI, which installs it.
 func startRedis(t *testing.T, args ...string) (string, *os.Process) {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("redis-server is not on PATH: install it (apt-get install redis-server) to run this test")
-		}
-		t.Fatal("redis-server is not on PATH, and CI is set: CI must install redis-server (see .ci/run)")
-	}
+	path := storetest.RedisServer(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
@@ -83,4 +84,19 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// RedisServer returns the path of the redis-server binary, for tests that run their
+// own servers (a replica, a cluster, a restart). Without it the test is skipped on a
+// developer machine and fails where CI is set, since CI installs it (.ci/run).
+func RedisServer(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server is not on PATH, and CI is set: CI must install redis-server (see .ci/run)")
+		}
+		t.Skip("redis-server is not on PATH: install it (apt-get install redis-server) to run this test")
+	}
+	return path
 }
