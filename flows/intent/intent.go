@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -591,9 +590,6 @@ func isNumber(w string) bool {
 // left out or added (words of four letters or more), two neighbours swapped, or one
 // letter replaced in a word of six letters or more ("hujan" is not "human").
 func closeEnough(a, b string) bool {
-	if d := utf8.RuneCountInString(a) - utf8.RuneCountInString(b); d > 1 || d < -1 {
-		return false // most pairs: decided without making runes of them
-	}
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) < len(rb) {
 		ra, rb = rb, ra
