@@ -12,6 +12,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	json "github.com/goccy/go-json" // the same JSON as encoding/json, faster: every reply's keyboard
 
 	"github.com/layan-id/layan/bot"
 )
@@ -72,18 +73,37 @@ func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error
 		}
 		parts = []string{"…"} // a keyboard needs a message to hang on
 	}
+	var keyboard string
+	if markup != nil {
+		b, err := json.Marshal(markup)
+		if err != nil {
+			return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("telegram: encode keyboard: %w", err)}
+		}
+		keyboard = string(b)
+	}
+	chat := strconv.FormatInt(id, 10)
 	for i, p := range parts {
-		m := tgbotapi.NewMessage(id, p)
+		// What tgbotapi.MessageConfig would send, through MakeRequest: the sent
+		// message that the Bot API answers with (text and keyboard again) is read
+		// only for its id, and only when a reply is about something.
+		params := tgbotapi.Params{"chat_id": chat}
+		params.AddNonEmpty("text", p)
 		if i == len(parts)-1 {
-			m.ReplyMarkup = markup
+			params.AddNonEmpty("reply_markup", keyboard)
 		}
 		callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-		sent, err := c.api(callCtx).Send(m)
+		resp, err := c.api(callCtx).MakeRequest("sendMessage", params)
 		cancel()
 		if err != nil {
 			return c.sendError(ctx, chatID, err)
 		}
 		if r.About != "" {
+			var sent struct {
+				MessageID int `json:"message_id"`
+			}
+			if err := json.Unmarshal(resp.Result, &sent); err != nil {
+				return c.sendError(ctx, chatID, fmt.Errorf("telegram: read the sent message: %w", err))
+			}
 			// A reply to any part of it is a reply about the same thing. Sent is sent:
 			// a failure here costs only the tracing of a reply.
 			if err := c.store.SaveAbout(ctx, id, sent.MessageID, r.About, aboutTTL); err != nil {
