@@ -5,12 +5,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/layan-id/layan/bot"
@@ -71,11 +73,18 @@ func BenchmarkSend(b *testing.B) {
 // API on the loopback interface, from 64 goroutines at once (the default Workers):
 // also the transport's connections, kept or opened anew.
 func BenchmarkSendLoopback(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, sentMessage)
 	}))
+	var conns atomic.Int64
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
 	b.Cleanup(srv.Close)
 	c := benchChannel(b, &memQueue{}, nil)
 	c.endpoint = srv.URL + "/bot%s/%s"
@@ -91,6 +100,7 @@ func BenchmarkSendLoopback(b *testing.B) {
 			}
 		}
 	})
+	b.ReportMetric(float64(conns.Load())/float64(b.N), "conns/op")
 }
 
 // sentMessage is the Bot API's answer to a sendMessage.

@@ -100,7 +100,7 @@ func (c *Channel) handle(ctx context.Context, in inbound) error {
 func (c *Channel) answerCallback(ctx context.Context, id string) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	if _, err := c.api(ctx).Request(tgbotapi.NewCallback(id, "")); err != nil {
+	if _, err := c.api(ctx).MakeRequest("answerCallbackQuery", tgbotapi.Params{"callback_query_id": id}); err != nil {
 		c.log.Debug("telegram: answerCallbackQuery failed", "err", c.redact(err))
 	}
 }

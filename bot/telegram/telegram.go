@@ -282,7 +282,7 @@ func New(cfg Config, engine bot.MessageHandler, sender bot.ChannelSender, st Sto
 		cfg.Commands = DefaultCommands()
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = defaultHTTPClient(cfg.PollTimeout)
+		cfg.HTTPClient = defaultHTTPClient(cfg.PollTimeout, cfg.Workers)
 	}
 	c := &Channel{
 		cfg: cfg, endpoint: cfg.Endpoint, fileEP: cfg.FileEndpoint, http: cfg.HTTPClient,
@@ -326,12 +326,16 @@ func ValidWebhookSecret(s string) bool {
 	return true
 }
 
-func defaultHTTPClient(pollTimeout time.Duration) *http.Client {
+// defaultHTTPClient keeps enough connections to the Bot API open for every worker's
+// calls at once (a reply and a pressed button's answer each): with fewer, a burst
+// closes the connections it cannot keep and opens new ones for the next.
+func defaultHTTPClient(pollTimeout time.Duration, workers int) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = pollTimeout + 15*time.Second
-	t.MaxIdleConnsPerHost = 32
+	t.MaxIdleConnsPerHost = 2*workers + 2 // and getUpdates, a file download
+	t.MaxIdleConns = max(t.MaxIdleConns, t.MaxIdleConnsPerHost)
 	return &http.Client{Transport: t, Timeout: pollTimeout + 30*time.Second}
 }
 
