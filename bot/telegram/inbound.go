@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	json "github.com/goccy/go-json" // the same JSON as encoding/json, faster: every update
 
 	"github.com/layan-id/layan/bot"
 	"github.com/layan-id/layan/domain"
