@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -38,17 +39,53 @@ type inbound struct {
 // object with a positive update_id is an error.
 func decodeUpdate(raw []byte) (tgbotapi.Update, error) {
 	var u tgbotapi.Update
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return u, errors.New("telegram: update is not a JSON object")
+	raw, err := jsonObject(raw)
+	if err != nil {
+		return u, err
 	}
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return u, fmt.Errorf("telegram: decode update: %w", err)
 	}
 	if u.UpdateID <= 0 {
-		return u, errors.New("telegram: update has no update_id")
+		return u, errNoUpdateID
 	}
 	return u, nil
+}
+
+// checkUpdate is the webhook's look at a body before it is queued: a JSON object,
+// all of it well-formed, with a positive update_id. The update is decoded once, by
+// the worker that takes it from the queue (decodeUpdate); one whose fields do not
+// have the types Telegram's have is dropped there, with a warning in the log.
+func checkUpdate(raw []byte) error {
+	raw, err := jsonObject(raw)
+	if err != nil {
+		return err
+	}
+	if !stdjson.Valid(raw) { // checks all of raw, allocates nothing
+		return errors.New("telegram: update is not well-formed JSON")
+	}
+	var head struct {
+		UpdateID int `json:"update_id"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return fmt.Errorf("telegram: decode update: %w", err)
+	}
+	if head.UpdateID <= 0 {
+		return errNoUpdateID
+	}
+	return nil
+}
+
+var errNoUpdateID = errors.New("telegram: update has no update_id")
+
+// jsonObject returns raw without the white space around it, or an error if it does
+// not start as a JSON object.
+func jsonObject(raw []byte) ([]byte, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, errors.New("telegram: update is not a JSON object")
+	}
+	return raw, nil
 }
 
 // env is what reading an update needs to know besides the update.

@@ -320,7 +320,7 @@ func (c *Channel) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not read the update", http.StatusBadRequest)
 		return
 	}
-	if _, err := decodeUpdate(body); err != nil {
+	if err := checkUpdate(body); err != nil {
 		http.Error(w, "not a Telegram update", http.StatusBadRequest)
 		return
 	}
