@@ -102,7 +102,10 @@ func New(cfg Config) *Worker {
 // grace period, so that work under way can finish); a job not started when ctx ends
 // does not start, and its entry stays queued for another worker or the next start.
 func (w *Worker) Run(ctx, jobs context.Context) {
+	stop := make(chan struct{})
+	defer close(stop) // after the entries finished: the runners waiting for work end
 	defer w.inflight.Wait()
+	runners := &runners{tasks: make(chan func()), stop: stop, idle: runnerIdle}
 	cfg := w.cfg
 	slots := make(chan struct{}, cfg.Slots)
 	for range cap(slots) {
@@ -149,7 +152,7 @@ func (w *Worker) Run(ctx, jobs context.Context) {
 		pause.Reset()
 		for i := range ids {
 			w.inflight.Add(1)
-			w.entry(ctx, jobs, ids[i], raws[i], func() { slots <- struct{}{}; w.inflight.Done() })
+			w.entry(ctx, jobs, runners, ids[i], raws[i], func() { slots <- struct{}{}; w.inflight.Done() })
 		}
 	}
 }
@@ -175,7 +178,7 @@ func takeSlots(ctx context.Context, slots chan struct{}, max int) int {
 
 // entry submits the jobs of one entry, and acknowledges it once all succeeded; done
 // is called once when the entry is finished either way.
-func (w *Worker) entry(ctx, jobs context.Context, id string, raw []byte, done func()) {
+func (w *Worker) entry(ctx, jobs context.Context, runners *runners, id string, raw []byte, done func()) {
 	cfg := w.cfg
 	list, err := cfg.Open(id, raw)
 	if err == nil && cfg.MaxAge > 0 {
@@ -216,18 +219,64 @@ func (w *Worker) entry(ctx, jobs context.Context, id string, raw []byte, done fu
 		done()
 	}
 	for _, j := range list {
-		cfg.Lanes.Submit(j.Lane, func() error {
+		cfg.Lanes.Submit(j.Lane, func() (err error) {
 			if ctx.Err() != nil { // stopping: leave it to another worker or the next start
 				finish(false)
 				return ctx.Err()
 			}
-			err := j.Run(jobs)
-			if err != nil {
-				cfg.Log.Warn(cfg.Name+": queued "+cfg.Item+" not handled; will retry", "err", err)
-			}
-			finish(err == nil)
+			runners.run(func() { // the job, and the acknowledgement after the last one
+				err = j.Run(jobs)
+				if err != nil {
+					cfg.Log.Warn(cfg.Name+": queued "+cfg.Item+" not handled; will retry", "err", err)
+				}
+				finish(err == nil)
+			})
 			return err
 		}, func() { finish(false) })
+	}
+}
+
+// runnerIdle is how long a runner waits for the next job before it ends.
+const runnerIdle = time.Minute
+
+// runners run jobs on goroutines kept from one job to the next. A job goes deep (a
+// turn of the engine with its store calls, the replies sent over HTTP): on a
+// goroutine of its own, as a lane would start for it, its stack would be grown and
+// copied again for every job; a runner grows it once.
+type runners struct {
+	tasks chan func() // unbuffered: taken only by a runner that waits for work
+	stop  <-chan struct{}
+	idle  time.Duration
+}
+
+// run runs f on a waiting runner, or on a new one when none waits, and returns
+// once f returned.
+func (r *runners) run(f func()) {
+	done := make(chan struct{})
+	task := func() { defer close(done); f() }
+	select {
+	case r.tasks <- task:
+	default:
+		go r.serve(task)
+	}
+	<-done
+}
+
+// serve runs task, then the tasks that come, until none came for r.idle or the
+// worker stopped.
+func (r *runners) serve(task func()) {
+	idle := time.NewTimer(r.idle)
+	defer idle.Stop()
+	for {
+		task()
+		idle.Reset(r.idle)
+		select {
+		case task = <-r.tasks:
+		case <-idle.C:
+			return
+		case <-r.stop:
+			return
+		}
 	}
 }
 
