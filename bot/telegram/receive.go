@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -83,14 +84,15 @@ func (c *Channel) handle(ctx context.Context, in inbound) error {
 	if err != nil {
 		return fmt.Errorf("telegram: handle update %d: %w", in.updateID, err)
 	}
-	conv := c.pseudo.Of(m.Key())
-	c.log.Debug("telegram: update handled", "update", in.updateID, "kind", string(m.Kind), "conv", conv,
-		"duplicate", out.Duplicate, "replies", len(out.Replies))
+	if c.log.Enabled(ctx, slog.LevelDebug) { // the pseudonym is a keyed hash: only when logged
+		c.log.Debug("telegram: update handled", "update", in.updateID, "kind", string(m.Kind), "conv", c.pseudo.Of(m.Key()),
+			"duplicate", out.Duplicate, "replies", len(out.Replies))
+	}
 	if out.Duplicate || len(out.Replies) == 0 {
 		return nil // a redelivered update was answered the first time
 	}
 	if err := c.sender.Send(ctx, out.To, out.Replies...); err != nil {
-		c.log.Warn("telegram: reply not delivered", "conv", conv, "kind", bot.KindOf(err).String(), "err", err)
+		c.log.Warn("telegram: reply not delivered", "conv", c.pseudo.Of(m.Key()), "kind", bot.KindOf(err).String(), "err", err)
 	}
 	return nil
 }
