@@ -289,7 +289,8 @@ func (c *Channel) Register(mux *http.ServeMux) {
 
 // webhook receives one update from Telegram: it checks the secret header (401 when
 // wrong or missing), queues the update durably and answers 200 at once. A body that
-// is not an update gets 400; a store that cannot take it, 503 (Telegram retries).
+// is not an update (not a well-formed JSON object with a positive update_id: see
+// checkUpdate) gets 400; a store that cannot take it, 503 (Telegram retries).
 //
 // A client address that presented a few wrong secrets gets 429 with Retry-After for
 // a while instead of 401, and its wrong secrets are summed up in the log once a

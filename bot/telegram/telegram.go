@@ -165,7 +165,8 @@ type Config struct {
 	// StaffChatID is the staff group's chat id (STAFF_NOTIFY=telegram:<id>); 0 = none.
 	StaffChatID int64
 	// HTTPClient calls the Bot API; default: a client with connect, TLS and overall
-	// timeouts fit for long polling. Each call also carries its context.
+	// timeouts fit for long polling that keeps a connection open for every call the
+	// Workers can make at once. Each call also carries its context.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	// Pseudonyms names conversations in logs; default unkeyed hashes.
