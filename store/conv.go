@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,6 +54,10 @@ type Conversations struct {
 // plus its store calls).
 const MaxLockHold = time.Minute
 
+// pruneEvery: about one commit in pruneEvery drops the conversation's marks older than
+// bot.DedupeWindow, so that the seen set stays small without every commit paying for it.
+const pruneEvery = 16
+
 // AnswerWindow is how long the replies to a handled message are kept for a client
 // that retries it; the id alone is kept for bot.DedupeWindow.
 const AnswerWindow = time.Hour
@@ -76,12 +82,13 @@ func (c *Conversations) WithClock(now func() time.Time) *Conversations {
 // message id and its answer, and releases the lock, only when the lock is still ours.
 // KEYS: lock, session, seen, answer. ARGV: token, session, session ttl ms, answer
 // ("" to keep none), "1" when there is a message id, the id, now (unix seconds), the
-// second before which marks are dropped, dedupe window ms, answer window ms.
+// second before which marks are dropped ("" to drop none this time), dedupe window ms,
+// answer window ms.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
 if ARGV[5] == '1' then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[8])
+  if ARGV[8] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[8]) end
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[6])
   redis.call('PEXPIRE', KEYS[3], ARGV[9])
   if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[10]) end
@@ -105,15 +112,15 @@ const (
 	kindLegacy  = "seen:"
 )
 
-func (c *Conversations) keys(conv, msgID string) []string {
-	id := shortID(msgID)
-	return []string{
-		c.s.convKey(conv, kindLock),
-		c.s.convKey(conv, kindSession),
-		c.s.convKey(conv, kindSeen),
-		c.s.convKey(conv, kindAnswer+id),
-		c.s.convKey(conv, kindLegacy+id),
-	}
+// lockKey, sessionKey and the others name the keys of one conversation.
+func (c *Conversations) lockKey(conv string) string    { return c.s.convKey(conv, kindLock) }
+func (c *Conversations) sessionKey(conv string) string { return c.s.convKey(conv, kindSession) }
+func (c *Conversations) seenKey(conv string) string    { return c.s.convKey(conv, kindSeen) }
+func (c *Conversations) answerKey(conv, msgID string) string {
+	return c.s.convKey(conv, kindAnswer+shortID(msgID))
+}
+func (c *Conversations) legacyKey(conv, msgID string) string {
+	return c.s.convKey(conv, kindLegacy+shortID(msgID))
 }
 
 // shortID keeps message ids of sane length in key names.
@@ -129,7 +136,11 @@ func shortID(id string) string {
 // polls with a growing, jittered pause (2 ms up to 50 ms) until ctx ends.
 func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.Claim, error) {
 	token := newToken()
-	keys := c.keys(conv, msgID)
+	lockKey, sessionKey := c.lockKey(conv), c.sessionKey(conv)
+	var seenKey, legacyKey string
+	if msgID != "" {
+		seenKey, legacyKey = c.seenKey(conv), c.legacyKey(conv, msgID)
+	}
 	id := shortID(msgID)
 	pause := bot.Backoff(2*time.Millisecond, 50*time.Millisecond)
 	for {
@@ -137,18 +148,17 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 		// read is what the holder before us left: every writer of these keys holds
 		// the lock (Commit checks it in its script), so once our SET NX succeeded
 		// nothing changes them but us. When it failed, the reads are dropped.
-		lock := redis.NewStatusCmd(ctx, "set", keys[0], token, "px", c.lockTTL.Milliseconds(), "nx")
-		sess := redis.NewStringCmd(ctx, "get", keys[1])
+		lock := redis.NewStatusCmd(ctx, "set", lockKey, token, "px", c.lockTTL.Milliseconds(), "nx")
+		sess := redis.NewStringCmd(ctx, "get", sessionKey)
 		cmds := []redis.Cmder{lock, sess}
 		var seen *redis.FloatCmd
-		var answer, legacy *redis.StringCmd
 		var legacyTTL *redis.DurationCmd
 		if msgID != "" {
-			seen = redis.NewFloatCmd(ctx, "zscore", keys[2], id)
-			answer = redis.NewStringCmd(ctx, "get", keys[3])
-			legacy = redis.NewStringCmd(ctx, "get", keys[4])
-			legacyTTL = redis.NewDurationCmd(ctx, time.Millisecond, "pttl", keys[4])
-			cmds = append(cmds, seen, answer, legacy, legacyTTL)
+			// Whether the message was handled; what was answered then is read
+			// afterwards, only for a message that was (a redelivery is rare).
+			seen = redis.NewFloatCmd(ctx, "zscore", seenKey, id)
+			legacyTTL = redis.NewDurationCmd(ctx, time.Millisecond, "pttl", legacyKey)
+			cmds = append(cmds, seen, legacyTTL)
 		}
 		if err := c.s.batch.do(ctx, cmds...); err != nil && ctx.Err() != nil {
 			return nil, fmt.Errorf("store: acquire conversation: %w", ctx.Err())
@@ -156,13 +166,27 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 		if err := failure(cmds); err != nil {
 			return nil, fmt.Errorf("store: acquire conversation: %w", err)
 		}
-		if lock.Val() == "OK" {
-			c.hold(keys[0], token)
-			return c.claim(conv, msgID, token, sess.Val(), seen, answer, legacy, legacyTTL), nil
+		if lock.Val() != "OK" {
+			if err := bot.Sleep(ctx, pause.NextBackOff()); err != nil {
+				return nil, fmt.Errorf("store: wait for conversation lock: %w", err)
+			}
+			continue
 		}
-		if err := bot.Sleep(ctx, pause.NextBackOff()); err != nil {
-			return nil, fmt.Errorf("store: wait for conversation lock: %w", err)
+		c.hold(lockKey, token)
+		cl := c.claim(conv, msgID, token, sess.Val())
+		if msgID == "" {
+			return cl, nil
 		}
+		answerKey := c.mark(cl, seen, legacyTTL)
+		if answerKey == "" {
+			return cl, nil
+		}
+		if err := c.answer(ctx, cl, answerKey); err != nil {
+			c.held.end(token)
+			_ = c.s.batch.run(context.WithoutCancel(ctx), releaseScript, []string{lockKey}, token).Err()
+			return nil, err
+		}
+		return cl, nil
 	}
 }
 
@@ -177,10 +201,8 @@ func failure(cmds []redis.Cmder) error {
 	return nil
 }
 
-// claim reads what Acquire found: the session, and whether the message was handled
-// before (a mark within bot.DedupeWindow in the seen set, or a mark of the earlier
-// one-key-per-message format) with the answer given then (kept AnswerWindow).
-func (c *Conversations) claim(conv, msgID, token, raw string, seen *redis.FloatCmd, answer, legacy *redis.StringCmd, legacyTTL *redis.DurationCmd) *bot.Claim {
+// claim is the claim on conv with the session read under the lock.
+func (c *Conversations) claim(conv, msgID, token, raw string) *bot.Claim {
 	cl := &bot.Claim{Key: conv, MsgID: msgID, Token: token, Session: &bot.Session{}}
 	if raw != "" {
 		if err := json.Unmarshal([]byte(raw), cl.Session); err != nil {
@@ -188,27 +210,41 @@ func (c *Conversations) claim(conv, msgID, token, raw string, seen *redis.FloatC
 			cl.Session = &bot.Session{}
 		}
 	}
-	if msgID == "" {
-		return cl
-	}
+	return cl
+}
+
+// mark marks cl Duplicate when its message was handled before: a mark within
+// bot.DedupeWindow in the seen set, or a mark of the earlier one-key-per-message
+// format. It returns the key holding the answer given then when it is still kept
+// (AnswerWindow), else "".
+func (c *Conversations) mark(cl *bot.Claim, seen *redis.FloatCmd, legacyTTL *redis.DurationCmd) (answerKey string) {
 	now := c.now().Unix()
-	ans := ""
 	switch {
 	case seen.Err() == nil && int64(seen.Val()) > now-int64(bot.DedupeWindow/time.Second):
 		cl.Duplicate = true
 		if int64(seen.Val()) > now-int64(AnswerWindow/time.Second) {
-			ans = answer.Val()
+			return c.answerKey(cl.Key, cl.MsgID)
 		}
-	case legacy.Err() == nil: // a mark of before the seen set; it expires within 48 hours
+	case legacyTTL.Err() == nil && legacyTTL.Val() > 0: // a mark of before the seen set; it expires within 48 hours
 		cl.Duplicate = true
 		if legacyTTL.Val() >= bot.DedupeWindow-AnswerWindow {
-			ans = legacy.Val()
+			return c.legacyKey(cl.Key, cl.MsgID)
 		}
 	}
-	if ans != "" {
-		_ = json.Unmarshal([]byte(ans), &cl.Replies) // replies are a courtesy; a bad mark is still a mark
+	return ""
+}
+
+// answer reads the replies given to a duplicate's message the first time.
+func (c *Conversations) answer(ctx context.Context, cl *bot.Claim, key string) error {
+	ans, err := c.s.rdb.Get(ctx, key).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil // expired since: dropped without an answer
 	}
-	return cl
+	if err != nil {
+		return fmt.Errorf("store: read the answer to a redelivered message: %w", err)
+	}
+	_ = json.Unmarshal([]byte(ans), &cl.Replies) // replies are a courtesy; a bad mark is still a mark
+	return nil
 }
 
 // Commit implements bot.ConversationStore.
@@ -235,9 +271,14 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 	}
 	c.held.end(cl.Token)
 	now := c.now().Unix()
-	ok, err := c.s.batch.run(ctx, commitScript, c.keys(cl.Key, cl.MsgID)[:4], cl.Token,
-		string(sess), c.sessionTTL.Milliseconds(), string(answer), hasID, shortID(cl.MsgID),
-		now, now-int64(bot.DedupeWindow/time.Second), bot.DedupeWindow.Milliseconds(), AnswerWindow.Milliseconds()).Int()
+	prune := "" // old marks are dropped now and then: a mark past the window counts for nothing
+	if rand.IntN(pruneEvery) == 0 {
+		prune = strconv.FormatInt(now-int64(bot.DedupeWindow/time.Second), 10)
+	}
+	keys := []string{c.lockKey(cl.Key), c.sessionKey(cl.Key), c.seenKey(cl.Key), c.answerKey(cl.Key, cl.MsgID)}
+	ok, err := c.s.batch.run(ctx, commitScript, keys, cl.Token,
+		sess, c.sessionTTL.Milliseconds(), answer, hasID, shortID(cl.MsgID),
+		now, prune, bot.DedupeWindow.Milliseconds(), AnswerWindow.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("store: commit conversation: %w", err)
 	}
@@ -250,7 +291,7 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 // Release implements bot.ConversationStore.
 func (c *Conversations) Release(ctx context.Context, cl *bot.Claim) error {
 	c.held.end(cl.Token)
-	if err := c.s.batch.run(ctx, releaseScript, c.keys(cl.Key, "")[:1], cl.Token).Err(); err != nil {
+	if err := c.s.batch.run(ctx, releaseScript, []string{c.lockKey(cl.Key)}, cl.Token).Err(); err != nil {
 		return fmt.Errorf("store: release conversation: %w", err)
 	}
 	return nil
