@@ -174,7 +174,11 @@ func (e *Engine) handle(ctx context.Context, m Message) (Outcome, error) {
 	if !ok {
 		claim.MsgID = "" // not handled: a redelivery may try again
 	}
-	if err := e.store.Commit(endCtx, claim, session, replies); err != nil {
+	kept := replies // for a retry of m
+	if !m.Retryable {
+		kept = nil
+	}
+	if err := e.store.Commit(endCtx, claim, session, kept); err != nil {
 		// Do not release: the lock is gone or Redis is; it expires by itself.
 		return Outcome{}, err
 	}

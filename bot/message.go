@@ -61,6 +61,12 @@ type Message struct {
 	// InReplyTo is the About of the bot's message this one answers, when the channel
 	// can tell (a reply to the bot's message in Telegram); "" otherwise.
 	InReplyTo string
+	// Retryable marks a message whose sender sends it again when it missed the answer
+	// (the web chat's page retrying a lost HTTP response): the engine keeps the replies
+	// for a while (store.AnswerWindow), and the retry gets them again (the Replies of
+	// a Duplicate Outcome). Chat platforms redeliver too, but a redelivery must not be
+	// answered again: of their messages the engine remembers only the id.
+	Retryable bool
 }
 
 // Media refers to a file a person sent; the adapter stores or fetches it.

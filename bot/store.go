@@ -20,7 +20,8 @@ type ConversationStore interface {
 	// marked Duplicate and carries the replies given then.
 	Acquire(ctx context.Context, key, msgID string) (*Claim, error)
 	// Commit saves the session (deletes it when s is nil), remembers msgID with the
-	// replies, and releases the lock, in one atomic step.
+	// replies (nil: the id alone, see Message.Retryable), and releases the lock, in
+	// one atomic step.
 	Commit(ctx context.Context, c *Claim, s *Session, replies []Reply) error
 	// Release gives up the lock without changing anything.
 	Release(ctx context.Context, c *Claim) error
