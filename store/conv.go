@@ -37,7 +37,7 @@ var ErrLockLost = errors.New("store: conversation lock lost")
 // retrying a lost response gets the same answer. After that hour a redelivery is
 // still dropped, and answered with nothing.
 //
-// The per-conversation lock is a lease: taken for lockTTL and renewed every lockTTL/3
+// The per-conversation lock is a lease: taken for lockTTL and renewed every lockTTL/4
 // while the turn runs (until Commit or Release), so a turn may take as long as it
 // needs while a process that died mid-turn frees the conversation within lockTTL.
 type Conversations struct {
@@ -64,10 +64,12 @@ const AnswerWindow = time.Hour
 
 // Conversations returns the conversation store. lockTTL is the lock's lease: how long
 // a process that died mid-turn keeps the conversation locked (a few seconds; the lease
-// is renewed every lockTTL/3 while a turn runs, so it must exceed a few round trips
+// is renewed every lockTTL/4 while a turn runs, so it must exceed a few round trips
 // to Redis). sessionTTL is how long a silent conversation is remembered.
 func (s *Store) Conversations(lockTTL, sessionTTL time.Duration) *Conversations {
-	return &Conversations{s: s, lockTTL: lockTTL, sessionTTL: sessionTTL, now: time.Now, held: &heldLocks{stop: map[string]func(){}}}
+	c := &Conversations{s: s, lockTTL: lockTTL, sessionTTL: sessionTTL, now: time.Now}
+	c.held = newHeldLocks(lockTTL/4, c.renew)
+	return c
 }
 
 // WithClock returns the store reading the time from now (for tests): the dedupe and
@@ -297,73 +299,98 @@ func (c *Conversations) Release(ctx context.Context, cl *bot.Claim) error {
 	return nil
 }
 
-// hold renews the lease on lock (ours by token) every lockTTL/3 until Commit or
-// Release ends the turn, the lock turns out lost, or MaxLockHold passed. Most turns
-// end long before the first renewal is due: only a timer waits for it, and the
-// renewing goroutine starts when it fires.
-func (c *Conversations) hold(lock, token string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	deadline := time.Now().Add(MaxLockHold)
-	period := c.lockTTL / 3
-	renew := func(ctx context.Context) bool {
-		ok, err := renewScript.Run(ctx, c.s.rdb, []string{lock}, token, c.lockTTL.Milliseconds()).Int()
-		return err != nil || ok == 1 // a failed call may succeed next time; a lost lock will not come back
-	}
-	t := time.AfterFunc(period, func() {
-		defer c.held.end(token)
-		ctx, stop := context.WithDeadline(ctx, deadline)
-		defer stop()
-		rctx, done := context.WithTimeout(ctx, period)
-		more := renew(rctx)
-		done()
-		if more {
-			renewEvery(ctx, period, renew)
-		}
-	})
-	c.held.start(token, func() { t.Stop(); cancel() })
+// hold has the lease on lock (ours by token) renewed while the turn runs: until
+// Commit or Release ends it, the lock turns out lost, or MaxLockHold passed.
+func (c *Conversations) hold(lock, token string) { c.held.start(token, lock, time.Now()) }
+
+// renew extends the lease on lock when token still holds it, and reports whether to
+// go on renewing it: a failed call may succeed next time, a lost lock will not come
+// back.
+func (c *Conversations) renew(ctx context.Context, lock, token string) bool {
+	ok, err := renewScript.Run(ctx, c.s.rdb, []string{lock}, token, c.lockTTL.Milliseconds()).Int()
+	return err != nil || ok == 1
 }
 
-// renewEvery calls renew every period, each call bounded by period, until ctx ends or
-// renew returns false.
-func renewEvery(ctx context.Context, period time.Duration, renew func(context.Context) bool) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		rctx, cancel := context.WithTimeout(ctx, period)
-		more := renew(rctx)
-		cancel()
-		if !more {
-			return
-		}
-	}
-}
-
-// heldLocks are the locks this process is renewing, by token.
+// heldLocks are the locks of the turns under way in this process, by token. One
+// timer, set while there are any, renews every period each lock taken a period ago
+// or more: a lock's first renewal comes within two periods, and each call is bounded
+// by a period. Most turns end long before; a turn costs a map entry.
 type heldLocks struct {
-	mu   sync.Mutex
-	stop map[string]func()
+	period time.Duration
+	renew  func(ctx context.Context, lock, token string) bool
+
+	mu    sync.Mutex
+	locks map[string]heldLock
+	timer *time.Timer // nil while no lock is held
 }
 
-func (h *heldLocks) start(token string, stop func()) {
+type heldLock struct {
+	key   string
+	since time.Time
+}
+
+func newHeldLocks(period time.Duration, renew func(ctx context.Context, lock, token string) bool) *heldLocks {
+	return &heldLocks{period: period, renew: renew, locks: map[string]heldLock{}}
+}
+
+func (h *heldLocks) start(token, lock string, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.stop[token] = stop
+	h.locks[token] = heldLock{key: lock, since: now}
+	if h.timer == nil {
+		h.timer = time.AfterFunc(h.period, h.tick)
+	}
 }
 
 // end stops renewing the lock of token, if it still is.
 func (h *heldLocks) end(token string) {
 	h.mu.Lock()
-	stop := h.stop[token]
-	delete(h.stop, token)
-	h.mu.Unlock()
-	if stop != nil {
-		stop()
+	defer h.mu.Unlock()
+	delete(h.locks, token)
+	if len(h.locks) == 0 && h.timer != nil {
+		h.timer.Stop()
+		h.timer = nil
 	}
+}
+
+// tick renews the locks that are due, then sets the timer again while any is held.
+func (h *heldLocks) tick() {
+	for token, l := range h.due(time.Now()) {
+		ctx, cancel := context.WithTimeout(context.Background(), h.period)
+		if !h.renew(ctx, l.key, token) {
+			h.end(token)
+		}
+		cancel()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.timer == nil: // the last lock ended meanwhile
+	case len(h.locks) == 0: // the last were held too long or lost
+		h.timer = nil
+	default:
+		h.timer.Reset(h.period)
+	}
+}
+
+// due returns the locks taken a period ago or more, forgetting those held beyond
+// MaxLockHold.
+func (h *heldLocks) due(now time.Time) map[string]heldLock {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var due map[string]heldLock
+	for token, l := range h.locks {
+		switch held := now.Sub(l.since); {
+		case held >= MaxLockHold:
+			delete(h.locks, token)
+		case held >= h.period:
+			if due == nil {
+				due = map[string]heldLock{}
+			}
+			due[token] = l
+		}
+	}
+	return due
 }
 
 // newToken returns 128 random bits as hex.
