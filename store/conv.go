@@ -312,16 +312,17 @@ func (c *Conversations) renew(ctx context.Context, lock, token string) bool {
 }
 
 // heldLocks are the locks of the turns under way in this process, by token. One
-// timer, set while there are any, renews every period each lock taken a period ago
-// or more: a lock's first renewal comes within two periods, and each call is bounded
-// by a period. Most turns end long before; a turn costs a map entry.
+// timer, set when a lock is taken and none was held at its last tick, renews every
+// period each lock taken a period ago or more: a lock's first renewal comes within
+// two periods, and each call is bounded by a period. Most turns end long before; a
+// turn costs a map entry.
 type heldLocks struct {
 	period time.Duration
 	renew  func(ctx context.Context, lock, token string) bool
 
 	mu    sync.Mutex
 	locks map[string]heldLock
-	timer *time.Timer // nil while no lock is held
+	timer *time.Timer // nil from a tick that found no lock held
 }
 
 type heldLock struct {
@@ -347,10 +348,6 @@ func (h *heldLocks) end(token string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.locks, token)
-	if len(h.locks) == 0 && h.timer != nil {
-		h.timer.Stop()
-		h.timer = nil
-	}
 }
 
 // tick renews the locks that are due, then sets the timer again while any is held.
@@ -364,13 +361,11 @@ func (h *heldLocks) tick() {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	switch {
-	case h.timer == nil: // the last lock ended meanwhile
-	case len(h.locks) == 0: // the last were held too long or lost
-		h.timer = nil
-	default:
-		h.timer.Reset(h.period)
+	if len(h.locks) == 0 {
+		h.timer = nil // the next lock taken sets it again
+		return
 	}
+	h.timer.Reset(h.period)
 }
 
 // due returns the locks taken a period ago or more, forgetting those held beyond

@@ -54,7 +54,7 @@ func TestALeaseIsRenewedUntilItsTurnEnds(t *testing.T) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if h.timer != nil || len(h.locks) != 0 {
-			t.Errorf("timer set %v with %d locks after every turn ended or was given up; want none", h.timer != nil, len(h.locks))
+			t.Errorf("a period after every turn ended or was given up: timer set %v with %d locks; want none", h.timer != nil, len(h.locks))
 		}
 	})
 }

@@ -41,6 +41,36 @@ func Label(s string) string {
 	return b.String()
 }
 
+// Is reports whether Label(s) is folded, without building it: for comparing many
+// labels with one text folded once.
+func Is(s, folded string) bool {
+	start := strings.IndexFunc(s, kept)
+	if start < 0 {
+		return folded == ""
+	}
+	end := strings.LastIndexFunc(s, kept)
+	_, size := utf8.DecodeRuneInString(s[end:])
+	space := false
+	for _, r := range s[start : end+size] {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space {
+			if folded == "" || folded[0] != ' ' {
+				return false
+			}
+			folded, space = folded[1:], false
+		}
+		f, n := utf8.DecodeRuneInString(folded)
+		if n == 0 || f != unicode.ToLower(r) || f == utf8.RuneError && n == 1 { // Label writes no broken UTF-8
+			return false
+		}
+		folded = folded[n:]
+	}
+	return folded == ""
+}
+
 // kept is what Label keeps at either end: no punctuation (a leading '/' included),
 // no white space.
 func kept(r rune) bool { return !unicode.IsPunct(r) && !unicode.IsSpace(r) }

@@ -49,6 +49,9 @@ func FuzzLabelIsAsBefore(f *testing.F) {
 		if got, want := Label(s), labelBefore(s); got != want {
 			t.Errorf("Label(%q) = %q, before %q", s, got, want)
 		}
+		if !Is(s, Label(s)) || Is(s, Label(s)+"x") {
+			t.Errorf("Is(%q, …) does not tell its own Label from another text", s)
+		}
 	})
 }
 
@@ -65,6 +68,17 @@ func TestLabelIsAsBeforeOnRandomText(t *testing.T) {
 		s := b.String()
 		if got, want := Label(s), labelBefore(s); got != want {
 			t.Fatalf("Label(%q) = %q, before %q", s, got, want)
+		}
+		// Is compares with a text folded already as Label would; with random texts
+		// too, most of which no label folds to.
+		b.Reset()
+		for range rng.IntN(4) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		for _, other := range []string{Label(s), b.String(), Label(b.String()), Label(s) + " ", "\xff"} {
+			if got, want := Is(s, other), Label(s) == other; got != want {
+				t.Fatalf("Is(%q, %q) = %v, want %v", s, other, got, want)
+			}
 		}
 	}
 }
