@@ -36,3 +36,11 @@ type Claim struct {
 	Duplicate bool
 	Replies   []Reply // for a duplicate: what was answered the first time
 }
+
+// HistoryReader is a ConversationStore that keeps a conversation's recent messages
+// apart from its session: Commit moves the session's History into them (and saves
+// the session without), and History reads them back, oldest first. The engine adds
+// what a session read still holds (saved before the store kept them apart).
+type HistoryReader interface {
+	History(ctx context.Context, key string) ([]Line, error)
+}

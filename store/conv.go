@@ -46,6 +46,7 @@ type Conversations struct {
 	sessionTTL time.Duration
 	now        func() time.Time
 	held       *heldLocks
+	history    int // recent messages kept in their own list (WithHistory); 0: in the session
 }
 
 // MaxLockHold bounds how long one turn keeps renewing its lock: past it the lease
@@ -72,6 +73,36 @@ func (s *Store) Conversations(lockTTL, sessionTTL time.Duration) *Conversations 
 	return c
 }
 
+// WithHistory returns the store keeping the newest lines of each conversation's
+// recent messages (bot.Session.History) in a list of their own, {c:conv}:history,
+// instead of in its session: a turn then reads and writes a session of a few hundred
+// bytes, not one with the whole transcript, and adds its lines to the list. The list
+// expires with the session; the engine drops lines older than its limit when reading
+// them (History). A session saved with its history (by a version before, or by a
+// store without WithHistory) has it moved into the list at its next save.
+func (c *Conversations) WithHistory(lines int) *Conversations {
+	cc := *c
+	cc.history = lines
+	return &cc
+}
+
+// History implements bot.HistoryReader.
+func (c *Conversations) History(ctx context.Context, conv string) ([]bot.Line, error) {
+	raw, err := c.s.rdb.LRange(ctx, c.historyKey(conv), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read recent messages: %w", err)
+	}
+	lines := make([]bot.Line, 0, len(raw))
+	for _, r := range raw {
+		var l bot.Line
+		if err := json.Unmarshal([]byte(r), &l); err != nil {
+			continue // one unreadable line does not hide the others
+		}
+		lines = append(lines, l)
+	}
+	return lines, nil
+}
+
 // WithClock returns the store reading the time from now (for tests): the dedupe and
 // answer windows are judged by it, not by Redis's clock.
 func (c *Conversations) WithClock(now func() time.Time) *Conversations {
@@ -80,15 +111,26 @@ func (c *Conversations) WithClock(now func() time.Time) *Conversations {
 	return &cc
 }
 
-// commitScript saves (or, given an empty session, deletes) the session, records the
-// message id and its answer, and releases the lock, only when the lock is still ours.
-// KEYS: lock, session, seen, answer. ARGV: token, session, session ttl ms, answer
-// ("" to keep none), "1" when there is a message id, the id, now (unix seconds), the
-// second before which marks are dropped ("" to drop none this time), dedupe window ms,
-// answer window ms.
+// commitScript saves (or, given an empty session, deletes) the session with its
+// recent messages, records the message id and its answer, and releases the lock,
+// only when the lock is still ours. KEYS: lock, session, seen, answer, history.
+// ARGV: token, session, session ttl ms, answer ("" to keep none), "1" when there is a
+// message id, the id, now (unix seconds), the second before which marks are dropped
+// ("" to drop none this time), dedupe window ms, answer window ms, how many recent
+// messages to keep ("0": the session holds them, not the history list), then the
+// messages to add to the history, one JSON line each.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[2], KEYS[5])
+else
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+  if #ARGV > 11 then
+    redis.call('RPUSH', KEYS[5], unpack(ARGV, 12))
+    redis.call('LTRIM', KEYS[5], -tonumber(ARGV[11]), -1)
+  end
+  if ARGV[11] ~= '0' then redis.call('PEXPIRE', KEYS[5], ARGV[3]) end
+end
 if ARGV[5] == '1' then
   if ARGV[8] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[8]) end
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[6])
@@ -110,6 +152,7 @@ const (
 	kindLock    = "lock"
 	kindSession = "session"
 	kindSeen    = "seen"
+	kindHistory = "history"
 	kindAnswer  = "ans:" // + shortID(message id)
 	kindLegacy  = "seen:"
 )
@@ -118,6 +161,7 @@ const (
 func (c *Conversations) lockKey(conv string) string    { return c.s.convKey(conv, kindLock) }
 func (c *Conversations) sessionKey(conv string) string { return c.s.convKey(conv, kindSession) }
 func (c *Conversations) seenKey(conv string) string    { return c.s.convKey(conv, kindSeen) }
+func (c *Conversations) historyKey(conv string) string { return c.s.convKey(conv, kindHistory) }
 func (c *Conversations) answerKey(conv, msgID string) string {
 	return c.s.convKey(conv, kindAnswer+shortID(msgID))
 }
@@ -252,7 +296,21 @@ func (c *Conversations) answer(ctx context.Context, cl *bot.Claim, key string) e
 // Commit implements bot.ConversationStore.
 func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Session, replies []bot.Reply) error {
 	var sess []byte // empty: forget the session
+	var lines []any // for the history list
 	if s != nil {
+		if c.history > 0 && len(s.History) > 0 {
+			lines = make([]any, len(s.History))
+			for i, l := range s.History {
+				b, err := json.Marshal(l)
+				if err != nil {
+					return fmt.Errorf("store: encode recent messages: %w", err)
+				}
+				lines[i] = b
+			}
+			without := *s
+			without.History = nil
+			s = &without
+		}
 		var err error
 		if sess, err = json.Marshal(s); err != nil {
 			return fmt.Errorf("store: encode session: %w", err)
@@ -277,10 +335,10 @@ func (c *Conversations) Commit(ctx context.Context, cl *bot.Claim, s *bot.Sessio
 	if rand.IntN(pruneEvery) == 0 {
 		prune = strconv.FormatInt(now-int64(bot.DedupeWindow/time.Second), 10)
 	}
-	keys := []string{c.lockKey(cl.Key), c.sessionKey(cl.Key), c.seenKey(cl.Key), c.answerKey(cl.Key, cl.MsgID)}
-	ok, err := c.s.batch.run(ctx, commitScript, keys, cl.Token,
-		sess, c.sessionTTL.Milliseconds(), answer, hasID, shortID(cl.MsgID),
-		now, prune, bot.DedupeWindow.Milliseconds(), AnswerWindow.Milliseconds()).Int()
+	keys := []string{c.lockKey(cl.Key), c.sessionKey(cl.Key), c.seenKey(cl.Key), c.answerKey(cl.Key, cl.MsgID), c.historyKey(cl.Key)}
+	args := append([]any{cl.Token, sess, c.sessionTTL.Milliseconds(), answer, hasID, shortID(cl.MsgID),
+		now, prune, bot.DedupeWindow.Milliseconds(), AnswerWindow.Milliseconds(), c.history}, lines...)
+	ok, err := c.s.batch.run(ctx, commitScript, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("store: commit conversation: %w", err)
 	}
