@@ -155,7 +155,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, p purpose) (_ *app
 
 	router := flows.NewRouter(texts, log)
 	a.engine = bot.NewEngine(bot.EngineConfig{
-		Store:      st.Conversations(chatLockTTL, sessionTTL),
+		Store:      st.Conversations(chatLockTTL, sessionTTL).WithHistory(historyLines),
 		Handler:    router,
 		Timeout:    messageTimeout,
 		Apology:    router.Apology,

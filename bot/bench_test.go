@@ -76,15 +76,21 @@ func rawRate(b *testing.B, rdb redis.UniversalClient, prefix string, workers int
 
 // BenchmarkEngine measures messages per second through the engine, the real router
 // and the store, at 1 and 50 concurrent chats, and compares them with raw go-redis
-// GET+SET round trips per second on the same Redis at the same concurrency.
+// GET+SET round trips per second on the same Redis at the same concurrency. The
+// messages are a chat platform's (only their ids kept for the dedupe), and at 50 chats
+// also the web chat's (Retryable: their answers kept an hour as well).
 //
 //	LAYAN_TEST_REDIS_URL=redis://127.0.0.1:6379/0 go test -run X -bench Engine -benchtime 3s ./bot/
 func BenchmarkEngine(b *testing.B) {
 	st, backend := benchStore(b)
 	e := benchEngine(b, st)
 	run := randomID() // message ids must be new on every round, or the engine answers from its dedupe memory
-	for _, chats := range []int{1, 50} {
-		b.Run(fmt.Sprintf("%s/chats=%d", backend, chats), func(b *testing.B) {
+	for _, v := range []struct {
+		chats int
+		retry string // "/retryable": messages as the web chat sends them, their answers kept for a retry
+	}{{1, ""}, {50, ""}, {50, "/retryable"}} {
+		chats := v.chats
+		b.Run(fmt.Sprintf("%s/chats=%d%s", backend, chats, v.retry), func(b *testing.B) {
 			rawCPU := startCPU(st.Client())
 			raw := rawRate(b, st.Client(), st.Prefix(), chats, time.Second)
 			rawGo, rawRedis := rawCPU.perOp(int(raw))
@@ -99,7 +105,7 @@ func BenchmarkEngine(b *testing.B) {
 				wg.Go(func() {
 					for range per {
 						m := bot.Message{Channel: "bench", ChatID: strconv.Itoa(c), UserID: strconv.Itoa(c),
-							ID: run + strconv.FormatInt(seq.Add(1), 10), Kind: bot.KindText, Text: "menu"}
+							ID: run + strconv.FormatInt(seq.Add(1), 10), Kind: bot.KindText, Text: "menu", Retryable: v.retry != ""}
 						if _, err := e.Handle(ctx, m); err != nil {
 							b.Error(err)
 							return

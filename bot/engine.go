@@ -174,7 +174,11 @@ func (e *Engine) handle(ctx context.Context, m Message) (Outcome, error) {
 	if !ok {
 		claim.MsgID = "" // not handled: a redelivery may try again
 	}
-	if err := e.store.Commit(endCtx, claim, session, replies); err != nil {
+	kept := replies // for a retry of m
+	if !m.Retryable {
+		kept = nil
+	}
+	if err := e.store.Commit(endCtx, claim, session, kept); err != nil {
 		// Do not release: the lock is gone or Redis is; it expires by itself.
 		return Outcome{}, err
 	}
@@ -232,11 +236,32 @@ func (e *Engine) Recall(ctx context.Context, m Message) (Session, error) {
 		return Session{}, nil
 	}
 	s := cloneSession(claim.Session)
-	if e.history.Age > 0 {
-		now := e.now()
-		s.History = slices.DeleteFunc(s.History, func(l Line) bool { return now.Sub(l.At) > e.history.Age })
+	if s.History, err = e.recent(ctx, key, claim.Session); err != nil {
+		return Session{}, err
 	}
 	return *s, nil
+}
+
+// recent returns the recent messages of the conversation key whose session s was
+// read for a turn: the store's (a HistoryReader's) followed by those s still holds,
+// the newest within the engine's limits.
+func (e *Engine) recent(ctx context.Context, key string, s *Session) ([]Line, error) {
+	lines := slices.Clone(s.History)
+	if hr, ok := e.store.(HistoryReader); ok {
+		kept, err := hr.History(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(kept, lines...)
+	}
+	if e.history.Age > 0 {
+		now := e.now()
+		lines = slices.DeleteFunc(lines, func(l Line) bool { return now.Sub(l.At) > e.history.Age })
+	}
+	if e.history.Lines > 0 && len(lines) > e.history.Lines {
+		lines = lines[len(lines)-e.history.Lines:]
+	}
+	return lines, nil
 }
 
 // run calls the handler on a copy of the session and returns the session to save, the
@@ -251,7 +276,7 @@ func (e *Engine) run(ctx context.Context, m Message, orig *Session) (session *Se
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 
-	t := &Turn{Msg: m, Session: cloneSession(orig)}
+	t := &Turn{Msg: m, Session: cloneSession(orig), engine: e, before: orig}
 	done := make(chan error, 1)
 	go func() {
 		defer func() {

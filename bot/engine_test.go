@@ -106,11 +106,13 @@ func TestARedeliveredMessageIsNotHandledAgain(t *testing.T) {
 		})
 		e := newEngine(b.Store.Conversations(5*time.Second, time.Hour), h, time.Second)
 		ctx := context.Background()
-		first, err := e.Handle(ctx, msg("c", "m-1", "ya"))
+		retried := msg("c", "m-1", "ya")
+		retried.Retryable = true // a web chat page sending again what it got no answer to
+		first, err := e.Handle(ctx, retried)
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := e.Handle(ctx, msg("c", "m-1", "ya"))
+		again, err := e.Handle(ctx, retried)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,15 +122,25 @@ func TestARedeliveredMessageIsNotHandledAgain(t *testing.T) {
 		if len(again.Replies) != 1 || again.Replies[0].Text != "tiket dibuat" {
 			t.Errorf("a duplicate carries %v, want the first answer", again.Replies)
 		}
+		// A chat platform's redelivery is dropped too, and nothing is kept to answer it
+		// with: it must not be answered again.
+		e.Handle(ctx, msg("c", "m-2", "ya"))
+		if again, _ := e.Handle(ctx, msg("c", "m-2", "ya")); calls != 2 || !again.Duplicate || len(again.Replies) != 0 {
+			t.Errorf("a redelivered platform message: handler ran %d times in all, duplicate %v, replies %v; want 2, true, none",
+				calls, again.Duplicate, again.Replies)
+		}
+		if keys, _ := b.Store.Client().Keys(ctx, b.Store.Prefix()+"*:ans:*").Result(); len(keys) != 1 {
+			t.Errorf("%d answers kept, want the retryable message's only", len(keys))
+		}
 		// The same id from another person is another message.
-		if other, _ := e.Handle(ctx, msg("d", "m-1", "ya")); other.Duplicate || calls != 2 {
+		if other, _ := e.Handle(ctx, msg("d", "m-1", "ya")); other.Duplicate || calls != 3 {
 			t.Errorf("another chat's message with the same id was dropped")
 		}
 		// A message without id is never deduplicated.
 		e.Handle(ctx, msg("c", "", "a"))
 		e.Handle(ctx, msg("c", "", "a"))
-		if calls != 4 {
-			t.Errorf("messages without id handled %d times in all, want 4", calls)
+		if calls != 5 {
+			t.Errorf("handler ran %d times in all, want 5: messages without id are never dropped", calls)
 		}
 	})
 }

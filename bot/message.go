@@ -16,6 +16,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +62,12 @@ type Message struct {
 	// InReplyTo is the About of the bot's message this one answers, when the channel
 	// can tell (a reply to the bot's message in Telegram); "" otherwise.
 	InReplyTo string
+	// Retryable marks a message whose sender sends it again when it missed the answer
+	// (the web chat's page retrying a lost HTTP response): the engine keeps the replies
+	// for a while (store.AnswerWindow), and the retry gets them again (the Replies of
+	// a Duplicate Outcome). Chat platforms redeliver too, but a redelivery must not be
+	// answered again: of their messages the engine remembers only the id.
+	Retryable bool
 }
 
 // Media refers to a file a person sent; the adapter stores or fetches it.
@@ -154,7 +161,10 @@ type Session struct {
 	LangOffered bool `json:"lang_offered,omitempty"`
 	// History is the conversation's recent messages, both sides, oldest first, when
 	// the engine keeps them (EngineConfig.History): shown to staff when the person
-	// asks for one, and to the person when they come back to the web chat.
+	// asks for one, and to the person when they come back to the web chat. A store
+	// that keeps them apart (a HistoryReader) takes them out of the session when it
+	// saves it, so that a session read for a turn holds none (or those of a session
+	// saved before); read them with Turn.History or Engine.Recall.
 	History []Line `json:"history,omitempty"`
 }
 
@@ -187,6 +197,17 @@ type Turn struct {
 	// The channel adds its own words to the replies in it (see Outcome.To).
 	ReplyLang string
 	forget    bool
+	engine    *Engine  // that runs the turn, for History
+	before    *Session // the session as the turn began
+}
+
+// History returns the conversation's recent messages before this turn, oldest first,
+// within the engine's limits (EngineConfig.History).
+func (t *Turn) History(ctx context.Context) ([]Line, error) {
+	if t.engine == nil {
+		return t.Session.History, nil
+	}
+	return t.engine.recent(ctx, t.Msg.Key(), t.before)
 }
 
 // Forget asks the engine to erase the session when the turn ends (the person asked

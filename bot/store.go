@@ -20,7 +20,8 @@ type ConversationStore interface {
 	// marked Duplicate and carries the replies given then.
 	Acquire(ctx context.Context, key, msgID string) (*Claim, error)
 	// Commit saves the session (deletes it when s is nil), remembers msgID with the
-	// replies, and releases the lock, in one atomic step.
+	// replies (nil: the id alone, see Message.Retryable), and releases the lock, in
+	// one atomic step.
 	Commit(ctx context.Context, c *Claim, s *Session, replies []Reply) error
 	// Release gives up the lock without changing anything.
 	Release(ctx context.Context, c *Claim) error
@@ -34,4 +35,12 @@ type Claim struct {
 	Session   *Session
 	Duplicate bool
 	Replies   []Reply // for a duplicate: what was answered the first time
+}
+
+// HistoryReader is a ConversationStore that keeps a conversation's recent messages
+// apart from its session: Commit moves the session's History into them (and saves
+// the session without), and History reads them back, oldest first. The engine adds
+// what a session read still holds (saved before the store kept them apart).
+type HistoryReader interface {
+	History(ctx context.Context, key string) ([]Line, error)
 }

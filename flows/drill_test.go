@@ -34,8 +34,9 @@ func (a *countingAlerts) StatusChanged(context.Context, *domain.Complaint) {}
 // TestRedeliveryFloodDrill delivers the same 1,000 platform messages three times at
 // once (100 people, each filing a complaint in 10 messages), each delivery to one of
 // two engines sharing the store, as two replicas behind a platform that redelivers:
-// every message is answered once, the two redeliveries are dropped and carry the first
-// answer, every person files exactly one complaint, staff are alerted once per
+// every message is answered once, the two redeliveries are dropped (carrying the first
+// answer for the web chat's retries, nothing for WhatsApp's, which must not be
+// answered again), every person files exactly one complaint, staff are alerted once per
 // complaint, and no ticket number is given twice. Bounded to 2 minutes.
 func TestRedeliveryFloodDrill(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
@@ -76,8 +77,13 @@ func TestRedeliveryFloodDrill(t *testing.T) {
 			wg.Go(func() {
 				user := fmt.Sprintf("62812%07d", p)
 				for i, s := range script {
+					// Half the people write on WhatsApp, whose redelivery must not be answered
+					// again, half on the web chat, whose retry gets the first answer again.
 					m := bot.Message{Channel: "whatsapp", ChatID: user, UserID: user, ID: fmt.Sprintf("3EB0%06d%02d", p, i),
 						Kind: bot.KindText, Text: s.text, Time: time.Now()}
+					if p%2 == 0 {
+						m.Channel, m.Retryable = "webchat", true
+					}
 					if s.option != "" {
 						m.Kind, m.Option = bot.KindOption, s.option
 					}
@@ -113,8 +119,12 @@ func TestRedeliveryFloodDrill(t *testing.T) {
 						return
 					}
 					for _, out := range outs {
-						if out.Duplicate && !slices.EqualFunc(out.Replies, outs[first].Replies, func(a, b bot.Reply) bool { return a.Text == b.Text }) {
-							t.Errorf("%s message %d: a redelivery carried %v, not the first answer", user, i, out.Replies)
+						switch {
+						case !out.Duplicate:
+						case m.Retryable && !slices.EqualFunc(out.Replies, outs[first].Replies, func(a, b bot.Reply) bool { return a.Text == b.Text }):
+							t.Errorf("%s message %d: a retry carried %v, not the first answer", user, i, out.Replies)
+						case !m.Retryable && len(out.Replies) > 0:
+							t.Errorf("%s message %d: a WhatsApp redelivery carried %v, to be sent again", user, i, out.Replies)
 						}
 					}
 					if ctx.Err() != nil {

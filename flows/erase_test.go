@@ -45,8 +45,10 @@ func TestErasingLeavesOnlyWhatThePrivacyTextSaysRemains(t *testing.T) {
 		router.RegisterEraser(b.Store.Privacy(media))
 		router.RegisterHandoff(flows.HandoffConfig{Store: b.Store.Handoffs(), Courier: quietCourier{},
 			NewID: store.NewHandoffID})
-		engine := bot.NewEngine(bot.EngineConfig{
-			Store: b.Store.Conversations(30*time.Second, time.Hour), Handler: router, Apology: router.Apology, Logger: log,
+		engine := bot.NewEngine(bot.EngineConfig{ // as the service builds it: recent messages in their own list
+			Store:   b.Store.Conversations(30*time.Second, time.Hour).WithHistory(30),
+			History: bot.HistoryLimits{Lines: 30, Age: 30 * 24 * time.Hour},
+			Handler: router, Apology: router.Apology, Logger: log,
 		})
 
 		const id = "3f9a0c1d2e"
@@ -58,7 +60,8 @@ func TestErasingLeavesOnlyWhatThePrivacyTextSaysRemains(t *testing.T) {
 		say := func(text, option, photo string) []bot.Reply {
 			t.Helper()
 			n++
-			m := bot.Message{Channel: "webchat", ChatID: id, UserID: id, ID: "c" + strconv.Itoa(n), Kind: bot.KindText, Text: text, Time: time.Now()}
+			m := bot.Message{Channel: "webchat", ChatID: id, UserID: id, ID: "c" + strconv.Itoa(n), Kind: bot.KindText, Text: text, Time: time.Now(),
+				Retryable: true}
 			if option != "" {
 				m.Kind, m.Option = bot.KindOption, option
 			}
@@ -114,8 +117,8 @@ func TestErasingLeavesOnlyWhatThePrivacyTextSaysRemains(t *testing.T) {
 			t.Fatal("the person was not subscribed before the erase")
 		}
 		tag := "{c:" + conv + "}:"
-		if keys := keysWith(t, b, tag); len(keys) < 4 {
-			t.Fatalf("before the erase the conversation has only %v", keys)
+		if keys := keysWith(t, b, tag); len(keys) < 4 || !slices.Contains(keys, tag+"history") {
+			t.Fatalf("before the erase the conversation has only %v (its recent messages among them)", keys)
 		}
 
 		say("hapus data saya", "", "")

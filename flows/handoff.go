@@ -186,7 +186,11 @@ func (f *handoffFlow) open(ctx context.Context, c *Conv, afterHours bool) error 
 		ID: f.cfg.NewID(), Conv: c.Msg.Key(), Channel: c.Msg.Channel, ChatID: c.Msg.ChatID, Lang: c.Lang(),
 		Since: f.cfg.Now(), AfterHours: afterHours,
 	}
-	got, created, err := f.cfg.Store.Open(ctx, ho, c.Session.History)
+	transcript, err := c.History(ctx)
+	if err != nil {
+		return fmt.Errorf("read the conversation for staff: %w", err)
+	}
+	got, created, err := f.cfg.Store.Open(ctx, ho, transcript)
 	if err != nil {
 		return fmt.Errorf("open handoff: %w", err)
 	}

@@ -193,7 +193,7 @@ func (r *Router) registerBasics() {
 	})
 	r.HandleText(func(ctx context.Context, c *Conv, text string) (bool, error) {
 		for _, lang := range locales.Languages() {
-			if fold.Label(text) == fold.Label(r.label(lang, "lang.name")) {
+			if fold.Is(r.label(lang, "lang.name"), fold.Label(text)) {
 				return true, c.SetLanguage(ctx, lang) // "English", "Bahasa Indonesia" work at every step
 			}
 		}
@@ -427,7 +427,7 @@ func (r *Router) input(t *bot.Turn) Input {
 		// an option's own label (or number) takes precedence.
 		norm := fold.Label(in.Text)
 		for i, o := range t.Session.Options {
-			if fold.Label(o.Label) == norm || norm == strconv.Itoa(i+1) {
+			if fold.Is(o.Label, norm) || norm == strconv.Itoa(i+1) {
 				in.Option = o.ID
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +242,82 @@ func TestTheConversationLockIsALease(t *testing.T) {
 		}
 		t.Logf("freed %v after the holder died (lease %v)", time.Since(start).Round(10*time.Millisecond), lease)
 		live.Release(ctx, cl)
+	})
+}
+
+// TestRecentMessagesLiveInTheirOwnList: with WithHistory the session is saved without
+// its recent messages, which go to a list of their own, the newest kept; a session
+// saved with them (by the version before) has them moved at its next save; forgetting
+// the session forgets them too.
+func TestRecentMessagesLiveInTheirOwnList(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		rdb, p := b.Store.Client(), b.Store.Prefix()
+		cs := b.Store.Conversations(5*time.Second, time.Hour).WithHistory(3)
+		at := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+		line := func(from, text string) bot.Line { return bot.Line{From: from, Text: text, At: at} }
+		save := func(conv, id string, lines ...bot.Line) (read int) {
+			t.Helper()
+			cl, err := cs.Acquire(ctx, conv, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := cl.Session
+			read = len(s.History)
+			s.Lang = "id"
+			s.History = append(s.History, lines...) // what the engine adds after a turn
+			if err := cs.Commit(ctx, cl, s, nil); err != nil {
+				t.Fatal(err)
+			}
+			return read
+		}
+		texts := func(conv string) []string {
+			t.Helper()
+			lines, err := cs.History(ctx, conv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, l := range lines {
+				out = append(out, l.Text)
+			}
+			return out
+		}
+
+		save("webchat:a", "m1", line(bot.FromCitizen, "halo"), line(bot.FromBot, "Selamat datang"))
+		if read := save("webchat:a", "m2", line(bot.FromCitizen, "ktp hilang"), line(bot.FromBot, "Bawa surat kehilangan")); read != 0 {
+			t.Errorf("a session read for a turn holds %d recent messages, want them in the list only", read)
+		}
+		if got, want := texts("webchat:a"), []string{"Selamat datang", "ktp hilang", "Bawa surat kehilangan"}; !slices.Equal(got, want) {
+			t.Errorf("recent messages = %v, want the newest three %v", got, want)
+		}
+		raw, _ := rdb.Get(ctx, p+"{c:webchat:a}:session").Result()
+		if strings.Contains(raw, "history") || !strings.Contains(raw, `"lang":"id"`) {
+			t.Errorf("the session is saved as %s, want it without its recent messages", raw)
+		}
+		if ttl := rdb.PTTL(ctx, p+"{c:webchat:a}:history").Val(); ttl < 59*time.Minute || ttl > time.Hour {
+			t.Errorf("the recent messages expire in %v, want with the session (1 h)", ttl)
+		}
+
+		// Saved by the version before: the transcript inside the session.
+		rdb.Set(ctx, p+"{c:webchat:b}:session", `{"lang":"id","history":[{"from":"citizen","text":"lama 1","at":"2026-12-01T08:00:00Z"},{"from":"bot","text":"lama 2","at":"2026-12-01T08:00:00Z"}]}`, time.Hour)
+		save("webchat:b", "m1", line(bot.FromCitizen, "baru"))
+		if got, want := texts("webchat:b"), []string{"lama 1", "lama 2", "baru"}; !slices.Equal(got, want) {
+			t.Errorf("after the first save of an older session the recent messages are %v, want %v", got, want)
+		}
+		if raw, _ := rdb.Get(ctx, p+"{c:webchat:b}:session").Result(); strings.Contains(raw, "lama") {
+			t.Errorf("the older session still holds its transcript: %s", raw)
+		}
+
+		cl, err := cs.Acquire(ctx, "webchat:b", "m2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.Commit(ctx, cl, nil, nil); err != nil { // the person asked to be forgotten
+			t.Fatal(err)
+		}
+		if n := rdb.Exists(ctx, p+"{c:webchat:b}:history", p+"{c:webchat:b}:session").Val(); n != 0 {
+			t.Errorf("%d of session and recent messages left after the session was forgotten", n)
+		}
 	})
 }

@@ -23,6 +23,7 @@ import (
 // erase and fails on any other):
 //
 //	session      language, the step and drafts (a complaint not yet filed)   deleted
+//	history      the recent messages of both sides (HISTORY_DAYS, the newest) deleted
 //	seen         ids of messages handled in the last 48 h                    deleted (the turn that erases adds its own id back, nothing else)
 //	ans:<id>     the replies to a message, kept 1 h for a client's retry      deleted
 //	inbox        web chat replies pushed and not yet fetched                   deleted
@@ -71,13 +72,13 @@ func (p *Privacy) NotePhoto(ctx context.Context, conv, name string) error {
 }
 
 // eraseScript deletes one conversation's keys (not its lock) and returns the names of
-// the photos it had sent. KEYS: session, seen, inbox, photos. ARGV: the answer key
-// prefix ({c:conv}:ans:).
+// the photos it had sent. KEYS: session, seen, inbox, photos, history. ARGV: the
+// answer key prefix ({c:conv}:ans:).
 var eraseScript = redis.NewScript(`
 local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
 for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
 local photos = redis.call('SMEMBERS', KEYS[4])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return photos
 `)
 
@@ -88,7 +89,7 @@ return photos
 func (p *Privacy) Erase(ctx context.Context, conv string) error {
 	keys := []string{
 		p.s.convKey(conv, kindSession), p.s.convKey(conv, kindSeen),
-		p.s.convKey(conv, kindInbox), p.s.convKey(conv, kindPhotos),
+		p.s.convKey(conv, kindInbox), p.s.convKey(conv, kindPhotos), p.s.convKey(conv, kindHistory),
 	}
 	photos, err := eraseScript.Run(ctx, p.s.rdb, keys, p.s.convKey(conv, kindAnswer)).StringSlice()
 	if err != nil {

@@ -2,43 +2,59 @@ package store
 
 import (
 	"context"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 )
 
 // TestALeaseIsRenewedUntilItsTurnEnds: a lock is renewed every period while its turn
-// runs, however long, and no more once the turn ends or the lock turns out lost.
+// runs, however long, and no more once the turn ends, the lock turns out lost or it
+// was held MaxLockHold; with no lock held, nothing runs.
 func TestALeaseIsRenewedUntilItsTurnEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var calls atomic.Int32
-		ctx, end := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			renewEvery(ctx, time.Second, func(context.Context) bool { calls.Add(1); return true })
-		}()
-		time.Sleep(10*time.Second + time.Millisecond) // a turn ten leases long
-		if n := calls.Load(); n != 10 {
-			t.Errorf("renewed %d times in 10 periods, want 10", n)
+		var mu sync.Mutex
+		calls := map[string]int{}
+		h := newHeldLocks(time.Second, func(_ context.Context, lock, _ string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			calls[lock]++
+			return lock != "lost" || calls[lock] < 3
+		})
+		count := func(lock string) int { mu.Lock(); defer mu.Unlock(); return calls[lock] }
+
+		h.start("t1", "long", time.Now())
+		time.Sleep(500 * time.Millisecond)
+		h.start("t2", "short", time.Now())
+		h.start("t3", "lost", time.Now())
+		h.start("t4", "stuck", time.Now())
+		time.Sleep(700 * time.Millisecond)
+		h.end("t2") // a turn of 0.7 s: ended before a renewal was due
+		time.Sleep(10*time.Second - 1200*time.Millisecond + time.Millisecond)
+		if n := count("long"); n != 10 {
+			t.Errorf("a turn ten periods long was renewed %d times, want 10", n)
 		}
-		end() // Commit or Release
-		<-done
+		if n := count("short"); n != 0 {
+			t.Errorf("a turn shorter than a period was renewed %d times", n)
+		}
+		if n := count("lost"); n != 3 {
+			t.Errorf("renewed %d times, want to stop at the third, which found the lock lost", n)
+		}
+		h.end("t1") // Commit or Release
 		time.Sleep(5 * time.Second)
-		if n := calls.Load(); n != 10 {
+		if n := count("long"); n != 10 {
 			t.Errorf("renewed %d times in all, also after the turn ended; want 10", n)
 		}
-
-		calls.Store(0)
-		lost := make(chan struct{})
-		go func() {
-			defer close(lost)
-			renewEvery(context.Background(), time.Second, func(context.Context) bool { return calls.Add(1) < 3 })
-		}()
-		<-lost // returns by itself once the lock is someone else's
-		if n := calls.Load(); n != 3 {
-			t.Errorf("renewed %d times, want to stop at the third, which found the lock lost", n)
+		time.Sleep(MaxLockHold) // the stuck turn never ends
+		before := count("stuck")
+		time.Sleep(5 * time.Second)
+		if after := count("stuck"); after != before || before < 50 {
+			t.Errorf("a turn that never ends was renewed %d times, then %d more after MaxLockHold; want about 60, then none", before, after-before)
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.timer != nil || len(h.locks) != 0 {
+			t.Errorf("a period after every turn ended or was given up: timer set %v with %d locks; want none", h.timer != nil, len(h.locks))
 		}
 	})
 }

@@ -16,6 +16,7 @@ package lanes
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // Lanes is a keyed queue. The zero value is not usable; call New. It is safe for
@@ -70,6 +71,9 @@ func (l *Lanes) Submit(key string, run func() error, skip func()) {
 // queued after this call still waits for what was queued before it. A holder counts
 // against the limit of New while it holds the key.
 func (l *Lanes) Acquire(ctx context.Context, key string) (release func(), err error) {
+	if release, ok := l.take(key); ok {
+		return release, nil
+	}
 	turn, done := make(chan struct{}), make(chan struct{})
 	l.Submit(key, func() error { close(turn); <-done; return nil }, nil)
 	select {
@@ -78,6 +82,59 @@ func (l *Lanes) Acquire(ctx context.Context, key string) (release func(), err er
 	case <-ctx.Done():
 		go func() { <-turn; close(done) }()
 		return nil, ctx.Err()
+	}
+}
+
+// take holds key at once when nothing of it is queued or running and the limit has
+// room, the usual case: no goroutine serves the key then, and no channel is needed.
+// Work queued under key meanwhile waits behind the holder, and a goroutine to serve
+// it is started when the holder lets go.
+func (l *Lanes) take(key string) (release func(), ok bool) {
+	if l.sem != nil {
+		select {
+		case l.sem <- struct{}{}:
+		default:
+			return nil, false
+		}
+	}
+	l.mu.Lock()
+	if _, busy := l.queues[key]; busy {
+		l.mu.Unlock()
+		if l.sem != nil {
+			<-l.sem
+		}
+		return nil, false
+	}
+	if l.pending == 0 {
+		l.idle = make(chan struct{})
+	}
+	l.pending++
+	l.queues[key] = []job{{}} // the holder, in the place of the work being served
+	l.mu.Unlock()
+	var given atomic.Bool
+	return func() {
+		if given.CompareAndSwap(false, true) {
+			l.giveBack(key)
+		}
+	}, true
+}
+
+// giveBack ends the hold take gave and starts serving what was queued behind it.
+func (l *Lanes) giveBack(key string) {
+	if l.sem != nil {
+		<-l.sem
+	}
+	l.mu.Lock()
+	rest := l.queues[key][1:]
+	if len(rest) == 0 {
+		delete(l.queues, key)
+	} else {
+		l.queues[key] = rest
+	}
+	l.done(1)
+	l.mu.Unlock()
+	if len(rest) > 0 {
+		go l.serve(key)
 	}
 }
 

@@ -210,3 +210,36 @@ func (l *Lanes) keys() int {
 	defer l.mu.Unlock()
 	return len(l.queues)
 }
+
+func TestAHolderCountsAgainstTheLimitAndWorkQueuedBehindItRunsAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := New(1)
+		ctx := context.Background()
+		release, err := l.Acquire(ctx, "chat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var ran []string
+		run := func(name string) func() error {
+			return func() error { mu.Lock(); ran = append(ran, name); mu.Unlock(); return nil }
+		}
+		l.Submit("chat", run("same chat"), nil)
+		l.Submit("other", run("other chat"), nil)
+		synctest.Wait()
+		if len(ran) != 0 {
+			t.Fatalf("%v ran while the holder kept the only place", ran)
+		}
+		release()
+		release() // a second call changes nothing
+		l.Wait(ctx)
+		slices.Sort(ran)
+		if !slices.Equal(ran, []string{"other chat", "same chat"}) {
+			t.Errorf("ran %v after the holder let go, want both", ran)
+		}
+		synctest.Wait()
+		if n := l.keys(); n != 0 {
+			t.Errorf("the queue keeps %d keys after all work is done", n)
+		}
+	})
+}

@@ -334,6 +334,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 
 // answer hands a message to the engine and writes its replies.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, token string, m bot.Message) {
+	m.Retryable = true // the page sends a message again when its answer was lost
 	out, err := s.engine.Handle(r.Context(), m)
 	if err != nil {
 		s.unavailable(w, r, err)

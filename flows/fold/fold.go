@@ -7,16 +7,91 @@ package fold
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Label is the form in which typed text is compared with an option's label or a
 // keyword: lower case, without a leading '/' (Telegram commands) or surrounding
 // punctuation, inner white space folded to single spaces.
 func Label(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.TrimPrefix(s, "/")
-	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
-	return strings.Join(strings.Fields(s), " ")
+	start := strings.IndexFunc(s, kept)
+	if start < 0 {
+		return ""
+	}
+	end := strings.LastIndexFunc(s, kept)
+	_, size := utf8.DecodeRuneInString(s[end:])
+	s = s[start : end+size]
+	if folded(s) {
+		return s // most keywords and typed words: nothing to change, nothing to allocate
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// Is reports whether Label(s) is folded, without building it: for comparing many
+// labels with one text folded once.
+func Is(s, folded string) bool {
+	start := strings.IndexFunc(s, kept)
+	if start < 0 {
+		return folded == ""
+	}
+	end := strings.LastIndexFunc(s, kept)
+	_, size := utf8.DecodeRuneInString(s[end:])
+	space := false
+	for _, r := range s[start : end+size] {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space {
+			if folded == "" || folded[0] != ' ' {
+				return false
+			}
+			folded, space = folded[1:], false
+		}
+		f, n := utf8.DecodeRuneInString(folded)
+		if n == 0 || f != unicode.ToLower(r) || f == utf8.RuneError && n == 1 { // Label writes no broken UTF-8
+			return false
+		}
+		folded = folded[n:]
+	}
+	return folded == ""
+}
+
+// kept is what Label keeps at either end: no punctuation (a leading '/' included),
+// no white space.
+func kept(r rune) bool { return !unicode.IsPunct(r) && !unicode.IsSpace(r) }
+
+// folded reports whether s, trimmed already, is in Label's form: ASCII without capitals
+// or white space other than single spaces.
+func folded(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf, 'A' <= c && c <= 'Z':
+			return false
+		case c == ' ':
+			if s[i-1] == ' ' { // never at either end: s is trimmed
+				return false
+			}
+		case c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+			return false
+		}
+	}
+	return true
 }
 
 // Runs cuts every letter repeated three times or more in a row to two ("maaaaf" →

@@ -1,6 +1,11 @@
 package fold
 
-import "testing"
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode"
+)
 
 func TestLabel(t *testing.T) {
 	for in, want := range map[string]string{
@@ -22,6 +27,58 @@ func TestRuns(t *testing.T) {
 	} {
 		if got := Runs(in); got != want {
 			t.Errorf("Runs(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// labelBefore is Label as first written, in plain steps: the one-pass Label must
+// give what it gave for every text.
+func labelBefore(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "/")
+	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func FuzzLabelIsAsBefore(f *testing.F) {
+	for _, s := range []string{"", " ", "menu", "Menu utama", "/start", "  KTP ku ilang gmn?? ", "a  b", "a\tb",
+		"İstanbul", "ÀÉ", "\u00a0x\u00a0", "x\u0085y", "\xff", "a\xffB", "!!", "/ / x", "e-KTP.", "“Bahasa”", "ǅ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Label(s), labelBefore(s); got != want {
+			t.Errorf("Label(%q) = %q, before %q", s, got, want)
+		}
+		if !Is(s, Label(s)) || Is(s, Label(s)+"x") {
+			t.Errorf("Is(%q, …) does not tell its own Label from another text", s)
+		}
+	})
+}
+
+// TestLabelIsAsBeforeOnRandomText runs the comparison over random texts drawn from
+// letters, capitals, spaces of several kinds, punctuation and broken UTF-8.
+func TestLabelIsAsBeforeOnRandomText(t *testing.T) {
+	parts := []string{"a", "B", "z", "Ä", "é", "İ", " ", "  ", "\t", "\n", "\u00a0", "\u2003", "/", "!", "?", ".", "-", "“", "\xff", "1", "ǅ", "ß"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		s := b.String()
+		if got, want := Label(s), labelBefore(s); got != want {
+			t.Fatalf("Label(%q) = %q, before %q", s, got, want)
+		}
+		// Is compares with a text folded already as Label would; with random texts
+		// too, most of which no label folds to.
+		b.Reset()
+		for range rng.IntN(4) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		for _, other := range []string{Label(s), b.String(), Label(b.String()), Label(s) + " ", "\xff"} {
+			if got, want := Is(s, other), Label(s) == other; got != want {
+				t.Fatalf("Is(%q, %q) = %v, want %v", s, other, got, want)
+			}
 		}
 	}
 }
