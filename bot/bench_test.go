@@ -32,7 +32,11 @@ func benchStore(b *testing.B) (*store.Store, string) {
 	return storetest.Mini(b).Store, "miniredis"
 }
 
-func benchEngine(b *testing.B, st *store.Store) *bot.Engine {
+func benchEngine(b *testing.B, st *store.Store) *bot.Engine { return benchEngineKeeping(b, st, 0) }
+
+// benchEngineKeeping is benchEngine keeping the newest lines of each conversation's
+// messages, as the service does (30, in their own list).
+func benchEngineKeeping(b *testing.B, st *store.Store, lines int) *bot.Engine {
 	texts, err := locales.Load("", map[string]any{"Region": "Kabupaten Contoh"})
 	if err != nil {
 		b.Fatal(err)
@@ -40,7 +44,8 @@ func benchEngine(b *testing.B, st *store.Store) *bot.Engine {
 	log := slog.New(slog.DiscardHandler)
 	router := flows.NewRouter(texts, log)
 	return bot.NewEngine(bot.EngineConfig{
-		Store:   st.Conversations(30*time.Second, time.Hour),
+		Store:   st.Conversations(30*time.Second, time.Hour).WithHistory(lines),
+		History: bot.HistoryLimits{Lines: lines, Age: 30 * 24 * time.Hour},
 		Handler: router,
 		Apology: router.Apology,
 		Logger:  log,
@@ -78,22 +83,31 @@ func rawRate(b *testing.B, rdb redis.UniversalClient, prefix string, workers int
 // and the store, at 1 and 50 concurrent chats, and compares them with raw go-redis
 // GET+SET round trips per second on the same Redis at the same concurrency. The
 // messages are a chat platform's (only their ids kept for the dedupe), and at 50 chats
-// also the web chat's (Retryable: their answers kept an hour as well).
+// also the web chat's (Retryable: their answers kept an hour as well), and with the
+// recent messages kept as the service keeps them.
 //
 //	LAYAN_TEST_REDIS_URL=redis://127.0.0.1:6379/0 go test -run X -bench Engine -benchtime 3s ./bot/
 func BenchmarkEngine(b *testing.B) {
 	st, backend := benchStore(b)
-	e := benchEngine(b, st)
+	e, keeping := benchEngine(b, st), benchEngineKeeping(b, st, 30)
 	run := randomID() // message ids must be new on every round, or the engine answers from its dedupe memory
 	for _, v := range []struct {
 		chats int
-		retry string // "/retryable": messages as the web chat sends them, their answers kept for a retry
-	}{{1, ""}, {50, ""}, {50, "/retryable"}} {
+		// "/retryable": messages as the web chat sends them, their answers kept for a
+		// retry; "/history": the engine keeps the newest 30 lines of each conversation
+		// as the service does.
+		variant string
+	}{{1, ""}, {50, ""}, {50, "/retryable"}, {50, "/history"}} {
 		chats := v.chats
-		b.Run(fmt.Sprintf("%s/chats=%d%s", backend, chats, v.retry), func(b *testing.B) {
+		e := e
+		if v.variant == "/history" {
+			e = keeping
+		}
+		b.Run(fmt.Sprintf("%s/chats=%d%s", backend, chats, v.variant), func(b *testing.B) {
 			rawCPU := startCPU(st.Client())
-			raw := rawRate(b, st.Client(), st.Prefix(), chats, time.Second)
-			rawGo, rawRedis := rawCPU.perOp(int(raw))
+			const rawFor = 3 * time.Second // one second of it varied by half from run to run
+			raw := rawRate(b, st.Client(), st.Prefix(), chats, rawFor)
+			rawGo, rawRedis := rawCPU.perOp(int(raw * rawFor.Seconds()))
 			ctx := context.Background()
 			var seq atomic.Int64
 			b.ResetTimer()
@@ -105,7 +119,7 @@ func BenchmarkEngine(b *testing.B) {
 				wg.Go(func() {
 					for range per {
 						m := bot.Message{Channel: "bench", ChatID: strconv.Itoa(c), UserID: strconv.Itoa(c),
-							ID: run + strconv.FormatInt(seq.Add(1), 10), Kind: bot.KindText, Text: "menu", Retryable: v.retry != ""}
+							ID: run + strconv.FormatInt(seq.Add(1), 10), Kind: bot.KindText, Text: "menu", Retryable: v.variant == "/retryable"}
 						if _, err := e.Handle(ctx, m); err != nil {
 							b.Error(err)
 							return
