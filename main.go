@@ -20,12 +20,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/layan-id/layan/bot/whatsapp"
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -34,6 +38,12 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// defaultGCPercent is the garbage collector's target when GOGC is not set: twice Go's
+// default. Layan's live heap is small (tens of MB) and a message allocates a few
+// kilobytes, so collecting half as often costs little memory and saved about a tenth
+// of the CPU per Telegram update under bench/tgload (README, "Against a grammY bot").
+const defaultGCPercent = 200
 
 const usage = `usage: layan [command]
 
