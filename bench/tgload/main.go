@@ -9,8 +9,9 @@
 // first says "halo" (not timed: a new person's greeting), then goes -cycles times
 // through the same mix: "menu" typed, the menu's "Info wisata" button pressed, the
 // "Pantai" button pressed, a question typed ("ktp ku ilang gmn"). Each timed update
-// is answered with exactly one sendMessage (and a pressed button also with
-// answerCallbackQuery); a bot that sends more or fewer fails the run. Updates per
+// is answered with exactly one sendMessage, and a pressed button also with one
+// answerCallbackQuery (called, or named in the webhook's response as Telegram lets a
+// webhook do); a bot that sends more or fewer fails the run. Updates per
 // second count from the first timed POST to the last answer; the percentiles are of
 // the POST-to-answer times. The bots take turns, -rounds times, each round with new
 // people, so that both meet the same machine.
@@ -357,10 +358,16 @@ func load(client *http.Client, t *target, api *fakeAPI, chats, cycles int, first
 		if err != nil {
 			return err
 		}
-		io.Copy(io.Discard, resp.Body)
+		reply, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("webhook answered %s", resp.Status)
+		}
+		// A webhook may answer with a method for Telegram to call, as Layan answers a
+		// pressed button's callback query.
+		var call struct{ Method string }
+		if json.Unmarshal(reply, &call) == nil && call.Method == "answerCallbackQuery" {
+			api.callbacks.Add(1)
 		}
 		return nil
 	}
@@ -389,7 +396,7 @@ func load(client *http.Client, t *target, api *fakeAPI, chats, cycles int, first
 	}
 
 	lat := make([][]time.Duration, chats)
-	cpu0, redis0 := processCPU(t.cmd.Process.Pid), redisCPU(t.redis)
+	cpu0, redis0, callbacks0 := processCPU(t.cmd.Process.Pid), redisCPU(t.redis), api.callbacks.Load()
 	start := time.Now()
 	var last atomic.Int64
 	err := each(people, func(p int64) error {
@@ -423,6 +430,15 @@ func load(client *http.Client, t *target, api *fakeAPI, chats, cycles int, first
 	cpu1, redis1 := processCPU(t.cmd.Process.Pid), redisCPU(t.redis)
 	time.Sleep(300 * time.Millisecond) // any extra answer would arrive now
 	n := chats * cycles * len(mix)
+	presses := 0
+	for _, u := range mix {
+		if u.data != "" {
+			presses += chats * cycles
+		}
+	}
+	if got := api.callbacks.Load() - callbacks0; got != int64(presses) {
+		return result{}, fmt.Errorf("%d pressed buttons were answered %d times (answerCallbackQuery called or in the webhook's response), want once each", presses, got)
+	}
 	for _, p := range people {
 		if extra := api.pending(p); extra != 0 {
 			return result{}, fmt.Errorf("person %d got %d messages more than updates: not one answer per update", p, extra)
@@ -469,7 +485,8 @@ func update(id int, chat int64, msgID int, text, data string) []byte {
 // fakeAPI answers the Bot API methods both bots use and tells the waiting people of
 // each sendMessage to their chat.
 type fakeAPI struct {
-	msgID atomic.Int64
+	msgID     atomic.Int64
+	callbacks atomic.Int64 // answerCallbackQuery, called or in a webhook's response
 
 	mu       sync.Mutex
 	webhooks map[string]bool
@@ -580,7 +597,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":%d,"chat":{"id":%d,"type":"private"},"text":"ok"}}`,
 			f.msgID.Add(1), at.Unix(), chat)
-	default: // deleteWebhook, setMyCommands, answerCallbackQuery ...
+	case "answerCallbackQuery":
+		f.callbacks.Add(1)
+		io.WriteString(w, `{"ok":true,"result":true}`)
+	default: // deleteWebhook, setMyCommands ...
 		io.WriteString(w, `{"ok":true,"result":true}`)
 	}
 }

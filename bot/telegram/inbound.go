@@ -53,27 +53,34 @@ func decodeUpdate(raw []byte) (tgbotapi.Update, error) {
 }
 
 // checkUpdate is the webhook's look at a body before it is queued: a JSON object,
-// all of it well-formed, with a positive update_id. The update is decoded once, by
-// the worker that takes it from the queue (decodeUpdate); one whose fields do not
+// all of it well-formed, with a positive update_id. It returns the id of the update's
+// callback query (a pressed button), "" when it has none. The update is decoded once,
+// by the worker that takes it from the queue (decodeUpdate); one whose fields do not
 // have the types Telegram's have is dropped there, with a warning in the log.
-func checkUpdate(raw []byte) error {
-	raw, err := jsonObject(raw)
+func checkUpdate(raw []byte) (callback string, err error) {
+	raw, err = jsonObject(raw)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !stdjson.Valid(raw) { // checks all of raw, allocates nothing
-		return errors.New("telegram: update is not well-formed JSON")
+		return "", errors.New("telegram: update is not well-formed JSON")
 	}
 	var head struct {
-		UpdateID int `json:"update_id"`
+		UpdateID      int `json:"update_id"`
+		CallbackQuery *struct {
+			ID string `json:"id"`
+		} `json:"callback_query"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return fmt.Errorf("telegram: decode update: %w", err)
+		return "", fmt.Errorf("telegram: decode update: %w", err)
 	}
 	if head.UpdateID <= 0 {
-		return errNoUpdateID
+		return "", errNoUpdateID
 	}
-	return nil
+	if head.CallbackQuery != nil {
+		return head.CallbackQuery.ID, nil
+	}
+	return "", nil
 }
 
 var errNoUpdateID = errors.New("telegram: update has no update_id")

@@ -323,7 +323,8 @@ func (c *Channel) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not read the update", http.StatusBadRequest)
 		return
 	}
-	if err := checkUpdate(body); err != nil {
+	callback, err := checkUpdate(body)
+	if err != nil {
 		http.Error(w, "not a Telegram update", http.StatusBadRequest)
 		return
 	}
@@ -332,7 +333,21 @@ func (c *Channel) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "busy, try again", http.StatusServiceUnavailable)
 		return
 	}
+	if callback != "" {
+		// A pressed button is answered in the response, as Telegram lets a webhook
+		// call a method: the spinner stops at once, and the worker makes no call.
+		reply, _ := json.Marshal(callbackAnswer{Method: "answerCallbackQuery", ID: callback})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(reply)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// callbackAnswer is answerCallbackQuery as a webhook's response.
+type callbackAnswer struct {
+	Method string `json:"method"`
+	ID     string `json:"callback_query_id"`
 }
 
 // open turns a queued update into its one job: handled in its person's lane, then
@@ -343,6 +358,7 @@ func (c *Channel) open(_ string, raw []byte) ([]inbox.Job, error) {
 		return nil, err
 	}
 	in := parseUpdate(u, c.env())
+	in.callback = "" // answered in the webhook's response
 	return []inbox.Job{{Lane: laneKey(in), Run: func(ctx context.Context) error {
 		if err := c.handle(ctx, in); err != nil {
 			return fmt.Errorf("update %d: %w", in.updateID, err)

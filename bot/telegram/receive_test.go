@@ -46,6 +46,12 @@ func textUpdate(updateID int, chat int64, msgID int, text string) string {
 
 func (r *rig) post(t testing.TB, secret string, body string) int {
 	t.Helper()
+	return r.postFor(t, secret, body).Code
+}
+
+// postFor posts body to the webhook and returns the whole response.
+func (r *rig) postFor(t testing.TB, secret string, body string) *httptest.ResponseRecorder {
+	t.Helper()
 	req := httptest.NewRequest("POST", telegram.WebhookPath, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if secret != "" {
@@ -53,7 +59,7 @@ func (r *rig) post(t testing.TB, secret string, body string) int {
 	}
 	rec := httptest.NewRecorder()
 	r.mux.ServeHTTP(rec, req)
-	return rec.Code
+	return rec
 }
 
 func TestWebhook(t *testing.T) {
@@ -143,8 +149,16 @@ func TestWebhook(t *testing.T) {
 			data := kb[0].([]any)[0].(map[string]any)["callback_data"].(string)
 			cb := fmt.Sprintf(`{"update_id":12,"callback_query":{"id":"cbq-77","from":{"id":1122334455,"is_bot":false,"first_name":"Siti"},
 				"message":{"message_id":9,"date":1,"chat":{"id":1122334455,"type":"private"}},"chat_instance":"1","data":%q}}`, data)
-			if code := r.post(t, testSecret, cb); code != http.StatusOK {
-				t.Fatalf("status %d", code)
+			resp := r.postFor(t, testSecret, cb)
+			if resp.Code != http.StatusOK {
+				t.Fatalf("status %d", resp.Code)
+			}
+			// The spinner is stopped in the webhook's response (Telegram calls the
+			// method it names), not by a call of the worker's.
+			var answer map[string]string
+			if err := json.Unmarshal(resp.Body.Bytes(), &answer); err != nil || answer["method"] != "answerCallbackQuery" ||
+				answer["callback_query_id"] != "cbq-77" || resp.Header().Get("Content-Type") != "application/json" {
+				t.Errorf("the webhook answered %s %q (%v), want answerCallbackQuery for cbq-77 in JSON", resp.Header().Get("Content-Type"), resp.Body, err)
 			}
 			waitFor(t, 5*time.Second, "the button press to be handled", func() bool {
 				return slices.ContainsFunc(r.handler.handled(), func(m bot.Message) bool { return m.ID == "cb:cbq-77" })
@@ -153,8 +167,12 @@ func TestWebhook(t *testing.T) {
 			if m := got[len(got)-1]; m.Kind != bot.KindOption || m.Option != long {
 				t.Errorf("the flows got %v %q, want the option %q", m.Kind, m.Option, long)
 			}
-			if ans := r.api.callsOf("answerCallbackQuery"); len(ans) != 1 || ans[0].Params.Get("callback_query_id") != "cbq-77" {
-				t.Errorf("answerCallbackQuery calls %v, want one for cbq-77", ans)
+			if ans := r.api.callsOf("answerCallbackQuery"); len(ans) != 0 {
+				t.Errorf("answerCallbackQuery called %v besides the webhook's response", ans)
+			}
+			// A message is not a button: the webhook's response to it is empty.
+			if resp := r.postFor(t, testSecret, textUpdate(13, 1122334455, 61, "halo")); resp.Code != http.StatusOK || resp.Body.Len() != 0 {
+				t.Errorf("the webhook answered a message with %d %q", resp.Code, resp.Body)
 			}
 		})
 
@@ -265,6 +283,16 @@ func TestPolling(t *testing.T) {
 			if !slices.Equal(order, []string{"satu", "tiga"}) {
 				t.Errorf("chat 1111 handled in order %v, want [satu tiga]", order)
 			}
+		})
+
+		t.Run("a pressed button fetched by polling is answered with a call", func(t *testing.T) {
+			r := newRig(t, b, nil)
+			r.api.queueUpdates(`{"update_id":150,"callback_query":{"id":"cbq-150","from":{"id":5555,"is_bot":false,"first_name":"Siti"},
+				"message":{"message_id":3,"date":1,"chat":{"id":5555,"type":"private"}},"chat_instance":"1","data":"menu"}}`)
+			r.run(t)
+			waitFor(t, 5*time.Second, "answerCallbackQuery for the pressed button", func() bool {
+				return slices.ContainsFunc(r.api.callsOf("answerCallbackQuery"), func(c call) bool { return c.Params.Get("callback_query_id") == "cbq-150" })
+			})
 		})
 
 		t.Run("an update the engine could not handle is fetched again, not skipped", func(t *testing.T) {

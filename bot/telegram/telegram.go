@@ -22,7 +22,8 @@
 //     @ThisBot removed), which the flows read, as they read staff commands; /start's
 //     argument is a deep link's payload and stays the text of the "menu" option;
 //   - a pressed inline button as its option (the spinner is stopped with
-//     answerCallbackQuery);
+//     answerCallbackQuery, in the webhook's response when the update came through
+//     the webhook);
 //   - a shared location (or a venue's) as bot.KindLocation;
 //   - a photo, or a JPEG, PNG or WebP image sent as a file of at most 10 MB, as
 //     bot.KindImage: Media.Ref is Telegram's file id (Fetch downloads it), or, with
