@@ -86,7 +86,7 @@ func newHarness(t testing.TB, b storetest.Backend, with ...func(*flows.Router)) 
 		f(router)
 	}
 	engine := &countingEngine{Engine: bot.NewEngine(bot.EngineConfig{
-		Store:   b.Store.Conversations(30*time.Second, time.Hour),
+		Store:   b.Store.Conversations(30*time.Second, time.Hour).WithHistory(30), // as the service keeps recent messages
 		Handler: router,
 		Apology: router.Apology,
 		Logger:  log,
