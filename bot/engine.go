@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/layan-id/layan/bot/lanes"
 )
@@ -349,10 +350,10 @@ func (e *Engine) remember(s, before *Session, m Message, replies []Reply, at tim
 		return
 	}
 	cut := func(t string) string {
-		if r := []rune(t); len(r) > h.Chars {
-			return string(r[:h.Chars-1]) + "…"
+		if len(t) <= h.Chars || utf8.RuneCountInString(t) <= h.Chars { // most lines: nothing to cut, nothing to copy
+			return t
 		}
-		return t
+		return string([]rune(t)[:h.Chars-1]) + "…"
 	}
 	lines := slices.Clone(s.History)
 	if m.Kind != KindEvent {

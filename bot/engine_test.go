@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -402,4 +404,42 @@ func TestRepliesGoToTheChatInTheLanguageTheyAreWrittenIn(t *testing.T) {
 			t.Errorf("%q: replies go to %+v (person's language %q), want %+v (person's language id)", tc.text, out.To, out.Lang, want)
 		}
 	}
+}
+
+// TestRecentMessagesKeepTheirLimits: the engine keeps the newest lines of both sides
+// within the line limit, a long text cut to the character limit (counted in letters,
+// not bytes) and marked, a short one as it is.
+func TestRecentMessagesKeepTheirLimits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		h := bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
+			t.Say(bot.Reply{Text: "Selamat datang di layanan Kabupaten Contoh — pilih menu"})
+			return nil
+		})
+		e := bot.NewEngine(bot.EngineConfig{
+			Store: b.Store.Conversations(5*time.Second, time.Hour).WithHistory(4), Handler: h, Logger: quiet(),
+			Apology: func(string) bot.Reply { return bot.Reply{Text: "maaf"} },
+			History: bot.HistoryLimits{Lines: 4, Chars: 12},
+		})
+		ctx := context.Background()
+		for i, text := range []string{"halo", "ktp hilang", "é é é é é é é é é é é é é é"} {
+			if _, err := e.Handle(ctx, msg("h", fmt.Sprint("m", i), text)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := e.Recall(ctx, msg("h", "", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range s.History {
+			got = append(got, l.Text)
+		}
+		want := []string{"ktp hilang", "Selamat dat…", "é é é é é é…", "Selamat dat…"}
+		if !slices.Equal(got, want) {
+			t.Errorf("recent messages %q, want %q", got, want)
+		}
+		if s, _ := e.Recall(ctx, msg("h2", "", "")); len(s.History) != 0 {
+			t.Errorf("a conversation never seen recalls %v", s.History)
+		}
+	})
 }

@@ -125,8 +125,7 @@ if ARGV[2] == '' then
   redis.call('DEL', KEYS[2], KEYS[5])
 else
   redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-  if #ARGV > 11 then
-    redis.call('RPUSH', KEYS[5], unpack(ARGV, 12))
+  if #ARGV > 11 and redis.call('RPUSH', KEYS[5], unpack(ARGV, 12)) > tonumber(ARGV[11]) then
     redis.call('LTRIM', KEYS[5], -tonumber(ARGV[11]), -1)
   end
   if ARGV[11] ~= '0' then redis.call('PEXPIRE', KEYS[5], ARGV[3]) end
