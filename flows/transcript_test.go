@@ -191,6 +191,9 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// News the flows started (a complaint's change told to its reporter) ends before
+	// the store closes: a test that does not wait for it must not see it fail after.
+	t.Cleanup(h.news.Wait)
 	router.RegisterFAQ(matcher, b.Store.FAQStats())
 	router.RegisterComplaints(flows.ComplaintConfig{
 		Store: b.Store.Complaints("TST", jakarta), Alerts: h.news, Region: region, Location: jakarta,
