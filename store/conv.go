@@ -227,8 +227,7 @@ func (c *Conversations) Acquire(ctx context.Context, conv, msgID string) (*bot.C
 			return cl, nil
 		}
 		if err := c.answer(ctx, cl, answerKey); err != nil {
-			c.held.end(token)
-			_ = c.s.batch.run(context.WithoutCancel(ctx), releaseScript, []string{lockKey}, token).Err()
+			_ = c.Release(context.WithoutCancel(ctx), cl)
 			return nil, err
 		}
 		return cl, nil
