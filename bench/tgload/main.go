@@ -41,6 +41,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,10 +63,21 @@ func main() {
 	redisURL := flag.String("redis", "redis://127.0.0.1:6399", "the Redis both bots use (Layan database 14, grammY database 15; both are emptied first)")
 	bots := flag.String("bots", "layan,grammy", "which bots to run, in turn")
 	node := flag.String("node", "node", "the Node.js to run the grammY bot with")
+	layanBin := flag.String("layan", "", "run this Layan binary instead of building one from the checkout (to compare two builds, or to profile one)")
+	cpuprofile := flag.String("cpuprofile", "", "write tgload's own CPU profile to this file")
 	flag.Parse()
 	log.SetFlags(0)
-	if err := run(*chats, *cycles, *rounds, *redisURL, strings.Split(*bots, ","), *node); err != nil {
-		log.Fatal(err)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*chats, *cycles, *rounds, *redisURL, strings.Split(*bots, ","), *node, *layanBin); err != nil {
+		log.Print(err)
+		defer os.Exit(1)
 	}
 }
 
@@ -78,9 +90,12 @@ type result struct {
 	// CPU time per update in the bot's process and in Redis: what the machine's other
 	// work moves less than the rates.
 	botCPU, redisCPU time.Duration
+	// CPU time per update in tgload itself (the people and the fake Bot API): work a
+	// real deployment does not share its machine with.
+	loadCPU time.Duration
 }
 
-func run(chats, cycles, rounds int, redisURL string, bots []string, node string) error {
+func run(chats, cycles, rounds int, redisURL string, bots []string, node, layanBin string) error {
 	api := newFakeAPI()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -100,7 +115,7 @@ func run(chats, cycles, rounds int, redisURL string, bots []string, node string)
 		var t *target
 		switch name {
 		case "layan":
-			t, err = startLayan(tmp, apiRoot, redisURL+"/14")
+			t, err = startLayan(tmp, layanBin, apiRoot, redisURL+"/14")
 		case "grammy":
 			t, err = startGrammy(node, apiRoot, redisURL+"/15")
 		default:
@@ -131,9 +146,9 @@ func run(chats, cycles, rounds int, redisURL string, bots []string, node string)
 			}
 			res.bot = name
 			all = append(all, res)
-			fmt.Printf("round %d  %-7s %6d updates  %7.0f updates/s  p50 %6.2f ms  p99 %6.2f ms  CPU/update: bot %4.0f µs, Redis %3.0f µs  load %s\n",
+			fmt.Printf("round %d  %-7s %6d updates  %7.0f updates/s  p50 %6.2f ms  p99 %6.2f ms  CPU/update: bot %4.0f µs, Redis %3.0f µs, tgload %3.0f µs  load %s\n",
 				r+1, name, res.updates, res.rate, ms(res.p50), ms(res.p99),
-				us(res.botCPU), us(res.redisCPU), loadavg())
+				us(res.botCPU), us(res.redisCPU), us(res.loadCPU), loadavg())
 		}
 		if len(bots) == 2 {
 			a, b := all[len(all)-2], all[len(all)-1]
@@ -218,13 +233,16 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// startLayan builds this checkout's binary and starts it in webhook mode.
-func startLayan(tmp, apiRoot, redisURL string) (*target, error) {
-	bin := filepath.Join(tmp, "layan")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build layan (run tgload from the repository's root): %w", err)
+// startLayan starts bin, or when bin is "" the binary built from this checkout, in
+// webhook mode.
+func startLayan(tmp, bin, apiRoot, redisURL string) (*target, error) {
+	if bin == "" {
+		bin = filepath.Join(tmp, "layan")
+		build := exec.Command("go", "build", "-o", bin, ".")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("build layan (run tgload from the repository's root): %w", err)
+		}
 	}
 	if err := flush(redisURL); err != nil {
 		return nil, err
@@ -396,7 +414,7 @@ func load(client *http.Client, t *target, api *fakeAPI, chats, cycles int, first
 	}
 
 	lat := make([][]time.Duration, chats)
-	cpu0, redis0, callbacks0 := processCPU(t.cmd.Process.Pid), redisCPU(t.redis), api.callbacks.Load()
+	cpu0, redis0, self0, callbacks0 := processCPU(t.cmd.Process.Pid), redisCPU(t.redis), processCPU(os.Getpid()), api.callbacks.Load()
 	start := time.Now()
 	var last atomic.Int64
 	err := each(people, func(p int64) error {
@@ -427,7 +445,7 @@ func load(client *http.Client, t *target, api *fakeAPI, chats, cycles int, first
 		return result{}, err
 	}
 	elapsed := time.Unix(0, last.Load()).Sub(start)
-	cpu1, redis1 := processCPU(t.cmd.Process.Pid), redisCPU(t.redis)
+	cpu1, redis1, self1 := processCPU(t.cmd.Process.Pid), redisCPU(t.redis), processCPU(os.Getpid())
 	time.Sleep(300 * time.Millisecond) // any extra answer would arrive now
 	n := chats * cycles * len(mix)
 	presses := 0
@@ -448,7 +466,8 @@ func load(client *http.Client, t *target, api *fakeAPI, chats, cycles int, first
 	slices.Sort(all)
 	q := func(f float64) time.Duration { return all[int(f*float64(len(all)-1))] }
 	return result{updates: n, rate: float64(n) / elapsed.Seconds(), p50: q(0.5), p99: q(0.99),
-		botCPU: (cpu1 - cpu0) / time.Duration(n), redisCPU: (redis1 - redis0) / time.Duration(n)}, nil
+		botCPU: (cpu1 - cpu0) / time.Duration(n), redisCPU: (redis1 - redis0) / time.Duration(n),
+		loadCPU: (self1 - self0) / time.Duration(n)}, nil
 }
 
 // each runs f for every person at once and returns the first error.
@@ -463,23 +482,52 @@ func each(people []int64, f func(int64) error) error {
 }
 
 // update is a Telegram update from person chat (a private chat): a text message, or
-// a press of a button with data on the bot's previous message.
+// a press of a button with data on the bot's previous message. It is written by hand,
+// not through encoding/json, so that the people cost the machine little beside the
+// bots (texts and data are plain ASCII without quotes here).
 func update(id int, chat int64, msgID int, text, data string) []byte {
-	user := map[string]any{"id": chat, "is_bot": false, "first_name": "Uji", "language_code": "id"}
-	pchat := map[string]any{"id": chat, "type": "private", "first_name": "Uji"}
-	now := time.Now().Unix()
-	u := map[string]any{"update_id": id}
-	if data == "" {
-		u["message"] = map[string]any{"message_id": msgID, "from": user, "chat": pchat, "date": now, "text": text}
-	} else {
-		u["callback_query"] = map[string]any{
-			"id": "cb" + strconv.Itoa(id), "from": user, "chat_instance": "1", "data": data,
-			"message": map[string]any{"message_id": msgID - 1, "chat": pchat, "date": now, "text": "…",
-				"from": map[string]any{"id": botID, "is_bot": true, "first_name": "Layan", "username": "layan_bench_bot"}},
-		}
+	b := make([]byte, 0, 512)
+	b = append(b, `{"update_id":`...)
+	b = strconv.AppendInt(b, int64(id), 10)
+	user := func(b []byte) []byte {
+		b = append(b, `{"id":`...)
+		b = strconv.AppendInt(b, chat, 10)
+		return append(b, `,"is_bot":false,"first_name":"Uji","language_code":"id"}`...)
 	}
-	b, _ := json.Marshal(u)
-	return b
+	pchat := func(b []byte) []byte {
+		b = append(b, `{"id":`...)
+		b = strconv.AppendInt(b, chat, 10)
+		return append(b, `,"type":"private","first_name":"Uji"}`...)
+	}
+	now := time.Now().Unix()
+	if data == "" {
+		b = append(b, `,"message":{"message_id":`...)
+		b = strconv.AppendInt(b, int64(msgID), 10)
+		b = append(b, `,"from":`...)
+		b = user(b)
+		b = append(b, `,"chat":`...)
+		b = pchat(b)
+		b = append(b, `,"date":`...)
+		b = strconv.AppendInt(b, now, 10)
+		b = append(b, `,"text":`...)
+		b = strconv.AppendQuote(b, text)
+		return append(b, "}}"...)
+	}
+	b = append(b, `,"callback_query":{"id":"cb`...)
+	b = strconv.AppendInt(b, int64(id), 10)
+	b = append(b, `","from":`...)
+	b = user(b)
+	b = append(b, `,"chat_instance":"1","data":`...)
+	b = strconv.AppendQuote(b, data)
+	b = append(b, `,"message":{"message_id":`...)
+	b = strconv.AppendInt(b, int64(msgID-1), 10)
+	b = append(b, `,"chat":`...)
+	b = pchat(b)
+	b = append(b, `,"date":`...)
+	b = strconv.AppendInt(b, now, 10)
+	b = append(b, `,"text":"…","from":{"id":`...)
+	b = strconv.AppendInt(b, botID, 10)
+	return append(b, `,"is_bot":true,"first_name":"Layan","username":"layan_bench_bot"}}}}`...)
 }
 
 // fakeAPI answers the Bot API methods both bots use and tells the waiting people of
@@ -605,32 +653,26 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// params are a Bot API call's parameters, from a form or a JSON body.
+// params are the Bot API call's parameters the fake API looks at (chat_id,
+// reply_markup, url), from a form or a JSON body.
 type params map[string]string
 
 func (p params) get(k string) string { return p[k] }
 
 func readParams(r *http.Request) (params, error) {
-	p := params{}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var m map[string]json.RawMessage
+		var m struct {
+			ChatID      json.RawMessage `json:"chat_id"`
+			ReplyMarkup json.RawMessage `json:"reply_markup"`
+			URL         string          `json:"url"`
+		}
 		if err := json.NewDecoder(r.Body).Decode(&m); err != nil && err != io.EOF {
 			return nil, err
 		}
-		for k, v := range m {
-			var s string
-			if json.Unmarshal(v, &s) != nil {
-				s = string(v) // a number or an object, as its JSON
-			}
-			p[k] = s
-		}
-		return p, nil
+		return params{"chat_id": strings.Trim(string(m.ChatID), `"`), "reply_markup": string(m.ReplyMarkup), "url": m.URL}, nil
 	}
 	if err := r.ParseForm(); err != nil {
 		return nil, err
 	}
-	for k := range r.Form {
-		p[k] = r.Form.Get(k)
-	}
-	return p, nil
+	return params{"chat_id": r.Form.Get("chat_id"), "reply_markup": r.Form.Get("reply_markup"), "url": r.Form.Get("url")}, nil
 }
