@@ -77,3 +77,19 @@ func BenchmarkBuild1000(b *testing.B) {
 		faq.NewMatcher(entries, lx)
 	}
 }
+
+// BenchmarkMatchDevSet matches every question of the dev set (testdata/dev.tsv)
+// against the real knowledge base once per op:
+//
+//	go test -run X -bench MatchDevSet -cpu 1 ./flows/faq/
+func BenchmarkMatchDevSet(b *testing.B) {
+	m := loadMatcher(b)
+	dev := readDevSet(b)
+	b.ResetTimer()
+	for b.Loop() {
+		for _, l := range dev {
+			m.Match(l.question)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(dev)), "µs/question")
+}
