@@ -97,14 +97,19 @@ func folded(s string) bool {
 // Runs cuts every letter repeated three times or more in a row to two ("maaaaf" →
 // "maaf", "siiip" → "siip"): people stretch words for emphasis, and no Indonesian,
 // Javanese or English word has a letter three times in a row. Digits stay as they are.
-func Runs(w string) string {
-	rs := []rune(w)
-	out := rs[:0:0]
-	for i, c := range rs {
-		if i >= 2 && c == rs[i-1] && c == rs[i-2] && unicode.IsLetter(c) {
-			continue
+func Runs(w string) string { return string(CutRuns([]rune(w))) }
+
+// CutRuns is Runs on the runes of a word, in place: it returns w's first runes
+// holding the runes kept, for a reader that has the runes already.
+func CutRuns(w []rune) []rune {
+	n := 0
+	var prev1, prev2 rune // w[i-1] and w[i-2] as they were before any was moved
+	for i, c := range w {
+		if i < 2 || c != prev1 || c != prev2 || !unicode.IsLetter(c) {
+			w[n] = c
+			n++
 		}
-		out = append(out, c)
+		prev2, prev1 = prev1, c
 	}
-	return string(out)
+	return w[:n]
 }

@@ -82,3 +82,44 @@ func TestLabelIsAsBeforeOnRandomText(t *testing.T) {
 		}
 	}
 }
+
+// runsBefore is Runs as first written, before CutRuns: the in-place Runs must give
+// what it gave for every word.
+func runsBefore(w string) string {
+	rs := []rune(w)
+	out := rs[:0:0]
+	for i, c := range rs {
+		if i >= 2 && c == rs[i-1] && c == rs[i-2] && unicode.IsLetter(c) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+func FuzzRunsIsAsBefore(f *testing.F) {
+	for _, s := range []string{"", "a", "aaa", "maaaaf", "siiip", "2000", "wkwkwk", "ééé", "aaabbbccc", "a\xff\xff\xffb", "111aaa"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Runs(s), runsBefore(s); got != want {
+			t.Errorf("Runs(%q) = %q, before %q", s, got, want)
+		}
+	})
+}
+
+// TestRunsIsAsBeforeOnRandomText compares Runs with runsBefore on random words of
+// letters held down, digits, other scripts and broken UTF-8.
+func TestRunsIsAsBeforeOnRandomText(t *testing.T) {
+	parts := []string{"a", "a", "aa", "b", "é", "éé", "Ж", "1", "11", "'", "-", "\xff", "😊"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(10) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		if got, want := Runs(b.String()), runsBefore(b.String()); got != want {
+			t.Fatalf("Runs(%q) = %q, before %q", b.String(), got, want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -103,6 +104,11 @@ type Reader struct {
 	slots   map[string]map[string][]phrase
 	options map[string][]phrase
 	vocab   map[string]bool // every word of every phrase: never corrected
+	// slotKeys are the values of each slot, sorted.
+	slotKeys map[string][]string
+	// offerWords are the words of the phrases OptionWords and SlotWords give, as
+	// Words splits them: the flows offer them with every option.
+	offerWords map[string][]string
 }
 
 // Load reads intents.yaml from content (locales.Content gives it).
@@ -150,6 +156,22 @@ func New(d Data) (*Reader, error) {
 	}
 	for id, list := range d.Options {
 		r.options[id] = ph(list)
+	}
+	r.slotKeys, r.offerWords = map[string][]string{}, map[string][]string{}
+	split := func(phrases []phrase) {
+		for _, p := range phrases {
+			w := strings.Join(p, " ")
+			r.offerWords[w] = Words(w)
+		}
+	}
+	for name, vals := range r.slots {
+		r.slotKeys[name] = sortedKeys(vals)
+		for _, phrases := range vals {
+			split(phrases)
+		}
+	}
+	for _, phrases := range r.options {
+		split(phrases)
 	}
 	for i, s := range d.Intents {
 		if s.Name == "" {
@@ -233,27 +255,28 @@ func (r *Reader) Read(text string, ctx Context) Reading {
 	if len(ws) == 0 {
 		return Reading{}
 	}
-	if id, ok := r.option(ws, ctx); ok {
+	t := r.words(ws)
+	if id, ok := r.option(t, ctx); ok {
 		return Reading{Option: id}
 	}
 	if t, ok := Ticket(text); ok {
 		return Reading{Intent: "ticket", Ticket: t}
 	}
-	if name := r.smallTalk(ws); name != "" {
+	if name := r.smallTalk(t); name != "" {
 		return Reading{Intent: name}
 	}
 	for _, s := range r.specs {
 		if len(s.patterns) == 0 || ctx.Busy != "" && (s.name == ctx.Busy || !s.inSteps) {
 			continue
 		}
-		if r.contains(ws, s.unless) {
+		if r.contains(t, s.unless) {
 			continue
 		}
 		for _, p := range s.patterns {
-			if r.matches(ws, p) {
+			if r.matches(t, p) {
 				rd := Reading{Intent: s.name}
 				if s.slot != "" {
-					rd.Slot = r.slotValue(ws, s.slot)
+					rd.Slot = r.slotValue(t, s.slot)
 				}
 				return rd
 			}
@@ -261,7 +284,7 @@ func (r *Reader) Read(text string, ctx Context) Reading {
 	}
 	if len(ctx.Offers) > 0 {
 		for _, role := range []string{"yes", "no"} {
-			if r.only(ws, r.roles[role]) {
+			if r.only(t, r.roles[role]) {
 				return Reading{Intent: role}
 			}
 		}
@@ -269,26 +292,48 @@ func (r *Reader) Read(text string, ctx Context) Reading {
 	return Reading{}
 }
 
+// typed is a text's words and what the reader asks of each word again and again,
+// looked up once per text: every word is compared with every phrase of the data.
+type typed struct {
+	ws []string
+	// slip[i]: ws[i] may be a slip of a word of the data (see same): it has four
+	// bytes or more and is not itself a word of the data.
+	slip []bool
+	// filler[i]: ws[i] is a filler.
+	filler []bool
+}
+
+// words looks up what the reader needs to know of ws.
+func (r *Reader) words(ws []string) typed {
+	facts := make([]bool, 2*len(ws)) // one allocation for both
+	t := typed{ws: ws, slip: facts[:len(ws):len(ws)], filler: facts[len(ws):]}
+	for i, w := range ws {
+		t.slip[i] = len(w) >= 4 && !r.vocab[w]
+		t.filler[i] = r.fillers[w]
+	}
+	return t
+}
+
 // smallTalk returns the small-talk intent the whole message is made of, or "": the
 // message is covered by phrases of "only" intents and fillers, and of the intents it
 // uses the one listed first wins.
-func (r *Reader) smallTalk(ws []string) string {
-	n := len(ws)
+func (r *Reader) smallTalk(t typed) string {
+	n := len(t.ws)
 	// ok[i]: ws[i:] can be covered; step[i]: the phrase taken at i (0: a filler);
 	// by[i]: the intent of that phrase.
 	ok := make([]bool, n+1)
-	step := make([]int, n+1)
-	by := make([]int, n+1)
+	steps := make([]int, 2*(n+1)) // one allocation for step and by
+	step, by := steps[:n+1], steps[n+1:]
 	ok[n] = true
 	for i := n - 1; i >= 0; i-- {
 		for si, s := range r.specs {
 			for _, p := range s.only {
-				if len(p) > step[i] && i+len(p) <= n && ok[i+len(p)] && r.at(ws, i, p) {
+				if len(p) > step[i] && i+len(p) <= n && ok[i+len(p)] && r.at(t, i, p) {
 					ok[i], step[i], by[i] = true, len(p), si
 				}
 			}
 		}
-		if !ok[i] && r.fillers[ws[i]] && ok[i+1] {
+		if !ok[i] && t.filler[i] && ok[i+1] {
 			ok[i] = true
 		}
 	}
@@ -312,16 +357,16 @@ func (r *Reader) smallTalk(ws []string) string {
 	return r.specs[first].name
 }
 
-// only reports whether ws is made of the phrases (fillers aside), at least one.
-func (r *Reader) only(ws []string, phrases []phrase) bool {
+// only reports whether the text is made of the phrases (fillers aside), at least one.
+func (r *Reader) only(t typed, phrases []phrase) bool {
 	n := 0
-	for i := 0; i < len(ws); {
-		if l := r.longest(ws, i, phrases); l > 0 {
+	for i := 0; i < len(t.ws); {
+		if l := r.longest(t, i, phrases); l > 0 {
 			i += l
 			n++
 			continue
 		}
-		if !r.fillers[ws[i]] {
+		if !t.filler[i] {
 			return false
 		}
 		i++
@@ -329,63 +374,64 @@ func (r *Reader) only(ws []string, phrases []phrase) bool {
 	return n > 0
 }
 
-// longest returns the length of the longest phrase that starts at ws[i], or 0.
-func (r *Reader) longest(ws []string, i int, phrases []phrase) int {
+// longest returns the length of the longest phrase that starts at word i, or 0.
+func (r *Reader) longest(t typed, i int, phrases []phrase) int {
 	n := 0
 	for _, p := range phrases {
-		if len(p) > n && r.at(ws, i, p) {
+		if len(p) > n && r.at(t, i, p) {
 			n = len(p)
 		}
 	}
 	return n
 }
 
-// at reports whether phrase p is written at ws[i].
-func (r *Reader) at(ws []string, i int, p phrase) bool {
-	if i+len(p) > len(ws) {
+// at reports whether phrase p is written at word i.
+func (r *Reader) at(t typed, i int, p phrase) bool {
+	if i+len(p) > len(t.ws) {
 		return false
 	}
 	for j, w := range p {
-		if !r.same(ws[i+j], w) {
+		if !t.same(i+j, w) {
 			return false
 		}
 	}
 	return true
 }
 
-// same reports whether a typed word is the word w: the same, w with "-nya", or, for
-// words of five letters or more that the data does not know as they are, one letter
-// off or two swapped.
-func (r *Reader) same(typed, w string) bool {
+// same reports whether the typed word i is the word w: the same, w with "-nya", or,
+// for words of five letters or more that the data does not know as they are, one
+// letter off or two swapped.
+func (t typed) same(i int, w string) bool {
+	typed := t.ws[i]
 	if typed == w || len(typed) == len(w)+3 && strings.HasPrefix(typed, w) && strings.HasSuffix(typed, "nya") {
 		return true // (without building w+"nya": this runs for every word against every phrase)
 	}
-	if len(typed) < 4 || len(w) < 5 || r.vocab[typed] {
+	if !t.slip[i] || len(w) < 5 {
 		return false
 	}
 	return closeEnough(typed, w)
 }
 
-func (r *Reader) contains(ws []string, phrases []phrase) bool {
-	for i := range ws {
-		if r.longest(ws, i, phrases) > 0 {
+func (r *Reader) contains(t typed, phrases []phrase) bool {
+	for i := range t.ws {
+		if r.longest(t, i, phrases) > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// matches reports whether ws has a phrase of every group of p at distinct places, and
-// at most p.extra other words that are not fillers.
-func (r *Reader) matches(ws []string, p pattern) bool {
-	covered := make([]bool, len(ws))
+// matches reports whether the text has a phrase of every group of p at distinct
+// places, and at most p.extra other words that are not fillers.
+func (r *Reader) matches(t typed, p pattern) bool {
+	covered := make([]bool, len(t.ws))
 	for _, g := range p.groups {
 		found := false
-		for i := 0; i < len(ws) && !found; i++ {
+		for i := 0; i < len(t.ws) && !found; i++ {
 			if covered[i] {
 				continue
 			}
-			if l := r.longest(ws, i, g); l > 0 && !slices.Contains(covered[i:i+l], true) {
+			if l := r.longest(t, i, g); l > 0 && !slices.Contains(covered[i:i+l], true) {
 				for j := i; j < i+l; j++ {
 					covered[j] = true
 				}
@@ -397,8 +443,8 @@ func (r *Reader) matches(ws []string, p pattern) bool {
 		}
 	}
 	extra := 0
-	for i, w := range ws {
-		if !covered[i] && !r.fillers[w] {
+	for i := range t.ws {
+		if !covered[i] && !t.filler[i] {
 			extra++
 		}
 	}
@@ -407,14 +453,15 @@ func (r *Reader) matches(ws []string, p pattern) bool {
 
 // slotValue is the slot value the words name most (longer phrases count more);
 // the earliest wins a tie.
-func (r *Reader) slotValue(ws []string, slot string) string {
+func (r *Reader) slotValue(t typed, slot string) string {
 	score := map[string]int{}
 	first := map[string]int{}
 	vals := r.slots[slot]
-	for i := 0; i < len(ws); {
+	keys := r.slotKeys[slot]
+	for i := 0; i < len(t.ws); {
 		best, bestLen := "", 0
-		for _, v := range sortedKeys(vals) {
-			if l := r.longest(ws, i, vals[v]); l > bestLen {
+		for _, v := range keys {
+			if l := r.longest(t, i, vals[v]); l > bestLen {
 				best, bestLen = v, l
 			}
 		}
@@ -437,32 +484,31 @@ func (r *Reader) slotValue(ws []string, slot string) string {
 	return out
 }
 
-// option reads ws as a pick of one of the offered options: by number ("2", "no 2"),
-// by its label or its words typed loosely, or by a role it plays (yes, no, cancel,
-// done); in a step one word that is none of those may come with them. A message
-// that says no never picks a yes option, and a label that begins with "no" ("Tidak
-// perlu") needs the message to say no too.
-func (r *Reader) option(ws []string, ctx Context) (string, bool) {
+// option reads the text as a pick of one of the offered options: by number ("2",
+// "no 2"), by its label or its words typed loosely, or by a role it plays (yes, no,
+// cancel, done); in a step one word that is none of those may come with them. A
+// message that says no never picks a yes option, and a label that begins with "no"
+// ("Tidak perlu") needs the message to say no too.
+func (r *Reader) option(t typed, ctx Context) (string, bool) {
 	if len(ctx.Offers) == 0 {
 		return "", false
 	}
-	var content []string
-	for _, w := range ws {
-		if !r.fillers[w] || isNumber(w) {
-			content = append(content, w)
+	ws := t.ws
+	content, last := 0, "" // the words that are not fillers (numbers are), and the last of them
+	for i, w := range ws {
+		if !t.filler[i] || isNumber(w) {
+			content, last = content+1, w
 		}
 	}
-	if len(content) == 1 && isNumber(content[0]) {
-		n, _ := strconv.Atoi(content[0])
+	if content == 1 && isNumber(last) {
+		n, _ := strconv.Atoi(last)
 		if n >= 1 && n <= len(ctx.Offers) {
 			return ctx.Offers[n-1].ID, true
 		}
 		return "", false
 	}
-	says := map[string]bool{}
-	for role, phrases := range r.roles {
-		says[role] = r.contains(ws, phrases)
-	}
+	no, cancel := r.roles["no"], r.roles["cancel"]
+	saysNo, saysCancel := r.contains(t, no), r.contains(t, cancel)
 	type cand struct {
 		id            string
 		label, role   int
@@ -470,31 +516,29 @@ func (r *Reader) option(ws []string, ctx Context) (string, bool) {
 		leadingAnswer bool
 	}
 	var best []cand
+	var words []phrase
+	var labelHit []bool
 	for _, o := range ctx.Offers {
-		label := Words(o.Label)
-		var words []phrase
-		words = append(words, label)
+		label := r.words(Words(o.Label))
+		words = append(words[:0], label.ws)
 		for _, w := range o.Words {
-			words = append(words, Words(w))
+			words = append(words, r.split(w))
 		}
-		var rolePhrases []phrase
-		yes := false
-		for _, role := range o.Roles {
-			rolePhrases = append(rolePhrases, r.roles[role]...)
-			yes = yes || role == "yes"
-		}
-		if yes && says["no"] && !r.contains(label, r.roles["no"]) {
+		yes := slices.Contains(o.Roles, "yes")
+		if yes && saysNo && !r.contains(label, no) {
 			continue
 		}
-		if says["cancel"] && !slices.Contains(o.Roles, "cancel") && !r.contains(label, r.roles["cancel"]) {
+		if saysCancel && !slices.Contains(o.Roles, "cancel") && !r.contains(label, cancel) {
 			continue // "gak jadi" drops the draft, it does not skip a step
 		}
-		negLabel := len(label) > 0 && r.longest(label, 0, r.roles["no"]) > 0
+		negLabel := len(label.ws) > 0 && r.longest(label, 0, no) > 0
 		c := cand{id: o.ID}
 		uncovered := 0
-		labelHit := map[int]bool{}
+		labelHit = slices.Grow(labelHit[:0], len(label.ws))[:len(label.ws)]
+		clear(labelHit)
+		hits := 0
 		for i := 0; i < len(ws); {
-			if l := r.longest(ws, i, rolePhrases); l > 0 {
+			if l := r.longestRole(t, i, o.Roles); l > 0 {
 				c.role += l
 				if i == 0 {
 					c.leadingAnswer = true
@@ -502,20 +546,23 @@ func (r *Reader) option(ws []string, ctx Context) (string, bool) {
 				i += l
 				continue
 			}
-			if l, at := r.inWords(ws, i, words); l > 0 {
+			if l, at := r.inWords(t, i, words); l > 0 {
 				c.label += l
 				for j := at; at >= 0 && j < at+l; j++ {
-					labelHit[j] = true
+					if !labelHit[j] {
+						labelHit[j] = true
+						hits++
+					}
 				}
 				i += l
 				continue
 			}
-			if !r.fillers[ws[i]] {
+			if !t.filler[i] {
 				uncovered++
 			}
 			i++
 		}
-		if negLabel && !says["no"] && c.role == 0 { // "Tidak perlu" is not picked by "perlu"
+		if negLabel && !saysNo && c.role == 0 { // "Tidak perlu" is not picked by "perlu"
 			continue
 		}
 		if c.label+c.role == 0 {
@@ -528,8 +575,8 @@ func (r *Reader) option(ws []string, ctx Context) (string, bool) {
 		default:
 			continue
 		}
-		if len(label) > 0 {
-			c.share = float64(len(labelHit)) / float64(len(label))
+		if len(label.ws) > 0 {
+			c.share = float64(hits) / float64(len(label.ws))
 		}
 		best = append(best, c)
 	}
@@ -553,18 +600,38 @@ func (r *Reader) option(ws []string, ctx Context) (string, bool) {
 	return best[0].id, true
 }
 
+// longestRole returns the length of the longest phrase of any of the roles that
+// starts at word i, or 0.
+func (r *Reader) longestRole(t typed, i int, roles []string) int {
+	n := 0
+	for _, role := range roles {
+		n = max(n, r.longest(t, i, r.roles[role]))
+	}
+	return n
+}
+
+// split returns Words(w) for a word that picks an option. The words the data gives
+// (OptionWords, SlotWords) were split when the reader was built; others are split
+// now. The result must not be changed.
+func (r *Reader) split(w string) []string {
+	if ws, ok := r.offerWords[w]; ok {
+		return ws
+	}
+	return Words(w)
+}
+
 // inWords returns the length of the longest of the phrases (a phrase may also be
-// matched by a part of it: "jalan" picks "Jalan rusak") written at ws[i], and where in
-// the first phrase, the label, it starts (-1: in another phrase).
-func (r *Reader) inWords(ws []string, i int, phrases []phrase) (n, at int) {
+// matched by a part of it: "jalan" picks "Jalan rusak") written at word i, and where
+// in the first phrase, the label, it starts (-1: in another phrase).
+func (r *Reader) inWords(t typed, i int, phrases []phrase) (n, at int) {
 	at = -1
 	for pi, p := range phrases {
 		for start := range p {
 			l := 0
-			for i+l < len(ws) && start+l < len(p) && r.sameOrPrefix(ws[i+l], p[start+l]) {
+			for i+l < len(t.ws) && start+l < len(p) && t.sameOrPrefix(i+l, p[start+l]) {
 				l++
 			}
-			if l > n && (!r.fillers[ws[i]] || l > 1) {
+			if l > n && (!t.filler[i] || l > 1) {
 				n, at = l, -1
 				if pi == 0 {
 					at = start
@@ -577,8 +644,8 @@ func (r *Reader) inWords(ws []string, i int, phrases []phrase) (n, at int) {
 
 // sameOrPrefix is same, or a typed word of five letters or more that begins a longer
 // word ("rahasia" for "rahasiakan", "wisat" for "wisata").
-func (r *Reader) sameOrPrefix(typed, w string) bool {
-	return r.same(typed, w) || len(typed) >= 5 && strings.HasPrefix(w, typed)
+func (t typed) sameOrPrefix(i int, w string) bool {
+	return t.same(i, w) || len(t.ws[i]) >= 5 && strings.HasPrefix(w, t.ws[i])
 }
 
 func isNumber(w string) bool {
@@ -589,31 +656,54 @@ func isNumber(w string) bool {
 // closeEnough reports whether a typed word a is the word b with one slip: a letter
 // left out or added (words of four letters or more), two neighbours swapped, or one
 // letter replaced in a word of six letters or more ("hujan" is not "human").
+//
+// Letters are runes. It reads a and b in place, without converting them to runes:
+// it runs for every word of a message the data does not know against most words of
+// the data. a and b must be valid UTF-8 (Words writes no other), so that two tails
+// hold the same runes exactly when they hold the same bytes.
 func closeEnough(a, b string) bool {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) < len(rb) {
-		ra, rb = rb, ra
+	na, nb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	if na < nb {
+		a, b, na, nb = b, a, nb, na
 	}
-	switch len(ra) - len(rb) {
-	case 1: // one letter more in ra
-		i := 0
-		for i < len(rb) && ra[i] == rb[i] {
-			i++
-		}
-		return len(rb) >= 4 && string(ra[i+1:]) == string(rb[i:])
-	case 0:
-		var diff []int
-		for i := range ra {
-			if ra[i] != rb[i] {
-				diff = append(diff, i)
+	switch na - nb {
+	case 1: // one letter more in a: the same after it is skipped
+		i := 0 // the first byte where they differ
+		for i < len(b) {
+			ca, size := utf8.DecodeRuneInString(a[i:])
+			if cb, _ := utf8.DecodeRuneInString(b[i:]); ca != cb {
+				break
 			}
+			i += size
 		}
-		switch {
-		case len(diff) == 1:
-			return len(ra) >= 6
-		case len(diff) == 2:
-			i, j := diff[0], diff[1]
-			return j == i+1 && ra[i] == rb[j] && ra[j] == rb[i]
+		_, size := utf8.DecodeRuneInString(a[i:])
+		return nb >= 4 && a[i+size:] == b[i:]
+	case 0:
+		// the letters that differ: at most two, at rune positions i and j
+		diffs, i, j := 0, 0, 0
+		var ai, bi, aj, bj rune
+		pos := 0
+		for len(a) > 0 {
+			ca, sa := utf8.DecodeRuneInString(a)
+			cb, sb := utf8.DecodeRuneInString(b)
+			if ca != cb {
+				switch diffs {
+				case 0:
+					i, ai, bi = pos, ca, cb
+				case 1:
+					j, aj, bj = pos, ca, cb
+				default:
+					return false
+				}
+				diffs++
+			}
+			a, b, pos = a[sa:], b[sb:], pos+1
+		}
+		switch diffs {
+		case 1:
+			return na >= 6
+		case 2:
+			return j == i+1 && ai == bj && aj == bi
 		}
 	}
 	return false
@@ -623,21 +713,44 @@ func closeEnough(a, b string) bool {
 // word is kept: "don't"), each emoji a word of its own; hyphens separate words
 // ("jalan-jalan"). A letter repeated three times or more counts twice, a syllable of
 // two letters repeated counts twice ("wkwkwk" → "wkwk").
+//
+// It reads text rune by rune, each lower-cased as strings.ToLower would, and a word
+// that is written in text as it comes out (lower case, nothing cut) is a part of text,
+// not a copy: Words runs on every message and every option label.
 func Words(text string) []string {
 	var out []string
-	var b []rune
+	var b []rune         // the word being read
+	start, end := -1, -1 // where b is written in text, while it is (else start is -1)
 	flush := func() {
 		if len(b) > 0 {
-			out = append(out, squeeze(string(b)))
+			out = append(out, squeeze(b, text, start, end))
 			b = b[:0]
 		}
+		start = -1
 	}
-	rs := []rune(strings.ToLower(text))
-	for i, c := range rs {
+	for i := 0; i < len(text); {
+		orig, size := utf8.DecodeRuneInString(text[i:])
+		c := unicode.ToLower(orig)
+		verbatim := c == orig && (orig != utf8.RuneError || size > 1) // the rune as text writes it
+		at := i
+		i += size
 		switch {
 		case unicode.IsLetter(c) || unicode.IsDigit(c):
+			switch {
+			case len(b) == 0 && verbatim:
+				start, end = at, i
+			case start >= 0 && verbatim && end == at:
+				end = i
+			default:
+				start = -1
+			}
 			b = append(b, c)
-		case (c == '\'' || c == '’') && len(b) > 0 && i+1 < len(rs) && unicode.IsLetter(rs[i+1]):
+		case (c == '\'' || c == '’') && len(b) > 0 && i < len(text) && unicode.IsLetter(nextLower(text[i:])):
+			if orig == '\'' && start >= 0 && end == at {
+				end = i
+			} else {
+				start = -1
+			}
 			b = append(b, '\'')
 		case c == 0xFE0F || c == 0x200D || c >= 0x1F3FB && c <= 0x1F3FF:
 			// variation selectors, joiners and skin tones belong to the emoji before
@@ -654,22 +767,38 @@ func Words(text string) []string {
 	return out
 }
 
-// squeeze cuts a letter repeated three times or more to two, and a word made of one
-// two-letter syllable repeated ("hahaha", "wkwkwk", "kwkwk") to the syllable twice.
-func squeeze(w string) string {
-	out := []rune(fold.Runs(w))
-	if len(out) >= 4 {
-		unit := out[:2]
+// nextLower is the first rune of s, lower-cased.
+func nextLower(s string) rune {
+	c, _ := utf8.DecodeRuneInString(s)
+	return unicode.ToLower(c)
+}
+
+// squeeze returns the word w with a letter repeated three times or more cut to two
+// (fold.Runs), and a word made of one two-letter syllable repeated ("hahaha",
+// "wkwkwk", "kwkwk") as the syllable twice. When start is not -1, w is written in
+// text[start:end], and the word is that part of text when nothing was cut. It
+// changes w.
+func squeeze(w []rune, text string, start, end int) string {
+	n := len(w)
+	w = fold.CutRuns(w)
+	cut := len(w) < n
+	if len(w) >= 4 {
 		rep := true
-		for i, c := range out {
-			if c != unit[i%2] {
+		for i, c := range w {
+			if c != w[i%2] {
 				rep = false
 				break
 			}
 		}
-		if rep && unit[0] != unit[1] {
-			return string(unit) + string(unit)
+		if rep && w[0] != w[1] {
+			if len(w) == 4 && !cut && start >= 0 {
+				return text[start:end]
+			}
+			return string(w[:4])
 		}
 	}
-	return string(out)
+	if !cut && start >= 0 {
+		return text[start:end]
+	}
+	return string(w)
 }
