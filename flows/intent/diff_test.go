@@ -50,6 +50,15 @@ func (d *differential) check(t testing.TB, text string, which ...int) {
 	if got, want := Words(text), refWords(text); !slices.Equal(got, want) {
 		t.Fatalf("Words(%q) = %q, before %q", text, got, want)
 	}
+	gotTicket, gotOK := Ticket(text)
+	if wantTicket, wantOK := refTicket(text); gotTicket != wantTicket || gotOK != wantOK {
+		t.Fatalf("Ticket(%q) = %q, %v, before %q, %v", text, gotTicket, gotOK, wantTicket, wantOK)
+	}
+	for _, w := range refWords(text) {
+		if got, want := isNumber(w), refIsNumber(w); got != want {
+			t.Fatalf("isNumber(%q) = %v, before %v", w, got, want)
+		}
+	}
 	if got, want := d.r.Read(text, Context{}), d.ref.Read(text, Context{}); got != want {
 		t.Fatalf("Read(%q) with nothing offered = %+v, before %+v", text, got, want)
 	}
@@ -121,7 +130,8 @@ func TestWordsOfOddTexts(t *testing.T) {
 		"\xff", "a\xffb", "\xe2\x80", "ÄÖÜ", "İstanbul", "ǅemal", "ΣΊΣΥΦΟΣ", "ß", "ﬃ", "K", "Å",
 		"👍👍", "👍🏽👍", "❤️❤️", "👨‍👩‍👧", "🇮🇩", "a👍b", "+-=$^`|~<>", "ab\u0301c", "١٢٣", "二〇二六",
 		"wkwkwk", "hahaha", "aaaa", "aaaaa", "abab", "ababa", "ééé", "éaéa", "hehe", "kwkwk", "11111", "1a1a",
-		"jalan-jalan", "-jalan-", "e-ktp", "ok\u200dok", "x\ufe0fy", "a\U0001F3FBb", strings.Repeat("é", 40)} {
+		"jalan-jalan", "-jalan-", "e-ktp", "ok\u200dok", "x\ufe0fy", "a\U0001F3FBb", strings.Repeat("é", 40),
+		"btg2612020001", "BTG 261202 0001", "x 1234567890 y", "١٢٣٤٥٦٧٨٩٠١٢", "+1", "-2", "+-3", "99999999999999999999", "007"} {
 		d.check(t, text, d.all()...)
 	}
 }

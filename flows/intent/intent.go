@@ -80,30 +80,60 @@ type Context struct {
 	Busy string
 }
 
-type phrase []string
+// phrase is a phrase of the data: its words, each by its number in Reader.wordOf.
+type phrase []int32
+
+// phrases is a list of phrases, also by their first word: a phrase is written at a
+// word only if it begins with one of the words the typed word is (typed.is), so
+// that most phrases are never looked at.
+type phrases struct {
+	list    []phrase
+	byFirst map[int32][]phrase // in list order
+}
+
+func index(list []phrase) phrases {
+	ps := phrases{list: list, byFirst: map[int32][]phrase{}}
+	for _, p := range list {
+		ps.byFirst[p[0]] = append(ps.byFirst[p[0]], p)
+	}
+	return ps
+}
+
+// onlyPhrase is a phrase of the "only" intents, for smallTalk.
+type onlyPhrase struct {
+	p    phrase
+	spec int // its intent, by its place in Reader.specs
+}
 
 type spec struct {
 	name     string
 	only     []phrase
 	patterns []pattern
-	unless   []phrase
+	unless   phrases
 	slot     string
 	inSteps  bool
 }
 
 type pattern struct {
-	groups [][]phrase
+	groups []phrases
 	extra  int
 }
 
 // Reader reads messages. It is safe for concurrent use.
 type Reader struct {
 	fillers map[string]bool
-	roles   map[string][]phrase
+	roles   map[string]phrases
 	specs   []spec
-	slots   map[string]map[string][]phrase
+	// talk are the phrases of the "only" intents (small talk) by their first word,
+	// in the order of the intents and of their phrases.
+	talk    map[int32][]onlyPhrase
+	slots   map[string]map[string]phrases
 	options map[string][]phrase
-	vocab   map[string]bool // every word of every phrase: never corrected
+	vocab   map[string]int32 // every word of every phrase, numbered: never corrected
+	wordOf  []string         // the words of vocab by number
+	// slipTo are, by their number of runes, the words of five bytes or more (those a
+	// slip may stand for: see same), by number.
+	slipTo map[int][]int32
 	// slotKeys are the values of each slot, sorted.
 	slotKeys map[string][]string
 	// offerWords are the words of the phrases OptionWords and SlotWords give, as
@@ -126,16 +156,17 @@ func Load(content fs.FS) (*Reader, error) {
 
 // New builds a reader from its data.
 func New(d Data) (*Reader, error) {
-	r := &Reader{fillers: map[string]bool{}, roles: map[string][]phrase{}, slots: map[string]map[string][]phrase{},
-		options: map[string][]phrase{}, vocab: map[string]bool{}}
+	r := &Reader{fillers: map[string]bool{}, roles: map[string]phrases{}, slots: map[string]map[string]phrases{},
+		options: map[string][]phrase{}, talk: map[int32][]onlyPhrase{}, vocab: map[string]int32{}, slipTo: map[int][]int32{}}
 	ph := func(list []string) []phrase {
 		var out []phrase
 		for _, s := range list {
 			if w := Words(s); len(w) > 0 {
-				out = append(out, w)
-				for _, x := range w {
-					r.vocab[x] = true
+				p := make(phrase, len(w))
+				for i, x := range w {
+					p[i] = r.number(x)
 				}
+				out = append(out, p)
 			}
 		}
 		return out
@@ -146,12 +177,12 @@ func New(d Data) (*Reader, error) {
 		}
 	}
 	for role, list := range d.Roles {
-		r.roles[role] = ph(list)
+		r.roles[role] = index(ph(list))
 	}
 	for name, vals := range d.Slots {
-		r.slots[name] = map[string][]phrase{}
+		r.slots[name] = map[string]phrases{}
 		for v, list := range vals {
-			r.slots[name][v] = ph(list)
+			r.slots[name][v] = index(ph(list))
 		}
 	}
 	for id, list := range d.Options {
@@ -160,14 +191,14 @@ func New(d Data) (*Reader, error) {
 	r.slotKeys, r.offerWords = map[string][]string{}, map[string][]string{}
 	split := func(phrases []phrase) {
 		for _, p := range phrases {
-			w := strings.Join(p, " ")
+			w := r.text(p)
 			r.offerWords[w] = Words(w)
 		}
 	}
 	for name, vals := range r.slots {
 		r.slotKeys[name] = sortedKeys(vals)
-		for _, phrases := range vals {
-			split(phrases)
+		for _, ps := range vals {
+			split(ps.list)
 		}
 	}
 	for _, phrases := range r.options {
@@ -183,9 +214,12 @@ func New(d Data) (*Reader, error) {
 		if s.Slot != "" && r.slots[s.Slot] == nil {
 			return nil, fmt.Errorf("intent: intents.yaml: intent %s: unknown slot %q", s.Name, s.Slot)
 		}
-		sp := spec{name: s.Name, only: ph(s.Only), unless: ph(s.Unless), slot: s.Slot, inSteps: s.InSteps == nil || *s.InSteps}
+		sp := spec{name: s.Name, only: ph(s.Only), unless: index(ph(s.Unless)), slot: s.Slot, inSteps: s.InSteps == nil || *s.InSteps}
+		for _, p := range sp.only {
+			r.talk[p[0]] = append(r.talk[p[0]], onlyPhrase{p, len(r.specs)})
+		}
 		for _, p := range s.Patterns {
-			var groups [][]phrase
+			var groups []phrases
 			for _, g := range p.Groups {
 				if len(g) == 1 && strings.HasPrefix(g[0], "$") {
 					vals, ok := r.slots[g[0][1:]]
@@ -194,18 +228,42 @@ func New(d Data) (*Reader, error) {
 					}
 					var all []phrase
 					for _, v := range sortedKeys(vals) {
-						all = append(all, vals[v]...)
+						all = append(all, vals[v].list...)
 					}
-					groups = append(groups, all)
+					groups = append(groups, index(all))
 					continue
 				}
-				groups = append(groups, ph(g))
+				groups = append(groups, index(ph(g)))
 			}
 			sp.patterns = append(sp.patterns, pattern{groups: groups, extra: p.Extra})
 		}
 		r.specs = append(r.specs, sp)
 	}
 	return r, nil
+}
+
+// number returns the number of a word of the data, numbering it when new.
+func (r *Reader) number(w string) int32 {
+	if n, ok := r.vocab[w]; ok {
+		return n
+	}
+	n := int32(len(r.wordOf))
+	r.vocab[w] = n
+	r.wordOf = append(r.wordOf, w)
+	if len(w) >= 5 {
+		runes := utf8.RuneCountInString(w)
+		r.slipTo[runes] = append(r.slipTo[runes], n)
+	}
+	return n
+}
+
+// text writes a phrase as its words with spaces between.
+func (r *Reader) text(p phrase) string {
+	ws := make([]string, len(p))
+	for i, n := range p {
+		ws[i] = r.wordOf[n]
+	}
+	return strings.Join(ws, " ")
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -221,8 +279,8 @@ func sortedKeys[V any](m map[string]V) []string {
 // written in the data; the flows offer them as words of an option.
 func (r *Reader) SlotWords(slot, value string) []string {
 	var out []string
-	for _, p := range r.slots[slot][value] {
-		out = append(out, strings.Join(p, " "))
+	for _, p := range r.slots[slot][value].list {
+		out = append(out, r.text(p))
 	}
 	return out
 }
@@ -231,7 +289,7 @@ func (r *Reader) SlotWords(slot, value string) []string {
 func (r *Reader) OptionWords(id string) []string {
 	var out []string
 	for _, p := range r.options[id] {
-		out = append(out, strings.Join(p, " "))
+		out = append(out, r.text(p))
 	}
 	return out
 }
@@ -242,6 +300,17 @@ var ticketRe = regexp.MustCompile(`(?i)(?:^|[^a-z0-9])([a-z][a-z0-9]{1,9}?)[\s.\
 
 // Ticket finds a ticket number in text and returns it as PREFIX-yymmdd-NNNN.
 func Ticket(text string) (string, bool) {
+	// A ticket number has ten digits or more (\d is ASCII in Go's regexp): most texts
+	// have fewer, and counting them is cheaper than the expression.
+	digits := 0
+	for i := 0; i < len(text) && digits < 10; i++ {
+		if '0' <= text[i] && text[i] <= '9' {
+			digits++
+		}
+	}
+	if digits < 10 {
+		return "", false
+	}
 	m := ticketRe.FindStringSubmatch(text)
 	if m == nil {
 		return "", false
@@ -301,15 +370,56 @@ type typed struct {
 	slip []bool
 	// filler[i]: ws[i] is a filler.
 	filler []bool
+	// is[i]: the words of the data (by number) that ws[i] is, as same says: phrases
+	// of the data are compared by number.
+	is [][]int32
 }
 
 // words looks up what the reader needs to know of ws.
 func (r *Reader) words(ws []string) typed {
 	facts := make([]bool, 2*len(ws)) // one allocation for both
-	t := typed{ws: ws, slip: facts[:len(ws):len(ws)], filler: facts[len(ws):]}
+	t := typed{ws: ws, slip: facts[:len(ws):len(ws)], filler: facts[len(ws):], is: make([][]int32, len(ws))}
+	all := make([]int32, 0, 2*len(ws)) // every is[i], one after the other
+	var endsBuf [16]int
+	ends := endsBuf[:0] // where each is[i] ends in all (on the stack for most texts)
 	for i, w := range ws {
-		t.slip[i] = len(w) >= 4 && !r.vocab[w]
+		n, known := r.vocab[w]
+		t.slip[i] = len(w) >= 4 && !known
 		t.filler[i] = r.fillers[w]
+		// same(typed, w) for a word w of the data: typed is w, typed is w with
+		// "-nya", or typed is a slip and w has five bytes or more and is close
+		// enough, which needs as many runes as typed, one more or one less.
+		if known {
+			all = append(all, n)
+		}
+		if base, ok := strings.CutSuffix(w, "nya"); ok {
+			if n, ok := r.vocab[base]; ok {
+				all = append(all, n)
+			}
+		}
+		if t.slip[i] {
+			runes := utf8.RuneCountInString(w)
+			for k := runes - 1; k <= runes+1; k++ {
+				for _, n := range r.slipTo[k] {
+					// One slip leaves the first or the last letter where it was in
+					// words of three letters or more, and equal letters begin (end)
+					// with the same byte: most words fail this first.
+					d := r.wordOf[n]
+					if k >= 3 && runes >= 3 && d[0] != w[0] && d[len(d)-1] != w[len(w)-1] {
+						continue
+					}
+					if closeRunes(w, d, runes, k) {
+						all = append(all, n)
+					}
+				}
+			}
+		}
+		ends = append(ends, len(all))
+	}
+	start := 0
+	for i, end := range ends {
+		t.is[i] = all[start:end:end]
+		start = end
 	}
 	return t
 }
@@ -326,10 +436,13 @@ func (r *Reader) smallTalk(t typed) string {
 	step, by := steps[:n+1], steps[n+1:]
 	ok[n] = true
 	for i := n - 1; i >= 0; i-- {
-		for si, s := range r.specs {
-			for _, p := range s.only {
-				if len(p) > step[i] && i+len(p) <= n && ok[i+len(p)] && r.at(t, i, p) {
-					ok[i], step[i], by[i] = true, len(p), si
+		// The longest phrase that fits, of the intent listed first among those of
+		// that length (the phrases come by first word, not in the intents' order).
+		for _, first := range t.is[i] {
+			for _, o := range r.talk[first] {
+				p := o.p
+				if (len(p) > step[i] || len(p) == step[i] && o.spec < by[i]) && i+len(p) <= n && ok[i+len(p)] && r.at(t, i, p) {
+					ok[i], step[i], by[i] = true, len(p), o.spec
 				}
 			}
 		}
@@ -358,7 +471,7 @@ func (r *Reader) smallTalk(t typed) string {
 }
 
 // only reports whether the text is made of the phrases (fillers aside), at least one.
-func (r *Reader) only(t typed, phrases []phrase) bool {
+func (r *Reader) only(t typed, phrases phrases) bool {
 	n := 0
 	for i := 0; i < len(t.ws); {
 		if l := r.longest(t, i, phrases); l > 0 {
@@ -375,11 +488,13 @@ func (r *Reader) only(t typed, phrases []phrase) bool {
 }
 
 // longest returns the length of the longest phrase that starts at word i, or 0.
-func (r *Reader) longest(t typed, i int, phrases []phrase) int {
+func (r *Reader) longest(t typed, i int, phrases phrases) int {
 	n := 0
-	for _, p := range phrases {
-		if len(p) > n && r.at(t, i, p) {
-			n = len(p)
+	for _, first := range t.is[i] {
+		for _, p := range phrases.byFirst[first] {
+			if len(p) > n && r.at(t, i, p) {
+				n = len(p)
+			}
 		}
 	}
 	return n
@@ -390,8 +505,8 @@ func (r *Reader) at(t typed, i int, p phrase) bool {
 	if i+len(p) > len(t.ws) {
 		return false
 	}
-	for j, w := range p {
-		if !t.same(i+j, w) {
+	for j, n := range p {
+		if !slices.Contains(t.is[i+j], n) {
 			return false
 		}
 	}
@@ -400,7 +515,7 @@ func (r *Reader) at(t typed, i int, p phrase) bool {
 
 // same reports whether the typed word i is the word w: the same, w with "-nya", or,
 // for words of five letters or more that the data does not know as they are, one
-// letter off or two swapped.
+// letter off or two swapped. (For the words of the data, t.is holds the answers.)
 func (t typed) same(i int, w string) bool {
 	typed := t.ws[i]
 	if typed == w || len(typed) == len(w)+3 && strings.HasPrefix(typed, w) && strings.HasSuffix(typed, "nya") {
@@ -412,7 +527,7 @@ func (t typed) same(i int, w string) bool {
 	return closeEnough(typed, w)
 }
 
-func (r *Reader) contains(t typed, phrases []phrase) bool {
+func (r *Reader) contains(t typed, phrases phrases) bool {
 	for i := range t.ws {
 		if r.longest(t, i, phrases) > 0 {
 			return true
@@ -516,7 +631,7 @@ func (r *Reader) option(t typed, ctx Context) (string, bool) {
 		leadingAnswer bool
 	}
 	var best []cand
-	var words []phrase
+	var words [][]string
 	var labelHit []bool
 	for _, o := range ctx.Offers {
 		label := r.words(Words(o.Label))
@@ -623,7 +738,7 @@ func (r *Reader) split(w string) []string {
 // inWords returns the length of the longest of the phrases (a phrase may also be
 // matched by a part of it: "jalan" picks "Jalan rusak") written at word i, and where
 // in the first phrase, the label, it starts (-1: in another phrase).
-func (r *Reader) inWords(t typed, i int, phrases []phrase) (n, at int) {
+func (r *Reader) inWords(t typed, i int, phrases [][]string) (n, at int) {
 	at = -1
 	for pi, p := range phrases {
 		for start := range p {
@@ -648,8 +763,23 @@ func (t typed) sameOrPrefix(i int, w string) bool {
 	return t.same(i, w) || len(t.ws[i]) >= 5 && strings.HasPrefix(w, t.ws[i])
 }
 
+// isNumber reports whether strconv.Atoi reads w. It says no to a word with a letter
+// without calling Atoi, whose error would be allocated: it runs for the words of
+// every message read with options.
 func isNumber(w string) bool {
-	_, err := strconv.Atoi(w)
+	digits := w
+	if digits != "" && (digits[0] == '+' || digits[0] == '-') {
+		digits = digits[1:] // Atoi takes one sign
+	}
+	if digits == "" {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	_, err := strconv.Atoi(w) // a number too large for an int is not one
 	return err == nil
 }
 
@@ -662,7 +792,11 @@ func isNumber(w string) bool {
 // the data. a and b must be valid UTF-8 (Words writes no other), so that two tails
 // hold the same runes exactly when they hold the same bytes.
 func closeEnough(a, b string) bool {
-	na, nb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	return closeRunes(a, b, utf8.RuneCountInString(a), utf8.RuneCountInString(b))
+}
+
+// closeRunes is closeEnough of a and b, of na and nb runes.
+func closeRunes(a, b string, na, nb int) bool {
 	if na < nb {
 		a, b, na, nb = b, a, nb, na
 	}
@@ -718,9 +852,9 @@ func closeEnough(a, b string) bool {
 // that is written in text as it comes out (lower case, nothing cut) is a part of text,
 // not a copy: Words runs on every message and every option label.
 func Words(text string) []string {
-	var out []string
-	var b []rune         // the word being read
-	start, end := -1, -1 // where b is written in text, while it is (else start is -1)
+	out := make([]string, 0, 4) // most messages and labels: grown once at most
+	var b []rune                // the word being read
+	start, end := -1, -1        // where b is written in text, while it is (else start is -1)
 	flush := func() {
 		if len(b) > 0 {
 			out = append(out, squeeze(b, text, start, end))
