@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -142,44 +143,62 @@ func (t Tourism) NextTip(lang string, sent []int) (index int, text string) {
 	return best, t.Tips[best].In(lang)
 }
 
+// names finds attractions by the words of their names (find), with the names split
+// and counted once, when the flow is built.
+type names struct {
+	attractions []Attraction
+	// by is, for each distinctive word of a name, the attractions (by index, in
+	// content order) whose names in any language have it.
+	by map[string][]int
+}
+
+// newNames indexes the names of t's attractions.
+func newNames(t Tourism) names {
+	n := names{attractions: t.Attractions, by: map[string][]int{}}
+	for i, a := range t.Attractions {
+		seen := map[string]bool{}
+		for _, name := range a.Name {
+			for _, w := range nameWords(name) {
+				if !seen[w] {
+					seen[w] = true
+					n.by[w] = append(n.by[w], i)
+				}
+			}
+		}
+	}
+	for w, as := range n.by {
+		if len(as) >= 3 {
+			delete(n.by, w) // not distinctive
+		}
+	}
+	return n
+}
+
 // find returns the attractions (at most 3) whose names share the most distinctive
 // words with text, in any language: "sigandu", "curug", "curug genting". Words found
 // in the names of three or more attractions ("pantai", "batang") are not
 // distinctive, nor words shorter than four letters.
-func (t Tourism) find(text string) []Attraction {
+func (n names) find(text string) []Attraction {
 	typed := nameWords(text)
 	if len(typed) == 0 {
 		return nil
 	}
-	freq := map[string]int{}
-	words := make([][]string, len(t.Attractions))
-	for i, a := range t.Attractions {
-		var all []string
-		for _, name := range a.Name {
-			for _, w := range nameWords(name) {
-				if !slices.Contains(all, w) {
-					all = append(all, w)
-				}
-			}
+	score := make([]int, len(n.attractions))
+	for i, w := range typed {
+		if slices.Contains(typed[:i], w) {
+			continue // a word typed twice counts once
 		}
-		words[i] = all
-		for _, w := range all {
-			freq[w]++
+		for _, a := range n.by[w] {
+			score[a]++
 		}
 	}
 	var out []Attraction
 	best := 0
-	for i, a := range t.Attractions {
-		score := 0
-		for _, w := range words[i] {
-			if freq[w] < 3 && slices.Contains(typed, w) {
-				score++
-			}
-		}
-		switch {
-		case score == 0 || score < best:
-		case score > best:
-			best, out = score, []Attraction{a}
+	for i, a := range n.attractions {
+		switch s := score[i]; {
+		case s == 0 || s < best:
+		case s > best:
+			best, out = s, []Attraction{a}
 		case len(out) < 3:
 			out = append(out, a)
 		}
@@ -191,7 +210,7 @@ func (t Tourism) find(text string) []Attraction {
 func nameWords(text string) []string {
 	var out []string
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
-		if len([]rune(w)) >= 4 {
+		if utf8.RuneCountInString(w) >= 4 {
 			out = append(out, w)
 		}
 	}
@@ -396,7 +415,10 @@ const farKm = 50
 // (description, hours, tips) and how to get there, or share a location and get the
 // three nearest attractions. "kembali" goes up one level: how to get there →
 // attraction → its category (or the nearest list it came from) → categories → menu.
-type tourismFlow struct{ t Tourism }
+type tourismFlow struct {
+	t     Tourism
+	names names // t's attractions by the words of their names
+}
 
 // tourismState is where a person is in the tourism flow.
 type tourismState struct {
@@ -445,7 +467,7 @@ type tourismNearby struct{ f *tourismFlow }
 // attractions, as does a place shared outside any step that asks for one. Requests
 // in plain words: a travel tip now, what is near, a kind of attraction.
 func (r *Router) RegisterTourism(t Tourism) {
-	f := &tourismFlow{t: t}
+	f := &tourismFlow{t: t, names: newNames(t)}
 	r.Register(FlowTourism, f)
 	r.Register(FlowNearby, tourismNearby{f})
 	r.handleLegacy(FlowTourism, legacyTourism)
@@ -518,7 +540,7 @@ func (f *tourismFlow) Continue(ctx context.Context, c *Conv, in Input) error {
 		f.list(c, cat)
 		return nil
 	}
-	switch found := f.t.find(text); {
+	switch found := f.names.find(text); {
 	case len(found) == 1:
 		f.place(c, found[0].ID, "")
 		return nil
@@ -754,7 +776,7 @@ func (f *tourismFlow) typedPlace(c *Conv, text string) {
 		f.located(c, &p.Point)
 		return
 	}
-	f.askLocation(c, "tourism.location_typed", f.t.find(text))
+	f.askLocation(c, "tourism.location_typed", f.names.find(text))
 }
 
 // located answers a shared location with the three nearest attractions.

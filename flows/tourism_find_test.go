@@ -120,12 +120,12 @@ func sameAttractions(a, b []Attraction) bool {
 //	go test -run X -bench TourismFind -cpu 1 ./flows/
 func BenchmarkTourismFind(b *testing.B) {
 	tour := loadTourism(b)
-	f := &tourismFlow{t: tour}
+	n := newNames(tour)
 	texts := findTexts(b, tour)
 	b.ResetTimer()
 	for b.Loop() {
 		for _, text := range texts {
-			f.t.find(text)
+			n.find(text)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(texts)), "µs/text")
@@ -136,11 +136,11 @@ func BenchmarkTourismFind(b *testing.B) {
 // capitals, other scripts and marks.
 func TestTourismFindAsBefore(t *testing.T) {
 	tour := loadTourism(t)
-	f := &tourismFlow{t: tour}
+	n := newNames(tour)
 	texts := findTexts(t, tour)
 	found := 0
 	for _, text := range texts {
-		got, want := f.t.find(text), refFind(tour, text)
+		got, want := n.find(text), refFind(tour, text)
 		if !sameAttractions(got, want) {
 			t.Fatalf("find(%q) = %v, before %v", text, ids(got), ids(want))
 		}
@@ -154,7 +154,7 @@ func TestTourismFindAsBefore(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 2026))
 	for range 20000 {
 		text := randomFindText(rng, texts)
-		if got, want := f.t.find(text), refFind(tour, text); !sameAttractions(got, want) {
+		if got, want := n.find(text), refFind(tour, text); !sameAttractions(got, want) {
 			t.Fatalf("find(%q) = %v, before %v", text, ids(got), ids(want))
 		}
 	}
@@ -165,12 +165,12 @@ func TestTourismFindAsBefore(t *testing.T) {
 //	go test -run X -fuzz FuzzTourismFind -fuzztime 2m ./flows/
 func FuzzTourismFind(f *testing.F) {
 	tour := loadTourism(f)
-	tf := &tourismFlow{t: tour}
+	n := newNames(tour)
 	for _, text := range findTexts(f, tour) {
 		f.Add(text)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		if got, want := tf.t.find(text), refFind(tour, text); !sameAttractions(got, want) {
+		if got, want := n.find(text), refFind(tour, text); !sameAttractions(got, want) {
 			t.Fatalf("find(%q) = %v, before %v", text, ids(got), ids(want))
 		}
 	})
