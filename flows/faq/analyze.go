@@ -3,6 +3,7 @@ package faq
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/layan-id/layan/flows/fold"
 )
@@ -35,11 +36,12 @@ type analyzer struct {
 	places   map[string]bool // place names, as words joined by spaces
 	movement map[string]bool
 	maxPlace int
+	prefixes []prefixRule // prefixRules, made once
 }
 
 func newAnalyzer(lx Lexicon) *analyzer {
 	a := &analyzer{replace: map[string][]string{}, stop: map[string]bool{}, protect: map[string]bool{},
-		replaced: map[string]bool{}, known: map[string]bool{}, weak: map[string]bool{}}
+		replaced: map[string]bool{}, known: map[string]bool{}, weak: map[string]bool{}, prefixes: prefixRules()}
 	for from, to := range lx.Replace {
 		key := strings.Join(words(from), " ")
 		if key == "" {
@@ -77,20 +79,50 @@ func newAnalyzer(lx Lexicon) *analyzer {
 // inside a word are kept ("e-ktp", "oleh-oleh"); other punctuation, emoji and symbols
 // separate words. A letter repeated three or more times is cut to two ("maaaaf" →
 // "maaf", "siiip" → "siip"); typo correction takes it from there.
+//
+// It reads text rune by rune, each lower-cased as strings.ToLower would, and a word
+// written in text as it comes out (lower case, nothing cut) is a part of text, not a
+// copy: it runs for every question.
 func words(text string) []string {
 	var out []string
-	var b strings.Builder
+	var b []rune         // the word being read
+	start, end := -1, -1 // where b is written in text, while it is (else start is -1)
 	flush := func() {
-		w := strings.Trim(fold.Runs(b.String()), "-")
-		if w != "" {
-			out = append(out, w)
+		n := len(b)
+		w := fold.CutRuns(b)
+		lo, hi := 0, len(w)
+		for lo < hi && w[lo] == '-' {
+			lo++
 		}
-		b.Reset()
-	}
-	for _, r := range strings.ToLower(text) {
+		for hi > lo && w[hi-1] == '-' {
+			hi--
+		}
 		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' && b.Len() > 0:
-			b.WriteRune(r)
+		case lo == hi:
+		case start >= 0 && len(w) == n && lo == 0 && hi == n:
+			out = append(out, text[start:end])
+		default:
+			out = append(out, string(w[lo:hi]))
+		}
+		b, start = b[:0], -1
+	}
+	for i := 0; i < len(text); {
+		orig, size := utf8.DecodeRuneInString(text[i:])
+		r := unicode.ToLower(orig)
+		at := i
+		i += size
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' && len(b) > 0:
+			verbatim := r == orig && (orig != utf8.RuneError || size > 1) // as text writes it
+			switch {
+			case len(b) == 0 && verbatim:
+				start, end = at, i
+			case start >= 0 && verbatim && end == at:
+				end = i
+			default:
+				start = -1
+			}
+			b = append(b, r)
 		default:
 			flush()
 		}
@@ -102,11 +134,12 @@ func words(text string) []string {
 // placesIn returns the place names that ws mention, longest first, and whether each
 // is where the text is about (not an origin or a destination).
 func (a *analyzer) placesIn(ws []string) (out []string, at []bool) {
+	var key []byte
 	for i := 0; i < len(ws); {
 		n := min(a.maxPlace, len(ws)-i)
 		for ; n > 0; n-- {
-			if p := strings.Join(ws[i:i+n], " "); a.places[p] {
-				out = append(out, p)
+			if key = joined(key[:0], ws[i:i+n]); a.places[string(key)] { // (no string made to look up)
+				out = append(out, string(key))
 				at = append(at, i == 0 || !a.movement[ws[i-1]])
 				break
 			}
@@ -114,6 +147,18 @@ func (a *analyzer) placesIn(ws []string) (out []string, at []bool) {
 		i += max(n, 1)
 	}
 	return out, at
+}
+
+// joined appends ws to b with spaces between: strings.Join, into a buffer, for
+// looking phrases up in a map without making a string for every try.
+func joined(b []byte, ws []string) []byte {
+	for i, w := range ws {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, w...)
+	}
+	return b
 }
 
 // learn adds the words of a knowledge base text to the stemmer's dictionary. Call it
@@ -150,21 +195,23 @@ func (a *analyzer) expand(ws []string) []string {
 // expandGroups is expand that keeps together the words that one written word or
 // phrase became.
 func (a *analyzer) expandGroups(ws []string) [][]string {
-	var in []string
+	in := make([]string, 0, len(ws))
 	for _, w := range ws {
-		in = append(in, a.unfold(w)...)
+		in = a.unfold(in, w)
 	}
-	var out [][]string
+	out := make([][]string, 0, len(in))
+	var key []byte
 	for i := 0; i < len(in); {
 		n := min(a.maxWords, len(in)-i)
 		for ; n > 0; n-- {
-			if to, ok := a.replace[strings.Join(in[i:i+n], " ")]; ok {
+			key = joined(key[:0], in[i:i+n])
+			if to, ok := a.replace[string(key)]; ok { // (no string made to look up)
 				out = append(out, to)
 				break
 			}
 		}
 		if n == 0 {
-			out = append(out, []string{in[i]})
+			out = append(out, in[i:i+1:i+1]) // (a part of in, not a copy: the groups are only read)
 			n = 1
 		}
 		i += n
@@ -214,26 +261,27 @@ func (a *analyzer) halves(w string) (string, string, bool) {
 
 // unfold handles the forms of one written word: "syarat2" and "anak-anak" are one
 // word; "ktpnya" is "ktp"; a hyphenated word that the lexicon knows stays whole,
-// otherwise it is two words ("ktp-ku" → "ktp", "ku").
-func (a *analyzer) unfold(w string) []string {
+// otherwise it is two words ("ktp-ku" → "ktp", "ku"). It appends the words to in
+// and returns it.
+func (a *analyzer) unfold(in []string, w string) []string {
 	if base, ok := strings.CutSuffix(w, "2"); ok && len(base) > 2 && !isDigits(base) {
 		w = base
 		if whole := base + "-" + base; a.known[whole] || a.protect[whole] {
-			return []string{whole} // "lumba2" is "lumba-lumba"
+			return append(in, whole) // "lumba2" is "lumba-lumba"
 		}
 	}
 	if _, ok := a.replace[w]; ok || a.protect[w] {
-		return []string{w}
+		return append(in, w)
 	}
 	if l, r, ok := strings.Cut(w, "-"); ok {
 		if l == r {
-			return []string{l}
+			return append(in, l)
 		}
-		return append(a.unfold(l), a.unfold(r)...)
+		return a.unfold(a.unfold(in, l), r)
 	}
 	if base, ok := strings.CutSuffix(w, "nya"); ok && len(base) >= 2 {
 		if _, known := a.replace[base]; known || len(base) <= 4 {
-			return []string{base} // "kknya", "ktpnya", "aktanya"
+			return append(in, base) // "kknya", "ktpnya", "aktanya"
 		}
 	}
 	// Javanese "-e"/"-ne" is "-nya": "syarate", "ktpne", "aktane", when what is
@@ -241,11 +289,11 @@ func (a *analyzer) unfold(w string) []string {
 	if !a.known[w] && !a.stop[w] {
 		for _, suf := range []string{"ne", "e"} {
 			if base, ok := strings.CutSuffix(w, suf); ok && len(base) >= 3 && (a.known[base] || a.replace[base] != nil) {
-				return []string{base}
+				return append(in, base)
 			}
 		}
 	}
-	return []string{w}
+	return append(in, w)
 }
 
 func isDigits(s string) bool {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // BM25 parameters: the usual defaults; phrasings are short, so length matters little.
@@ -74,6 +75,9 @@ type Matcher struct {
 	unknown  float64                 // the information of a word the knowledge base never uses
 	home     map[string]bool         // places many entries mention: the region itself
 	placed   map[string]map[int]bool // place → the entries that mention it
+	// scratches hold rank's room to add up in (rankScratch), so that questions
+	// answered one after another, or at once, do not each allocate it.
+	scratches sync.Pool
 }
 
 type doc struct {
@@ -325,16 +329,14 @@ func (m *Matcher) rank(q string) []ranked {
 	for _, g := range groups {
 		terms = append(terms, g...)
 	}
-	terms = slices.Compact(slices.Sorted(slices.Values(terms)))
-	type entryScore struct {
-		best, whole, covered, fit float64
-		topic                     float64 // the entry's topic that the question names
-		substantial               bool    // shares a word with the question that is not weak
-	}
-	scores := make([]entryScore, len(m.entries))
-	perDoc := make([]float64, len(m.docs))  // phrasings and answers: BM25 of the whole question
-	matched := make([]float64, len(m.docs)) // phrasings: information shared with the question
-	var touched []int32                     // the docs with a value in perDoc
+	slices.Sort(terms) // terms is rank's own
+	terms = slices.Compact(terms)
+	sc := m.scratch()
+	defer m.done(sc)
+	scores := sc.scores
+	perDoc := sc.perDoc   // phrasings and answers: BM25 of the whole question
+	matched := sc.matched // phrasings: information shared with the question
+	touched := sc.touched // the docs with a value in perDoc
 	for _, t := range terms {
 		id, known := m.ids[t]
 		if !known {
@@ -365,7 +367,7 @@ func (m *Matcher) rank(q string) []ranked {
 	// The question's information, word by word; an entry covers a word when it uses
 	// one of the word's terms.
 	var info float64
-	groupBest := make([]float64, len(m.entries))
+	groupBest := sc.groupBest
 	seen := map[string]bool{}
 	for gi, g := range groups {
 		key := strings.Join(g, " ")
@@ -374,7 +376,7 @@ func (m *Matcher) rank(q string) []ranked {
 		}
 		seen[key] = true
 		var most float64
-		var hit []int32
+		hit := sc.hit[:0]
 		for _, t := range g {
 			id, known := m.ids[t]
 			w := m.information(t, id, known)
@@ -398,7 +400,9 @@ func (m *Matcher) rank(q string) []ranked {
 			scores[e].covered += groupBest[e] * credit
 			groupBest[e] = 0
 		}
+		sc.hit = hit
 	}
+	sc.touched = touched
 	for _, di := range touched {
 		s := &scores[m.docs[di].entry]
 		s.best = max(s.best, perDoc[di])
@@ -407,7 +411,13 @@ func (m *Matcher) rank(q string) []ranked {
 			s.fit = max(s.fit, 2*p*r/(p+r))
 		}
 	}
-	var rs []ranked
+	n := 0
+	for _, s := range scores {
+		if s.substantial {
+			n++
+		}
+	}
+	rs := make([]ranked, 0, n)
 	for e, s := range scores {
 		if s.substantial {
 			named := 1.0
@@ -428,6 +438,42 @@ func (m *Matcher) rank(q string) []ranked {
 		return strings.Compare(m.entries[a.entry].ID, m.entries[b.entry].ID)
 	})
 	return rs
+}
+
+// entryScore is an entry's standing for a question while rank adds it up.
+type entryScore struct {
+	best, whole, covered, fit float64
+	topic                     float64 // the entry's topic that the question names
+	substantial               bool    // shares a word with the question that is not weak
+}
+
+// rankScratch is what rank adds up in, by entry and by doc: kept between questions
+// (Matcher.scratches) instead of made for each, all zero when not in use.
+type rankScratch struct {
+	scores    []entryScore
+	perDoc    []float64
+	matched   []float64
+	groupBest []float64
+	touched   []int32
+	hit       []int32
+}
+
+// scratch returns zeroed room for one rank; done gives it back.
+func (m *Matcher) scratch() *rankScratch {
+	if sc, ok := m.scratches.Get().(*rankScratch); ok {
+		return sc
+	}
+	return &rankScratch{scores: make([]entryScore, len(m.entries)), perDoc: make([]float64, len(m.docs)),
+		matched: make([]float64, len(m.docs)), groupBest: make([]float64, len(m.entries))}
+}
+
+func (m *Matcher) done(sc *rankScratch) {
+	clear(sc.scores)
+	clear(sc.perDoc)
+	clear(sc.matched)
+	clear(sc.groupBest)
+	sc.touched, sc.hit = sc.touched[:0], sc.hit[:0]
+	m.scratches.Put(sc)
 }
 
 // fitShare is how much of an entry's score depends on how well its closest phrasing

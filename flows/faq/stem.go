@@ -21,16 +21,24 @@ func (a *analyzer) stem(w string) string {
 	if w = cutSuffix(w, "nya", "ku", "mu"); a.protect[w] {
 		return w
 	}
-	var cands []string
-	for _, base := range []string{cutSuffix(w, "kan", "an", "i"), w} {
-		cands = append(cands, prefixCandidates(base, 2)...)
-	}
-	for _, c := range cands {
-		if c != w && a.known[c] {
-			return c
+	// The candidates of both bases in order: the first known one, else the first.
+	first, found := "", ""
+	for _, base := range [...]string{cutSuffix(w, "kan", "an", "i"), w} {
+		eachPrefixCandidate(base, 2, a.prefixes, func(c string) bool {
+			if first == "" {
+				first = c // never "": a candidate has four letters or more
+			}
+			if c != w && a.known[c] {
+				found = c
+				return false
+			}
+			return true
+		})
+		if found != "" {
+			return found
 		}
 	}
-	return cands[0]
+	return first
 }
 
 // minStem is the shortest stem a rule may leave.
@@ -61,12 +69,13 @@ func prefixRules() []prefixRule {
 	}
 }
 
-// prefixCandidates returns the forms of w with up to depth prefixes removed, the most
-// stripped first by rule order, ending with the deepest default; w itself comes last.
-func prefixCandidates(w string, depth int) []string {
-	var out []string
+// eachPrefixCandidate calls yield with the forms of w with up to depth prefixes
+// removed by rules, the most stripped first by rule order, ending with the deepest
+// default; w itself comes last. It stops when yield returns false, and reports
+// whether it went to the end: stem needs only the first known form.
+func eachPrefixCandidate(w string, depth int, rules []prefixRule, yield func(string) bool) bool {
 	if depth > 0 {
-		for _, r := range prefixRules() {
+		for _, r := range rules {
 			rest, ok := strings.CutPrefix(w, r.prefix)
 			if !ok {
 				continue
@@ -80,10 +89,12 @@ func prefixCandidates(w string, depth int) []string {
 			if len(rest) < minStem {
 				continue
 			}
-			out = append(out, prefixCandidates(rest, depth-1)...)
+			if !eachPrefixCandidate(rest, depth-1, rules, yield) {
+				return false
+			}
 		}
 	}
-	return append(out, w)
+	return yield(w)
 }
 
 func isVowel(b byte) bool { return strings.IndexByte("aiueo", b) >= 0 }

@@ -1,6 +1,9 @@
 package faq
 
-import "sort"
+import (
+	"sort"
+	"unicode/utf8"
+)
 
 // speller corrects typing mistakes against the knowledge base's own vocabulary, the
 // way SymSpell does: every word is indexed under the forms it takes with one letter
@@ -46,11 +49,21 @@ func (s *speller) correct(w string) string {
 		}
 	}
 	consider(s.deletes[w]...) // w is a known word with one letter deleted: a missing letter
-	for _, d := range deletions(w) {
-		if s.freq[d] > 0 {
-			consider(d) // an extra letter
+	// w with each one letter deleted (deletions), written into d in turn, and a
+	// string made only of one that is a known word: w is rarely one letter off.
+	rs := []rune(w)
+	var d []byte
+	for i := range rs {
+		d = d[:0]
+		for j, r := range rs {
+			if j != i {
+				d = utf8.AppendRune(d, r)
+			}
 		}
-		consider(s.deletes[d]...) // a wrong or swapped letter
+		if s.freq[string(d)] > 0 {
+			consider(string(d)) // an extra letter
+		}
+		consider(s.deletes[string(d)]...) // a wrong or swapped letter
 	}
 	sort.Strings(cands)
 	best, bestFreq, bestDist := w, 0, maxDist+1
