@@ -19,14 +19,14 @@ var intentMisses = flag.Bool("intent.misses", false, "list every message of the 
 
 // devContexts are the situations of testdata/intents.tsv: the flow a person is in and
 // the options the bot offered last, with their real ids and labels.
-func devContexts(t *testing.T, r *Router) map[string]bot.Session {
+func devContexts(t testing.TB, r *Router) map[string]bot.Session {
 	t.Helper()
 	return devContextsIn(t, r, "id")
 }
 
 // devContextsIn are the situations of the dev set in a conversation in lang: the
 // options are labelled in it.
-func devContextsIn(t *testing.T, r *Router, lang string) map[string]bot.Session {
+func devContextsIn(t testing.TB, r *Router, lang string) map[string]bot.Session {
 	t.Helper()
 	opt := func(id, key string) bot.Option { return bot.Option{ID: id, Label: r.label(lang, key)} }
 	menu := make([]bot.Option, len(r.menu))

@@ -40,6 +40,11 @@ var optionRoles = map[string][]string{
 	"desc:keep":   {"yes", "done"},
 }
 
+// slotOptions are the options whose ids name a value of a slot of the reader, by the
+// prefix of their ids; the slot's words for the value pick them too. (No id has two
+// of the prefixes: "cat:" begins no other.)
+var slotOptions = [...]struct{ prefix, slot string }{{"cat:", "category"}, {"sub:", "topic"}, {"tourism:cat:", "tourism"}}
+
 // offers describes the options last offered for the reader: their roles and the words
 // that pick them besides their labels.
 func (r *Router) offers(opts []bot.Option) []intent.Offer {
@@ -60,9 +65,9 @@ func (r *Router) offers(opts []bot.Option) []intent.Offer {
 		case strings.HasPrefix(o.ID, "faq:entry:") && entries == 1:
 			of.Roles = []string{"yes"} // "Maksud Anda: …?" Ya / Bukan
 		}
-		for prefix, slot := range map[string]string{"cat:": "category", "sub:": "topic", "tourism:cat:": "tourism"} {
-			if v, ok := strings.CutPrefix(o.ID, prefix); ok {
-				of.Words = append(of.Words, r.intents.SlotWords(slot, v)...)
+		for _, s := range slotOptions {
+			if v, ok := strings.CutPrefix(o.ID, s.prefix); ok {
+				of.Words = append(of.Words, r.intents.SlotWords(s.slot, v)...)
 			}
 		}
 		out = append(out, of)

@@ -291,3 +291,29 @@ func TestDifferentialSeesTheContexts(t *testing.T) {
 		t.Errorf("the dev set read in the contexts picks %d options and reads %d intents", options, intents)
 	}
 }
+
+// TestOptionAndSlotWordsAsBefore gives the words of every option and slot value as
+// the reader did before, in slices a caller may append to without changing the
+// reader's.
+func TestOptionAndSlotWordsAsBefore(t *testing.T) {
+	d := newDifferential(t)
+	check := func(what string, got []string, phrases []refPhrase) {
+		var want []string
+		for _, p := range phrases {
+			want = append(want, strings.Join(p, " "))
+		}
+		if !slices.Equal(got, want) || cap(got) != len(got) {
+			t.Errorf("%s = %q (cap %d), before %q", what, got, cap(got), want)
+		}
+	}
+	for _, id := range refSortedKeys(d.ref.options) {
+		check("OptionWords("+id+")", d.r.OptionWords(id), d.ref.options[id])
+	}
+	for _, slot := range refSortedKeys(d.ref.slots) {
+		for _, v := range refSortedKeys(d.ref.slots[slot]) {
+			check("SlotWords("+slot+", "+v+")", d.r.SlotWords(slot, v), d.ref.slots[slot][v])
+		}
+	}
+	check("OptionWords(unknown)", d.r.OptionWords("unknown"), nil)
+	check("SlotWords(unknown)", d.r.SlotWords("category", "unknown"), nil)
+}

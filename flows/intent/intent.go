@@ -136,6 +136,9 @@ type Reader struct {
 	slipTo map[int][]int32
 	// slotKeys are the values of each slot, sorted.
 	slotKeys map[string][]string
+	// slotTexts and optionTexts are what SlotWords and OptionWords give, written once.
+	slotTexts   map[string]map[string][]string
+	optionTexts map[string][]string
 	// offerWords are the words of the phrases OptionWords and SlotWords give, as
 	// Words splits them: the flows offer them with every option.
 	offerWords map[string][]string
@@ -189,20 +192,23 @@ func New(d Data) (*Reader, error) {
 		r.options[id] = ph(list)
 	}
 	r.slotKeys, r.offerWords = map[string][]string{}, map[string][]string{}
-	split := func(phrases []phrase) {
-		for _, p := range phrases {
-			w := r.text(p)
+	r.slotTexts, r.optionTexts = map[string]map[string][]string{}, map[string][]string{}
+	split := func(texts []string) {
+		for _, w := range texts {
 			r.offerWords[w] = Words(w)
 		}
 	}
 	for name, vals := range r.slots {
 		r.slotKeys[name] = sortedKeys(vals)
-		for _, ps := range vals {
-			split(ps.list)
+		r.slotTexts[name] = map[string][]string{}
+		for v, ps := range vals {
+			r.slotTexts[name][v] = r.texts(ps.list)
+			split(r.slotTexts[name][v])
 		}
 	}
-	for _, phrases := range r.options {
-		split(phrases)
+	for id, phrases := range r.options {
+		r.optionTexts[id] = r.texts(phrases)
+		split(r.optionTexts[id])
 	}
 	for i, s := range d.Intents {
 		if s.Name == "" {
@@ -276,22 +282,21 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // SlotWords returns the phrases that name value in slot ("category", "jalan"), as
-// written in the data; the flows offer them as words of an option.
-func (r *Reader) SlotWords(slot, value string) []string {
-	var out []string
-	for _, p := range r.slots[slot][value].list {
-		out = append(out, r.text(p))
-	}
-	return out
-}
+// written in the data; the flows offer them as words of an option. The caller must not
+// change the result (appending to it is safe: it has no room to grow in place).
+func (r *Reader) SlotWords(slot, value string) []string { return r.slotTexts[slot][value] }
 
-// OptionWords returns the words that pick the option id besides its label.
-func (r *Reader) OptionWords(id string) []string {
+// OptionWords returns the words that pick the option id besides its label. The caller
+// must not change the result (appending to it is safe).
+func (r *Reader) OptionWords(id string) []string { return r.optionTexts[id] }
+
+// texts writes the phrases as text, in a slice with no room to grow in place.
+func (r *Reader) texts(phrases []phrase) []string {
 	var out []string
-	for _, p := range r.options[id] {
+	for _, p := range phrases {
 		out = append(out, r.text(p))
 	}
-	return out
+	return slices.Clip(out)
 }
 
 // ticketRe finds a ticket number written loosely: "btg 261202 0001", "BTG2612020001",
