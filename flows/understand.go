@@ -67,7 +67,11 @@ func (r *Router) offers(opts []bot.Option) []intent.Offer {
 		}
 		for _, s := range slotOptions {
 			if v, ok := strings.CutPrefix(o.ID, s.prefix); ok {
-				of.Words = append(of.Words, r.intents.SlotWords(s.slot, v)...)
+				if ws := r.intents.SlotWords(s.slot, v); len(of.Words) == 0 {
+					of.Words = ws // the reader's, not a copy: the reader only reads an offer
+				} else {
+					of.Words = append(of.Words, ws...)
+				}
 			}
 		}
 		out = append(out, of)

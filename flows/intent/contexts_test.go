@@ -149,6 +149,10 @@ func devContexts(t testing.TB, r *Reader, lang string) map[string]Context {
 			option{"faq:entry:kk", "Bagaimana cara membuat Kartu Keluarga?"}, option{"faq:entry:akta", "Syarat akta kelahiran"},
 			opt("faq:none", "faq.not_this")),
 		"tour": in("tourism", tour...),
+		// labels with slips of the words of yes, no and cancel: a label is read for
+		// whether it says no or cancel.
+		"slips": in("complaint", option{"x:yes", "Lanjutkn"}, option{"y", "Nggakk perlu"}, option{"z", "Jangn dikirim"},
+			option{"w", "Batalkn saja"}, option{"cancel", "Bataal"}, option{"v:no", "Tidakk"}),
 	}
 	// The tourism flow's lists: the attractions of a category by name, then the way
 	// to another category and to the menu.

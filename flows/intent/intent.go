@@ -132,8 +132,9 @@ type Reader struct {
 	vocab   map[string]int32 // every word of every phrase, numbered: never corrected
 	wordOf  []string         // the words of vocab by number
 	// slipTo are, by their number of runes, the words of five bytes or more (those a
-	// slip may stand for: see same), by number.
-	slipTo map[int][]int32
+	// slip may stand for: see same), by number; labelSlipTo those of them in the
+	// phrases of the roles no and cancel.
+	slipTo, labelSlipTo map[int][]int32
 	// slotKeys are the values of each slot, sorted.
 	slotKeys map[string][]string
 	// slotTexts and optionTexts are what SlotWords and OptionWords give, written once.
@@ -245,6 +246,14 @@ func New(d Data) (*Reader, error) {
 		}
 		r.specs = append(r.specs, sp)
 	}
+	r.labelSlipTo = map[int][]int32{}
+	for runes, ns := range r.slipTo {
+		for _, n := range ns {
+			if r.inRole(n, "no") || r.inRole(n, "cancel") {
+				r.labelSlipTo[runes] = append(r.labelSlipTo[runes], n)
+			}
+		}
+	}
 	return r, nil
 }
 
@@ -261,6 +270,16 @@ func (r *Reader) number(w string) int32 {
 		r.slipTo[runes] = append(r.slipTo[runes], n)
 	}
 	return n
+}
+
+// inRole reports whether the word numbered n is in a phrase of role.
+func (r *Reader) inRole(n int32, role string) bool {
+	for _, p := range r.roles[role].list {
+		if slices.Contains(p, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // text writes a phrase as its words with spaces between.
@@ -329,7 +348,7 @@ func (r *Reader) Read(text string, ctx Context) Reading {
 	if len(ws) == 0 {
 		return Reading{}
 	}
-	t := r.words(ws)
+	t := r.words(ws, r.slipTo)
 	if id, ok := r.option(t, ctx); ok {
 		return Reading{Option: id}
 	}
@@ -380,8 +399,12 @@ type typed struct {
 	is [][]int32
 }
 
-// words looks up what the reader needs to know of ws.
-func (r *Reader) words(ws []string) typed {
+// words looks up what the reader needs to know of ws. slipTo are the words of the
+// data that a slip may stand for, by their number of runes: r.slipTo for a message;
+// for an option's label, which is only compared with the phrases of the roles no
+// and cancel, r.labelSlipTo, their words only (is then holds fewer words, but the
+// same of theirs).
+func (r *Reader) words(ws []string, slipTo map[int][]int32) typed {
 	facts := make([]bool, 2*len(ws)) // one allocation for both
 	t := typed{ws: ws, slip: facts[:len(ws):len(ws)], filler: facts[len(ws):], is: make([][]int32, len(ws))}
 	all := make([]int32, 0, 2*len(ws)) // every is[i], one after the other
@@ -405,7 +428,7 @@ func (r *Reader) words(ws []string) typed {
 		if t.slip[i] {
 			runes := utf8.RuneCountInString(w)
 			for k := runes - 1; k <= runes+1; k++ {
-				for _, n := range r.slipTo[k] {
+				for _, n := range slipTo[k] {
 					// One slip leaves the first or the last letter where it was in
 					// words of three letters or more, and equal letters begin (end)
 					// with the same byte: most words fail this first.
@@ -639,7 +662,7 @@ func (r *Reader) option(t typed, ctx Context) (string, bool) {
 	var words [][]string
 	var labelHit []bool
 	for _, o := range ctx.Offers {
-		label := r.words(Words(o.Label))
+		label := r.words(Words(o.Label), r.labelSlipTo)
 		words = append(words[:0], label.ws)
 		for _, w := range o.Words {
 			words = append(words, r.split(w))
