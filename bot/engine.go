@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/layan-id/layan/bot/gopool"
 	"github.com/layan-id/layan/bot/lanes"
 )
 
@@ -37,6 +38,7 @@ type Engine struct {
 	log     *slog.Logger
 	now     func() time.Time
 	lanes   *lanes.Lanes // one turn at a time per conversation, in arrival order
+	runners *gopool.Pool // the handler's runs, on goroutines whose stacks already grew
 	pseudo  Pseudonymizer
 	history HistoryLimits
 	observe func(m Message, o Outcome, err error, took time.Duration)
@@ -73,11 +75,21 @@ type EngineConfig struct {
 	Observe func(m Message, o Outcome, err error, took time.Duration)
 }
 
+// Close ends the goroutines the engine keeps for its handler's runs (they end by
+// themselves after a minute without work). The engine still works after Close, on a
+// fresh goroutine for every run. A test in a testing/synctest bubble must Close its
+// engine before the bubble's function returns.
+func (e *Engine) Close() { e.runners.Close() }
+
+// handlerIdle is how long a goroutine kept for the handler's runs waits for the next
+// run before it ends.
+const handlerIdle = time.Minute
+
 // NewEngine returns an engine.
 func NewEngine(cfg EngineConfig) *Engine {
 	e := &Engine{
 		store: cfg.Store, handler: cfg.Handler, timeout: cfg.Timeout, apology: cfg.Apology,
-		log: cfg.Logger, now: cfg.Now, lanes: lanes.New(0), pseudo: cfg.Pseudonyms, history: cfg.History,
+		log: cfg.Logger, now: cfg.Now, lanes: lanes.New(0), runners: gopool.New(handlerIdle), pseudo: cfg.Pseudonyms, history: cfg.History,
 		observe: cfg.Observe,
 	}
 	if e.history.Chars <= 0 {
@@ -279,14 +291,14 @@ func (e *Engine) run(ctx context.Context, m Message, orig *Session) (session *Se
 
 	t := &Turn{Msg: m, Session: cloneSession(orig), engine: e, before: orig}
 	done := make(chan error, 1)
-	go func() {
+	e.runners.Go(func() {
 		defer func() {
 			if p := recover(); p != nil {
 				done <- fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 			}
 		}()
 		done <- e.handler.Handle(ctx, t)
-	}()
+	})
 
 	var err error
 	select {

@@ -287,6 +287,7 @@ func testAHandlerThatOverrunsDoesNotOverlapTheNextTurn(t *testing.T) {
 		return ctx.Err()
 	})
 	e := newEngine(st, h, 30*time.Millisecond)
+	defer e.Close() // its kept goroutines end before the bubble does
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {

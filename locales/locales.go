@@ -45,6 +45,7 @@ func Languages() []string { return []string{"id", "en"} }
 type Catalog struct {
 	texts map[string]map[string]*template.Template // lang → key → template
 	plain map[string]map[string]string             // lang → key → text without template actions
+	bare  map[string]map[string]string             // lang → key → template rendered with vars alone
 	vars  map[string]map[string]any                // lang → template variables
 	words map[string][]string                      // key → keywords of every language
 }
@@ -55,7 +56,7 @@ type Catalog struct {
 // language's "region" text.
 func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 	c := &Catalog{texts: map[string]map[string]*template.Template{}, plain: map[string]map[string]string{},
-		vars: map[string]map[string]any{}, words: map[string][]string{}}
+		bare: map[string]map[string]string{}, vars: map[string]map[string]any{}, words: map[string][]string{}}
 	for _, lang := range Languages() {
 		// id.yaml, then the texts of one part each: tourism.id.yaml, ...
 		names, err := fs.Glob(embedded, "*."+lang+".yaml")
@@ -93,6 +94,7 @@ func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 		}
 		c.texts[lang] = map[string]*template.Template{}
 		c.plain[lang] = map[string]string{}
+		c.bare[lang] = map[string]string{}
 		for key, src := range raw {
 			t, err := template.New(key).Option("missingkey=error").Parse(src)
 			if err != nil {
@@ -101,6 +103,13 @@ func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 			c.texts[lang][key] = t
 			if !strings.Contains(src, "{{") {
 				c.plain[lang][key] = src // most texts: no need to execute a template
+				continue
+			}
+			// Many templates use only the variables ("{{.Region}}"): rendered once here
+			// for the calls without data, the vars being fixed from now on.
+			var b bytes.Buffer
+			if t.Execute(&b, c.vars[lang]) == nil {
+				c.bare[lang][key] = b.String()
 			}
 		}
 	}
@@ -166,6 +175,9 @@ func (c *Catalog) Has(key string) bool {
 func (c *Catalog) Text(lang, key string, data map[string]any) (string, error) {
 	lang = c.Lang(lang)
 	if s, ok := c.plain[lang][key]; ok {
+		return s, nil
+	}
+	if s, ok := c.bare[lang][key]; ok && len(data) == 0 {
 		return s, nil
 	}
 	t, ok := c.texts[lang][key]

@@ -171,6 +171,11 @@ func TestTheRegionNameIsContentUnlessTheOperatorNamesIt(t *testing.T) {
 			t.Errorf("greeting in %s = %q, want it to contain %q", tc.lang, got, tc.want)
 		}
 	}
+	// A text rendered once at load for calls without data still takes the data a
+	// call gives.
+	if got, _ := named.Text("id", "greeting", map[string]any{"Region": "Kota Lain"}); !strings.Contains(got, "publik Kota Lain.") {
+		t.Errorf("greeting with the region given = %q, want it to name Kota Lain", got)
+	}
 }
 
 func TestContentFilesOverrideAndAdd(t *testing.T) {

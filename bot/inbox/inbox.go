@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/layan-id/layan/bot"
+	"github.com/layan-id/layan/bot/gopool"
 	"github.com/layan-id/layan/bot/lanes"
 )
 
@@ -102,10 +103,9 @@ func New(cfg Config) *Worker {
 // grace period, so that work under way can finish); a job not started when ctx ends
 // does not start, and its entry stays queued for another worker or the next start.
 func (w *Worker) Run(ctx, jobs context.Context) {
-	stop := make(chan struct{})
-	defer close(stop) // after the entries finished: the runners waiting for work end
+	runners := gopool.New(runnerIdle)
+	defer runners.Close() // after the entries finished: the goroutines waiting for work end
 	defer w.inflight.Wait()
-	runners := &runners{tasks: make(chan func()), stop: stop, idle: runnerIdle}
 	cfg := w.cfg
 	slots := make(chan struct{}, cfg.Slots)
 	for range cap(slots) {
@@ -178,7 +178,7 @@ func takeSlots(ctx context.Context, slots chan struct{}, max int) int {
 
 // entry submits the jobs of one entry, and acknowledges it once all succeeded; done
 // is called once when the entry is finished either way.
-func (w *Worker) entry(ctx, jobs context.Context, runners *runners, id string, raw []byte, done func()) {
+func (w *Worker) entry(ctx, jobs context.Context, runners *gopool.Pool, id string, raw []byte, done func()) {
 	cfg := w.cfg
 	list, err := cfg.Open(id, raw)
 	if err == nil && cfg.MaxAge > 0 {
@@ -224,7 +224,7 @@ func (w *Worker) entry(ctx, jobs context.Context, runners *runners, id string, r
 				finish(false)
 				return ctx.Err()
 			}
-			runners.run(func() { // the job, and the acknowledgement after the last one
+			runJob(runners, func() { // the job, and the acknowledgement after the last one
 				err = j.Run(jobs)
 				if err != nil {
 					cfg.Log.Warn(cfg.Name+": queued "+cfg.Item+" not handled; will retry", "err", err)
@@ -236,48 +236,15 @@ func (w *Worker) entry(ctx, jobs context.Context, runners *runners, id string, r
 	}
 }
 
-// runnerIdle is how long a runner waits for the next job before it ends.
+// runnerIdle is how long a kept goroutine waits for the next job before it ends.
 const runnerIdle = time.Minute
 
-// runners run jobs on goroutines kept from one job to the next. A job goes deep (a
-// turn of the engine with its store calls, the replies sent over HTTP): on a
-// goroutine of its own, as a lane would start for it, its stack would be grown and
-// copied again for every job; a runner grows it once.
-type runners struct {
-	tasks chan func() // unbuffered: taken only by a runner that waits for work
-	stop  <-chan struct{}
-	idle  time.Duration
-}
-
-// run runs f on a waiting runner, or on a new one when none waits, and returns
-// once f returned.
-func (r *runners) run(f func()) {
+// runJob runs f on one of runners' kept goroutines (a job goes deep: on a fresh
+// goroutine its stack would be grown again every time) and returns once f returned.
+func runJob(runners *gopool.Pool, f func()) {
 	done := make(chan struct{})
-	task := func() { defer close(done); f() }
-	select {
-	case r.tasks <- task:
-	default:
-		go r.serve(task)
-	}
+	runners.Go(func() { defer close(done); f() })
 	<-done
-}
-
-// serve runs task, then the tasks that come, until none came for r.idle or the
-// worker stopped.
-func (r *runners) serve(task func()) {
-	idle := time.NewTimer(r.idle)
-	defer idle.Stop()
-	for {
-		task()
-		idle.Reset(r.idle)
-		select {
-		case task = <-r.tasks:
-		case <-idle.C:
-			return
-		case <-r.stop:
-			return
-		}
-	}
 }
 
 func (w *Worker) ack(ctx context.Context, id string) {
