@@ -227,3 +227,33 @@ func (g *questionGen) question() string {
 	}
 	return strings.Join(parts, []string{" ", " ", ", ", " - ", "? ", "\n", " 😊 "}[g.rng.IntN(7)])
 }
+
+// TestRankAsBeforeAtOnce ranks the dev set's questions from several goroutines at
+// once, as the service does: the room rank adds up in is reused between questions,
+// and no question may see another's sums.
+func TestRankAsBeforeAtOnce(t *testing.T) {
+	m := loadForDiff(t)
+	qs := diffQuestions(t, m)
+	want := make([][]ranked, len(qs))
+	for i, q := range qs {
+		want[i] = m.refRank(q)
+	}
+	errs := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			for k := range qs {
+				i := (k*7 + g*13) % len(qs) // each goroutine in another order
+				if got := m.rank(qs[i]); !sameRanking(got, want[i]) {
+					errs <- qs[i]
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if q := <-errs; q != "" {
+			t.Errorf("rank(%q) at once with other questions differs from before", q)
+		}
+	}
+}
