@@ -440,7 +440,8 @@ func (r *Router) input(t *bot.Turn) Input {
 
 // anyKeyword reports whether text is one of the keywords that work at every step.
 func (r *Router) anyKeyword(text string) bool {
-	return slices.ContainsFunc(r.keywords, func(k keywordRoute) bool { return r.isWord(k.key, text) })
+	label := fold.Label(text)
+	return slices.ContainsFunc(r.keywords, func(k keywordRoute) bool { return r.isLabel(k.key, label) })
 }
 
 // unusable names the bad_input text for a message no flow can use, or "".
@@ -512,9 +513,11 @@ func (r *Router) firstContact(ctx context.Context, c *Conv, in Input) error {
 }
 
 // isWord reports whether text is one of the keywords under key.
-func (r *Router) isWord(key, text string) bool {
-	return slices.Contains(r.texts.Words(key), fold.Label(text))
-}
+func (r *Router) isWord(key, text string) bool { return r.isLabel(key, fold.Label(text)) }
+
+// isLabel is isWord of a text in fold.Label's form already: for comparing one text
+// with every keyword, folded once.
+func (r *Router) isLabel(key, label string) bool { return slices.Contains(r.texts.Words(key), label) }
 
 // Accepts implements bot.StepAccepter: whether the session's flow takes a message of
 // this kind (a photo, a place) at its current step.
@@ -564,8 +567,9 @@ func (r *Router) global(ctx context.Context, c *Conv, in Input) (bool, error) {
 			return handled, err
 		}
 	}
+	label := fold.Label(in.Text)
 	for _, k := range r.keywords {
-		if r.isWord(k.key, in.Text) {
+		if r.isLabel(k.key, label) {
 			return true, k.do(ctx, c)
 		}
 	}
