@@ -13,8 +13,9 @@
 // answerCallbackQuery (called, or named in the webhook's response as Telegram lets a
 // webhook do); a bot that sends more or fewer fails the run. Updates per
 // second count from the first timed POST to the last answer; the percentiles are of
-// the POST-to-answer times. The bots take turns, -rounds times, each round with new
-// people, so that both meet the same machine.
+// the POST-to-answer times. Each bot first gets an untimed round (-warmup cycles:
+// the Node bot's JIT compiles its hot paths); then the bots take turns, -rounds
+// times, each round with new people, so that both meet the same machine.
 //
 //	redis-server --port 6399 --save '' --appendonly no --daemonize yes
 //	npm ci --prefix bench/grammy
@@ -59,6 +60,7 @@ const (
 func main() {
 	chats := flag.Int("chats", 50, "people writing at once")
 	cycles := flag.Int("cycles", 25, "times each person goes through the four-update mix per round")
+	warmup := flag.Int("warmup", 25, "cycles of an untimed round each bot gets first (0: none)")
 	rounds := flag.Int("rounds", 3, "rounds; the bots take turns in each")
 	redisURL := flag.String("redis", "redis://127.0.0.1:6399", "the Redis both bots use (Layan database 14, grammY database 15; both are emptied first)")
 	bots := flag.String("bots", "layan,grammy", "which bots to run, in turn")
@@ -75,7 +77,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*chats, *cycles, *rounds, *redisURL, strings.Split(*bots, ","), *node, *layanBin); err != nil {
+	if err := run(*chats, *cycles, *warmup, *rounds, *redisURL, strings.Split(*bots, ","), *node, *layanBin); err != nil {
 		log.Print(err)
 		defer os.Exit(1)
 	}
@@ -95,7 +97,7 @@ type result struct {
 	loadCPU time.Duration
 }
 
-func run(chats, cycles, rounds int, redisURL string, bots []string, node, layanBin string) error {
+func run(chats, cycles, warmup, rounds int, redisURL string, bots []string, node, layanBin string) error {
 	api := newFakeAPI()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -136,6 +138,16 @@ func run(chats, cycles, rounds int, redisURL string, bots []string, node, layanB
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * chats, MaxConnsPerHost: 2 * chats}}
 	var all []result
 	base := time.Now().Unix() % 100_000 * 100_000 // new people on every run
+	// Untimed first: a Node bot is slower until its JIT compiled the hot paths (a
+	// second's difference per thousand updates at first), and a comparison is of
+	// the bots as they run for hours.
+	if warmup > 0 {
+		for i, name := range bots {
+			if _, err := load(client, targets[name], api, chats, warmup, base-int64((i+1)*chats)); err != nil {
+				return fmt.Errorf("%s, warming up: %w", name, err)
+			}
+		}
+	}
 	for r := range rounds {
 		for i, name := range bots {
 			first := base + int64((r*len(bots)+i)*chats)
