@@ -85,7 +85,9 @@ func (e *Engine) Close() { e.runners.Close() }
 // run before it ends.
 const handlerIdle = time.Minute
 
-// NewEngine returns an engine.
+// NewEngine returns an engine. It keeps goroutines for its handler's runs: call
+// Close when done with it in a test's synctest bubble (elsewhere they end after a
+// minute without work).
 func NewEngine(cfg EngineConfig) *Engine {
 	e := &Engine{
 		store: cfg.Store, handler: cfg.Handler, timeout: cfg.Timeout, apology: cfg.Apology,

@@ -53,7 +53,8 @@ type Catalog struct {
 // Load reads the embedded locale files, then the files of the same name in
 // contentDir (when not empty), whose keys replace the embedded ones. vars are
 // available to every template; a missing or empty "Region" is taken from each
-// language's "region" text.
+// language's "region" text. vars must not change after Load: a text that uses only
+// them is rendered once, here.
 func Load(contentDir string, vars map[string]any) (*Catalog, error) {
 	c := &Catalog{texts: map[string]map[string]*template.Template{}, plain: map[string]map[string]string{},
 		bare: map[string]map[string]string{}, vars: map[string]map[string]any{}, words: map[string][]string{}}

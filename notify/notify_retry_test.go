@@ -36,11 +36,13 @@ func TestComplaintNewsIsTriedFiveTimesWithoutAPauseAfterTheLast(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := &downStore{}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		engine := bot.NewEngine(bot.EngineConfig{
+			Store: st, Handler: bot.HandlerFunc(func(context.Context, *bot.Turn) error { return nil }),
+			Apology: func(string) bot.Reply { return bot.Reply{} }, Logger: log,
+		})
+		defer engine.Close() // its kept goroutines end before the bubble does
 		n, err := notify.New(notify.Config{
-			Engine: bot.NewEngine(bot.EngineConfig{
-				Store: st, Handler: bot.HandlerFunc(func(context.Context, *bot.Turn) error { return nil }),
-				Apology: func(string) bot.Reply { return bot.Reply{} }, Logger: log,
-			}),
+			Engine: engine,
 			Sender: bot.NewSender(log), Texts: texts(t), Logger: log,
 		})
 		if err != nil {

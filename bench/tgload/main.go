@@ -74,12 +74,14 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
 	}
-	if err := run(*chats, *cycles, *warmup, *rounds, *redisURL, strings.Split(*bots, ","), *node, *layanBin); err != nil {
-		log.Print(err)
-		defer os.Exit(1)
+	err := run(*chats, *cycles, *warmup, *rounds, *redisURL, strings.Split(*bots, ","), *node, *layanBin)
+	pprof.StopCPUProfile() // a no-op without -cpuprofile; the profile is written also when the run failed
+	if err != nil {
+		log.Fatal(err)
 	}
 }
 

@@ -14,6 +14,9 @@ import (
 // Pool runs functions on kept goroutines. A kept goroutine ends after it waited Idle
 // for work, or at Close. It is safe for concurrent use. Make one with New.
 //
+// As with the go statement, a function that panics ends the process (recover in it
+// when that must not happen), and one that never returns keeps its goroutine.
+//
 // In a testing/synctest bubble, Close the pool before the bubble's function returns:
 // the bubble ends only when its goroutines have, and its clock stops with that
 // function.
@@ -51,6 +54,7 @@ func (p *Pool) serve(f func()) {
 	defer idle.Stop()
 	for {
 		f()
+		f = nil // what the last function held is not kept while waiting
 		idle.Reset(p.idle)
 		select {
 		case f = <-p.tasks:

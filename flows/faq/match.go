@@ -467,6 +467,7 @@ func (m *Matcher) scratch() *rankScratch {
 		matched: make([]float64, len(m.docs)), groupBest: make([]float64, len(m.entries))}
 }
 
+// done clears sc and gives it back for the next rank; nothing may use it after.
 func (m *Matcher) done(sc *rankScratch) {
 	clear(sc.scores)
 	clear(sc.perDoc)

@@ -91,6 +91,7 @@ type phrases struct {
 	byFirst map[int32][]phrase // in list order
 }
 
+// index returns list with its phrases grouped by their first word, in list's order.
 func index(list []phrase) phrases {
 	ps := phrases{list: list, byFirst: map[int32][]phrase{}}
 	for _, p := range list {
