@@ -12,7 +12,8 @@ import (
 )
 
 // refOffers is Router.offers as it was (commit a8c3d49), word for word: the reference
-// TestOffersAsBefore compares with. Do not change it.
+// TestOffersAsBefore compares with. A change meant only to be cheaper leaves it alone;
+// one meant to describe options differently makes the same change here.
 func (r *Router) refOffers(opts []bot.Option) []intent.Offer {
 	entries := 0
 	for _, o := range opts {

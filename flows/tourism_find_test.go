@@ -14,8 +14,9 @@ import (
 
 // The tourism search is tuned with the intent reader and the FAQ, so a change made
 // for speed must find the same attractions for every text. refFind and refNameWords
-// are the search as it was (commit a8c3d49), word for word: the reference. Do not
-// change them.
+// are the search as it was (commit a8c3d49), word for word: the reference. A change
+// meant only to be cheaper leaves them alone; one meant to find differently makes the
+// same change here, in the same commit.
 
 func refFind(t Tourism, text string) []Attraction {
 	typed := refNameWords(text)

@@ -2,8 +2,10 @@ package faq
 
 // This file is the matcher's question reading and ranking as they were before they
 // were made cheaper (commit a8c3d49), kept word for word under other names as the
-// reference the differential tests compare with (diff_test.go): every change must rank
-// every question the same, to the last bit of every score. Do not change it.
+// reference the differential tests compare with (diff_test.go): a change meant only to
+// be cheaper must rank every question the same, to the last bit of every score, and
+// leaves this file alone. A change meant to rank differently makes the same change
+// here, in the same commit, so that the test shows exactly what it changes.
 
 import (
 	"slices"

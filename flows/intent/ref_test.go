@@ -2,8 +2,10 @@ package intent
 
 // This file is the reader as it was before it was made cheaper (commit a8c3d49), kept
 // word for word under other names as the reference the differential tests compare the
-// reader with (diff_test.go): every change to the reader must read every message the
-// same way. Do not change it; it is the contract.
+// reader with (diff_test.go). A change meant only to make the reader cheaper must read
+// every message the same way and leaves this file alone. A change meant to read
+// differently makes the same change here, in the same commit, so that the test shows
+// exactly which readings it changes, and nothing else.
 
 import (
 	"fmt"
