@@ -85,8 +85,14 @@ func (r *Router) read(s *bot.Session, text string) intent.Reading {
 	if r.intents == nil {
 		return intent.Reading{}
 	}
-	ctx := intent.Context{Offers: r.offers(s.Options), Busy: s.Flow, Strict: s.Flow == "" || r.isMainMenu(s.Options)}
-	return r.intents.Read(text, ctx)
+	return r.intents.Read(text, r.readerContext(s))
+}
+
+// readerContext is what the reader is told of the conversation s: the options last
+// offered, the flow under way, and whether a label must be typed whole (the main menu,
+// where people also type questions).
+func (r *Router) readerContext(s *bot.Session) intent.Context {
+	return intent.Context{Offers: r.offers(s.Options), Busy: s.Flow, Strict: s.Flow == "" || r.isMainMenu(s.Options)}
 }
 
 // isMainMenu reports whether opts are the main menu, where people also type questions.
