@@ -114,14 +114,7 @@ func words(text string) []string {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' && len(b) > 0:
 			verbatim := r == orig && (orig != utf8.RuneError || size > 1) // as text writes it
-			switch {
-			case len(b) == 0 && verbatim:
-				start, end = at, i
-			case start >= 0 && verbatim && end == at:
-				end = i
-			default:
-				start = -1
-			}
+			start, end = fold.Written(len(b), start, end, at, i, verbatim)
 			b = append(b, r)
 		default:
 			flush()

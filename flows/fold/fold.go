@@ -113,3 +113,19 @@ func CutRuns(w []rune) []rune {
 	}
 	return w[:n]
 }
+
+// Written follows where a word read from a text rune by rune (lower-cased, or
+// otherwise changed along the way) is written in the text as it is, so that a reader
+// can hand the word out as that part of the text, without a copy. The word so far has
+// n runes and is text[start:end] (start -1: it is not, or n is 0); its next rune was
+// read from text[at:next], and verbatim says the text writes it there as it is.
+// Written returns where the word with that rune is written (start -1: it is not).
+func Written(n, start, end, at, next int, verbatim bool) (int, int) {
+	switch {
+	case n == 0 && verbatim:
+		return at, next
+	case n > 0 && start >= 0 && verbatim && end == at:
+		return start, next
+	}
+	return -1, end
+}

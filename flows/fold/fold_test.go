@@ -123,3 +123,25 @@ func TestRunsIsAsBeforeOnRandomText(t *testing.T) {
 		}
 	}
 }
+
+// TestWrittenFollowsAWordInItsText: runes that come one after another as the text
+// writes them keep the word a part of the text; a rune changed on the way, or a gap,
+// and it is not, until a word begins again.
+func TestWrittenFollowsAWordInItsText(t *testing.T) {
+	text := "ab Cd e"
+	s, e := Written(0, -1, -1, 0, 1, true) // a
+	s, e = Written(1, s, e, 1, 2, true)    // b
+	if s < 0 || text[s:e] != "ab" {
+		t.Errorf("after a and b: %d, %d; want the text's \"ab\"", s, e)
+	}
+	s, e = Written(0, -1, e, 3, 4, false) // "C" lower-cased
+	s, e = Written(1, s, e, 4, 5, true)   // d
+	if s >= 0 {
+		t.Errorf("a word with a changed rune is written at %d", s)
+	}
+	s, e = Written(0, -1, e, 0, 1, true) // a
+	s, _ = Written(1, s, e, 6, 7, true)  // e, not next to it
+	if s >= 0 {
+		t.Errorf("a word with a gap is written at %d", s)
+	}
+}

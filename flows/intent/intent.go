@@ -899,21 +899,10 @@ func Words(text string) []string {
 		i += size
 		switch {
 		case unicode.IsLetter(c) || unicode.IsDigit(c):
-			switch {
-			case len(b) == 0 && verbatim:
-				start, end = at, i
-			case start >= 0 && verbatim && end == at:
-				end = i
-			default:
-				start = -1
-			}
+			start, end = fold.Written(len(b), start, end, at, i, verbatim)
 			b = append(b, c)
 		case (c == '\'' || c == '’') && len(b) > 0 && i < len(text) && unicode.IsLetter(nextLower(text[i:])):
-			if orig == '\'' && start >= 0 && end == at {
-				end = i
-			} else {
-				start = -1
-			}
+			start, end = fold.Written(len(b), start, end, at, i, orig == '\'')
 			b = append(b, '\'')
 		case c == 0xFE0F || c == 0x200D || c >= 0x1F3FB && c <= 0x1F3FF:
 			// variation selectors, joiners and skin tones belong to the emoji before
