@@ -51,21 +51,10 @@ func TestOffersAsBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := NewRouter(texts, slog.New(slog.DiscardHandler))
-	tour, err := LoadTourism(locales.Content(""))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var sets [][]bot.Option
-	for _, lang := range locales.Languages() {
-		for _, s := range devContextsIn(t, r, lang) {
+	for _, sessions := range intentSituations(t, r) {
+		for _, s := range sessions {
 			sets = append(sets, s.Options)
-		}
-		for _, cat := range TourismCategories() {
-			var opts []bot.Option
-			for _, a := range tour.InCategory(cat) {
-				opts = append(opts, bot.Option{ID: "tourism:place:" + a.ID, Label: a.Name.In(lang)})
-			}
-			sets = append(sets, opts)
 		}
 	}
 	withWords := 0
