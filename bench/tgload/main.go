@@ -28,7 +28,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -105,7 +104,7 @@ func run(chats, cycles, warmup, rounds int, redisURL string, bots []string, node
 	if err != nil {
 		return err
 	}
-	go http.Serve(ln, api)
+	go api.serve(ln)
 	apiRoot := "http://" + ln.Addr().String()
 
 	tmp, err := os.MkdirTemp("", "tgload")
@@ -137,7 +136,6 @@ func run(chats, cycles, warmup, rounds int, redisURL string, bots []string, node
 		}
 	}
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * chats, MaxConnsPerHost: 2 * chats}}
 	var all []result
 	base := time.Now().Unix() % 100_000 * 100_000 // new people on every run
 	// Untimed first: a Node bot is slower until its JIT compiled the hot paths (a
@@ -145,7 +143,7 @@ func run(chats, cycles, warmup, rounds int, redisURL string, bots []string, node
 	// the bots as they run for hours.
 	if warmup > 0 {
 		for i, name := range bots {
-			if _, err := load(client, targets[name], api, chats, warmup, base-int64((i+1)*chats)); err != nil {
+			if _, err := load(targets[name], api, chats, warmup, base-int64((i+1)*chats)); err != nil {
 				return fmt.Errorf("%s, warming up: %w", name, err)
 			}
 		}
@@ -154,7 +152,7 @@ func run(chats, cycles, warmup, rounds int, redisURL string, bots []string, node
 		for i, name := range bots {
 			first := base + int64((r*len(bots)+i)*chats)
 			t := targets[name]
-			res, err := load(client, t, api, chats, cycles, first)
+			res, err := load(t, api, chats, cycles, first)
 			if err != nil {
 				return fmt.Errorf("%s, round %d: %w", name, r+1, err)
 			}
@@ -378,28 +376,34 @@ var mix = []struct{ text, data string }{
 }
 
 // load runs one round against t and returns its figures.
-func load(client *http.Client, t *target, api *fakeAPI, chats, cycles int, first int64) (result, error) {
+func load(t *target, api *fakeAPI, chats, cycles int, first int64) (result, error) {
 	var updateID atomic.Int64
 	updateID.Store(first * 10)
+	posters := make([]*poster, chats) // each person's connection to the webhook
+	for i := range posters {
+		p, err := newPoster(t.webhook)
+		if err != nil {
+			return result{}, err
+		}
+		defer p.close()
+		posters[i] = p
+	}
 	post := func(chat int64, msgID int, text, data string) error {
 		body := update(int(updateID.Add(1)), chat, msgID, text, data)
-		req, _ := http.NewRequest("POST", t.webhook, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		resp, err := client.Do(req)
+		status, reply, err := posters[chat-first].post(body)
 		if err != nil {
 			return err
 		}
-		reply, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("webhook answered %s", resp.Status)
+		if status != http.StatusOK {
+			return fmt.Errorf("webhook answered %d", status)
 		}
 		// A webhook may answer with a method for Telegram to call, as Layan answers a
 		// pressed button's callback query.
-		var call struct{ Method string }
-		if json.Unmarshal(reply, &call) == nil && call.Method == "answerCallbackQuery" {
-			api.callbacks.Add(1)
+		if len(reply) > 0 {
+			var call struct{ Method string }
+			if json.Unmarshal(reply, &call) == nil && call.Method == "answerCallbackQuery" {
+				api.callbacks.Add(1)
+			}
 		}
 		return nil
 	}
@@ -631,62 +635,73 @@ func (f *fakeAPI) webhookSet(url string) bool {
 	return f.webhooks[url]
 }
 
-func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	params, err := readParams(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
+// call answers one Bot API call.
+func (f *fakeAPI) call(method string, p params) []byte {
 	switch method {
 	case "getMe":
-		fmt.Fprintf(w, `{"ok":true,"result":{"id":%d,"is_bot":true,"first_name":"Layan","username":"layan_bench_bot","can_join_groups":true,"can_read_all_group_messages":false,"supports_inline_queries":false}}`, botID)
+		return fmt.Appendf(nil, `{"ok":true,"result":{"id":%d,"is_bot":true,"first_name":"Layan","username":"layan_bench_bot","can_join_groups":true,"can_read_all_group_messages":false,"supports_inline_queries":false}}`, botID)
 	case "setWebhook":
 		f.mu.Lock()
-		f.webhooks[params.get("url")] = true
+		f.webhooks[p.url] = true
 		f.mu.Unlock()
-		io.WriteString(w, `{"ok":true,"result":true}`)
 	case "sendMessage":
 		at := time.Now()
-		chat, _ := strconv.ParseInt(params.get("chat_id"), 10, 64)
+		chat, _ := strconv.ParseInt(p.chatID, 10, 64)
 		if ch := f.inbox(chat); ch != nil {
-			ch <- sent{at: at, markup: params.get("reply_markup") != ""}
+			ch <- sent{at: at, markup: p.markup}
 		}
-		fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":%d,"chat":{"id":%d,"type":"private"},"text":"ok"}}`,
+		return fmt.Appendf(nil, `{"ok":true,"result":{"message_id":%d,"date":%d,"chat":{"id":%d,"type":"private"},"text":"ok"}}`,
 			f.msgID.Add(1), at.Unix(), chat)
 	case "answerCallbackQuery":
 		f.callbacks.Add(1)
-		io.WriteString(w, `{"ok":true,"result":true}`)
-	default: // deleteWebhook, setMyCommands ...
-		io.WriteString(w, `{"ok":true,"result":true}`)
 	}
+	return []byte(`{"ok":true,"result":true}`) // and deleteWebhook, setMyCommands ...
 }
 
-// params are the Bot API call's parameters the fake API looks at (chat_id,
-// reply_markup, url), from a form or a JSON body.
-type params map[string]string
+// params are what the fake API looks at in a Bot API call.
+type params struct {
+	chatID string
+	markup bool // a reply_markup was given
+	url    string
+}
 
-func (p params) get(k string) string { return p[k] }
-
-func readParams(r *http.Request) (params, error) {
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+// readParams reads a call's parameters from its JSON body, or else from its form
+// body or query. A form's values are only unescaped where the fake API needs them.
+func readParams(body []byte, isJSON bool, query string) (params, error) {
+	if isJSON {
 		var m struct {
 			ChatID      json.RawMessage `json:"chat_id"`
 			ReplyMarkup json.RawMessage `json:"reply_markup"`
 			URL         string          `json:"url"`
 		}
-		if err := json.NewDecoder(r.Body).Decode(&m); err != nil && err != io.EOF {
-			return nil, err
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, &m); err != nil {
+				return params{}, err
+			}
 		}
-		return params{"chat_id": strings.Trim(string(m.ChatID), `"`), "reply_markup": string(m.ReplyMarkup), "url": m.URL}, nil
+		return params{chatID: strings.Trim(string(m.ChatID), `"`), markup: len(m.ReplyMarkup) > 0, url: m.URL}, nil
 	}
-	if err := r.ParseForm(); err != nil {
-		return nil, err
+	form := string(body)
+	if form == "" {
+		form = query
 	}
-	return params{"chat_id": r.Form.Get("chat_id"), "reply_markup": r.Form.Get("reply_markup"), "url": r.Form.Get("url")}, nil
+	var p params
+	for form != "" {
+		var pair string
+		pair, form, _ = strings.Cut(form, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		switch k {
+		case "chat_id":
+			p.chatID = v // digits and a sign need no unescaping
+		case "reply_markup":
+			p.markup = v != ""
+		case "url":
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				return params{}, err
+			}
+			p.url = u
+		}
+	}
+	return p, nil
 }
