@@ -54,7 +54,7 @@ func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error
 		return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("telegram: chat id %q is not a Telegram chat id", chatID)}
 	}
 	private := id > 0 // users have positive ids, groups negative
-	markup, err := c.markup(ctx, to.Lang, r, private)
+	keyboard, err := c.keyboard(ctx, to.Lang, r, private)
 	if err != nil {
 		return &bot.SendError{Kind: bot.ErrTemporary, Err: err}
 	}
@@ -73,40 +73,21 @@ func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error
 		}
 		parts = []string{"…"} // a keyboard needs a message to hang on
 	}
-	var keyboard string
-	if markup != nil {
-		b, err := json.Marshal(markup)
-		if err != nil {
-			return &bot.SendError{Kind: bot.ErrPermanent, Err: fmt.Errorf("telegram: encode keyboard: %w", err)}
-		}
-		keyboard = string(b)
-	}
-	chat := strconv.FormatInt(id, 10)
 	for i, p := range parts {
-		// What tgbotapi.MessageConfig would send, through MakeRequest: the sent
-		// message that the Bot API answers with (text and keyboard again) is read
-		// only for its id, and only when a reply is about something.
-		params := tgbotapi.Params{"chat_id": chat}
-		params.AddNonEmpty("text", p)
+		var kb []byte
 		if i == len(parts)-1 {
-			params.AddNonEmpty("reply_markup", keyboard)
+			kb = keyboard
 		}
 		callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-		resp, err := c.api(callCtx).MakeRequest("sendMessage", params)
+		msgID, err := c.sendMessage(callCtx, id, p, kb)
 		cancel()
 		if err != nil {
 			return c.sendError(ctx, chatID, err)
 		}
 		if r.About != "" {
-			var sent struct {
-				MessageID int `json:"message_id"`
-			}
-			if err := json.Unmarshal(resp.Result, &sent); err != nil {
-				return c.sendError(ctx, chatID, fmt.Errorf("telegram: read the sent message: %w", err))
-			}
 			// A reply to any part of it is a reply about the same thing. Sent is sent:
 			// a failure here costs only the tracing of a reply.
-			if err := c.store.SaveAbout(ctx, id, sent.MessageID, r.About, aboutTTL); err != nil {
+			if err := c.store.SaveAbout(ctx, id, msgID, r.About, aboutTTL); err != nil {
 				c.log.Warn("telegram: remember what a message is about", "err", err)
 			}
 		}
@@ -114,10 +95,13 @@ func (c *Channel) Send(ctx context.Context, to bot.Recipient, r bot.Reply) error
 	return nil
 }
 
-// markup returns the keyboard for a reply, or nil. In a private chat a reply without
-// options removes a share-location keyboard left from an earlier question.
-func (c *Channel) markup(ctx context.Context, lang string, r bot.Reply, private bool) (any, error) {
-	if r.AskLocation && private { // Telegram offers location buttons in private chats only
+// keyboard returns the JSON of the keyboard for a reply, or nil. In a private chat
+// a reply without options removes a share-location keyboard left from an earlier
+// question.
+func (c *Channel) keyboard(ctx context.Context, lang string, r bot.Reply, private bool) ([]byte, error) {
+	var markup any
+	switch {
+	case r.AskLocation && private: // Telegram offers location buttons in private chats only
 		label, err := c.texts.Text(lang, "telegram.share_location", nil)
 		if err != nil {
 			c.log.Warn("telegram: text missing", "err", err)
@@ -126,23 +110,37 @@ func (c *Channel) markup(ctx context.Context, lang string, r bot.Reply, private 
 		for _, o := range r.Options {
 			rows = append(rows, []tgbotapi.KeyboardButton{tgbotapi.NewKeyboardButton(optionLabel(o))})
 		}
-		return tgbotapi.ReplyKeyboardMarkup{Keyboard: rows, ResizeKeyboard: true, OneTimeKeyboard: true}, nil
-	}
-	if len(r.Options) > 0 {
-		rows := make([][]tgbotapi.InlineKeyboardButton, 0, len(r.Options))
-		for _, o := range r.Options {
+		markup = tgbotapi.ReplyKeyboardMarkup{Keyboard: rows, ResizeKeyboard: true, OneTimeKeyboard: true}
+	case len(r.Options) > 0:
+		// Every menu: written at once, as json.Marshal writes a
+		// tgbotapi.InlineKeyboardMarkup with one button per row.
+		b := make([]byte, 0, 64*len(r.Options))
+		b = append(b, `{"inline_keyboard":[`...)
+		for i, o := range r.Options {
 			data, err := c.callbackData(ctx, o.ID)
 			if err != nil {
 				return nil, err
 			}
-			rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(optionLabel(o), data)))
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `[{"text":`...)
+			b = appendJSONString(b, optionLabel(o))
+			b = append(b, `,"callback_data":`...)
+			b = appendJSONString(b, data)
+			b = append(b, "}]"...)
 		}
-		return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}, nil
+		return append(b, "]}"...), nil
+	case private:
+		markup = tgbotapi.NewRemoveKeyboard(false)
+	default:
+		return nil, nil
 	}
-	if private {
-		return tgbotapi.NewRemoveKeyboard(false), nil
+	b, err := json.Marshal(markup)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: encode keyboard: %w", err)
 	}
-	return nil, nil
+	return b, nil
 }
 
 func optionLabel(o bot.Option) string {

@@ -134,7 +134,7 @@ func benchReply() (bot.Recipient, bot.Reply) {
 
 // benchChannel is a channel in webhook mode, connected (its own account known),
 // queuing into q; client nil: the default HTTP client.
-func benchChannel(b *testing.B, q *memQueue, client *http.Client) *Channel {
+func benchChannel(b testing.TB, q *memQueue, client *http.Client) *Channel {
 	b.Helper()
 	discard := slog.New(slog.DiscardHandler)
 	c, err := New(Config{
