@@ -63,9 +63,9 @@ func readMessage(r *bufio.Reader, buf []byte) (message, error) {
 			m.json = strings.HasPrefix(v, "application/json")
 		}
 	}
+	m.body = buf[:0] // no body: the room is kept for the next message
 	switch {
 	case chunked:
-		m.body = buf[:0]
 		for {
 			size, err := readLine(r)
 			if err != nil {
@@ -137,20 +137,22 @@ func newPoster(webhook string) (*poster, error) {
 func (p *poster) post(body []byte) (int, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		kept := p.conn != nil
-		status, reply, err := p.try(body)
-		if err == nil || !kept || attempt > 0 {
+		status, reply, unanswered, err := p.try(body)
+		if err == nil || !kept || !unanswered || attempt > 0 {
 			return status, reply, err
 		}
-		// A kept connection the bot closed meanwhile: once more on a new one.
+		// A kept connection the bot had closed, before any of an answer came: once
+		// more on a new one (as net/http retries).
 	}
 }
 
-// try posts body once; on an error the connection is closed.
-func (p *poster) try(body []byte) (int, []byte, error) {
+// try posts body once; on an error the connection is closed, and unanswered says
+// that the connection ended before the first byte of an answer.
+func (p *poster) try(body []byte) (status int, reply []byte, unanswered bool, err error) {
 	if p.conn == nil {
 		c, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, false, err
 		}
 		p.conn, p.r = c, bufio.NewReaderSize(c, 4096)
 	}
@@ -166,25 +168,28 @@ func (p *poster) try(body []byte) (int, []byte, error) {
 	p.req = append(p.req, body...)
 	if _, err := p.conn.Write(p.req); err != nil {
 		p.close()
-		return 0, nil, err
+		return 0, nil, true, err
+	}
+	if _, err := p.r.Peek(1); err != nil {
+		p.close()
+		return 0, nil, true, err
 	}
 	m, err := readMessage(p.r, p.buf)
 	if err != nil {
 		p.close()
-		return 0, nil, err
+		return 0, nil, false, err
 	}
 	p.buf = m.body[:0]
 	// "HTTP/1.1 200 OK"
 	_, code, _ := strings.Cut(m.first, " ")
-	status, err := strconv.Atoi(code[:min(3, len(code))])
-	if err != nil {
+	if status, err = strconv.Atoi(code[:min(3, len(code))]); err != nil {
 		p.close()
-		return 0, nil, fmt.Errorf("malformed status line %q", m.first)
+		return 0, nil, false, fmt.Errorf("malformed status line %q", m.first)
 	}
 	if m.close {
 		p.close()
 	}
-	return status, m.body, nil
+	return status, m.body, false, nil
 }
 
 func (p *poster) close() {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	json "github.com/goccy/go-json" // the same JSON as encoding/json, faster: every reply's keyboard
+	json "github.com/goccy/go-json" // the same JSON as encoding/json, faster
 
 	"github.com/layan-id/layan/bot"
 )

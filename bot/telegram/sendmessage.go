@@ -18,11 +18,13 @@ import (
 // keyboard (reply_markup, as JSON). It returns the sent message's id. It is what the
 // library's MakeRequest does for this one call, the call every turn makes, written
 // out: the form is written at once, not through url.Values, and the answer is read
-// into a kept buffer, for its id and its error only. Its errors are the library's: a *tgbotapi.Error for an answer that
-// is not ok, the HTTP client's or the decoder's otherwise.
+// into a kept buffer, for its id and its error only. An answer that is not ok is a
+// *tgbotapi.Error, as the library gives it; an answer that is not one JSON object of
+// at most maxAnswer bytes is a decoding error (the library read the first JSON value
+// of any length).
 func (c *Channel) sendMessage(ctx context.Context, chat int64, text string, keyboard []byte) (int, error) {
 	// The form is not a kept buffer's: the transport may still be reading it when
-	// the answer came (a server that answers before it read the whole request).
+	// the answer comes (a server that answers before it read the whole request).
 	b := make([]byte, 0, 64+len(text)*3/2+len(keyboard)*2)
 	b = append(b, "chat_id="...)
 	b = strconv.AppendInt(b, chat, 10)
@@ -45,10 +47,17 @@ func (c *Channel) sendMessage(ctx context.Context, chat int64, text string, keyb
 	}
 	defer resp.Body.Close()
 	buf := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(buf)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // a rare huge answer's room is not kept
+			bufs.Put(buf)
+		}
+	}()
 	buf.Reset()
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxAnswer)); err != nil {
 		return 0, err
+	}
+	if buf.Len() == 0 {
+		return 0, io.ErrUnexpectedEOF
 	}
 	var a sendAnswer
 	if err := json.Unmarshal(buf.Bytes(), &a); err != nil {
