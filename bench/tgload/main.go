@@ -167,7 +167,27 @@ func run(chats, cycles, warmup, rounds int, redisURL string, bots []string, node
 			fmt.Printf("round %d  %s/%s: %.2f× the updates/s\n", r+1, a.bot, b.bot, a.rate/b.rate)
 		}
 	}
+	if len(bots) == 2 && rounds > 1 {
+		// The machine's speed moves from round to round: the medians say more than
+		// any one round.
+		var rates, cpus []float64
+		for i := 0; i+1 < len(all); i += 2 {
+			a, b := all[i], all[i+1]
+			rates = append(rates, a.rate/b.rate)
+			cpus = append(cpus, float64(b.botCPU)/float64(a.botCPU))
+		}
+		fmt.Printf("median of %d rounds  %s/%s: %.2f× the updates/s; %s's CPU per update %.2f× %s's\n",
+			rounds, all[0].bot, all[1].bot, median(rates), all[1].bot, median(cpus), all[0].bot)
+	}
 	return nil
+}
+
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 0 {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+	return xs[len(xs)/2]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
