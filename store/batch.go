@@ -29,13 +29,18 @@ type batcher struct {
 }
 
 // maxPipelines is how many pipelines may be under way at once; maxBatch, how many
-// commands one carries at most. One pipeline at a time makes the batches larger: at
-// 50 chats BenchmarkEngine spent 59 µs of this process's CPU and 34 µs of Redis's per
-// message with one, 66-73 and 38-41 µs with two, at the same rate and latency
-// (BenchmarkEngineLatency). Every command sent through the batcher is short: the
-// conversation's lock and commit, a queue's XADD and acknowledgement.
+// commands one carries at most. Fewer pipelines make the batches larger, and each
+// message cheaper; more let a process that waits for Redis use its idle CPU. At 50
+// chats BenchmarkEngine (the engine alone, held by its round trips with CPU to spare)
+// and bench/tgload (the whole Telegram path, held by CPU) were measured with one, two
+// and four, the binaries taking turns: with one, 0.56-0.66 of the raw GET+SET rate (median 0.61); with
+// two, 0.57-0.71 (0.65); with four, 0.66-0.82 (0.71), but the Telegram path then
+// answered about a tenth fewer updates a second (Redis's CPU per update up by a
+// sixth, from the smaller batches), where two left it unchanged. Every command sent
+// through the batcher is short: the conversation's lock and commit, a queue's XADD and
+// acknowledgement.
 const (
-	maxPipelines = 1
+	maxPipelines = 2
 	maxBatch     = 128
 )
 
