@@ -33,14 +33,15 @@ type batcher struct {
 // message cheaper; more let a process that waits for Redis use its idle CPU. At 50
 // chats BenchmarkEngine (the engine alone, held by its round trips with CPU to spare)
 // and bench/tgload (the whole Telegram path, held by CPU) were measured with one, two
-// and four, the binaries taking turns: with one, 0.56-0.66 of the raw GET+SET rate (median 0.61); with
-// two, 0.57-0.71 (0.65); with four, 0.66-0.82 (0.71), but the Telegram path then
-// answered about a tenth fewer updates a second (Redis's CPU per update up by a
-// sixth, from the smaller batches), where two left it unchanged. Every command sent
-// through the batcher is short: the conversation's lock and commit, a queue's XADD and
-// acknowledgement.
+// and four, the binaries taking turns. The engine's ratio to raw GET+SET pairs: with
+// one 0.56-0.66 (median 0.61), two 0.57-0.71 (0.65), four 0.66-0.82 (0.71). But the
+// Telegram path answered fewer updates a second with more (two: a median 6 % fewer
+// over eight turns; four: about a tenth), Redis spending more CPU per update on the
+// smaller batches. The service's hot path is the platforms', so one. Every command
+// sent through the batcher is short: the conversation's lock and commit, a queue's
+// XADD and acknowledgement.
 const (
-	maxPipelines = 2
+	maxPipelines = 1
 	maxBatch     = 128
 )
 
