@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -46,10 +45,13 @@ func (c *Channel) sendMessage(ctx context.Context, chat int64, text string, keyb
 		return 0, err
 	}
 	defer resp.Body.Close()
-	buf := bufs.Get().(*bytes.Buffer)
+	buf, _ := c.answers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
 	defer func() {
 		if buf.Cap() <= 64<<10 { // a rare huge answer's room is not kept
-			bufs.Put(buf)
+			c.answers.Put(buf)
 		}
 	}()
 	buf.Reset()
@@ -76,9 +78,6 @@ func (c *Channel) sendMessage(ctx context.Context, chat int64, text string, keyb
 // maxAnswer is the most of a Bot API answer that is read: a sent message, its text
 // (at most 4,096 characters) and its keyboard.
 const maxAnswer = 1 << 20
-
-// bufs are the buffers sendMessage reads answers into.
-var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // sendAnswer is what sendMessage reads of the Bot API's answer.
 type sendAnswer struct {

@@ -218,6 +218,7 @@ type Channel struct {
 	webhookOn bool
 	guard     *guard.Guard // throttles addresses that present wrong webhook secrets
 	lanes     *lanes.Lanes
+	answers   sync.Pool      // *bytes.Buffer: sendMessage reads the Bot API's answers into them
 	inbox     *inbox.Worker  // the webhook's queue
 	media     bot.MediaSaver // nil: photos stay Telegram file ids
 
