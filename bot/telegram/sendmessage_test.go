@@ -36,13 +36,18 @@ func randomText(r *rand.Rand) string {
 	return b.String()
 }
 
-func TestAppendJSONStringWritesWhatEncodingJSONWrites(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
+// testTexts are oddTexts and 20,000 random texts from seed.
+func testTexts(seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, seed+1))
 	texts := append([]string{}, oddTexts...)
 	for range 20000 {
 		texts = append(texts, randomText(r))
 	}
-	for _, s := range texts {
+	return texts
+}
+
+func TestAppendJSONStringWritesWhatEncodingJSONWrites(t *testing.T) {
+	for _, s := range testTexts(1) {
 		want, _ := stdjson.Marshal(s)
 		if got := appendJSONString(nil, s); string(got) != string(want) {
 			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
@@ -51,12 +56,7 @@ func TestAppendJSONStringWritesWhatEncodingJSONWrites(t *testing.T) {
 }
 
 func TestAppendQueryEscapeWritesWhatURLQueryEscapeWrites(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	texts := append([]string{}, oddTexts...)
-	for range 20000 {
-		texts = append(texts, randomText(r))
-	}
-	for _, s := range texts {
+	for _, s := range testTexts(3) {
 		if got, want := string(appendQueryEscape(nil, s)), url.QueryEscape(s); got != want {
 			t.Fatalf("appendQueryEscape(%q) = %s, want %s", s, got, want)
 		}
